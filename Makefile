@@ -1,0 +1,93 @@
+# masthead build. `make` builds build/masthead; `make test` runs every test;
+# `make sanitize` runs the whole suite under ASan and UBSan.
+
+CC      ?= cc
+BUILD   ?= build
+PKGS     = libmicrohttpd sqlite3 libsodium libcmark yaml-0.1 jansson inih libcurl
+PY      ?= /usr/bin/python3
+SANITIZE ?=
+
+WARN     = -Wall -Wextra -Wshadow -Werror -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -I$(BUILD)/gen $(CFLAGS) \
+             $(shell pkg-config --cflags $(PKGS)) -MMD -MP
+LDLIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+ifneq ($(SANITIZE),)
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS    += -fsanitize=$(SANITIZE)
+endif
+
+SRC      := $(shell find src -name '*.c' ! -path 'src/main.c' | sort)
+OBJ      := $(SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/embedded_migrations.o $(BUILD)/gen/embedded_theme.o \
+            $(BUILD)/gen/embedded_demo.o
+MIGRATIONS := $(sort $(wildcard src/store/migrations/*.sql))
+THEME    := $(shell find themes/default -type f | sort)
+DEMO     := $(sort $(wildcard demo/articles/*.md))
+TESTS_C  := $(sort $(wildcard tests/unit/test_*.c))
+TESTS    := $(TESTS_C:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all test unit e2e sanitize format format-check clean bench demo
+
+all: $(BUILD)/masthead
+
+$(BUILD)/masthead: $(BUILD)/src/main.o $(BUILD)/libmasthead.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libmasthead.a: $(OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tools/embed: tools/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O1 -Wall -Werror -o $@ $<
+
+$(BUILD)/gen/embedded_migrations.c: $(BUILD)/tools/embed $(MIGRATIONS)
+	@mkdir -p $(dir $@)
+	$(BUILD)/tools/embed $@ embedded_migrations src/store/migrations/ $(MIGRATIONS)
+
+$(BUILD)/gen/embedded_theme.c: $(BUILD)/tools/embed $(THEME)
+	@mkdir -p $(dir $@)
+	$(BUILD)/tools/embed $@ embedded_theme themes/default/ $(THEME)
+
+$(BUILD)/gen/embedded_demo.c: $(BUILD)/tools/embed $(DEMO)
+	@mkdir -p $(dir $@)
+	$(BUILD)/tools/embed $@ embedded_demo demo/articles/ $(DEMO)
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	$(CC) $(filter-out -Werror,$(ALL_CFLAGS)) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmasthead.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libmasthead.a $(LDLIBS) -lcmocka
+
+unit: $(TESTS)
+	@set -e; for t in $(TESTS); do echo "== $$t"; MASTHEAD_TESTDATA=../shared/testdata $$t; done
+
+e2e: $(BUILD)/masthead
+	MASTHEAD_BIN=$(abspath $(BUILD)/masthead) $(PY) -m pytest -q tests/e2e
+
+# The whole suite: unit tests, then end-to-end tests against the real binary.
+test: all unit e2e
+
+sanitize:
+	$(MAKE) BUILD=build-san SANITIZE=address,undefined CFLAGS="-O1 -g" test
+
+format:
+	clang-format -i $$(find src tests/unit tools -name '*.[ch]')
+
+format-check:
+	clang-format --dry-run --Werror $$(find src tests/unit tools -name '*.[ch]')
+
+demo: $(BUILD)/masthead
+	$(BUILD)/masthead demo
+
+bench: $(BUILD)/masthead
+	bench/run
+
+clean:
+	rm -rf build build-san
+
+-include $(OBJ:.o=.d) $(BUILD)/src/main.d

@@ -1,0 +1,263 @@
+/* cli.c: argument parsing and dispatch. Settings come from flags, then
+ * MASTHEAD_* variables, then the config file, then defaults. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "auth/password.h"
+#include "core/alloc.h"
+#include "core/log.h"
+#include "store/store.h"
+#include "core/banned.h"
+
+#ifndef MASTHEAD_VERSION
+#define MASTHEAD_VERSION "0.1.0"
+#endif
+
+static const char *const serve_keys[] = { "listen", "public-url", "site-name", "site-tagline", "theme",
+	                                  "log-level", "threads", "max-connections", "timeout", "max-body",
+	                                  "max-header", "page-size", "access-log", NULL };
+static const char *const demo_keys[] = { "port", "public-url", "site-name", "site-tagline", "theme", "log-level",
+	                                 "threads", "max-connections", "timeout", "max-body", "max-header",
+	                                 "page-size", "access-log", "teaser-paragraphs", NULL };
+static const char *const import_keys[] = { "teaser-paragraphs", "max-import-bytes", NULL };
+static const char *const no_keys[] = { NULL };
+
+const struct command commands[] = {
+	{ "demo", cmd_demo, "", "migrate a data dir, seed the demo site and serve it on 127.0.0.1", demo_keys },
+	{ "serve", cmd_serve, "", "serve the site (applies pending migrations first)", serve_keys },
+	{ "init", cmd_init, "", "create the data dir and the database", no_keys },
+	{ "migrate", cmd_init, "", "apply pending database migrations", no_keys },
+	{ "import", cmd_import, "PATH...", "import Markdown files (or folders of them) with front matter", import_keys },
+	{ "export", cmd_export, "DIR", "write articles as Markdown and members as CSV into DIR", no_keys },
+	{ "user", cmd_user, "add|list|role|passwd ...", "manage member accounts", no_keys },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out, "usage: masthead COMMAND [options]\n\ncommands:\n");
+	for (const struct command *c = commands; c->name; c++)
+		fprintf(out, "  %-8s %s\n", c->name, c->summary);
+	fprintf(out, "\nEvery command takes --data DIR (default ./data), --db URL and --config FILE.\n"
+	             "Run 'masthead COMMAND --help' for its options. Exit codes: 0 done, 1 failed,\n"
+	             "2 bad usage, 3 bad input data (nothing written).\n");
+}
+
+static bool
+key_allowed(const struct command *c, const char *name)
+{
+	if (!strcmp(name, "data") || !strcmp(name, "db") || !strcmp(name, "config"))
+		return true;
+	for (const char *const *k = c->keys; *k; k++)
+		if (!strcmp(*k, name))
+			return true;
+	return false;
+}
+
+static void
+command_help(const struct command *c)
+{
+	printf("usage: masthead %s [options] %s\n\n%s\n\noptions (each also MASTHEAD_NAME or a config file key):\n",
+	       c->name, c->args, c->summary);
+	for (const struct config_key *k = config_keys; k->name; k++) {
+		if (!key_allowed(c, k->name))
+			continue;
+		printf("  --%-18s %s", k->name, k->help);
+		if (k->def[0])
+			printf(" (default %s)", k->def);
+		printf("\n");
+	}
+	if (!strcmp(c->name, "user"))
+		printf("\nsubcommands:\n  user add EMAIL [NAME] [ROLE]   password read from standard input (one line)\n"
+		       "  user list\n  user role EMAIL reader|editor|admin\n"
+		       "  user passwd EMAIL               new password read from standard input\n");
+}
+
+struct flag {
+	const char *name;
+	const char *value;
+};
+
+int
+cli_main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("masthead %s\n", MASTHEAD_VERSION);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	const struct command *cmd = NULL;
+	for (const struct command *c = commands; c->name; c++)
+		if (!strcmp(c->name, argv[1]))
+			cmd = c;
+	if (!cmd) {
+		fprintf(stderr, "masthead: unknown command '%s' (try masthead --help)\n", argv[1]);
+		return EXIT_USAGE;
+	}
+
+	struct flag *flags = xcalloc((size_t)argc, sizeof *flags);
+	char **pos = xcalloc((size_t)argc, sizeof *pos);
+	int nflags = 0, npos = 0, code = EXIT_OK;
+	struct config cfg;
+	config_init(&cfg);
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			command_help(cmd);
+			goto out;
+		}
+		if (!strcmp(a, "--")) {
+			while (++i < argc)
+				pos[npos++] = argv[i];
+			break;
+		}
+		if (strncmp(a, "--", 2) != 0 || !a[2]) {
+			pos[npos++] = argv[i];
+			continue;
+		}
+		const char *eq = strchr(a, '=');
+		char name[64];
+		snprintf(name, sizeof name, "%.*s", (int)(eq ? (size_t)(eq - a - 2) : strlen(a + 2)), a + 2);
+		if (!config_find(name) || !key_allowed(cmd, name)) {
+			fprintf(stderr, "masthead %s: unknown option --%s (try masthead %s --help)\n", cmd->name, name,
+			        cmd->name);
+			code = EXIT_USAGE;
+			goto out;
+		}
+		const char *value = eq ? eq + 1 : NULL;
+		if (!value) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "masthead %s: option --%s needs a value\n", cmd->name, name);
+				code = EXIT_USAGE;
+				goto out;
+			}
+			value = argv[++i];
+		}
+		flags[nflags].name = config_find(name)->name;
+		flags[nflags].value = value;
+		nflags++;
+	}
+
+	char err[512];
+	const char *file = getenv("MASTHEAD_CONFIG");
+	for (int i = 0; i < nflags; i++)
+		if (!strcmp(flags[i].name, "config"))
+			file = flags[i].value;
+	if (file && file[0] && config_load_file(&cfg, file, err, sizeof err)) {
+		fprintf(stderr, "masthead %s: %s\n", cmd->name, err);
+		code = EXIT_USAGE;
+		goto out;
+	}
+	if (config_load_env(&cfg, err, sizeof err)) {
+		fprintf(stderr, "masthead %s: %s\n", cmd->name, err);
+		code = EXIT_USAGE;
+		goto out;
+	}
+	for (int i = 0; i < nflags; i++) {
+		if (config_set(&cfg, flags[i].name, flags[i].value, err, sizeof err)) {
+			fprintf(stderr, "masthead %s: --%s\n", cmd->name, err);
+			code = EXIT_USAGE;
+			goto out;
+		}
+	}
+	int level = log_level_parse(cfg.log_level);
+	if (level < 0) {
+		fprintf(stderr, "masthead %s: log-level must be debug, info, warn or error, not '%s'\n", cmd->name,
+		        cfg.log_level);
+		code = EXIT_USAGE;
+		goto out;
+	}
+	log_set_level((enum log_level)level);
+	if (cfg.port > 65535) {
+		fprintf(stderr, "masthead %s: --port must be at most 65535\n", cmd->name);
+		code = EXIT_USAGE;
+		goto out;
+	}
+	config_finish(&cfg);
+	if (password_init()) {
+		fprintf(stderr, "masthead: libsodium cannot start\n");
+		code = EXIT_FAIL;
+		goto out;
+	}
+	code = cmd->run(&cfg, npos, pos);
+out:
+	config_release(&cfg);
+	free(flags);
+	free(pos);
+	return code;
+}
+
+static int
+mkdir_p(const char *path)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s", path);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0750) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0750) != 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+struct store *
+cli_open_store(struct config *cfg, int *code)
+{
+	char err[512];
+	struct store *s;
+	if (!strncmp(cfg->db, "sqlite:", 7) && mkdir_p(cfg->data) != 0) {
+		fprintf(stderr, "masthead: cannot create data dir %s: %s\n", cfg->data, strerror(errno));
+		*code = EXIT_FAIL;
+		return NULL;
+	}
+	mh_err rc = store_open(cfg->db, &s, err, sizeof err);
+	if (rc) {
+		fprintf(stderr, "masthead: %s\n", err);
+		*code = rc == MH_ERR_INVALID ? EXIT_USAGE : EXIT_FAIL;
+		return NULL;
+	}
+	int applied;
+	if ((rc = store_migrate(s, &applied))) {
+		fprintf(stderr, "masthead: cannot migrate %s: %s\n", cfg->db, s->errmsg);
+		store_close(s);
+		*code = EXIT_FAIL;
+		return NULL;
+	}
+	*code = EXIT_OK;
+	return s;
+}
+
+int
+cmd_init(struct config *cfg, int argc, char **argv)
+{
+	(void)argv;
+	if (argc) {
+		fprintf(stderr, "masthead: this command takes no arguments\n");
+		return EXIT_USAGE;
+	}
+	int code;
+	struct store *s = cli_open_store(cfg, &code);
+	if (!s)
+		return code;
+	printf("database ready: %s\n", cfg->db);
+	store_close(s);
+	return EXIT_OK;
+}

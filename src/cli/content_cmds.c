@@ -1,0 +1,238 @@
+/* content_cmds.c: masthead import, export and user. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "auth/password.h"
+#include "cli/cli.h"
+#include "content/import.h"
+#include "core/buf.h"
+#include "store/store.h"
+#include "core/banned.h"
+
+int
+cmd_import(struct config *cfg, int argc, char **argv)
+{
+	if (argc == 0) {
+		fprintf(stderr, "masthead import: name at least one Markdown file or folder\n");
+		return EXIT_USAGE;
+	}
+	int code;
+	struct store *s = cli_open_store(cfg, &code);
+	if (!s)
+		return code;
+	struct import_opts o = {
+		{ (int)cfg->teaser_paragraphs, (size_t)cfg->max_import_bytes, (int64_t)time(NULL) },
+		isatty(STDERR_FILENO) ? stderr : NULL,
+		stderr,
+	};
+	struct import_summary sum;
+	mh_err rc = import_paths(s, argv, (size_t)argc, &o, &sum);
+	if (rc)
+		fprintf(stderr, "import: %zu rejected; nothing was written\n", sum.rejected);
+	else
+		printf("import: %zu created, %zu updated, 0 rejected\n", sum.created, sum.updated);
+	store_close(s);
+	if (rc == MH_ERR_INVALID || rc == MH_ERR_TOOBIG || rc == MH_ERR_PARSE)
+		return EXIT_DATA;
+	return rc ? EXIT_FAIL : EXIT_OK;
+}
+
+/* Writes data to path through a temporary file and a rename, so a reader
+ * never sees half a file. */
+static int
+write_atomic(const char *path, const char *data, size_t len)
+{
+	struct buf tmp = BUF_INIT;
+	buf_printf(&tmp, "%s.tmp-%ld", path, (long)getpid());
+	FILE *f = fopen(tmp.ptr, "wb");
+	int ok = f && fwrite(data, 1, len, f) == len;
+	if (f && fclose(f) != 0)
+		ok = 0;
+	if (ok && rename(tmp.ptr, path) != 0)
+		ok = 0;
+	if (!ok) {
+		fprintf(stderr, "masthead export: cannot write %s: %s\n", path, strerror(errno));
+		unlink(tmp.ptr);
+	}
+	buf_release(&tmp);
+	return ok ? 0 : -1;
+}
+
+static void
+csv_field(struct buf *b, const char *s)
+{
+	/* Quote every field; a leading = + - @ could run as a spreadsheet formula. */
+	buf_putc(b, '"');
+	if (*s == '=' || *s == '+' || *s == '-' || *s == '@')
+		buf_putc(b, '\'');
+	for (; *s; s++) {
+		if (*s == '"')
+			buf_putc(b, '"');
+		buf_putc(b, *s);
+	}
+	buf_putc(b, '"');
+}
+
+int
+cmd_export(struct config *cfg, int argc, char **argv)
+{
+	if (argc != 1) {
+		fprintf(stderr, "masthead export: name one folder to write into\n");
+		return EXIT_USAGE;
+	}
+	const char *dir = argv[0];
+	struct buf path = BUF_INIT;
+	buf_printf(&path, "%s/articles", dir);
+	if ((mkdir(dir, 0750) != 0 && errno != EEXIST) || (mkdir(path.ptr, 0750) != 0 && errno != EEXIST)) {
+		fprintf(stderr, "masthead export: cannot create %s: %s\n", path.ptr, strerror(errno));
+		buf_release(&path);
+		return EXIT_FAIL;
+	}
+	int code;
+	struct store *s = cli_open_store(cfg, &code);
+	if (!s) {
+		buf_release(&path);
+		return code;
+	}
+	struct arena *a = arena_new();
+	struct article_source *src;
+	struct member *members;
+	size_t n, nm;
+	code = EXIT_OK;
+	if (s->ops->article_sources(s, a, &src, &n) || s->ops->member_list(s, a, &members, &nm)) {
+		fprintf(stderr, "masthead export: %s\n", s->errmsg);
+		code = EXIT_FAIL;
+		goto out;
+	}
+	for (size_t i = 0; i < n && !code; i++) {
+		struct buf md = BUF_INIT;
+		article_write_markdown(&md, &src[i]);
+		buf_reset(&path);
+		buf_printf(&path, "%s/articles/%s.md", dir, src[i].a.slug);
+		if (write_atomic(path.ptr, md.ptr, md.len))
+			code = EXIT_FAIL;
+		buf_release(&md);
+	}
+	struct buf csv = BUF_INIT;
+	buf_puts(&csv, "email,name,role,created_at\n");
+	for (size_t i = 0; i < nm; i++) {
+		csv_field(&csv, members[i].email);
+		buf_putc(&csv, ',');
+		csv_field(&csv, members[i].name);
+		buf_printf(&csv, ",%s,%lld\n", member_role_name(members[i].role), (long long)members[i].created_at);
+	}
+	buf_reset(&path);
+	buf_printf(&path, "%s/members.csv", dir);
+	if (!code && write_atomic(path.ptr, csv.ptr, csv.len))
+		code = EXIT_FAIL;
+	buf_release(&csv);
+	if (!code)
+		printf("export: %zu articles and %zu members written to %s\n", n, nm, dir);
+out:
+	arena_free(a);
+	buf_release(&path);
+	store_close(s);
+	return code;
+}
+
+/* Reads one line (a password) from standard input. */
+static int
+read_password(char *out, size_t n)
+{
+	if (isatty(STDIN_FILENO))
+		fprintf(stderr, "password: ");
+	if (!fgets(out, (int)n, stdin))
+		return -1;
+	size_t len = strlen(out);
+	while (len && (out[len - 1] == '\n' || out[len - 1] == '\r'))
+		out[--len] = '\0';
+	return 0;
+}
+
+static bool
+email_plausible(const char *e)
+{
+	const char *at = strchr(e, '@');
+	size_t n = strlen(e);
+	return at && at != e && at[1] && !strchr(at + 1, '@') && strchr(at + 1, '.') && n <= 254 &&
+	       !strpbrk(e, " \t\r\n<>\",;");
+}
+
+int
+cmd_user(struct config *cfg, int argc, char **argv)
+{
+	const char *sub = argc ? argv[0] : "";
+	bool ok_args = (!strcmp(sub, "list") && argc == 1) || (!strcmp(sub, "add") && argc >= 2 && argc <= 4) ||
+	               (!strcmp(sub, "role") && argc == 3) || (!strcmp(sub, "passwd") && argc == 2);
+	if (!ok_args) {
+		fprintf(stderr, "masthead user: expected add EMAIL [NAME] [ROLE], list, role EMAIL ROLE, or passwd EMAIL\n");
+		return EXIT_USAGE;
+	}
+	int role = ROLE_READER;
+	if ((!strcmp(sub, "add") && argc == 4) || !strcmp(sub, "role")) {
+		role = member_role_parse(argv[argc - 1]);
+		if (role < 0) {
+			fprintf(stderr, "masthead user: role must be reader, editor or admin, not '%s'\n", argv[argc - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (strcmp(sub, "list") && !email_plausible(argv[1])) {
+		fprintf(stderr, "masthead user: '%s' is not an e-mail address\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	int code;
+	struct store *s = cli_open_store(cfg, &code);
+	if (!s)
+		return code;
+	struct arena *a = arena_new();
+	char password[PASSWORD_MAX + 2], hash[PASSWORD_HASH_MAX];
+	mh_err rc = MH_OK;
+	code = EXIT_OK;
+	if (!strcmp(sub, "list")) {
+		struct member *m;
+		size_t n;
+		if (!(rc = s->ops->member_list(s, a, &m, &n)))
+			for (size_t i = 0; i < n; i++)
+				printf("%s\t%s\t%s\n", m[i].email, member_role_name(m[i].role), m[i].name);
+	} else if (!strcmp(sub, "role")) {
+		rc = s->ops->member_set_role(s, argv[1], (enum member_role)role);
+	} else {
+		if (read_password(password, sizeof password) || password_hash(password, hash)) {
+			fprintf(stderr, "masthead user: the password must be %d to %d characters, on one line of "
+			        "standard input\n", PASSWORD_MIN, PASSWORD_MAX);
+			code = EXIT_USAGE;
+			goto out;
+		}
+		if (!strcmp(sub, "passwd")) {
+			rc = s->ops->member_set_password(s, argv[1], hash);
+		} else {
+			struct member m = { 0, argv[1], argc >= 3 ? argv[2] : "", hash, (enum member_role)role,
+				            (int64_t)time(NULL), 0 };
+			rc = s->ops->member_create(s, &m, NULL);
+		}
+	}
+	if (rc == MH_ERR_NOTFOUND) {
+		fprintf(stderr, "masthead user: no member with e-mail %s\n", argv[1]);
+		code = EXIT_DATA;
+	} else if (rc == MH_ERR_CONFLICT) {
+		fprintf(stderr, "masthead user: %s already has an account\n", argv[1]);
+		code = EXIT_DATA;
+	} else if (rc) {
+		fprintf(stderr, "masthead user: %s\n", s->errmsg);
+		code = EXIT_FAIL;
+	} else if (strcmp(sub, "list")) {
+		printf("user %s: done\n", sub);
+	}
+out:
+	sodium_memzero(password, sizeof password);
+	arena_free(a);
+	store_close(s);
+	return code;
+}

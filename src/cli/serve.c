@@ -1,0 +1,177 @@
+/* serve.c: masthead serve and masthead demo. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth/password.h"
+#include "cli/cli.h"
+#include "content/import.h"
+#include "core/embed.h"
+#include "core/log.h"
+#include "http/http.h"
+#include "web/app.h"
+#include "core/banned.h"
+
+int
+cli_serve(struct config *cfg, struct store *s, const char *banner)
+{
+	struct app app = { cfg, s, { 0 } };
+	char err[512];
+	if (theme_load(&app.theme, cfg->theme, err, sizeof err)) {
+		fprintf(stderr, "masthead: %s\n", err);
+		theme_release(&app.theme);
+		return EXIT_FAIL;
+	}
+	/* Block the stop signals in every thread; this one waits for them. */
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct http_server_opts o = {
+		.listen = cfg->listen,
+		.threads = (unsigned)cfg->threads,
+		.max_connections = (unsigned)cfg->max_connections,
+		.timeout = (unsigned)cfg->timeout,
+		.max_header = (size_t)cfg->max_header,
+		.max_body = (size_t)cfg->max_body,
+		.access_log = cfg->access_log,
+		.routes = app_routes,
+		.app = &app,
+		.not_found = app_not_found,
+		.method_not_allowed = app_method_not_allowed,
+		.error = app_error,
+	};
+	struct http_server *srv;
+	if (http_server_start(&o, &srv, err, sizeof err)) {
+		fprintf(stderr, "masthead: %s\n", err);
+		theme_release(&app.theme);
+		return EXIT_FAIL;
+	}
+	uint16_t port = http_server_port(srv);
+	/* Tests read this line to learn the port when they asked for port 0. */
+	char host[128];
+	const char *colon = strrchr(cfg->listen, ':');
+	snprintf(host, sizeof host, "%.*s", (int)(colon - cfg->listen), cfg->listen);
+	printf("masthead listening on http://%s:%u/\n", host, (unsigned)port);
+	if (banner)
+		fputs(banner, stdout);
+	fflush(stdout);
+	log_info("server started", "listen=%s:%u db=\"%s\"", host, (unsigned)port, s->url);
+
+	int sig = 0;
+	sigwait(&stop, &sig);
+	log_info("stopping", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	http_server_stop(srv, 10000);
+	theme_release(&app.theme);
+	log_info("stopped", "%s", "");
+	return EXIT_OK;
+}
+
+int
+cmd_serve(struct config *cfg, int argc, char **argv)
+{
+	(void)argv;
+	if (argc) {
+		fprintf(stderr, "masthead serve: takes no arguments (did you mean --listen?)\n");
+		return EXIT_USAGE;
+	}
+	int code;
+	struct store *s = cli_open_store(cfg, &code);
+	if (!s)
+		return code;
+	code = cli_serve(cfg, s, NULL);
+	store_close(s);
+	return code;
+}
+
+static const struct {
+	const char *email, *name;
+	enum member_role role;
+	const char *state;
+} demo_accounts[] = {
+	{ "reader@demo.test", "Riley Reader", ROLE_READER, "free member" },
+	{ "subscriber@demo.test", "Sam Subscriber", ROLE_READER, "member (active subscription: not seeded yet)" },
+	{ "pastdue@demo.test", "Pat Pastdue", ROLE_READER, "member (past_due subscription: not seeded yet)" },
+	{ "lapsed@demo.test", "Lee Lapsed", ROLE_READER, "member (unpaid subscription: not seeded yet)" },
+	{ "editor@demo.test", "Eden Editor", ROLE_EDITOR, "editor" },
+	{ "admin@demo.test", "Ada Admin", ROLE_ADMIN, "admin" },
+};
+
+#define DEMO_PASSWORD "masthead-demo"
+
+static int
+seed_accounts(struct store *s)
+{
+	struct arena *a = arena_new();
+	int code = EXIT_OK;
+	for (size_t i = 0; i < sizeof demo_accounts / sizeof *demo_accounts; i++) {
+		struct member m;
+		mh_err rc = s->ops->member_by_email(s, a, demo_accounts[i].email, &m);
+		if (rc == MH_OK)
+			continue;
+		char hash[PASSWORD_HASH_MAX];
+		if (rc != MH_ERR_NOTFOUND || password_hash(DEMO_PASSWORD, hash) != MH_OK) {
+			fprintf(stderr, "masthead demo: cannot seed %s: %s\n", demo_accounts[i].email, s->errmsg);
+			code = EXIT_FAIL;
+			break;
+		}
+		m = (struct member){ 0, demo_accounts[i].email, demo_accounts[i].name, hash,
+			             demo_accounts[i].role, (int64_t)time(NULL), 0 };
+		if (s->ops->member_create(s, &m, NULL)) {
+			fprintf(stderr, "masthead demo: cannot seed %s: %s\n", demo_accounts[i].email, s->errmsg);
+			code = EXIT_FAIL;
+			break;
+		}
+	}
+	arena_free(a);
+	return code;
+}
+
+int
+cmd_demo(struct config *cfg, int argc, char **argv)
+{
+	(void)argv;
+	if (argc) {
+		fprintf(stderr, "masthead demo: takes no arguments (did you mean --port?)\n");
+		return EXIT_USAGE;
+	}
+	/* The demo always serves on loopback; --port picks the port. */
+	char listen[64];
+	snprintf(listen, sizeof listen, "127.0.0.1:%ld", cfg->port);
+	char err[128];
+	config_set(cfg, "listen", listen, err, sizeof err);
+	int code;
+	struct store *s = cli_open_store(cfg, &code);
+	if (!s)
+		return code;
+
+	size_t n = 0;
+	while (embedded_demo[n].name)
+		n++;
+	struct import_source src[64];
+	if (n > 64)
+		n = 64;
+	for (size_t i = 0; i < n; i++)
+		src[i] = (struct import_source){ embedded_demo[i].name, embedded_demo[i].data, embedded_demo[i].len };
+	struct import_opts io = { { (int)cfg->teaser_paragraphs, (size_t)cfg->max_import_bytes, (int64_t)time(NULL) },
+		                  NULL, stderr };
+	struct import_summary sum;
+	if (import_sources(s, src, n, &io, &sum) || seed_accounts(s)) {
+		store_close(s);
+		return EXIT_FAIL;
+	}
+	struct buf banner = BUF_INIT;
+	buf_printf(&banner, "demo data: %s (%zu articles created, %zu updated)\n", cfg->data, sum.created, sum.updated);
+	buf_puts(&banner, "demo accounts, password " DEMO_PASSWORD ":\n");
+	for (size_t i = 0; i < sizeof demo_accounts / sizeof *demo_accounts; i++)
+		buf_printf(&banner, "  %-22s %s\n", demo_accounts[i].email, demo_accounts[i].state);
+	buf_puts(&banner, "press Ctrl-C to stop\n");
+	code = cli_serve(cfg, s, banner.ptr);
+	buf_release(&banner);
+	store_close(s);
+	return code;
+}

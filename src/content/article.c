@@ -1,0 +1,255 @@
+#include "content/article.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "content/frontmatter.h"
+#include "content/markdown.h"
+#include "content/slug.h"
+#include "core/buf.h"
+#include "core/text.h"
+#include "core/banned.h"
+
+#define TITLE_MAX 300
+#define DEK_MAX 600
+#define SUMMARY_MAX 200
+
+static const char *known_keys[] = {
+	"title", "slug", "dek", "access", "authors", "tags", "published_at", "updated_at", NULL,
+};
+
+/* One text value: a list is an error. */
+static mh_err
+text_of(const struct frontmatter *fm, const char *key, const char **out, char *err, size_t errlen)
+{
+	const struct fm_value *v = frontmatter_get(fm, key);
+	*out = NULL;
+	if (!v)
+		return MH_OK;
+	if (v->is_list || v->n_items != 1) {
+		snprintf(err, errlen, "line %d: '%s' must be a single text, not a list", v->line, key);
+		return MH_ERR_INVALID;
+	}
+	*out = v->items[0];
+	return MH_OK;
+}
+
+/* A list of names (a single text is a list of one), with their slugs. */
+static mh_err
+names_of(struct arena *a, const struct frontmatter *fm, const char *key, struct named_ref **out, size_t *n,
+         char *err, size_t errlen)
+{
+	const struct fm_value *v = frontmatter_get(fm, key);
+	*n = 0;
+	*out = NULL;
+	if (!v)
+		return MH_OK;
+	struct named_ref *refs = arena_alloc(a, (v->n_items ? v->n_items : 1) * sizeof *refs);
+	for (size_t i = 0; i < v->n_items; i++) {
+		char slug[SLUG_MAX + 1];
+		struct slice name = slice_trim(slice_from(v->items[i]));
+		if (name.len == 0 || name.len > 120 || !slug_from(v->items[i], slug, sizeof slug)) {
+			snprintf(err, errlen, "line %d: '%s' has an empty or unusable name '%s'", v->line, key,
+			         v->items[i]);
+			return MH_ERR_INVALID;
+		}
+		bool dup = false;
+		for (size_t k = 0; k < *n; k++)
+			dup |= strcmp(refs[k].slug, slug) == 0;
+		if (dup)
+			continue;
+		refs[*n].slug = arena_strdup(a, slug);
+		refs[*n].name = arena_strndup(a, name.ptr, name.len);
+		(*n)++;
+	}
+	*out = refs;
+	return MH_OK;
+}
+
+static mh_err
+time_of(const struct frontmatter *fm, const char *key, int64_t def, int64_t *out, char *err, size_t errlen)
+{
+	const char *s;
+	mh_err rc = text_of(fm, key, &s, err, errlen);
+	if (rc)
+		return rc;
+	*out = def;
+	if (s && !time_parse_iso8601(s, out)) {
+		snprintf(err, errlen, "line %d: '%s' is not a date like 2026-11-20T09:00:00Z: '%s'",
+		         frontmatter_get(fm, key)->line, key, s);
+		return MH_ERR_INVALID;
+	}
+	return MH_OK;
+}
+
+/* The first sentence-sized piece of text, cut at a word under SUMMARY_MAX bytes. */
+static const char *
+summarize(struct arena *a, const char *text)
+{
+	size_t n = strlen(text);
+	if (n <= SUMMARY_MAX)
+		return text;
+	size_t cut = SUMMARY_MAX;
+	while (cut > 0 && text[cut] != ' ')
+		cut--;
+	if (cut == 0)
+		for (cut = SUMMARY_MAX; cut > 0 && ((unsigned char)text[cut] & 0xc0) == 0x80; cut--)
+			;
+	return arena_printf(a, "%.*s\xe2\x80\xa6", (int)cut, text);
+}
+
+mh_err
+article_parse(struct arena *a, const char *src, size_t len, const struct article_parse_opts *opts,
+              struct article_input *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	int bad_line;
+	if (opts->max_bytes && len > opts->max_bytes) {
+		snprintf(err, errlen, "line 1: file is %zu bytes, over the limit of %zu", len, opts->max_bytes);
+		return MH_ERR_TOOBIG;
+	}
+	if (!utf8_valid(src, len, &bad_line)) {
+		snprintf(err, errlen, "line %d: invalid UTF-8", bad_line);
+		return MH_ERR_INVALID;
+	}
+	struct frontmatter fm;
+	mh_err rc = frontmatter_parse(a, src, len, &fm, err, errlen);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < fm.n_values; i++) {
+		bool known = false;
+		for (const char **k = known_keys; *k && !known; k++)
+			known = strcmp(*k, fm.values[i].key) == 0;
+		if (!known) {
+			snprintf(err, errlen, "line %d: unknown front matter key '%s' (known: title, slug, dek, "
+			         "access, authors, tags, published_at, updated_at)", fm.values[i].line, fm.values[i].key);
+			return MH_ERR_INVALID;
+		}
+	}
+	const char *title, *slug, *dek, *access;
+	if ((rc = text_of(&fm, "title", &title, err, errlen)) || (rc = text_of(&fm, "slug", &slug, err, errlen)) ||
+	    (rc = text_of(&fm, "dek", &dek, err, errlen)) || (rc = text_of(&fm, "access", &access, err, errlen)))
+		return rc;
+	struct slice t = slice_trim(slice_from(title));
+	if (t.len == 0) {
+		snprintf(err, errlen, "line 1: front matter has no title");
+		return MH_ERR_INVALID;
+	}
+	if (t.len > TITLE_MAX) {
+		snprintf(err, errlen, "line %d: title is longer than %d bytes", frontmatter_get(&fm, "title")->line,
+		         TITLE_MAX);
+		return MH_ERR_INVALID;
+	}
+	out->title = arena_strndup(a, t.ptr, t.len);
+	if (slug) {
+		if (!slug_valid(slug)) {
+			snprintf(err, errlen, "line %d: slug '%s' must be lower-case letters, digits and single "
+			         "hyphens, at most %d long", frontmatter_get(&fm, "slug")->line, slug, SLUG_MAX);
+			return MH_ERR_INVALID;
+		}
+		out->slug = slug;
+	} else {
+		char derived[SLUG_MAX + 1];
+		if (!slug_from(out->title, derived, sizeof derived)) {
+			snprintf(err, errlen, "line %d: no slug can be made from the title; give one with 'slug:'",
+			         frontmatter_get(&fm, "title")->line);
+			return MH_ERR_INVALID;
+		}
+		out->slug = arena_strdup(a, derived);
+	}
+	struct slice d = slice_trim(slice_from(dek));
+	if (d.len > DEK_MAX) {
+		snprintf(err, errlen, "line %d: dek is longer than %d bytes", frontmatter_get(&fm, "dek")->line,
+		         DEK_MAX);
+		return MH_ERR_INVALID;
+	}
+	out->dek = arena_strndup(a, d.ptr ? d.ptr : "", d.len);
+	out->access = ACCESS_PUBLIC;
+	if (access) {
+		int level = access_level_parse(access);
+		if (level < 0) {
+			snprintf(err, errlen, "line %d: access must be public, members or paid, not '%s'",
+			         frontmatter_get(&fm, "access")->line, access);
+			return MH_ERR_INVALID;
+		}
+		out->access = (enum access_level)level;
+	}
+	if ((rc = names_of(a, &fm, "authors", &out->authors, &out->n_authors, err, errlen)) ||
+	    (rc = names_of(a, &fm, "tags", &out->tags, &out->n_tags, err, errlen)) ||
+	    (rc = time_of(&fm, "published_at", opts->now, &out->published_at, err, errlen)) ||
+	    (rc = time_of(&fm, "updated_at", out->published_at, &out->updated_at, err, errlen)))
+		return rc;
+
+	struct md_article md;
+	md_render_article(a, fm.body, fm.body_len, opts->teaser_paragraphs, &md);
+	out->teaser_md = md.teaser_md;
+	out->teaser_html = md.teaser_html;
+	out->gated_md = md.gated_md;
+	out->gated_html = md.gated_html;
+	out->has_marker = md.has_marker;
+	out->quotes = md.quotes;
+	out->n_quotes = md.n_quotes;
+	out->summary = summarize(a, out->dek[0] ? out->dek : md.first_paragraph);
+	return MH_OK;
+}
+
+static void
+yaml_quoted(struct buf *b, const char *s)
+{
+	/* Double-quoted YAML is JSON-compatible for the characters we emit. */
+	buf_putc(b, '"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			buf_putc(b, '\\');
+		if (*s == '\n')
+			buf_puts(b, "\\n");
+		else
+			buf_putc(b, *s);
+	}
+	buf_putc(b, '"');
+}
+
+static void
+yaml_list(struct buf *b, const char *key, const struct named_ref *refs, size_t n, bool use_slug)
+{
+	buf_printf(b, "%s: [", key);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_puts(b, ", ");
+		yaml_quoted(b, use_slug ? refs[i].slug : refs[i].name);
+	}
+	buf_puts(b, "]\n");
+}
+
+void
+article_write_markdown(struct buf *b, const struct article_source *src)
+{
+	const struct article *a = &src->a;
+	char when[32];
+	buf_puts(b, "---\ntitle: ");
+	yaml_quoted(b, a->title);
+	buf_printf(b, "\nslug: %s\n", a->slug);
+	if (a->dek[0]) {
+		buf_puts(b, "dek: ");
+		yaml_quoted(b, a->dek);
+		buf_putc(b, '\n');
+	}
+	buf_printf(b, "access: %s\n", access_level_name(a->access));
+	yaml_list(b, "authors", a->authors, a->n_authors, false);
+	yaml_list(b, "tags", a->tags, a->n_tags, false);
+	time_format_iso8601(a->published_at, when, sizeof when);
+	buf_printf(b, "published_at: %s\n", when);
+	if (a->updated_at != a->published_at) {
+		time_format_iso8601(a->updated_at, when, sizeof when);
+		buf_printf(b, "updated_at: %s\n", when);
+	}
+	buf_puts(b, "---\n");
+	buf_puts(b, src->teaser_md);
+	buf_putc(b, '\n');
+	if (src->gated_md[0]) {
+		/* Always mark the split so a re-import keeps the same teaser. */
+		buf_puts(b, "\n<!-- paywall -->\n\n");
+		buf_puts(b, src->gated_md);
+		buf_putc(b, '\n');
+	}
+}

@@ -1,0 +1,37 @@
+/* import.h: Markdown files into the store, all or nothing.
+ *
+ * Every file is read and checked first; any bad file is reported as
+ * "path:line: message" on the error stream and nothing is written. Then all
+ * articles are written in one transaction. */
+#ifndef MH_IMPORT_H
+#define MH_IMPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "content/article.h"
+#include "store/store.h"
+
+struct import_source {
+	const char *name; /* shown in messages */
+	const char *data;
+	size_t len;
+};
+
+struct import_opts {
+	struct article_parse_opts parse;
+	FILE *progress; /* a terminal to draw a progress line on, or NULL */
+	FILE *errors;   /* where bad files are reported */
+};
+
+struct import_summary {
+	size_t created, updated, rejected;
+};
+
+mh_err import_sources(struct store *s, const struct import_source *src, size_t n, const struct import_opts *o,
+                      struct import_summary *sum);
+/* Reads files and folders (every *.md below them, in name order). */
+mh_err import_paths(struct store *s, char *const *paths, size_t n, const struct import_opts *o,
+                    struct import_summary *sum);
+
+#endif

@@ -1,0 +1,66 @@
+/* config.h: settings from flags, MASTHEAD_* environment variables and an
+ * ini file. Flags win, then the environment, then the file, then defaults.
+ *
+ * Every key is listed once in config_keys[]; the same name is the file key,
+ * the flag (--name) and, upper-cased with '-' as '_', the variable
+ * (MASTHEAD_NAME). */
+#ifndef MH_CONFIG_H
+#define MH_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/err.h"
+
+struct config {
+	char *data;          /* data dir */
+	char *db;            /* database URL: sqlite:PATH or postgres://... */
+	char *listen;        /* ADDR:PORT */
+	char *public_url;    /* how readers reach the site */
+	char *site_name;
+	char *site_tagline;
+	char *theme;         /* theme dir; empty: the built-in default theme */
+	char *log_level;
+	long threads;        /* 0: one per core */
+	long max_connections;
+	long timeout;        /* seconds of idle before a connection is closed */
+	long max_body;       /* bytes */
+	long max_header;     /* bytes */
+	long page_size;
+	long teaser_paragraphs;
+	long max_import_bytes;
+	bool access_log;
+	/* demo only */
+	long port;
+	/* set when --config names a file */
+	char *config_file;
+};
+
+enum config_type { CONFIG_STR, CONFIG_LONG, CONFIG_BOOL };
+
+struct config_key {
+	const char *name;
+	enum config_type type;
+	size_t offset;
+	const char *def;
+	const char *help;
+};
+
+extern const struct config_key config_keys[];
+
+/* Fills c with defaults. config_release() frees the strings. */
+void config_init(struct config *c);
+void config_release(struct config *c);
+
+/* Sets one key from text; on a bad value writes a message into err. */
+mh_err config_set(struct config *c, const char *name, const char *value, char *err, size_t errlen);
+const struct config_key *config_find(const char *name);
+
+/* Loads an ini file (sections are ignored: keys are global). */
+mh_err config_load_file(struct config *c, const char *path, char *err, size_t errlen);
+/* Applies every MASTHEAD_* variable that names a key. */
+mh_err config_load_env(struct config *c, char *err, size_t errlen);
+/* Fills in values derived from others (db from data, public_url from listen). */
+void config_finish(struct config *c);
+
+#endif

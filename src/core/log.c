@@ -1,0 +1,58 @@
+#include "core/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/banned.h"
+
+static enum log_level min_level = LOG_INFO;
+
+void
+log_set_level(enum log_level level)
+{
+	min_level = level;
+}
+
+int
+log_level_parse(const char *s)
+{
+	static const char *names[] = { "debug", "info", "warn", "error" };
+	for (int i = 0; i < 4; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+void
+log_msg(enum log_level level, const char *msg, const char *fmt, ...)
+{
+	static const char *names[] = { "debug", "info", "warn", "error" };
+	if (level < min_level)
+		return;
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	char when[32];
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+
+	struct buf b = BUF_INIT;
+	buf_printf(&b, "time=%s.%03ldZ level=%s msg=\"", when, ts.tv_nsec / 1000000, names[level]);
+	buf_add_json(&b, msg, strlen(msg));
+	buf_putc(&b, '"');
+	if (fmt && *fmt) {
+		va_list ap;
+		va_start(ap, fmt);
+		buf_putc(&b, ' ');
+		buf_vprintf(&b, fmt, ap);
+		va_end(ap);
+	}
+	buf_putc(&b, '\n');
+	ssize_t w = write(STDERR_FILENO, b.ptr, b.len);
+	(void)w;
+	buf_release(&b);
+}

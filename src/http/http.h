@@ -1,0 +1,110 @@
+/* http.h: requests, responses and the route table, over libmicrohttpd.
+ *
+ * Routes are data: one table of method, pattern, handler and flags, and
+ * one dispatcher that enforces the flags before any handler runs. A
+ * handler answers by calling exactly one http_respond*() function. */
+#ifndef MH_HTTP_H
+#define MH_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+
+enum http_method {
+	HTTP_GET = 1 << 0,
+	HTTP_HEAD = 1 << 1,
+	HTTP_POST = 1 << 2,
+	HTTP_PUT = 1 << 3,
+	HTTP_DELETE = 1 << 4,
+	HTTP_OPTIONS = 1 << 5,
+	HTTP_PATCH = 1 << 6,
+};
+
+#define HTTP_MAX_PARAMS 4
+#define HTTP_MAX_HEADERS 12
+
+struct http_req;
+typedef void (*http_handler)(struct http_req *r);
+
+/* Route flags, checked by the dispatcher. */
+enum {
+	ROUTE_RAW_BODY = 1 << 0, /* keep the body unparsed (webhooks) */
+};
+
+struct route {
+	unsigned methods;    /* HTTP_GET | ... ; GET also answers HEAD */
+	const char *pattern; /* "/articles/:slug"; a final * takes the rest of the path */
+	http_handler handler;
+	unsigned flags;
+};
+
+struct http_header {
+	const char *name, *value;
+};
+
+struct http_req {
+	void *conn;            /* struct MHD_Connection */
+	struct arena *arena;   /* freed when the request completes */
+	void *app;             /* the application, for handlers */
+	enum http_method method;
+	const char *method_name;
+	const char *path;      /* decoded, without the query */
+	const char *params[HTTP_MAX_PARAMS];
+	size_t n_params;
+	struct buf body;
+	bool body_too_big;
+	/* the response, for the access log */
+	int status;
+	size_t bytes;
+	bool responded;
+	struct http_header headers[HTTP_MAX_HEADERS];
+	size_t n_headers;
+	int64_t start_ns;
+};
+
+const char *http_header(struct http_req *r, const char *name);
+const char *http_query(struct http_req *r, const char *name);
+const char *http_cookie(struct http_req *r, const char *name);
+/* The client's address as text, allocated from the request's arena. */
+const char *http_client_addr(struct http_req *r);
+
+/* Adds a response header; name and value must outlive the request (arena or static). */
+void http_add_header(struct http_req *r, const char *name, const char *value);
+/* Sends body (taken: the buffer is emptied) with the content type. */
+void http_respond(struct http_req *r, int status, const char *content_type, struct buf *body);
+/* Sends static bytes that outlive the server. */
+void http_respond_static(struct http_req *r, int status, const char *content_type, const char *data,
+                         size_t len);
+void http_respond_text(struct http_req *r, int status, const char *text);
+void http_redirect(struct http_req *r, int status, const char *location);
+
+/* Matches path against the table: the route, or NULL. *allowed gets the
+ * methods of routes whose pattern matched (for 405's Allow). */
+const struct route *http_route_match(const struct route *routes, struct http_req *r, unsigned *allowed);
+
+struct http_server_opts {
+	const char *listen; /* ADDR:PORT, [v6]:PORT */
+	unsigned threads;
+	unsigned max_connections;
+	unsigned timeout;
+	size_t max_header;
+	size_t max_body;
+	bool access_log;
+	const struct route *routes;
+	void *app;
+	http_handler not_found;      /* no route matched */
+	http_handler method_not_allowed; /* route matched, method did not; Allow already set */
+	void (*error)(struct http_req *r, int status, const char *message);
+};
+
+struct http_server;
+
+mh_err http_server_start(const struct http_server_opts *o, struct http_server **out, char *err, size_t errlen);
+uint16_t http_server_port(struct http_server *s);
+/* Stops accepting, waits up to grace_ms for requests in flight, then stops. */
+void http_server_stop(struct http_server *s, unsigned grace_ms);
+
+#endif

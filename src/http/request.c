@@ -1,0 +1,171 @@
+/* request.c: reading a request and sending its response. */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "http/http.h"
+#include "core/banned.h"
+
+const char *
+http_header(struct http_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *
+http_query(struct http_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *
+http_cookie(struct http_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name);
+}
+
+const char *
+http_client_addr(struct http_req *r)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	char text[INET6_ADDRSTRLEN] = "-";
+	if (ci && ci->client_addr) {
+		const struct sockaddr *sa = ci->client_addr;
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, text, sizeof text);
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, text, sizeof text);
+	}
+	return arena_strdup(r->arena, text);
+}
+
+void
+http_add_header(struct http_req *r, const char *name, const char *value)
+{
+	if (r->n_headers == HTTP_MAX_HEADERS) {
+		log_error("too many response headers", "name=%s", name);
+		return;
+	}
+	r->headers[r->n_headers].name = name;
+	r->headers[r->n_headers].value = value;
+	r->n_headers++;
+}
+
+static void
+send_response(struct http_req *r, int status, const char *content_type, struct MHD_Response *resp, size_t len)
+{
+	if (r->responded) {
+		MHD_destroy_response(resp);
+		log_error("second response for one request", "path=\"%s\"", r->path);
+		return;
+	}
+	r->responded = true;
+	r->status = status;
+	r->bytes = len;
+	if (content_type)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Referrer-Policy", "strict-origin-when-cross-origin");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Content-Security-Policy",
+	                        "default-src 'self'; img-src 'self' data: https:; style-src 'self'; "
+	                        "script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'");
+	for (size_t i = 0; i < r->n_headers; i++)
+		MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
+	MHD_queue_response(r->conn, (unsigned)status, resp);
+	MHD_destroy_response(resp);
+}
+
+void
+http_respond(struct http_req *r, int status, const char *content_type, struct buf *body)
+{
+	if (buf_error(body)) {
+		log_error("response over its size limit", "path=\"%s\"", r->path);
+		buf_release(body);
+		status = 500;
+		content_type = "text/plain; charset=utf-8";
+		buf_puts(body, "Something went wrong on our side.\n");
+	}
+	size_t len;
+	char *data = buf_detach(body, &len);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+	send_response(r, status, content_type, resp, len);
+}
+
+void
+http_respond_static(struct http_req *r, int status, const char *content_type, const char *data, size_t len)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_PERSISTENT);
+	send_response(r, status, content_type, resp, len);
+}
+
+void
+http_respond_text(struct http_req *r, int status, const char *text)
+{
+	struct buf b = BUF_INIT;
+	buf_puts(&b, text);
+	buf_putc(&b, '\n');
+	http_respond(r, status, "text/plain; charset=utf-8", &b);
+}
+
+void
+http_redirect(struct http_req *r, int status, const char *location)
+{
+	http_add_header(r, "Location", location);
+	http_respond_static(r, status, "text/plain; charset=utf-8", "", 0);
+}
+
+/* Matches one pattern; captures go into r->params. */
+static bool
+match(const char *pattern, const char *path, struct http_req *r)
+{
+	size_t n = 0;
+	const char *p = pattern, *s = path;
+	while (*p) {
+		if (*p == '*') {
+			if (n < HTTP_MAX_PARAMS)
+				r->params[n++] = s;
+			r->n_params = n;
+			return *s != '\0';
+		}
+		if (*p == ':') {
+			const char *end = strchr(s, '/');
+			size_t len = end ? (size_t)(end - s) : strlen(s);
+			if (len == 0 || n == HTTP_MAX_PARAMS)
+				return false;
+			r->params[n++] = arena_strndup(r->arena, s, len);
+			s += len;
+			while (*p && *p != '/')
+				p++;
+			continue;
+		}
+		if (*p != *s)
+			return false;
+		p++;
+		s++;
+	}
+	r->n_params = n;
+	return *s == '\0';
+}
+
+const struct route *
+http_route_match(const struct route *routes, struct http_req *r, unsigned *allowed)
+{
+	*allowed = 0;
+	for (const struct route *rt = routes; rt->pattern; rt++) {
+		if (!match(rt->pattern, r->path, r))
+			continue;
+		unsigned m = rt->methods;
+		if (m & HTTP_GET)
+			m |= HTTP_HEAD;
+		if (m & r->method)
+			return rt;
+		*allowed |= m;
+	}
+	r->n_params = 0;
+	return NULL;
+}

@@ -1,0 +1,246 @@
+/* server.c: libmicrohttpd glue. An internal thread pool on epoll, one
+ * struct http_req per request with its own arena, released in the
+ * completion callback (which also runs when the client goes away). */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "http/http.h"
+#include "core/banned.h"
+
+struct http_server {
+	struct MHD_Daemon *d;
+	struct http_server_opts o;
+	atomic_int inflight;
+};
+
+static int64_t
+mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static enum http_method
+method_of(const char *m)
+{
+	static const struct {
+		const char *name;
+		enum http_method m;
+	} table[] = {
+		{ "GET", HTTP_GET },   { "HEAD", HTTP_HEAD },       { "POST", HTTP_POST },   { "PUT", HTTP_PUT },
+		{ "DELETE", HTTP_DELETE }, { "OPTIONS", HTTP_OPTIONS }, { "PATCH", HTTP_PATCH },
+	};
+	for (size_t i = 0; i < sizeof table / sizeof *table; i++)
+		if (strcmp(m, table[i].name) == 0)
+			return table[i].m;
+	return 0;
+}
+
+static void
+dispatch(struct http_server *s, struct http_req *r)
+{
+	unsigned allowed = 0;
+	if (!r->method) {
+		http_add_header(r, "Allow", "GET, HEAD, POST");
+		s->o.error(r, 501, "That request method is not supported.");
+		return;
+	}
+	const struct route *rt = http_route_match(s->o.routes, r, &allowed);
+	if (!rt) {
+		if (allowed) {
+			struct buf b = BUF_INIT;
+			static const char *names[] = { "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH" };
+			for (int i = 0; i < 7; i++)
+				if (allowed & (1u << i))
+					buf_printf(&b, "%s%s", b.len ? ", " : "", names[i]);
+			http_add_header(r, "Allow", arena_strndup(r->arena, b.ptr, b.len));
+			buf_release(&b);
+			s->o.method_not_allowed(r);
+		} else {
+			s->o.not_found(r);
+		}
+		return;
+	}
+	rt->handler(r);
+	if (!r->responded) {
+		log_error("handler sent no response", "path=\"%s\"", r->path);
+		s->o.error(r, 500, "Something went wrong on our side.");
+	}
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method, const char *version,
+           const char *upload, size_t *upload_size, void **con_cls)
+{
+	struct http_server *s = cls;
+	struct http_req *r = *con_cls;
+	if (!r) {
+		r = xcalloc(1, sizeof *r);
+		r->start_ns = mono_ns();
+		r->conn = c;
+		r->arena = arena_new();
+		r->app = s->o.app;
+		r->method_name = arena_strdup(r->arena, method);
+		r->method = method_of(method);
+		r->path = arena_strdup(r->arena, url);
+		buf_init(&r->body, s->o.max_body);
+		*con_cls = r;
+		atomic_fetch_add(&s->inflight, 1);
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl && strtoull(cl, NULL, 10) > s->o.max_body) {
+			/* Answer before the body arrives; MHD then closes the connection. */
+			r->body_too_big = true;
+			s->o.error(r, 413, "The request body is too large.");
+		}
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (!r->body_too_big) {
+			buf_add(&r->body, upload, *upload_size);
+			if (buf_error(&r->body))
+				r->body_too_big = true;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (r->responded)
+		return MHD_YES;
+	if (r->body_too_big)
+		s->o.error(r, 413, "The request body is too large.");
+	else
+		dispatch(s, r);
+	return MHD_YES;
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *s = cls;
+	struct http_req *r = *con_cls;
+	if (!r)
+		return;
+	if (s->o.access_log) {
+		double ms = (double)(mono_ns() - r->start_ns) / 1e6;
+		log_info("request", "method=%s path=\"%s\" status=%d bytes=%zu ms=%.3f ip=%s%s", r->method_name,
+		         r->path, r->status, r->bytes, ms, http_client_addr(r),
+		         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=true");
+	}
+	buf_release(&r->body);
+	arena_free(r->arena);
+	free(r);
+	*con_cls = NULL;
+	atomic_fetch_sub(&s->inflight, 1);
+}
+
+static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	size_t n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	log_msg(LOG_WARN, "http", "detail=\"%s\"", msg);
+}
+
+static bool
+parse_listen(const char *listen, struct sockaddr_storage *ss, bool *v6)
+{
+	char host[128];
+	const char *colon = strrchr(listen, ':');
+	if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof host)
+		return false;
+	memcpy(host, listen, (size_t)(colon - listen));
+	host[colon - listen] = '\0';
+	char *end;
+	long port = strtol(colon + 1, &end, 10);
+	if (*end || end == colon + 1 || port < 0 || port > 65535)
+		return false;
+	memset(ss, 0, sizeof *ss);
+	size_t hl = strlen(host);
+	if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+		host[hl - 1] = '\0';
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		*v6 = true;
+		return inet_pton(AF_INET6, host + 1, &a6->sin6_addr) == 1;
+	}
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	a4->sin_family = AF_INET;
+	a4->sin_port = htons((uint16_t)port);
+	*v6 = false;
+	if (strcmp(host, "localhost") == 0)
+		return inet_pton(AF_INET, "127.0.0.1", &a4->sin_addr) == 1;
+	return inet_pton(AF_INET, host, &a4->sin_addr) == 1;
+}
+
+mh_err
+http_server_start(const struct http_server_opts *o, struct http_server **out, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	bool v6;
+	if (!parse_listen(o->listen, &ss, &v6)) {
+		snprintf(err, errlen, "listen: '%s' is not ADDR:PORT (e.g. 127.0.0.1:8080)", o->listen);
+		return MH_ERR_INVALID;
+	}
+	struct http_server *s = xcalloc(1, sizeof *s);
+	s->o = *o;
+	unsigned threads = o->threads;
+	if (!threads) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = n > 0 ? (unsigned)n : 1;
+	}
+	/* The pool also holds the response headers; keep room beside the request's. */
+	size_t mem = o->max_header + 4096;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	if (v6)
+		flags |= MHD_USE_IPv6;
+	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+	                        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+	                        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	                        MHD_OPTION_THREAD_POOL_SIZE, threads,
+	                        MHD_OPTION_CONNECTION_LIMIT, o->max_connections,
+	                        MHD_OPTION_CONNECTION_TIMEOUT, o->timeout,
+	                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
+	                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+	                        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+	                        MHD_OPTION_END);
+	if (!s->d) {
+		snprintf(err, errlen, "cannot listen on %s (in use, or not an address of this machine)", o->listen);
+		free(s);
+		return MH_ERR_IO;
+	}
+	*out = s;
+	return MH_OK;
+}
+
+uint16_t
+http_server_port(struct http_server *s)
+{
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+	return info ? info->port : 0;
+}
+
+void
+http_server_stop(struct http_server *s, unsigned grace_ms)
+{
+	MHD_socket fd = MHD_quiesce_daemon(s->d);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	for (unsigned waited = 0; atomic_load(&s->inflight) > 0 && waited < grace_ms; waited += 10)
+		usleep(10000);
+	MHD_stop_daemon(s->d);
+	free(s);
+}

@@ -1,0 +1,89 @@
+#include "paywall/access.h"
+
+#include <string.h>
+
+#include "core/banned.h"
+
+static const char *status_names[] = {
+	[SUB_NONE] = "none",
+	[SUB_ACTIVE] = "active",
+	[SUB_TRIALING] = "trialing",
+	[SUB_PAST_DUE] = "past_due",
+	[SUB_UNPAID] = "unpaid",
+	[SUB_INCOMPLETE] = "incomplete",
+	[SUB_INCOMPLETE_EXPIRED] = "incomplete_expired",
+	[SUB_CANCELED] = "canceled",
+	[SUB_PAUSED] = "paused",
+};
+
+const char *
+sub_status_name(enum sub_status s)
+{
+	return (unsigned)s < sizeof status_names / sizeof *status_names ? status_names[s] : "none";
+}
+
+int
+sub_status_parse(const char *s)
+{
+	for (size_t i = 0; i < sizeof status_names / sizeof *status_names; i++)
+		if (strcmp(s, status_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *
+access_reason_name(enum access_reason r)
+{
+	static const char *names[] = {
+		"public", "member", "subscriber", "grace", "staff", "comped",
+		"gift", "anonymous", "no_plan", "payment_failed", "lapsed",
+	};
+	return (unsigned)r < sizeof names / sizeof *names ? names[r] : "unknown";
+}
+
+static struct access_decision
+decision(const struct article *a, bool full, enum access_reason reason)
+{
+	return (struct access_decision){ a->id, full, reason };
+}
+
+struct access_decision
+access_decide(const struct article *a, const struct viewer *v, int64_t now)
+{
+	if (a->access == ACCESS_PUBLIC)
+		return decision(a, true, REASON_PUBLIC);
+	if (v->gift)
+		return decision(a, true, REASON_GIFT);
+	if (!v->signed_in)
+		return decision(a, false, REASON_ANONYMOUS);
+	if (v->role == ROLE_EDITOR || v->role == ROLE_ADMIN)
+		return decision(a, true, REASON_STAFF);
+	if (a->access == ACCESS_MEMBERS)
+		return decision(a, true, REASON_MEMBER);
+	if (v->comped_until > now)
+		return decision(a, true, REASON_COMPED);
+
+	switch (v->status) {
+	case SUB_ACTIVE:
+	case SUB_TRIALING:
+		return decision(a, true, REASON_SUBSCRIBER);
+	case SUB_PAST_DUE:
+		if (now < v->grace_until)
+			return decision(a, true, REASON_GRACE);
+		return decision(a, false, REASON_PAYMENT_FAILED);
+	case SUB_UNPAID:
+	case SUB_INCOMPLETE:
+	case SUB_INCOMPLETE_EXPIRED:
+		return decision(a, false, REASON_PAYMENT_FAILED);
+	case SUB_CANCELED:
+		/* Cancelling keeps access to the end of the paid period. */
+		if (now < v->period_end)
+			return decision(a, true, REASON_SUBSCRIBER);
+		return decision(a, false, REASON_LAPSED);
+	case SUB_PAUSED:
+		return decision(a, false, REASON_LAPSED);
+	case SUB_NONE:
+		break;
+	}
+	return decision(a, false, REASON_NO_PLAN);
+}

@@ -1,0 +1,62 @@
+/* access.h: the access decision. One pure function decides, from the
+ * article, the viewer and the time, whether the viewer reads the FULL
+ * article or the TEASER, and why. The reason picks the paywall message. */
+#ifndef MH_ACCESS_H
+#define MH_ACCESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+/* Subscription states, by Stripe's names. */
+enum sub_status {
+	SUB_NONE = 0,
+	SUB_ACTIVE,
+	SUB_TRIALING,
+	SUB_PAST_DUE,
+	SUB_UNPAID,
+	SUB_INCOMPLETE,
+	SUB_INCOMPLETE_EXPIRED,
+	SUB_CANCELED,
+	SUB_PAUSED,
+};
+const char *sub_status_name(enum sub_status s);
+int sub_status_parse(const char *s);
+
+struct viewer {
+	bool signed_in;
+	int64_t member_id;
+	enum member_role role;
+	int64_t comped_until;       /* 0: not comped */
+	enum sub_status status;
+	int64_t grace_until;        /* past_due: full access until then */
+	int64_t period_end;         /* end of the paid period */
+	bool cancel_at_period_end;
+	bool gift;                  /* holds a valid gift link for this article */
+};
+
+enum access_reason {
+	REASON_PUBLIC = 0,       /* FULL: a public article */
+	REASON_MEMBER,           /* FULL: members article, signed in */
+	REASON_SUBSCRIBER,       /* FULL: active or trialing, or canceled inside the paid period */
+	REASON_GRACE,            /* FULL under a banner: past_due inside grace */
+	REASON_STAFF,            /* FULL: editor or admin */
+	REASON_COMPED,           /* FULL: comped member until expiry */
+	REASON_GIFT,             /* FULL: gift link */
+	REASON_ANONYMOUS,        /* TEASER: sign in or subscribe */
+	REASON_NO_PLAN,          /* TEASER: member without a subscription */
+	REASON_PAYMENT_FAILED,   /* TEASER: past_due after grace, unpaid, incomplete(_expired) */
+	REASON_LAPSED,           /* TEASER: canceled after the period, or paused */
+};
+
+struct access_decision {
+	int64_t article_id;
+	bool full;
+	enum access_reason reason;
+};
+
+struct access_decision access_decide(const struct article *a, const struct viewer *v, int64_t now);
+const char *access_reason_name(enum access_reason r);
+
+#endif

@@ -1,0 +1,895 @@
+/* sqlite.c: the SQLite backend of store.h.
+ *
+ * Each thread gets its own connection (WAL lets readers run beside one
+ * writer), with every statement prepared once on first use and kept. */
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "core/embed.h"
+#include "core/log.h"
+#include "store/store.h"
+#include "store/store_impl.h"
+#include "core/banned.h"
+
+enum stmt_id {
+	ST_ARTICLE_ID,
+	ST_ARTICLE_INSERT,
+	ST_ARTICLE_UPDATE,
+	ST_GATED_DELETE,
+	ST_GATED_INSERT,
+	ST_AUTHORS_CLEAR,
+	ST_AUTHOR_UPSERT,
+	ST_AUTHOR_ID,
+	ST_AUTHOR_LINK,
+	ST_TAGS_CLEAR,
+	ST_TAG_UPSERT,
+	ST_TAG_ID,
+	ST_TAG_LINK,
+	ST_QUOTES_CLEAR,
+	ST_SPEAKER_UPSERT,
+	ST_SPEAKER_ID,
+	ST_QUOTE_INSERT,
+	ST_QUOTE_GATED_INSERT,
+	ST_ARTICLE_BY_SLUG,
+	ST_ARTICLE_AUTHORS,
+	ST_ARTICLE_TAGS,
+	ST_ARTICLE_GATED,
+	ST_LIST_ALL,
+	ST_LIST_TAG,
+	ST_LIST_AUTHOR,
+	ST_SOURCES,
+	ST_TAG_BY_SLUG,
+	ST_AUTHOR_BY_SLUG,
+	ST_SPEAKER_BY_SLUG,
+	ST_SPEAKER_QUOTES,
+	ST_QUOTE_GATED,
+	ST_MEMBER_INSERT,
+	ST_MEMBER_BY_EMAIL,
+	ST_MEMBER_LIST,
+	ST_MEMBER_SET_ROLE,
+	ST_MEMBER_SET_PASSWORD,
+	ST_PING,
+	ST_COUNT
+};
+
+#define ARTICLE_COLS "a.id, a.slug, a.title, a.dek, a.summary, a.access, a.published_at, a.updated_at, a.has_gated"
+#define LIST_TAIL " AND a.published_at <= ?2 ORDER BY a.published_at DESC, a.id DESC LIMIT ?3 OFFSET ?4"
+#define MEMBER_COLS "id, email, name, password_hash, role, created_at, comped_until"
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_ARTICLE_ID] = "SELECT id FROM articles WHERE slug = ?1",
+	[ST_ARTICLE_INSERT] =
+		"INSERT INTO articles (slug, title, dek, summary, access, published_at, updated_at, teaser_md, "
+		"teaser_html, has_marker, has_gated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[ST_ARTICLE_UPDATE] =
+		"UPDATE articles SET slug = ?1, title = ?2, dek = ?3, summary = ?4, access = ?5, published_at = ?6, "
+		"updated_at = ?7, teaser_md = ?8, teaser_html = ?9, has_marker = ?10, has_gated = ?11 WHERE id = ?12",
+	[ST_GATED_DELETE] = "DELETE FROM article_gated WHERE article_id = ?1",
+	[ST_GATED_INSERT] = "INSERT INTO article_gated (article_id, body_md, body_html) VALUES (?1, ?2, ?3)",
+	[ST_AUTHORS_CLEAR] = "DELETE FROM article_authors WHERE article_id = ?1",
+	[ST_AUTHOR_UPSERT] =
+		"INSERT INTO authors (slug, name) VALUES (?1, ?2) ON CONFLICT (slug) DO UPDATE SET name = excluded.name",
+	[ST_AUTHOR_ID] = "SELECT id FROM authors WHERE slug = ?1",
+	[ST_AUTHOR_LINK] = "INSERT OR IGNORE INTO article_authors (article_id, author_id, position) VALUES (?1, ?2, ?3)",
+	[ST_TAGS_CLEAR] = "DELETE FROM article_tags WHERE article_id = ?1",
+	[ST_TAG_UPSERT] =
+		"INSERT INTO tags (slug, name) VALUES (?1, ?2) ON CONFLICT (slug) DO UPDATE SET name = excluded.name",
+	[ST_TAG_ID] = "SELECT id FROM tags WHERE slug = ?1",
+	[ST_TAG_LINK] = "INSERT OR IGNORE INTO article_tags (article_id, tag_id, position) VALUES (?1, ?2, ?3)",
+	[ST_QUOTES_CLEAR] = "DELETE FROM quotes WHERE article_id = ?1",
+	[ST_SPEAKER_UPSERT] = "INSERT INTO speakers (slug, name, role) VALUES (?1, ?2, ?3) "
+	                      "ON CONFLICT (slug) DO UPDATE SET name = excluded.name, role = excluded.role",
+	[ST_SPEAKER_ID] = "SELECT id FROM speakers WHERE slug = ?1",
+	[ST_QUOTE_INSERT] = "INSERT INTO quotes (article_id, speaker_id, position, role, gated, text_html) "
+	                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_QUOTE_GATED_INSERT] = "INSERT INTO quote_gated (quote_id, text_html) VALUES (?1, ?2)",
+	[ST_ARTICLE_BY_SLUG] = "SELECT " ARTICLE_COLS ", a.teaser_html FROM articles a WHERE a.slug = ?1",
+	[ST_ARTICLE_AUTHORS] = "SELECT au.slug, au.name FROM article_authors x JOIN authors au ON au.id = x.author_id "
+	                       "WHERE x.article_id = ?1 ORDER BY x.position",
+	[ST_ARTICLE_TAGS] = "SELECT t.slug, t.name FROM article_tags x JOIN tags t ON t.id = x.tag_id "
+	                    "WHERE x.article_id = ?1 ORDER BY x.position",
+	[ST_ARTICLE_GATED] = "SELECT body_html FROM article_gated WHERE article_id = ?1",
+	[ST_LIST_ALL] = "SELECT " ARTICLE_COLS " FROM articles a WHERE ?1 IS NULL" LIST_TAIL,
+	[ST_LIST_TAG] = "SELECT " ARTICLE_COLS " FROM articles a JOIN article_tags x ON x.article_id = a.id "
+	                "JOIN tags t ON t.id = x.tag_id WHERE t.slug = ?1" LIST_TAIL,
+	[ST_LIST_AUTHOR] = "SELECT " ARTICLE_COLS " FROM articles a JOIN article_authors x ON x.article_id = a.id "
+	                   "JOIN authors au ON au.id = x.author_id WHERE au.slug = ?1" LIST_TAIL,
+	[ST_SOURCES] = "SELECT " ARTICLE_COLS ", a.teaser_md, COALESCE(g.body_md, ''), a.has_marker "
+	               "FROM articles a LEFT JOIN article_gated g ON g.article_id = a.id ORDER BY a.published_at, a.id",
+	[ST_TAG_BY_SLUG] = "SELECT slug, name FROM tags WHERE slug = ?1",
+	[ST_AUTHOR_BY_SLUG] = "SELECT slug, name FROM authors WHERE slug = ?1",
+	[ST_SPEAKER_BY_SLUG] = "SELECT id, slug, name, role FROM speakers WHERE slug = ?1",
+	[ST_SPEAKER_QUOTES] = "SELECT q.id, q.article_id, q.role, q.gated, q.text_html, a.slug, a.title, a.access, "
+	                      "a.published_at FROM quotes q JOIN articles a ON a.id = q.article_id "
+	                      "WHERE q.speaker_id = ?1 AND a.published_at <= ?2 "
+	                      "ORDER BY a.published_at DESC, q.position",
+	[ST_QUOTE_GATED] = "SELECT text_html FROM quote_gated WHERE quote_id = ?1",
+	[ST_MEMBER_INSERT] = "INSERT INTO members (email, name, password_hash, role, created_at, comped_until) "
+	                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_MEMBER_BY_EMAIL] = "SELECT " MEMBER_COLS " FROM members WHERE email = ?1",
+	[ST_MEMBER_LIST] = "SELECT " MEMBER_COLS " FROM members ORDER BY id",
+	[ST_MEMBER_SET_ROLE] = "UPDATE members SET role = ?2 WHERE email = ?1",
+	[ST_MEMBER_SET_PASSWORD] = "UPDATE members SET password_hash = ?2 WHERE email = ?1",
+	[ST_PING] = "SELECT 1",
+};
+
+struct conn {
+	sqlite3 *db;
+	sqlite3_stmt *stmts[ST_COUNT];
+	struct conn *next;
+	struct sq *owner;
+};
+
+struct sq {
+	char *path;
+	pthread_key_t key;
+	pthread_mutex_t lock;
+	struct conn *all;
+};
+
+static void
+conn_close(struct conn *c)
+{
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(c->stmts[i]);
+	sqlite3_close(c->db);
+	free(c);
+}
+
+static void
+conn_unlink(struct sq *q, struct conn *c)
+{
+	pthread_mutex_lock(&q->lock);
+	for (struct conn **pp = &q->all; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* A thread that ends closes its own connection. */
+static void
+conn_thread_exit(void *p)
+{
+	struct conn *c = p;
+	conn_unlink(c->owner, c);
+	conn_close(c);
+}
+
+static mh_err
+sq_fail(struct store *s, sqlite3 *db, const char *what)
+{
+	snprintf(s->errmsg, sizeof s->errmsg, "%s: %s", what, db ? sqlite3_errmsg(db) : "cannot open");
+	if (db && (sqlite3_extended_errcode(db) & 0xff) == SQLITE_CONSTRAINT)
+		return MH_ERR_CONFLICT;
+	return MH_ERR_DB;
+}
+
+static struct conn *
+conn_get(struct store *s)
+{
+	struct sq *q = s->impl;
+	struct conn *c = pthread_getspecific(q->key);
+	if (c)
+		return c;
+	c = xcalloc(1, sizeof *c);
+	c->owner = q;
+	int rc = sqlite3_open_v2(q->path, &c->db,
+	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		sq_fail(s, c->db, q->path);
+		log_error("cannot open database", "path=\"%s\" error=\"%s\"", q->path, s->errmsg);
+		conn_close(c);
+		return NULL;
+	}
+	sqlite3_busy_timeout(c->db, 5000);
+	sqlite3_exec(c->db, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+	             NULL, NULL, NULL);
+	pthread_setspecific(q->key, c);
+	pthread_mutex_lock(&q->lock);
+	c->next = q->all;
+	q->all = c;
+	pthread_mutex_unlock(&q->lock);
+	return c;
+}
+
+/* Returns the prepared statement, reset and with no bindings; NULL on error. */
+static sqlite3_stmt *
+stmt(struct store *s, enum stmt_id id)
+{
+	struct conn *c = conn_get(s);
+	if (!c)
+		return NULL;
+	if (!c->stmts[id]) {
+		if (sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->stmts[id], NULL) !=
+		    SQLITE_OK) {
+			sq_fail(s, c->db, "prepare");
+			log_error("cannot prepare statement", "id=%d error=\"%s\"", (int)id, s->errmsg);
+			return NULL;
+		}
+	}
+	sqlite3_reset(c->stmts[id]);
+	sqlite3_clear_bindings(c->stmts[id]);
+	return c->stmts[id];
+}
+
+static sqlite3 *
+handle(struct store *s)
+{
+	struct conn *c = conn_get(s);
+	return c ? c->db : NULL;
+}
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_STATIC);
+}
+
+static const char *
+col_str(struct arena *a, sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return arena_strndup(a, t ? (const char *)t : "", (size_t)sqlite3_column_bytes(st, i));
+}
+
+/* Steps a statement that returns no rows. */
+static mh_err
+exec_stmt(struct store *s, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return sq_fail(s, sqlite3_db_handle(st), "write");
+	return MH_OK;
+}
+
+static mh_err
+exec_sql(struct store *s, const char *sql)
+{
+	sqlite3 *db = handle(s);
+	if (!db)
+		return MH_ERR_DB;
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(s->errmsg, sizeof s->errmsg, "%s", msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return MH_ERR_DB;
+	}
+	return MH_OK;
+}
+
+/* Looks up one id by a text key; MH_ERR_NOTFOUND when there is no row. */
+static mh_err
+id_by_text(struct store *s, enum stmt_id id, const char *key, int64_t *out)
+{
+	sqlite3_stmt *st = stmt(s, id);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, key);
+	int rc = sqlite3_step(st);
+	mh_err err = MH_OK;
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else if (rc == SQLITE_DONE)
+		err = MH_ERR_NOTFOUND;
+	else
+		err = sq_fail(s, sqlite3_db_handle(st), "lookup");
+	sqlite3_reset(st);
+	return err;
+}
+
+static void
+sq_close(struct store *s)
+{
+	struct sq *q = s->impl;
+	struct conn *c = q->all;
+	while (c) {
+		struct conn *n = c->next;
+		conn_close(c);
+		c = n;
+	}
+	pthread_key_delete(q->key);
+	pthread_mutex_destroy(&q->lock);
+	free(q->path);
+	free(q);
+}
+
+static mh_err
+sq_ping(struct store *s)
+{
+	sqlite3_stmt *st = stmt(s, ST_PING);
+	if (!st)
+		return MH_ERR_DB;
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? MH_OK : sq_fail(s, sqlite3_db_handle(st), "ping");
+}
+
+static mh_err sq_begin(struct store *s) { return exec_sql(s, "BEGIN IMMEDIATE"); }
+static mh_err sq_commit(struct store *s) { return exec_sql(s, "COMMIT"); }
+static mh_err sq_rollback(struct store *s) { return exec_sql(s, "ROLLBACK"); }
+
+static mh_err
+sq_migrate(struct store *s, int *applied)
+{
+	mh_err err = exec_sql(s, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+	                         "name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
+	if (err)
+		return err;
+	*applied = 0;
+	sqlite3 *db = handle(s);
+	for (const struct embedded_file *m = embedded_migrations; m->name; m++) {
+		long version = strtol(m->name, NULL, 10);
+		if (version <= 0) {
+			snprintf(s->errmsg, sizeof s->errmsg, "migration %s: name must start with its number", m->name);
+			return MH_ERR_INVALID;
+		}
+		if ((err = sq_begin(s)))
+			return err;
+		sqlite3_stmt *st;
+		if (sqlite3_prepare_v2(db, "SELECT 1 FROM schema_migrations WHERE version = ?1", -1, &st, NULL)) {
+			err = sq_fail(s, db, "migrate");
+			goto fail;
+		}
+		sqlite3_bind_int64(st, 1, version);
+		int rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc == SQLITE_ROW) {
+			sq_rollback(s);
+			continue;
+		}
+		if ((err = exec_sql(s, m->data))) {
+			char msg[sizeof s->errmsg];
+			snprintf(msg, sizeof msg, "%s", s->errmsg);
+			snprintf(s->errmsg, sizeof s->errmsg, "migration %.40s: %.200s", m->name, msg);
+			goto fail;
+		}
+		if (sqlite3_prepare_v2(db, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+		                       -1, &st, NULL)) {
+			err = sq_fail(s, db, "migrate");
+			goto fail;
+		}
+		sqlite3_bind_int64(st, 1, version);
+		sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, (int64_t)time(NULL));
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE) {
+			err = sq_fail(s, db, "migrate");
+			goto fail;
+		}
+		if ((err = sq_commit(s)))
+			goto fail;
+		(*applied)++;
+		log_info("migration applied", "name=%s", m->name);
+	}
+	return MH_OK;
+fail:
+	sq_rollback(s);
+	return err;
+}
+
+/* Links names (authors or tags) to an article, creating them as needed. */
+static mh_err
+link_names(struct store *s, int64_t article_id, const struct named_ref *refs, size_t n, enum stmt_id upsert,
+           enum stmt_id get_id, enum stmt_id link)
+{
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *st = stmt(s, upsert);
+		if (!st)
+			return MH_ERR_DB;
+		bind_text(st, 1, refs[i].slug);
+		bind_text(st, 2, refs[i].name);
+		mh_err err = exec_stmt(s, st);
+		int64_t id;
+		if (err || (err = id_by_text(s, get_id, refs[i].slug, &id)))
+			return err;
+		if (!(st = stmt(s, link)))
+			return MH_ERR_DB;
+		sqlite3_bind_int64(st, 1, article_id);
+		sqlite3_bind_int64(st, 2, id);
+		sqlite3_bind_int64(st, 3, (int64_t)i);
+		if ((err = exec_stmt(s, st)))
+			return err;
+	}
+	return MH_OK;
+}
+
+static mh_err
+clear_for(struct store *s, enum stmt_id id, int64_t article_id)
+{
+	sqlite3_stmt *st = stmt(s, id);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, article_id);
+	return exec_stmt(s, st);
+}
+
+static mh_err
+upsert_body(struct store *s, const struct article_input *in, int64_t *id, bool *created)
+{
+	mh_err err = id_by_text(s, ST_ARTICLE_ID, in->slug, id);
+	if (err && err != MH_ERR_NOTFOUND)
+		return err;
+	*created = err == MH_ERR_NOTFOUND;
+	sqlite3_stmt *st = stmt(s, *created ? ST_ARTICLE_INSERT : ST_ARTICLE_UPDATE);
+	if (!st)
+		return MH_ERR_DB;
+	bool has_gated = in->gated_html && in->gated_html[0];
+	bind_text(st, 1, in->slug);
+	bind_text(st, 2, in->title);
+	bind_text(st, 3, in->dek);
+	bind_text(st, 4, in->summary);
+	bind_text(st, 5, access_level_name(in->access));
+	sqlite3_bind_int64(st, 6, in->published_at);
+	sqlite3_bind_int64(st, 7, in->updated_at);
+	bind_text(st, 8, in->teaser_md);
+	bind_text(st, 9, in->teaser_html);
+	sqlite3_bind_int(st, 10, in->has_marker);
+	sqlite3_bind_int(st, 11, has_gated);
+	if (!*created)
+		sqlite3_bind_int64(st, 12, *id);
+	if ((err = exec_stmt(s, st)))
+		return err;
+	if (*created)
+		*id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
+
+	if ((err = clear_for(s, ST_GATED_DELETE, *id)))
+		return err;
+	if (has_gated) {
+		if (!(st = stmt(s, ST_GATED_INSERT)))
+			return MH_ERR_DB;
+		sqlite3_bind_int64(st, 1, *id);
+		bind_text(st, 2, in->gated_md);
+		bind_text(st, 3, in->gated_html);
+		if ((err = exec_stmt(s, st)))
+			return err;
+	}
+	if ((err = clear_for(s, ST_AUTHORS_CLEAR, *id)) ||
+	    (err = link_names(s, *id, in->authors, in->n_authors, ST_AUTHOR_UPSERT, ST_AUTHOR_ID, ST_AUTHOR_LINK)) ||
+	    (err = clear_for(s, ST_TAGS_CLEAR, *id)) ||
+	    (err = link_names(s, *id, in->tags, in->n_tags, ST_TAG_UPSERT, ST_TAG_ID, ST_TAG_LINK)) ||
+	    (err = clear_for(s, ST_QUOTES_CLEAR, *id)))
+		return err;
+	for (size_t i = 0; i < in->n_quotes; i++) {
+		const struct quote_input *q = &in->quotes[i];
+		int64_t speaker_id;
+		if (!(st = stmt(s, ST_SPEAKER_UPSERT)))
+			return MH_ERR_DB;
+		bind_text(st, 1, q->speaker_slug);
+		bind_text(st, 2, q->speaker_name);
+		bind_text(st, 3, q->role);
+		if ((err = exec_stmt(s, st)) || (err = id_by_text(s, ST_SPEAKER_ID, q->speaker_slug, &speaker_id)))
+			return err;
+		if (!(st = stmt(s, ST_QUOTE_INSERT)))
+			return MH_ERR_DB;
+		sqlite3_bind_int64(st, 1, *id);
+		sqlite3_bind_int64(st, 2, speaker_id);
+		sqlite3_bind_int64(st, 3, (int64_t)i);
+		bind_text(st, 4, q->role);
+		sqlite3_bind_int(st, 5, q->gated);
+		bind_text(st, 6, q->gated ? "" : q->text_html);
+		if ((err = exec_stmt(s, st)))
+			return err;
+		if (q->gated) {
+			int64_t quote_id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
+			if (!(st = stmt(s, ST_QUOTE_GATED_INSERT)))
+				return MH_ERR_DB;
+			sqlite3_bind_int64(st, 1, quote_id);
+			bind_text(st, 2, q->text_html);
+			if ((err = exec_stmt(s, st)))
+				return err;
+		}
+	}
+	return MH_OK;
+}
+
+static mh_err
+sq_article_upsert(struct store *s, const struct article_input *in, int64_t *id, bool *created)
+{
+	/* A savepoint nests inside an import's transaction and stands alone outside one. */
+	mh_err err = exec_sql(s, "SAVEPOINT article_upsert");
+	if (err)
+		return err;
+	if ((err = upsert_body(s, in, id, created))) {
+		char msg[sizeof s->errmsg];
+		snprintf(msg, sizeof msg, "%s", s->errmsg);
+		exec_sql(s, "ROLLBACK TO article_upsert");
+		exec_sql(s, "RELEASE article_upsert");
+		snprintf(s->errmsg, sizeof s->errmsg, "%s", msg);
+		return err;
+	}
+	return exec_sql(s, "RELEASE article_upsert");
+}
+
+static void
+read_article_row(struct arena *a, sqlite3_stmt *st, struct article *out)
+{
+	memset(out, 0, sizeof *out);
+	out->id = sqlite3_column_int64(st, 0);
+	out->slug = col_str(a, st, 1);
+	out->title = col_str(a, st, 2);
+	out->dek = col_str(a, st, 3);
+	out->summary = col_str(a, st, 4);
+	int level = access_level_parse((const char *)sqlite3_column_text(st, 5));
+	out->access = level < 0 ? ACCESS_PAID : (enum access_level)level; /* unknown: the strictest */
+	out->published_at = sqlite3_column_int64(st, 6);
+	out->updated_at = sqlite3_column_int64(st, 7);
+	out->has_gated = sqlite3_column_int(st, 8) != 0;
+}
+
+static mh_err
+read_refs(struct store *s, struct arena *a, enum stmt_id id, int64_t article_id, struct named_ref **out, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, id);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, article_id);
+	size_t cap = 4, count = 0;
+	struct named_ref *refs = arena_alloc(a, cap * sizeof *refs);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (count == cap) {
+			struct named_ref *more = arena_alloc(a, 2 * cap * sizeof *refs);
+			memcpy(more, refs, cap * sizeof *refs);
+			refs = more;
+			cap *= 2;
+		}
+		refs[count].slug = col_str(a, st, 0);
+		refs[count].name = col_str(a, st, 1);
+		count++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sq_fail(s, sqlite3_db_handle(st), "read");
+	*out = refs;
+	*n = count;
+	return MH_OK;
+}
+
+static mh_err
+read_people(struct store *s, struct arena *a, struct article *art)
+{
+	mh_err err = read_refs(s, a, ST_ARTICLE_AUTHORS, art->id, &art->authors, &art->n_authors);
+	if (!err)
+		err = read_refs(s, a, ST_ARTICLE_TAGS, art->id, &art->tags, &art->n_tags);
+	return err;
+}
+
+static mh_err
+sq_article_by_slug(struct store *s, struct arena *a, const char *slug, struct article **out)
+{
+	sqlite3_stmt *st = stmt(s, ST_ARTICLE_BY_SLUG);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, slug);
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE ? MH_ERR_NOTFOUND : sq_fail(s, sqlite3_db_handle(st), "read");
+	}
+	struct article *art = arena_alloc(a, sizeof *art);
+	read_article_row(a, st, art);
+	art->teaser_html = col_str(a, st, 9);
+	sqlite3_reset(st);
+	*out = art;
+	return read_people(s, a, art);
+}
+
+static mh_err
+text_by_id(struct store *s, struct arena *a, enum stmt_id id, int64_t key, const char **html)
+{
+	sqlite3_stmt *st = stmt(s, id);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, key);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*html = col_str(a, st, 0);
+	else if (rc == SQLITE_DONE)
+		*html = "";
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MH_OK : sq_fail(s, sqlite3_db_handle(st), "read");
+}
+
+static mh_err
+sq_article_gated(struct store *s, struct arena *a, int64_t article_id, const char **html)
+{
+	return text_by_id(s, a, ST_ARTICLE_GATED, article_id, html);
+}
+
+static mh_err
+sq_quote_gated(struct store *s, struct arena *a, int64_t quote_id, const char **html)
+{
+	return text_by_id(s, a, ST_QUOTE_GATED, quote_id, html);
+}
+
+static mh_err
+sq_article_list(struct store *s, struct arena *a, const struct article_filter *f, struct article **out, size_t *n)
+{
+	enum stmt_id id = f->kind == LIST_TAG ? ST_LIST_TAG : f->kind == LIST_AUTHOR ? ST_LIST_AUTHOR : ST_LIST_ALL;
+	sqlite3_stmt *st = stmt(s, id);
+	if (!st)
+		return MH_ERR_DB;
+	if (f->kind != LIST_ALL)
+		bind_text(st, 1, f->slug);
+	sqlite3_bind_int64(st, 2, f->before ? f->before : INT64_MAX);
+	sqlite3_bind_int64(st, 3, (int64_t)f->limit);
+	sqlite3_bind_int64(st, 4, (int64_t)f->offset);
+	struct article *list = arena_alloc(a, (f->limit ? f->limit : 1) * sizeof *list);
+	size_t count = 0;
+	int rc;
+	while (count < f->limit && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		read_article_row(a, st, &list[count++]);
+	sqlite3_reset(st);
+	if (count < f->limit && rc != SQLITE_DONE)
+		return sq_fail(s, sqlite3_db_handle(st), "list");
+	for (size_t i = 0; i < count; i++) {
+		mh_err err = read_people(s, a, &list[i]);
+		if (err)
+			return err;
+	}
+	*out = list;
+	*n = count;
+	return MH_OK;
+}
+
+static mh_err
+sq_article_sources(struct store *s, struct arena *a, struct article_source **out, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_SOURCES);
+	if (!st)
+		return MH_ERR_DB;
+	size_t cap = 16, count = 0;
+	struct article_source *list = xmallocarray(cap, sizeof *list);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (count == cap)
+			list = xrealloc(list, (cap *= 2) * sizeof *list);
+		read_article_row(a, st, &list[count].a);
+		list[count].teaser_md = col_str(a, st, 9);
+		list[count].gated_md = col_str(a, st, 10);
+		list[count].has_marker = sqlite3_column_int(st, 11) != 0;
+		count++;
+	}
+	sqlite3_reset(st);
+	mh_err err = rc == SQLITE_DONE ? MH_OK : sq_fail(s, sqlite3_db_handle(st), "export");
+	for (size_t i = 0; !err && i < count; i++)
+		err = read_people(s, a, &list[i].a);
+	/* Hand the list to the arena so the caller frees nothing. */
+	struct article_source *copy = arena_alloc(a, (count ? count : 1) * sizeof *copy);
+	memcpy(copy, list, count * sizeof *copy);
+	free(list);
+	*out = copy;
+	*n = count;
+	return err;
+}
+
+static mh_err
+sq_named_by_slug(struct store *s, struct arena *a, enum list_kind kind, const char *slug, struct named_ref *out)
+{
+	sqlite3_stmt *st = stmt(s, kind == LIST_TAG ? ST_TAG_BY_SLUG : ST_AUTHOR_BY_SLUG);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, slug);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->slug = col_str(a, st, 0);
+		out->name = col_str(a, st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return MH_OK;
+	return rc == SQLITE_DONE ? MH_ERR_NOTFOUND : sq_fail(s, sqlite3_db_handle(st), "read");
+}
+
+static mh_err
+sq_speaker_by_slug(struct store *s, struct arena *a, const char *slug, struct speaker *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_SPEAKER_BY_SLUG);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, slug);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		out->slug = col_str(a, st, 1);
+		out->name = col_str(a, st, 2);
+		out->role = col_str(a, st, 3);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return MH_OK;
+	return rc == SQLITE_DONE ? MH_ERR_NOTFOUND : sq_fail(s, sqlite3_db_handle(st), "read");
+}
+
+static mh_err
+sq_speaker_quotes(struct store *s, struct arena *a, int64_t speaker_id, struct quote **out, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_SPEAKER_QUOTES);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, speaker_id);
+	sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
+	size_t cap = 8, count = 0;
+	struct quote *list = arena_alloc(a, cap * sizeof *list);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (count == cap) {
+			struct quote *more = arena_alloc(a, 2 * cap * sizeof *list);
+			memcpy(more, list, cap * sizeof *list);
+			list = more;
+			cap *= 2;
+		}
+		struct quote *q = &list[count++];
+		memset(q, 0, sizeof *q);
+		q->id = sqlite3_column_int64(st, 0);
+		q->article_id = sqlite3_column_int64(st, 1);
+		q->role = col_str(a, st, 2);
+		q->gated = sqlite3_column_int(st, 3) != 0;
+		q->text_html = q->gated ? NULL : col_str(a, st, 4);
+		q->article.id = q->article_id;
+		q->article.slug = col_str(a, st, 5);
+		q->article.title = col_str(a, st, 6);
+		int level = access_level_parse((const char *)sqlite3_column_text(st, 7));
+		q->article.access = level < 0 ? ACCESS_PAID : (enum access_level)level;
+		q->article.published_at = sqlite3_column_int64(st, 8);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sq_fail(s, sqlite3_db_handle(st), "read");
+	*out = list;
+	*n = count;
+	return MH_OK;
+}
+
+static void
+read_member(struct arena *a, sqlite3_stmt *st, struct member *m)
+{
+	m->id = sqlite3_column_int64(st, 0);
+	m->email = col_str(a, st, 1);
+	m->name = col_str(a, st, 2);
+	m->password_hash = col_str(a, st, 3);
+	int role = member_role_parse((const char *)sqlite3_column_text(st, 4));
+	m->role = role < 0 ? ROLE_READER : (enum member_role)role;
+	m->created_at = sqlite3_column_int64(st, 5);
+	m->comped_until = sqlite3_column_int64(st, 6);
+}
+
+static mh_err
+sq_member_create(struct store *s, const struct member *m, int64_t *id)
+{
+	sqlite3_stmt *st = stmt(s, ST_MEMBER_INSERT);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, m->email);
+	bind_text(st, 2, m->name);
+	bind_text(st, 3, m->password_hash);
+	bind_text(st, 4, member_role_name(m->role));
+	sqlite3_bind_int64(st, 5, m->created_at);
+	sqlite3_bind_int64(st, 6, m->comped_until);
+	mh_err err = exec_stmt(s, st);
+	if (!err && id)
+		*id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
+	return err;
+}
+
+static mh_err
+sq_member_by_email(struct store *s, struct arena *a, const char *email, struct member *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_MEMBER_BY_EMAIL);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, email);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		read_member(a, st, out);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return MH_OK;
+	return rc == SQLITE_DONE ? MH_ERR_NOTFOUND : sq_fail(s, sqlite3_db_handle(st), "read");
+}
+
+static mh_err
+sq_member_list(struct store *s, struct arena *a, struct member **out, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_MEMBER_LIST);
+	if (!st)
+		return MH_ERR_DB;
+	size_t cap = 16, count = 0;
+	struct member *list = arena_alloc(a, cap * sizeof *list);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (count == cap) {
+			struct member *more = arena_alloc(a, 2 * cap * sizeof *list);
+			memcpy(more, list, cap * sizeof *list);
+			list = more;
+			cap *= 2;
+		}
+		read_member(a, st, &list[count++]);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sq_fail(s, sqlite3_db_handle(st), "read");
+	*out = list;
+	*n = count;
+	return MH_OK;
+}
+
+static mh_err
+member_update(struct store *s, enum stmt_id id, const char *email, const char *value)
+{
+	sqlite3_stmt *st = stmt(s, id);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, email);
+	bind_text(st, 2, value);
+	mh_err err = exec_stmt(s, st);
+	if (!err && sqlite3_changes(sqlite3_db_handle(st)) == 0)
+		err = MH_ERR_NOTFOUND;
+	return err;
+}
+
+static mh_err
+sq_member_set_role(struct store *s, const char *email, enum member_role role)
+{
+	return member_update(s, ST_MEMBER_SET_ROLE, email, member_role_name(role));
+}
+
+static mh_err
+sq_member_set_password(struct store *s, const char *email, const char *hash)
+{
+	return member_update(s, ST_MEMBER_SET_PASSWORD, email, hash);
+}
+
+static const struct store_ops sqlite_ops = {
+	.name = "sqlite",
+	.close = sq_close,
+	.migrate = sq_migrate,
+	.ping = sq_ping,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.article_upsert = sq_article_upsert,
+	.article_by_slug = sq_article_by_slug,
+	.article_gated = sq_article_gated,
+	.article_list = sq_article_list,
+	.article_sources = sq_article_sources,
+	.named_by_slug = sq_named_by_slug,
+	.speaker_by_slug = sq_speaker_by_slug,
+	.speaker_quotes = sq_speaker_quotes,
+	.quote_gated = sq_quote_gated,
+	.member_create = sq_member_create,
+	.member_by_email = sq_member_by_email,
+	.member_list = sq_member_list,
+	.member_set_role = sq_member_set_role,
+	.member_set_password = sq_member_set_password,
+};
+
+mh_err
+sqlite_store_open(const char *path, struct store *s, char *err, size_t errlen)
+{
+	struct sq *q = xcalloc(1, sizeof *q);
+	q->path = xstrdup(path);
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_key_create(&q->key, conn_thread_exit);
+	s->ops = &sqlite_ops;
+	s->impl = q;
+	/* Open now so a bad path is reported by the command that names it. */
+	if (!conn_get(s)) {
+		snprintf(err, errlen, "%s", s->errmsg);
+		sq_close(s);
+		s->impl = NULL;
+		return MH_ERR_DB;
+	}
+	return MH_OK;
+}

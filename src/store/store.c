@@ -1,0 +1,117 @@
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "paywall/access.h"
+#include "store/store_impl.h"
+#include "core/banned.h"
+
+const char *
+access_level_name(enum access_level a)
+{
+	switch (a) {
+	case ACCESS_PUBLIC: return "public";
+	case ACCESS_MEMBERS: return "members";
+	case ACCESS_PAID: return "paid";
+	}
+	return "paid";
+}
+
+int
+access_level_parse(const char *s)
+{
+	if (!s)
+		return -1;
+	if (strcmp(s, "public") == 0)
+		return ACCESS_PUBLIC;
+	if (strcmp(s, "members") == 0)
+		return ACCESS_MEMBERS;
+	if (strcmp(s, "paid") == 0)
+		return ACCESS_PAID;
+	return -1;
+}
+
+const char *
+member_role_name(enum member_role r)
+{
+	switch (r) {
+	case ROLE_READER: return "reader";
+	case ROLE_EDITOR: return "editor";
+	case ROLE_ADMIN: return "admin";
+	}
+	return "reader";
+}
+
+int
+member_role_parse(const char *s)
+{
+	if (!s)
+		return -1;
+	if (strcmp(s, "reader") == 0)
+		return ROLE_READER;
+	if (strcmp(s, "editor") == 0)
+		return ROLE_EDITOR;
+	if (strcmp(s, "admin") == 0)
+		return ROLE_ADMIN;
+	return -1;
+}
+
+mh_err
+store_open(const char *url, struct store **out, char *err, size_t errlen)
+{
+	struct store *s = xcalloc(1, sizeof *s);
+	s->url = xstrdup(url);
+	mh_err rc;
+	if (strncmp(url, "sqlite:", 7) == 0 && url[7]) {
+		rc = sqlite_store_open(url + 7, s, err, errlen);
+	} else if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
+		snprintf(err, errlen, "%s: the PostgreSQL backend is not built yet; use sqlite:PATH", url);
+		rc = MH_ERR_UNSUPPORTED;
+	} else {
+		snprintf(err, errlen, "%s: not a database URL (expected sqlite:PATH or postgres://...)", url);
+		rc = MH_ERR_INVALID;
+	}
+	if (rc) {
+		free(s->url);
+		free(s);
+		return rc;
+	}
+	*out = s;
+	return MH_OK;
+}
+
+void
+store_close(struct store *s)
+{
+	if (!s)
+		return;
+	if (s->impl)
+		s->ops->close(s);
+	free(s->url);
+	free(s);
+}
+
+mh_err
+store_article_gated(struct store *s, struct arena *a, const struct article *art,
+                    const struct access_decision *decision, const char **html)
+{
+	*html = "";
+	if (!decision || !decision->full || decision->article_id != art->id)
+		return MH_ERR_DENIED;
+	if (!art->has_gated)
+		return MH_OK;
+	return s->ops->article_gated(s, a, art->id, html);
+}
+
+mh_err
+store_quote_gated(struct store *s, struct arena *a, const struct quote *q, const struct access_decision *decision,
+                  const char **html)
+{
+	*html = "";
+	if (!decision || !decision->full || decision->article_id != q->article_id)
+		return MH_ERR_DENIED;
+	return s->ops->quote_gated(s, a, q->id, html);
+}

@@ -1,0 +1,207 @@
+/* store.h: the one storage interface.
+ *
+ * A struct store is a table of functions plus backend state, opened from a
+ * URL (sqlite:PATH; postgres:// follows behind the same table). It is safe
+ * to use from many threads: each backend keeps one connection and its
+ * prepared statements per thread.
+ *
+ * Results that the caller reads are allocated from the arena it passes and
+ * live as long as that arena. Times are Unix seconds (UTC).
+ *
+ * The gated part of an article is not in struct article. It is read only by
+ * store_article_gated(), which takes the access decision that allows it:
+ * a code path that has no FULL decision has no way to ask for it. */
+#ifndef MH_STORE_H
+#define MH_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/err.h"
+
+struct access_decision;
+
+enum access_level { ACCESS_PUBLIC = 0, ACCESS_MEMBERS = 1, ACCESS_PAID = 2 };
+const char *access_level_name(enum access_level a);
+/* Returns -1 when s names no level. */
+int access_level_parse(const char *s);
+
+struct named_ref {
+	const char *slug;
+	const char *name;
+};
+
+struct article {
+	int64_t id;
+	const char *slug;
+	const char *title;
+	const char *dek;
+	const char *summary;     /* plain text for meta tags: dek or the first teaser paragraph */
+	enum access_level access;
+	int64_t published_at;
+	int64_t updated_at;
+	const char *teaser_html; /* NULL in listings */
+	bool has_gated;          /* there is a gated part after the teaser */
+	struct named_ref *authors;
+	size_t n_authors;
+	struct named_ref *tags;
+	size_t n_tags;
+};
+
+/* What import hands the store: all of one article, gated part included. */
+struct quote_input {
+	const char *speaker_slug;
+	const char *speaker_name;
+	const char *role;
+	const char *text_html;
+	bool gated;
+};
+
+struct article_input {
+	const char *slug, *title, *dek, *summary;
+	enum access_level access;
+	int64_t published_at, updated_at;
+	const char *teaser_md, *teaser_html;
+	const char *gated_md, *gated_html;
+	bool has_marker;                  /* the source split at <!-- paywall --> */
+	struct named_ref *authors;
+	size_t n_authors;
+	struct named_ref *tags;
+	size_t n_tags;
+	struct quote_input *quotes;
+	size_t n_quotes;
+};
+
+/* For export: the sources, gated part included. Operator-only path. */
+struct article_source {
+	struct article a;
+	const char *teaser_md;
+	const char *gated_md;
+	bool has_marker;
+};
+
+enum list_kind { LIST_ALL, LIST_TAG, LIST_AUTHOR };
+
+struct article_filter {
+	enum list_kind kind;
+	const char *slug; /* the tag or author */
+	int64_t before;   /* only published_at <= before (0: no bound) */
+	size_t limit;
+	size_t offset;
+};
+
+struct speaker {
+	int64_t id;
+	const char *slug;
+	const char *name;
+	const char *role;
+};
+
+struct quote {
+	int64_t id;
+	int64_t article_id;
+	const char *text_html; /* NULL when the quote sits in a gated part */
+	const char *role;
+	bool gated;
+	struct article article; /* title, slug, access, published_at only */
+};
+
+enum member_role { ROLE_READER = 0, ROLE_EDITOR = 1, ROLE_ADMIN = 2 };
+const char *member_role_name(enum member_role r);
+int member_role_parse(const char *s);
+
+struct member {
+	int64_t id;
+	const char *email;
+	const char *name;
+	const char *password_hash; /* argon2id string, or "" for link-only accounts */
+	enum member_role role;
+	int64_t created_at;
+	int64_t comped_until;      /* 0: not comped */
+};
+
+struct store;
+
+struct store_ops {
+	const char *name;
+	void (*close)(struct store *s);
+	mh_err (*migrate)(struct store *s, int *applied);
+	mh_err (*ping)(struct store *s);
+	mh_err (*begin)(struct store *s);
+	mh_err (*commit)(struct store *s);
+	mh_err (*rollback)(struct store *s);
+
+	mh_err (*article_upsert)(struct store *s, const struct article_input *in, int64_t *id, bool *created);
+	mh_err (*article_by_slug)(struct store *s, struct arena *a, const char *slug, struct article **out);
+	mh_err (*article_gated)(struct store *s, struct arena *a, int64_t article_id, const char **html);
+	mh_err (*article_list)(struct store *s, struct arena *a, const struct article_filter *f,
+	                       struct article **out, size_t *n);
+	mh_err (*article_sources)(struct store *s, struct arena *a, struct article_source **out, size_t *n);
+	mh_err (*named_by_slug)(struct store *s, struct arena *a, enum list_kind kind, const char *slug,
+	                        struct named_ref *out);
+	mh_err (*speaker_by_slug)(struct store *s, struct arena *a, const char *slug, struct speaker *out);
+	mh_err (*speaker_quotes)(struct store *s, struct arena *a, int64_t speaker_id, struct quote **out, size_t *n);
+	mh_err (*quote_gated)(struct store *s, struct arena *a, int64_t quote_id, const char **html);
+
+	mh_err (*member_create)(struct store *s, const struct member *m, int64_t *id);
+	mh_err (*member_by_email)(struct store *s, struct arena *a, const char *email, struct member *out);
+	mh_err (*member_list)(struct store *s, struct arena *a, struct member **out, size_t *n);
+	mh_err (*member_set_role)(struct store *s, const char *email, enum member_role role);
+	mh_err (*member_set_password)(struct store *s, const char *email, const char *hash);
+};
+
+struct store {
+	const struct store_ops *ops;
+	char *url;
+	void *impl;
+	char errmsg[256]; /* the last backend message, for the operator (per store, not per thread) */
+};
+
+/* Opens the store named by url; on failure writes a message into err. */
+mh_err store_open(const char *url, struct store **out, char *err, size_t errlen);
+void store_close(struct store *s);
+
+/* Thin wrappers over ops, so call sites read store_verb(s, ...). */
+static inline mh_err store_migrate(struct store *s, int *applied) { return s->ops->migrate(s, applied); }
+static inline mh_err store_ping(struct store *s) { return s->ops->ping(s); }
+static inline mh_err store_begin(struct store *s) { return s->ops->begin(s); }
+static inline mh_err store_commit(struct store *s) { return s->ops->commit(s); }
+static inline mh_err store_rollback(struct store *s) { return s->ops->rollback(s); }
+
+static inline mh_err
+store_article_upsert(struct store *s, const struct article_input *in, int64_t *id, bool *created)
+{
+	return s->ops->article_upsert(s, in, id, created);
+}
+
+static inline mh_err
+store_article_by_slug(struct store *s, struct arena *a, const char *slug, struct article **out)
+{
+	return s->ops->article_by_slug(s, a, slug, out);
+}
+
+/* The only way to the gated body: decision must be a FULL decision for this
+ * very article (paywall/access.h), or MH_ERR_DENIED is returned. */
+mh_err store_article_gated(struct store *s, struct arena *a, const struct article *art,
+                           const struct access_decision *decision, const char **html);
+
+/* A gated quote's text, under the same rule as store_article_gated. */
+mh_err store_quote_gated(struct store *s, struct arena *a, const struct quote *q,
+                         const struct access_decision *decision, const char **html);
+
+static inline mh_err
+store_article_list(struct store *s, struct arena *a, const struct article_filter *f, struct article **out,
+                   size_t *n)
+{
+	return s->ops->article_list(s, a, f, out, n);
+}
+
+static inline mh_err
+store_named_by_slug(struct store *s, struct arena *a, enum list_kind kind, const char *slug, struct named_ref *out)
+{
+	return s->ops->named_by_slug(s, a, kind, slug, out);
+}
+
+#endif

@@ -1,0 +1,120 @@
+#include "web/page.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/text.h"
+#include "render/template.h"
+#include "core/banned.h"
+
+const char *
+page_url(struct http_req *r, const char *path)
+{
+	struct app *app = r->app;
+	return arena_printf(r->arena, "%s%s", app->cfg->public_url, path);
+}
+
+json_t *
+page_context(struct http_req *r, const char *title, const char *description)
+{
+	struct app *app = r->app;
+	json_t *ctx = json_object();
+	json_t *site = json_object();
+	json_object_set_new(site, "name", json_string(app->cfg->site_name));
+	json_object_set_new(site, "tagline", json_string(app->cfg->site_tagline));
+	json_object_set_new(site, "url", json_string(app->cfg->public_url));
+	json_object_set_new(ctx, "site", site);
+	json_object_set_new(ctx, "viewer", json_false());
+	json_object_set_new(ctx, "csrf", json_string(""));
+
+	json_t *page = json_object();
+	const char *full_title = title && title[0] && strcmp(title, app->cfg->site_name) != 0
+	                                 ? arena_printf(r->arena, "%s \xe2\x80\x94 %s", title, app->cfg->site_name)
+	                                 : app->cfg->site_name;
+	json_object_set_new(page, "title", json_string(full_title));
+	json_object_set_new(page, "description", json_string(description ? description : app->cfg->site_tagline));
+	json_object_set_new(page, "canonical", json_string(page_url(r, r->path)));
+	json_object_set_new(page, "og_type", json_string("website"));
+	json_object_set_new(page, "og_image", json_string(""));
+	json_object_set_new(page, "noindex", json_false());
+	json_object_set_new(ctx, "page", page);
+
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	json_object_set_new(ctx, "year", json_integer(tm.tm_year + 1900));
+	json_object_set_new(ctx, "static_css", json_string(app->theme.css_url));
+	json_object_set_new(ctx, "static_favicon", json_string(app->theme.favicon_url));
+	return ctx;
+}
+
+static json_t *
+refs_json(struct http_req *r, const struct named_ref *refs, size_t n, const char *prefix)
+{
+	json_t *list = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = json_object();
+		json_object_set_new(o, "name", json_string(refs[i].name));
+		json_object_set_new(o, "slug", json_string(refs[i].slug));
+		json_object_set_new(o, "url", json_string(arena_printf(r->arena, "%s%s", prefix, refs[i].slug)));
+		json_array_append_new(list, o);
+	}
+	return list;
+}
+
+json_t *
+page_article_json(struct http_req *r, const struct article *a)
+{
+	char iso[32], human[48];
+	json_t *o = json_object();
+	json_object_set_new(o, "slug", json_string(a->slug));
+	json_object_set_new(o, "url", json_string(arena_printf(r->arena, "/articles/%s", a->slug)));
+	json_object_set_new(o, "title", json_string(a->title));
+	json_object_set_new(o, "dek", json_string(a->dek));
+	json_object_set_new(o, "access", json_string(access_level_name(a->access)));
+	json_object_set_new(o, "is_public", json_boolean(a->access == ACCESS_PUBLIC));
+	json_object_set_new(o, "is_members", json_boolean(a->access == ACCESS_MEMBERS));
+	json_object_set_new(o, "is_paid", json_boolean(a->access == ACCESS_PAID));
+	json_object_set_new(o, "access_label", json_string(a->access == ACCESS_PAID      ? "Subscribers only"
+	                                                   : a->access == ACCESS_MEMBERS ? "Members"
+	                                                                                 : ""));
+	time_format_iso8601(a->published_at, iso, sizeof iso);
+	time_format_human(a->published_at, human, sizeof human);
+	json_object_set_new(o, "published_iso", json_string(iso));
+	json_object_set_new(o, "published_human", json_string(human));
+	time_format_iso8601(a->updated_at, iso, sizeof iso);
+	time_format_human(a->updated_at, human, sizeof human);
+	json_object_set_new(o, "updated_iso", json_string(iso));
+	json_object_set_new(o, "updated_human", json_string(human));
+	json_object_set_new(o, "was_updated", json_boolean(a->updated_at > a->published_at + 3600));
+	json_object_set_new(o, "authors", refs_json(r, a->authors, a->n_authors, "/authors/"));
+	json_object_set_new(o, "tags", refs_json(r, a->tags, a->n_tags, "/tags/"));
+	return o;
+}
+
+void
+page_send(struct http_req *r, int status, const char *name, json_t *ctx, enum cache_policy cache)
+{
+	struct app *app = r->app;
+	struct buf b = BUF_INIT;
+	buf_init(&b, 8u << 20);
+	mh_err err = tmpl_render(app->theme.templates, name, ctx, &b);
+	json_decref(ctx);
+	if (err) {
+		log_error("cannot render page", "template=%s error=\"%s\"", name, mh_strerror(err));
+		buf_release(&b);
+		http_respond_text(r, 500, "Something went wrong on our side.");
+		return;
+	}
+	bool cookie = http_header(r, "Cookie") != NULL;
+	if (cache == CACHE_PUBLIC && !cookie && status == 200)
+		http_add_header(r, "Cache-Control", "public, max-age=60");
+	else if (cache == CACHE_PUBLIC && !cookie)
+		http_add_header(r, "Cache-Control", "public, max-age=10");
+	else
+		http_add_header(r, "Cache-Control", "private, no-store");
+	http_add_header(r, "Vary", "Cookie");
+	http_respond(r, status, "text/html; charset=utf-8", &b);
+}

@@ -1,0 +1,408 @@
+/* pages.c: the reading site: front page, articles, listings, speakers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/text.h"
+#include "paywall/access.h"
+#include "web/page.h"
+#include "core/banned.h"
+
+#define MAX_PAGE 100000
+
+void
+app_error(struct http_req *r, int status, const char *message)
+{
+	static const struct {
+		int status;
+		const char *title;
+	} titles[] = {
+		{ 400, "Bad request" }, { 404, "Page not found" }, { 405, "Method not allowed" },
+		{ 413, "Request too large" }, { 429, "Too many requests" }, { 500, "Something went wrong" },
+		{ 501, "Not implemented" }, { 503, "Service unavailable" },
+	};
+	const char *title = "Error";
+	for (size_t i = 0; i < sizeof titles / sizeof *titles; i++)
+		if (titles[i].status == status)
+			title = titles[i].title;
+	json_t *ctx = page_context(r, title, message);
+	json_object_set_new(ctx, "status", json_integer(status));
+	json_object_set_new(ctx, "title", json_string(title));
+	json_object_set_new(ctx, "message", json_string(message));
+	json_object_set_new(json_object_get(ctx, "page"), "noindex", json_true());
+	page_send(r, status, "error", ctx, CACHE_PRIVATE);
+}
+
+void
+app_not_found(struct http_req *r)
+{
+	app_error(r, 404, "We could not find that page. It may have moved, or the link may be mistyped.");
+}
+
+void
+app_method_not_allowed(struct http_req *r)
+{
+	app_error(r, 405, "That address does not accept this kind of request.");
+}
+
+static void
+db_error(struct http_req *r, mh_err err)
+{
+	struct app *app = r->app;
+	log_error("database error", "path=\"%s\" error=\"%s\" detail=\"%s\"", r->path, mh_strerror(err),
+	          app->store->errmsg);
+	app_error(r, 500, "Something went wrong on our side. Please try again in a moment.");
+}
+
+/* ?page=N: 1 when absent; 0 for anything that is not a page number. */
+static long
+page_number(struct http_req *r)
+{
+	const char *p = http_query(r, "page");
+	long n;
+	if (!p)
+		return 1;
+	if (!slice_to_long(slice_from(p), &n) || n < 1 || n > MAX_PAGE)
+		return 0;
+	return n;
+}
+
+/* Lists articles under a heading: the front page and tag and author pages. */
+static void
+send_listing(struct http_req *r, const char *template, enum list_kind kind, const char *slug, const char *kind_label,
+             const char *heading, const char *description)
+{
+	struct app *app = r->app;
+	long page = page_number(r);
+	if (!page) {
+		app_error(r, 400, "The page number must be a whole number from 1.");
+		return;
+	}
+	size_t per = app->cfg->page_size ? (size_t)app->cfg->page_size : 20;
+	/* One more than a page tells whether there is an older page. */
+	struct article_filter f = { kind, slug, (int64_t)time(NULL), per + 1, (size_t)(page - 1) * per };
+	struct article *list;
+	size_t n;
+	mh_err err = store_article_list(app->store, r->arena, &f, &list, &n);
+	if (err) {
+		db_error(r, err);
+		return;
+	}
+	if (n == 0 && page > 1) {
+		app_not_found(r);
+		return;
+	}
+	bool more = n > per;
+	if (more)
+		n = per;
+	const char *title = page > 1 ? arena_printf(r->arena, "%s, page %ld", heading, page) : heading;
+	json_t *ctx = page_context(r, title, description);
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, page_article_json(r, &list[i]));
+	json_object_set_new(ctx, "articles", arr);
+	json_object_set_new(ctx, "empty", json_boolean(n == 0));
+	json_object_set_new(ctx, "heading", json_string(heading));
+	json_object_set_new(ctx, "kind", json_string(kind_label));
+	json_object_set_new(ctx, "description", json_string(description ? description : ""));
+	json_t *pager = json_object();
+	json_object_set_new(pager, "page", json_integer(page));
+	json_object_set_new(pager, "has_prev", json_boolean(page > 1));
+	json_object_set_new(pager, "has_next", json_boolean(more));
+	const char *base = r->path;
+	json_object_set_new(pager, "prev_url", json_string(page == 2 ? base : arena_printf(r->arena, "%s?page=%ld", base, page - 1)));
+	json_object_set_new(pager, "next_url", json_string(arena_printf(r->arena, "%s?page=%ld", base, page + 1)));
+	json_object_set_new(ctx, "pager", pager);
+	page_send(r, 200, template, ctx, CACHE_PUBLIC);
+}
+
+static void
+h_front(struct http_req *r)
+{
+	struct app *app = r->app;
+	send_listing(r, "index", LIST_ALL, NULL, "", "Latest", app->cfg->site_tagline);
+}
+
+static void
+h_named_list(struct http_req *r, enum list_kind kind)
+{
+	struct app *app = r->app;
+	struct named_ref ref;
+	mh_err err = store_named_by_slug(app->store, r->arena, kind, r->params[0], &ref);
+	if (err == MH_ERR_NOTFOUND) {
+		app_not_found(r);
+		return;
+	}
+	if (err) {
+		db_error(r, err);
+		return;
+	}
+	const char *label = kind == LIST_TAG ? "Tag" : "Author";
+	const char *desc = kind == LIST_TAG ? arena_printf(r->arena, "Articles tagged %s.", ref.name)
+	                                    : arena_printf(r->arena, "Articles by %s.", ref.name);
+	send_listing(r, "list", kind, ref.slug, label, ref.name, desc);
+}
+
+static void
+h_tag(struct http_req *r)
+{
+	h_named_list(r, LIST_TAG);
+}
+
+static void
+h_author(struct http_req *r)
+{
+	h_named_list(r, LIST_AUTHOR);
+}
+
+/* The viewer of this request. Sessions arrive with the members module;
+ * until then every reader is anonymous. */
+static void
+viewer_of(struct http_req *r, struct viewer *v)
+{
+	(void)r;
+	memset(v, 0, sizeof *v);
+}
+
+static json_t *
+paywall_json(struct http_req *r, const struct article *a, const struct access_decision *d)
+{
+	json_t *p = json_object();
+	const char *signin = arena_printf(r->arena, "/signin?next=/articles/%s", a->slug);
+	bool members = a->access == ACCESS_MEMBERS;
+	const char *headline = members ? "This article is free for members" : "This article is for subscribers";
+	const char *message = "";
+	switch (d->reason) {
+	case REASON_ANONYMOUS:
+		message = members ? "Create a free account to keep reading, or sign in if you have one."
+		                  : "Subscribe to read the whole story and everything else we publish.";
+		break;
+	case REASON_NO_PLAN:
+		message = "Your account does not include a subscription yet. Subscribe to read the whole story.";
+		break;
+	case REASON_PAYMENT_FAILED:
+		headline = "Your payment did not go through";
+		message = "Please make sure the card on file is up to date. Once it is, the article opens right away.";
+		break;
+	case REASON_LAPSED:
+		headline = "Your subscription has ended";
+		message = "Resubscribe to keep reading.";
+		break;
+	default:
+		break;
+	}
+	json_object_set_new(p, "headline", json_string(headline));
+	json_object_set_new(p, "message", json_string(message));
+	json_object_set_new(p, "anonymous", json_boolean(d->reason == REASON_ANONYMOUS));
+	json_object_set_new(p, "member", json_boolean(d->reason == REASON_NO_PLAN));
+	json_object_set_new(p, "payment_problem", json_boolean(d->reason == REASON_PAYMENT_FAILED));
+	json_object_set_new(p, "resubscribe", json_boolean(d->reason == REASON_LAPSED));
+	json_object_set_new(p, "signin_url", json_string(signin));
+	json_object_set_new(p, "subscribe_url", json_string(members ? "/signup" : "/subscribe"));
+	json_object_set_new(p, "billing_url", json_string("/account/billing"));
+	json_object_set_new(p, "card", json_false());
+	return p;
+}
+
+/* schema.org NewsArticle; gated articles name their paywalled part. */
+static char *
+article_jsonld(struct http_req *r, const struct article *a, json_t *art)
+{
+	struct app *app = r->app;
+	json_t *ld = json_object();
+	json_object_set_new(ld, "@context", json_string("https://schema.org"));
+	json_object_set_new(ld, "@type", json_string("NewsArticle"));
+	json_object_set_new(ld, "headline", json_string(a->title));
+	json_object_set_new(ld, "description", json_string(a->summary));
+	json_object_set(ld, "datePublished", json_object_get(art, "published_iso"));
+	json_object_set(ld, "dateModified", json_object_get(art, "updated_iso"));
+	json_object_set_new(ld, "mainEntityOfPage", json_string(page_url(r, r->path)));
+	json_t *authors = json_array();
+	for (size_t i = 0; i < a->n_authors; i++) {
+		json_t *p = json_object();
+		json_object_set_new(p, "@type", json_string("Person"));
+		json_object_set_new(p, "name", json_string(a->authors[i].name));
+		json_object_set_new(p, "url", json_string(page_url(r, arena_printf(r->arena, "/authors/%s", a->authors[i].slug))));
+		json_array_append_new(authors, p);
+	}
+	json_object_set_new(ld, "author", authors);
+	json_t *pub = json_object();
+	json_object_set_new(pub, "@type", json_string("Organization"));
+	json_object_set_new(pub, "name", json_string(app->cfg->site_name));
+	json_object_set_new(pub, "url", json_string(app->cfg->public_url));
+	json_object_set_new(ld, "publisher", pub);
+	json_object_set_new(ld, "isAccessibleForFree", json_boolean(a->access == ACCESS_PUBLIC));
+	if (a->access != ACCESS_PUBLIC) {
+		json_t *part = json_object();
+		json_object_set_new(part, "@type", json_string("WebPageElement"));
+		json_object_set_new(part, "isAccessibleForFree", json_false());
+		json_object_set_new(part, "cssSelector", json_string(".gated-body"));
+		json_object_set_new(ld, "hasPart", part);
+	}
+	/* JSON_ESCAPE_SLASH keeps "</script>" from closing the element early. */
+	char *s = json_dumps(ld, JSON_COMPACT | JSON_ESCAPE_SLASH);
+	json_decref(ld);
+	char *out = arena_strdup(r->arena, s ? s : "{}");
+	free(s);
+	return out;
+}
+
+static void
+h_article(struct http_req *r)
+{
+	struct app *app = r->app;
+	struct article *a;
+	mh_err err = store_article_by_slug(app->store, r->arena, r->params[0], &a);
+	int64_t now = (int64_t)time(NULL);
+	if (err == MH_ERR_NOTFOUND || (!err && a->published_at > now)) {
+		app_not_found(r);
+		return;
+	}
+	if (err) {
+		db_error(r, err);
+		return;
+	}
+	struct viewer v;
+	viewer_of(r, &v);
+	struct access_decision d = access_decide(a, &v, now);
+
+	json_t *ctx = page_context(r, a->title, a->summary);
+	json_t *page = json_object_get(ctx, "page");
+	json_object_set_new(page, "og_type", json_string("article"));
+	json_t *art = page_article_json(r, a);
+	json_object_set_new(art, "teaser_html", json_string(a->teaser_html));
+	json_object_set_new(art, "full", json_boolean(d.full));
+	if (d.full) {
+		const char *gated;
+		if ((err = store_article_gated(app->store, r->arena, a, &d, &gated))) {
+			json_decref(ctx);
+			json_decref(art);
+			db_error(r, err);
+			return;
+		}
+		json_object_set_new(art, "body_html", json_string(gated));
+		json_object_set_new(ctx, "paywall", json_false());
+	} else {
+		json_object_set_new(ctx, "paywall", paywall_json(r, a, &d));
+	}
+	json_object_set_new(ctx, "banner", json_false());
+	json_object_set_new(ctx, "meter", json_false());
+	json_object_set_new(ctx, "jsonld", json_string(article_jsonld(r, a, art)));
+	json_object_set_new(ctx, "article", art);
+	/* A gated article read in full is personal; everything else may be cached. */
+	page_send(r, 200, "article", ctx, d.full && a->access != ACCESS_PUBLIC ? CACHE_PRIVATE : CACHE_PUBLIC);
+}
+
+static void
+h_person(struct http_req *r)
+{
+	struct app *app = r->app;
+	struct speaker sp;
+	mh_err err = app->store->ops->speaker_by_slug(app->store, r->arena, r->params[0], &sp);
+	if (err == MH_ERR_NOTFOUND) {
+		app_not_found(r);
+		return;
+	}
+	struct quote *quotes = NULL;
+	size_t n = 0;
+	if (err || (err = app->store->ops->speaker_quotes(app->store, r->arena, sp.id, &quotes, &n))) {
+		db_error(r, err);
+		return;
+	}
+	struct viewer v;
+	viewer_of(r, &v);
+	int64_t now = (int64_t)time(NULL);
+	bool personal = false;
+	json_t *list = json_array();
+	for (size_t i = 0; i < n; i++) {
+		struct quote *q = &quotes[i];
+		json_t *o = json_object();
+		const char *text = q->text_html;
+		if (q->gated) {
+			/* A quote from a gated part follows its article's decision. */
+			struct access_decision d = access_decide(&q->article, &v, now);
+			text = NULL;
+			if (d.full && q->article.access != ACCESS_PUBLIC)
+				personal = true;
+			if (d.full && (err = store_quote_gated(app->store, r->arena, q, &d, &text))) {
+				json_decref(list);
+				db_error(r, err);
+				return;
+			}
+		}
+		if (text)
+			json_object_set_new(o, "text_html", json_string(text));
+		json_object_set_new(o, "locked", json_boolean(text == NULL));
+		json_object_set_new(o, "article", page_article_json(r, &q->article));
+		json_array_append_new(list, o);
+	}
+	const char *desc = arena_printf(r->arena, "What %s said, across our reporting.", sp.name);
+	json_t *ctx = page_context(r, sp.name, desc);
+	json_t *person = json_object();
+	json_object_set_new(person, "name", json_string(sp.name));
+	json_object_set_new(person, "role", json_string(sp.role));
+	json_object_set_new(person, "slug", json_string(sp.slug));
+	json_object_set_new(ctx, "person", person);
+	json_object_set_new(ctx, "quotes", list);
+	json_object_set_new(ctx, "empty", json_boolean(n == 0));
+	page_send(r, 200, "person", ctx, personal ? CACHE_PRIVATE : CACHE_PUBLIC);
+}
+
+static void
+h_static(struct http_req *r)
+{
+	struct app *app = r->app;
+	const struct static_file *f = strstr(r->params[0], "..") ? NULL : theme_static(&app->theme, r->params[0]);
+	if (!f) {
+		app_not_found(r);
+		return;
+	}
+	http_add_header(r, "ETag", f->etag);
+	http_add_header(r, "Cache-Control", http_query(r, "v") ? "public, max-age=31536000, immutable"
+	                                                        : "public, max-age=300");
+	const char *inm = http_header(r, "If-None-Match");
+	if (inm && (strstr(inm, f->etag) || strcmp(inm, "*") == 0)) {
+		http_respond_static(r, 304, NULL, "", 0);
+		return;
+	}
+	http_respond_static(r, 200, f->content_type, f->data, f->len);
+}
+
+static void
+h_healthz(struct http_req *r)
+{
+	struct app *app = r->app;
+	mh_err err = store_ping(app->store);
+	http_add_header(r, "Cache-Control", "no-store");
+	if (err) {
+		log_error("health check failed", "error=\"%s\"", app->store->errmsg);
+		static const char bad[] = "{\"status\":\"error\",\"database\":\"unreachable\"}\n";
+		http_respond_static(r, 503, "application/json", bad, sizeof bad - 1);
+		return;
+	}
+	static const char ok[] = "{\"status\":\"ok\",\"database\":\"ok\"}\n";
+	http_respond_static(r, 200, "application/json", ok, sizeof ok - 1);
+}
+
+static void
+h_robots(struct http_req *r)
+{
+	static const char robots[] = "User-agent: *\nDisallow: /account\nDisallow: /admin\nDisallow: /signin\n"
+	                             "Disallow: /checkout\n";
+	http_add_header(r, "Cache-Control", "public, max-age=3600");
+	http_respond_static(r, 200, "text/plain; charset=utf-8", robots, sizeof robots - 1);
+}
+
+const struct route app_routes[] = {
+	{ HTTP_GET, "/", h_front, 0 },
+	{ HTTP_GET, "/articles/:slug", h_article, 0 },
+	{ HTTP_GET, "/tags/:slug", h_tag, 0 },
+	{ HTTP_GET, "/authors/:slug", h_author, 0 },
+	{ HTTP_GET, "/people/:slug", h_person, 0 },
+	{ HTTP_GET, "/static/*", h_static, 0 },
+	{ HTTP_GET, "/healthz", h_healthz, 0 },
+	{ HTTP_GET, "/robots.txt", h_robots, 0 },
+	{ 0, NULL, NULL, 0 },
+};

@@ -1,0 +1,101 @@
+"""End-to-end fixtures: the real masthead binary on a free port with a
+temporary data dir, spoken to over HTTP."""
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+import requests
+
+BIN = os.environ.get("MASTHEAD_BIN") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build", "masthead")
+BIN = os.path.abspath(BIN)
+
+
+def run(*args, data=None, env=None, input=None, timeout=60):
+    """Runs a masthead command; returns the CompletedProcess."""
+    cmd = [BIN, *args]
+    if data is not None:
+        cmd += ["--data", str(data)]
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("MASTHEAD_")}
+    full_env.update(env or {})
+    return subprocess.run(cmd, capture_output=True, text=True, env=full_env,
+                          input=input, timeout=timeout)
+
+
+class Server:
+    def __init__(self, args, data, env=None):
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("MASTHEAD_")}
+        full_env.update(env or {})
+        self.log_path = os.path.join(str(data), "server.log")
+        os.makedirs(str(data), exist_ok=True)
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([BIN, *args, "--data", str(data)], stdout=subprocess.PIPE,
+                                     stderr=self.log, text=True, env=full_env)
+        self.banner = []
+        deadline = time.time() + 30
+        self.port = None
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.banner.append(line)
+            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)/", line)
+            if m:
+                self.port = int(m.group(1))
+                break
+        if not self.port:
+            self.stop()
+            raise RuntimeError("server did not start: " + "".join(self.banner) + self.logs())
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def get(self, path, **kw):
+        kw.setdefault("allow_redirects", False)
+        kw.setdefault("timeout", 10)
+        return requests.get(self.url + path, **kw)
+
+    def request(self, method, path, **kw):
+        kw.setdefault("allow_redirects", False)
+        kw.setdefault("timeout", 10)
+        return requests.request(method, self.url + path, **kw)
+
+    def logs(self):
+        self.log.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    """One demo server for the read-only tests of a session."""
+    data = tmp_path_factory.mktemp("demo")
+    srv = Server(["demo", "--port", "0"], data, env={"MASTHEAD_ACCESS_LOG": "true", "MASTHEAD_PAGE_SIZE": "5"})
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def fresh(tmp_path):
+    """Starts servers on their own data dir; stops them after the test."""
+    servers = []
+
+    def start(*args, env=None):
+        srv = Server(list(args) or ["demo", "--port", "0"], tmp_path / "data", env=env)
+        servers.append(srv)
+        return srv
+    yield start
+    for s in servers:
+        s.stop()

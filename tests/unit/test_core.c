@@ -1,0 +1,178 @@
+/* Buffers, arenas, slices, UTF-8, times and slugs. */
+#include "unit.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "content/slug.h"
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/text.h"
+
+static void
+test_buf_sticky_error(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b, 8);
+	assert_non_null(b.ptr);
+	assert_string_equal(b.ptr, "");
+	buf_puts(&b, "12345");
+	buf_puts(&b, "6789"); /* over the maximum */
+	assert_int_equal(buf_error(&b), MH_ERR_TOOBIG);
+	buf_puts(&b, "x"); /* ignored once failed */
+	assert_string_equal(b.ptr, "12345");
+	buf_release(&b);
+	assert_int_equal(b.len, 0);
+}
+
+static void
+test_buf_escapes(void **state)
+{
+	(void)state;
+	struct buf b = BUF_INIT;
+	const char *s = "<a href=\"x\">&'</a>";
+	buf_add_html(&b, s, strlen(s));
+	assert_string_equal(b.ptr, "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
+	buf_reset(&b);
+	const char *j = "a\"b\\\n</script>\x01";
+	buf_add_json(&b, j, strlen(j));
+	assert_string_equal(b.ptr, "a\\\"b\\\\\\n\\u003c/script\\u003e\\u0001");
+	buf_reset(&b);
+	buf_add_urlenc(&b, "/a b?c=d&e", 10);
+	assert_string_equal(b.ptr, "%2Fa%20b%3Fc%3Dd%26e");
+	size_t len;
+	char *p = buf_detach(&b, &len);
+	assert_int_equal(len, 20);
+	free(p);
+	assert_string_equal(b.ptr, "");
+}
+
+static void
+test_arena(void **state)
+{
+	(void)state;
+	struct arena *a = arena_new();
+	char *big = arena_alloc(a, 100000);
+	memset(big, 'x', 100000);
+	char *s = arena_printf(a, "%s-%d", "n", 42);
+	assert_string_equal(s, "n-42");
+	for (int i = 0; i < 10000; i++)
+		assert_non_null(arena_strdup(a, "some text to fill chunks"));
+	assert_true(((uintptr_t)arena_alloc(a, 3) & 15) == 0);
+	arena_free(a);
+}
+
+static void
+test_utf8(void **state)
+{
+	(void)state;
+	int line = 0;
+	assert_true(utf8_valid("caf\xc3\xa9 \xe2\x80\x94 \xf0\x9f\x93\xb0", 14, &line));
+	assert_false(utf8_valid("ok\nbad \xc3(", 9, &line));
+	assert_int_equal(line, 2);
+	assert_false(utf8_valid("\xc0\xaf", 2, &line));         /* overlong */
+	assert_false(utf8_valid("\xed\xa0\x80", 3, &line));     /* surrogate */
+	assert_false(utf8_valid("a\0b", 3, &line));             /* NUL */
+	assert_false(utf8_valid("\xe2\x80", 2, &line));         /* truncated */
+}
+
+static void
+test_times(void **state)
+{
+	(void)state;
+	int64_t t;
+	char out[64];
+	assert_true(time_parse_iso8601("2026-11-20T09:00:00Z", &t));
+	assert_int_equal(t, 1795165200);
+	time_format_iso8601(t, out, sizeof out);
+	assert_string_equal(out, "2026-11-20T09:00:00Z");
+	time_format_human(t, out, sizeof out);
+	assert_string_equal(out, "20 November 2026");
+	time_format_http(t, out, sizeof out);
+	assert_string_equal(out, "Fri, 20 Nov 2026 09:00:00 GMT");
+	int64_t u;
+	assert_true(time_parse_iso8601("2026-11-20T10:30:00+01:30", &u));
+	assert_int_equal(u, t);
+	assert_true(time_parse_iso8601("2026-11-20", &u));
+	assert_true(time_parse_iso8601("2026-11-20T09:00:00.123Z", &u));
+	assert_false(time_parse_iso8601("2026-02-30", &u));
+	assert_false(time_parse_iso8601("2025-02-29", &u));
+	assert_false(time_parse_iso8601("2026-11-20T25:00:00Z", &u));
+	assert_false(time_parse_iso8601("yesterday", &u));
+	assert_false(time_parse_iso8601("2026-11-20T09:00:00Zjunk", &u));
+}
+
+static void
+test_slugs(void **state)
+{
+	(void)state;
+	static const char *cases[][2] = {
+		{ "Port authority approves night window", "port-authority-approves-night-window" },
+		{ "Café Zoë marks ten years", "cafe-zoe-marks-ten-years" },
+		{ "  Harbor's \"best\" -- pier!  ", "harbors-best-pier" },
+		{ "Łódź and Straße", "lodz-and-strasse" },
+		{ "2026: the year", "2026-the-year" },
+	};
+	char out[SLUG_MAX + 1];
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		assert_true(slug_from(cases[i][0], out, sizeof out));
+		assert_string_equal(out, cases[i][1]);
+		assert_true(slug_valid(out));
+	}
+	assert_false(slug_from("!!! \xe2\x80\x94 ???", out, sizeof out));
+	assert_string_equal(out, "");
+	char longer[400];
+	memset(longer, 'a', sizeof longer - 1);
+	longer[sizeof longer - 1] = '\0';
+	assert_true(slug_from(longer, out, sizeof out));
+	assert_int_equal(strlen(out), SLUG_MAX);
+	assert_false(slug_valid("Upper"));
+	assert_false(slug_valid("double--hyphen"));
+	assert_false(slug_valid("-lead"));
+	assert_false(slug_valid("../etc"));
+}
+
+static void
+test_config_precedence_and_errors(void **state)
+{
+	(void)state;
+	struct config c;
+	char err[256];
+	config_init(&c);
+	assert_string_equal(c.listen, "127.0.0.1:8080");
+	assert_int_equal(c.page_size, 20);
+	assert_int_equal(config_set(&c, "page-size", "x", err, sizeof err), MH_ERR_INVALID);
+	assert_non_null(strstr(err, "page-size"));
+	assert_int_equal(config_set(&c, "page-size", "-3", err, sizeof err), MH_ERR_INVALID);
+	assert_int_equal(config_set(&c, "nope", "1", err, sizeof err), MH_ERR_INVALID);
+	assert_int_equal(config_set(&c, "access-log", "maybe", err, sizeof err), MH_ERR_INVALID);
+	setenv("MASTHEAD_PAGE_SIZE", "7", 1);
+	assert_int_equal(config_load_env(&c, err, sizeof err), MH_OK);
+	assert_int_equal(c.page_size, 7);
+	setenv("MASTHEAD_PAGE_SIZE", "seven", 1);
+	assert_int_equal(config_load_env(&c, err, sizeof err), MH_ERR_INVALID);
+	assert_non_null(strstr(err, "MASTHEAD_PAGE_SIZE"));
+	unsetenv("MASTHEAD_PAGE_SIZE");
+	config_set(&c, "data", "/tmp/x", err, sizeof err);
+	config_finish(&c);
+	assert_string_equal(c.db, "sqlite:/tmp/x/masthead.db");
+	assert_string_equal(c.public_url, "http://127.0.0.1:8080");
+	config_release(&c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_sticky_error),
+		cmocka_unit_test(test_buf_escapes),
+		cmocka_unit_test(test_arena),
+		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_times),
+		cmocka_unit_test(test_slugs),
+		cmocka_unit_test(test_config_precedence_and_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
