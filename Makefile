@@ -26,7 +26,7 @@ DEMO     := $(sort $(wildcard demo/articles/*.md))
 TESTS_C  := $(sort $(wildcard tests/unit/test_*.c))
 TESTS    := $(TESTS_C:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit e2e sanitize format format-check clean bench demo
+.PHONY: all test unit e2e sanitize format format-check clean bench demo fuzz fuzz-replay
 
 all: $(BUILD)/masthead
 
@@ -91,3 +91,6 @@ clean:
 	rm -rf build build-san
 
 -include $(OBJ:.o=.d) $(BUILD)/src/main.d
+
+# Fuzz targets for every parser of outside input (fuzz, fuzz-replay).
+-include tests/fuzz/fuzz.mk

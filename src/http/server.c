@@ -215,7 +215,6 @@ http_server_start(const struct http_server_opts *o, struct http_server **out, ch
 	                        MHD_OPTION_CONNECTION_TIMEOUT, o->timeout,
 	                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
 	                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-	                        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 	                        MHD_OPTION_END);
 	if (!s->d) {
 		snprintf(err, errlen, "cannot listen on %s (in use, or not an address of this machine)", o->listen);

@@ -29,7 +29,7 @@
 #include "core/banned.h"
 
 /* Offsets are 32-bit; the pool holds at most about three times the source. */
-#define MAX_SRC ((size_t)256 << 20)
+#define MAX_SRC   ((size_t) 256 << 20)
 #define MAX_DELIM 16
 
 enum tok_type {
@@ -60,7 +60,7 @@ struct tok {
 	uint32_t start, end; /* text: what is left after trimming; tags: whole tag */
 	uint32_t name, nlen;
 	uint32_t line;
-	uint32_t match;    /* opener <-> closer */
+	uint32_t match;     /* opener <-> closer */
 	uint32_t ind, nind; /* indentation, as a range of the source */
 };
 
@@ -92,7 +92,7 @@ struct op {
 	uint32_t hash;   /* partial, parent and block names */
 	uint32_t text;   /* pool offset of text or indentation */
 	uint32_t len;
-	uint32_t end;    /* index just past this op and its body */
+	uint32_t end; /* index just past this op and its body */
 };
 
 struct tmpl {
@@ -132,7 +132,7 @@ hash_name(const char *s)
 {
 	uint32_t h = 2166136261u;
 	while (*s)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
+		h = (h ^ (unsigned char) *s++) * 16777619u;
 	return h;
 }
 
@@ -160,8 +160,7 @@ sigil(int type)
 	return '?';
 }
 
-static mh_err __attribute__((format(printf, 3, 4)))
-parse_error(struct comp *c, uint32_t line, const char *fmt, ...)
+static mh_err __attribute__((format(printf, 3, 4))) parse_error(struct comp *c, uint32_t line, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
@@ -170,7 +169,7 @@ parse_error(struct comp *c, uint32_t line, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	if (c->err && c->errlen)
-		snprintf(c->err, c->errlen, "%s:%u: %s", c->name, (unsigned)line, msg);
+		snprintf(c->err, c->errlen, "%s:%u: %s", c->name, (unsigned) line, msg);
 	return MH_ERR_PARSE;
 }
 
@@ -178,7 +177,7 @@ parse_error(struct comp *c, uint32_t line, const char *fmt, ...)
 static int
 shown(uint32_t n)
 {
-	return n > 40 ? 40 : (int)n;
+	return n > 40 ? 40 : (int) n;
 }
 
 static uint32_t
@@ -186,7 +185,7 @@ count_nl(const char *p, size_t n)
 {
 	uint32_t lines = 0;
 	const char *e = p + n;
-	while ((p = memchr(p, '\n', (size_t)(e - p))) != NULL) {
+	while ((p = memchr(p, '\n', (size_t) (e - p))) != NULL) {
 		lines++;
 		p++;
 	}
@@ -198,7 +197,7 @@ push_tok(struct comp *c, const struct tok *t)
 {
 	if (c->ntoks == c->tokcap) {
 		c->tokcap = c->tokcap ? c->tokcap * 2 : 64;
-		c->toks = xrealloc(c->toks, (size_t)c->tokcap * sizeof *c->toks);
+		c->toks = xrealloc(c->toks, (size_t) c->tokcap * sizeof *c->toks);
 	}
 	c->toks[c->ntoks++] = *t;
 }
@@ -220,42 +219,41 @@ check_name(struct comp *c, const struct tok *t, bool dotted)
 		return MH_OK;
 	for (uint32_t i = 0; i < t->nlen; i++) {
 		if (s[i] == '.' && (i == 0 || i + 1 == t->nlen || s[i + 1] == '.'))
-			return parse_error(c, t->line, "empty part in dotted name '%.*s'",
-					   shown(t->nlen), s);
+			return parse_error(c, t->line, "empty part in dotted name '%.*s'", shown(t->nlen), s);
 	}
 	return MH_OK;
 }
 
+static bool
+valid_delim(struct slice d)
+{
+	if (d.len == 0 || d.len > MAX_DELIM)
+		return false;
+	for (size_t i = 0; i < d.len; i++) {
+		if (is_ws(d.ptr[i]) || d.ptr[i] == '=' || d.ptr[i] == '\0')
+			return false;
+	}
+	return true;
+}
+
 /* Parses the inside of {{=<% %>=}} (without the equals signs). */
 static mh_err
-set_delims(struct comp *c, uint32_t line, struct slice in, char *otag, size_t *olen,
-	   char *ctag, size_t *clen)
+set_delims(struct comp *c, uint32_t line, struct slice in, char *otag, size_t *olen, char *ctag, size_t *clen)
 {
-	struct slice o, cl;
 	size_t i = 0;
 
 	in = slice_trim(in);
 	while (i < in.len && !is_ws(in.ptr[i]))
 		i++;
-	o = (struct slice){ in.ptr, i };
-	cl = slice_trim((struct slice){ in.ptr + i, in.len - i });
-	if (o.len == 0 || cl.len == 0 || o.len > MAX_DELIM || cl.len > MAX_DELIM)
-		goto bad;
-	for (i = 0; i < cl.len; i++) {
-		if (is_ws(cl.ptr[i]) || cl.ptr[i] == '=' || cl.ptr[i] == '\0')
-			goto bad;
-	}
-	for (i = 0; i < o.len; i++) {
-		if (o.ptr[i] == '=' || o.ptr[i] == '\0')
-			goto bad;
-	}
+	struct slice o = { in.ptr, i };
+	struct slice cl = slice_trim((struct slice){ in.ptr + i, in.len - i });
+	if (!valid_delim(o) || !valid_delim(cl))
+		return parse_error(c, line, "invalid set-delimiter tag");
 	memcpy(otag, o.ptr, o.len);
 	*olen = o.len;
 	memcpy(ctag, cl.ptr, cl.len);
 	*clen = cl.len;
 	return MH_OK;
-bad:
-	return parse_error(c, line, "invalid set-delimiter tag");
 }
 
 static mh_err
@@ -270,7 +268,7 @@ tokenize(struct comp *c)
 
 	while (pos < c->len) {
 		const char *o = memmem(src + pos, c->len - pos, otag, olen);
-		uint32_t start = o ? (uint32_t)(o - src) : c->len;
+		uint32_t start = o ? (uint32_t) (o - src) : c->len;
 		struct tok t = { 0 };
 
 		if (start > pos) {
@@ -281,7 +279,7 @@ tokenize(struct comp *c)
 		if (!o)
 			break;
 
-		uint32_t p = start + (uint32_t)olen, cend, end;
+		uint32_t p = start + (uint32_t) olen, cend, end;
 		const char *cl;
 		char kind = p < c->len ? src[p] : '\0';
 		if (kind == '{') {
@@ -289,28 +287,49 @@ tokenize(struct comp *c)
 			triple[0] = '}';
 			memcpy(triple + 1, ctag, clen);
 			cl = memmem(src + p + 1, c->len - p - 1, triple, clen + 1);
-			cend = cl ? (uint32_t)(cl - src) : 0;
-			end = cend + (uint32_t)clen + 1;
+			cend = cl ? (uint32_t) (cl - src) : 0;
+			end = cend + (uint32_t) clen + 1;
 			p++;
 		} else {
 			cl = memmem(src + p, c->len - p, ctag, clen);
-			cend = cl ? (uint32_t)(cl - src) : 0;
-			end = cend + (uint32_t)clen;
+			cend = cl ? (uint32_t) (cl - src) : 0;
+			end = cend + (uint32_t) clen;
 		}
 		if (!cl)
-			return parse_error(c, line, "unclosed tag: no '%s%s' after '%.*s'",
-					   kind == '{' ? "}" : "", ctag, (int)olen, otag);
+			return parse_error(c, line, "unclosed tag: no '%s%s' after '%.*s'", kind == '{' ? "}" : "",
+			                   ctag, (int) olen, otag);
 
 		t = (struct tok){ .start = start, .end = end, .line = line };
 		switch (kind) {
 		case '{': t.type = TK_RAW; break;
-		case '&': t.type = TK_RAW; p++; break;
-		case '#': t.type = TK_SECTION; p++; break;
-		case '^': t.type = TK_INVERTED; p++; break;
-		case '/': t.type = TK_CLOSE; p++; break;
-		case '>': t.type = TK_PARTIAL; p++; break;
-		case '<': t.type = TK_PARENT; p++; break;
-		case '$': t.type = TK_BLOCK; p++; break;
+		case '&':
+			t.type = TK_RAW;
+			p++;
+			break;
+		case '#':
+			t.type = TK_SECTION;
+			p++;
+			break;
+		case '^':
+			t.type = TK_INVERTED;
+			p++;
+			break;
+		case '/':
+			t.type = TK_CLOSE;
+			p++;
+			break;
+		case '>':
+			t.type = TK_PARTIAL;
+			p++;
+			break;
+		case '<':
+			t.type = TK_PARENT;
+			p++;
+			break;
+		case '$':
+			t.type = TK_BLOCK;
+			p++;
+			break;
 		case '!': t.type = TK_COMMENT; break;
 		case '=': t.type = TK_DELIM; break;
 		default: t.type = TK_VAR; break;
@@ -318,17 +337,17 @@ tokenize(struct comp *c)
 		if (t.type == TK_DELIM) {
 			if (cend - p < 2 || src[cend - 1] != '=')
 				return parse_error(c, line, "invalid set-delimiter tag");
-			e = set_delims(c, line, (struct slice){ src + p + 1, cend - p - 2 }, otag,
-				       &olen, ctag, &clen);
+			e = set_delims(c, line, (struct slice){ src + p + 1, cend - p - 2 }, otag, &olen, ctag, &clen);
 			if (e)
 				return e;
 			ctag[clen] = '\0';
 		} else if (t.type != TK_COMMENT) {
 			struct slice n = slice_trim((struct slice){ src + p, cend - p });
-			t.name = (uint32_t)(n.ptr - src);
-			t.nlen = (uint32_t)n.len;
-			e = check_name(c, &t, t.type == TK_VAR || t.type == TK_RAW ||
-						      t.type == TK_SECTION || t.type == TK_INVERTED);
+			t.name = (uint32_t) (n.ptr - src);
+			t.nlen = (uint32_t) n.len;
+			e = check_name(c, &t,
+			               t.type == TK_VAR || t.type == TK_RAW || t.type == TK_SECTION ||
+			                       t.type == TK_INVERTED);
 			if (e)
 				return e;
 		}
@@ -349,8 +368,7 @@ match_tokens(struct comp *c)
 		struct tok *t = &c->toks[k];
 		if (is_opener(t->type)) {
 			if (depth == TMPL_MAX_NEST)
-				return parse_error(c, t->line, "sections nested deeper than %d",
-						   TMPL_MAX_NEST);
+				return parse_error(c, t->line, "sections nested deeper than %d", TMPL_MAX_NEST);
 			if (t->type == TK_BLOCK && depth && c->toks[stack[depth - 1]].type == TK_PARENT)
 				t->flags |= TF_ARG;
 			stack[depth++] = k;
@@ -358,21 +376,20 @@ match_tokens(struct comp *c)
 			const char *name = c->src + t->name;
 			if (!depth)
 				return parse_error(c, t->line, "closing tag '%.*s' without an opening tag",
-						   shown(t->nlen), name);
+				                   shown(t->nlen), name);
 			struct tok *o = &c->toks[stack[--depth]];
 			if (o->nlen != t->nlen || memcmp(c->src + o->name, name, t->nlen) != 0)
-				return parse_error(c, t->line,
-						   "closing tag '%.*s' does not match '%c%.*s' on line %u",
-						   shown(t->nlen), name, sigil(o->type), shown(o->nlen),
-						   c->src + o->name, (unsigned)o->line);
+				return parse_error(c, t->line, "closing tag '%.*s' does not match '%c%.*s' on line %u",
+				                   shown(t->nlen), name, sigil(o->type), shown(o->nlen),
+				                   c->src + o->name, (unsigned) o->line);
 			o->match = k;
 			t->match = stack[depth];
 		}
 	}
 	if (depth) {
 		const struct tok *o = &c->toks[stack[depth - 1]];
-		return parse_error(c, o->line, "'%c%.*s' is never closed", sigil(o->type),
-				   shown(o->nlen), c->src + o->name);
+		return parse_error(c, o->line, "'%c%.*s' is never closed", sigil(o->type), shown(o->nlen),
+		                   c->src + o->name);
 	}
 	return MH_OK;
 }
@@ -443,8 +460,7 @@ find_standalone(struct comp *c)
 		switch (t->type) {
 		case TK_TEXT:
 		case TK_VAR:
-		case TK_RAW:
-			continue;
+		case TK_RAW: continue;
 		case TK_PARENT: {
 			/* What lies inside a parent other than blocks is ignored, so
 			 * only its opener's left and its closer's right count. */
@@ -504,8 +520,7 @@ find_standalone(struct comp *c)
 			}
 			break;
 		}
-		default:
-			break;
+		default: break;
 		}
 		if (left_clear(c, t->start, &ls) && right_clear(c, t->end, &after)) {
 			t->flags |= TF_STD;
@@ -524,10 +539,10 @@ emit(struct comp *c, int kind, int flags)
 {
 	if (c->nops == c->opcap) {
 		c->opcap = c->opcap ? c->opcap * 2 : 32;
-		c->ops = xrealloc(c->ops, (size_t)c->opcap * sizeof *c->ops);
+		c->ops = xrealloc(c->ops, (size_t) c->opcap * sizeof *c->ops);
 	}
 	uint32_t i = c->nops++;
-	c->ops[i] = (struct op){ .kind = (uint8_t)kind, .flags = (uint8_t)flags, .end = i + 1 };
+	c->ops[i] = (struct op){ .kind = (uint8_t) kind, .flags = (uint8_t) flags, .end = i + 1 };
 	return i;
 }
 
@@ -544,7 +559,7 @@ strip_levels(const struct comp *c, uint32_t p, uint32_t end)
 	for (unsigned i = 0; i < c->nlevels; i++) {
 		struct slice l = c->levels[i];
 		if (l.len && end - p >= l.len && memcmp(c->src + p, l.ptr, l.len) == 0)
-			p += (uint32_t)l.len;
+			p += (uint32_t) l.len;
 	}
 	return p;
 }
@@ -559,8 +574,8 @@ stripped(const struct comp *c, uint32_t off, uint32_t n)
 static void
 set_indent(struct comp *c, uint32_t i, struct slice s)
 {
-	c->ops[i].text = (uint32_t)c->pool.len;
-	c->ops[i].len = (uint32_t)s.len;
+	c->ops[i].text = (uint32_t) c->pool.len;
+	c->ops[i].len = (uint32_t) s.len;
 	buf_add_slice(&c->pool, s);
 }
 
@@ -570,7 +585,7 @@ set_name(struct comp *c, uint32_t i, const struct tok *t, bool dotted)
 	const char *s = c->src + t->name;
 	struct op *op = &c->ops[i];
 
-	op->name = (uint32_t)c->pool.len;
+	op->name = (uint32_t) c->pool.len;
 	if (dotted && t->nlen == 1 && s[0] == '.') {
 		op->nparts = 0;
 		return;
@@ -602,15 +617,15 @@ gen_text(struct comp *c, uint32_t s, uint32_t e)
 		if (c->nlevels && (s == 0 || c->src[s - 1] == '\n'))
 			s = strip_levels(c, s, e);
 		const char *nl = memchr(c->src + s, '\n', e - s);
-		uint32_t q = nl ? (uint32_t)(nl - c->src) + 1 : e;
+		uint32_t q = nl ? (uint32_t) (nl - c->src) + 1 : e;
 		buf_add(&c->pool, c->src + s, q - s);
 		s = q;
 	}
 	if (c->pool.len == off)
 		return;
 	uint32_t i = emit(c, OP_TEXT, bol_flag(c));
-	c->ops[i].text = (uint32_t)off;
-	c->ops[i].len = (uint32_t)(c->pool.len - off);
+	c->ops[i].text = (uint32_t) off;
+	c->ops[i].len = (uint32_t) (c->pool.len - off);
 	c->bol = c->pool.ptr[c->pool.len - 1] == '\n' ? BOL_YES : BOL_NO;
 }
 
@@ -637,8 +652,7 @@ gen_arg(struct comp *c, uint32_t k)
 	int bol = c->bol;
 
 	set_name(c, i, t, false);
-	c->levels[c->nlevels++] = (t->flags & TF_EOL) ? stripped(c, t->ind, t->nind)
-						       : (struct slice){ "", 0 };
+	c->levels[c->nlevels++] = (t->flags & TF_EOL) ? stripped(c, t->ind, t->nind) : (struct slice){ "", 0 };
 	c->bol = BOL_START;
 	gen_range(c, k + 1, t->match);
 	c->nlevels--;
@@ -700,9 +714,7 @@ gen_range(struct comp *c, uint32_t k, uint32_t end)
 		uint32_t i;
 
 		switch (t->type) {
-		case TK_TEXT:
-			gen_text(c, t->start, t->end);
-			break;
+		case TK_TEXT: gen_text(c, t->start, t->end); break;
 		case TK_VAR:
 		case TK_RAW:
 			i = emit(c, t->type == TK_VAR ? OP_VAR : OP_RAW, bol_flag(c));
@@ -716,8 +728,7 @@ gen_range(struct comp *c, uint32_t k, uint32_t end)
 			break;
 		case TK_SECTION:
 		case TK_INVERTED:
-			i = emit(c, t->type == TK_SECTION ? OP_SECTION : OP_INVERTED,
-				 std ? 0 : bol_flag(c));
+			i = emit(c, t->type == TK_SECTION ? OP_SECTION : OP_INVERTED, std ? 0 : bol_flag(c));
 			set_name(c, i, t, true);
 			c->bol = std ? BOL_YES : BOL_NO;
 			gen_range(c, k + 1, t->match);
@@ -740,8 +751,7 @@ gen_range(struct comp *c, uint32_t k, uint32_t end)
 			gen_block(c, k);
 			k = t->match;
 			break;
-		default:
-			break;
+		default: break;
 		}
 		k++;
 	}
@@ -844,8 +854,7 @@ set_put(struct tmpl_set *set, struct tmpl *t)
 }
 
 mh_err
-tmpl_set_add(struct tmpl_set *set, const char *name, const char *src, size_t len, char *err,
-	     size_t errlen)
+tmpl_set_add(struct tmpl_set *set, const char *name, const char *src, size_t len, char *err, size_t errlen)
 {
 	struct comp *c = NULL;
 	struct tmpl *t = NULL;
@@ -867,10 +876,10 @@ tmpl_set_add(struct tmpl_set *set, const char *name, const char *src, size_t len
 	c = xcalloc(1, sizeof *c);
 	c->name = name;
 	c->src = src ? src : "";
-	c->len = (uint32_t)len;
+	c->len = (uint32_t) len;
 	c->err = err;
 	c->errlen = errlen;
-	buf_init(&c->pool, (size_t)UINT32_MAX);
+	buf_init(&c->pool, (size_t) UINT32_MAX);
 	e = compile(c, &t);
 	if (e == MH_OK)
 		set_put(set, t);
@@ -907,7 +916,7 @@ struct render {
 	unsigned nind, base; /* indentation in force: ind[base..nind) */
 	int head;            /* innermost visible parent frame, or -1 */
 	unsigned nframes;
-	bool start_ok;       /* the block site being expanded starts a line */
+	bool start_ok; /* the block site being expanded starts a line */
 	json_t *ctx[TMPL_MAX_NEST + 1];
 	struct slice ind[TMPL_MAX_NEST];
 	struct frame frames[TMPL_MAX_DEPTH];
@@ -985,12 +994,12 @@ put_text(struct render *st, const char *p, size_t n)
 		buf_add(st->out, p, n);
 		return;
 	}
-	while ((nl = memchr(p, '\n', (size_t)(e - p))) != NULL && nl + 1 < e) {
-		buf_add(st->out, p, (size_t)(nl + 1 - p));
+	while ((nl = memchr(p, '\n', (size_t) (e - p))) != NULL && nl + 1 < e) {
+		buf_add(st->out, p, (size_t) (nl + 1 - p));
 		put_indent(st);
 		p = nl + 1;
 	}
-	buf_add(st->out, p, (size_t)(e - p));
+	buf_add(st->out, p, (size_t) (e - p));
 }
 
 /* The shortest form that reads back as the same double: 1.21, not
@@ -1026,17 +1035,10 @@ put_value(struct render *st, const json_t *v, bool escape)
 		snprintf(tmp, sizeof tmp, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		buf_puts(st->out, tmp);
 		break;
-	case JSON_REAL:
-		put_real(st->out, json_real_value(v));
-		break;
-	case JSON_TRUE:
-		buf_puts(st->out, "true");
-		break;
-	case JSON_FALSE:
-		buf_puts(st->out, "false");
-		break;
-	default:
-		break;
+	case JSON_REAL: put_real(st->out, json_real_value(v)); break;
+	case JSON_TRUE: buf_puts(st->out, "true"); break;
+	case JSON_FALSE: buf_puts(st->out, "false"); break;
+	default: break;
 	}
 }
 
@@ -1070,8 +1072,7 @@ render_section(struct render *st, const struct tmpl *t, uint32_t i)
  * inline one renders it without any indentation, as if its source had
  * been pasted in place. */
 static void
-render_template(struct render *st, const struct tmpl *t, const struct op *op,
-		const struct tmpl *inc)
+render_template(struct render *st, const struct tmpl *t, const struct op *op, const struct tmpl *inc)
 {
 	unsigned nind = st->nind, base = st->base;
 
@@ -1105,7 +1106,7 @@ render_parent(struct render *st, const struct tmpl *t, uint32_t i)
 	if (!inc || !enter(st, true))
 		return;
 	st->frames[st->nframes] = (struct frame){ t, i, st->head };
-	st->head = (int)st->nframes++;
+	st->head = (int) st->nframes++;
 	render_template(st, t, op, inc);
 	st->nframes--;
 	st->head = st->frames[st->nframes].prev;
@@ -1167,28 +1168,15 @@ render_range(struct render *st, const struct tmpl *t, uint32_t i, uint32_t end)
 		if ((op->flags & F_BOL) || ((op->flags & F_BOL_START) && st->start_ok))
 			put_indent(st);
 		switch (op->kind) {
-		case OP_TEXT:
-			put_text(st, t->pool + op->text, op->len);
-			break;
+		case OP_TEXT: put_text(st, t->pool + op->text, op->len); break;
 		case OP_VAR:
-		case OP_RAW:
-			put_value(st, lookup(st, t, op), op->kind == OP_VAR);
-			break;
+		case OP_RAW: put_value(st, lookup(st, t, op), op->kind == OP_VAR); break;
 		case OP_SECTION:
-		case OP_INVERTED:
-			render_section(st, t, i);
-			break;
-		case OP_PARTIAL:
-			render_partial(st, t, i);
-			break;
-		case OP_PARENT:
-			render_parent(st, t, i);
-			break;
-		case OP_BLOCK:
-			render_block(st, t, i);
-			break;
-		default:
-			break;
+		case OP_INVERTED: render_section(st, t, i); break;
+		case OP_PARTIAL: render_partial(st, t, i); break;
+		case OP_PARENT: render_parent(st, t, i); break;
+		case OP_BLOCK: render_block(st, t, i); break;
+		default: break;
 		}
 		i = op->end;
 	}

@@ -24,7 +24,7 @@
 #include "core/err.h"
 
 #define TMPL_MAX_DEPTH 64  /* partials and parents inside each other */
-#define TMPL_MAX_NEST 128  /* sections, blocks, partials and parents in all */
+#define TMPL_MAX_NEST  128 /* sections, blocks, partials and parents in all */
 
 struct tmpl_set;
 
@@ -36,9 +36,9 @@ void tmpl_set_free(struct tmpl_set *set);
  * replacing a template of that name. On a syntax error returns
  * MH_ERR_PARSE, leaves the set unchanged and writes "name:line: message"
  * into err (errlen bytes, always NUL-terminated; err may be NULL).
- * MH_ERR_TOOBIG for a source of 1 GiB or more. */
-mh_err tmpl_set_add(struct tmpl_set *set, const char *name, const char *src, size_t len,
-		    char *err, size_t errlen);
+ * Sections nested deeper than TMPL_MAX_NEST are a syntax error.
+ * MH_ERR_TOOBIG for a source over 256 MiB. */
+mh_err tmpl_set_add(struct tmpl_set *set, const char *name, const char *src, size_t len, char *err, size_t errlen);
 bool tmpl_set_has(const struct tmpl_set *set, const char *name);
 
 /* Renders template name with ctx (borrowed; may be NULL) appended to out.

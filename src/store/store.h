@@ -122,6 +122,74 @@ struct member {
 	int64_t comped_until;      /* 0: not comped */
 };
 
+/* The shapes of what later steps store. Their tables arrive as migrations
+ * with the features that use them, and their functions join store_ops then:
+ *   session_create/session_by_hash/session_touch/session_delete(_all)
+ *   plan_list/plan_upsert, subscription_by_member/subscription_save,
+ *   payment_method_save/payment_method_default, invoice_create/invoice_claim
+ *   (a row lock, so several nodes never charge one invoice twice),
+ *   billing_event_seen (one apply per provider event id),
+ *   outbox_push/outbox_claim/outbox_done. */
+struct session {
+	const unsigned char *token_hash; /* BLAKE2b of the cookie's 32 random bytes */
+	int64_t member_id;
+	int64_t created_at, expires_at, last_seen_at;
+};
+
+struct plan {
+	int64_t id;
+	const char *code;       /* "monthly", "yearly" */
+	const char *name;
+	int64_t amount;         /* minor units */
+	const char *currency;   /* ISO 4217, lower case */
+	int interval_months;
+	int trial_days;
+	bool retired;
+	const char *provider_price_id;
+};
+
+struct subscription {
+	int64_t id, member_id, plan_id;
+	const char *status;     /* Stripe's names: active, trialing, past_due, ... */
+	int64_t period_start, period_end;
+	int64_t grace_until;
+	bool cancel_at_period_end;
+	int64_t updated_at;     /* an older provider event never moves it backwards */
+	const char *provider_id;
+};
+
+struct payment_method {
+	int64_t id, member_id;
+	const char *brand, *last4; /* never the number or the CVC */
+	int exp_month, exp_year;
+	bool is_default;
+	const char *provider_id;
+};
+
+struct invoice {
+	int64_t id, subscription_id;
+	int64_t amount;
+	const char *currency;
+	const char *status;     /* draft, open, paid, uncollectible, void */
+	int attempts;
+	int64_t next_attempt_at;
+	const char *idempotency_key;
+};
+
+struct billing_event {
+	const char *provider;
+	const char *event_id;   /* unique: applied once */
+	const char *type;
+	int64_t created;
+};
+
+struct outbox_mail {
+	int64_t id;
+	const char *to, *subject, *text, *html;
+	int attempts;
+	int64_t next_attempt_at;
+};
+
 struct store;
 
 struct store_ops {

@@ -26,8 +26,7 @@ run_spec(const char *file)
 	char path[1024];
 	json_error_t jerr;
 
-	snprintf(path, sizeof path, "%s/mustache-spec/%s.json", dir ? dir : "../shared/testdata",
-		 file);
+	snprintf(path, sizeof path, "%s/mustache-spec/%s.json", dir ? dir : "../shared/testdata", file);
 	json_t *root = json_load_file(path, 0, &jerr);
 	if (!root)
 		fail_msg("cannot load %s: %s (line %d)", path, jerr.text, jerr.line);
@@ -36,7 +35,8 @@ run_spec(const char *file)
 
 	size_t i, passed = 0, failed = 0;
 	json_t *tc;
-	json_array_foreach(tests, i, tc) {
+	json_array_foreach(tests, i, tc)
+	{
 		const char *name = json_string_value(json_object_get(tc, "name"));
 		json_t *tmpl = json_object_get(tc, "template");
 		const char *expected = json_string_value(json_object_get(tc, "expected"));
@@ -48,23 +48,23 @@ run_spec(const char *file)
 		json_t *p;
 		mh_err e = MH_OK;
 
-		json_object_foreach(partials, pname, p) {
-			e = tmpl_set_add(set, pname, json_string_value(p), json_string_length(p), err,
-					 sizeof err);
+		json_object_foreach(partials, pname, p)
+		{
+			e = tmpl_set_add(set, pname, json_string_value(p), json_string_length(p), err, sizeof err);
 			if (e)
 				break;
 		}
 		if (!e)
-			e = tmpl_set_add(set, SPEC_MAIN, json_string_value(tmpl),
-					 json_string_length(tmpl), err, sizeof err);
+			e = tmpl_set_add(set, SPEC_MAIN, json_string_value(tmpl), json_string_length(tmpl), err,
+			                 sizeof err);
 		if (!e)
 			e = tmpl_render(set, SPEC_MAIN, json_object_get(tc, "data"), &out);
 		if (e) {
 			print_error("%s / %s: %s %s\n", file, name, mh_strerror(e), err);
 			failed++;
 		} else if (strcmp(out.ptr, expected) != 0) {
-			print_error("%s / %s:\n  expected: \"%s\"\n  got:      \"%s\"\n", file, name,
-				    expected, out.ptr);
+			print_error("%s / %s:\n  expected: \"%s\"\n  got:      \"%s\"\n", file, name, expected,
+			            out.ptr);
 			failed++;
 		} else {
 			passed++;
@@ -78,13 +78,41 @@ run_spec(const char *file)
 	assert_true(passed > 0);
 }
 
-static void spec_comments(void **state) { run_spec("comments"); }
-static void spec_delimiters(void **state) { run_spec("delimiters"); }
-static void spec_interpolation(void **state) { run_spec("interpolation"); }
-static void spec_inverted(void **state) { run_spec("inverted"); }
-static void spec_partials(void **state) { run_spec("partials"); }
-static void spec_sections(void **state) { run_spec("sections"); }
-static void spec_inheritance(void **state) { run_spec("~inheritance"); }
+static void
+spec_comments(void **state)
+{
+	run_spec("comments");
+}
+static void
+spec_delimiters(void **state)
+{
+	run_spec("delimiters");
+}
+static void
+spec_interpolation(void **state)
+{
+	run_spec("interpolation");
+}
+static void
+spec_inverted(void **state)
+{
+	run_spec("inverted");
+}
+static void
+spec_partials(void **state)
+{
+	run_spec("partials");
+}
+static void
+spec_sections(void **state)
+{
+	run_spec("sections");
+}
+static void
+spec_inheritance(void **state)
+{
+	run_spec("~inheritance");
+}
 
 /* Renders src (with the given partials, as name/source pairs ending in
  * NULL) against the JSON text data; returns the output, to be freed. */
@@ -164,8 +192,7 @@ test_parse_errors(void **state)
 		mh_err e = tmpl_set_add(set, "t", cases[i].src, strlen(cases[i].src), err, sizeof err);
 		snprintf(want, sizeof want, "t:%d: ", cases[i].line);
 		if (e != MH_ERR_PARSE || strncmp(err, want, strlen(want)) != 0)
-			fail_msg("\"%s\": got %d \"%s\", want a parse error at \"%s\"", cases[i].src, e,
-				 err, want);
+			fail_msg("\"%s\": got %d \"%s\", want a parse error at \"%s\"", cases[i].src, e, err, want);
 		assert_false(tmpl_set_has(set, "t"));
 	}
 
@@ -214,16 +241,14 @@ test_recursion_bound(void **state)
 	got = render_str("{{<p}}{{/p}}", "{}", &e, "p", "{{<q}}{{/q}}", "q", "{{<p}}{{/p}}", NULL);
 	assert_int_equal(e, MH_ERR_TOOBIG);
 	free(got);
-	got = render_str("{{<p}}{{$b}}<{{$b}}x{{/b}}>{{/b}}{{/p}}", "{}", &e, "p", "{{$b}}{{/b}}",
-			 NULL);
+	got = render_str("{{<p}}{{$b}}<{{$b}}x{{/b}}>{{/b}}{{/p}}", "{}", &e, "p", "{{$b}}{{/b}}", NULL);
 	assert_int_equal(e, MH_OK);
 	assert_string_equal(got, "<x>");
 	free(got);
 
 	/* Legitimate recursion over data stops with the data. */
-	got = render_str("{{>node}}",
-			 "{\"n\":1,\"kids\":[{\"n\":2,\"kids\":[{\"n\":3,\"kids\":[]}]}]}", &e, "node",
-			 "{{n}}({{#kids}}{{>node}}{{/kids}})", NULL);
+	got = render_str("{{>node}}", "{\"n\":1,\"kids\":[{\"n\":2,\"kids\":[{\"n\":3,\"kids\":[]}]}]}", &e, "node",
+	                 "{{n}}({{#kids}}{{>node}}{{/kids}})", NULL);
 	assert_int_equal(e, MH_OK);
 	assert_string_equal(got, "1(2(3()))");
 	free(got);
@@ -266,31 +291,29 @@ test_escaping(void **state)
 	expect_render("{{{x}}}", data, "<a href=\"?a=1&b='2'\">");
 	expect_render("{{&x}}", data, "<a href=\"?a=1&b='2'\">");
 	expect_render("{{=<% %>=}}<%x%>|<%{x}%>|<%&x%>", data,
-		      "&lt;a href=&quot;?a=1&amp;b=&#39;2&#39;&quot;&gt;|<a href=\"?a=1&b='2'\">|"
-		      "<a href=\"?a=1&b='2'\">");
-	expect_render("{{#l}}{{.}}{{/l}}", "{\"l\":[\"<\",\">\",\"&\",\"\\\"\",\"'\"]}",
-		      "&lt;&gt;&amp;&quot;&#39;");
+	              "&lt;a href=&quot;?a=1&amp;b=&#39;2&#39;&quot;&gt;|<a href=\"?a=1&b='2'\">|"
+	              "<a href=\"?a=1&b='2'\">");
+	expect_render("{{#l}}{{.}}{{/l}}", "{\"l\":[\"<\",\">\",\"&\",\"\\\"\",\"'\"]}", "&lt;&gt;&amp;&quot;&#39;");
 }
 
 static void
 test_values(void **state)
 {
 	expect_render("{{i}} {{n}} {{big}} {{r}} {{e}} {{w}} {{t}} {{f}} [{{z}}] [{{o}}] [{{a}}]",
-		      "{\"i\":42,\"n\":-7,\"big\":9007199254740993,\"r\":0.1,\"e\":1e300,\"w\":3.0,"
-		      "\"t\":true,\"f\":false,\"z\":null,\"o\":{},\"a\":[1]}",
-		      "42 -7 9007199254740993 0.1 1e+300 3 true false [] [] []");
+	              "{\"i\":42,\"n\":-7,\"big\":9007199254740993,\"r\":0.1,\"e\":1e300,\"w\":3.0,"
+	              "\"t\":true,\"f\":false,\"z\":null,\"o\":{},\"a\":[1]}",
+	              "42 -7 9007199254740993 0.1 1e+300 3 true false [] [] []");
 	/* Falsey: false, null, "", [], a miss. Truthy: 0, {}, " ". */
 	expect_render("{{#a}}A{{/a}}{{#b}}B{{/b}}{{#c}}C{{/c}}{{#d}}D{{/d}}{{#m}}M{{/m}}"
-		      "{{#e}}E{{/e}}{{#f}}F{{/f}}{{#g}}G{{/g}}",
-		      "{\"a\":false,\"b\":null,\"c\":\"\",\"d\":[],\"e\":0,\"f\":{},\"g\":\" \"}",
-		      "EFG");
+	              "{{#e}}E{{/e}}{{#f}}F{{/f}}{{#g}}G{{/g}}",
+	              "{\"a\":false,\"b\":null,\"c\":\"\",\"d\":[],\"e\":0,\"f\":{},\"g\":\" \"}", "EFG");
 	expect_render("{{^c}}empty{{/c}}", "{\"c\":\"\"}", "empty");
 	/* A NULL context renders every lookup empty. */
 	char *got = render_str("[{{a}}{{#a}}x{{/a}}{{^a}}y{{/a}}{{.}}]", NULL, NULL, NULL);
 	assert_string_equal(got, "[y]");
 	free(got);
 	/* Strings may hold NUL bytes. */
-	json_t *ctx = json_pack("{s:s%}", "s", "a\0b", (size_t)3);
+	json_t *ctx = json_pack("{s:s%}", "s", "a\0b", (size_t) 3);
 	struct tmpl_set *set = tmpl_set_new();
 	struct buf out = BUF_INIT;
 	assert_int_equal(tmpl_set_add(set, "t", "[{{s}}]", 7, NULL, 0), MH_OK);
@@ -307,50 +330,49 @@ static void
 test_layout(void **state)
 {
 	const char *layout = "<!doctype html>\n"
-			     "<title>{{$title}}Masthead{{/title}}</title>\n"
-			     "<body>\n"
-			     "  {{>nav}}\n"
-			     "  <main>\n"
-			     "    {{$content}}\n"
-			     "    <p>Nothing here.</p>\n"
-			     "    {{/content}}\n"
-			     "  </main>\n"
-			     "</body>\n";
+	                     "<title>{{$title}}Masthead{{/title}}</title>\n"
+	                     "<body>\n"
+	                     "  {{>nav}}\n"
+	                     "  <main>\n"
+	                     "    {{$content}}\n"
+	                     "    <p>Nothing here.</p>\n"
+	                     "    {{/content}}\n"
+	                     "  </main>\n"
+	                     "</body>\n";
 	const char *page = "{{<layout}}\n"
-			   "{{$title}}{{headline}} - Masthead{{/title}}\n"
-			   "{{$content}}\n"
-			   "<h1>{{headline}}</h1>\n"
-			   "{{#paras}}\n"
-			   "<p>{{.}}</p>\n"
-			   "{{/paras}}\n"
-			   "{{/content}}\n"
-			   "{{/layout}}\n";
-	char *got = render_str(page, "{\"headline\":\"Rates & <Taxes>\",\"paras\":[\"one\",\"two\"]}",
-			       NULL, "layout", layout, "nav", "<nav>\n  <a href=/>Home</a>\n</nav>\n",
-			       NULL);
+	                   "{{$title}}{{headline}} - Masthead{{/title}}\n"
+	                   "{{$content}}\n"
+	                   "<h1>{{headline}}</h1>\n"
+	                   "{{#paras}}\n"
+	                   "<p>{{.}}</p>\n"
+	                   "{{/paras}}\n"
+	                   "{{/content}}\n"
+	                   "{{/layout}}\n";
+	char *got = render_str(page, "{\"headline\":\"Rates & <Taxes>\",\"paras\":[\"one\",\"two\"]}", NULL, "layout",
+	                       layout, "nav", "<nav>\n  <a href=/>Home</a>\n</nav>\n", NULL);
 	assert_string_equal(got, "<!doctype html>\n"
-				 "<title>Rates &amp; &lt;Taxes&gt; - Masthead</title>\n"
-				 "<body>\n"
-				 "  <nav>\n"
-				 "    <a href=/>Home</a>\n"
-				 "  </nav>\n"
-				 "  <main>\n"
-				 "    <h1>Rates &amp; &lt;Taxes&gt;</h1>\n"
-				 "    <p>one</p>\n"
-				 "    <p>two</p>\n"
-				 "  </main>\n"
-				 "</body>\n");
+	                         "<title>Rates &amp; &lt;Taxes&gt; - Masthead</title>\n"
+	                         "<body>\n"
+	                         "  <nav>\n"
+	                         "    <a href=/>Home</a>\n"
+	                         "  </nav>\n"
+	                         "  <main>\n"
+	                         "    <h1>Rates &amp; &lt;Taxes&gt;</h1>\n"
+	                         "    <p>one</p>\n"
+	                         "    <p>two</p>\n"
+	                         "  </main>\n"
+	                         "</body>\n");
 	free(got);
 
 	/* Without an override the layout's defaults render. */
 	got = render_str("{{<layout}}{{/layout}}", "{}", NULL, "layout", layout, "nav", "", NULL);
 	assert_string_equal(got, "<!doctype html>\n"
-				 "<title>Masthead</title>\n"
-				 "<body>\n"
-				 "  <main>\n"
-				 "    <p>Nothing here.</p>\n"
-				 "  </main>\n"
-				 "</body>\n");
+	                         "<title>Masthead</title>\n"
+	                         "<body>\n"
+	                         "  <main>\n"
+	                         "    <p>Nothing here.</p>\n"
+	                         "  </main>\n"
+	                         "</body>\n");
 	free(got);
 }
 
@@ -389,9 +411,9 @@ static void
 test_hostile(void **state)
 {
 	const char *src = "{{! c }}\n{{#a}}\n  {{b.c}} {{{d}}} {{&e}}\n{{/a}}{{^f}}x{{/f}}\n"
-			  "{{=<% %>=}}<%#g%><%.%><%/g%><%={{ }}=%>\n"
-			  "  {{>p}}\n{{<p}}\n  {{$blk}}\n    y\n  {{/blk}}\n{{/p}}\n"
-			  "{{$blk}}z{{/blk}}\r\n";
+	                  "{{=<% %>=}}<%#g%><%.%><%/g%><%={{ }}=%>\n"
+	                  "  {{>p}}\n{{<p}}\n  {{$blk}}\n    y\n  {{/blk}}\n{{/p}}\n"
+	                  "{{$blk}}z{{/blk}}\r\n";
 	size_t n = strlen(src);
 	char *copy = malloc(n + 1);
 	static const char subst[] = "{}#^/<>$=!&. \n";
@@ -425,20 +447,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(spec_comments),
-		cmocka_unit_test(spec_delimiters),
-		cmocka_unit_test(spec_interpolation),
-		cmocka_unit_test(spec_inverted),
-		cmocka_unit_test(spec_partials),
-		cmocka_unit_test(spec_sections),
-		cmocka_unit_test(spec_inheritance),
-		cmocka_unit_test(test_parse_errors),
-		cmocka_unit_test(test_recursion_bound),
-		cmocka_unit_test(test_buffer_limit),
-		cmocka_unit_test(test_escaping),
-		cmocka_unit_test(test_values),
-		cmocka_unit_test(test_layout),
-		cmocka_unit_test(test_set),
+		cmocka_unit_test(spec_comments),        cmocka_unit_test(spec_delimiters),
+		cmocka_unit_test(spec_interpolation),   cmocka_unit_test(spec_inverted),
+		cmocka_unit_test(spec_partials),        cmocka_unit_test(spec_sections),
+		cmocka_unit_test(spec_inheritance),     cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_recursion_bound), cmocka_unit_test(test_buffer_limit),
+		cmocka_unit_test(test_escaping),        cmocka_unit_test(test_values),
+		cmocka_unit_test(test_layout),          cmocka_unit_test(test_set),
 		cmocka_unit_test(test_hostile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

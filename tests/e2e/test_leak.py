@@ -1,0 +1,78 @@
+"""Gated text never leaves the server for a TEASER viewer: a paid article
+whose gated part holds a unique marker, then a crawl of every URL the site
+serves, as an anonymous reader."""
+import re
+from urllib.parse import urljoin, urlparse
+
+from conftest import run
+
+MARKER = "ZQX-GATED-7731"
+QUOTE_MARKER = "ZQX-QUOTE-4410"
+
+ARTICLE = f"""---
+title: Leak canary
+slug: leak-canary
+dek: Only the teaser is public.
+access: paid
+authors: [Canary Writer]
+tags: [canary]
+published_at: 2026-11-02T08:00:00Z
+---
+The public teaser of the canary.
+
+> Teaser quote is public.
+>
+> — Canary Speaker, Spokesperson
+
+<!-- paywall -->
+
+The gated part says {MARKER} here.
+
+> Gated quote holds {QUOTE_MARKER}.
+>
+> — Canary Speaker, Spokesperson
+"""
+
+EXTRA = ["/feed.xml", "/sitemap.xml", "/robots.txt", "/api/v1/articles", "/api/v1/articles/leak-canary",
+         "/api/v1/people/canary-speaker", "/search?q=" + MARKER, "/search?q=canary",
+         "/people/canary-speaker", "/tags/canary", "/authors/canary-writer"]
+
+
+def crawl(srv, cookies=None, limit=400):
+    seen, queue, bodies = set(), ["/"] + EXTRA, {}
+    while queue and len(seen) < limit:
+        path = queue.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
+        r = srv.get(path, cookies=cookies)
+        text = r.text
+        bodies[path] = (r.status_code, text, dict(r.headers))
+        for href in re.findall(r'(?:href|src)="([^"#]+)"', text):
+            url = urlparse(urljoin(srv.url + path, href.replace("&amp;", "&")))
+            if url.netloc != f"127.0.0.1:{srv.port}":
+                continue
+            p = url.path + ("?" + url.query if url.query else "")
+            if p not in seen and not p.startswith("/static/"):
+                queue.append(p)
+    return bodies
+
+
+def test_marker_never_reaches_anonymous_readers(tmp_path, fresh):
+    (tmp_path / "canary.md").write_text(ARTICLE)
+    # Seed the demo first, then add the canary to the same database.
+    srv = fresh()
+    r = run("import", str(tmp_path / "canary.md"), data=tmp_path / "data")
+    assert r.returncode == 0, r.stderr
+    bodies = crawl(srv)
+    assert "/articles/leak-canary" in bodies
+    assert "/people/canary-speaker" in bodies
+    assert len(bodies) > 30
+    for path, (status, text, headers) in bodies.items():
+        assert MARKER not in text, path
+        assert QUOTE_MARKER not in text, path
+        assert MARKER not in str(headers), path
+    page = bodies["/articles/leak-canary"][1]
+    assert "The public teaser of the canary." in page
+    assert "Teaser quote is public." in bodies["/people/canary-speaker"][1]
+    assert "Quote available to subscribers" in bodies["/people/canary-speaker"][1]
