@@ -627,7 +627,7 @@ sq_article_list(struct store *s, struct arena *a, const struct article_filter *f
 	sqlite3_bind_int64(st, 4, (int64_t)f->offset);
 	struct article *list = arena_alloc(a, (f->limit ? f->limit : 1) * sizeof *list);
 	size_t count = 0;
-	int rc;
+	int rc = SQLITE_DONE;
 	while (count < f->limit && (rc = sqlite3_step(st)) == SQLITE_ROW)
 		read_article_row(a, st, &list[count++]);
 	sqlite3_reset(st);

@@ -66,7 +66,16 @@ class Server:
         with open(self.log_path) as f:
             return f.read()
 
+    def check_clean(self):
+        """After stop(): a clean exit and nothing from the sanitizers."""
+        log = open(self.log_path).read()
+        for bad in ("Sanitizer", "runtime error:", "level=error"):
+            assert bad not in log, log[-3000:]
+        assert self.proc.returncode == 0, log[-3000:]
+
     def stop(self, sig=signal.SIGTERM):
+        if self.log.closed:
+            return self.proc.returncode
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
@@ -85,6 +94,7 @@ def demo(tmp_path_factory):
     srv = Server(["demo", "--port", "0"], data, env={"MASTHEAD_ACCESS_LOG": "true", "MASTHEAD_PAGE_SIZE": "5"})
     yield srv
     srv.stop()
+    srv.check_clean()
 
 
 @pytest.fixture
@@ -99,3 +109,4 @@ def fresh(tmp_path):
     yield start
     for s in servers:
         s.stop()
+        s.check_clean()
