@@ -20,12 +20,15 @@
 
 static const char *const serve_keys[] = { "listen", "public-url", "site-name", "site-tagline", "theme",
 	                                  "log-level", "threads", "max-connections", "timeout", "max-body",
-	                                  "max-header", "page-size", "access-log", NULL };
+	                                  "max-header", "page-size", "access-log", "smtp-url", "mail-from",
+	                                  "mail-retry-base", "session-days", "trusted-proxy", "secret", NULL };
 static const char *const demo_keys[] = { "port", "public-url", "site-name", "site-tagline", "theme", "log-level",
 	                                 "threads", "max-connections", "timeout", "max-body", "max-header",
-	                                 "page-size", "access-log", "teaser-paragraphs", NULL };
+	                                 "page-size", "access-log", "teaser-paragraphs", "smtp-url", "mail-from",
+	                                 "mail-retry-base", "session-days", "secret", NULL };
 static const char *const import_keys[] = { "teaser-paragraphs", "max-import-bytes", NULL };
 static const char *const no_keys[] = { NULL };
+static const char *const mail_keys[] = { "smtp-url", "mail-from", "mail-retry-base", "site-name", "public-url", NULL };
 
 const struct command commands[] = {
 	{ "demo", cmd_demo, "", "migrate a data dir, seed the demo site and serve it on 127.0.0.1", demo_keys },
@@ -35,6 +38,7 @@ const struct command commands[] = {
 	{ "import", cmd_import, "PATH...", "import Markdown files (or folders of them) with front matter", import_keys },
 	{ "export", cmd_export, "DIR", "write articles as Markdown and members as CSV into DIR", no_keys },
 	{ "user", cmd_user, "add|list|role|passwd ...", "manage member accounts", no_keys },
+	{ "mail", cmd_mail, "test EMAIL | list | flush", "send a test mail, list the outbox, send what is due", mail_keys },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

@@ -30,5 +30,6 @@ int cmd_init(struct config *cfg, int argc, char **argv);
 int cmd_import(struct config *cfg, int argc, char **argv);
 int cmd_export(struct config *cfg, int argc, char **argv);
 int cmd_user(struct config *cfg, int argc, char **argv);
+int cmd_mail(struct config *cfg, int argc, char **argv);
 
 #endif

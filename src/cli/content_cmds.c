@@ -214,7 +214,7 @@ cmd_user(struct config *cfg, int argc, char **argv)
 			rc = s->ops->member_set_password(s, argv[1], hash);
 		} else {
 			struct member m = { 0, argv[1], argc >= 3 ? argv[2] : "", hash, (enum member_role)role,
-				            (int64_t)time(NULL), 0 };
+				            (int64_t)time(NULL), 0, false };
 			rc = s->ops->member_create(s, &m, NULL);
 		}
 	}

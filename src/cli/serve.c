@@ -120,7 +120,7 @@ seed_accounts(struct store *s)
 			break;
 		}
 		m = (struct member){ 0, demo_accounts[i].email, demo_accounts[i].name, hash,
-			             demo_accounts[i].role, (int64_t)time(NULL), 0 };
+			             demo_accounts[i].role, (int64_t)time(NULL), 0, true };
 		if (s->ops->member_create(s, &m, NULL)) {
 			fprintf(stderr, "masthead demo: cannot seed %s: %s\n", demo_accounts[i].email, s->errmsg);
 			code = EXIT_FAIL;

@@ -31,6 +31,12 @@ const struct config_key config_keys[] = {
 	KEY("teaser-paragraphs", CONFIG_LONG, teaser_paragraphs, "2", "teaser length in paragraphs when there is no paywall marker"),
 	KEY("max-import-bytes", CONFIG_LONG, max_import_bytes, "1048576", "largest file import accepts"),
 	KEY("access-log", CONFIG_BOOL, access_log, "true", "log every request in logfmt"),
+	KEY("smtp-url", CONFIG_STR, smtp_url, "", "SMTP server for mail, e.g. smtp://user:pass@host:587 (STARTTLS) or smtps://...; empty writes .eml files under DATA/outbox/"),
+	KEY("mail-from", CONFIG_STR, mail_from, "The Harbor Vale Ledger <no-reply@localhost>", "sender of every mail"),
+	KEY("mail-retry-base", CONFIG_LONG, mail_retry_base, "30", "seconds before a failed mail is retried; doubles each attempt, at most an hour"),
+	KEY("session-days", CONFIG_LONG, session_days, "30", "days a session lasts without use (each use extends it)"),
+	KEY("trusted-proxy", CONFIG_BOOL, trusted_proxy, "false", "trust X-Forwarded-For and X-Forwarded-Proto from the reverse proxy"),
+	KEY("secret", CONFIG_STR, secret, "", "key for CSRF tokens and signed cookies, 32+ characters, the same on every node (default: DATA/secret.key, made on first start)"),
 	KEY("port", CONFIG_LONG, port, "8080", "demo only: port on 127.0.0.1 (0 picks a free one)"),
 	{ NULL, 0, 0, NULL, NULL },
 };

@@ -30,6 +30,13 @@ struct config {
 	long teaser_paragraphs;
 	long max_import_bytes;
 	bool access_log;
+	/* members and mail */
+	char *smtp_url;      /* empty: .eml files under DATA/outbox/ */
+	char *mail_from;
+	long mail_retry_base; /* seconds before the first retry; doubles each time */
+	long session_days;
+	bool trusted_proxy;  /* believe X-Forwarded-For and X-Forwarded-Proto */
+	char *secret;        /* HMAC key for CSRF tokens and signed cookies; empty: DATA/secret.key */
 	/* demo only */
 	long port;
 	/* set when --config names a file */

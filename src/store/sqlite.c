@@ -54,13 +54,35 @@ enum stmt_id {
 	ST_MEMBER_LIST,
 	ST_MEMBER_SET_ROLE,
 	ST_MEMBER_SET_PASSWORD,
+	ST_MEMBER_BY_ID,
+	ST_MEMBER_UPDATE,
+	ST_SESSION_INSERT,
+	ST_SESSION_GET,
+	ST_SESSION_TOUCH,
+	ST_SESSION_DELETE,
+	ST_SESSION_DELETE_MEMBER,
+	ST_SESSION_LIST,
+	ST_TOKEN_INSERT,
+	ST_TOKEN_GET,
+	ST_TOKEN_USE,
+	ST_RATE_COUNT,
+	ST_RATE_INSERT,
+	ST_RATE_PRUNE,
+	ST_OUTBOX_INSERT,
+	ST_OUTBOX_DUE,
+	ST_OUTBOX_CLAIM,
+	ST_OUTBOX_SENT,
+	ST_OUTBOX_RETRY,
+	ST_OUTBOX_LIST,
 	ST_PING,
 	ST_COUNT
 };
 
 #define ARTICLE_COLS "a.id, a.slug, a.title, a.dek, a.summary, a.access, a.published_at, a.updated_at, a.has_gated"
 #define LIST_TAIL " AND a.published_at <= ?2 ORDER BY a.published_at DESC, a.id DESC LIMIT ?3 OFFSET ?4"
-#define MEMBER_COLS "id, email, name, password_hash, role, created_at, comped_until"
+#define MEMBER_COLS "id, email, name, password_hash, role, created_at, comped_until, email_verified"
+#define SESSION_COLS "token_hash, member_id, created_at, last_seen_at, expires_at, user_agent, ip"
+#define OUTBOX_COLS "id, to_addr, subject, body_text, body_html, message_id, created_at, attempts, next_attempt_at, sent_at, last_error"
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ARTICLE_ID] = "SELECT id FROM articles WHERE slug = ?1",
@@ -116,6 +138,37 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_MEMBER_LIST] = "SELECT " MEMBER_COLS " FROM members ORDER BY id",
 	[ST_MEMBER_SET_ROLE] = "UPDATE members SET role = ?2 WHERE email = ?1",
 	[ST_MEMBER_SET_PASSWORD] = "UPDATE members SET password_hash = ?2 WHERE email = ?1",
+	[ST_MEMBER_BY_ID] = "SELECT " MEMBER_COLS " FROM members WHERE id = ?1",
+	[ST_MEMBER_UPDATE] = "UPDATE members SET name = COALESCE(?2, name), email = COALESCE(?3, email), "
+	                     "email_verified = CASE WHEN ?4 >= 0 THEN ?4 ELSE email_verified END WHERE id = ?1",
+	[ST_SESSION_INSERT] = "INSERT INTO sessions (" SESSION_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_SESSION_GET] = "SELECT s.token_hash, s.member_id, s.created_at, s.last_seen_at, s.expires_at, s.user_agent, "
+	                   "s.ip, m.id, m.email, m.name, m.password_hash, m.role, m.created_at, m.comped_until, "
+	                   "m.email_verified FROM sessions s JOIN members m ON m.id = s.member_id "
+	                   "WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+	[ST_SESSION_TOUCH] = "UPDATE sessions SET last_seen_at = ?2, expires_at = ?3 WHERE token_hash = ?1",
+	[ST_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = ?1",
+	[ST_SESSION_DELETE_MEMBER] = "DELETE FROM sessions WHERE member_id = ?1 AND token_hash <> COALESCE(?2, '')",
+	[ST_SESSION_LIST] = "SELECT " SESSION_COLS " FROM sessions WHERE member_id = ?1 AND expires_at > ?2 "
+	                    "ORDER BY last_seen_at DESC",
+	[ST_TOKEN_INSERT] = "INSERT INTO auth_tokens (token_hash, purpose, member_id, new_email, next, created_at, "
+	                    "expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_TOKEN_GET] = "SELECT token_hash, member_id, new_email, next, created_at, expires_at FROM auth_tokens "
+	                 "WHERE token_hash = ?1 AND purpose = ?2 AND used_at = 0 AND expires_at > ?3",
+	[ST_TOKEN_USE] = "UPDATE auth_tokens SET used_at = ?3 WHERE token_hash = ?1 AND purpose = ?2 AND used_at = 0 "
+	                 "AND expires_at > ?3",
+	[ST_RATE_COUNT] = "SELECT count(*), min(at) FROM rate_events WHERE bucket = ?1 AND at > ?2",
+	[ST_RATE_INSERT] = "INSERT INTO rate_events (bucket, at) VALUES (?1, ?2)",
+	[ST_RATE_PRUNE] = "DELETE FROM rate_events WHERE at < ?1",
+	[ST_OUTBOX_INSERT] = "INSERT INTO mail_outbox (to_addr, subject, body_text, body_html, message_id, created_at, "
+	                     "next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+	[ST_OUTBOX_DUE] = "SELECT " OUTBOX_COLS " FROM mail_outbox WHERE sent_at = 0 AND next_attempt_at <= ?1 "
+	                  "AND claimed_until <= ?1 ORDER BY next_attempt_at, id LIMIT ?2",
+	[ST_OUTBOX_CLAIM] = "UPDATE mail_outbox SET claimed_until = ?2, attempts = attempts + 1 "
+	                    "WHERE id = ?1 AND sent_at = 0 AND claimed_until <= ?3",
+	[ST_OUTBOX_SENT] = "UPDATE mail_outbox SET sent_at = ?2, claimed_until = 0, last_error = '' WHERE id = ?1",
+	[ST_OUTBOX_RETRY] = "UPDATE mail_outbox SET next_attempt_at = ?2, claimed_until = 0, last_error = ?3 WHERE id = ?1",
+	[ST_OUTBOX_LIST] = "SELECT " OUTBOX_COLS " FROM mail_outbox ORDER BY id",
 	[ST_PING] = "SELECT 1",
 };
 
@@ -763,6 +816,7 @@ read_member(struct arena *a, sqlite3_stmt *st, struct member *m)
 	m->role = role < 0 ? ROLE_READER : (enum member_role)role;
 	m->created_at = sqlite3_column_int64(st, 5);
 	m->comped_until = sqlite3_column_int64(st, 6);
+	m->email_verified = sqlite3_column_int(st, 7) != 0;
 }
 
 static mh_err
@@ -851,6 +905,376 @@ sq_member_set_password(struct store *s, const char *email, const char *hash)
 	return member_update(s, ST_MEMBER_SET_PASSWORD, email, hash);
 }
 
+static mh_err
+sq_member_by_id(struct store *s, struct arena *a, int64_t id, struct member *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_MEMBER_BY_ID);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		read_member(a, st, out);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return MH_OK;
+	return rc == SQLITE_DONE ? MH_ERR_NOTFOUND : sq_fail(s, sqlite3_db_handle(st), "read");
+}
+
+static mh_err
+sq_member_update(struct store *s, int64_t id, const char *name, const char *email, int verified)
+{
+	sqlite3_stmt *st = stmt(s, ST_MEMBER_UPDATE);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, id);
+	if (name)
+		bind_text(st, 2, name);
+	if (email)
+		bind_text(st, 3, email);
+	sqlite3_bind_int(st, 4, verified);
+	mh_err err = exec_stmt(s, st);
+	if (!err && sqlite3_changes(sqlite3_db_handle(st)) == 0)
+		err = MH_ERR_NOTFOUND;
+	return err;
+}
+
+static void
+read_session(struct arena *a, sqlite3_stmt *st, struct session *out)
+{
+	out->token_hash = col_str(a, st, 0);
+	out->member_id = sqlite3_column_int64(st, 1);
+	out->created_at = sqlite3_column_int64(st, 2);
+	out->last_seen_at = sqlite3_column_int64(st, 3);
+	out->expires_at = sqlite3_column_int64(st, 4);
+	out->user_agent = col_str(a, st, 5);
+	out->ip = col_str(a, st, 6);
+}
+
+static mh_err
+sq_session_create(struct store *s, const struct session *in)
+{
+	sqlite3_stmt *st = stmt(s, ST_SESSION_INSERT);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, in->token_hash);
+	sqlite3_bind_int64(st, 2, in->member_id);
+	sqlite3_bind_int64(st, 3, in->created_at);
+	sqlite3_bind_int64(st, 4, in->last_seen_at);
+	sqlite3_bind_int64(st, 5, in->expires_at);
+	bind_text(st, 6, in->user_agent);
+	bind_text(st, 7, in->ip);
+	return exec_stmt(s, st);
+}
+
+static mh_err
+sq_session_get(struct store *s, struct arena *a, const char *token_hash, int64_t now, struct session *out,
+               struct member *m)
+{
+	sqlite3_stmt *st = stmt(s, ST_SESSION_GET);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, token_hash);
+	sqlite3_bind_int64(st, 2, now);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		read_session(a, st, out);
+		m->id = sqlite3_column_int64(st, 7);
+		m->email = col_str(a, st, 8);
+		m->name = col_str(a, st, 9);
+		m->password_hash = col_str(a, st, 10);
+		int role = member_role_parse((const char *)sqlite3_column_text(st, 11));
+		m->role = role < 0 ? ROLE_READER : (enum member_role)role;
+		m->created_at = sqlite3_column_int64(st, 12);
+		m->comped_until = sqlite3_column_int64(st, 13);
+		m->email_verified = sqlite3_column_int(st, 14) != 0;
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return MH_OK;
+	return rc == SQLITE_DONE ? MH_ERR_NOTFOUND : sq_fail(s, sqlite3_db_handle(st), "read");
+}
+
+static mh_err
+sq_session_touch(struct store *s, const char *token_hash, int64_t now, int64_t expires_at)
+{
+	sqlite3_stmt *st = stmt(s, ST_SESSION_TOUCH);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, token_hash);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, expires_at);
+	return exec_stmt(s, st);
+}
+
+static mh_err
+sq_session_delete(struct store *s, const char *token_hash)
+{
+	sqlite3_stmt *st = stmt(s, ST_SESSION_DELETE);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, token_hash);
+	return exec_stmt(s, st);
+}
+
+static mh_err
+sq_session_delete_member(struct store *s, int64_t member_id, const char *keep_hash)
+{
+	sqlite3_stmt *st = stmt(s, ST_SESSION_DELETE_MEMBER);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, member_id);
+	if (keep_hash)
+		bind_text(st, 2, keep_hash);
+	return exec_stmt(s, st);
+}
+
+static mh_err
+sq_session_list(struct store *s, struct arena *a, int64_t member_id, int64_t now, struct session **out, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_SESSION_LIST);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, member_id);
+	sqlite3_bind_int64(st, 2, now);
+	size_t cap = 8, count = 0;
+	struct session *list = arena_alloc(a, cap * sizeof *list);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (count == cap) {
+			struct session *more = arena_alloc(a, 2 * cap * sizeof *list);
+			memcpy(more, list, cap * sizeof *list);
+			list = more;
+			cap *= 2;
+		}
+		read_session(a, st, &list[count++]);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sq_fail(s, sqlite3_db_handle(st), "read");
+	*out = list;
+	*n = count;
+	return MH_OK;
+}
+
+static const char *const purposes[] = { "signin", "reset", "email" };
+
+static mh_err
+sq_token_create(struct store *s, const struct auth_token *t)
+{
+	sqlite3_stmt *st = stmt(s, ST_TOKEN_INSERT);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, t->token_hash);
+	bind_text(st, 2, purposes[t->purpose]);
+	sqlite3_bind_int64(st, 3, t->member_id);
+	bind_text(st, 4, t->new_email);
+	bind_text(st, 5, t->next ? t->next : "/");
+	sqlite3_bind_int64(st, 6, t->created_at);
+	sqlite3_bind_int64(st, 7, t->expires_at);
+	return exec_stmt(s, st);
+}
+
+static mh_err
+sq_token_get(struct store *s, struct arena *a, const char *token_hash, enum token_purpose purpose, int64_t now,
+             struct auth_token *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_TOKEN_GET);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, token_hash);
+	bind_text(st, 2, purposes[purpose]);
+	sqlite3_bind_int64(st, 3, now);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		memset(out, 0, sizeof *out);
+		out->token_hash = col_str(a, st, 0);
+		out->purpose = purpose;
+		out->member_id = sqlite3_column_int64(st, 1);
+		out->new_email = col_str(a, st, 2);
+		out->next = col_str(a, st, 3);
+		out->created_at = sqlite3_column_int64(st, 4);
+		out->expires_at = sqlite3_column_int64(st, 5);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return MH_OK;
+	return rc == SQLITE_DONE ? MH_ERR_NOTFOUND : sq_fail(s, sqlite3_db_handle(st), "read");
+}
+
+static mh_err
+sq_token_use(struct store *s, const char *token_hash, enum token_purpose purpose, int64_t now)
+{
+	sqlite3_stmt *st = stmt(s, ST_TOKEN_USE);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, token_hash);
+	bind_text(st, 2, purposes[purpose]);
+	sqlite3_bind_int64(st, 3, now);
+	mh_err err = exec_stmt(s, st);
+	if (!err && sqlite3_changes(sqlite3_db_handle(st)) != 1)
+		err = MH_ERR_NOTFOUND;
+	return err;
+}
+
+static mh_err
+sq_rate_hit(struct store *s, const char *bucket, int64_t now, int64_t window, int limit, bool *allowed,
+            int64_t *retry_after)
+{
+	sqlite3_stmt *st = stmt(s, ST_RATE_COUNT);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, bucket);
+	sqlite3_bind_int64(st, 2, now - window);
+	int rc = sqlite3_step(st);
+	int64_t count = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	int64_t oldest = rc == SQLITE_ROW ? sqlite3_column_int64(st, 1) : now;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return sq_fail(s, sqlite3_db_handle(st), "rate");
+	*retry_after = 0;
+	*allowed = count < limit;
+	if (!*allowed) {
+		*retry_after = oldest + window - now;
+		if (*retry_after < 1)
+			*retry_after = 1;
+		return MH_OK;
+	}
+	if (!(st = stmt(s, ST_RATE_INSERT)))
+		return MH_ERR_DB;
+	bind_text(st, 1, bucket);
+	sqlite3_bind_int64(st, 2, now);
+	mh_err err = exec_stmt(s, st);
+	/* Now and then, forget attempts older than a day. */
+	if (!err && (now % 64) == 0 && (st = stmt(s, ST_RATE_PRUNE))) {
+		sqlite3_bind_int64(st, 1, now - 86400);
+		err = exec_stmt(s, st);
+	}
+	return err;
+}
+
+static void
+read_outbox(struct arena *a, sqlite3_stmt *st, struct outbox_mail *m)
+{
+	m->id = sqlite3_column_int64(st, 0);
+	m->to = col_str(a, st, 1);
+	m->subject = col_str(a, st, 2);
+	m->text = col_str(a, st, 3);
+	m->html = col_str(a, st, 4);
+	m->message_id = col_str(a, st, 5);
+	m->created_at = sqlite3_column_int64(st, 6);
+	m->attempts = sqlite3_column_int(st, 7);
+	m->next_attempt_at = sqlite3_column_int64(st, 8);
+	m->sent_at = sqlite3_column_int64(st, 9);
+	m->last_error = col_str(a, st, 10);
+}
+
+static mh_err
+sq_outbox_push(struct store *s, const struct outbox_mail *m, int64_t *id)
+{
+	sqlite3_stmt *st = stmt(s, ST_OUTBOX_INSERT);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, m->to);
+	bind_text(st, 2, m->subject);
+	bind_text(st, 3, m->text);
+	bind_text(st, 4, m->html);
+	bind_text(st, 5, m->message_id);
+	sqlite3_bind_int64(st, 6, m->created_at);
+	mh_err err = exec_stmt(s, st);
+	if (!err && id)
+		*id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
+	return err;
+}
+
+static mh_err
+sq_outbox_claim(struct store *s, struct arena *a, int64_t now, int64_t lease, size_t max, struct outbox_mail **out,
+                size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_OUTBOX_DUE);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, (int64_t)max);
+	struct outbox_mail *list = arena_alloc(a, (max ? max : 1) * sizeof *list);
+	size_t count = 0;
+	int rc = SQLITE_DONE;
+	while (count < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		read_outbox(a, st, &list[count++]);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return sq_fail(s, sqlite3_db_handle(st), "outbox");
+	/* Keep only the rows this sender won. */
+	size_t won = 0;
+	for (size_t i = 0; i < count; i++) {
+		if (!(st = stmt(s, ST_OUTBOX_CLAIM)))
+			return MH_ERR_DB;
+		sqlite3_bind_int64(st, 1, list[i].id);
+		sqlite3_bind_int64(st, 2, now + lease);
+		sqlite3_bind_int64(st, 3, now);
+		mh_err err = exec_stmt(s, st);
+		if (err)
+			return err;
+		if (sqlite3_changes(sqlite3_db_handle(st)) == 1) {
+			list[won] = list[i];
+			list[won].attempts++;
+			won++;
+		}
+	}
+	*out = list;
+	*n = won;
+	return MH_OK;
+}
+
+static mh_err
+sq_outbox_sent(struct store *s, int64_t id, int64_t now)
+{
+	sqlite3_stmt *st = stmt(s, ST_OUTBOX_SENT);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	return exec_stmt(s, st);
+}
+
+static mh_err
+sq_outbox_retry(struct store *s, int64_t id, int64_t next_attempt_at, const char *error)
+{
+	sqlite3_stmt *st = stmt(s, ST_OUTBOX_RETRY);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, next_attempt_at);
+	bind_text(st, 3, error);
+	return exec_stmt(s, st);
+}
+
+static mh_err
+sq_outbox_list(struct store *s, struct arena *a, struct outbox_mail **out, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_OUTBOX_LIST);
+	if (!st)
+		return MH_ERR_DB;
+	size_t cap = 16, count = 0;
+	struct outbox_mail *list = arena_alloc(a, cap * sizeof *list);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (count == cap) {
+			struct outbox_mail *more = arena_alloc(a, 2 * cap * sizeof *list);
+			memcpy(more, list, cap * sizeof *list);
+			list = more;
+			cap *= 2;
+		}
+		read_outbox(a, st, &list[count++]);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sq_fail(s, sqlite3_db_handle(st), "read");
+	*out = list;
+	*n = count;
+	return MH_OK;
+}
+
 static const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -873,6 +1297,23 @@ static const struct store_ops sqlite_ops = {
 	.member_list = sq_member_list,
 	.member_set_role = sq_member_set_role,
 	.member_set_password = sq_member_set_password,
+	.member_by_id = sq_member_by_id,
+	.member_update = sq_member_update,
+	.session_create = sq_session_create,
+	.session_get = sq_session_get,
+	.session_touch = sq_session_touch,
+	.session_delete = sq_session_delete,
+	.session_delete_member = sq_session_delete_member,
+	.session_list = sq_session_list,
+	.token_create = sq_token_create,
+	.token_get = sq_token_get,
+	.token_use = sq_token_use,
+	.rate_hit = sq_rate_hit,
+	.outbox_push = sq_outbox_push,
+	.outbox_claim = sq_outbox_claim,
+	.outbox_sent = sq_outbox_sent,
+	.outbox_retry = sq_outbox_retry,
+	.outbox_list = sq_outbox_list,
 };
 
 mh_err

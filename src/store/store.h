@@ -120,20 +120,32 @@ struct member {
 	enum member_role role;
 	int64_t created_at;
 	int64_t comped_until;      /* 0: not comped */
+	bool email_verified;
 };
 
 /* The shapes of what later steps store. Their tables arrive as migrations
  * with the features that use them, and their functions join store_ops then:
- *   session_create/session_by_hash/session_touch/session_delete(_all)
  *   plan_list/plan_upsert, subscription_by_member/subscription_save,
  *   payment_method_save/payment_method_default, invoice_create/invoice_claim
  *   (a row lock, so several nodes never charge one invoice twice),
- *   billing_event_seen (one apply per provider event id),
- *   outbox_push/outbox_claim/outbox_done. */
+ *   billing_event_seen (one apply per provider event id). */
 struct session {
-	const unsigned char *token_hash; /* BLAKE2b of the cookie's 32 random bytes */
+	const char *token_hash; /* hex BLAKE2b-256 of the cookie's 32 random bytes */
 	int64_t member_id;
-	int64_t created_at, expires_at, last_seen_at;
+	int64_t created_at, last_seen_at, expires_at;
+	const char *user_agent, *ip;
+};
+
+enum token_purpose { TOKEN_SIGNIN = 0, TOKEN_RESET = 1, TOKEN_EMAIL = 2 };
+
+/* A mailed single-use link, by the hash of its token. */
+struct auth_token {
+	const char *token_hash;
+	enum token_purpose purpose;
+	int64_t member_id;
+	const char *new_email; /* TOKEN_EMAIL: the address being confirmed */
+	const char *next;      /* a local path to go to afterwards */
+	int64_t created_at, expires_at, used_at;
 };
 
 struct plan {
@@ -186,8 +198,12 @@ struct billing_event {
 struct outbox_mail {
 	int64_t id;
 	const char *to, *subject, *text, *html;
+	const char *message_id;
+	int64_t created_at;
 	int attempts;
 	int64_t next_attempt_at;
+	int64_t sent_at;
+	const char *last_error;
 };
 
 struct store;
@@ -218,6 +234,40 @@ struct store_ops {
 	mh_err (*member_list)(struct store *s, struct arena *a, struct member **out, size_t *n);
 	mh_err (*member_set_role)(struct store *s, const char *email, enum member_role role);
 	mh_err (*member_set_password)(struct store *s, const char *email, const char *hash);
+	mh_err (*member_by_id)(struct store *s, struct arena *a, int64_t id, struct member *out);
+	/* Sets name (when not NULL), e-mail (when not NULL) and verified (when >= 0). */
+	mh_err (*member_update)(struct store *s, int64_t id, const char *name, const char *email, int verified);
+
+	mh_err (*session_create)(struct store *s, const struct session *in);
+	/* The live session and its member; MH_ERR_NOTFOUND when unknown or expired at now. */
+	mh_err (*session_get)(struct store *s, struct arena *a, const char *token_hash, int64_t now,
+	                      struct session *out, struct member *m);
+	mh_err (*session_touch)(struct store *s, const char *token_hash, int64_t now, int64_t expires_at);
+	mh_err (*session_delete)(struct store *s, const char *token_hash);
+	/* Deletes every session of a member but keep_hash (NULL: all). */
+	mh_err (*session_delete_member)(struct store *s, int64_t member_id, const char *keep_hash);
+	mh_err (*session_list)(struct store *s, struct arena *a, int64_t member_id, int64_t now, struct session **out,
+	                       size_t *n);
+
+	mh_err (*token_create)(struct store *s, const struct auth_token *t);
+	/* A valid, unused token of that purpose; MH_ERR_NOTFOUND otherwise. */
+	mh_err (*token_get)(struct store *s, struct arena *a, const char *token_hash, enum token_purpose purpose,
+	                    int64_t now, struct auth_token *out);
+	/* Marks it used; MH_ERR_NOTFOUND when it was used, expired or unknown (one winner). */
+	mh_err (*token_use)(struct store *s, const char *token_hash, enum token_purpose purpose, int64_t now);
+
+	/* Counts an attempt in bucket; *allowed false (and nothing counted) when
+	 * limit attempts fell within the last window seconds. */
+	mh_err (*rate_hit)(struct store *s, const char *bucket, int64_t now, int64_t window, int limit, bool *allowed,
+	                   int64_t *retry_after);
+
+	mh_err (*outbox_push)(struct store *s, const struct outbox_mail *m, int64_t *id);
+	/* Claims up to max mails due at now for lease seconds (so one sender sends each). */
+	mh_err (*outbox_claim)(struct store *s, struct arena *a, int64_t now, int64_t lease, size_t max,
+	                       struct outbox_mail **out, size_t *n);
+	mh_err (*outbox_sent)(struct store *s, int64_t id, int64_t now);
+	mh_err (*outbox_retry)(struct store *s, int64_t id, int64_t next_attempt_at, const char *error);
+	mh_err (*outbox_list)(struct store *s, struct arena *a, struct outbox_mail **out, size_t *n);
 };
 
 struct store {

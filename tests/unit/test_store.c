@@ -163,7 +163,7 @@ test_members(void **state)
 	struct store *s = *state;
 	int applied;
 	assert_int_equal(store_migrate(s, &applied), MH_OK);
-	struct member m = { 0, "a@example.test", "A", "hash", ROLE_READER, 1, 0 };
+	struct member m = { 0, "a@example.test", "A", "hash", ROLE_READER, 1, 0, false };
 	assert_int_equal(s->ops->member_create(s, &m, NULL), MH_OK);
 	assert_int_equal(s->ops->member_create(s, &m, NULL), MH_ERR_CONFLICT);
 	assert_int_equal(s->ops->member_set_role(s, "a@example.test", ROLE_EDITOR), MH_OK);
