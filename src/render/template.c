@@ -912,6 +912,7 @@ struct render {
 	struct buf *out;
 	mh_err err;
 	unsigned depth, tdepth;
+	long steps; /* ops left to run */
 	unsigned nctx;
 	unsigned nind, base; /* indentation in force: ind[base..nind) */
 	int head;            /* innermost visible parent frame, or -1 */
@@ -923,6 +924,14 @@ struct render {
 };
 
 static void render_range(struct render *st, const struct tmpl *t, uint32_t i, uint32_t end);
+
+/* Nesting bounds the stack but not the work: sections nested in a
+ * template, or a partial recursing over the same list, multiply it. */
+static bool
+running(const struct render *st)
+{
+	return st->steps >= 0 && !buf_error(st->out);
+}
 
 /* Nesting is bounded so a recursive partial ends instead of the stack. */
 static bool
@@ -1055,7 +1064,7 @@ render_section(struct render *st, const struct tmpl *t, uint32_t i)
 		render_range(st, t, i + 1, op->end);
 	} else if (json_is_array(v)) {
 		size_t n = json_array_size(v);
-		for (size_t k = 0; k < n && !buf_error(st->out); k++) {
+		for (size_t k = 0; k < n && running(st); k++) {
 			st->ctx[st->nctx++] = json_array_get(v, k);
 			render_range(st, t, i + 1, op->end);
 			st->nctx--;
@@ -1162,9 +1171,11 @@ render_block(struct render *st, const struct tmpl *t, uint32_t i)
 static void
 render_range(struct render *st, const struct tmpl *t, uint32_t i, uint32_t end)
 {
-	while (i < end && !buf_error(st->out)) {
+	while (i < end && running(st)) {
 		const struct op *op = &t->ops[i];
 
+		if (--st->steps < 0)
+			break;
 		if ((op->flags & F_BOL) || ((op->flags & F_BOL_START) && st->start_ok))
 			put_indent(st);
 		switch (op->kind) {
@@ -1194,6 +1205,7 @@ tmpl_render(const struct tmpl_set *set, const char *name, json_t *ctx, struct bu
 	st.out = out;
 	st.err = MH_OK;
 	st.depth = st.tdepth = 0;
+	st.steps = TMPL_MAX_STEPS;
 	st.nind = st.base = 0;
 	st.head = -1;
 	st.nframes = 0;
@@ -1202,5 +1214,7 @@ tmpl_render(const struct tmpl_set *set, const char *name, json_t *ctx, struct bu
 	if (ctx)
 		st.ctx[st.nctx++] = ctx;
 	render_range(&st, t, 0, t->nops);
+	if (st.steps < 0)
+		st.err = MH_ERR_TOOBIG;
 	return buf_error(out) ? buf_error(out) : st.err;
 }

@@ -11,7 +11,9 @@
  * Values: {{x}} is HTML-escaped (& < > " '), {{{x}}} and {{& x}} are raw.
  * Integers print as integers, reals in their shortest round-trip form.
  * false, null, "" and [] are falsey. Partial, parent and section nesting
- * is bounded (TMPL_MAX_DEPTH, TMPL_MAX_NEST): what lies deeper is skipped. */
+ * is bounded (TMPL_MAX_DEPTH, TMPL_MAX_NEST): what lies deeper is skipped.
+ * A render stops after TMPL_MAX_STEPS ops, which only a template that
+ * recurses over the same list (exponential work, maybe no output) reaches. */
 #ifndef MH_TEMPLATE_H
 #define MH_TEMPLATE_H
 
@@ -23,8 +25,9 @@
 #include "core/buf.h"
 #include "core/err.h"
 
-#define TMPL_MAX_DEPTH 64  /* partials and parents inside each other */
-#define TMPL_MAX_NEST  128 /* sections, blocks, partials and parents in all */
+#define TMPL_MAX_DEPTH 64         /* partials and parents inside each other */
+#define TMPL_MAX_NEST  128        /* sections, blocks, partials and parents in all */
+#define TMPL_MAX_STEPS (1L << 24) /* ops one render runs: stops runaway recursion */
 
 struct tmpl_set;
 
@@ -44,7 +47,8 @@ bool tmpl_set_has(const struct tmpl_set *set, const char *name);
 /* Renders template name with ctx (borrowed; may be NULL) appended to out.
  * Returns MH_ERR_NOTFOUND if there is no such template, else out's sticky
  * error, else MH_ERR_TOOBIG if nesting went past the bounds above (the
- * rest of the output is rendered), else MH_OK. A missing partial or parent
+ * rest of the output is rendered) or the step budget ran out (the output
+ * is cut short), else MH_OK. A missing partial or parent
  * renders as nothing, as the spec asks. */
 mh_err tmpl_render(const struct tmpl_set *set, const char *name, json_t *ctx, struct buf *out);
 

@@ -246,6 +246,22 @@ test_recursion_bound(void **state)
 	assert_string_equal(got, "<x>");
 	free(got);
 
+	/* Recursion over the same list doubles the work at each level, with
+	 * no output to hit the buffer's limit: the step budget ends it. */
+	got = render_str("{{>a}}", "{\"l\":[1,2]}", &e, "a", "{{#l}}{{>a}}{{/l}}", NULL);
+	assert_int_equal(e, MH_ERR_TOOBIG);
+	assert_string_equal(got, "");
+	free(got);
+	struct buf deep = BUF_INIT;
+	for (int i = 0; i < 100; i++)
+		buf_puts(&deep, "{{#l}}");
+	for (int i = 0; i < 100; i++)
+		buf_puts(&deep, "{{/l}}");
+	got = render_str(deep.ptr, "{\"l\":[1,2]}", &e, NULL);
+	assert_int_equal(e, MH_ERR_TOOBIG);
+	free(got);
+	buf_release(&deep);
+
 	/* Legitimate recursion over data stops with the data. */
 	got = render_str("{{>node}}", "{\"n\":1,\"kids\":[{\"n\":2,\"kids\":[{\"n\":3,\"kids\":[]}]}]}", &e, "node",
 	                 "{{n}}({{#kids}}{{>node}}{{/kids}})", NULL);
