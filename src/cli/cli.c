@@ -21,11 +21,12 @@
 static const char *const serve_keys[] = { "listen", "public-url", "site-name", "site-tagline", "theme",
 	                                  "log-level", "threads", "max-connections", "timeout", "max-body",
 	                                  "max-header", "page-size", "access-log", "smtp-url", "mail-from",
-	                                  "mail-retry-base", "session-days", "trusted-proxy", "secret", NULL };
+	                                  "mail-retry-base", "session-days", "trusted-proxy", "secret", "rate-limit",
+	                                  NULL };
 static const char *const demo_keys[] = { "port", "public-url", "site-name", "site-tagline", "theme", "log-level",
 	                                 "threads", "max-connections", "timeout", "max-body", "max-header",
 	                                 "page-size", "access-log", "teaser-paragraphs", "smtp-url", "mail-from",
-	                                 "mail-retry-base", "session-days", "secret", NULL };
+	                                 "mail-retry-base", "session-days", "secret", "rate-limit", NULL };
 static const char *const import_keys[] = { "teaser-paragraphs", "max-import-bytes", NULL };
 static const char *const no_keys[] = { NULL };
 static const char *const mail_keys[] = { "smtp-url", "mail-from", "mail-retry-base", "site-name", "public-url", NULL };

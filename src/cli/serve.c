@@ -9,20 +9,34 @@
 #include "content/import.h"
 #include "core/embed.h"
 #include "core/log.h"
+#include "auth/token.h"
 #include "http/http.h"
+#include "mail/mail.h"
 #include "web/app.h"
 #include "core/banned.h"
 
 int
 cli_serve(struct config *cfg, struct store *s, const char *banner)
 {
-	struct app app = { cfg, s, { 0 } };
+	struct app app;
+	memset(&app, 0, sizeof app);
+	app.cfg = cfg;
+	app.store = s;
 	char err[512];
 	if (theme_load(&app.theme, cfg->theme, err, sizeof err)) {
 		fprintf(stderr, "masthead: %s\n", err);
 		theme_release(&app.theme);
 		return EXIT_FAIL;
 	}
+	if (secret_load(cfg, app.secret, err, sizeof err)) {
+		fprintf(stderr, "masthead: %s\n", err);
+		theme_release(&app.theme);
+		return EXIT_FAIL;
+	}
+	/* Sign-in for an unknown e-mail verifies against this, so it takes as long. */
+	char dummy[TOKEN_CHARS + 1];
+	token_new(dummy);
+	password_hash(dummy, app.dummy_hash);
 	/* Block the stop signals in every thread; this one waits for them. */
 	sigset_t stop;
 	sigemptyset(&stop);
@@ -44,10 +58,17 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 		.not_found = app_not_found,
 		.method_not_allowed = app_method_not_allowed,
 		.error = app_error,
+		.before = web_before,
 	};
 	struct http_server *srv;
+	if (mailer_start(s, cfg, &app.mailer)) {
+		fprintf(stderr, "masthead: cannot start the mail sender\n");
+		theme_release(&app.theme);
+		return EXIT_FAIL;
+	}
 	if (http_server_start(&o, &srv, err, sizeof err)) {
 		fprintf(stderr, "masthead: %s\n", err);
+		mailer_stop(app.mailer);
 		theme_release(&app.theme);
 		return EXIT_FAIL;
 	}
@@ -66,6 +87,7 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	sigwait(&stop, &sig);
 	log_info("stopping", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	http_server_stop(srv, 10000);
+	mailer_stop(app.mailer);
 	theme_release(&app.theme);
 	log_info("stopped", "%s", "");
 	return EXIT_OK;

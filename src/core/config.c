@@ -36,6 +36,7 @@ const struct config_key config_keys[] = {
 	KEY("mail-retry-base", CONFIG_LONG, mail_retry_base, "30", "seconds before a failed mail is retried; doubles each attempt, at most an hour"),
 	KEY("session-days", CONFIG_LONG, session_days, "30", "days a session lasts without use (each use extends it)"),
 	KEY("trusted-proxy", CONFIG_BOOL, trusted_proxy, "false", "trust X-Forwarded-For and X-Forwarded-Proto from the reverse proxy"),
+	KEY("rate-limit", CONFIG_LONG, rate_limit, "30", "sign-in, link and reset attempts per address per 10 minutes (a third of it per e-mail, at least 3)"),
 	KEY("secret", CONFIG_STR, secret, "", "key for CSRF tokens and signed cookies, 32+ characters, the same on every node (default: DATA/secret.key, made on first start)"),
 	KEY("port", CONFIG_LONG, port, "8080", "demo only: port on 127.0.0.1 (0 picks a free one)"),
 	{ NULL, 0, 0, NULL, NULL },

@@ -35,7 +35,8 @@ struct config {
 	char *mail_from;
 	long mail_retry_base; /* seconds before the first retry; doubles each time */
 	long session_days;
-	bool trusted_proxy;  /* believe X-Forwarded-For and X-Forwarded-Proto */
+	bool trusted_proxy;
+	long rate_limit;     /* sign-in, link and reset attempts per address per 10 minutes */  /* believe X-Forwarded-For and X-Forwarded-Proto */
 	char *secret;        /* HMAC key for CSRF tokens and signed cookies; empty: DATA/secret.key */
 	/* demo only */
 	long port;

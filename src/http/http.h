@@ -29,9 +29,13 @@ enum http_method {
 struct http_req;
 typedef void (*http_handler)(struct http_req *r);
 
-/* Route flags, checked by the dispatcher. */
+/* Route flags, enforced before the handler runs (see http_server_opts.before). */
 enum {
-	ROUTE_RAW_BODY = 1 << 0, /* keep the body unparsed (webhooks) */
+	ROUTE_RAW_BODY = 1 << 0,  /* keep the body unparsed (webhooks) */
+	ROUTE_CSRF = 1 << 1,      /* a POST must carry a valid CSRF token */
+	ROUTE_SIGNED_IN = 1 << 2, /* only for a signed-in member */
+	ROUTE_EDITOR = 1 << 3,    /* only for editors and admins */
+	ROUTE_ADMIN = 1 << 4,     /* only for admins */
 };
 
 struct route {
@@ -63,11 +67,23 @@ struct http_req {
 	struct http_header headers[HTTP_MAX_HEADERS];
 	size_t n_headers;
 	int64_t start_ns;
+	const struct route *route;
+	void *ctx;             /* the application's per-request state */
+	struct http_field *form; /* the parsed urlencoded body, on first http_form() */
+	size_t n_form;
+	bool form_parsed;
+};
+
+struct http_field {
+	const char *name, *value;
 };
 
 const char *http_header(struct http_req *r, const char *name);
 const char *http_query(struct http_req *r, const char *name);
 const char *http_cookie(struct http_req *r, const char *name);
+/* A field of an application/x-www-form-urlencoded body (decoded, from the
+ * arena), or NULL. Fields with invalid UTF-8 or a NUL read as absent. */
+const char *http_form(struct http_req *r, const char *name);
 /* The client's address as text, allocated from the request's arena. */
 const char *http_client_addr(struct http_req *r);
 
@@ -98,6 +114,9 @@ struct http_server_opts {
 	http_handler not_found;      /* no route matched */
 	http_handler method_not_allowed; /* route matched, method did not; Allow already set */
 	void (*error)(struct http_req *r, int status, const char *message);
+	/* Runs before every handler; enforces the route's flags. Returns false
+	 * when it has answered the request itself. */
+	bool (*before)(struct http_req *r, const struct route *rt);
 };
 
 struct http_server;

@@ -72,6 +72,9 @@ dispatch(struct http_server *s, struct http_req *r)
 		}
 		return;
 	}
+	r->route = rt;
+	if (s->o.before && !s->o.before(r, rt))
+		return;
 	rt->handler(r);
 	if (!r->responded) {
 		log_error("handler sent no response", "path=\"%s\"", r->path);

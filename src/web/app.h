@@ -28,11 +28,38 @@ struct theme {
 	size_t n_owned;
 };
 
+struct mailer;
+
 struct app {
 	const struct config *cfg;
 	struct store *store;
 	struct theme theme;
+	struct mailer *mailer;          /* may be NULL: mail then waits in the outbox */
+	unsigned char secret[32];       /* CSRF tokens, signed cookies */
+	char dummy_hash[128];           /* verified against when no account matches */
 };
+
+/* Per request: who is asking. Allocated from the request's arena. */
+struct web_ctx {
+	bool signed_in;
+	struct member member;
+	struct session session;
+	const char *csrf; /* the token for this visitor's forms, once asked for */
+};
+
+/* The before-handler hook: resolves the session, enforces the route's flags. */
+bool web_before(struct http_req *r, const struct route *rt);
+struct web_ctx *web_ctx(struct http_req *r);
+/* The CSRF token for forms on this page; sets the CSRF cookie when missing. */
+const char *web_csrf(struct http_req *r);
+/* Sets a cookie (HttpOnly, SameSite=Lax, Path=/, Secure behind https); max_age 0 clears it. */
+void web_set_cookie(struct http_req *r, const char *name, const char *value, long max_age);
+/* Signs the member in: a new session, its cookie. */
+mh_err web_sign_in(struct http_req *r, const struct member *m);
+/* The client's address, from X-Forwarded-For when the proxy is trusted. */
+const char *web_client_ip(struct http_req *r);
+/* next= as a local path ("/..."), or "/" for anything else (no open redirects). */
+const char *web_safe_next(const char *next);
 
 /* Loads the theme from cfg->theme, or the built-in one; err on failure. */
 mh_err theme_load(struct theme *t, const char *dir, char *err, size_t errlen);

@@ -26,8 +26,19 @@ page_context(struct http_req *r, const char *title, const char *description)
 	json_object_set_new(site, "tagline", json_string(app->cfg->site_tagline));
 	json_object_set_new(site, "url", json_string(app->cfg->public_url));
 	json_object_set_new(ctx, "site", site);
-	json_object_set_new(ctx, "viewer", json_false());
-	json_object_set_new(ctx, "csrf", json_string(""));
+	struct web_ctx *c = web_ctx(r);
+	if (c->signed_in) {
+		json_t *v = json_object();
+		json_object_set_new(v, "name", json_string(c->member.name));
+		json_object_set_new(v, "email", json_string(c->member.email));
+		json_object_set_new(v, "role", json_string(member_role_name(c->member.role)));
+		json_object_set_new(ctx, "viewer", v);
+		/* The header's sign-out form needs it. */
+		json_object_set_new(ctx, "csrf", json_string(web_csrf(r)));
+	} else {
+		json_object_set_new(ctx, "viewer", json_false());
+		json_object_set_new(ctx, "csrf", json_string(c->csrf ? c->csrf : ""));
+	}
 
 	json_t *page = json_object();
 	const char *full_title = title && title[0] && strcmp(title, app->cfg->site_name) != 0
@@ -108,7 +119,8 @@ page_send(struct http_req *r, int status, const char *name, json_t *ctx, enum ca
 		http_respond_text(r, 500, "Something went wrong on our side.");
 		return;
 	}
-	bool cookie = http_header(r, "Cookie") != NULL;
+	/* A page that sets a cookie is never shared. */
+	bool cookie = http_header(r, "Cookie") != NULL || web_ctx(r)->csrf != NULL;
 	if (cache == CACHE_PUBLIC && !cookie && status == 200)
 		http_add_header(r, "Cache-Control", "public, max-age=60");
 	else if (cache == CACHE_PUBLIC && !cookie)

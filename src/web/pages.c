@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "paywall/access.h"
+#include "web/handlers.h"
 #include "web/page.h"
 #include "core/banned.h"
 
@@ -118,7 +119,7 @@ send_listing(struct http_req *r, const char *template, enum list_kind kind, cons
 	page_send(r, 200, template, ctx, CACHE_PUBLIC);
 }
 
-static void
+void
 h_front(struct http_req *r)
 {
 	struct app *app = r->app;
@@ -145,25 +146,31 @@ h_named_list(struct http_req *r, enum list_kind kind)
 	send_listing(r, "list", kind, ref.slug, label, ref.name, desc);
 }
 
-static void
+void
 h_tag(struct http_req *r)
 {
 	h_named_list(r, LIST_TAG);
 }
 
-static void
+void
 h_author(struct http_req *r)
 {
 	h_named_list(r, LIST_AUTHOR);
 }
 
-/* The viewer of this request. Sessions arrive with the members module;
- * until then every reader is anonymous. */
+/* The viewer of this request, for the access decision. Subscriptions
+ * arrive with billing; until then a member has none. */
 static void
 viewer_of(struct http_req *r, struct viewer *v)
 {
-	(void)r;
+	struct web_ctx *c = web_ctx(r);
 	memset(v, 0, sizeof *v);
+	if (!c->signed_in)
+		return;
+	v->signed_in = true;
+	v->member_id = c->member.id;
+	v->role = c->member.role;
+	v->comped_until = c->member.comped_until;
 }
 
 static json_t *
@@ -249,7 +256,7 @@ article_jsonld(struct http_req *r, const struct article *a, json_t *art)
 	return out;
 }
 
-static void
+void
 h_article(struct http_req *r)
 {
 	struct app *app = r->app;
@@ -295,7 +302,7 @@ h_article(struct http_req *r)
 	page_send(r, 200, "article", ctx, d.full && a->access != ACCESS_PUBLIC ? CACHE_PRIVATE : CACHE_PUBLIC);
 }
 
-static void
+void
 h_person(struct http_req *r)
 {
 	struct app *app = r->app;
@@ -350,7 +357,7 @@ h_person(struct http_req *r)
 	page_send(r, 200, "person", ctx, personal ? CACHE_PRIVATE : CACHE_PUBLIC);
 }
 
-static void
+void
 h_static(struct http_req *r)
 {
 	struct app *app = r->app;
@@ -370,7 +377,7 @@ h_static(struct http_req *r)
 	http_respond_static(r, 200, f->content_type, f->data, f->len);
 }
 
-static void
+void
 h_healthz(struct http_req *r)
 {
 	struct app *app = r->app;
@@ -386,7 +393,7 @@ h_healthz(struct http_req *r)
 	http_respond_static(r, 200, "application/json", ok, sizeof ok - 1);
 }
 
-static void
+void
 h_robots(struct http_req *r)
 {
 	static const char robots[] = "User-agent: *\nDisallow: /account\nDisallow: /admin\nDisallow: /signin\n"
@@ -394,15 +401,3 @@ h_robots(struct http_req *r)
 	http_add_header(r, "Cache-Control", "public, max-age=3600");
 	http_respond_static(r, 200, "text/plain; charset=utf-8", robots, sizeof robots - 1);
 }
-
-const struct route app_routes[] = {
-	{ HTTP_GET, "/", h_front, 0 },
-	{ HTTP_GET, "/articles/:slug", h_article, 0 },
-	{ HTTP_GET, "/tags/:slug", h_tag, 0 },
-	{ HTTP_GET, "/authors/:slug", h_author, 0 },
-	{ HTTP_GET, "/people/:slug", h_person, 0 },
-	{ HTTP_GET, "/static/*", h_static, 0 },
-	{ HTTP_GET, "/healthz", h_healthz, 0 },
-	{ HTTP_GET, "/robots.txt", h_robots, 0 },
-	{ 0, NULL, NULL, 0 },
-};

@@ -1,0 +1,82 @@
+/* form.c: application/x-www-form-urlencoded bodies. */
+#include <string.h>
+
+#include "core/text.h"
+#include "http/http.h"
+#include "core/banned.h"
+
+#define FORM_MAX_FIELDS 64
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decodes one name or value; NULL when it is not well-formed text. */
+static const char *
+decode(struct arena *a, const char *p, size_t n)
+{
+	char *out = arena_alloc(a, n + 1);
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '+') {
+			out[o++] = ' ';
+		} else if (p[i] == '%') {
+			if (i + 2 >= n)
+				return NULL;
+			int hi = hexval(p[i + 1]), lo = hexval(p[i + 2]);
+			if (hi < 0 || lo < 0)
+				return NULL;
+			out[o++] = (char)(hi * 16 + lo);
+			i += 2;
+		} else {
+			out[o++] = p[i];
+		}
+	}
+	out[o] = '\0';
+	if (!utf8_valid(out, o, NULL))
+		return NULL;
+	return out;
+}
+
+static void
+parse(struct http_req *r)
+{
+	r->form_parsed = true;
+	const char *ct = http_header(r, "Content-Type");
+	if (!ct || strncmp(ct, "application/x-www-form-urlencoded", 33) != 0)
+		return;
+	r->form = arena_alloc(r->arena, FORM_MAX_FIELDS * sizeof *r->form);
+	const char *p = r->body.ptr, *end = r->body.ptr + r->body.len;
+	while (p < end && r->n_form < FORM_MAX_FIELDS) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *stop = amp ? amp : end;
+		const char *eq = memchr(p, '=', (size_t)(stop - p));
+		const char *name = decode(r->arena, p, (size_t)((eq ? eq : stop) - p));
+		const char *value = eq ? decode(r->arena, eq + 1, (size_t)(stop - eq - 1)) : "";
+		if (name && value && name[0]) {
+			r->form[r->n_form].name = name;
+			r->form[r->n_form].value = value;
+			r->n_form++;
+		}
+		p = stop + 1;
+	}
+}
+
+const char *
+http_form(struct http_req *r, const char *name)
+{
+	if (!r->form_parsed)
+		parse(r);
+	for (size_t i = 0; i < r->n_form; i++)
+		if (strcmp(r->form[i].name, name) == 0)
+			return r->form[i].value;
+	return NULL;
+}

@@ -1,0 +1,683 @@
+/* account.c: sign-up, sign-in by password and by mailed link, sign-out,
+ * password reset, change of e-mail, the account page.
+ *
+ * Requests that name an e-mail answer the same whether or not an account
+ * has it, and take as long: an unknown e-mail is verified against a dummy
+ * hash, and links are only ever announced as "check your e-mail". */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "auth/password.h"
+#include "auth/token.h"
+#include "core/log.h"
+#include "core/text.h"
+#include "mail/mail.h"
+#include "web/app.h"
+#include "web/handlers.h"
+#include "web/page.h"
+#include "core/banned.h"
+
+#define LINK_MINUTES 15
+#define RESET_MINUTES 60
+#define EMAIL_MINUTES 60
+#define RATE_WINDOW 600
+#define NAME_MAX_LEN 100
+
+static void
+db_failed(struct http_req *r)
+{
+	struct app *app = r->app;
+	log_error("database error", "path=\"%s\" detail=\"%s\"", r->path, app->store->errmsg);
+	app_error(r, 500, "Something went wrong on our side. Please try again in a moment.");
+}
+
+/* A page holding forms: private, never indexed, with the CSRF token. */
+static void
+form_page(struct http_req *r, int status, const char *template, const char *title, json_t *ctx_extra)
+{
+	json_t *ctx = page_context(r, title, NULL);
+	json_object_set_new(json_object_get(ctx, "page"), "noindex", json_true());
+	json_object_update(ctx, ctx_extra);
+	json_decref(ctx_extra);
+	json_object_set_new(ctx, "csrf", json_string(web_csrf(r)));
+	page_send(r, status, template, ctx, CACHE_PRIVATE);
+}
+
+static void
+message_page(struct http_req *r, int status, const char *heading, const char *message, const char *link_url,
+             const char *link_text)
+{
+	json_t *x = json_object();
+	json_object_set_new(x, "heading", json_string(heading));
+	json_object_set_new(x, "message", json_string(message));
+	if (link_url) {
+		json_t *l = json_object();
+		json_object_set_new(l, "url", json_string(link_url));
+		json_object_set_new(l, "text", json_string(link_text));
+		json_object_set_new(x, "link", l);
+	}
+	form_page(r, status, "message", heading, x);
+}
+
+/* Lower-cased, trimmed e-mail, or NULL when it cannot be one. */
+static const char *
+clean_email(struct http_req *r, const char *raw)
+{
+	if (!raw)
+		return NULL;
+	struct slice e = slice_trim(slice_from(raw));
+	if (e.len < 3 || e.len > 254)
+		return NULL;
+	char *out = arena_strndup(r->arena, e.ptr, e.len);
+	const char *at = NULL;
+	for (char *p = out; *p; p++) {
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+		if ((unsigned char)*p <= ' ' || strchr("<>()[]\\,;:\"", *p))
+			return NULL;
+		if (*p == '@') {
+			if (at)
+				return NULL;
+			at = p;
+		}
+	}
+	if (!at || at == out || !at[1] || !strchr(at + 1, '.') || at[strlen(at) - 1] == '.')
+		return NULL;
+	return out;
+}
+
+/* Counts an attempt against the address and, when given, the e-mail;
+ * answers 429 and returns false over the limit. */
+static bool
+rate_ok(struct http_req *r, const char *kind, const char *email)
+{
+	struct app *app = r->app;
+	int64_t now = (int64_t)time(NULL);
+	int per_ip = app->cfg->rate_limit > 0 ? (int)app->cfg->rate_limit : 30;
+	int per_email = per_ip / 3 > 3 ? per_ip / 3 : 3;
+	bool allowed = true;
+	int64_t retry = 0;
+	const char *bucket = arena_printf(r->arena, "%s-ip:%s", kind, web_client_ip(r));
+	mh_err err = app->store->ops->rate_hit(app->store, bucket, now, RATE_WINDOW, per_ip, &allowed, &retry);
+	if (!err && allowed && email) {
+		bucket = arena_printf(r->arena, "%s-email:%s", kind, email);
+		err = app->store->ops->rate_hit(app->store, bucket, now, RATE_WINDOW, per_email, &allowed, &retry);
+	}
+	if (err) {
+		db_failed(r);
+		return false;
+	}
+	if (!allowed) {
+		http_add_header(r, "Retry-After", arena_printf(r->arena, "%lld", (long long)retry));
+		app_error(r, 429, arena_printf(r->arena, "Too many attempts. Please wait %lld minute%s and try again.",
+		                               (long long)(retry + 59) / 60, retry > 60 ? "s" : ""));
+		return false;
+	}
+	return true;
+}
+
+/* Mails a single-use link; errors are logged, never shown (the answer is
+ * the same either way). */
+static void
+send_link(struct http_req *r, const struct member *m, enum token_purpose purpose, const char *to,
+          const char *new_email, const char *next, int minutes, bool new_account)
+{
+	struct app *app = r->app;
+	static const char *paths[] = { "/signin/link/", "/reset/", "/account/email/" };
+	static const char *mails[] = { "signin", "reset", "email" };
+	int64_t now = (int64_t)time(NULL);
+	char token[TOKEN_CHARS + 1], hash[TOKEN_HASH_CHARS + 1];
+	token_new(token);
+	token_hash(token, hash);
+	struct auth_token t = { hash, purpose, m->id, new_email ? new_email : "", next, now, now + minutes * 60, 0 };
+	if (app->store->ops->token_create(app->store, &t)) {
+		log_error("cannot store a link", "detail=\"%s\"", app->store->errmsg);
+		return;
+	}
+	json_t *ctx = json_object();
+	json_t *site = json_object();
+	json_object_set_new(site, "name", json_string(app->cfg->site_name));
+	json_object_set_new(site, "url", json_string(app->cfg->public_url));
+	json_object_set_new(ctx, "site", site);
+	json_t *mem = json_object();
+	json_object_set_new(mem, "name", json_string(m->name));
+	json_object_set_new(mem, "email", json_string(m->email));
+	json_object_set_new(ctx, "member", mem);
+	json_object_set_new(ctx, "link", json_string(arena_printf(r->arena, "%s%s%s", app->cfg->public_url,
+	                                                           paths[purpose], token)));
+	json_object_set_new(ctx, "expires_minutes", json_integer(minutes));
+	json_object_set_new(ctx, "new_account", json_boolean(new_account));
+	json_object_set_new(ctx, "new_email", json_string(new_email ? new_email : ""));
+	if (mail_queue_template(app->store, app->cfg, app->theme.templates, mails[purpose], ctx, to))
+		log_error("cannot queue mail", "kind=%s detail=\"%s\"", mails[purpose], app->store->errmsg);
+	else if (app->mailer)
+		mailer_wake(app->mailer);
+	json_decref(ctx);
+}
+
+static json_t *
+signin_ctx(const char *email, const char *next, const char *error, const char *notice)
+{
+	json_t *x = json_object();
+	json_object_set_new(x, "email", json_string(email ? email : ""));
+	json_object_set_new(x, "next", json_string(web_safe_next(next)));
+	if (error)
+		json_object_set_new(x, "error", json_string(error));
+	if (notice)
+		json_object_set_new(x, "notice", json_string(notice));
+	return x;
+}
+
+void
+h_signin_form(struct http_req *r)
+{
+	const char *next = web_safe_next(http_query(r, "next"));
+	if (web_ctx(r)->signed_in) {
+		http_redirect(r, 303, next);
+		return;
+	}
+	form_page(r, 200, "signin", "Sign in", signin_ctx(NULL, next, NULL, NULL));
+}
+
+void
+h_signin(struct http_req *r)
+{
+	struct app *app = r->app;
+	const char *raw = http_form(r, "email"), *password = http_form(r, "password");
+	const char *next = web_safe_next(http_form(r, "next"));
+	const char *email = clean_email(r, raw);
+	if (!rate_ok(r, "signin", email))
+		return;
+	struct member m;
+	mh_err err = email ? app->store->ops->member_by_email(app->store, r->arena, email, &m) : MH_ERR_NOTFOUND;
+	if (err && err != MH_ERR_NOTFOUND) {
+		db_failed(r);
+		return;
+	}
+	bool found = err == MH_OK && m.password_hash[0];
+	/* The same work for a miss as for a hit. */
+	bool ok = password && strlen(password) <= PASSWORD_MAX &&
+	          password_verify(found ? m.password_hash : app->dummy_hash, password) && found;
+	if (!ok) {
+		form_page(r, 401, "signin", "Sign in",
+		          signin_ctx(raw, next, "That e-mail and password do not match an account. Try again, or "
+		                                "get a sign-in link by e-mail.", NULL));
+		return;
+	}
+	if (password_needs_rehash(m.password_hash)) {
+		char hash[PASSWORD_HASH_MAX];
+		if (password_hash(password, hash) == MH_OK)
+			app->store->ops->member_set_password(app->store, m.email, hash);
+	}
+	if (web_sign_in(r, &m)) {
+		db_failed(r);
+		return;
+	}
+	http_add_header(r, "Cache-Control", "private, no-store");
+	http_redirect(r, 303, next);
+}
+
+static void
+check_mail_page(struct http_req *r, const char *what)
+{
+	message_page(r, 200, "Check your e-mail",
+	             arena_printf(r->arena, "If an account uses that address, we have sent it %s. The link works "
+	                                    "once and expires soon.", what),
+	             "/", "Back to the front page");
+}
+
+void
+h_link_request(struct http_req *r)
+{
+	struct app *app = r->app;
+	const char *email = clean_email(r, http_form(r, "email"));
+	const char *next = web_safe_next(http_form(r, "next"));
+	if (!email) {
+		form_page(r, 400, "signin", "Sign in",
+		          signin_ctx(http_form(r, "email"), next, "Please enter a valid e-mail address.", NULL));
+		return;
+	}
+	if (!rate_ok(r, "link", email))
+		return;
+	struct member m;
+	mh_err err = app->store->ops->member_by_email(app->store, r->arena, email, &m);
+	if (err == MH_OK)
+		send_link(r, &m, TOKEN_SIGNIN, m.email, NULL, next, LINK_MINUTES, false);
+	else if (err != MH_ERR_NOTFOUND)
+		log_error("member lookup failed", "detail=\"%s\"", app->store->errmsg);
+	check_mail_page(r, "a sign-in link");
+}
+
+static void
+link_gone(struct http_req *r)
+{
+	message_page(r, 410, "This link has expired",
+	             "Links work once and only for a short time. Ask for a new one and use it soon after it arrives.",
+	             "/signin", "Get a new link");
+}
+
+/* The token in the path, hashed; NULL (and the expired page) when malformed. */
+static const char *
+path_token(struct http_req *r)
+{
+	if (!token_well_formed(r->params[0])) {
+		link_gone(r);
+		return NULL;
+	}
+	char *hash = arena_alloc(r->arena, TOKEN_HASH_CHARS + 1);
+	token_hash(r->params[0], hash);
+	return hash;
+}
+
+/* GET of a mailed link: a button that POSTs, so a scanner that follows
+ * links in mail does not spend it. */
+static void
+confirm_page(struct http_req *r, enum token_purpose purpose, const char *heading, const char *message,
+             const char *button)
+{
+	struct app *app = r->app;
+	const char *hash = path_token(r);
+	if (!hash)
+		return;
+	struct auth_token t;
+	mh_err err = app->store->ops->token_get(app->store, r->arena, hash, purpose, (int64_t)time(NULL), &t);
+	if (err == MH_ERR_NOTFOUND) {
+		link_gone(r);
+		return;
+	}
+	if (err) {
+		db_failed(r);
+		return;
+	}
+	json_t *x = json_object();
+	json_object_set_new(x, "heading", json_string(heading));
+	json_object_set_new(x, "message", json_string(message));
+	json_object_set_new(x, "action", json_string(r->path));
+	json_object_set_new(x, "button", json_string(button));
+	/* The token is in the URL: keep it out of Referer headers. */
+	http_add_header(r, "Referrer-Policy", "no-referrer");
+	form_page(r, 200, purpose == TOKEN_RESET ? "reset-password" : "confirm", heading, x);
+}
+
+/* Spends a mailed link: the token's row, or NULL after answering. */
+static struct auth_token *
+spend(struct http_req *r, enum token_purpose purpose, struct member *m)
+{
+	struct app *app = r->app;
+	const char *hash = path_token(r);
+	if (!hash)
+		return NULL;
+	int64_t now = (int64_t)time(NULL);
+	struct auth_token *t = arena_alloc(r->arena, sizeof *t);
+	mh_err err = app->store->ops->token_get(app->store, r->arena, hash, purpose, now, t);
+	if (!err)
+		err = app->store->ops->token_use(app->store, hash, purpose, now);
+	if (!err)
+		err = app->store->ops->member_by_id(app->store, r->arena, t->member_id, m);
+	if (err == MH_ERR_NOTFOUND) {
+		link_gone(r);
+		return NULL;
+	}
+	if (err) {
+		db_failed(r);
+		return NULL;
+	}
+	return t;
+}
+
+void
+h_link_page(struct http_req *r)
+{
+	confirm_page(r, TOKEN_SIGNIN, "Sign in", "Press the button to finish signing in on this device.",
+	             "Sign in");
+}
+
+static void
+finish_sign_in(struct http_req *r, struct member *m, const char *next)
+{
+	if (web_sign_in(r, m)) {
+		db_failed(r);
+		return;
+	}
+	http_add_header(r, "Cache-Control", "private, no-store");
+	http_redirect(r, 303, web_safe_next(next));
+}
+
+void
+h_link_use(struct http_req *r)
+{
+	struct app *app = r->app;
+	struct member m;
+	struct auth_token *t = spend(r, TOKEN_SIGNIN, &m);
+	if (!t)
+		return;
+	/* The link reached this mailbox: the address is confirmed. */
+	if (!m.email_verified)
+		app->store->ops->member_update(app->store, m.id, NULL, NULL, 1);
+	finish_sign_in(r, &m, t->next);
+}
+
+static json_t *
+signup_ctx(const char *name, const char *email, const char *next, const char *error)
+{
+	json_t *x = json_object();
+	json_object_set_new(x, "name", json_string(name ? name : ""));
+	json_object_set_new(x, "email", json_string(email ? email : ""));
+	json_object_set_new(x, "next", json_string(web_safe_next(next)));
+	if (error)
+		json_object_set_new(x, "error", json_string(error));
+	return x;
+}
+
+void
+h_signup_form(struct http_req *r)
+{
+	form_page(r, 200, "signup", "Create an account", signup_ctx(NULL, NULL, http_query(r, "next"), NULL));
+}
+
+/* A new account is confirmed through a mailed link like any sign-in, so
+ * the answer never tells whether an address already has an account. */
+void
+h_signup(struct http_req *r)
+{
+	struct app *app = r->app;
+	const char *raw_name = http_form(r, "name"), *raw_email = http_form(r, "email");
+	const char *password = http_form(r, "password");
+	const char *next = web_safe_next(http_form(r, "next"));
+	const char *email = clean_email(r, raw_email);
+	struct slice name = slice_trim(slice_from(raw_name));
+	const char *error = NULL;
+	if (!email)
+		error = "Please enter a valid e-mail address.";
+	else if (name.len == 0 || name.len > NAME_MAX_LEN)
+		error = "Please enter your name (at most 100 characters).";
+	else if (password && password[0] && (strlen(password) < PASSWORD_MIN || strlen(password) > PASSWORD_MAX))
+		error = "A password needs at least 8 characters. Or leave it empty and sign in with e-mailed links.";
+	if (error) {
+		form_page(r, 400, "signup", "Create an account", signup_ctx(raw_name, raw_email, next, error));
+		return;
+	}
+	if (!rate_ok(r, "signup", email))
+		return;
+	char hash[PASSWORD_HASH_MAX] = "";
+	if (password && password[0] && password_hash(password, hash)) {
+		db_failed(r);
+		return;
+	}
+	struct member m = { 0, email, arena_strndup(r->arena, name.ptr, name.len), hash, ROLE_READER,
+		            (int64_t)time(NULL), 0, false };
+	mh_err err = app->store->ops->member_create(app->store, &m, &m.id);
+	bool created = err == MH_OK;
+	if (err == MH_ERR_CONFLICT)
+		err = app->store->ops->member_by_email(app->store, r->arena, email, &m);
+	if (err) {
+		db_failed(r);
+		return;
+	}
+	send_link(r, &m, TOKEN_SIGNIN, m.email, NULL, next, LINK_MINUTES, created);
+	check_mail_page(r, "a link to finish signing up");
+}
+
+void
+h_signout(struct http_req *r)
+{
+	struct app *app = r->app;
+	struct web_ctx *c = web_ctx(r);
+	if (c->signed_in)
+		app->store->ops->session_delete(app->store, c->session.token_hash);
+	web_set_cookie(r, "masthead_session", "", 0);
+	http_add_header(r, "Cache-Control", "private, no-store");
+	http_redirect(r, 303, "/");
+}
+
+void
+h_reset_form(struct http_req *r)
+{
+	json_t *x = json_object();
+	json_object_set_new(x, "email", json_string(""));
+	form_page(r, 200, "reset", "Reset your password", x);
+}
+
+void
+h_reset_request(struct http_req *r)
+{
+	struct app *app = r->app;
+	const char *email = clean_email(r, http_form(r, "email"));
+	if (!email) {
+		json_t *x = json_object();
+		json_object_set_new(x, "email", json_string(http_form(r, "email") ? http_form(r, "email") : ""));
+		json_object_set_new(x, "error", json_string("Please enter a valid e-mail address."));
+		form_page(r, 400, "reset", "Reset your password", x);
+		return;
+	}
+	if (!rate_ok(r, "reset", email))
+		return;
+	struct member m;
+	mh_err err = app->store->ops->member_by_email(app->store, r->arena, email, &m);
+	if (err == MH_OK)
+		send_link(r, &m, TOKEN_RESET, m.email, NULL, "/account", RESET_MINUTES, false);
+	else if (err != MH_ERR_NOTFOUND)
+		log_error("member lookup failed", "detail=\"%s\"", app->store->errmsg);
+	check_mail_page(r, "a link to choose a new password");
+}
+
+void
+h_reset_page(struct http_req *r)
+{
+	confirm_page(r, TOKEN_RESET, "Choose a new password", "", "Save password");
+}
+
+/* The new password from password and password2, or NULL after answering. */
+static const char *
+new_password(struct http_req *r, const char *template, json_t *extra)
+{
+	const char *p1 = http_form(r, "password"), *p2 = http_form(r, "password2");
+	const char *error = NULL;
+	if (!p1 || strlen(p1) < PASSWORD_MIN || strlen(p1) > PASSWORD_MAX)
+		error = "The password needs at least 8 characters.";
+	else if (!p2 || strcmp(p1, p2) != 0)
+		error = "The two passwords are not the same.";
+	if (!error) {
+		json_decref(extra);
+		return p1;
+	}
+	json_object_set_new(extra, "error", json_string(error));
+	form_page(r, 400, template, "Choose a new password", extra);
+	return NULL;
+}
+
+void
+h_reset_use(struct http_req *r)
+{
+	struct app *app = r->app;
+	json_t *x = json_object();
+	json_object_set_new(x, "action", json_string(r->path));
+	const char *password = new_password(r, "reset-password", x);
+	if (!password)
+		return;
+	struct member m;
+	if (!spend(r, TOKEN_RESET, &m))
+		return;
+	char hash[PASSWORD_HASH_MAX];
+	if (password_hash(password, hash) || app->store->ops->member_set_password(app->store, m.email, hash) ||
+	    app->store->ops->session_delete_member(app->store, m.id, NULL)) {
+		db_failed(r);
+		return;
+	}
+	/* Whoever knew the old password is signed out everywhere; this device signs in. */
+	web_ctx(r)->signed_in = false;
+	if (!m.email_verified)
+		app->store->ops->member_update(app->store, m.id, NULL, NULL, 1);
+	finish_sign_in(r, &m, "/account?notice=password");
+}
+
+static void
+account_page(struct http_req *r, int status, const char *notice, const char *error)
+{
+	struct app *app = r->app;
+	struct web_ctx *c = web_ctx(r);
+	struct session *list;
+	size_t n;
+	int64_t now = (int64_t)time(NULL);
+	if (app->store->ops->session_list(app->store, r->arena, c->member.id, now, &list, &n)) {
+		db_failed(r);
+		return;
+	}
+	json_t *x = json_object();
+	json_t *mem = json_object();
+	json_object_set_new(mem, "name", json_string(c->member.name));
+	json_object_set_new(mem, "email", json_string(c->member.email));
+	json_object_set_new(mem, "role", json_string(member_role_name(c->member.role)));
+	json_object_set_new(mem, "email_verified", json_boolean(c->member.email_verified));
+	json_object_set_new(x, "member", mem);
+	json_t *sessions = json_array();
+	for (size_t i = 0; i < n; i++) {
+		char created[48], seen[48];
+		time_format_human(list[i].created_at, created, sizeof created);
+		time_format_human(list[i].last_seen_at, seen, sizeof seen);
+		json_t *o = json_object();
+		json_object_set_new(o, "created_human", json_string(created));
+		json_object_set_new(o, "last_seen_human", json_string(seen));
+		json_object_set_new(o, "user_agent", json_string(list[i].user_agent[0] ? list[i].user_agent : "Unknown"));
+		json_object_set_new(o, "ip", json_string(list[i].ip));
+		json_object_set_new(o, "current", json_boolean(strcmp(list[i].token_hash, c->session.token_hash) == 0));
+		json_array_append_new(sessions, o);
+	}
+	json_object_set_new(x, "sessions", sessions);
+	if (notice)
+		json_object_set_new(x, "notice", json_string(notice));
+	if (error)
+		json_object_set_new(x, "error", json_string(error));
+	form_page(r, status, "account", "Your account", x);
+}
+
+void
+h_account(struct http_req *r)
+{
+	static const struct {
+		const char *key, *text;
+	} notices[] = {
+		{ "password", "Your password is saved." },
+		{ "email", "Your e-mail address is changed." },
+		{ "name", "Your name is saved." },
+	};
+	const char *which = http_query(r, "notice");
+	const char *notice = NULL;
+	for (size_t i = 0; which && i < sizeof notices / sizeof *notices; i++)
+		if (strcmp(which, notices[i].key) == 0)
+			notice = notices[i].text;
+	account_page(r, 200, notice, NULL);
+}
+
+void
+h_account_name(struct http_req *r)
+{
+	struct app *app = r->app;
+	struct web_ctx *c = web_ctx(r);
+	struct slice name = slice_trim(slice_from(http_form(r, "name")));
+	if (name.len == 0 || name.len > NAME_MAX_LEN) {
+		account_page(r, 400, NULL, "Please enter your name (at most 100 characters).");
+		return;
+	}
+	if (app->store->ops->member_update(app->store, c->member.id, arena_strndup(r->arena, name.ptr, name.len),
+	                                   NULL, -1)) {
+		db_failed(r);
+		return;
+	}
+	http_redirect(r, 303, "/account?notice=name");
+}
+
+void
+h_account_password(struct http_req *r)
+{
+	struct app *app = r->app;
+	struct web_ctx *c = web_ctx(r);
+	const char *current = http_form(r, "current_password");
+	if (c->member.password_hash[0] && !(current && password_verify(c->member.password_hash, current))) {
+		account_page(r, 400, NULL, "Your current password is not right.");
+		return;
+	}
+	const char *p1 = http_form(r, "password"), *p2 = http_form(r, "password2");
+	if (!p1 || strlen(p1) < PASSWORD_MIN || strlen(p1) > PASSWORD_MAX || !p2 || strcmp(p1, p2) != 0) {
+		account_page(r, 400, NULL, "The new password needs at least 8 characters, typed the same twice.");
+		return;
+	}
+	char hash[PASSWORD_HASH_MAX];
+	if (password_hash(p1, hash) || app->store->ops->member_set_password(app->store, c->member.email, hash) ||
+	    app->store->ops->session_delete_member(app->store, c->member.id, c->session.token_hash)) {
+		db_failed(r);
+		return;
+	}
+	http_redirect(r, 303, "/account?notice=password");
+}
+
+void
+h_email_request(struct http_req *r)
+{
+	struct app *app = r->app;
+	struct web_ctx *c = web_ctx(r);
+	const char *email = clean_email(r, http_form(r, "new_email"));
+	if (!email) {
+		account_page(r, 400, NULL, "Please enter a valid e-mail address.");
+		return;
+	}
+	if (!rate_ok(r, "email", email))
+		return;
+	struct member other;
+	mh_err err = app->store->ops->member_by_email(app->store, r->arena, email, &other);
+	/* An address in use gets no mail, and the answer does not say so. */
+	if (err == MH_ERR_NOTFOUND)
+		send_link(r, &c->member, TOKEN_EMAIL, email, email, "/account?notice=email", EMAIL_MINUTES, false);
+	else if (err)
+		log_error("member lookup failed", "detail=\"%s\"", app->store->errmsg);
+	account_page(r, 200,
+	             arena_printf(r->arena, "We sent a confirmation link to %s. Your address changes when you "
+	                                    "use it.", email),
+	             NULL);
+}
+
+void
+h_email_page(struct http_req *r)
+{
+	confirm_page(r, TOKEN_EMAIL, "Confirm your new e-mail address",
+	             "Press the button to use this address for your account from now on.", "Confirm address");
+}
+
+void
+h_email_use(struct http_req *r)
+{
+	struct app *app = r->app;
+	struct member m;
+	struct auth_token *t = spend(r, TOKEN_EMAIL, &m);
+	if (!t)
+		return;
+	mh_err err = app->store->ops->member_update(app->store, m.id, NULL, t->new_email, 1);
+	if (err == MH_ERR_CONFLICT) {
+		message_page(r, 409, "That address is taken",
+		             "Another account started using this address in the meantime. Your address is unchanged.",
+		             "/account", "Back to your account");
+		return;
+	}
+	if (err) {
+		db_failed(r);
+		return;
+	}
+	http_add_header(r, "Cache-Control", "private, no-store");
+	http_redirect(r, 303, "/account?notice=email");
+}
+
+void
+h_revoke_all(struct http_req *r)
+{
+	struct app *app = r->app;
+	struct web_ctx *c = web_ctx(r);
+	if (app->store->ops->session_delete_member(app->store, c->member.id, NULL)) {
+		db_failed(r);
+		return;
+	}
+	web_set_cookie(r, "masthead_session", "", 0);
+	http_add_header(r, "Cache-Control", "private, no-store");
+	http_redirect(r, 303, "/signin");
+}

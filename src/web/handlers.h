@@ -1,0 +1,38 @@
+/* handlers.h: every route's handler, for the table in routes.c. */
+#ifndef MH_HANDLERS_H
+#define MH_HANDLERS_H
+
+#include "http/http.h"
+
+/* pages.c: the reading site */
+void h_front(struct http_req *r);
+void h_article(struct http_req *r);
+void h_tag(struct http_req *r);
+void h_author(struct http_req *r);
+void h_person(struct http_req *r);
+void h_static(struct http_req *r);
+void h_healthz(struct http_req *r);
+void h_robots(struct http_req *r);
+
+/* account.c: members */
+void h_signin_form(struct http_req *r);
+void h_signin(struct http_req *r);
+void h_link_request(struct http_req *r);
+void h_link_page(struct http_req *r);
+void h_link_use(struct http_req *r);
+void h_signup_form(struct http_req *r);
+void h_signup(struct http_req *r);
+void h_signout(struct http_req *r);
+void h_reset_form(struct http_req *r);
+void h_reset_request(struct http_req *r);
+void h_reset_page(struct http_req *r);
+void h_reset_use(struct http_req *r);
+void h_account(struct http_req *r);
+void h_account_name(struct http_req *r);
+void h_account_password(struct http_req *r);
+void h_email_request(struct http_req *r);
+void h_email_page(struct http_req *r);
+void h_email_use(struct http_req *r);
+void h_revoke_all(struct http_req *r);
+
+#endif

@@ -1,0 +1,39 @@
+/* routes.c: the route table. Flags are enforced by web_before() before any
+ * handler runs: ROUTE_CSRF on every form, ROUTE_SIGNED_IN where a member
+ * must be signed in. */
+#include "web/app.h"
+#include "web/handlers.h"
+
+#define S ROUTE_SIGNED_IN
+#define C ROUTE_CSRF
+
+const struct route app_routes[] = {
+	{ HTTP_GET, "/", h_front, 0 },
+	{ HTTP_GET, "/articles/:slug", h_article, 0 },
+	{ HTTP_GET, "/tags/:slug", h_tag, 0 },
+	{ HTTP_GET, "/authors/:slug", h_author, 0 },
+	{ HTTP_GET, "/people/:slug", h_person, 0 },
+	{ HTTP_GET, "/signin", h_signin_form, 0 },
+	{ HTTP_POST, "/signin", h_signin, C },
+	{ HTTP_POST, "/signin/link", h_link_request, C },
+	{ HTTP_GET, "/signin/link/:token", h_link_page, 0 },
+	{ HTTP_POST, "/signin/link/:token", h_link_use, C },
+	{ HTTP_GET, "/signup", h_signup_form, 0 },
+	{ HTTP_POST, "/signup", h_signup, C },
+	{ HTTP_POST, "/signout", h_signout, C },
+	{ HTTP_GET, "/reset", h_reset_form, 0 },
+	{ HTTP_POST, "/reset", h_reset_request, C },
+	{ HTTP_GET, "/reset/:token", h_reset_page, 0 },
+	{ HTTP_POST, "/reset/:token", h_reset_use, C },
+	{ HTTP_GET, "/account", h_account, S },
+	{ HTTP_POST, "/account", h_account_name, S | C },
+	{ HTTP_POST, "/account/password", h_account_password, S | C },
+	{ HTTP_POST, "/account/email", h_email_request, S | C },
+	{ HTTP_GET, "/account/email/:token", h_email_page, 0 },
+	{ HTTP_POST, "/account/email/:token", h_email_use, C },
+	{ HTTP_POST, "/account/sessions/revoke", h_revoke_all, S | C },
+	{ HTTP_GET, "/static/*", h_static, 0 },
+	{ HTTP_GET, "/healthz", h_healthz, 0 },
+	{ HTTP_GET, "/robots.txt", h_robots, 0 },
+	{ 0, NULL, NULL, 0 },
+};
