@@ -1,4 +1,5 @@
 /* mail_cmd.c: masthead mail test EMAIL | list | flush. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -110,6 +111,9 @@ cmd_mail(struct config *cfg, int argc, char **argv)
 		fprintf(stderr, "masthead mail: '%s' is not an e-mail address\n", argv[1]);
 		return EXIT_USAGE;
 	}
+	/* A TLS write to a server that hung up must fail, not kill the process
+	 * (libcurl leaves signals alone: the sender runs it with NOSIGNAL). */
+	signal(SIGPIPE, SIG_IGN);
 	int code;
 	struct store *s = cli_open_store(cfg, &code);
 	if (!s)
