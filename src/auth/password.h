@@ -7,8 +7,8 @@
 
 #include "core/err.h"
 
-#define PASSWORD_MIN 8
-#define PASSWORD_MAX 1024
+#define PASSWORD_MIN      8
+#define PASSWORD_MAX      1024
 #define PASSWORD_HASH_MAX 128
 
 /* Call once before any other function here (sodium_init). */

@@ -39,7 +39,7 @@ void
 token_hash(const char *token, char out[TOKEN_HASH_CHARS + 1])
 {
 	unsigned char h[32];
-	crypto_generichash(h, sizeof h, (const unsigned char *)token, strlen(token), NULL, 0);
+	crypto_generichash(h, sizeof h, (const unsigned char *) token, strlen(token), NULL, 0);
 	sodium_bin2hex(out, TOKEN_HASH_CHARS + 1, h, sizeof h);
 }
 
@@ -51,7 +51,8 @@ secret_load(const struct config *cfg, unsigned char key[SECRET_BYTES], char *err
 			snprintf(err, errlen, "secret: must be at least 32 characters");
 			return MH_ERR_INVALID;
 		}
-		crypto_generichash(key, SECRET_BYTES, (const unsigned char *)cfg->secret, strlen(cfg->secret), NULL, 0);
+		crypto_generichash(key, SECRET_BYTES, (const unsigned char *) cfg->secret, strlen(cfg->secret), NULL,
+		                   0);
 		return MH_OK;
 	}
 	struct buf path = BUF_INIT;
@@ -63,8 +64,8 @@ secret_load(const struct config *cfg, unsigned char key[SECRET_BYTES], char *err
 		ssize_t n = read(fd, hex, sizeof hex - 1);
 		close(fd);
 		size_t got;
-		if (n < 2 * SECRET_BYTES ||
-		    sodium_hex2bin(key, SECRET_BYTES, hex, (size_t)n, "\n", &got, NULL) != 0 || got != SECRET_BYTES) {
+		if (n < 2 * SECRET_BYTES || sodium_hex2bin(key, SECRET_BYTES, hex, (size_t) n, "\n", &got, NULL) != 0 ||
+		    got != SECRET_BYTES) {
 			snprintf(err, errlen, "%s: not a secret key (64 hex digits)", path.ptr);
 			rc = MH_ERR_INVALID;
 		}
@@ -104,8 +105,8 @@ csrf_token(const unsigned char key[SECRET_BYTES], const char *cookie, char out[T
 	crypto_auth_hmacsha256_state st;
 	unsigned char mac[crypto_auth_hmacsha256_BYTES];
 	crypto_auth_hmacsha256_init(&st, key, SECRET_BYTES);
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *)"csrf:", 5);
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *)cookie, strlen(cookie));
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *) "csrf:", 5);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *) cookie, strlen(cookie));
 	crypto_auth_hmacsha256_final(&st, mac);
 	sodium_bin2base64(out, TOKEN_CHARS + 1, mac, sizeof mac, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }

@@ -10,9 +10,9 @@
 #include "core/config.h"
 #include "core/err.h"
 
-#define TOKEN_CHARS 43
+#define TOKEN_CHARS      43
 #define TOKEN_HASH_CHARS 64
-#define SECRET_BYTES 32
+#define SECRET_BYTES     32
 
 void token_new(char out[TOKEN_CHARS + 1]);
 /* True when s is exactly a token's shape (checked before any lookup). */

@@ -18,15 +18,17 @@
 #define MASTHEAD_VERSION "0.1.0"
 #endif
 
-static const char *const serve_keys[] = { "listen", "public-url", "site-name", "site-tagline", "theme",
-	                                  "log-level", "threads", "max-connections", "timeout", "max-body",
-	                                  "max-header", "page-size", "access-log", "smtp-url", "mail-from",
-	                                  "mail-retry-base", "session-days", "trusted-proxy", "secret", "rate-limit",
-	                                  NULL };
-static const char *const demo_keys[] = { "port", "public-url", "site-name", "site-tagline", "theme", "log-level",
-	                                 "threads", "max-connections", "timeout", "max-body", "max-header",
-	                                 "page-size", "access-log", "teaser-paragraphs", "smtp-url", "mail-from",
-	                                 "mail-retry-base", "session-days", "secret", "rate-limit", NULL };
+static const char *const serve_keys[] = {
+	"listen",          "public-url",      "site-name",    "site-tagline",  "theme",     "log-level",  "threads",
+	"max-connections", "timeout",         "max-body",     "max-header",    "page-size", "access-log", "smtp-url",
+	"mail-from",       "mail-retry-base", "session-days", "trusted-proxy", "secret",    "rate-limit", NULL
+};
+static const char *const demo_keys[] = {
+	"port",       "public-url",        "site-name", "site-tagline", "theme",           "log-level",
+	"threads",    "max-connections",   "timeout",   "max-body",     "max-header",      "page-size",
+	"access-log", "teaser-paragraphs", "smtp-url",  "mail-from",    "mail-retry-base", "session-days",
+	"secret",     "rate-limit",        NULL
+};
 static const char *const import_keys[] = { "teaser-paragraphs", "max-import-bytes", NULL };
 static const char *const no_keys[] = { NULL };
 static const char *const mail_keys[] = { "smtp-url", "mail-from", "mail-retry-base", "site-name", "public-url", NULL };
@@ -36,10 +38,12 @@ const struct command commands[] = {
 	{ "serve", cmd_serve, "", "serve the site (applies pending migrations first)", serve_keys },
 	{ "init", cmd_init, "", "create the data dir and the database", no_keys },
 	{ "migrate", cmd_init, "", "apply pending database migrations", no_keys },
-	{ "import", cmd_import, "PATH...", "import Markdown files (or folders of them) with front matter", import_keys },
+	{ "import", cmd_import, "PATH...", "import Markdown files (or folders of them) with front matter",
+	  import_keys },
 	{ "export", cmd_export, "DIR", "write articles as Markdown and members as CSV into DIR", no_keys },
 	{ "user", cmd_user, "add|list|role|passwd ...", "manage member accounts", no_keys },
-	{ "mail", cmd_mail, "test EMAIL | list | flush", "send a test mail, list the outbox, send what is due", mail_keys },
+	{ "mail", cmd_mail, "test EMAIL | list | flush", "send a test mail, list the outbox, send what is due",
+	  mail_keys },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -113,8 +117,8 @@ cli_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	struct flag *flags = xcalloc((size_t)argc, sizeof *flags);
-	char **pos = xcalloc((size_t)argc, sizeof *pos);
+	struct flag *flags = xcalloc((size_t) argc, sizeof *flags);
+	char **pos = xcalloc((size_t) argc, sizeof *pos);
 	int nflags = 0, npos = 0, code = EXIT_OK;
 	struct config cfg;
 	config_init(&cfg);
@@ -135,7 +139,7 @@ cli_main(int argc, char **argv)
 		}
 		const char *eq = strchr(a, '=');
 		char name[64];
-		snprintf(name, sizeof name, "%.*s", (int)(eq ? (size_t)(eq - a - 2) : strlen(a + 2)), a + 2);
+		snprintf(name, sizeof name, "%.*s", (int) (eq ? (size_t) (eq - a - 2) : strlen(a + 2)), a + 2);
 		if (!config_find(name) || !key_allowed(cmd, name)) {
 			fprintf(stderr, "masthead %s: unknown option --%s (try masthead %s --help)\n", cmd->name, name,
 			        cmd->name);
@@ -185,7 +189,7 @@ cli_main(int argc, char **argv)
 		code = EXIT_USAGE;
 		goto out;
 	}
-	log_set_level((enum log_level)level);
+	log_set_level((enum log_level) level);
 	if (cfg.port > 65535) {
 		fprintf(stderr, "masthead %s: --port must be at most 65535\n", cmd->name);
 		code = EXIT_USAGE;
@@ -253,7 +257,7 @@ cli_open_store(struct config *cfg, int *code)
 int
 cmd_init(struct config *cfg, int argc, char **argv)
 {
-	(void)argv;
+	(void) argv;
 	if (argc) {
 		fprintf(stderr, "masthead: this command takes no arguments\n");
 		return EXIT_USAGE;

@@ -11,7 +11,7 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_DATA = 3 };
 struct command {
 	const char *name;
 	int (*run)(struct config *cfg, int argc, char **argv); /* argv: positional arguments only */
-	const char *args;     /* positional arguments, for help */
+	const char *args;                                      /* positional arguments, for help */
 	const char *summary;
 	const char *const *keys; /* settings it takes, besides data, db and config */
 };

@@ -28,12 +28,12 @@ cmd_import(struct config *cfg, int argc, char **argv)
 	if (!s)
 		return code;
 	struct import_opts o = {
-		{ (int)cfg->teaser_paragraphs, (size_t)cfg->max_import_bytes, (int64_t)time(NULL) },
+		{ (int) cfg->teaser_paragraphs, (size_t) cfg->max_import_bytes, (int64_t) time(NULL) },
 		isatty(STDERR_FILENO) ? stderr : NULL,
 		stderr,
 	};
 	struct import_summary sum;
-	mh_err rc = import_paths(s, argv, (size_t)argc, &o, &sum);
+	mh_err rc = import_paths(s, argv, (size_t) argc, &o, &sum);
 	if (rc)
 		fprintf(stderr, "import: %zu rejected; nothing was written\n", sum.rejected);
 	else
@@ -50,7 +50,7 @@ static int
 write_atomic(const char *path, const char *data, size_t len)
 {
 	struct buf tmp = BUF_INIT;
-	buf_printf(&tmp, "%s.tmp-%ld", path, (long)getpid());
+	buf_printf(&tmp, "%s.tmp-%ld", path, (long) getpid());
 	FILE *f = fopen(tmp.ptr, "wb");
 	int ok = f && fwrite(data, 1, len, f) == len;
 	if (f && fclose(f) != 0)
@@ -126,7 +126,7 @@ cmd_export(struct config *cfg, int argc, char **argv)
 		csv_field(&csv, members[i].email);
 		buf_putc(&csv, ',');
 		csv_field(&csv, members[i].name);
-		buf_printf(&csv, ",%s,%lld\n", member_role_name(members[i].role), (long long)members[i].created_at);
+		buf_printf(&csv, ",%s,%lld\n", member_role_name(members[i].role), (long long) members[i].created_at);
 	}
 	buf_reset(&path);
 	buf_printf(&path, "%s/members.csv", dir);
@@ -148,7 +148,7 @@ read_password(char *out, size_t n)
 {
 	if (isatty(STDIN_FILENO))
 		fprintf(stderr, "password: ");
-	if (!fgets(out, (int)n, stdin))
+	if (!fgets(out, (int) n, stdin))
 		return -1;
 	size_t len = strlen(out);
 	while (len && (out[len - 1] == '\n' || out[len - 1] == '\r'))
@@ -172,14 +172,16 @@ cmd_user(struct config *cfg, int argc, char **argv)
 	bool ok_args = (!strcmp(sub, "list") && argc == 1) || (!strcmp(sub, "add") && argc >= 2 && argc <= 4) ||
 	               (!strcmp(sub, "role") && argc == 3) || (!strcmp(sub, "passwd") && argc == 2);
 	if (!ok_args) {
-		fprintf(stderr, "masthead user: expected add EMAIL [NAME] [ROLE], list, role EMAIL ROLE, or passwd EMAIL\n");
+		fprintf(stderr,
+		        "masthead user: expected add EMAIL [NAME] [ROLE], list, role EMAIL ROLE, or passwd EMAIL\n");
 		return EXIT_USAGE;
 	}
 	int role = ROLE_READER;
 	if ((!strcmp(sub, "add") && argc == 4) || !strcmp(sub, "role")) {
 		role = member_role_parse(argv[argc - 1]);
 		if (role < 0) {
-			fprintf(stderr, "masthead user: role must be reader, editor or admin, not '%s'\n", argv[argc - 1]);
+			fprintf(stderr, "masthead user: role must be reader, editor or admin, not '%s'\n",
+			        argv[argc - 1]);
 			return EXIT_USAGE;
 		}
 	}
@@ -202,19 +204,27 @@ cmd_user(struct config *cfg, int argc, char **argv)
 			for (size_t i = 0; i < n; i++)
 				printf("%s\t%s\t%s\n", m[i].email, member_role_name(m[i].role), m[i].name);
 	} else if (!strcmp(sub, "role")) {
-		rc = s->ops->member_set_role(s, argv[1], (enum member_role)role);
+		rc = s->ops->member_set_role(s, argv[1], (enum member_role) role);
 	} else {
 		if (read_password(password, sizeof password) || password_hash(password, hash)) {
-			fprintf(stderr, "masthead user: the password must be %d to %d characters, on one line of "
-			        "standard input\n", PASSWORD_MIN, PASSWORD_MAX);
+			fprintf(stderr,
+			        "masthead user: the password must be %d to %d characters, on one line of "
+			        "standard input\n",
+			        PASSWORD_MIN, PASSWORD_MAX);
 			code = EXIT_USAGE;
 			goto out;
 		}
 		if (!strcmp(sub, "passwd")) {
 			rc = s->ops->member_set_password(s, argv[1], hash);
 		} else {
-			struct member m = { 0, argv[1], argc >= 3 ? argv[2] : "", hash, (enum member_role)role,
-				            (int64_t)time(NULL), 0, false };
+			struct member m = { 0,
+				            argv[1],
+				            argc >= 3 ? argv[2] : "",
+				            hash,
+				            (enum member_role) role,
+				            (int64_t) time(NULL),
+				            0,
+				            false };
 			rc = s->ops->member_create(s, &m, NULL);
 		}
 	}

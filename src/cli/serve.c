@@ -47,11 +47,11 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 
 	struct http_server_opts o = {
 		.listen = cfg->listen,
-		.threads = (unsigned)cfg->threads,
-		.max_connections = (unsigned)cfg->max_connections,
-		.timeout = (unsigned)cfg->timeout,
-		.max_header = (size_t)cfg->max_header,
-		.max_body = (size_t)cfg->max_body,
+		.threads = (unsigned) cfg->threads,
+		.max_connections = (unsigned) cfg->max_connections,
+		.timeout = (unsigned) cfg->timeout,
+		.max_header = (size_t) cfg->max_header,
+		.max_body = (size_t) cfg->max_body,
 		.access_log = cfg->access_log,
 		.routes = app_routes,
 		.app = &app,
@@ -76,12 +76,12 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	/* Tests read this line to learn the port when they asked for port 0. */
 	char host[128];
 	const char *colon = strrchr(cfg->listen, ':');
-	snprintf(host, sizeof host, "%.*s", (int)(colon - cfg->listen), cfg->listen);
-	printf("masthead listening on http://%s:%u/\n", host, (unsigned)port);
+	snprintf(host, sizeof host, "%.*s", (int) (colon - cfg->listen), cfg->listen);
+	printf("masthead listening on http://%s:%u/\n", host, (unsigned) port);
 	if (banner)
 		fputs(banner, stdout);
 	fflush(stdout);
-	log_info("server started", "listen=%s:%u db=\"%s\"", host, (unsigned)port, s->url);
+	log_info("server started", "listen=%s:%u db=\"%s\"", host, (unsigned) port, s->url);
 
 	int sig = 0;
 	sigwait(&stop, &sig);
@@ -96,7 +96,7 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 int
 cmd_serve(struct config *cfg, int argc, char **argv)
 {
-	(void)argv;
+	(void) argv;
 	if (argc) {
 		fprintf(stderr, "masthead serve: takes no arguments (did you mean --listen?)\n");
 		return EXIT_USAGE;
@@ -141,8 +141,14 @@ seed_accounts(struct store *s)
 			code = EXIT_FAIL;
 			break;
 		}
-		m = (struct member){ 0, demo_accounts[i].email, demo_accounts[i].name, hash,
-			             demo_accounts[i].role, (int64_t)time(NULL), 0, true };
+		m = (struct member){ 0,
+			             demo_accounts[i].email,
+			             demo_accounts[i].name,
+			             hash,
+			             demo_accounts[i].role,
+			             (int64_t) time(NULL),
+			             0,
+			             true };
 		if (s->ops->member_create(s, &m, NULL)) {
 			fprintf(stderr, "masthead demo: cannot seed %s: %s\n", demo_accounts[i].email, s->errmsg);
 			code = EXIT_FAIL;
@@ -156,7 +162,7 @@ seed_accounts(struct store *s)
 int
 cmd_demo(struct config *cfg, int argc, char **argv)
 {
-	(void)argv;
+	(void) argv;
 	if (argc) {
 		fprintf(stderr, "masthead demo: takes no arguments (did you mean --port?)\n");
 		return EXIT_USAGE;
@@ -179,8 +185,9 @@ cmd_demo(struct config *cfg, int argc, char **argv)
 		n = 64;
 	for (size_t i = 0; i < n; i++)
 		src[i] = (struct import_source){ embedded_demo[i].name, embedded_demo[i].data, embedded_demo[i].len };
-	struct import_opts io = { { (int)cfg->teaser_paragraphs, (size_t)cfg->max_import_bytes, (int64_t)time(NULL) },
-		                  NULL, stderr };
+	struct import_opts io = {
+		{ (int) cfg->teaser_paragraphs, (size_t) cfg->max_import_bytes, (int64_t) time(NULL) }, NULL, stderr
+	};
 	struct import_summary sum;
 	if (import_sources(s, src, n, &io, &sum) || seed_accounts(s)) {
 		store_close(s);

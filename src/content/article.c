@@ -10,8 +10,8 @@
 #include "core/text.h"
 #include "core/banned.h"
 
-#define TITLE_MAX 300
-#define DEK_MAX 600
+#define TITLE_MAX   300
+#define DEK_MAX     600
 #define SUMMARY_MAX 200
 
 static const char *known_keys[] = {
@@ -36,8 +36,8 @@ text_of(const struct frontmatter *fm, const char *key, const char **out, char *e
 
 /* A list of names (a single text is a list of one), with their slugs. */
 static mh_err
-names_of(struct arena *a, const struct frontmatter *fm, const char *key, struct named_ref **out, size_t *n,
-         char *err, size_t errlen)
+names_of(struct arena *a, const struct frontmatter *fm, const char *key, struct named_ref **out, size_t *n, char *err,
+         size_t errlen)
 {
 	const struct fm_value *v = frontmatter_get(fm, key);
 	*n = 0;
@@ -93,9 +93,9 @@ summarize(struct arena *a, const char *text)
 	while (cut > 0 && text[cut] != ' ')
 		cut--;
 	if (cut == 0)
-		for (cut = SUMMARY_MAX; cut > 0 && ((unsigned char)text[cut] & 0xc0) == 0x80; cut--)
+		for (cut = SUMMARY_MAX; cut > 0 && ((unsigned char) text[cut] & 0xc0) == 0x80; cut--)
 			;
-	return arena_printf(a, "%.*s\xe2\x80\xa6", (int)cut, text);
+	return arena_printf(a, "%.*s\xe2\x80\xa6", (int) cut, text);
 }
 
 mh_err
@@ -121,8 +121,10 @@ article_parse(struct arena *a, const char *src, size_t len, const struct article
 		for (const char **k = known_keys; *k && !known; k++)
 			known = strcmp(*k, fm.values[i].key) == 0;
 		if (!known) {
-			snprintf(err, errlen, "line %d: unknown front matter key '%s' (known: title, slug, dek, "
-			         "access, authors, tags, published_at, updated_at)", fm.values[i].line, fm.values[i].key);
+			snprintf(err, errlen,
+			         "line %d: unknown front matter key '%s' (known: title, slug, dek, "
+			         "access, authors, tags, published_at, updated_at)",
+			         fm.values[i].line, fm.values[i].key);
 			return MH_ERR_INVALID;
 		}
 	}
@@ -143,8 +145,10 @@ article_parse(struct arena *a, const char *src, size_t len, const struct article
 	out->title = arena_strndup(a, t.ptr, t.len);
 	if (slug) {
 		if (!slug_valid(slug)) {
-			snprintf(err, errlen, "line %d: slug '%s' must be lower-case letters, digits and single "
-			         "hyphens, at most %d long", frontmatter_get(&fm, "slug")->line, slug, SLUG_MAX);
+			snprintf(err, errlen,
+			         "line %d: slug '%s' must be lower-case letters, digits and single "
+			         "hyphens, at most %d long",
+			         frontmatter_get(&fm, "slug")->line, slug, SLUG_MAX);
 			return MH_ERR_INVALID;
 		}
 		out->slug = slug;
@@ -172,7 +176,7 @@ article_parse(struct arena *a, const char *src, size_t len, const struct article
 			         frontmatter_get(&fm, "access")->line, access);
 			return MH_ERR_INVALID;
 		}
-		out->access = (enum access_level)level;
+		out->access = (enum access_level) level;
 	}
 	if ((rc = names_of(a, &fm, "authors", &out->authors, &out->n_authors, err, errlen)) ||
 	    (rc = names_of(a, &fm, "tags", &out->tags, &out->n_tags, err, errlen)) ||

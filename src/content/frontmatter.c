@@ -6,7 +6,7 @@
 
 #include "core/banned.h"
 
-#define FM_MAX_KEYS 64
+#define FM_MAX_KEYS  64
 #define FM_MAX_ITEMS 64
 
 /* Finds the line that closes the header: "---" or "..." alone. Returns the
@@ -18,7 +18,7 @@ find_close(const char *src, size_t len, size_t start, size_t *after, int *lines)
 	int n = 0;
 	while (i < len) {
 		const char *nl = memchr(src + i, '\n', len - i);
-		size_t end = nl ? (size_t)(nl - src) : len;
+		size_t end = nl ? (size_t) (nl - src) : len;
 		size_t l = end - i;
 		if (l > 0 && src[end - 1] == '\r')
 			l--;
@@ -26,7 +26,7 @@ find_close(const char *src, size_t len, size_t start, size_t *after, int *lines)
 		if (l == 3 && (memcmp(src + i, "---", 3) == 0 || memcmp(src + i, "...", 3) == 0)) {
 			*after = nl ? end + 1 : len;
 			*lines = n;
-			return (long)i;
+			return (long) i;
 		}
 		i = nl ? end + 1 : len;
 	}
@@ -45,7 +45,7 @@ frontmatter_get(const struct frontmatter *fm, const char *key)
 static int
 mark_line(const yaml_mark_t *m)
 {
-	return (int)m->line + 2; /* 0-based, after the opening --- line */
+	return (int) m->line + 2; /* 0-based, after the opening --- line */
 }
 
 mh_err
@@ -76,7 +76,7 @@ frontmatter_parse(struct arena *a, const char *src, size_t len, struct frontmatt
 	yaml_parser_t p;
 	yaml_event_t ev;
 	yaml_parser_initialize(&p);
-	yaml_parser_set_input_string(&p, (const unsigned char *)src + start, (size_t)close - start);
+	yaml_parser_set_input_string(&p, (const unsigned char *) src + start, (size_t) close - start);
 	mh_err rc = MH_OK;
 	enum { TOP, IN_MAP, IN_SEQ, DONE } state = TOP;
 	struct fm_value *cur = NULL;
@@ -96,8 +96,7 @@ frontmatter_parse(struct arena *a, const char *src, size_t len, struct frontmatt
 		}
 		switch (t) {
 		case YAML_STREAM_START_EVENT:
-		case YAML_DOCUMENT_END_EVENT:
-			break;
+		case YAML_DOCUMENT_END_EVENT: break;
 		case YAML_DOCUMENT_START_EVENT:
 			if (++depth_docs > 1) {
 				snprintf(err, errlen, "line %d: front matter holds more than one YAML document", line);
@@ -112,9 +111,7 @@ frontmatter_parse(struct arena *a, const char *src, size_t len, struct frontmatt
 			}
 			state = IN_MAP;
 			break;
-		case YAML_MAPPING_END_EVENT:
-			state = DONE;
-			break;
+		case YAML_MAPPING_END_EVENT: state = DONE; break;
 		case YAML_SEQUENCE_START_EVENT:
 			if (state != IN_MAP || !cur || cur->n_items || cur->is_list) {
 				snprintf(err, errlen, "line %d: '%s' must be a text or a list of texts", line,
@@ -135,7 +132,7 @@ frontmatter_parse(struct arena *a, const char *src, size_t len, struct frontmatt
 			rc = MH_ERR_PARSE;
 			break;
 		case YAML_SCALAR_EVENT: {
-			const char *text = arena_strndup(a, (const char *)ev.data.scalar.value, ev.data.scalar.length);
+			const char *text = arena_strndup(a, (const char *) ev.data.scalar.value, ev.data.scalar.length);
 			if (state == IN_SEQ) {
 				if (cur->n_items == FM_MAX_ITEMS) {
 					snprintf(err, errlen, "line %d: '%s' has more than %d items", line, cur->key,
@@ -165,13 +162,13 @@ frontmatter_parse(struct arena *a, const char *src, size_t len, struct frontmatt
 				cur->n_items = 1;
 				cur = NULL;
 			} else {
-				snprintf(err, errlen, "line %d: front matter must be a mapping of keys to values", line);
+				snprintf(err, errlen, "line %d: front matter must be a mapping of keys to values",
+				         line);
 				rc = MH_ERR_PARSE;
 			}
 			break;
 		}
-		default:
-			break;
+		default: break;
 		}
 		yaml_event_delete(&ev);
 		if (rc)

@@ -16,15 +16,15 @@ struct fm_value {
 	const char **items; /* a text is a list of one, with is_list false */
 	size_t n_items;
 	int is_list;
-	int line;           /* 1-based line in the file */
+	int line; /* 1-based line in the file */
 };
 
 struct frontmatter {
 	struct fm_value *values;
 	size_t n_values;
-	const char *body;   /* what follows the closing line */
+	const char *body; /* what follows the closing line */
 	size_t body_len;
-	int body_line;      /* the file line the body starts at */
+	int body_line; /* the file line the body starts at */
 };
 
 /* Parses src; on failure writes "line N: message" into err and returns

@@ -24,7 +24,7 @@ now_s(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	return (double) ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static void
@@ -36,7 +36,7 @@ progress_draw(struct progress *p, size_t done, bool final)
 	if (!final && t - p->last < 0.1)
 		return;
 	p->last = t;
-	double rate = t > p->start ? (double)done / (t - p->start) : 0;
+	double rate = t > p->start ? (double) done / (t - p->start) : 0;
 	fprintf(p->out, "\r%s %zu/%zu files (%.0f/s)\x1b[K%s", p->what, done, p->total, rate, final ? "\n" : "");
 	fflush(p->out);
 }
@@ -61,7 +61,7 @@ import_sources(struct store *s, const struct import_source *src, size_t n, const
 			const char *msg = err;
 			long line = 1;
 			if (strncmp(err, "line ", 5) == 0) {
-				line = strtol(err + 5, (char **)&msg, 10);
+				line = strtol(err + 5, (char **) &msg, 10);
 				if (*msg == ':')
 					msg += 2;
 			}
@@ -138,7 +138,7 @@ pathlist_add(struct pathlist *l, const char *p)
 static int
 cmp_str(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
 static mh_err
@@ -171,7 +171,8 @@ collect(const char *path, struct pathlist *l, FILE *errors, int depth)
 		struct buf full = BUF_INIT;
 		buf_printf(&full, "%s/%s", path, e->d_name);
 		struct stat est;
-		if (stat(full.ptr, &est) == 0 && (S_ISDIR(est.st_mode) || (len > 3 && !strcmp(e->d_name + len - 3, ".md"))))
+		if (stat(full.ptr, &est) == 0 &&
+		    (S_ISDIR(est.st_mode) || (len > 3 && !strcmp(e->d_name + len - 3, ".md"))))
 			pathlist_add(&here, full.ptr);
 		buf_release(&full);
 	}
@@ -231,7 +232,7 @@ import_paths(struct store *s, char *const *paths, size_t n, const struct import_
 	else
 		sum->rejected = 1;
 	for (size_t i = 0; i < nread; i++)
-		free((char *)src[i].data);
+		free((char *) src[i].data);
 	free(src);
 	for (size_t i = 0; i < l.n; i++)
 		free(l.v[i]);

@@ -9,7 +9,7 @@
 #include "core/slice.h"
 #include "core/banned.h"
 
-#define MD_OPTS (CMARK_OPT_SMART)
+#define MD_OPTS    (CMARK_OPT_SMART)
 #define MAX_QUOTES 256
 
 static bool
@@ -212,7 +212,7 @@ md_render_article(struct arena *a, const char *md, size_t len, int teaser_paragr
 	if (out->has_marker) {
 		/* The marker line itself belongs to neither part. */
 		const char *nl = memchr(md + cut, '\n', len - cut);
-		gated_from = nl ? (size_t)(nl - md) + 1 : len;
+		gated_from = nl ? (size_t) (nl - md) + 1 : len;
 	}
 	struct slice teaser = slice_trim((struct slice){ md, cut });
 	struct slice gated = slice_trim((struct slice){ md + gated_from, len - gated_from });

@@ -9,10 +9,10 @@ static const char *
 fold(unsigned cp)
 {
 	static const char *latin1[] = {
-		"a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
-		"d", "n", "o", "o", "o", "o", "o", "", "o", "u", "u", "u", "u", "y", "th", "ss",
-		"a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
-		"d", "n", "o", "o", "o", "o", "o", "", "o", "u", "u", "u", "u", "y", "th", "y",
+		"a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i",  "i",
+		"d", "n", "o", "o", "o", "o", "o",  "",  "o", "u", "u", "u", "u", "y", "th", "ss",
+		"a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i",  "i",
+		"d", "n", "o", "o", "o", "o", "o",  "",  "o", "u", "u", "u", "u", "y", "th", "y",
 	};
 	if (cp >= 0xc0 && cp <= 0xff)
 		return latin1[cp - 0xc0];
@@ -29,7 +29,7 @@ fold(unsigned cp)
 bool
 slug_from(const char *text, char *out, size_t n)
 {
-	const unsigned char *s = (const unsigned char *)text;
+	const unsigned char *s = (const unsigned char *) text;
 	size_t len = 0;
 	bool hyphen = false;
 	if (n == 0)
@@ -42,9 +42,9 @@ slug_from(const char *text, char *out, size_t n)
 		if (c < 0x80) {
 			s++;
 			if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-				ascii[0] = (char)c;
+				ascii[0] = (char) c;
 			} else if (c >= 'A' && c <= 'Z') {
-				ascii[0] = (char)(c - 'A' + 'a');
+				ascii[0] = (char) (c - 'A' + 'a');
 			} else if (c == '\'') {
 				continue; /* "Harbor's" reads better as harbors */
 			}

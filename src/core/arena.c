@@ -10,7 +10,7 @@
 #include "core/banned.h"
 
 #define CHUNK_SIZE 8192
-#define ALIGN 16
+#define ALIGN      16
 
 struct chunk {
 	struct chunk *next;
@@ -54,7 +54,7 @@ arena_free(struct arena *a)
 void *
 arena_alloc(struct arena *a, size_t n)
 {
-	n = (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+	n = (n + ALIGN - 1) & ~(size_t) (ALIGN - 1);
 	struct chunk *c = a->head;
 	if (!c || c->size - c->used < n) {
 		size_t size = n > CHUNK_SIZE ? n : CHUNK_SIZE;
@@ -108,8 +108,8 @@ arena_printf(struct arena *a, const char *fmt, ...)
 	va_end(cp);
 	if (n < 0)
 		n = 0;
-	char *p = arena_alloc(a, (size_t)n + 1);
-	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	char *p = arena_alloc(a, (size_t) n + 1);
+	vsnprintf(p, (size_t) n + 1, fmt, ap);
 	va_end(ap);
 	return p;
 }

@@ -108,10 +108,10 @@ buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 		b->err = MH_ERR_INVALID;
 		return;
 	}
-	if (!buf_grow(b, (size_t)n))
+	if (!buf_grow(b, (size_t) n))
 		return;
-	vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
-	b->len += (size_t)n;
+	vsnprintf(b->ptr + b->len, (size_t) n + 1, fmt, ap);
+	b->len += (size_t) n;
 }
 
 void
@@ -149,7 +149,7 @@ buf_add_json(struct buf *b, const char *p, size_t n)
 {
 	size_t start = 0;
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
+		unsigned char c = (unsigned char) p[i];
 		char esc[8];
 		const char *rep = NULL;
 		switch (c) {
@@ -181,10 +181,10 @@ buf_add_urlenc(struct buf *b, const char *p, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '_' || c == '.' || c == '~') {
-			buf_putc(b, (char)c);
+		unsigned char c = (unsigned char) p[i];
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+		    c == '_' || c == '.' || c == '~') {
+			buf_putc(b, (char) c);
 		} else {
 			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
 			buf_add(b, e, 3);

@@ -15,7 +15,7 @@
 #include "core/err.h"
 #include "core/slice.h"
 
-#define BUF_DEFAULT_MAX ((size_t)64 << 20)
+#define BUF_DEFAULT_MAX ((size_t) 64 << 20)
 
 struct buf {
 	char *ptr;
@@ -26,7 +26,10 @@ struct buf {
 };
 
 extern char buf_empty[];
-#define BUF_INIT { buf_empty, 0, 0, BUF_DEFAULT_MAX, MH_OK }
+#define BUF_INIT                                                                                                       \
+	{                                                                                                              \
+		buf_empty, 0, 0, BUF_DEFAULT_MAX, MH_OK                                                                \
+	}
 
 void buf_init(struct buf *b, size_t max);
 void buf_release(struct buf *b);

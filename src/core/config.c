@@ -10,7 +10,10 @@
 #include "core/alloc.h"
 #include "core/banned.h"
 
-#define KEY(n, t, f, d, h) { n, t, offsetof(struct config, f), d, h }
+#define KEY(n, t, f, d, h)                                                                                             \
+	{                                                                                                              \
+		n, t, offsetof(struct config, f), d, h                                                                 \
+	}
 
 const struct config_key config_keys[] = {
 	KEY("config", CONFIG_STR, config_file, "", "ini file to read settings from"),
@@ -19,7 +22,8 @@ const struct config_key config_keys[] = {
 	KEY("listen", CONFIG_STR, listen, "127.0.0.1:8080", "address and port to serve on"),
 	KEY("public-url", CONFIG_STR, public_url, "", "the site's public base URL (default http://LISTEN)"),
 	KEY("site-name", CONFIG_STR, site_name, "The Harbor Vale Ledger", "site name shown in every page header"),
-	KEY("site-tagline", CONFIG_STR, site_tagline, "Independent news for Harbor Vale and the coast", "one line under the site name"),
+	KEY("site-tagline", CONFIG_STR, site_tagline, "Independent news for Harbor Vale and the coast",
+	    "one line under the site name"),
 	KEY("theme", CONFIG_STR, theme, "", "theme folder with templates/ and static/ (default: the built-in theme)"),
 	KEY("log-level", CONFIG_STR, log_level, "info", "debug, info, warn or error"),
 	KEY("threads", CONFIG_LONG, threads, "0", "worker threads (0: one per core)"),
@@ -28,16 +32,22 @@ const struct config_key config_keys[] = {
 	KEY("max-body", CONFIG_LONG, max_body, "1048576", "largest request body in bytes (413 beyond)"),
 	KEY("max-header", CONFIG_LONG, max_header, "16384", "memory for a request's headers in bytes (431 beyond)"),
 	KEY("page-size", CONFIG_LONG, page_size, "20", "articles per listing page"),
-	KEY("teaser-paragraphs", CONFIG_LONG, teaser_paragraphs, "2", "teaser length in paragraphs when there is no paywall marker"),
+	KEY("teaser-paragraphs", CONFIG_LONG, teaser_paragraphs, "2",
+	    "teaser length in paragraphs when there is no paywall marker"),
 	KEY("max-import-bytes", CONFIG_LONG, max_import_bytes, "1048576", "largest file import accepts"),
 	KEY("access-log", CONFIG_BOOL, access_log, "true", "log every request in logfmt"),
-	KEY("smtp-url", CONFIG_STR, smtp_url, "", "SMTP server for mail, e.g. smtp://user:pass@host:587 (STARTTLS) or smtps://...; empty writes .eml files under DATA/outbox/"),
+	KEY("smtp-url", CONFIG_STR, smtp_url, "",
+	    "SMTP server for mail, e.g. smtp://user:pass@host:587 (STARTTLS) or smtps://...; empty writes .eml files under DATA/outbox/"),
 	KEY("mail-from", CONFIG_STR, mail_from, "The Harbor Vale Ledger <no-reply@localhost>", "sender of every mail"),
-	KEY("mail-retry-base", CONFIG_LONG, mail_retry_base, "30", "seconds before a failed mail is retried; doubles each attempt, at most an hour"),
+	KEY("mail-retry-base", CONFIG_LONG, mail_retry_base, "30",
+	    "seconds before a failed mail is retried; doubles each attempt, at most an hour"),
 	KEY("session-days", CONFIG_LONG, session_days, "30", "days a session lasts without use (each use extends it)"),
-	KEY("trusted-proxy", CONFIG_BOOL, trusted_proxy, "false", "trust X-Forwarded-For and X-Forwarded-Proto from the reverse proxy"),
-	KEY("rate-limit", CONFIG_LONG, rate_limit, "30", "sign-in, link and reset attempts per address per 10 minutes (a third of it per e-mail, at least 3)"),
-	KEY("secret", CONFIG_STR, secret, "", "key for CSRF tokens and signed cookies, 32+ characters, the same on every node (default: DATA/secret.key, made on first start)"),
+	KEY("trusted-proxy", CONFIG_BOOL, trusted_proxy, "false",
+	    "trust X-Forwarded-For and X-Forwarded-Proto from the reverse proxy"),
+	KEY("rate-limit", CONFIG_LONG, rate_limit, "30",
+	    "sign-in, link and reset attempts per address per 10 minutes (a third of it per e-mail, at least 3)"),
+	KEY("secret", CONFIG_STR, secret, "",
+	    "key for CSRF tokens and signed cookies, 32+ characters, the same on every node (default: DATA/secret.key, made on first start)"),
 	KEY("port", CONFIG_LONG, port, "8080", "demo only: port on 127.0.0.1 (0 picks a free one)"),
 	{ NULL, 0, 0, NULL, NULL },
 };
@@ -59,7 +69,7 @@ config_set(struct config *c, const char *name, const char *value, char *err, siz
 		snprintf(err, errlen, "unknown setting '%s'", name);
 		return MH_ERR_INVALID;
 	}
-	void *field = (char *)c + k->offset;
+	void *field = (char *) c + k->offset;
 	switch (k->type) {
 	case CONFIG_STR: {
 		char **s = field;
@@ -75,15 +85,15 @@ config_set(struct config *c, const char *name, const char *value, char *err, siz
 			snprintf(err, errlen, "%s: '%s' is not a non-negative whole number", name, value);
 			return MH_ERR_INVALID;
 		}
-		*(long *)field = v;
+		*(long *) field = v;
 		break;
 	}
 	case CONFIG_BOOL:
 		if (!strcmp(value, "true") || !strcmp(value, "on") || !strcmp(value, "yes") || !strcmp(value, "1")) {
-			*(bool *)field = true;
+			*(bool *) field = true;
 		} else if (!strcmp(value, "false") || !strcmp(value, "off") || !strcmp(value, "no") ||
 		           !strcmp(value, "0")) {
-			*(bool *)field = false;
+			*(bool *) field = false;
 		} else {
 			snprintf(err, errlen, "%s: '%s' is not true or false", name, value);
 			return MH_ERR_INVALID;
@@ -107,7 +117,7 @@ config_release(struct config *c)
 {
 	for (const struct config_key *k = config_keys; k->name; k++) {
 		if (k->type == CONFIG_STR) {
-			char **s = (char **)((char *)c + k->offset);
+			char **s = (char **) ((char *) c + k->offset);
 			free(*s);
 			*s = NULL;
 		}
@@ -166,7 +176,7 @@ config_load_env(struct config *c, char *err, size_t errlen)
 		char var[64] = "MASTHEAD_";
 		size_t n = strlen(var);
 		for (const char *p = k->name; *p && n < sizeof var - 1; p++)
-			var[n++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+			var[n++] = *p == '-' ? '_' : (char) toupper((unsigned char) *p);
 		var[n] = '\0';
 		const char *v = getenv(var);
 		if (!v)

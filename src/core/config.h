@@ -13,31 +13,31 @@
 #include "core/err.h"
 
 struct config {
-	char *data;          /* data dir */
-	char *db;            /* database URL: sqlite:PATH or postgres://... */
-	char *listen;        /* ADDR:PORT */
-	char *public_url;    /* how readers reach the site */
+	char *data;       /* data dir */
+	char *db;         /* database URL: sqlite:PATH or postgres://... */
+	char *listen;     /* ADDR:PORT */
+	char *public_url; /* how readers reach the site */
 	char *site_name;
 	char *site_tagline;
-	char *theme;         /* theme dir; empty: the built-in default theme */
+	char *theme; /* theme dir; empty: the built-in default theme */
 	char *log_level;
-	long threads;        /* 0: one per core */
+	long threads; /* 0: one per core */
 	long max_connections;
-	long timeout;        /* seconds of idle before a connection is closed */
-	long max_body;       /* bytes */
-	long max_header;     /* bytes */
+	long timeout;    /* seconds of idle before a connection is closed */
+	long max_body;   /* bytes */
+	long max_header; /* bytes */
 	long page_size;
 	long teaser_paragraphs;
 	long max_import_bytes;
 	bool access_log;
 	/* members and mail */
-	char *smtp_url;      /* empty: .eml files under DATA/outbox/ */
+	char *smtp_url; /* empty: .eml files under DATA/outbox/ */
 	char *mail_from;
 	long mail_retry_base; /* seconds before the first retry; doubles each time */
 	long session_days;
-	bool trusted_proxy;
-	long rate_limit;     /* sign-in, link and reset attempts per address per 10 minutes */  /* believe X-Forwarded-For and X-Forwarded-Proto */
-	char *secret;        /* HMAC key for CSRF tokens and signed cookies; empty: DATA/secret.key */
+	bool trusted_proxy; /* believe X-Forwarded-For and X-Forwarded-Proto */
+	long rate_limit;    /* sign-in, link and reset attempts per address per 10 minutes */
+	char *secret;       /* HMAC key for CSRF tokens and signed cookies; empty: DATA/secret.key */
 	/* demo only */
 	long port;
 	/* set when --config names a file */

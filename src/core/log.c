@@ -53,6 +53,6 @@ log_msg(enum log_level level, const char *msg, const char *fmt, ...)
 	}
 	buf_putc(&b, '\n');
 	ssize_t w = write(STDERR_FILENO, b.ptr, b.len);
-	(void)w;
+	(void) w;
 	buf_release(&b);
 }

@@ -8,11 +8,10 @@ void log_set_level(enum log_level level);
 /* Parses "debug", "info", "warn", "error"; returns -1 for anything else. */
 int log_level_parse(const char *s);
 /* fmt holds the logfmt fields after msg, e.g. "path=%s status=%d". msg is quoted. */
-void log_msg(enum log_level level, const char *msg, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+void log_msg(enum log_level level, const char *msg, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-#define log_info(msg, ...) log_msg(LOG_INFO, msg, __VA_ARGS__)
-#define log_warn(msg, ...) log_msg(LOG_WARN, msg, __VA_ARGS__)
+#define log_info(msg, ...)  log_msg(LOG_INFO, msg, __VA_ARGS__)
+#define log_warn(msg, ...)  log_msg(LOG_WARN, msg, __VA_ARGS__)
 #define log_error(msg, ...) log_msg(LOG_ERROR, msg, __VA_ARGS__)
 
 #endif

@@ -9,8 +9,8 @@ slice_trim(struct slice s)
 		s.ptr++;
 		s.len--;
 	}
-	while (s.len && (s.ptr[s.len - 1] == ' ' || s.ptr[s.len - 1] == '\t' ||
-	                 s.ptr[s.len - 1] == '\r' || s.ptr[s.len - 1] == '\n'))
+	while (s.len && (s.ptr[s.len - 1] == ' ' || s.ptr[s.len - 1] == '\t' || s.ptr[s.len - 1] == '\r' ||
+	                 s.ptr[s.len - 1] == '\n'))
 		s.len--;
 	return s;
 }
@@ -26,7 +26,7 @@ slice_split(struct slice *s, char sep, struct slice *head)
 		return false;
 	}
 	head->ptr = s->ptr;
-	head->len = (size_t)(p - s->ptr);
+	head->len = (size_t) (p - s->ptr);
 	s->len -= head->len + 1;
 	s->ptr = p + 1;
 	return true;

@@ -9,7 +9,7 @@
 bool
 utf8_valid(const char *str, size_t n, int *bad_line)
 {
-	const unsigned char *s = (const unsigned char *)str;
+	const unsigned char *s = (const unsigned char *) str;
 	int line = 1;
 	size_t i = 0;
 	while (i < n) {
@@ -104,15 +104,17 @@ time_parse_iso8601(const char *s, int64_t *out)
 	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 	if (d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap))
 		return false;
-	struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = sec };
-	*out = (int64_t)timegm(&tm) - sign * (oh * 3600 + om * 60);
+	struct tm tm = {
+		.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = sec
+	};
+	*out = (int64_t) timegm(&tm) - sign * (oh * 3600 + om * 60);
 	return true;
 }
 
 void
 time_format_iso8601(int64_t t, char *out, size_t n)
 {
-	time_t tt = (time_t)t;
+	time_t tt = (time_t) t;
 	struct tm tm;
 	gmtime_r(&tt, &tm);
 	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -121,9 +123,9 @@ time_format_iso8601(int64_t t, char *out, size_t n)
 void
 time_format_human(int64_t t, char *out, size_t n)
 {
-	static const char *months[] = { "January", "February", "March", "April", "May", "June", "July",
-		                         "August", "September", "October", "November", "December" };
-	time_t tt = (time_t)t;
+	static const char *months[] = { "January", "February", "March",     "April",   "May",      "June",
+		                        "July",    "August",   "September", "October", "November", "December" };
+	time_t tt = (time_t) t;
 	struct tm tm;
 	gmtime_r(&tt, &tm);
 	snprintf(out, n, "%d %s %d", tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900);
@@ -133,9 +135,10 @@ void
 time_format_http(int64_t t, char *out, size_t n)
 {
 	static const char *days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-	static const char *mons[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-		                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	time_t tt = (time_t)t;
+	static const char *mons[] = {
+		"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
+	};
+	time_t tt = (time_t) t;
 	struct tm tm;
 	gmtime_r(&tt, &tm);
 	snprintf(out, n, "%s, %02d %s %d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday, mons[tm.tm_mon],

@@ -34,7 +34,7 @@ decode(struct arena *a, const char *p, size_t n)
 			int hi = hexval(p[i + 1]), lo = hexval(p[i + 2]);
 			if (hi < 0 || lo < 0)
 				return NULL;
-			out[o++] = (char)(hi * 16 + lo);
+			out[o++] = (char) (hi * 16 + lo);
 			i += 2;
 		} else {
 			out[o++] = p[i];
@@ -56,11 +56,11 @@ parse(struct http_req *r)
 	r->form = arena_alloc(r->arena, FORM_MAX_FIELDS * sizeof *r->form);
 	const char *p = r->body.ptr, *end = r->body.ptr + r->body.len;
 	while (p < end && r->n_form < FORM_MAX_FIELDS) {
-		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *amp = memchr(p, '&', (size_t) (end - p));
 		const char *stop = amp ? amp : end;
-		const char *eq = memchr(p, '=', (size_t)(stop - p));
-		const char *name = decode(r->arena, p, (size_t)((eq ? eq : stop) - p));
-		const char *value = eq ? decode(r->arena, eq + 1, (size_t)(stop - eq - 1)) : "";
+		const char *eq = memchr(p, '=', (size_t) (stop - p));
+		const char *name = decode(r->arena, p, (size_t) ((eq ? eq : stop) - p));
+		const char *value = eq ? decode(r->arena, eq + 1, (size_t) (stop - eq - 1)) : "";
 		if (name && value && name[0]) {
 			r->form[r->n_form].name = name;
 			r->form[r->n_form].value = value;

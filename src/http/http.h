@@ -23,7 +23,7 @@ enum http_method {
 	HTTP_PATCH = 1 << 6,
 };
 
-#define HTTP_MAX_PARAMS 4
+#define HTTP_MAX_PARAMS  4
 #define HTTP_MAX_HEADERS 12
 
 struct http_req;
@@ -50,12 +50,12 @@ struct http_header {
 };
 
 struct http_req {
-	void *conn;            /* struct MHD_Connection */
-	struct arena *arena;   /* freed when the request completes */
-	void *app;             /* the application, for handlers */
+	void *conn;          /* struct MHD_Connection */
+	struct arena *arena; /* freed when the request completes */
+	void *app;           /* the application, for handlers */
 	enum http_method method;
 	const char *method_name;
-	const char *path;      /* decoded, without the query */
+	const char *path; /* decoded, without the query */
 	const char *params[HTTP_MAX_PARAMS];
 	size_t n_params;
 	struct buf body;
@@ -68,7 +68,7 @@ struct http_req {
 	size_t n_headers;
 	int64_t start_ns;
 	const struct route *route;
-	void *ctx;             /* the application's per-request state */
+	void *ctx;               /* the application's per-request state */
 	struct http_field *form; /* the parsed urlencoded body, on first http_form() */
 	size_t n_form;
 	bool form_parsed;
@@ -92,8 +92,7 @@ void http_add_header(struct http_req *r, const char *name, const char *value);
 /* Sends body (taken: the buffer is emptied) with the content type. */
 void http_respond(struct http_req *r, int status, const char *content_type, struct buf *body);
 /* Sends static bytes that outlive the server. */
-void http_respond_static(struct http_req *r, int status, const char *content_type, const char *data,
-                         size_t len);
+void http_respond_static(struct http_req *r, int status, const char *content_type, const char *data, size_t len);
 void http_respond_text(struct http_req *r, int status, const char *text);
 void http_redirect(struct http_req *r, int status, const char *location);
 
@@ -111,7 +110,7 @@ struct http_server_opts {
 	bool access_log;
 	const struct route *routes;
 	void *app;
-	http_handler not_found;      /* no route matched */
+	http_handler not_found;          /* no route matched */
 	http_handler method_not_allowed; /* route matched, method did not; Allow already set */
 	void (*error)(struct http_req *r, int status, const char *message);
 	/* Runs before every handler; enforces the route's flags. Returns false

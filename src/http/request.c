@@ -30,15 +30,14 @@ http_cookie(struct http_req *r, const char *name)
 const char *
 http_client_addr(struct http_req *r)
 {
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	char text[INET6_ADDRSTRLEN] = "-";
 	if (ci && ci->client_addr) {
 		const struct sockaddr *sa = ci->client_addr;
 		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, text, sizeof text);
+			inet_ntop(AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, text, sizeof text);
 		else if (sa->sa_family == AF_INET6)
-			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, text, sizeof text);
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) sa)->sin6_addr, text, sizeof text);
 	}
 	return arena_strdup(r->arena, text);
 }
@@ -76,7 +75,7 @@ send_response(struct http_req *r, int status, const char *content_type, struct M
 	                        "script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'");
 	for (size_t i = 0; i < r->n_headers; i++)
 		MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
-	MHD_queue_response(r->conn, (unsigned)status, resp);
+	MHD_queue_response(r->conn, (unsigned) status, resp);
 	MHD_destroy_response(resp);
 }
 
@@ -99,7 +98,7 @@ http_respond(struct http_req *r, int status, const char *content_type, struct bu
 void
 http_respond_static(struct http_req *r, int status, const char *content_type, const char *data, size_t len)
 {
-	struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *) data, MHD_RESPMEM_PERSISTENT);
 	send_response(r, status, content_type, resp, len);
 }
 
@@ -134,7 +133,7 @@ match(const char *pattern, const char *path, struct http_req *r)
 		}
 		if (*p == ':') {
 			const char *end = strchr(s, '/');
-			size_t len = end ? (size_t)(end - s) : strlen(s);
+			size_t len = end ? (size_t) (end - s) : strlen(s);
 			if (len == 0 || n == HTTP_MAX_PARAMS)
 				return false;
 			r->params[n++] = arena_strndup(r->arena, s, len);

@@ -28,7 +28,7 @@ mono_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static enum http_method
@@ -38,7 +38,7 @@ method_of(const char *m)
 		const char *name;
 		enum http_method m;
 	} table[] = {
-		{ "GET", HTTP_GET },   { "HEAD", HTTP_HEAD },       { "POST", HTTP_POST },   { "PUT", HTTP_PUT },
+		{ "GET", HTTP_GET },       { "HEAD", HTTP_HEAD },       { "POST", HTTP_POST },   { "PUT", HTTP_PUT },
 		{ "DELETE", HTTP_DELETE }, { "OPTIONS", HTTP_OPTIONS }, { "PATCH", HTTP_PATCH },
 	};
 	for (size_t i = 0; i < sizeof table / sizeof *table; i++)
@@ -134,7 +134,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_Reque
 	if (!r)
 		return;
 	if (s->o.access_log) {
-		double ms = (double)(mono_ns() - r->start_ns) / 1e6;
+		double ms = (double) (mono_ns() - r->start_ns) / 1e6;
 		log_info("request", "method=%s path=\"%s\" status=%d bytes=%zu ms=%.3f ip=%s%s", r->method_name,
 		         r->path, r->status, r->bytes, ms, http_client_addr(r),
 		         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=true");
@@ -162,9 +162,9 @@ parse_listen(const char *listen, struct sockaddr_storage *ss, bool *v6)
 {
 	char host[128];
 	const char *colon = strrchr(listen, ':');
-	if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof host)
+	if (!colon || colon == listen || (size_t) (colon - listen) >= sizeof host)
 		return false;
-	memcpy(host, listen, (size_t)(colon - listen));
+	memcpy(host, listen, (size_t) (colon - listen));
 	host[colon - listen] = '\0';
 	char *end;
 	long port = strtol(colon + 1, &end, 10);
@@ -173,16 +173,16 @@ parse_listen(const char *listen, struct sockaddr_storage *ss, bool *v6)
 	memset(ss, 0, sizeof *ss);
 	size_t hl = strlen(host);
 	if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
-		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *) ss;
 		host[hl - 1] = '\0';
 		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons((uint16_t)port);
+		a6->sin6_port = htons((uint16_t) port);
 		*v6 = true;
 		return inet_pton(AF_INET6, host + 1, &a6->sin6_addr) == 1;
 	}
-	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in *a4 = (struct sockaddr_in *) ss;
 	a4->sin_family = AF_INET;
-	a4->sin_port = htons((uint16_t)port);
+	a4->sin_port = htons((uint16_t) port);
 	*v6 = false;
 	if (strcmp(host, "localhost") == 0)
 		return inet_pton(AF_INET, "127.0.0.1", &a4->sin_addr) == 1;
@@ -203,22 +203,18 @@ http_server_start(const struct http_server_opts *o, struct http_server **out, ch
 	unsigned threads = o->threads;
 	if (!threads) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		threads = n > 0 ? (unsigned)n : 1;
+		threads = n > 0 ? (unsigned) n : 1;
 	}
 	/* The pool also holds the response headers; keep room beside the request's. */
 	size_t mem = o->max_header + 4096;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	if (v6)
 		flags |= MHD_USE_IPv6;
-	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
-	                        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-	                        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	                        MHD_OPTION_THREAD_POOL_SIZE, threads,
-	                        MHD_OPTION_CONNECTION_LIMIT, o->max_connections,
-	                        MHD_OPTION_CONNECTION_TIMEOUT, o->timeout,
-	                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
-	                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-	                        MHD_OPTION_END);
+	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+	                        MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
+	                        MHD_OPTION_CONNECTION_LIMIT, o->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+	                        o->timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem, MHD_OPTION_NOTIFY_COMPLETED,
+	                        on_completed, s, MHD_OPTION_END);
 	if (!s->d) {
 		snprintf(err, errlen, "cannot listen on %s (in use, or not an address of this machine)", o->listen);
 		free(s);

@@ -19,7 +19,7 @@ static const char *status_names[] = {
 const char *
 sub_status_name(enum sub_status s)
 {
-	return (unsigned)s < sizeof status_names / sizeof *status_names ? status_names[s] : "none";
+	return (unsigned) s < sizeof status_names / sizeof *status_names ? status_names[s] : "none";
 }
 
 int
@@ -27,7 +27,7 @@ sub_status_parse(const char *s)
 {
 	for (size_t i = 0; i < sizeof status_names / sizeof *status_names; i++)
 		if (strcmp(s, status_names[i]) == 0)
-			return (int)i;
+			return (int) i;
 	return -1;
 }
 
@@ -35,10 +35,10 @@ const char *
 access_reason_name(enum access_reason r)
 {
 	static const char *names[] = {
-		"public", "member", "subscriber", "grace", "staff", "comped",
-		"gift", "anonymous", "no_plan", "payment_failed", "lapsed",
+		"public", "member",    "subscriber", "grace",          "staff",  "comped",
+		"gift",   "anonymous", "no_plan",    "payment_failed", "lapsed",
 	};
-	return (unsigned)r < sizeof names / sizeof *names ? names[r] : "unknown";
+	return (unsigned) r < sizeof names / sizeof *names ? names[r] : "unknown";
 }
 
 static struct access_decision
@@ -65,25 +65,21 @@ access_decide(const struct article *a, const struct viewer *v, int64_t now)
 
 	switch (v->status) {
 	case SUB_ACTIVE:
-	case SUB_TRIALING:
-		return decision(a, true, REASON_SUBSCRIBER);
+	case SUB_TRIALING: return decision(a, true, REASON_SUBSCRIBER);
 	case SUB_PAST_DUE:
 		if (now < v->grace_until)
 			return decision(a, true, REASON_GRACE);
 		return decision(a, false, REASON_PAYMENT_FAILED);
 	case SUB_UNPAID:
 	case SUB_INCOMPLETE:
-	case SUB_INCOMPLETE_EXPIRED:
-		return decision(a, false, REASON_PAYMENT_FAILED);
+	case SUB_INCOMPLETE_EXPIRED: return decision(a, false, REASON_PAYMENT_FAILED);
 	case SUB_CANCELED:
 		/* Cancelling keeps access to the end of the paid period. */
 		if (now < v->period_end)
 			return decision(a, true, REASON_SUBSCRIBER);
 		return decision(a, false, REASON_LAPSED);
-	case SUB_PAUSED:
-		return decision(a, false, REASON_LAPSED);
-	case SUB_NONE:
-		break;
+	case SUB_PAUSED: return decision(a, false, REASON_LAPSED);
+	case SUB_NONE: break;
 	}
 	return decision(a, false, REASON_NO_PLAN);
 }

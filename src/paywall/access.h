@@ -28,26 +28,26 @@ struct viewer {
 	bool signed_in;
 	int64_t member_id;
 	enum member_role role;
-	int64_t comped_until;       /* 0: not comped */
+	int64_t comped_until; /* 0: not comped */
 	enum sub_status status;
-	int64_t grace_until;        /* past_due: full access until then */
-	int64_t period_end;         /* end of the paid period */
+	int64_t grace_until; /* past_due: full access until then */
+	int64_t period_end;  /* end of the paid period */
 	bool cancel_at_period_end;
-	bool gift;                  /* holds a valid gift link for this article */
+	bool gift; /* holds a valid gift link for this article */
 };
 
 enum access_reason {
-	REASON_PUBLIC = 0,       /* FULL: a public article */
-	REASON_MEMBER,           /* FULL: members article, signed in */
-	REASON_SUBSCRIBER,       /* FULL: active or trialing, or canceled inside the paid period */
-	REASON_GRACE,            /* FULL under a banner: past_due inside grace */
-	REASON_STAFF,            /* FULL: editor or admin */
-	REASON_COMPED,           /* FULL: comped member until expiry */
-	REASON_GIFT,             /* FULL: gift link */
-	REASON_ANONYMOUS,        /* TEASER: sign in or subscribe */
-	REASON_NO_PLAN,          /* TEASER: member without a subscription */
-	REASON_PAYMENT_FAILED,   /* TEASER: past_due after grace, unpaid, incomplete(_expired) */
-	REASON_LAPSED,           /* TEASER: canceled after the period, or paused */
+	REASON_PUBLIC = 0,     /* FULL: a public article */
+	REASON_MEMBER,         /* FULL: members article, signed in */
+	REASON_SUBSCRIBER,     /* FULL: active or trialing, or canceled inside the paid period */
+	REASON_GRACE,          /* FULL under a banner: past_due inside grace */
+	REASON_STAFF,          /* FULL: editor or admin */
+	REASON_COMPED,         /* FULL: comped member until expiry */
+	REASON_GIFT,           /* FULL: gift link */
+	REASON_ANONYMOUS,      /* TEASER: sign in or subscribe */
+	REASON_NO_PLAN,        /* TEASER: member without a subscription */
+	REASON_PAYMENT_FAILED, /* TEASER: past_due after grace, unpaid, incomplete(_expired) */
+	REASON_LAPSED,         /* TEASER: canceled after the period, or paused */
 };
 
 struct access_decision {

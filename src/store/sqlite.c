@@ -79,29 +79,31 @@ enum stmt_id {
 };
 
 #define ARTICLE_COLS "a.id, a.slug, a.title, a.dek, a.summary, a.access, a.published_at, a.updated_at, a.has_gated"
-#define LIST_TAIL " AND a.published_at <= ?2 ORDER BY a.published_at DESC, a.id DESC LIMIT ?3 OFFSET ?4"
-#define MEMBER_COLS "id, email, name, password_hash, role, created_at, comped_until, email_verified"
+#define LIST_TAIL    " AND a.published_at <= ?2 ORDER BY a.published_at DESC, a.id DESC LIMIT ?3 OFFSET ?4"
+#define MEMBER_COLS  "id, email, name, password_hash, role, created_at, comped_until, email_verified"
 #define SESSION_COLS "token_hash, member_id, created_at, last_seen_at, expires_at, user_agent, ip"
-#define OUTBOX_COLS "id, to_addr, subject, body_text, body_html, message_id, created_at, attempts, next_attempt_at, sent_at, last_error"
+#define OUTBOX_COLS                                                                                                    \
+	"id, to_addr, subject, body_text, body_html, message_id, created_at, attempts, next_attempt_at, sent_at, last_error"
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ARTICLE_ID] = "SELECT id FROM articles WHERE slug = ?1",
 	[ST_ARTICLE_INSERT] =
-		"INSERT INTO articles (slug, title, dek, summary, access, published_at, updated_at, teaser_md, "
-		"teaser_html, has_marker, has_gated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	        "INSERT INTO articles (slug, title, dek, summary, access, published_at, updated_at, teaser_md, "
+	        "teaser_html, has_marker, has_gated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[ST_ARTICLE_UPDATE] =
-		"UPDATE articles SET slug = ?1, title = ?2, dek = ?3, summary = ?4, access = ?5, published_at = ?6, "
-		"updated_at = ?7, teaser_md = ?8, teaser_html = ?9, has_marker = ?10, has_gated = ?11 WHERE id = ?12",
+	        "UPDATE articles SET slug = ?1, title = ?2, dek = ?3, summary = ?4, access = ?5, published_at = ?6, "
+	        "updated_at = ?7, teaser_md = ?8, teaser_html = ?9, has_marker = ?10, has_gated = ?11 WHERE id = ?12",
 	[ST_GATED_DELETE] = "DELETE FROM article_gated WHERE article_id = ?1",
 	[ST_GATED_INSERT] = "INSERT INTO article_gated (article_id, body_md, body_html) VALUES (?1, ?2, ?3)",
 	[ST_AUTHORS_CLEAR] = "DELETE FROM article_authors WHERE article_id = ?1",
 	[ST_AUTHOR_UPSERT] =
-		"INSERT INTO authors (slug, name) VALUES (?1, ?2) ON CONFLICT (slug) DO UPDATE SET name = excluded.name",
+	        "INSERT INTO authors (slug, name) VALUES (?1, ?2) ON CONFLICT (slug) DO UPDATE SET name = excluded.name",
 	[ST_AUTHOR_ID] = "SELECT id FROM authors WHERE slug = ?1",
-	[ST_AUTHOR_LINK] = "INSERT OR IGNORE INTO article_authors (article_id, author_id, position) VALUES (?1, ?2, ?3)",
+	[ST_AUTHOR_LINK] =
+	        "INSERT OR IGNORE INTO article_authors (article_id, author_id, position) VALUES (?1, ?2, ?3)",
 	[ST_TAGS_CLEAR] = "DELETE FROM article_tags WHERE article_id = ?1",
 	[ST_TAG_UPSERT] =
-		"INSERT INTO tags (slug, name) VALUES (?1, ?2) ON CONFLICT (slug) DO UPDATE SET name = excluded.name",
+	        "INSERT INTO tags (slug, name) VALUES (?1, ?2) ON CONFLICT (slug) DO UPDATE SET name = excluded.name",
 	[ST_TAG_ID] = "SELECT id FROM tags WHERE slug = ?1",
 	[ST_TAG_LINK] = "INSERT OR IGNORE INTO article_tags (article_id, tag_id, position) VALUES (?1, ?2, ?3)",
 	[ST_QUOTES_CLEAR] = "DELETE FROM quotes WHERE article_id = ?1",
@@ -142,10 +144,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_MEMBER_UPDATE] = "UPDATE members SET name = COALESCE(?2, name), email = COALESCE(?3, email), "
 	                     "email_verified = CASE WHEN ?4 >= 0 THEN ?4 ELSE email_verified END WHERE id = ?1",
 	[ST_SESSION_INSERT] = "INSERT INTO sessions (" SESSION_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[ST_SESSION_GET] = "SELECT s.token_hash, s.member_id, s.created_at, s.last_seen_at, s.expires_at, s.user_agent, "
-	                   "s.ip, m.id, m.email, m.name, m.password_hash, m.role, m.created_at, m.comped_until, "
-	                   "m.email_verified FROM sessions s JOIN members m ON m.id = s.member_id "
-	                   "WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+	[ST_SESSION_GET] =
+	        "SELECT s.token_hash, s.member_id, s.created_at, s.last_seen_at, s.expires_at, s.user_agent, "
+	        "s.ip, m.id, m.email, m.name, m.password_hash, m.role, m.created_at, m.comped_until, "
+	        "m.email_verified FROM sessions s JOIN members m ON m.id = s.member_id "
+	        "WHERE s.token_hash = ?1 AND s.expires_at > ?2",
 	[ST_SESSION_TOUCH] = "UPDATE sessions SET last_seen_at = ?2, expires_at = ?3 WHERE token_hash = ?1",
 	[ST_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = ?1",
 	[ST_SESSION_DELETE_MEMBER] = "DELETE FROM sessions WHERE member_id = ?1 AND token_hash <> COALESCE(?2, '')",
@@ -167,7 +170,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_OUTBOX_CLAIM] = "UPDATE mail_outbox SET claimed_until = ?2, attempts = attempts + 1 "
 	                    "WHERE id = ?1 AND sent_at = 0 AND claimed_until <= ?3",
 	[ST_OUTBOX_SENT] = "UPDATE mail_outbox SET sent_at = ?2, claimed_until = 0, last_error = '' WHERE id = ?1",
-	[ST_OUTBOX_RETRY] = "UPDATE mail_outbox SET next_attempt_at = ?2, claimed_until = 0, last_error = ?3 WHERE id = ?1",
+	[ST_OUTBOX_RETRY] =
+	        "UPDATE mail_outbox SET next_attempt_at = ?2, claimed_until = 0, last_error = ?3 WHERE id = ?1",
 	[ST_OUTBOX_LIST] = "SELECT " OUTBOX_COLS " FROM mail_outbox ORDER BY id",
 	[ST_PING] = "SELECT 1",
 };
@@ -235,8 +239,8 @@ conn_get(struct store *s)
 		return c;
 	c = xcalloc(1, sizeof *c);
 	c->owner = q;
-	int rc = sqlite3_open_v2(q->path, &c->db,
-	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	int rc = sqlite3_open_v2(q->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	                         NULL);
 	if (rc != SQLITE_OK) {
 		sq_fail(s, c->db, q->path);
 		log_error("cannot open database", "path=\"%s\" error=\"%s\"", q->path, s->errmsg);
@@ -244,8 +248,8 @@ conn_get(struct store *s)
 		return NULL;
 	}
 	sqlite3_busy_timeout(c->db, 5000);
-	sqlite3_exec(c->db, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-	             NULL, NULL, NULL);
+	sqlite3_exec(c->db, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;", NULL,
+	             NULL, NULL);
 	pthread_setspecific(q->key, c);
 	pthread_mutex_lock(&q->lock);
 	c->next = q->all;
@@ -265,7 +269,7 @@ stmt(struct store *s, enum stmt_id id)
 		if (sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->stmts[id], NULL) !=
 		    SQLITE_OK) {
 			sq_fail(s, c->db, "prepare");
-			log_error("cannot prepare statement", "id=%d error=\"%s\"", (int)id, s->errmsg);
+			log_error("cannot prepare statement", "id=%d error=\"%s\"", (int) id, s->errmsg);
 			return NULL;
 		}
 	}
@@ -291,7 +295,7 @@ static const char *
 col_str(struct arena *a, sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
-	return arena_strndup(a, t ? (const char *)t : "", (size_t)sqlite3_column_bytes(st, i));
+	return arena_strndup(a, t ? (const char *) t : "", (size_t) sqlite3_column_bytes(st, i));
 }
 
 /* Steps a statement that returns no rows. */
@@ -367,9 +371,21 @@ sq_ping(struct store *s)
 	return rc == SQLITE_ROW ? MH_OK : sq_fail(s, sqlite3_db_handle(st), "ping");
 }
 
-static mh_err sq_begin(struct store *s) { return exec_sql(s, "BEGIN IMMEDIATE"); }
-static mh_err sq_commit(struct store *s) { return exec_sql(s, "COMMIT"); }
-static mh_err sq_rollback(struct store *s) { return exec_sql(s, "ROLLBACK"); }
+static mh_err
+sq_begin(struct store *s)
+{
+	return exec_sql(s, "BEGIN IMMEDIATE");
+}
+static mh_err
+sq_commit(struct store *s)
+{
+	return exec_sql(s, "COMMIT");
+}
+static mh_err
+sq_rollback(struct store *s)
+{
+	return exec_sql(s, "ROLLBACK");
+}
 
 static mh_err
 sq_migrate(struct store *s, int *applied)
@@ -406,14 +422,15 @@ sq_migrate(struct store *s, int *applied)
 			snprintf(s->errmsg, sizeof s->errmsg, "migration %.40s: %.200s", m->name, msg);
 			goto fail;
 		}
-		if (sqlite3_prepare_v2(db, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+		if (sqlite3_prepare_v2(db,
+		                       "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
 		                       -1, &st, NULL)) {
 			err = sq_fail(s, db, "migrate");
 			goto fail;
 		}
 		sqlite3_bind_int64(st, 1, version);
 		sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, (int64_t)time(NULL));
+		sqlite3_bind_int64(st, 3, (int64_t) time(NULL));
 		rc = sqlite3_step(st);
 		sqlite3_finalize(st);
 		if (rc != SQLITE_DONE) {
@@ -450,7 +467,7 @@ link_names(struct store *s, int64_t article_id, const struct named_ref *refs, si
 			return MH_ERR_DB;
 		sqlite3_bind_int64(st, 1, article_id);
 		sqlite3_bind_int64(st, 2, id);
-		sqlite3_bind_int64(st, 3, (int64_t)i);
+		sqlite3_bind_int64(st, 3, (int64_t) i);
 		if ((err = exec_stmt(s, st)))
 			return err;
 	}
@@ -527,7 +544,7 @@ upsert_body(struct store *s, const struct article_input *in, int64_t *id, bool *
 			return MH_ERR_DB;
 		sqlite3_bind_int64(st, 1, *id);
 		sqlite3_bind_int64(st, 2, speaker_id);
-		sqlite3_bind_int64(st, 3, (int64_t)i);
+		sqlite3_bind_int64(st, 3, (int64_t) i);
 		bind_text(st, 4, q->role);
 		sqlite3_bind_int(st, 5, q->gated);
 		bind_text(st, 6, q->gated ? "" : q->text_html);
@@ -573,8 +590,8 @@ read_article_row(struct arena *a, sqlite3_stmt *st, struct article *out)
 	out->title = col_str(a, st, 2);
 	out->dek = col_str(a, st, 3);
 	out->summary = col_str(a, st, 4);
-	int level = access_level_parse((const char *)sqlite3_column_text(st, 5));
-	out->access = level < 0 ? ACCESS_PAID : (enum access_level)level; /* unknown: the strictest */
+	int level = access_level_parse((const char *) sqlite3_column_text(st, 5));
+	out->access = level < 0 ? ACCESS_PAID : (enum access_level) level; /* unknown: the strictest */
 	out->published_at = sqlite3_column_int64(st, 6);
 	out->updated_at = sqlite3_column_int64(st, 7);
 	out->has_gated = sqlite3_column_int(st, 8) != 0;
@@ -676,8 +693,8 @@ sq_article_list(struct store *s, struct arena *a, const struct article_filter *f
 	if (f->kind != LIST_ALL)
 		bind_text(st, 1, f->slug);
 	sqlite3_bind_int64(st, 2, f->before ? f->before : INT64_MAX);
-	sqlite3_bind_int64(st, 3, (int64_t)f->limit);
-	sqlite3_bind_int64(st, 4, (int64_t)f->offset);
+	sqlite3_bind_int64(st, 3, (int64_t) f->limit);
+	sqlite3_bind_int64(st, 4, (int64_t) f->offset);
 	struct article *list = arena_alloc(a, (f->limit ? f->limit : 1) * sizeof *list);
 	size_t count = 0;
 	int rc = SQLITE_DONE;
@@ -772,7 +789,7 @@ sq_speaker_quotes(struct store *s, struct arena *a, int64_t speaker_id, struct q
 	if (!st)
 		return MH_ERR_DB;
 	sqlite3_bind_int64(st, 1, speaker_id);
-	sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
+	sqlite3_bind_int64(st, 2, (int64_t) time(NULL));
 	size_t cap = 8, count = 0;
 	struct quote *list = arena_alloc(a, cap * sizeof *list);
 	int rc;
@@ -793,8 +810,8 @@ sq_speaker_quotes(struct store *s, struct arena *a, int64_t speaker_id, struct q
 		q->article.id = q->article_id;
 		q->article.slug = col_str(a, st, 5);
 		q->article.title = col_str(a, st, 6);
-		int level = access_level_parse((const char *)sqlite3_column_text(st, 7));
-		q->article.access = level < 0 ? ACCESS_PAID : (enum access_level)level;
+		int level = access_level_parse((const char *) sqlite3_column_text(st, 7));
+		q->article.access = level < 0 ? ACCESS_PAID : (enum access_level) level;
 		q->article.published_at = sqlite3_column_int64(st, 8);
 	}
 	sqlite3_reset(st);
@@ -812,8 +829,8 @@ read_member(struct arena *a, sqlite3_stmt *st, struct member *m)
 	m->email = col_str(a, st, 1);
 	m->name = col_str(a, st, 2);
 	m->password_hash = col_str(a, st, 3);
-	int role = member_role_parse((const char *)sqlite3_column_text(st, 4));
-	m->role = role < 0 ? ROLE_READER : (enum member_role)role;
+	int role = member_role_parse((const char *) sqlite3_column_text(st, 4));
+	m->role = role < 0 ? ROLE_READER : (enum member_role) role;
 	m->created_at = sqlite3_column_int64(st, 5);
 	m->comped_until = sqlite3_column_int64(st, 6);
 	m->email_verified = sqlite3_column_int(st, 7) != 0;
@@ -983,8 +1000,8 @@ sq_session_get(struct store *s, struct arena *a, const char *token_hash, int64_t
 		m->email = col_str(a, st, 8);
 		m->name = col_str(a, st, 9);
 		m->password_hash = col_str(a, st, 10);
-		int role = member_role_parse((const char *)sqlite3_column_text(st, 11));
-		m->role = role < 0 ? ROLE_READER : (enum member_role)role;
+		int role = member_role_parse((const char *) sqlite3_column_text(st, 11));
+		m->role = role < 0 ? ROLE_READER : (enum member_role) role;
 		m->created_at = sqlite3_column_int64(st, 12);
 		m->comped_until = sqlite3_column_int64(st, 13);
 		m->email_verified = sqlite3_column_int(st, 14) != 0;
@@ -1195,7 +1212,7 @@ sq_outbox_claim(struct store *s, struct arena *a, int64_t now, int64_t lease, si
 	if (!st)
 		return MH_ERR_DB;
 	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, (int64_t)max);
+	sqlite3_bind_int64(st, 2, (int64_t) max);
 	struct outbox_mail *list = arena_alloc(a, (max ? max : 1) * sizeof *list);
 	size_t count = 0;
 	int rc = SQLITE_DONE;

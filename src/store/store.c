@@ -95,8 +95,8 @@ store_close(struct store *s)
 }
 
 mh_err
-store_article_gated(struct store *s, struct arena *a, const struct article *art,
-                    const struct access_decision *decision, const char **html)
+store_article_gated(struct store *s, struct arena *a, const struct article *art, const struct access_decision *decision,
+                    const char **html)
 {
 	*html = "";
 	if (!decision || !decision->full || decision->article_id != art->id)

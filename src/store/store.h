@@ -38,7 +38,7 @@ struct article {
 	const char *slug;
 	const char *title;
 	const char *dek;
-	const char *summary;     /* plain text for meta tags: dek or the first teaser paragraph */
+	const char *summary; /* plain text for meta tags: dek or the first teaser paragraph */
 	enum access_level access;
 	int64_t published_at;
 	int64_t updated_at;
@@ -65,7 +65,7 @@ struct article_input {
 	int64_t published_at, updated_at;
 	const char *teaser_md, *teaser_html;
 	const char *gated_md, *gated_html;
-	bool has_marker;                  /* the source split at <!-- paywall --> */
+	bool has_marker; /* the source split at <!-- paywall --> */
 	struct named_ref *authors;
 	size_t n_authors;
 	struct named_ref *tags;
@@ -119,7 +119,7 @@ struct member {
 	const char *password_hash; /* argon2id string, or "" for link-only accounts */
 	enum member_role role;
 	int64_t created_at;
-	int64_t comped_until;      /* 0: not comped */
+	int64_t comped_until; /* 0: not comped */
 	bool email_verified;
 };
 
@@ -150,10 +150,10 @@ struct auth_token {
 
 struct plan {
 	int64_t id;
-	const char *code;       /* "monthly", "yearly" */
+	const char *code; /* "monthly", "yearly" */
 	const char *name;
-	int64_t amount;         /* minor units */
-	const char *currency;   /* ISO 4217, lower case */
+	int64_t amount;       /* minor units */
+	const char *currency; /* ISO 4217, lower case */
 	int interval_months;
 	int trial_days;
 	bool retired;
@@ -162,11 +162,11 @@ struct plan {
 
 struct subscription {
 	int64_t id, member_id, plan_id;
-	const char *status;     /* Stripe's names: active, trialing, past_due, ... */
+	const char *status; /* Stripe's names: active, trialing, past_due, ... */
 	int64_t period_start, period_end;
 	int64_t grace_until;
 	bool cancel_at_period_end;
-	int64_t updated_at;     /* an older provider event never moves it backwards */
+	int64_t updated_at; /* an older provider event never moves it backwards */
 	const char *provider_id;
 };
 
@@ -182,7 +182,7 @@ struct invoice {
 	int64_t id, subscription_id;
 	int64_t amount;
 	const char *currency;
-	const char *status;     /* draft, open, paid, uncollectible, void */
+	const char *status; /* draft, open, paid, uncollectible, void */
 	int attempts;
 	int64_t next_attempt_at;
 	const char *idempotency_key;
@@ -190,7 +190,7 @@ struct invoice {
 
 struct billing_event {
 	const char *provider;
-	const char *event_id;   /* unique: applied once */
+	const char *event_id; /* unique: applied once */
 	const char *type;
 	int64_t created;
 };
@@ -220,8 +220,8 @@ struct store_ops {
 	mh_err (*article_upsert)(struct store *s, const struct article_input *in, int64_t *id, bool *created);
 	mh_err (*article_by_slug)(struct store *s, struct arena *a, const char *slug, struct article **out);
 	mh_err (*article_gated)(struct store *s, struct arena *a, int64_t article_id, const char **html);
-	mh_err (*article_list)(struct store *s, struct arena *a, const struct article_filter *f,
-	                       struct article **out, size_t *n);
+	mh_err (*article_list)(struct store *s, struct arena *a, const struct article_filter *f, struct article **out,
+	                       size_t *n);
 	mh_err (*article_sources)(struct store *s, struct arena *a, struct article_source **out, size_t *n);
 	mh_err (*named_by_slug)(struct store *s, struct arena *a, enum list_kind kind, const char *slug,
 	                        struct named_ref *out);
@@ -282,11 +282,31 @@ mh_err store_open(const char *url, struct store **out, char *err, size_t errlen)
 void store_close(struct store *s);
 
 /* Thin wrappers over ops, so call sites read store_verb(s, ...). */
-static inline mh_err store_migrate(struct store *s, int *applied) { return s->ops->migrate(s, applied); }
-static inline mh_err store_ping(struct store *s) { return s->ops->ping(s); }
-static inline mh_err store_begin(struct store *s) { return s->ops->begin(s); }
-static inline mh_err store_commit(struct store *s) { return s->ops->commit(s); }
-static inline mh_err store_rollback(struct store *s) { return s->ops->rollback(s); }
+static inline mh_err
+store_migrate(struct store *s, int *applied)
+{
+	return s->ops->migrate(s, applied);
+}
+static inline mh_err
+store_ping(struct store *s)
+{
+	return s->ops->ping(s);
+}
+static inline mh_err
+store_begin(struct store *s)
+{
+	return s->ops->begin(s);
+}
+static inline mh_err
+store_commit(struct store *s)
+{
+	return s->ops->commit(s);
+}
+static inline mh_err
+store_rollback(struct store *s)
+{
+	return s->ops->rollback(s);
+}
 
 static inline mh_err
 store_article_upsert(struct store *s, const struct article_input *in, int64_t *id, bool *created)
@@ -310,8 +330,7 @@ mh_err store_quote_gated(struct store *s, struct arena *a, const struct quote *q
                          const struct access_decision *decision, const char **html);
 
 static inline mh_err
-store_article_list(struct store *s, struct arena *a, const struct article_filter *f, struct article **out,
-                   size_t *n)
+store_article_list(struct store *s, struct arena *a, const struct article_filter *f, struct article **out, size_t *n)
 {
 	return s->ops->article_list(s, a, f, out, n);
 }

@@ -19,11 +19,11 @@
 #include "web/page.h"
 #include "core/banned.h"
 
-#define LINK_MINUTES 15
+#define LINK_MINUTES  15
 #define RESET_MINUTES 60
 #define EMAIL_MINUTES 60
-#define RATE_WINDOW 600
-#define NAME_MAX_LEN 100
+#define RATE_WINDOW   600
+#define NAME_MAX_LEN  100
 
 static void
 db_failed(struct http_req *r)
@@ -74,8 +74,8 @@ clean_email(struct http_req *r, const char *raw)
 	const char *at = NULL;
 	for (char *p = out; *p; p++) {
 		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
-		if ((unsigned char)*p <= ' ' || strchr("<>()[]\\,;:\"", *p))
+			*p = (char) (*p - 'A' + 'a');
+		if ((unsigned char) *p <= ' ' || strchr("<>()[]\\,;:\"", *p))
 			return NULL;
 		if (*p == '@') {
 			if (at)
@@ -94,8 +94,8 @@ static bool
 rate_ok(struct http_req *r, const char *kind, const char *email)
 {
 	struct app *app = r->app;
-	int64_t now = (int64_t)time(NULL);
-	int per_ip = app->cfg->rate_limit > 0 ? (int)app->cfg->rate_limit : 30;
+	int64_t now = (int64_t) time(NULL);
+	int per_ip = app->cfg->rate_limit > 0 ? (int) app->cfg->rate_limit : 30;
 	int per_email = per_ip / 3 > 3 ? per_ip / 3 : 3;
 	bool allowed = true;
 	int64_t retry = 0;
@@ -110,9 +110,10 @@ rate_ok(struct http_req *r, const char *kind, const char *email)
 		return false;
 	}
 	if (!allowed) {
-		http_add_header(r, "Retry-After", arena_printf(r->arena, "%lld", (long long)retry));
-		app_error(r, 429, arena_printf(r->arena, "Too many attempts. Please wait %lld minute%s and try again.",
-		                               (long long)(retry + 59) / 60, retry > 60 ? "s" : ""));
+		http_add_header(r, "Retry-After", arena_printf(r->arena, "%lld", (long long) retry));
+		app_error(r, 429,
+		          arena_printf(r->arena, "Too many attempts. Please wait %lld minute%s and try again.",
+		                       (long long) (retry + 59) / 60, retry > 60 ? "s" : ""));
 		return false;
 	}
 	return true;
@@ -121,13 +122,13 @@ rate_ok(struct http_req *r, const char *kind, const char *email)
 /* Mails a single-use link; errors are logged, never shown (the answer is
  * the same either way). */
 static void
-send_link(struct http_req *r, const struct member *m, enum token_purpose purpose, const char *to,
-          const char *new_email, const char *next, int minutes, bool new_account)
+send_link(struct http_req *r, const struct member *m, enum token_purpose purpose, const char *to, const char *new_email,
+          const char *next, int minutes, bool new_account)
 {
 	struct app *app = r->app;
 	static const char *paths[] = { "/signin/link/", "/reset/", "/account/email/" };
 	static const char *mails[] = { "signin", "reset", "email" };
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = (int64_t) time(NULL);
 	char token[TOKEN_CHARS + 1], hash[TOKEN_HASH_CHARS + 1];
 	token_new(token);
 	token_hash(token, hash);
@@ -145,8 +146,8 @@ send_link(struct http_req *r, const struct member *m, enum token_purpose purpose
 	json_object_set_new(mem, "name", json_string(m->name));
 	json_object_set_new(mem, "email", json_string(m->email));
 	json_object_set_new(ctx, "member", mem);
-	json_object_set_new(ctx, "link", json_string(arena_printf(r->arena, "%s%s%s", app->cfg->public_url,
-	                                                           paths[purpose], token)));
+	json_object_set_new(ctx, "link",
+	                    json_string(arena_printf(r->arena, "%s%s%s", app->cfg->public_url, paths[purpose], token)));
 	json_object_set_new(ctx, "expires_minutes", json_integer(minutes));
 	json_object_set_new(ctx, "new_account", json_boolean(new_account));
 	json_object_set_new(ctx, "new_email", json_string(new_email ? new_email : ""));
@@ -202,8 +203,10 @@ h_signin(struct http_req *r)
 	          password_verify(found ? m.password_hash : app->dummy_hash, password) && found;
 	if (!ok) {
 		form_page(r, 401, "signin", "Sign in",
-		          signin_ctx(raw, next, "That e-mail and password do not match an account. Try again, or "
-		                                "get a sign-in link by e-mail.", NULL));
+		          signin_ctx(raw, next,
+		                     "That e-mail and password do not match an account. Try again, or "
+		                     "get a sign-in link by e-mail.",
+		                     NULL));
 		return;
 	}
 	if (password_needs_rehash(m.password_hash)) {
@@ -223,8 +226,10 @@ static void
 check_mail_page(struct http_req *r, const char *what)
 {
 	message_page(r, 200, "Check your e-mail",
-	             arena_printf(r->arena, "If an account uses that address, we have sent it %s. The link works "
-	                                    "once and expires soon.", what),
+	             arena_printf(r->arena,
+	                          "If an account uses that address, we have sent it %s. The link works "
+	                          "once and expires soon.",
+	                          what),
 	             "/", "Back to the front page");
 }
 
@@ -282,7 +287,7 @@ confirm_page(struct http_req *r, enum token_purpose purpose, const char *heading
 	if (!hash)
 		return;
 	struct auth_token t;
-	mh_err err = app->store->ops->token_get(app->store, r->arena, hash, purpose, (int64_t)time(NULL), &t);
+	mh_err err = app->store->ops->token_get(app->store, r->arena, hash, purpose, (int64_t) time(NULL), &t);
 	if (err == MH_ERR_NOTFOUND) {
 		link_gone(r);
 		return;
@@ -309,7 +314,7 @@ spend(struct http_req *r, enum token_purpose purpose, struct member *m)
 	const char *hash = path_token(r);
 	if (!hash)
 		return NULL;
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = (int64_t) time(NULL);
 	struct auth_token *t = arena_alloc(r->arena, sizeof *t);
 	mh_err err = app->store->ops->token_get(app->store, r->arena, hash, purpose, now, t);
 	if (!err)
@@ -330,8 +335,7 @@ spend(struct http_req *r, enum token_purpose purpose, struct member *m)
 void
 h_link_page(struct http_req *r)
 {
-	confirm_page(r, TOKEN_SIGNIN, "Sign in", "Press the button to finish signing in on this device.",
-	             "Sign in");
+	confirm_page(r, TOKEN_SIGNIN, "Sign in", "Press the button to finish signing in on this device.", "Sign in");
 }
 
 static void
@@ -406,8 +410,9 @@ h_signup(struct http_req *r)
 		db_failed(r);
 		return;
 	}
-	struct member m = { 0, email, arena_strndup(r->arena, name.ptr, name.len), hash, ROLE_READER,
-		            (int64_t)time(NULL), 0, false };
+	struct member m = { 0,    email,       arena_strndup(r->arena, name.ptr, name.len),
+		            hash, ROLE_READER, (int64_t) time(NULL),
+		            0,    false };
 	mh_err err = app->store->ops->member_create(app->store, &m, &m.id);
 	bool created = err == MH_OK;
 	if (err == MH_ERR_CONFLICT)
@@ -520,7 +525,7 @@ account_page(struct http_req *r, int status, const char *notice, const char *err
 	struct web_ctx *c = web_ctx(r);
 	struct session *list;
 	size_t n;
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = (int64_t) time(NULL);
 	if (app->store->ops->session_list(app->store, r->arena, c->member.id, now, &list, &n)) {
 		db_failed(r);
 		return;
@@ -540,7 +545,8 @@ account_page(struct http_req *r, int status, const char *notice, const char *err
 		json_t *o = json_object();
 		json_object_set_new(o, "created_human", json_string(created));
 		json_object_set_new(o, "last_seen_human", json_string(seen));
-		json_object_set_new(o, "user_agent", json_string(list[i].user_agent[0] ? list[i].user_agent : "Unknown"));
+		json_object_set_new(o, "user_agent",
+		                    json_string(list[i].user_agent[0] ? list[i].user_agent : "Unknown"));
 		json_object_set_new(o, "ip", json_string(list[i].ip));
 		json_object_set_new(o, "current", json_boolean(strcmp(list[i].token_hash, c->session.token_hash) == 0));
 		json_array_append_new(sessions, o);
@@ -581,8 +587,8 @@ h_account_name(struct http_req *r)
 		account_page(r, 400, NULL, "Please enter your name (at most 100 characters).");
 		return;
 	}
-	if (app->store->ops->member_update(app->store, c->member.id, arena_strndup(r->arena, name.ptr, name.len),
-	                                   NULL, -1)) {
+	if (app->store->ops->member_update(app->store, c->member.id, arena_strndup(r->arena, name.ptr, name.len), NULL,
+	                                   -1)) {
 		db_failed(r);
 		return;
 	}
@@ -633,8 +639,10 @@ h_email_request(struct http_req *r)
 	else if (err)
 		log_error("member lookup failed", "detail=\"%s\"", app->store->errmsg);
 	account_page(r, 200,
-	             arena_printf(r->arena, "We sent a confirmation link to %s. Your address changes when you "
-	                                    "use it.", email),
+	             arena_printf(r->arena,
+	                          "We sent a confirmation link to %s. Your address changes when you "
+	                          "use it.",
+	                          email),
 	             NULL);
 }
 

@@ -11,20 +11,20 @@
 struct tmpl_set;
 
 struct static_file {
-	char *path;          /* "style.css" */
+	char *path; /* "style.css" */
 	const char *data;
 	size_t len;
 	const char *content_type;
-	char etag[24];       /* "\"hex\"" */
+	char etag[24]; /* "\"hex\"" */
 };
 
 struct theme {
 	struct tmpl_set *templates;
 	struct static_file *files;
 	size_t n_files;
-	char *css_url;       /* /static/style.css?v=..., cache-busted */
+	char *css_url; /* /static/style.css?v=..., cache-busted */
 	char *favicon_url;
-	char **owned;        /* file contents read from a theme folder */
+	char **owned; /* file contents read from a theme folder */
 	size_t n_owned;
 };
 
@@ -34,9 +34,9 @@ struct app {
 	const struct config *cfg;
 	struct store *store;
 	struct theme theme;
-	struct mailer *mailer;          /* may be NULL: mail then waits in the outbox */
-	unsigned char secret[32];       /* CSRF tokens, signed cookies */
-	char dummy_hash[128];           /* verified against when no account matches */
+	struct mailer *mailer;    /* may be NULL: mail then waits in the outbox */
+	unsigned char secret[32]; /* CSRF tokens, signed cookies */
+	char dummy_hash[128];     /* verified against when no account matches */
 };
 
 /* Per request: who is asking. Allocated from the request's arena. */

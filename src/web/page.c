@@ -88,9 +88,10 @@ page_article_json(struct http_req *r, const struct article *a)
 	json_object_set_new(o, "is_public", json_boolean(a->access == ACCESS_PUBLIC));
 	json_object_set_new(o, "is_members", json_boolean(a->access == ACCESS_MEMBERS));
 	json_object_set_new(o, "is_paid", json_boolean(a->access == ACCESS_PAID));
-	json_object_set_new(o, "access_label", json_string(a->access == ACCESS_PAID      ? "Subscribers only"
-	                                                   : a->access == ACCESS_MEMBERS ? "Members"
-	                                                                                 : ""));
+	json_object_set_new(o, "access_label",
+	                    json_string(a->access == ACCESS_PAID      ? "Subscribers only"
+	                                : a->access == ACCESS_MEMBERS ? "Members"
+	                                                              : ""));
 	time_format_iso8601(a->published_at, iso, sizeof iso);
 	time_format_human(a->published_at, human, sizeof human);
 	json_object_set_new(o, "published_iso", json_string(iso));

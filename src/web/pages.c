@@ -20,9 +20,9 @@ app_error(struct http_req *r, int status, const char *message)
 		int status;
 		const char *title;
 	} titles[] = {
-		{ 400, "Bad request" }, { 404, "Page not found" }, { 405, "Method not allowed" },
-		{ 413, "Request too large" }, { 429, "Too many requests" }, { 500, "Something went wrong" },
-		{ 501, "Not implemented" }, { 503, "Service unavailable" },
+		{ 400, "Bad request" },       { 404, "Page not found" },      { 405, "Method not allowed" },
+		{ 413, "Request too large" }, { 429, "Too many requests" },   { 500, "Something went wrong" },
+		{ 501, "Not implemented" },   { 503, "Service unavailable" },
 	};
 	const char *title = "Error";
 	for (size_t i = 0; i < sizeof titles / sizeof *titles; i++)
@@ -81,9 +81,9 @@ send_listing(struct http_req *r, const char *template, enum list_kind kind, cons
 		app_error(r, 400, "The page number must be a whole number from 1.");
 		return;
 	}
-	size_t per = app->cfg->page_size ? (size_t)app->cfg->page_size : 20;
+	size_t per = app->cfg->page_size ? (size_t) app->cfg->page_size : 20;
 	/* One more than a page tells whether there is an older page. */
-	struct article_filter f = { kind, slug, (int64_t)time(NULL), per + 1, (size_t)(page - 1) * per };
+	struct article_filter f = { kind, slug, (int64_t) time(NULL), per + 1, (size_t) (page - 1) * per };
 	struct article *list;
 	size_t n;
 	mh_err err = store_article_list(app->store, r->arena, &f, &list, &n);
@@ -113,7 +113,8 @@ send_listing(struct http_req *r, const char *template, enum list_kind kind, cons
 	json_object_set_new(pager, "has_prev", json_boolean(page > 1));
 	json_object_set_new(pager, "has_next", json_boolean(more));
 	const char *base = r->path;
-	json_object_set_new(pager, "prev_url", json_string(page == 2 ? base : arena_printf(r->arena, "%s?page=%ld", base, page - 1)));
+	json_object_set_new(pager, "prev_url",
+	                    json_string(page == 2 ? base : arena_printf(r->arena, "%s?page=%ld", base, page - 1)));
 	json_object_set_new(pager, "next_url", json_string(arena_printf(r->arena, "%s?page=%ld", base, page + 1)));
 	json_object_set_new(ctx, "pager", pager);
 	page_send(r, 200, template, ctx, CACHE_PUBLIC);
@@ -197,8 +198,7 @@ paywall_json(struct http_req *r, const struct article *a, const struct access_de
 		headline = "Your subscription has ended";
 		message = "Resubscribe to keep reading.";
 		break;
-	default:
-		break;
+	default: break;
 	}
 	json_object_set_new(p, "headline", json_string(headline));
 	json_object_set_new(p, "message", json_string(message));
@@ -231,7 +231,8 @@ article_jsonld(struct http_req *r, const struct article *a, json_t *art)
 		json_t *p = json_object();
 		json_object_set_new(p, "@type", json_string("Person"));
 		json_object_set_new(p, "name", json_string(a->authors[i].name));
-		json_object_set_new(p, "url", json_string(page_url(r, arena_printf(r->arena, "/authors/%s", a->authors[i].slug))));
+		json_object_set_new(
+		        p, "url", json_string(page_url(r, arena_printf(r->arena, "/authors/%s", a->authors[i].slug))));
 		json_array_append_new(authors, p);
 	}
 	json_object_set_new(ld, "author", authors);
@@ -262,7 +263,7 @@ h_article(struct http_req *r)
 	struct app *app = r->app;
 	struct article *a;
 	mh_err err = store_article_by_slug(app->store, r->arena, r->params[0], &a);
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = (int64_t) time(NULL);
 	if (err == MH_ERR_NOTFOUND || (!err && a->published_at > now)) {
 		app_not_found(r);
 		return;
@@ -320,7 +321,7 @@ h_person(struct http_req *r)
 	}
 	struct viewer v;
 	viewer_of(r, &v);
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = (int64_t) time(NULL);
 	bool personal = false;
 	json_t *list = json_array();
 	for (size_t i = 0; i < n; i++) {
@@ -367,8 +368,8 @@ h_static(struct http_req *r)
 		return;
 	}
 	http_add_header(r, "ETag", f->etag);
-	http_add_header(r, "Cache-Control", http_query(r, "v") ? "public, max-age=31536000, immutable"
-	                                                        : "public, max-age=300");
+	http_add_header(r, "Cache-Control",
+	                http_query(r, "v") ? "public, max-age=31536000, immutable" : "public, max-age=300");
 	const char *inm = http_header(r, "If-None-Match");
 	if (inm && (strstr(inm, f->etag) || strcmp(inm, "*") == 0)) {
 		http_respond_static(r, 304, NULL, "", 0);

@@ -10,8 +10,8 @@
 #include "core/banned.h"
 
 #define SESSION_COOKIE "masthead_session"
-#define CSRF_COOKIE "masthead_csrf"
-#define TOUCH_EVERY 300 /* seconds between sliding-expiry writes */
+#define CSRF_COOKIE    "masthead_csrf"
+#define TOUCH_EVERY    300 /* seconds between sliding-expiry writes */
 
 struct web_ctx *
 web_ctx(struct http_req *r)
@@ -60,7 +60,7 @@ web_safe_next(const char *next)
 	if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\' || strlen(next) > 512)
 		return "/";
 	for (const char *p = next; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '\\')
+		if ((unsigned char) *p < 0x20 || *p == 0x7f || *p == '\\')
 			return "/";
 	return next;
 }
@@ -90,14 +90,19 @@ mh_err
 web_sign_in(struct http_req *r, const struct member *m)
 {
 	struct app *app = r->app;
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = (int64_t) time(NULL);
 	long days = app->cfg->session_days ? app->cfg->session_days : 30;
 	char token[TOKEN_CHARS + 1], hash[TOKEN_HASH_CHARS + 1];
 	token_new(token);
 	token_hash(token, hash);
 	const char *ua = http_header(r, "User-Agent");
-	struct session s = { hash, m->id, now, now, now + days * 86400,
-		             arena_strndup(r->arena, ua ? ua : "", ua ? strnlen(ua, 200) : 0), web_client_ip(r) };
+	struct session s = { hash,
+		             m->id,
+		             now,
+		             now,
+		             now + days * 86400,
+		             arena_strndup(r->arena, ua ? ua : "", ua ? strnlen(ua, 200) : 0),
+		             web_client_ip(r) };
 	/* Whatever session this browser had ends: a new sign-in is a new session. */
 	struct web_ctx *c = web_ctx(r);
 	if (c->signed_in)
@@ -118,7 +123,7 @@ resolve_session(struct http_req *r)
 	if (!cookie)
 		return;
 	char hash[TOKEN_HASH_CHARS + 1];
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = (int64_t) time(NULL);
 	mh_err err = MH_ERR_NOTFOUND;
 	if (token_well_formed(cookie)) {
 		token_hash(cookie, hash);
@@ -165,8 +170,9 @@ web_before(struct http_req *r, const struct route *rt)
 	if ((rt->flags & ROUTE_CSRF) && r->method == HTTP_POST) {
 		struct app *app = r->app;
 		if (!csrf_valid(app->secret, http_cookie(r, CSRF_COOKIE), http_form(r, "csrf"))) {
-			app_error(r, 403, "This form has expired or came from another site. Go back, reload the page "
-			                  "and try again.");
+			app_error(r, 403,
+			          "This form has expired or came from another site. Go back, reload the page "
+			          "and try again.");
 			return false;
 		}
 	}

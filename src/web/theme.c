@@ -22,10 +22,14 @@ content_type_of(const char *path)
 	static const struct {
 		const char *ext, *type;
 	} types[] = {
-		{ ".css", "text/css; charset=utf-8" }, { ".js", "text/javascript; charset=utf-8" },
-		{ ".svg", "image/svg+xml" },           { ".png", "image/png" },
-		{ ".jpg", "image/jpeg" },              { ".webp", "image/webp" },
-		{ ".ico", "image/x-icon" },            { ".woff2", "font/woff2" },
+		{ ".css", "text/css; charset=utf-8" },
+		{ ".js", "text/javascript; charset=utf-8" },
+		{ ".svg", "image/svg+xml" },
+		{ ".png", "image/png" },
+		{ ".jpg", "image/jpeg" },
+		{ ".webp", "image/webp" },
+		{ ".ico", "image/x-icon" },
+		{ ".woff2", "font/woff2" },
 		{ ".txt", "text/plain; charset=utf-8" },
 	};
 	const char *dot = strrchr(path, '.');
@@ -41,7 +45,7 @@ add_file(struct theme *t, const char *name, const char *data, size_t len, char *
 	size_t nl = strlen(name);
 	if (strncmp(name, "templates/", 10) == 0 && nl > 19 && strcmp(name + nl - 9, ".mustache") == 0) {
 		char tname[128];
-		snprintf(tname, sizeof tname, "%.*s", (int)(nl - 19), name + 10);
+		snprintf(tname, sizeof tname, "%.*s", (int) (nl - 19), name + 10);
 		return tmpl_set_add(t->templates, tname, data, len, err, errlen);
 	}
 	if (strncmp(name, "static/", 7) != 0)
@@ -53,7 +57,7 @@ add_file(struct theme *t, const char *name, const char *data, size_t len, char *
 	f->len = len;
 	f->content_type = content_type_of(name);
 	unsigned char h[8];
-	crypto_generichash(h, sizeof h, (const unsigned char *)data, len, NULL, 0);
+	crypto_generichash(h, sizeof h, (const unsigned char *) data, len, NULL, 0);
 	char hex[17];
 	sodium_bin2hex(hex, sizeof hex, h, sizeof h);
 	snprintf(f->etag, sizeof f->etag, "\"%s\"", hex);
@@ -127,8 +131,8 @@ theme_load(struct theme *t, const char *dir, char *err, size_t errlen)
 	static const char *required[] = { "layout", "index", "article", "list", "person", "error" };
 	for (size_t i = 0; i < sizeof required / sizeof *required; i++) {
 		if (!tmpl_set_has(t->templates, required[i])) {
-			snprintf(err, errlen, "theme %s: template %s.mustache is missing", dir && dir[0] ? dir : "(built in)",
-			         required[i]);
+			snprintf(err, errlen, "theme %s: template %s.mustache is missing",
+			         dir && dir[0] ? dir : "(built in)", required[i]);
 			return MH_ERR_NOTFOUND;
 		}
 	}

@@ -17,7 +17,10 @@ struct row {
 };
 
 static const struct viewer anon = { 0 };
-#define MEMBER(...) { .signed_in = true, .member_id = 7, __VA_ARGS__ }
+#define MEMBER(...)                                                                                                    \
+	{                                                                                                              \
+		.signed_in = true, .member_id = 7, __VA_ARGS__                                                         \
+	}
 
 static const struct row rows[] = {
 	{ "anonymous, public", ACCESS_PUBLIC, { 0 }, true, REASON_PUBLIC },
@@ -27,7 +30,8 @@ static const struct row rows[] = {
 	{ "member without plan, paid", ACCESS_PAID, MEMBER(), false, REASON_NO_PLAN },
 	{ "active, paid", ACCESS_PAID, MEMBER(.status = SUB_ACTIVE, .period_end = NOW + DAY), true, REASON_SUBSCRIBER },
 	{ "trialing, paid", ACCESS_PAID, MEMBER(.status = SUB_TRIALING), true, REASON_SUBSCRIBER },
-	{ "past_due in grace", ACCESS_PAID, MEMBER(.status = SUB_PAST_DUE, .grace_until = NOW + 1), true, REASON_GRACE },
+	{ "past_due in grace", ACCESS_PAID, MEMBER(.status = SUB_PAST_DUE, .grace_until = NOW + 1), true,
+	  REASON_GRACE },
 	{ "past_due, grace ends now", ACCESS_PAID, MEMBER(.status = SUB_PAST_DUE, .grace_until = NOW), false,
 	  REASON_PAYMENT_FAILED },
 	{ "past_due after grace", ACCESS_PAID, MEMBER(.status = SUB_PAST_DUE, .grace_until = NOW - DAY), false,
@@ -51,7 +55,7 @@ static const struct row rows[] = {
 static void
 test_table(void **state)
 {
-	(void)state;
+	(void) state;
 	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
 		struct article a = { .id = 42, .access = rows[i].level };
 		struct access_decision d = access_decide(&a, &rows[i].v, NOW);
@@ -66,7 +70,7 @@ test_table(void **state)
 static void
 test_gated_read_needs_full_decision(void **state)
 {
-	(void)state;
+	(void) state;
 	struct article a = { .id = 5, .access = ACCESS_PAID, .has_gated = true };
 	struct access_decision teaser = access_decide(&a, &anon, NOW);
 	const char *html = "untouched";
@@ -81,9 +85,9 @@ test_gated_read_needs_full_decision(void **state)
 static void
 test_status_names_round_trip(void **state)
 {
-	(void)state;
+	(void) state;
 	for (int s = SUB_NONE; s <= SUB_PAUSED; s++)
-		assert_int_equal(sub_status_parse(sub_status_name((enum sub_status)s)), s);
+		assert_int_equal(sub_status_parse(sub_status_name((enum sub_status) s)), s);
 	assert_int_equal(sub_status_parse("bogus"), -1);
 }
 

@@ -19,7 +19,7 @@ parse(struct arena *a, const char *src, struct article_input *out, char *err)
 static void
 test_full_article(void **state)
 {
-	(void)state;
+	(void) state;
 	struct arena *a = arena_new();
 	struct article_input in;
 	char err[512] = "";
@@ -75,7 +75,7 @@ test_full_article(void **state)
 static void
 test_default_teaser_is_two_paragraphs(void **state)
 {
-	(void)state;
+	(void) state;
 	struct arena *a = arena_new();
 	struct article_input in;
 	char err[512];
@@ -93,7 +93,7 @@ test_default_teaser_is_two_paragraphs(void **state)
 static void
 test_bad_input(void **state)
 {
-	(void)state;
+	(void) state;
 	static const struct {
 		const char *src, *want;
 	} cases[] = {
@@ -101,7 +101,8 @@ test_bad_input(void **state)
 		{ "---\ntitle: x\n", "not closed" },
 		{ "---\ntitle: [a\n---\nbody\n", "malformed YAML" },
 		{ "---\ndek: no title\n---\nbody\n", "no title" },
-		{ "---\ntitle: T\naccess: secret\n---\n", "line 3: access must be public, members or paid, not 'secret'" },
+		{ "---\ntitle: T\naccess: secret\n---\n",
+		  "line 3: access must be public, members or paid, not 'secret'" },
 		{ "---\ntitle: T\nacess: paid\n---\n", "line 3: unknown front matter key 'acess'" },
 		{ "---\ntitle: T\nslug: Bad Slug\n---\n", "line 3: slug 'Bad Slug'" },
 		{ "---\ntitle: T\npublished_at: soon\n---\n", "line 3: 'published_at' is not a date" },
@@ -126,7 +127,7 @@ test_bad_input(void **state)
 static void
 test_size_limit(void **state)
 {
-	(void)state;
+	(void) state;
 	struct arena *a = arena_new();
 	struct article_input in;
 	char err[512];
@@ -140,7 +141,7 @@ test_size_limit(void **state)
 static void
 test_export_round_trip(void **state)
 {
-	(void)state;
+	(void) state;
 	struct arena *a = arena_new();
 	struct article_input in, again;
 	char err[512];
@@ -148,10 +149,19 @@ test_export_round_trip(void **state)
 	                  "published_at: 2026-11-01T00:00:00Z\n---\nOne.\n\nTwo.\n\nThree.\n";
 	assert_int_equal(parse(a, src, &in, err), MH_OK);
 	struct named_ref authors[] = { { "a-b", "A B" } }, tags[] = { { "x", "x" } };
-	struct article_source s = { { .slug = in.slug, .title = in.title, .dek = "", .access = in.access,
-		                      .published_at = in.published_at, .updated_at = in.updated_at,
-		                      .authors = authors, .n_authors = 1, .tags = tags, .n_tags = 1 },
-		                    in.teaser_md, in.gated_md, in.has_marker };
+	struct article_source s = { { .slug = in.slug,
+		                      .title = in.title,
+		                      .dek = "",
+		                      .access = in.access,
+		                      .published_at = in.published_at,
+		                      .updated_at = in.updated_at,
+		                      .authors = authors,
+		                      .n_authors = 1,
+		                      .tags = tags,
+		                      .n_tags = 1 },
+		                    in.teaser_md,
+		                    in.gated_md,
+		                    in.has_marker };
 	struct buf b = BUF_INIT;
 	article_write_markdown(&b, &s);
 	assert_int_equal(parse(a, b.ptr, &again, err), MH_OK);
@@ -167,7 +177,7 @@ test_export_round_trip(void **state)
 static void
 test_deep_nesting_is_bounded(void **state)
 {
-	(void)state;
+	(void) state;
 	struct arena *a = arena_new();
 	struct buf b = BUF_INIT;
 	buf_puts(&b, "---\ntitle: Deep\n---\n");
@@ -187,12 +197,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_full_article),
-		cmocka_unit_test(test_default_teaser_is_two_paragraphs),
-		cmocka_unit_test(test_bad_input),
-		cmocka_unit_test(test_size_limit),
-		cmocka_unit_test(test_export_round_trip),
-		cmocka_unit_test(test_deep_nesting_is_bounded),
+		cmocka_unit_test(test_full_article),      cmocka_unit_test(test_default_teaser_is_two_paragraphs),
+		cmocka_unit_test(test_bad_input),         cmocka_unit_test(test_size_limit),
+		cmocka_unit_test(test_export_round_trip), cmocka_unit_test(test_deep_nesting_is_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,7 +13,7 @@
 static void
 test_buf_sticky_error(void **state)
 {
-	(void)state;
+	(void) state;
 	struct buf b;
 	buf_init(&b, 8);
 	assert_non_null(b.ptr);
@@ -30,7 +30,7 @@ test_buf_sticky_error(void **state)
 static void
 test_buf_escapes(void **state)
 {
-	(void)state;
+	(void) state;
 	struct buf b = BUF_INIT;
 	const char *s = "<a href=\"x\">&'</a>";
 	buf_add_html(&b, s, strlen(s));
@@ -52,7 +52,7 @@ test_buf_escapes(void **state)
 static void
 test_arena(void **state)
 {
-	(void)state;
+	(void) state;
 	struct arena *a = arena_new();
 	char *big = arena_alloc(a, 100000);
 	memset(big, 'x', 100000);
@@ -60,28 +60,28 @@ test_arena(void **state)
 	assert_string_equal(s, "n-42");
 	for (int i = 0; i < 10000; i++)
 		assert_non_null(arena_strdup(a, "some text to fill chunks"));
-	assert_true(((uintptr_t)arena_alloc(a, 3) & 15) == 0);
+	assert_true(((uintptr_t) arena_alloc(a, 3) & 15) == 0);
 	arena_free(a);
 }
 
 static void
 test_utf8(void **state)
 {
-	(void)state;
+	(void) state;
 	int line = 0;
 	assert_true(utf8_valid("caf\xc3\xa9 \xe2\x80\x94 \xf0\x9f\x93\xb0", 14, &line));
 	assert_false(utf8_valid("ok\nbad \xc3(", 9, &line));
 	assert_int_equal(line, 2);
-	assert_false(utf8_valid("\xc0\xaf", 2, &line));         /* overlong */
-	assert_false(utf8_valid("\xed\xa0\x80", 3, &line));     /* surrogate */
-	assert_false(utf8_valid("a\0b", 3, &line));             /* NUL */
-	assert_false(utf8_valid("\xe2\x80", 2, &line));         /* truncated */
+	assert_false(utf8_valid("\xc0\xaf", 2, &line));     /* overlong */
+	assert_false(utf8_valid("\xed\xa0\x80", 3, &line)); /* surrogate */
+	assert_false(utf8_valid("a\0b", 3, &line));         /* NUL */
+	assert_false(utf8_valid("\xe2\x80", 2, &line));     /* truncated */
 }
 
 static void
 test_times(void **state)
 {
-	(void)state;
+	(void) state;
 	int64_t t;
 	char out[64];
 	assert_true(time_parse_iso8601("2026-11-20T09:00:00Z", &t));
@@ -107,7 +107,7 @@ test_times(void **state)
 static void
 test_slugs(void **state)
 {
-	(void)state;
+	(void) state;
 	static const char *cases[][2] = {
 		{ "Port authority approves night window", "port-authority-approves-night-window" },
 		{ "Café Zoë marks ten years", "cafe-zoe-marks-ten-years" },
@@ -137,7 +137,7 @@ test_slugs(void **state)
 static void
 test_config_precedence_and_errors(void **state)
 {
-	(void)state;
+	(void) state;
 	struct config c;
 	char err[256];
 	config_init(&c);

@@ -5,15 +5,15 @@
 
 #include "http/http.h"
 
-static void h(struct http_req *r) { (void)r; }
+static void
+h(struct http_req *r)
+{
+	(void) r;
+}
 
 static const struct route routes[] = {
-	{ HTTP_GET, "/", h, 0 },
-	{ HTTP_GET, "/articles/:slug", h, 0 },
-	{ HTTP_POST, "/signin", h, 0 },
-	{ HTTP_GET, "/signin", h, 0 },
-	{ HTTP_GET, "/static/*", h, 0 },
-	{ HTTP_POST, "/webhooks/stripe", h, 0 },
+	{ HTTP_GET, "/", h, 0 },       { HTTP_GET, "/articles/:slug", h, 0 }, { HTTP_POST, "/signin", h, 0 },
+	{ HTTP_GET, "/signin", h, 0 }, { HTTP_GET, "/static/*", h, 0 },       { HTTP_POST, "/webhooks/stripe", h, 0 },
 	{ 0, NULL, NULL, 0 },
 };
 
@@ -30,7 +30,7 @@ run(const char *path, enum http_method m, unsigned *allowed, struct http_req *r)
 static void
 test_matching(void **state)
 {
-	(void)state;
+	(void) state;
 	struct http_req r;
 	unsigned allowed;
 	const struct route *rt = run("/articles/port-news", HTTP_GET, &allowed, &r);

@@ -46,10 +46,23 @@ sample(const char *slug, enum access_level level, int64_t when)
 		{ "ines-okafor", "Ines Okafor", "Chair", "<blockquote>SECRET-QUOTE</blockquote>", true },
 	};
 	return (struct article_input){
-		.slug = slug, .title = "Title", .dek = "", .summary = "s", .access = level,
-		.published_at = when, .updated_at = when, .teaser_md = "t", .teaser_html = "<p>teaser</p>",
-		.gated_md = "g", .gated_html = "<p>GATED-BODY</p>", .authors = authors, .n_authors = 1,
-		.tags = tags, .n_tags = 2, .quotes = quotes, .n_quotes = 2,
+		.slug = slug,
+		.title = "Title",
+		.dek = "",
+		.summary = "s",
+		.access = level,
+		.published_at = when,
+		.updated_at = when,
+		.teaser_md = "t",
+		.teaser_html = "<p>teaser</p>",
+		.gated_md = "g",
+		.gated_html = "<p>GATED-BODY</p>",
+		.authors = authors,
+		.n_authors = 1,
+		.tags = tags,
+		.n_tags = 2,
+		.quotes = quotes,
+		.n_quotes = 2,
 	};
 }
 
@@ -178,7 +191,7 @@ test_members(void **state)
 static void
 test_bad_urls(void **state)
 {
-	(void)state;
+	(void) state;
 	struct store *s;
 	char err[256];
 	assert_int_equal(store_open("mysql://x", &s, err, sizeof err), MH_ERR_INVALID);
