@@ -18,17 +18,15 @@
 #define MASTHEAD_VERSION "0.1.0"
 #endif
 
-static const char *const serve_keys[] = {
-	"listen",          "public-url",      "site-name",    "site-tagline",  "theme",     "log-level",  "threads",
-	"max-connections", "timeout",         "max-body",     "max-header",    "page-size", "access-log", "smtp-url",
-	"mail-from",       "mail-retry-base", "session-days", "trusted-proxy", "secret",    "rate-limit", NULL
-};
-static const char *const demo_keys[] = {
-	"port",       "public-url",        "site-name", "site-tagline", "theme",           "log-level",
-	"threads",    "max-connections",   "timeout",   "max-body",     "max-header",      "page-size",
-	"access-log", "teaser-paragraphs", "smtp-url",  "mail-from",    "mail-retry-base", "session-days",
-	"secret",     "rate-limit",        NULL
-};
+/* Settings every serving command takes. */
+#define SERVER_KEYS                                                                                                    \
+	"public-url", "site-name", "site-tagline", "theme", "log-level", "threads", "max-connections", "timeout",      \
+	        "max-body", "max-header", "page-size", "access-log", "smtp-url", "mail-from", "mail-retry-base",       \
+	        "session-days", "secret", "rate-limit", "meter-articles", "auto-paywall-days", "gift-max-uses",        \
+	        "gift-days", "grace-days"
+
+static const char *const serve_keys[] = { "listen", "trusted-proxy", SERVER_KEYS, NULL };
+static const char *const demo_keys[] = { "port", "teaser-paragraphs", SERVER_KEYS, NULL };
 static const char *const import_keys[] = { "teaser-paragraphs", "max-import-bytes", NULL };
 static const char *const no_keys[] = { NULL };
 static const char *const mail_keys[] = { "smtp-url", "mail-from", "mail-retry-base", "site-name", "public-url", NULL };

@@ -116,9 +116,9 @@ static const struct {
 	const char *state;
 } demo_accounts[] = {
 	{ "reader@demo.test", "Riley Reader", ROLE_READER, "free member" },
-	{ "subscriber@demo.test", "Sam Subscriber", ROLE_READER, "member (active subscription: not seeded yet)" },
-	{ "pastdue@demo.test", "Pat Pastdue", ROLE_READER, "member (past_due subscription: not seeded yet)" },
-	{ "lapsed@demo.test", "Lee Lapsed", ROLE_READER, "member (unpaid subscription: not seeded yet)" },
+	{ "subscriber@demo.test", "Sam Subscriber", ROLE_READER, "active monthly subscription, Visa ending 4242" },
+	{ "pastdue@demo.test", "Pat Pastdue", ROLE_READER, "past_due, inside the grace period" },
+	{ "lapsed@demo.test", "Lee Lapsed", ROLE_READER, "unpaid after a failed renewal; card expired" },
 	{ "editor@demo.test", "Eden Editor", ROLE_EDITOR, "editor" },
 	{ "admin@demo.test", "Ada Admin", ROLE_ADMIN, "admin" },
 };
@@ -159,6 +159,74 @@ seed_accounts(struct store *s)
 	return code;
 }
 
+/* The demo's plans and the subscription states of DESIGN section 10,
+ * written directly until the billing engine drives them. */
+static int
+seed_billing(struct store *s, int64_t now)
+{
+	static const struct plan plans[] = {
+		{ 0, "monthly", "Monthly", 800, "usd", 1, 0, false, "" },
+		{ 0, "yearly", "Yearly", 8000, "usd", 12, 0, false, "" },
+	};
+	int64_t plan_id = 0;
+	for (size_t i = 0; i < sizeof plans / sizeof *plans; i++) {
+		int64_t id;
+		if (s->ops->plan_upsert(s, &plans[i], &id)) {
+			fprintf(stderr, "masthead demo: cannot seed plans: %s\n", s->errmsg);
+			return EXIT_FAIL;
+		}
+		if (i == 0)
+			plan_id = id;
+	}
+	time_t t = (time_t) now;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	int year = tm.tm_year + 1900;
+	const int64_t day = 86400;
+	static const struct {
+		const char *email, *status, *last4, *behavior;
+		int start_days, end_days, grace_days, exp_month, exp_year_delta;
+	} states[] = {
+		{ "subscriber@demo.test", "active", "4242", "ok", -10, 20, 0, 12, 3 },
+		{ "pastdue@demo.test", "past_due", "0341", "fail", -32, -2, 5, 12, 2 },
+		{ "lapsed@demo.test", "unpaid", "0069", "ok", -40, -10, -3, 10, -1 },
+	};
+	struct arena *a = arena_new();
+	int code = EXIT_OK;
+	for (size_t i = 0; i < sizeof states / sizeof *states && !code; i++) {
+		struct member m;
+		struct subscription sub;
+		if (s->ops->member_by_email(s, a, states[i].email, &m) ||
+		    s->ops->subscription_by_member(s, a, m.id, &sub) != MH_ERR_NOTFOUND)
+			continue;
+		struct payment_method pm = { 0,
+			                     m.id,
+			                     "Visa",
+			                     states[i].last4,
+			                     states[i].exp_month,
+			                     year + states[i].exp_year_delta,
+			                     states[i].behavior,
+			                     true,
+			                     "",
+			                     now };
+		memset(&sub, 0, sizeof sub);
+		sub.member_id = m.id;
+		sub.plan_id = plan_id;
+		sub.status = states[i].status;
+		sub.period_start = now + states[i].start_days * day;
+		sub.period_end = now + states[i].end_days * day;
+		sub.grace_until = states[i].grace_days ? now + states[i].grace_days * day : 0;
+		sub.provider = "test";
+		sub.created_at = sub.updated_at = now;
+		if (s->ops->payment_method_add(s, &pm, true) || s->ops->subscription_save(s, &sub)) {
+			fprintf(stderr, "masthead demo: cannot seed %s: %s\n", states[i].email, s->errmsg);
+			code = EXIT_FAIL;
+		}
+	}
+	arena_free(a);
+	return code;
+}
+
 int
 cmd_demo(struct config *cfg, int argc, char **argv)
 {
@@ -189,7 +257,7 @@ cmd_demo(struct config *cfg, int argc, char **argv)
 		{ (int) cfg->teaser_paragraphs, (size_t) cfg->max_import_bytes, (int64_t) time(NULL) }, NULL, stderr
 	};
 	struct import_summary sum;
-	if (import_sources(s, src, n, &io, &sum) || seed_accounts(s)) {
+	if (import_sources(s, src, n, &io, &sum) || seed_accounts(s) || seed_billing(s, (int64_t) time(NULL))) {
 		store_close(s);
 		return EXIT_FAIL;
 	}

@@ -35,9 +35,14 @@ struct config {
 	char *mail_from;
 	long mail_retry_base; /* seconds before the first retry; doubles each time */
 	long session_days;
-	bool trusted_proxy; /* believe X-Forwarded-For and X-Forwarded-Proto */
-	long rate_limit;    /* sign-in, link and reset attempts per address per 10 minutes */
-	char *secret;       /* HMAC key for CSRF tokens and signed cookies; empty: DATA/secret.key */
+	bool trusted_proxy;     /* believe X-Forwarded-For and X-Forwarded-Proto */
+	long rate_limit;        /* sign-in, link and reset attempts per address per 10 minutes */
+	long meter_articles;    /* metered mode: free paid articles a month; 0: off */
+	long auto_paywall_days; /* public articles become paid after this many days; 0: off */
+	long gift_max_uses;
+	long gift_days;
+	long grace_days; /* past_due keeps access this long */
+	char *secret;    /* HMAC key for CSRF tokens and signed cookies; empty: DATA/secret.key */
 	/* demo only */
 	long port;
 	/* set when --config names a file */

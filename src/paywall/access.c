@@ -47,8 +47,35 @@ decision(const struct article *a, bool full, enum access_reason reason)
 	return (struct access_decision){ a->id, full, reason };
 }
 
+/* Anonymous readers and members without a plan may read a few paid
+ * articles a month; everyone else's TEASER stands. */
+static struct access_decision
+metered(const struct article *a, const struct viewer *v, struct access_decision d)
+{
+	if (d.full || a->access != ACCESS_PAID || (d.reason != REASON_ANONYMOUS && d.reason != REASON_NO_PLAN))
+		return d;
+	if (v->meter_remaining >= 0 && (v->meter_counted || v->meter_remaining > 0))
+		return decision(a, true, REASON_METERED);
+	return d;
+}
+
+void
+access_apply_auto_paywall(struct article *a, long days, int64_t now)
+{
+	if (days > 0 && a->access == ACCESS_PUBLIC && now >= a->published_at + (int64_t) days * 86400)
+		a->access = ACCESS_PAID;
+}
+
+static struct access_decision decide(const struct article *a, const struct viewer *v, int64_t now);
+
 struct access_decision
 access_decide(const struct article *a, const struct viewer *v, int64_t now)
+{
+	return metered(a, v, decide(a, v, now));
+}
+
+static struct access_decision
+decide(const struct article *a, const struct viewer *v, int64_t now)
 {
 	if (a->access == ACCESS_PUBLIC)
 		return decision(a, true, REASON_PUBLIC);

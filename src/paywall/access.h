@@ -33,7 +33,9 @@ struct viewer {
 	int64_t grace_until; /* past_due: full access until then */
 	int64_t period_end;  /* end of the paid period */
 	bool cancel_at_period_end;
-	bool gift; /* holds a valid gift link for this article */
+	bool gift;           /* holds a valid gift link for this article */
+	int meter_remaining; /* metered mode: free paid articles left this month; -1: off */
+	bool meter_counted;  /* this article already counted this month */
 };
 
 enum access_reason {
@@ -44,6 +46,7 @@ enum access_reason {
 	REASON_STAFF,          /* FULL: editor or admin */
 	REASON_COMPED,         /* FULL: comped member until expiry */
 	REASON_GIFT,           /* FULL: gift link */
+	REASON_METERED,        /* FULL: one of the month's free paid articles */
 	REASON_ANONYMOUS,      /* TEASER: sign in or subscribe */
 	REASON_NO_PLAN,        /* TEASER: member without a subscription */
 	REASON_PAYMENT_FAILED, /* TEASER: past_due after grace, unpaid, incomplete(_expired) */
@@ -57,6 +60,10 @@ struct access_decision {
 };
 
 struct access_decision access_decide(const struct article *a, const struct viewer *v, int64_t now);
+
+/* Auto-paywall: a public article becomes paid `days` days after it was
+ * published (0: never). Applied to an article before any decision on it. */
+void access_apply_auto_paywall(struct article *a, long days, int64_t now);
 const char *access_reason_name(enum access_reason r);
 
 #endif

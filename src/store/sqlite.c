@@ -74,6 +74,23 @@ enum stmt_id {
 	ST_OUTBOX_SENT,
 	ST_OUTBOX_RETRY,
 	ST_OUTBOX_LIST,
+	ST_PLAN_UPSERT,
+	ST_PLAN_LIST,
+	ST_PLAN_GET,
+	ST_PLAN_ID,
+	ST_SUB_BY_MEMBER,
+	ST_SUB_INSERT,
+	ST_SUB_UPDATE,
+	ST_PM_CLEAR_DEFAULT,
+	ST_PM_INSERT,
+	ST_PM_DEFAULT,
+	ST_GIFT_INSERT,
+	ST_GIFT_GET,
+	ST_GIFT_USE,
+	ST_GIFT_LIST,
+	ST_GIFT_REVOKE,
+	ST_METER_GET,
+	ST_METER_ADD,
 	ST_PING,
 	ST_COUNT
 };
@@ -81,6 +98,13 @@ enum stmt_id {
 #define ARTICLE_COLS "a.id, a.slug, a.title, a.dek, a.summary, a.access, a.published_at, a.updated_at, a.has_gated"
 #define LIST_TAIL    " AND a.published_at <= ?2 ORDER BY a.published_at DESC, a.id DESC LIMIT ?3 OFFSET ?4"
 #define MEMBER_COLS  "id, email, name, password_hash, role, created_at, comped_until, email_verified"
+#define PLAN_COLS    "id, code, name, amount, currency, interval_months, trial_days, retired, provider_price_id"
+#define SUB_COLS                                                                                                       \
+	"id, member_id, plan_id, status, period_start, period_end, trial_end, grace_until, cancel_at_period_end, "     \
+	"canceled_at, provider, provider_id, provider_customer, provider_updated, created_at, updated_at"
+#define PM_COLS "id, member_id, brand, last4, exp_month, exp_year, behavior, is_default, provider_id, created_at"
+#define GIFT_COLS                                                                                                      \
+	"g.id, g.token_hash, g.member_id, g.article_id, g.max_uses, g.uses, g.created_at, g.expires_at, g.revoked_at"
 #define SESSION_COLS "token_hash, member_id, created_at, last_seen_at, expires_at, user_agent, ip"
 #define OUTBOX_COLS                                                                                                    \
 	"id, to_addr, subject, body_text, body_html, message_id, created_at, attempts, next_attempt_at, sent_at, last_error"
@@ -173,6 +197,42 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_OUTBOX_RETRY] =
 	        "UPDATE mail_outbox SET next_attempt_at = ?2, claimed_until = 0, last_error = ?3 WHERE id = ?1",
 	[ST_OUTBOX_LIST] = "SELECT " OUTBOX_COLS " FROM mail_outbox ORDER BY id",
+	[ST_PLAN_UPSERT] = "INSERT INTO plans (code, name, amount, currency, interval_months, trial_days, retired, "
+	                   "provider_price_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+	                   "ON CONFLICT (code) DO UPDATE SET name = excluded.name, amount = excluded.amount, "
+	                   "currency = excluded.currency, interval_months = excluded.interval_months, "
+	                   "trial_days = excluded.trial_days, retired = excluded.retired, "
+	                   "provider_price_id = excluded.provider_price_id",
+	[ST_PLAN_LIST] = "SELECT " PLAN_COLS " FROM plans WHERE ?1 OR retired = 0 ORDER BY interval_months, amount, id",
+	[ST_PLAN_GET] = "SELECT " PLAN_COLS " FROM plans WHERE id = ?1 OR code = ?2",
+	[ST_PLAN_ID] = "SELECT id FROM plans WHERE code = ?1",
+	[ST_SUB_BY_MEMBER] = "SELECT " SUB_COLS " FROM subscriptions WHERE member_id = ?1",
+	[ST_SUB_INSERT] = "INSERT INTO subscriptions (member_id, plan_id, status, period_start, period_end, trial_end, "
+	                  "grace_until, cancel_at_period_end, canceled_at, provider, provider_id, provider_customer, "
+	                  "provider_updated, created_at, updated_at) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+	                  "?12, ?13, ?14, ?15, ?16)",
+	[ST_SUB_UPDATE] = "UPDATE subscriptions SET member_id = ?2, plan_id = ?3, status = ?4, period_start = ?5, "
+	                  "period_end = ?6, trial_end = ?7, grace_until = ?8, cancel_at_period_end = ?9, "
+	                  "canceled_at = ?10, provider = ?11, provider_id = ?12, provider_customer = ?13, "
+	                  "provider_updated = ?14, created_at = ?15, updated_at = ?16 WHERE id = ?1",
+	[ST_PM_CLEAR_DEFAULT] = "UPDATE payment_methods SET is_default = 0 WHERE member_id = ?1",
+	[ST_PM_INSERT] = "INSERT INTO payment_methods (member_id, brand, last4, exp_month, exp_year, behavior, "
+	                 "is_default, provider_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_PM_DEFAULT] = "SELECT " PM_COLS " FROM payment_methods WHERE member_id = ?1 AND is_default = 1 "
+	                  "ORDER BY id DESC LIMIT 1",
+	[ST_GIFT_INSERT] = "INSERT INTO gift_links (token_hash, member_id, article_id, max_uses, uses, created_at, "
+	                   "expires_at) VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6)",
+	[ST_GIFT_GET] = "SELECT " GIFT_COLS " FROM gift_links g WHERE g.token_hash = ?1",
+	[ST_GIFT_USE] = "UPDATE gift_links SET uses = uses + 1 WHERE id = ?1 AND uses < max_uses AND "
+	                "expires_at > ?2 AND revoked_at = 0",
+	[ST_GIFT_LIST] =
+	        "SELECT " GIFT_COLS ", a.slug, a.title FROM gift_links g JOIN articles a ON a.id = g.article_id "
+	        "WHERE g.member_id = ?1 ORDER BY g.created_at DESC, g.id DESC",
+	[ST_GIFT_REVOKE] = "UPDATE gift_links SET revoked_at = ?3 WHERE id = ?1 AND member_id = ?2 AND revoked_at = 0",
+	[ST_METER_GET] = "SELECT count(*), coalesce(sum(article_id = ?3), 0) FROM meter_reads "
+	                 "WHERE member_id = ?1 AND month = ?2",
+	[ST_METER_ADD] =
+	        "INSERT OR IGNORE INTO meter_reads (member_id, month, article_id, read_at) VALUES (?1, ?2, ?3, ?4)",
 	[ST_PING] = "SELECT 1",
 };
 
@@ -1292,6 +1352,347 @@ sq_outbox_list(struct store *s, struct arena *a, struct outbox_mail **out, size_
 	return MH_OK;
 }
 
+static void
+read_plan(struct arena *a, sqlite3_stmt *st, struct plan *p)
+{
+	p->id = sqlite3_column_int64(st, 0);
+	p->code = col_str(a, st, 1);
+	p->name = col_str(a, st, 2);
+	p->amount = sqlite3_column_int64(st, 3);
+	p->currency = col_str(a, st, 4);
+	p->interval_months = sqlite3_column_int(st, 5);
+	p->trial_days = sqlite3_column_int(st, 6);
+	p->retired = sqlite3_column_int(st, 7) != 0;
+	p->provider_price_id = col_str(a, st, 8);
+}
+
+static mh_err
+sq_plan_upsert(struct store *s, const struct plan *p, int64_t *id)
+{
+	sqlite3_stmt *st = stmt(s, ST_PLAN_UPSERT);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, p->code);
+	bind_text(st, 2, p->name);
+	sqlite3_bind_int64(st, 3, p->amount);
+	bind_text(st, 4, p->currency);
+	sqlite3_bind_int(st, 5, p->interval_months);
+	sqlite3_bind_int(st, 6, p->trial_days);
+	sqlite3_bind_int(st, 7, p->retired);
+	bind_text(st, 8, p->provider_price_id);
+	sqlite3_bind_int64(st, 9, (int64_t) time(NULL));
+	mh_err err = exec_stmt(s, st);
+	if (!err && id)
+		err = id_by_text(s, ST_PLAN_ID, p->code, id);
+	return err;
+}
+
+static mh_err
+sq_plan_list(struct store *s, struct arena *a, bool all, struct plan **out, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_PLAN_LIST);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int(st, 1, all);
+	size_t cap = 8, count = 0;
+	struct plan *list = arena_alloc(a, cap * sizeof *list);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (count == cap) {
+			struct plan *more = arena_alloc(a, 2 * cap * sizeof *list);
+			memcpy(more, list, cap * sizeof *list);
+			list = more;
+			cap *= 2;
+		}
+		read_plan(a, st, &list[count++]);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sq_fail(s, sqlite3_db_handle(st), "read");
+	*out = list;
+	*n = count;
+	return MH_OK;
+}
+
+static mh_err
+sq_plan_get(struct store *s, struct arena *a, int64_t id, const char *code, struct plan *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_PLAN_GET);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, code ? code : "");
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		read_plan(a, st, out);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return MH_OK;
+	return rc == SQLITE_DONE ? MH_ERR_NOTFOUND : sq_fail(s, sqlite3_db_handle(st), "read");
+}
+
+static mh_err
+sq_subscription_by_member(struct store *s, struct arena *a, int64_t member_id, struct subscription *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_SUB_BY_MEMBER);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, member_id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		out->member_id = sqlite3_column_int64(st, 1);
+		out->plan_id = sqlite3_column_int64(st, 2);
+		out->status = col_str(a, st, 3);
+		out->period_start = sqlite3_column_int64(st, 4);
+		out->period_end = sqlite3_column_int64(st, 5);
+		out->trial_end = sqlite3_column_int64(st, 6);
+		out->grace_until = sqlite3_column_int64(st, 7);
+		out->cancel_at_period_end = sqlite3_column_int(st, 8) != 0;
+		out->canceled_at = sqlite3_column_int64(st, 9);
+		out->provider = col_str(a, st, 10);
+		out->provider_id = col_str(a, st, 11);
+		out->provider_customer = col_str(a, st, 12);
+		out->provider_updated = sqlite3_column_int64(st, 13);
+		out->created_at = sqlite3_column_int64(st, 14);
+		out->updated_at = sqlite3_column_int64(st, 15);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return MH_OK;
+	return rc == SQLITE_DONE ? MH_ERR_NOTFOUND : sq_fail(s, sqlite3_db_handle(st), "read");
+}
+
+static mh_err
+sq_subscription_save(struct store *s, struct subscription *sub)
+{
+	sqlite3_stmt *st = stmt(s, sub->id ? ST_SUB_UPDATE : ST_SUB_INSERT);
+	if (!st)
+		return MH_ERR_DB;
+	if (sub->id)
+		sqlite3_bind_int64(st, 1, sub->id);
+	sqlite3_bind_int64(st, 2, sub->member_id);
+	sqlite3_bind_int64(st, 3, sub->plan_id);
+	bind_text(st, 4, sub->status);
+	sqlite3_bind_int64(st, 5, sub->period_start);
+	sqlite3_bind_int64(st, 6, sub->period_end);
+	sqlite3_bind_int64(st, 7, sub->trial_end);
+	sqlite3_bind_int64(st, 8, sub->grace_until);
+	sqlite3_bind_int(st, 9, sub->cancel_at_period_end);
+	sqlite3_bind_int64(st, 10, sub->canceled_at);
+	bind_text(st, 11, sub->provider ? sub->provider : "test");
+	bind_text(st, 12, sub->provider_id);
+	bind_text(st, 13, sub->provider_customer);
+	sqlite3_bind_int64(st, 14, sub->provider_updated);
+	sqlite3_bind_int64(st, 15, sub->created_at);
+	sqlite3_bind_int64(st, 16, sub->updated_at);
+	mh_err err = exec_stmt(s, st);
+	if (!err && !sub->id)
+		sub->id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
+	return err;
+}
+
+static mh_err
+sq_payment_method_add(struct store *s, struct payment_method *pm, bool make_default)
+{
+	mh_err err = exec_sql(s, "SAVEPOINT pm_add");
+	if (err)
+		return err;
+	sqlite3_stmt *st;
+	if (make_default) {
+		if (!(st = stmt(s, ST_PM_CLEAR_DEFAULT)))
+			goto fail;
+		sqlite3_bind_int64(st, 1, pm->member_id);
+		if ((err = exec_stmt(s, st)))
+			goto fail;
+	}
+	if (!(st = stmt(s, ST_PM_INSERT)))
+		goto fail;
+	sqlite3_bind_int64(st, 1, pm->member_id);
+	bind_text(st, 2, pm->brand);
+	bind_text(st, 3, pm->last4);
+	sqlite3_bind_int(st, 4, pm->exp_month);
+	sqlite3_bind_int(st, 5, pm->exp_year);
+	bind_text(st, 6, pm->behavior ? pm->behavior : "ok");
+	sqlite3_bind_int(st, 7, make_default);
+	bind_text(st, 8, pm->provider_id);
+	sqlite3_bind_int64(st, 9, pm->created_at);
+	if ((err = exec_stmt(s, st)))
+		goto fail;
+	pm->id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
+	pm->is_default = make_default;
+	return exec_sql(s, "RELEASE pm_add");
+fail:
+	exec_sql(s, "ROLLBACK TO pm_add");
+	exec_sql(s, "RELEASE pm_add");
+	return err ? err : MH_ERR_DB;
+}
+
+static mh_err
+sq_payment_method_default(struct store *s, struct arena *a, int64_t member_id, struct payment_method *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_PM_DEFAULT);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, member_id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		out->member_id = sqlite3_column_int64(st, 1);
+		out->brand = col_str(a, st, 2);
+		out->last4 = col_str(a, st, 3);
+		out->exp_month = sqlite3_column_int(st, 4);
+		out->exp_year = sqlite3_column_int(st, 5);
+		out->behavior = col_str(a, st, 6);
+		out->is_default = sqlite3_column_int(st, 7) != 0;
+		out->provider_id = col_str(a, st, 8);
+		out->created_at = sqlite3_column_int64(st, 9);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return MH_OK;
+	return rc == SQLITE_DONE ? MH_ERR_NOTFOUND : sq_fail(s, sqlite3_db_handle(st), "read");
+}
+
+static void
+read_gift(struct arena *a, sqlite3_stmt *st, struct gift_link *g)
+{
+	memset(g, 0, sizeof *g);
+	g->id = sqlite3_column_int64(st, 0);
+	g->token_hash = col_str(a, st, 1);
+	g->member_id = sqlite3_column_int64(st, 2);
+	g->article_id = sqlite3_column_int64(st, 3);
+	g->max_uses = sqlite3_column_int(st, 4);
+	g->uses = sqlite3_column_int(st, 5);
+	g->created_at = sqlite3_column_int64(st, 6);
+	g->expires_at = sqlite3_column_int64(st, 7);
+	g->revoked_at = sqlite3_column_int64(st, 8);
+}
+
+static mh_err
+sq_gift_create(struct store *s, struct gift_link *g)
+{
+	sqlite3_stmt *st = stmt(s, ST_GIFT_INSERT);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, g->token_hash);
+	sqlite3_bind_int64(st, 2, g->member_id);
+	sqlite3_bind_int64(st, 3, g->article_id);
+	sqlite3_bind_int(st, 4, g->max_uses);
+	sqlite3_bind_int64(st, 5, g->created_at);
+	sqlite3_bind_int64(st, 6, g->expires_at);
+	mh_err err = exec_stmt(s, st);
+	if (!err)
+		g->id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
+	return err;
+}
+
+static mh_err
+sq_gift_get(struct store *s, struct arena *a, const char *token_hash, struct gift_link *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_GIFT_GET);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, token_hash);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		read_gift(a, st, out);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return MH_OK;
+	return rc == SQLITE_DONE ? MH_ERR_NOTFOUND : sq_fail(s, sqlite3_db_handle(st), "read");
+}
+
+static mh_err
+sq_gift_use(struct store *s, int64_t id, int64_t now)
+{
+	sqlite3_stmt *st = stmt(s, ST_GIFT_USE);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	mh_err err = exec_stmt(s, st);
+	if (!err && sqlite3_changes(sqlite3_db_handle(st)) != 1)
+		err = MH_ERR_NOTFOUND;
+	return err;
+}
+
+static mh_err
+sq_gift_list(struct store *s, struct arena *a, int64_t member_id, struct gift_link **out, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_GIFT_LIST);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, member_id);
+	size_t cap = 8, count = 0;
+	struct gift_link *list = arena_alloc(a, cap * sizeof *list);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (count == cap) {
+			struct gift_link *more = arena_alloc(a, 2 * cap * sizeof *list);
+			memcpy(more, list, cap * sizeof *list);
+			list = more;
+			cap *= 2;
+		}
+		read_gift(a, st, &list[count]);
+		list[count].article_slug = col_str(a, st, 9);
+		list[count].article_title = col_str(a, st, 10);
+		count++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sq_fail(s, sqlite3_db_handle(st), "read");
+	*out = list;
+	*n = count;
+	return MH_OK;
+}
+
+static mh_err
+sq_gift_revoke(struct store *s, int64_t id, int64_t member_id, int64_t now)
+{
+	sqlite3_stmt *st = stmt(s, ST_GIFT_REVOKE);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, member_id);
+	sqlite3_bind_int64(st, 3, now);
+	mh_err err = exec_stmt(s, st);
+	if (!err && sqlite3_changes(sqlite3_db_handle(st)) != 1)
+		err = MH_ERR_NOTFOUND;
+	return err;
+}
+
+static mh_err
+sq_meter_get(struct store *s, int64_t member_id, const char *month, int64_t article_id, int *count, bool *has)
+{
+	sqlite3_stmt *st = stmt(s, ST_METER_GET);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, member_id);
+	bind_text(st, 2, month);
+	sqlite3_bind_int64(st, 3, article_id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*count = sqlite3_column_int(st, 0);
+		*has = sqlite3_column_int(st, 1) != 0;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? MH_OK : sq_fail(s, sqlite3_db_handle(st), "read");
+}
+
+static mh_err
+sq_meter_add(struct store *s, int64_t member_id, const char *month, int64_t article_id, int64_t now)
+{
+	sqlite3_stmt *st = stmt(s, ST_METER_ADD);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, member_id);
+	bind_text(st, 2, month);
+	sqlite3_bind_int64(st, 3, article_id);
+	sqlite3_bind_int64(st, 4, now);
+	return exec_stmt(s, st);
+}
+
 static const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -1331,6 +1732,20 @@ static const struct store_ops sqlite_ops = {
 	.outbox_sent = sq_outbox_sent,
 	.outbox_retry = sq_outbox_retry,
 	.outbox_list = sq_outbox_list,
+	.plan_upsert = sq_plan_upsert,
+	.plan_list = sq_plan_list,
+	.plan_get = sq_plan_get,
+	.subscription_by_member = sq_subscription_by_member,
+	.subscription_save = sq_subscription_save,
+	.payment_method_add = sq_payment_method_add,
+	.payment_method_default = sq_payment_method_default,
+	.gift_create = sq_gift_create,
+	.gift_get = sq_gift_get,
+	.gift_use = sq_gift_use,
+	.gift_list = sq_gift_list,
+	.gift_revoke = sq_gift_revoke,
+	.meter_get = sq_meter_get,
+	.meter_add = sq_meter_add,
 };
 
 mh_err

@@ -125,8 +125,7 @@ struct member {
 
 /* The shapes of what later steps store. Their tables arrive as migrations
  * with the features that use them, and their functions join store_ops then:
- *   plan_list/plan_upsert, subscription_by_member/subscription_save,
- *   payment_method_save/payment_method_default, invoice_create/invoice_claim
+ *   invoice_create/invoice_claim
  *   (a row lock, so several nodes never charge one invoice twice),
  *   billing_event_seen (one apply per provider event id). */
 struct session {
@@ -164,18 +163,34 @@ struct subscription {
 	int64_t id, member_id, plan_id;
 	const char *status; /* Stripe's names: active, trialing, past_due, ... */
 	int64_t period_start, period_end;
+	int64_t trial_end;
 	int64_t grace_until;
 	bool cancel_at_period_end;
-	int64_t updated_at; /* an older provider event never moves it backwards */
+	int64_t canceled_at;
+	const char *provider;
 	const char *provider_id;
+	const char *provider_customer;
+	int64_t provider_updated; /* an older provider event never moves it backwards */
+	int64_t created_at, updated_at;
 };
 
 struct payment_method {
 	int64_t id, member_id;
 	const char *brand, *last4; /* never the number or the CVC */
 	int exp_month, exp_year;
+	const char *behavior; /* test provider: "ok" or "fail" (every charge fails) */
 	bool is_default;
 	const char *provider_id;
+	int64_t created_at;
+};
+
+struct gift_link {
+	int64_t id;
+	const char *token_hash;
+	int64_t member_id, article_id;
+	int max_uses, uses;
+	int64_t created_at, expires_at, revoked_at;
+	const char *article_slug, *article_title; /* filled by gift_list */
 };
 
 struct invoice {
@@ -268,6 +283,31 @@ struct store_ops {
 	mh_err (*outbox_sent)(struct store *s, int64_t id, int64_t now);
 	mh_err (*outbox_retry)(struct store *s, int64_t id, int64_t next_attempt_at, const char *error);
 	mh_err (*outbox_list)(struct store *s, struct arena *a, struct outbox_mail **out, size_t *n);
+
+	mh_err (*plan_upsert)(struct store *s, const struct plan *p, int64_t *id);
+	/* Plans on offer (retired ones too when all), cheapest first. */
+	mh_err (*plan_list)(struct store *s, struct arena *a, bool all, struct plan **out, size_t *n);
+	mh_err (*plan_get)(struct store *s, struct arena *a, int64_t id, const char *code, struct plan *out);
+
+	mh_err (*subscription_by_member)(struct store *s, struct arena *a, int64_t member_id, struct subscription *out);
+	/* Inserts (id 0) or updates by id. */
+	mh_err (*subscription_save)(struct store *s, struct subscription *sub);
+	/* Adds a card; make_default makes it the member's only default. */
+	mh_err (*payment_method_add)(struct store *s, struct payment_method *pm, bool make_default);
+	mh_err (*payment_method_default)(struct store *s, struct arena *a, int64_t member_id,
+	                                 struct payment_method *out);
+
+	mh_err (*gift_create)(struct store *s, struct gift_link *g);
+	mh_err (*gift_get)(struct store *s, struct arena *a, const char *token_hash, struct gift_link *out);
+	/* Counts one use; MH_ERR_NOTFOUND when used up, expired or revoked at now. */
+	mh_err (*gift_use)(struct store *s, int64_t id, int64_t now);
+	mh_err (*gift_list)(struct store *s, struct arena *a, int64_t member_id, struct gift_link **out, size_t *n);
+	mh_err (*gift_revoke)(struct store *s, int64_t id, int64_t member_id, int64_t now);
+
+	/* How many paid articles the member read in month, and whether article_id is one. */
+	mh_err (*meter_get)(struct store *s, int64_t member_id, const char *month, int64_t article_id, int *count,
+	                    bool *has);
+	mh_err (*meter_add)(struct store *s, int64_t member_id, const char *month, int64_t article_id, int64_t now);
 };
 
 struct store {

@@ -552,6 +552,34 @@ account_page(struct http_req *r, int status, const char *notice, const char *err
 		json_array_append_new(sessions, o);
 	}
 	json_object_set_new(x, "sessions", sessions);
+	struct gift_link *gifts;
+	size_t ng;
+	if (app->store->ops->gift_list(app->store, r->arena, c->member.id, &gifts, &ng)) {
+		json_decref(x);
+		db_failed(r);
+		return;
+	}
+	json_t *gl = json_array();
+	for (size_t i = 0; i < ng; i++) {
+		char until[48];
+		time_format_human(gifts[i].expires_at, until, sizeof until);
+		json_t *o = json_object();
+		json_object_set_new(o, "title", json_string(gifts[i].article_title));
+		json_object_set_new(o, "url",
+		                    json_string(arena_printf(r->arena, "/articles/%s", gifts[i].article_slug)));
+		json_object_set_new(o, "uses", json_integer(gifts[i].uses));
+		json_object_set_new(o, "max_uses", json_integer(gifts[i].max_uses));
+		json_object_set_new(o, "expires_human", json_string(until));
+		bool live = !gifts[i].revoked_at && gifts[i].expires_at > now && gifts[i].uses < gifts[i].max_uses;
+		json_object_set_new(o, "live", json_boolean(live));
+		json_object_set_new(o, "revoked", json_boolean(gifts[i].revoked_at != 0));
+		json_object_set_new(
+		        o, "revoke_action",
+		        json_string(arena_printf(r->arena, "/account/gifts/%lld/revoke", (long long) gifts[i].id)));
+		json_array_append_new(gl, o);
+	}
+	json_object_set_new(x, "gifts", gl);
+	json_object_set_new(x, "has_gifts", json_boolean(ng > 0));
 	if (notice)
 		json_object_set_new(x, "notice", json_string(notice));
 	if (error)
@@ -568,6 +596,7 @@ h_account(struct http_req *r)
 		{ "password", "Your password is saved." },
 		{ "email", "Your e-mail address is changed." },
 		{ "name", "Your name is saved." },
+		{ "gift", "The gift link no longer works." },
 	};
 	const char *which = http_query(r, "notice");
 	const char *notice = NULL;

@@ -35,4 +35,8 @@ void h_email_page(struct http_req *r);
 void h_email_use(struct http_req *r);
 void h_revoke_all(struct http_req *r);
 
+/* gifts.c */
+void h_gift_create(struct http_req *r);
+void h_gift_revoke(struct http_req *r);
+
 #endif

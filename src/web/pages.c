@@ -9,6 +9,7 @@
 #include "paywall/access.h"
 #include "web/handlers.h"
 #include "web/page.h"
+#include "web/reader.h"
 #include "core/banned.h"
 
 #define MAX_PAGE 100000
@@ -101,8 +102,10 @@ send_listing(struct http_req *r, const char *template, enum list_kind kind, cons
 	const char *title = page > 1 ? arena_printf(r->arena, "%s, page %ld", heading, page) : heading;
 	json_t *ctx = page_context(r, title, description);
 	json_t *arr = json_array();
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		access_apply_auto_paywall(&list[i], app->cfg->auto_paywall_days, f.before);
 		json_array_append_new(arr, page_article_json(r, &list[i]));
+	}
 	json_object_set_new(ctx, "articles", arr);
 	json_object_set_new(ctx, "empty", json_boolean(n == 0));
 	json_object_set_new(ctx, "heading", json_string(heading));
@@ -157,60 +160,6 @@ void
 h_author(struct http_req *r)
 {
 	h_named_list(r, LIST_AUTHOR);
-}
-
-/* The viewer of this request, for the access decision. Subscriptions
- * arrive with billing; until then a member has none. */
-static void
-viewer_of(struct http_req *r, struct viewer *v)
-{
-	struct web_ctx *c = web_ctx(r);
-	memset(v, 0, sizeof *v);
-	if (!c->signed_in)
-		return;
-	v->signed_in = true;
-	v->member_id = c->member.id;
-	v->role = c->member.role;
-	v->comped_until = c->member.comped_until;
-}
-
-static json_t *
-paywall_json(struct http_req *r, const struct article *a, const struct access_decision *d)
-{
-	json_t *p = json_object();
-	const char *signin = arena_printf(r->arena, "/signin?next=/articles/%s", a->slug);
-	bool members = a->access == ACCESS_MEMBERS;
-	const char *headline = members ? "This article is free for members" : "This article is for subscribers";
-	const char *message = "";
-	switch (d->reason) {
-	case REASON_ANONYMOUS:
-		message = members ? "Create a free account to keep reading, or sign in if you have one."
-		                  : "Subscribe to read the whole story and everything else we publish.";
-		break;
-	case REASON_NO_PLAN:
-		message = "Your account does not include a subscription yet. Subscribe to read the whole story.";
-		break;
-	case REASON_PAYMENT_FAILED:
-		headline = "Your payment did not go through";
-		message = "Please make sure the card on file is up to date. Once it is, the article opens right away.";
-		break;
-	case REASON_LAPSED:
-		headline = "Your subscription has ended";
-		message = "Resubscribe to keep reading.";
-		break;
-	default: break;
-	}
-	json_object_set_new(p, "headline", json_string(headline));
-	json_object_set_new(p, "message", json_string(message));
-	json_object_set_new(p, "anonymous", json_boolean(d->reason == REASON_ANONYMOUS));
-	json_object_set_new(p, "member", json_boolean(d->reason == REASON_NO_PLAN));
-	json_object_set_new(p, "payment_problem", json_boolean(d->reason == REASON_PAYMENT_FAILED));
-	json_object_set_new(p, "resubscribe", json_boolean(d->reason == REASON_LAPSED));
-	json_object_set_new(p, "signin_url", json_string(signin));
-	json_object_set_new(p, "subscribe_url", json_string(members ? "/signup" : "/subscribe"));
-	json_object_set_new(p, "billing_url", json_string("/account/billing"));
-	json_object_set_new(p, "card", json_false());
-	return p;
 }
 
 /* schema.org NewsArticle; gated articles name their paywalled part. */
@@ -272,9 +221,14 @@ h_article(struct http_req *r)
 		db_error(r, err);
 		return;
 	}
-	struct viewer v;
-	viewer_of(r, &v);
-	struct access_decision d = access_decide(a, &v, now);
+	access_apply_auto_paywall(a, app->cfg->auto_paywall_days, now);
+	struct reader rd;
+	if ((err = reader_load(r, a, &rd))) {
+		db_error(r, err);
+		return;
+	}
+	struct access_decision d = access_decide(a, &rd.v, now);
+	reader_after(r, a, &rd, &d);
 
 	json_t *ctx = page_context(r, a->title, a->summary);
 	json_t *page = json_object_get(ctx, "page");
@@ -293,16 +247,26 @@ h_article(struct http_req *r)
 		json_object_set_new(art, "body_html", json_string(gated));
 		json_object_set_new(ctx, "paywall", json_false());
 	} else {
-		json_object_set_new(ctx, "paywall", paywall_json(r, a, &d));
+		json_object_set_new(ctx, "paywall", reader_paywall_json(r, a, &rd, &d));
 	}
-	json_object_set_new(ctx, "banner", json_false());
-	json_object_set_new(ctx, "meter", json_false());
+	/* Subscribers may give this article to someone else. */
+	bool can_gift = d.full && a->access == ACCESS_PAID &&
+	                (d.reason == REASON_SUBSCRIBER || d.reason == REASON_GRACE || d.reason == REASON_STAFF ||
+	                 d.reason == REASON_COMPED);
+	if (can_gift) {
+		json_t *g = json_object();
+		json_object_set_new(g, "action", json_string(arena_printf(r->arena, "/articles/%s/gift", a->slug)));
+		json_object_set_new(ctx, "gift", g);
+		json_object_set_new(ctx, "csrf", json_string(web_csrf(r)));
+	}
+	json_object_set_new(ctx, "banner", reader_banner_json(r, &d));
+	json_object_set_new(ctx, "meter", reader_meter_json(r, &rd, &d));
 	json_object_set_new(ctx, "jsonld", json_string(article_jsonld(r, a, art)));
 	json_object_set_new(ctx, "article", art);
-	/* A gated article read in full is personal; everything else may be cached. */
-	page_send(r, 200, "article", ctx, d.full && a->access != ACCESS_PUBLIC ? CACHE_PRIVATE : CACHE_PUBLIC);
+	/* Anything that depends on the reader is private; the rest may be cached. */
+	bool personal = rd.personal || (d.full && a->access != ACCESS_PUBLIC);
+	page_send(r, 200, "article", ctx, personal ? CACHE_PRIVATE : CACHE_PUBLIC);
 }
-
 void
 h_person(struct http_req *r)
 {
@@ -319,10 +283,13 @@ h_person(struct http_req *r)
 		db_error(r, err);
 		return;
 	}
-	struct viewer v;
-	viewer_of(r, &v);
+	struct reader rd;
+	if ((err = reader_load(r, NULL, &rd))) {
+		db_error(r, err);
+		return;
+	}
 	int64_t now = (int64_t) time(NULL);
-	bool personal = false;
+	bool personal = rd.personal;
 	json_t *list = json_array();
 	for (size_t i = 0; i < n; i++) {
 		struct quote *q = &quotes[i];
@@ -330,7 +297,8 @@ h_person(struct http_req *r)
 		const char *text = q->text_html;
 		if (q->gated) {
 			/* A quote from a gated part follows its article's decision. */
-			struct access_decision d = access_decide(&q->article, &v, now);
+			access_apply_auto_paywall(&q->article, app->cfg->auto_paywall_days, now);
+			struct access_decision d = access_decide(&q->article, &rd.v, now);
 			text = NULL;
 			if (d.full && q->article.access != ACCESS_PUBLIC)
 				personal = true;

@@ -32,6 +32,8 @@ const struct route app_routes[] = {
 	{ HTTP_GET, "/account/email/:token", h_email_page, 0 },
 	{ HTTP_POST, "/account/email/:token", h_email_use, C },
 	{ HTTP_POST, "/account/sessions/revoke", h_revoke_all, S | C },
+	{ HTTP_POST, "/articles/:slug/gift", h_gift_create, S | C },
+	{ HTTP_POST, "/account/gifts/:id/revoke", h_gift_revoke, S | C },
 	{ HTTP_GET, "/static/*", h_static, 0 },
 	{ HTTP_GET, "/healthz", h_healthz, 0 },
 	{ HTTP_GET, "/robots.txt", h_robots, 0 },

@@ -4,7 +4,10 @@ serves, as an anonymous reader."""
 import re
 from urllib.parse import urljoin, urlparse
 
+import pytest
+
 from conftest import run
+from members import sign_in
 
 MARKER = "ZQX-GATED-7731"
 QUOTE_MARKER = "ZQX-QUOTE-4410"
@@ -58,13 +61,19 @@ def crawl(srv, cookies=None, limit=400):
     return bodies
 
 
-def test_marker_never_reaches_anonymous_readers(tmp_path, fresh):
+@pytest.mark.parametrize("who", [None, "reader@demo.test", "lapsed@demo.test"])
+def test_marker_never_reaches_readers_without_access(tmp_path, fresh, who):
     (tmp_path / "canary.md").write_text(ARTICLE)
     # Seed the demo first, then add the canary to the same database.
-    srv = fresh()
+    srv = fresh(env={"MASTHEAD_RATE_LIMIT": "1000"})
     r = run("import", str(tmp_path / "canary.md"), data=tmp_path / "data")
     assert r.returncode == 0, r.stderr
-    bodies = crawl(srv)
+    cookies = None
+    if who:
+        s, r = sign_in(srv, who)
+        assert r.status_code == 303
+        cookies = s.cookies
+    bodies = crawl(srv, cookies)
     assert "/articles/leak-canary" in bodies
     assert "/people/canary-speaker" in bodies
     assert len(bodies) > 30
@@ -76,3 +85,12 @@ def test_marker_never_reaches_anonymous_readers(tmp_path, fresh):
     assert "The public teaser of the canary." in page
     assert "Teaser quote is public." in bodies["/people/canary-speaker"][1]
     assert "Quote available to subscribers" in bodies["/people/canary-speaker"][1]
+
+
+def test_subscriber_reads_the_marker(tmp_path, fresh):
+    (tmp_path / "canary.md").write_text(ARTICLE)
+    srv = fresh()
+    assert run("import", str(tmp_path / "canary.md"), data=tmp_path / "data").returncode == 0
+    s, _ = sign_in(srv, "subscriber@demo.test")
+    assert MARKER in s.get(srv.url + "/articles/leak-canary", timeout=10).text
+    assert QUOTE_MARKER in s.get(srv.url + "/people/canary-speaker", timeout=10).text

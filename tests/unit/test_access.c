@@ -50,6 +50,18 @@ static const struct row rows[] = {
 	{ "comp expired", ACCESS_PAID, MEMBER(.comped_until = NOW), false, REASON_NO_PLAN },
 	{ "gift link, anonymous", ACCESS_PAID, { .gift = true }, true, REASON_GIFT },
 	{ "unpaid member, members article", ACCESS_MEMBERS, MEMBER(.status = SUB_UNPAID), true, REASON_MEMBER },
+	{ "meter left, anonymous", ACCESS_PAID, { .meter_remaining = 2 }, true, REASON_METERED },
+	{ "meter used up, anonymous", ACCESS_PAID, { .meter_remaining = 0 }, false, REASON_ANONYMOUS },
+	{ "meter used up, article already read",
+	  ACCESS_PAID,
+	  { .meter_remaining = 0, .meter_counted = true },
+	  true,
+	  REASON_METERED },
+	{ "meter off", ACCESS_PAID, { .meter_remaining = -1, .meter_counted = true }, false, REASON_ANONYMOUS },
+	{ "meter left, member without plan", ACCESS_PAID, MEMBER(.meter_remaining = 1), true, REASON_METERED },
+	{ "meter left, unpaid member", ACCESS_PAID, MEMBER(.status = SUB_UNPAID, .meter_remaining = 3), false,
+	  REASON_PAYMENT_FAILED },
+	{ "meter left, members article, anonymous", ACCESS_MEMBERS, { .meter_remaining = 3 }, false, REASON_ANONYMOUS },
 };
 
 static void
@@ -83,6 +95,24 @@ test_gated_read_needs_full_decision(void **state)
 }
 
 static void
+test_auto_paywall(void **state)
+{
+	(void) state;
+	struct article a = { .id = 1, .access = ACCESS_PUBLIC, .published_at = NOW - 3 * DAY };
+	access_apply_auto_paywall(&a, 0, NOW);
+	assert_int_equal(a.access, ACCESS_PUBLIC);
+	access_apply_auto_paywall(&a, 4, NOW);
+	assert_int_equal(a.access, ACCESS_PUBLIC);
+	access_apply_auto_paywall(&a, 3, NOW - 1);
+	assert_int_equal(a.access, ACCESS_PUBLIC);
+	access_apply_auto_paywall(&a, 3, NOW);
+	assert_int_equal(a.access, ACCESS_PAID);
+	struct article m = { .id = 2, .access = ACCESS_MEMBERS, .published_at = 0 };
+	access_apply_auto_paywall(&m, 1, NOW);
+	assert_int_equal(m.access, ACCESS_MEMBERS);
+}
+
+static void
 test_status_names_round_trip(void **state)
 {
 	(void) state;
@@ -98,6 +128,7 @@ main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_gated_read_needs_full_decision),
 		cmocka_unit_test(test_status_names_round_trip),
+		cmocka_unit_test(test_auto_paywall),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

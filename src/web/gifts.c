@@ -1,0 +1,91 @@
+/* gifts.c: subscribers give one article to anyone holding a link, with a
+ * use limit and an expiry; the giver can revoke it from the account page. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth/token.h"
+#include "core/log.h"
+#include "web/app.h"
+#include "web/handlers.h"
+#include "web/page.h"
+#include "web/reader.h"
+#include "core/banned.h"
+
+void
+h_gift_create(struct http_req *r)
+{
+	struct app *app = r->app;
+	struct web_ctx *c = web_ctx(r);
+	struct article *a;
+	int64_t now = (int64_t) time(NULL);
+	mh_err err = store_article_by_slug(app->store, r->arena, r->params[0], &a);
+	if (err == MH_ERR_NOTFOUND || (!err && a->published_at > now)) {
+		app_not_found(r);
+		return;
+	}
+	struct reader rd;
+	if (err || (err = reader_load(r, NULL, &rd))) {
+		app_error(r, 500, "Something went wrong on our side. Please try again in a moment.");
+		return;
+	}
+	access_apply_auto_paywall(a, app->cfg->auto_paywall_days, now);
+	struct access_decision d = access_decide(a, &rd.v, now);
+	/* Only someone who reads it by right may give it: not a gift holder or a metered read. */
+	if (a->access != ACCESS_PAID || !d.full || d.reason == REASON_GIFT || d.reason == REASON_METERED) {
+		app_error(r, 403, "Only subscribers can give this article.");
+		return;
+	}
+	char token[TOKEN_CHARS + 1], hash[TOKEN_HASH_CHARS + 1];
+	token_new(token);
+	token_hash(token, hash);
+	long days = app->cfg->gift_days > 0 ? app->cfg->gift_days : 30;
+	struct gift_link g = {
+		0,   hash, c->member.id,       a->id, app->cfg->gift_max_uses > 0 ? (int) app->cfg->gift_max_uses : 10,
+		0,   now,  now + days * 86400, 0,     NULL,
+		NULL
+	};
+	if (app->store->ops->gift_create(app->store, &g)) {
+		log_error("cannot store a gift link", "detail=\"%s\"", app->store->errmsg);
+		app_error(r, 500, "Something went wrong on our side. Please try again in a moment.");
+		return;
+	}
+	const char *url = arena_printf(r->arena, "%s/articles/%s?gift=%s", app->cfg->public_url, a->slug, token);
+	json_t *ctx = page_context(r, "Your gift link", NULL);
+	json_object_set_new(json_object_get(ctx, "page"), "noindex", json_true());
+	json_object_set_new(ctx, "heading", json_string("Your gift link"));
+	json_object_set_new(ctx, "message",
+	                    json_string(arena_printf(r->arena,
+	                                             "Anyone with this link can read \xe2\x80\x9c%s\xe2\x80\x9d "
+	                                             "in full: up to %d people, for %ld days.",
+	                                             a->title, g.max_uses, days)));
+	json_object_set_new(ctx, "detail", json_string(url));
+	json_t *link = json_object();
+	json_object_set_new(link, "url", json_string("/account#gifts"));
+	json_object_set_new(link, "text", json_string("Your gift links"));
+	json_object_set_new(ctx, "link", link);
+	/* The token is shown once, here; the store keeps only its hash. */
+	page_send(r, 200, "message", ctx, CACHE_PRIVATE);
+}
+
+void
+h_gift_revoke(struct http_req *r)
+{
+	struct app *app = r->app;
+	struct web_ctx *c = web_ctx(r);
+	long id;
+	if (!slice_to_long(slice_from(r->params[0]), &id)) {
+		app_not_found(r);
+		return;
+	}
+	mh_err err = app->store->ops->gift_revoke(app->store, id, c->member.id, (int64_t) time(NULL));
+	if (err == MH_ERR_NOTFOUND) {
+		app_not_found(r);
+		return;
+	}
+	if (err) {
+		app_error(r, 500, "Something went wrong on our side. Please try again in a moment.");
+		return;
+	}
+	http_redirect(r, 303, "/account?notice=gift#gifts");
+}

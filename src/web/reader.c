@@ -1,0 +1,295 @@
+/* reader.c: subscription, gift link and meter for the access decision. */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth/token.h"
+#include "core/log.h"
+#include "web/app.h"
+#include "web/reader.h"
+#include "core/banned.h"
+
+#define GIFT_COOKIE  "masthead_gift"
+#define METER_COOKIE "masthead_meter"
+#define METER_MAX    100
+
+static void
+month_of(int64_t now, char out[8], char compact[8])
+{
+	time_t t = (time_t) now;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 8, "%Y-%m", &tm);
+	strftime(compact, 8, "%Y%m", &tm);
+}
+
+static void
+meter_mac(const unsigned char key[32], const char *payload, size_t n, char out[33])
+{
+	crypto_auth_hmacsha256_state st;
+	unsigned char mac[crypto_auth_hmacsha256_BYTES];
+	crypto_auth_hmacsha256_init(&st, key, 32);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *) "meter:", 6);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *) payload, n);
+	crypto_auth_hmacsha256_final(&st, mac);
+	sodium_bin2hex(out, 33, mac, 16);
+}
+
+/* Reads "YYYYMM.id-id-id.mac": the ids when signed and of this month. */
+static void
+meter_cookie_read(struct http_req *r, struct reader *rd, const char *month)
+{
+	struct app *app = r->app;
+	const char *c = http_cookie(r, METER_COOKIE);
+	rd->meter_ids = arena_alloc(r->arena, METER_MAX * sizeof(int64_t));
+	rd->meter_n = 0;
+	if (!c || strlen(c) > 2048)
+		return;
+	const char *dot = strrchr(c, '.');
+	if (!dot || strlen(dot + 1) != 32)
+		return;
+	char want[33];
+	meter_mac(app->secret, c, (size_t) (dot - c), want);
+	if (sodium_memcmp(want, dot + 1, 32) != 0 || strncmp(c, month, 6) != 0 || c[6] != '.')
+		return;
+	struct slice ids = { c + 7, (size_t) (dot - c - 7) }, one;
+	while (ids.len && rd->meter_n < METER_MAX) {
+		slice_split(&ids, '-', &one);
+		long id;
+		if (slice_to_long(one, &id))
+			rd->meter_ids[rd->meter_n++] = id;
+	}
+}
+
+static void
+meter_cookie_write(struct http_req *r, const struct reader *rd, const char *month)
+{
+	struct app *app = r->app;
+	struct buf b = BUF_INIT;
+	buf_puts(&b, month);
+	buf_putc(&b, '.');
+	for (size_t i = 0; i < rd->meter_n; i++)
+		buf_printf(&b, "%s%lld", i ? "-" : "", (long long) rd->meter_ids[i]);
+	char mac[33];
+	meter_mac(app->secret, b.ptr, b.len, mac);
+	buf_putc(&b, '.');
+	buf_puts(&b, mac);
+	web_set_cookie(r, METER_COOKIE, arena_strndup(r->arena, b.ptr, b.len), 40L * 86400);
+	buf_release(&b);
+}
+
+/* A gift link in ?gift= (counted once) or in the gift cookie (not counted again). */
+static void
+gift_check(struct http_req *r, const struct article *a, struct reader *rd)
+{
+	struct app *app = r->app;
+	const char *given = http_query(r, "gift");
+	const char *cookie = http_cookie(r, GIFT_COOKIE);
+	const char *token = NULL;
+	bool counted = false;
+	if (cookie) {
+		/* "<article id>.<token>" */
+		char *end;
+		long long id = strtoll(cookie, &end, 10);
+		if (*end == '.' && id == a->id && token_well_formed(end + 1)) {
+			token = end + 1;
+			counted = true;
+		}
+	}
+	if (given && (!token || strcmp(given, token) != 0)) {
+		rd->personal = true;
+		if (!token_well_formed(given)) {
+			rd->gift_refused = true;
+			return;
+		}
+		token = given;
+		counted = false;
+	}
+	if (!token)
+		return;
+	rd->personal = true;
+	char hash[TOKEN_HASH_CHARS + 1];
+	token_hash(token, hash);
+	struct gift_link g;
+	int64_t now = (int64_t) time(NULL);
+	mh_err err = app->store->ops->gift_get(app->store, r->arena, hash, &g);
+	bool ok = !err && g.article_id == a->id && !g.revoked_at && g.expires_at > now;
+	if (ok && !counted) {
+		err = app->store->ops->gift_use(app->store, g.id, now);
+		ok = !err;
+		if (ok)
+			web_set_cookie(r, GIFT_COOKIE, arena_printf(r->arena, "%lld.%s", (long long) a->id, token),
+			               (long) (g.expires_at - now));
+	}
+	if (err && err != MH_ERR_NOTFOUND)
+		log_error("gift lookup failed", "detail=\"%s\"", app->store->errmsg);
+	rd->v.gift = ok;
+	rd->gift_refused = !ok;
+}
+
+mh_err
+reader_load(struct http_req *r, const struct article *a, struct reader *rd)
+{
+	struct app *app = r->app;
+	struct web_ctx *c = web_ctx(r);
+	memset(rd, 0, sizeof *rd);
+	rd->v.meter_remaining = -1;
+	if (c->signed_in) {
+		rd->personal = true;
+		rd->v.signed_in = true;
+		rd->v.member_id = c->member.id;
+		rd->v.role = c->member.role;
+		rd->v.comped_until = c->member.comped_until;
+		mh_err err = app->store->ops->subscription_by_member(app->store, r->arena, c->member.id, &rd->sub);
+		if (err && err != MH_ERR_NOTFOUND)
+			return err;
+		if (!err) {
+			rd->has_sub = true;
+			int st = sub_status_parse(rd->sub.status);
+			rd->v.status = st < 0 ? SUB_NONE : (enum sub_status) st;
+			rd->v.grace_until = rd->sub.grace_until;
+			rd->v.period_end = rd->sub.period_end;
+			rd->v.cancel_at_period_end = rd->sub.cancel_at_period_end;
+		}
+	}
+	if (!a || a->access != ACCESS_PAID)
+		return MH_OK;
+	gift_check(r, a, rd);
+	if (app->cfg->meter_articles <= 0)
+		return MH_OK;
+	/* Metered mode: every paid article page is personal from here on. */
+	rd->personal = true;
+	rd->meter_limit = (int) (app->cfg->meter_articles < METER_MAX ? app->cfg->meter_articles : METER_MAX);
+	char month[8], compact[8];
+	month_of((int64_t) time(NULL), month, compact);
+	if (c->signed_in) {
+		bool has = false;
+		mh_err err = app->store->ops->meter_get(app->store, c->member.id, month, a->id, &rd->meter_used, &has);
+		if (err)
+			return err;
+		rd->v.meter_counted = has;
+	} else {
+		meter_cookie_read(r, rd, compact);
+		rd->meter_used = (int) rd->meter_n;
+		for (size_t i = 0; i < rd->meter_n; i++)
+			rd->v.meter_counted |= rd->meter_ids[i] == a->id;
+	}
+	rd->v.meter_remaining = rd->meter_limit > rd->meter_used ? rd->meter_limit - rd->meter_used : 0;
+	return MH_OK;
+}
+
+void
+reader_after(struct http_req *r, const struct article *a, struct reader *rd, const struct access_decision *d)
+{
+	struct app *app = r->app;
+	if (d->reason != REASON_METERED || rd->v.meter_counted)
+		return;
+	char month[8], compact[8];
+	int64_t now = (int64_t) time(NULL);
+	month_of(now, month, compact);
+	rd->meter_used++;
+	if (web_ctx(r)->signed_in) {
+		if (app->store->ops->meter_add(app->store, web_ctx(r)->member.id, month, a->id, now))
+			log_error("cannot count a metered read", "detail=\"%s\"", app->store->errmsg);
+		return;
+	}
+	if (rd->meter_n < METER_MAX)
+		rd->meter_ids[rd->meter_n++] = a->id;
+	meter_cookie_write(r, rd, compact);
+}
+
+json_t *
+reader_paywall_json(struct http_req *r, const struct article *a, const struct reader *rd,
+                    const struct access_decision *d)
+{
+	struct app *app = r->app;
+	json_t *p = json_object();
+	const char *signin = arena_printf(r->arena, "/signin?next=/articles/%s", a->slug);
+	bool members = a->access == ACCESS_MEMBERS;
+	const char *headline = members ? "This article is free for members" : "This article is for subscribers";
+	const char *message = "";
+	switch (d->reason) {
+	case REASON_ANONYMOUS:
+		message = members ? "Create a free account to keep reading, or sign in if you have one."
+		                  : "Subscribe to read the whole story and everything else we publish.";
+		break;
+	case REASON_NO_PLAN:
+		message = "Your account does not include a subscription yet. Subscribe to read the whole story.";
+		break;
+	case REASON_PAYMENT_FAILED:
+		headline = "Your payment did not go through";
+		message = "Please make sure the card on file is up to date. Once it is, we retry the payment right "
+		          "away and the article opens.";
+		break;
+	case REASON_LAPSED:
+		headline = "Your subscription has ended";
+		message = "Resubscribe to keep reading.";
+		break;
+	default: break;
+	}
+	if (rd->gift_refused)
+		message = arena_printf(r->arena, "This gift link has expired or reached its limit. %s", message);
+	else if (rd->meter_limit && (d->reason == REASON_ANONYMOUS || d->reason == REASON_NO_PLAN) && !members)
+		message = arena_printf(r->arena, "You have read your %d free articles this month. %s", rd->meter_limit,
+		                       message);
+	json_object_set_new(p, "headline", json_string(headline));
+	json_object_set_new(p, "message", json_string(message));
+	json_object_set_new(p, "anonymous", json_boolean(d->reason == REASON_ANONYMOUS));
+	json_object_set_new(p, "member", json_boolean(d->reason == REASON_NO_PLAN));
+	json_object_set_new(p, "payment_problem", json_boolean(d->reason == REASON_PAYMENT_FAILED));
+	json_object_set_new(p, "resubscribe", json_boolean(d->reason == REASON_LAPSED));
+	json_object_set_new(p, "signin_url", json_string(signin));
+	json_object_set_new(p, "signin_prompt",
+	                    json_string(members ? "Already have an account?" : "Already a subscriber?"));
+	json_object_set_new(p, "subscribe_url",
+	                    json_string(members && d->reason == REASON_ANONYMOUS
+	                                        ? arena_printf(r->arena, "/signup?next=/articles/%s", a->slug)
+	                                        : "/subscribe"));
+	json_object_set_new(p, "billing_url", json_string("/account/billing"));
+	struct payment_method pm;
+	if (d->reason == REASON_PAYMENT_FAILED &&
+	    app->store->ops->payment_method_default(app->store, r->arena, rd->v.member_id, &pm) == MH_OK) {
+		json_t *card = json_object();
+		json_object_set_new(card, "brand", json_string(pm.brand));
+		json_object_set_new(card, "last4", json_string(pm.last4));
+		json_object_set_new(card, "exp_month", json_string(arena_printf(r->arena, "%02d", pm.exp_month)));
+		json_object_set_new(card, "exp_year", json_integer(pm.exp_year));
+		json_object_set_new(p, "card", card);
+	} else {
+		json_object_set_new(p, "card", json_false());
+	}
+	return p;
+}
+
+json_t *
+reader_banner_json(struct http_req *r, const struct access_decision *d)
+{
+	(void) r;
+	if (d->reason != REASON_GRACE)
+		return json_false();
+	json_t *b = json_object();
+	json_object_set_new(b, "message",
+	                    json_string("Your last payment did not go through. Please make sure the "
+	                                "card on file is up to date to keep your subscription."));
+	json_object_set_new(b, "url", json_string("/account/billing"));
+	json_object_set_new(b, "link_text", json_string("Update your card"));
+	return b;
+}
+
+json_t *
+reader_meter_json(struct http_req *r, const struct reader *rd, const struct access_decision *d)
+{
+	if (d->reason != REASON_METERED)
+		return json_false();
+	int left = rd->meter_limit - rd->meter_used;
+	if (left < 0)
+		left = 0;
+	json_t *m = json_object();
+	json_object_set_new(m, "remaining", json_integer(left));
+	json_object_set_new(
+	        m, "message",
+	        json_string(arena_printf(r->arena, "%d free article%s left this month.", left, left == 1 ? "" : "s")));
+	return m;
+}

@@ -1,0 +1,35 @@
+/* reader.h: the paywall on a request: who the reader is for the access
+ * decision (subscription, gift link, meter), and what the page says after it. */
+#ifndef MH_READER_H
+#define MH_READER_H
+
+#include <jansson.h>
+
+#include "http/http.h"
+#include "paywall/access.h"
+
+struct reader {
+	struct viewer v;
+	struct subscription sub;
+	bool has_sub;
+	bool gift_refused; /* a gift link was given but no longer works */
+	bool personal;     /* the answer depends on this reader: never shared by caches */
+	int meter_limit;   /* 0: metered mode off */
+	int meter_used;
+	int64_t *meter_ids; /* anonymous: the articles in the meter cookie */
+	size_t meter_n;
+};
+
+/* Who reads article a (NULL: no gift or meter, e.g. for listings). */
+mh_err reader_load(struct http_req *r, const struct article *a, struct reader *rd);
+/* After the decision: counts a metered read, keeps the meter cookie. */
+void reader_after(struct http_req *r, const struct article *a, struct reader *rd, const struct access_decision *d);
+/* The paywall box for a TEASER decision. */
+json_t *reader_paywall_json(struct http_req *r, const struct article *a, const struct reader *rd,
+                            const struct access_decision *d);
+/* The banner over a FULL article (past_due in grace), or false. */
+json_t *reader_banner_json(struct http_req *r, const struct access_decision *d);
+/* "N free articles left" while metered, or false. */
+json_t *reader_meter_json(struct http_req *r, const struct reader *rd, const struct access_decision *d);
+
+#endif

@@ -1,0 +1,235 @@
+"""The paywall over HTTP: each demo account against public, members and
+paid articles; the meter; gift links; auto-paywall; cache headers."""
+import re
+import sqlite3
+
+import pytest
+import requests
+
+from conftest import Server
+from members import csrf_of, sign_in
+
+PUBLIC = "/articles/council-eastshore-rezoning-hearing"
+MEMBERS = "/articles/tidewater-route-14-hourly"
+PAID = "/articles/port-pier-9-overnight-cargo"
+PAID2 = "/articles/rockfish-limits-cooperative-cost"
+PAID3 = "/articles/mayor-budget-housing-inspectors"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    data = tmp_path_factory.mktemp("paywall")
+    srv = Server(["demo", "--port", "0"], data, env={"MASTHEAD_RATE_LIMIT": "1000"})
+    srv.data = data
+    yield srv
+    srv.stop()
+    srv.check_clean()
+
+
+def full(text):
+    return 'class="gated-body' in text
+
+
+def paywalled(text):
+    return 'class="paywall"' in text
+
+
+def browser(site, who):
+    if who is None:
+        return requests.Session()
+    s, r = sign_in(site, who)
+    assert r.status_code == 303, who
+    return s
+
+
+# viewer, article, expect full, text that must appear
+CASES = [
+    (None, PUBLIC, True, None),
+    (None, MEMBERS, False, "Already have an account?"),
+    (None, PAID, False, "Already a subscriber?"),
+    ("reader@demo.test", PUBLIC, True, None),
+    ("reader@demo.test", MEMBERS, True, None),
+    ("reader@demo.test", PAID, False, "does not include a subscription"),
+    ("subscriber@demo.test", MEMBERS, True, None),
+    ("subscriber@demo.test", PAID, True, "Gift this article"),
+    ("pastdue@demo.test", PAID, True, "Your last payment did not go through"),
+    ("lapsed@demo.test", MEMBERS, True, None),
+    ("lapsed@demo.test", PAID, False, "Your payment did not go through"),
+    ("editor@demo.test", PAID, True, None),
+    ("admin@demo.test", PAID, True, None),
+]
+
+
+@pytest.mark.parametrize("who,path,want_full,text", CASES,
+                         ids=[f"{c[0] or 'anonymous'}-{c[1].split('/')[-1]}" for c in CASES])
+def test_access_for_each_demo_account(site, who, path, want_full, text):
+    s = browser(site, who)
+    r = s.get(site.url + path, timeout=10)
+    assert r.status_code == 200
+    assert full(r.text) == want_full
+    assert paywalled(r.text) != want_full
+    if text:
+        assert text in r.text
+    if not want_full:
+        assert ("Already a subscriber?" in r.text) == (who is None and path == PAID)
+
+
+def test_lapsed_sees_the_card_and_a_way_to_update_it(site):
+    s = browser(site, "lapsed@demo.test")
+    r = s.get(site.url + PAID, timeout=10)
+    assert "make sure the card on file is up to date" in r.text
+    assert re.search(r"Visa ending 0069, expires 10/\d{4}", r.text)
+    assert 'href="/account/billing"' in r.text
+    assert "Subscribe</a>" not in r.text.split('class="paywall"')[1].split("</aside>")[0]
+
+
+def test_cache_headers_by_viewer(site):
+    anon = requests.get(site.url + PAID, timeout=10)
+    assert anon.headers["Cache-Control"] == "public, max-age=60"
+    assert "Cookie" in anon.headers["Vary"]
+    s = browser(site, "subscriber@demo.test")
+    r = s.get(site.url + PAID, timeout=10)
+    assert r.headers["Cache-Control"] == "private, no-store"
+    r = s.get(site.url + PUBLIC, timeout=10)
+    assert r.headers["Cache-Control"] == "private, no-store"
+
+
+def test_json_ld_does_not_depend_on_the_reader(site):
+    anon = requests.get(site.url + PAID, timeout=10).text
+    sub = browser(site, "subscriber@demo.test").get(site.url + PAID, timeout=10).text
+    pick = lambda t: re.search(r'<script type="application/ld\+json">(.*?)</script>', t, re.S).group(1)
+    assert pick(anon) == pick(sub)
+    assert '"isAccessibleForFree":false' in pick(anon)
+
+
+def gift(site, path=PAID):
+    s = browser(site, "subscriber@demo.test")
+    page = s.get(site.url + path, timeout=10)
+    action = re.search(r'action="(/articles/[a-z0-9-]+/gift)"', page.text).group(1)
+    r = s.post(site.url + action, data={"csrf": csrf_of(page.text)}, timeout=10)
+    assert r.status_code == 200
+    url = re.search(r"(/articles/[a-z0-9-]+\?gift=[A-Za-z0-9_-]{43})", r.text).group(1)
+    return s, url
+
+
+def test_gift_link_opens_the_article_for_anyone(site):
+    _, url = gift(site)
+    r = requests.get(site.url + url, timeout=10)
+    assert full(r.text)
+    assert r.headers["Cache-Control"] == "private, no-store"
+    # The link opens only that article.
+    other = requests.get(site.url + PAID2 + "?gift=" + url.split("=")[1], timeout=10)
+    assert not full(other.text)
+    # A reader without a subscription cannot give it onwards.
+    reader = browser(site, "reader@demo.test")
+    page = reader.get(site.url + url, timeout=10)
+    assert full(page.text) and "Gift this article" not in page.text
+    r = reader.post(site.url + PAID + "/gift", data={"csrf": csrf_of(reader.get(site.url + "/account").text)},
+                    timeout=10)
+    assert r.status_code == 403
+
+
+def test_gift_use_limit_expiry_and_revocation(tmp_path):
+    srv = Server(["demo", "--port", "0", "--gift-max-uses", "2"], tmp_path / "data",
+                 env={"MASTHEAD_RATE_LIMIT": "1000"})
+    try:
+        giver, url = gift(srv)
+        first, second, third = requests.Session(), requests.Session(), requests.Session()
+        assert full(first.get(srv.url + url, timeout=10).text)
+        # Reloading in the same browser does not count again.
+        assert full(first.get(srv.url + url, timeout=10).text)
+        assert full(first.get(srv.url + PAID, timeout=10).text)
+        assert full(second.get(srv.url + url, timeout=10).text)
+        r = third.get(srv.url + url, timeout=10)
+        assert not full(r.text) and "reached its limit" in r.text
+        # Revoked from the account page: its holders lose it.
+        page = giver.get(srv.url + "/account", timeout=10)
+        assert "Opened 2 of 2 times" in page.text
+        _, url2 = gift(srv)
+        fourth = requests.Session()
+        assert full(fourth.get(srv.url + url2, timeout=10).text)
+        page = giver.get(srv.url + "/account", timeout=10)
+        action = re.findall(r'action="(/account/gifts/\d+/revoke)"', page.text)[0]
+        r = giver.post(srv.url + action, data={"csrf": csrf_of(page.text)}, allow_redirects=False, timeout=10)
+        assert r.status_code == 303
+        assert not full(fourth.get(srv.url + PAID, timeout=10).text)
+        assert not full(requests.get(srv.url + url2, timeout=10).text)
+        # Expired.
+        _, url3 = gift(srv)
+        with sqlite3.connect(str(tmp_path / "data" / "masthead.db")) as c:
+            c.execute("UPDATE gift_links SET expires_at = 1 WHERE revoked_at = 0")
+        assert not full(requests.get(srv.url + url3, timeout=10).text)
+        # Someone else's gift cannot be revoked.
+        other, _ = sign_in(srv, "reader@demo.test")
+        page = other.get(srv.url + "/account", timeout=10)
+        r = other.post(srv.url + action, data={"csrf": csrf_of(page.text)}, allow_redirects=False, timeout=10)
+        assert r.status_code == 404
+        assert requests.get(srv.url + PAID + "?gift=garbage", timeout=10).status_code == 200
+    finally:
+        srv.stop()
+        srv.check_clean()
+
+
+def test_meter_for_anonymous_readers(tmp_path):
+    srv = Server(["demo", "--port", "0", "--meter-articles", "2"], tmp_path / "data")
+    try:
+        s = requests.Session()
+        r = s.get(srv.url + PAID, timeout=10)
+        assert full(r.text) and "1 free article left this month" in r.text
+        assert r.headers["Cache-Control"] == "private, no-store"
+        # The same article again does not count.
+        r = s.get(srv.url + PAID, timeout=10)
+        assert full(r.text) and "1 free article left" in r.text
+        r = s.get(srv.url + PAID2, timeout=10)
+        assert full(r.text) and "0 free articles left" in r.text
+        r = s.get(srv.url + PAID3, timeout=10)
+        assert not full(r.text) and "You have read your 2 free articles this month" in r.text
+        assert full(s.get(srv.url + PAID, timeout=10).text)
+        # A forged cookie counts for nothing: it is signed.
+        forged = requests.Session()
+        cookie = s.cookies.get("masthead_meter")
+        forged.cookies.set("masthead_meter", cookie.replace(cookie.split(".")[1], "1"), domain="127.0.0.1", path="/")
+        r = forged.get(srv.url + PAID, timeout=10)
+        assert "1 free article left" in r.text
+        # Members articles are not metered: they need a free account.
+        assert not full(requests.get(srv.url + MEMBERS, timeout=10).text)
+    finally:
+        srv.stop()
+        srv.check_clean()
+
+
+def test_meter_for_members_and_the_month_rollover(tmp_path):
+    srv = Server(["demo", "--port", "0", "--meter-articles", "1"], tmp_path / "data",
+                 env={"MASTHEAD_RATE_LIMIT": "1000"})
+    try:
+        s, _ = sign_in(srv, "reader@demo.test")
+        r = s.get(srv.url + PAID, timeout=10)
+        assert full(r.text) and "0 free articles left" in r.text
+        assert not full(s.get(srv.url + PAID2, timeout=10).text)
+        # Kept in the database: another browser of the same member sees it.
+        s2, _ = sign_in(srv, "reader@demo.test")
+        assert not full(s2.get(srv.url + PAID2, timeout=10).text)
+        assert full(s2.get(srv.url + PAID, timeout=10).text)
+        # A new month starts afresh.
+        with sqlite3.connect(str(tmp_path / "data" / "masthead.db")) as c:
+            c.execute("UPDATE meter_reads SET month = '2000-01'")
+        assert full(s.get(srv.url + PAID2, timeout=10).text)
+        # Subscribers never touch the meter.
+        sub, _ = sign_in(srv, "subscriber@demo.test")
+        assert "free article" not in sub.get(srv.url + PAID3, timeout=10).text
+    finally:
+        srv.stop()
+        srv.check_clean()
+
+
+def test_auto_paywall(tmp_path):
+    srv = Server(["demo", "--port", "0", "--auto-paywall-days", "1"], tmp_path / "data")
+    try:
+        r = requests.get(srv.url + PUBLIC, timeout=10)
+        assert not full(r.text) and "Already a subscriber?" in r.text
+        assert '"isAccessibleForFree":false' in r.text
+        front = requests.get(srv.url + "/", timeout=10).text
+        assert "Subscribers only" in front.split("council-eastshore-rezoning-hearing")[1][:2000]
+    finally:
+        srv.stop()
+        srv.check_clean()
