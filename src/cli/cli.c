@@ -23,12 +23,16 @@
 	"public-url", "site-name", "site-tagline", "theme", "log-level", "threads", "max-connections", "timeout",      \
 	        "max-body", "max-header", "page-size", "access-log", "smtp-url", "mail-from", "mail-retry-base",       \
 	        "session-days", "secret", "rate-limit", "meter-articles", "auto-paywall-days", "gift-max-uses",        \
-	        "gift-days", "grace-days"
+	        "gift-days", "grace-days", "retry-days", "billing-interval", "billing-provider", "stripe-secret-key",  \
+	        "stripe-webhook-secret", "stripe-api-base"
 
 static const char *const serve_keys[] = { "listen", "trusted-proxy", SERVER_KEYS, NULL };
 static const char *const demo_keys[] = { "port", "teaser-paragraphs", SERVER_KEYS, NULL };
 static const char *const import_keys[] = { "teaser-paragraphs", "max-import-bytes", NULL };
 static const char *const no_keys[] = { NULL };
+static const char *const billing_keys[] = { "grace-days", "retry-days", "billing-provider",
+	                                    "smtp-url",   "mail-from",  "site-name",
+	                                    "public-url", "theme",      NULL };
 static const char *const mail_keys[] = { "smtp-url", "mail-from", "mail-retry-base", "site-name", "public-url", NULL };
 
 const struct command commands[] = {
@@ -40,6 +44,9 @@ const struct command commands[] = {
 	  import_keys },
 	{ "export", cmd_export, "DIR", "write articles as Markdown and members as CSV into DIR", no_keys },
 	{ "user", cmd_user, "add|list|role|passwd ...", "manage member accounts", no_keys },
+	{ "billing", cmd_billing, "run [--at ISO8601]", "renewals, retries, dunning and reminders due at that time",
+	  billing_keys },
+	{ "plan", cmd_plan, "add|list|retire|price ...", "manage subscription plans", no_keys },
 	{ "mail", cmd_mail, "test EMAIL | list | flush", "send a test mail, list the outbox, send what is due",
 	  mail_keys },
 	{ NULL, NULL, NULL, NULL, NULL },
@@ -138,6 +145,13 @@ cli_main(int argc, char **argv)
 		const char *eq = strchr(a, '=');
 		char name[64];
 		snprintf(name, sizeof name, "%.*s", (int) (eq ? (size_t) (eq - a - 2) : strlen(a + 2)), a + 2);
+		if (!strcmp(cmd->name, "billing") && !strcmp(name, "at")) {
+			/* A flag of the command itself, not a setting: handed on as arguments. */
+			pos[npos++] = argv[i];
+			if (!eq && i + 1 < argc)
+				pos[npos++] = argv[++i];
+			continue;
+		}
 		if (!config_find(name) || !key_allowed(cmd, name)) {
 			fprintf(stderr, "masthead %s: unknown option --%s (try masthead %s --help)\n", cmd->name, name,
 			        cmd->name);

@@ -31,5 +31,7 @@ int cmd_import(struct config *cfg, int argc, char **argv);
 int cmd_export(struct config *cfg, int argc, char **argv);
 int cmd_user(struct config *cfg, int argc, char **argv);
 int cmd_mail(struct config *cfg, int argc, char **argv);
+int cmd_billing(struct config *cfg, int argc, char **argv);
+int cmd_plan(struct config *cfg, int argc, char **argv);
 
 #endif

@@ -1,5 +1,6 @@
 /* serve.c: masthead serve and masthead demo. */
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +11,7 @@
 #include "core/embed.h"
 #include "core/log.h"
 #include "auth/token.h"
+#include "billing/billing.h"
 #include "http/http.h"
 #include "mail/mail.h"
 #include "web/app.h"
@@ -60,6 +62,13 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 		.error = app_error,
 		.before = web_before,
 	};
+	app.billing = (struct billing){ s,
+		                        cfg,
+		                        app.theme.templates,
+		                        NULL,
+		                        strcmp(cfg->billing_provider, "stripe") == 0 ? NULL : &billing_test_provider,
+		                        getenv("MASTHEAD_TEST_CRASH_AFTER_CHARGE") != NULL };
+	struct billing_scheduler *scheduler = NULL;
 	struct http_server *srv;
 	if (mailer_start(s, cfg, &app.mailer)) {
 		fprintf(stderr, "masthead: cannot start the mail sender\n");
@@ -72,6 +81,13 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 		theme_release(&app.theme);
 		return EXIT_FAIL;
 	}
+	app.billing.mailer = app.mailer;
+	/* Charges a crash left pending are settled before anything else. */
+	int settled = 0;
+	if (billing_reconcile(&app.billing, (int64_t) time(NULL), &settled) == MH_OK && settled)
+		log_info("billing reconciled", "charges=%d", settled);
+	if (cfg->billing_interval > 0 && billing_scheduler_start(&app.billing, (int) cfg->billing_interval, &scheduler))
+		log_error("cannot start the billing scheduler", "%s", "");
 	uint16_t port = http_server_port(srv);
 	/* Tests read this line to learn the port when they asked for port 0. */
 	char host[128];
@@ -87,6 +103,7 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	sigwait(&stop, &sig);
 	log_info("stopping", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	http_server_stop(srv, 10000);
+	billing_scheduler_stop(scheduler);
 	mailer_stop(app.mailer);
 	theme_release(&app.theme);
 	log_info("stopped", "%s", "");
@@ -159,67 +176,78 @@ seed_accounts(struct store *s)
 	return code;
 }
 
-/* The demo's plans and the subscription states of DESIGN section 10,
- * written directly until the billing engine drives them. */
+/* The demo's plans, and the subscription states of DESIGN section 10
+ * reached by driving the billing machinery through a shifted clock: the
+ * checkouts of the past, then a billing run for every day since. */
 static int
-seed_billing(struct store *s, int64_t now)
+seed_billing(const struct config *cfg, struct store *s, int64_t now)
 {
 	static const struct plan plans[] = {
 		{ 0, "monthly", "Monthly", 800, "usd", 1, 0, false, "" },
 		{ 0, "yearly", "Yearly", 8000, "usd", 12, 0, false, "" },
 	};
-	int64_t plan_id = 0;
+	int64_t monthly = 0, id;
 	for (size_t i = 0; i < sizeof plans / sizeof *plans; i++) {
-		int64_t id;
-		if (s->ops->plan_upsert(s, &plans[i], &id)) {
+		struct plan old;
+		struct arena *pa = arena_new();
+		bool exists = s->ops->plan_get(s, pa, 0, plans[i].code, &old) == MH_OK;
+		arena_free(pa);
+		if (!exists && s->ops->plan_upsert(s, &plans[i], &id)) {
 			fprintf(stderr, "masthead demo: cannot seed plans: %s\n", s->errmsg);
 			return EXIT_FAIL;
 		}
-		if (i == 0)
-			plan_id = id;
 	}
-	time_t t = (time_t) now;
+	struct arena *a = arena_new();
+	struct plan p;
+	if (s->ops->plan_get(s, a, 0, "monthly", &p) == MH_OK)
+		monthly = p.id;
+	/* No mail: the demo's history happened before anyone was reading. */
+	struct billing b = { s, cfg, NULL, NULL, &billing_test_provider, 0 };
+	const int64_t day = 86400;
+	time_t t = (time_t) (now - 45 * day);
 	struct tm tm;
 	gmtime_r(&t, &tm);
-	int year = tm.tm_year + 1900;
-	const int64_t day = 86400;
-	static const struct {
-		const char *email, *status, *last4, *behavior;
-		int start_days, end_days, grace_days, exp_month, exp_year_delta;
-	} states[] = {
-		{ "subscriber@demo.test", "active", "4242", "ok", -10, 20, 0, 12, 3 },
-		{ "pastdue@demo.test", "past_due", "0341", "fail", -32, -2, 5, 12, 2 },
-		{ "lapsed@demo.test", "unpaid", "0069", "ok", -40, -10, -3, 10, -1 },
+	/* A card that expires in the month lapsed@ subscribed: good then, expired at the renewal a month later. */
+	struct test_card ok = { "Visa", "4242", 12, tm.tm_year + 1900 + 3, CARD_SUCCEEDS };
+	struct test_card short_lived = { "Visa", "4242", tm.tm_mon + 1, tm.tm_year + 1900, CARD_SUCCEEDS };
+	struct test_card fails = { "Visa", "0341", 12, tm.tm_year + 1900 + 2, CARD_CHARGES_FAIL };
+	struct step {
+		int64_t at;
+		const char *email;
+		int what; /* 0 subscribe, 1 new card */
+		const struct test_card *card;
+	} steps[] = {
+		{ now - 45 * day, "lapsed@demo.test", 0, &short_lived },
+		{ now - 32 * day, "pastdue@demo.test", 0, &ok },
+		{ now - 31 * day, "pastdue@demo.test", 1, &fails },
+		{ now - 10 * day, "subscriber@demo.test", 0, &ok },
 	};
-	struct arena *a = arena_new();
 	int code = EXIT_OK;
-	for (size_t i = 0; i < sizeof states / sizeof *states && !code; i++) {
-		struct member m;
-		struct subscription sub;
-		if (s->ops->member_by_email(s, a, states[i].email, &m) ||
-		    s->ops->subscription_by_member(s, a, m.id, &sub) != MH_ERR_NOTFOUND)
-			continue;
-		struct payment_method pm = { 0,
-			                     m.id,
-			                     "Visa",
-			                     states[i].last4,
-			                     states[i].exp_month,
-			                     year + states[i].exp_year_delta,
-			                     states[i].behavior,
-			                     true,
-			                     "",
-			                     now };
-		memset(&sub, 0, sizeof sub);
-		sub.member_id = m.id;
-		sub.plan_id = plan_id;
-		sub.status = states[i].status;
-		sub.period_start = now + states[i].start_days * day;
-		sub.period_end = now + states[i].end_days * day;
-		sub.grace_until = states[i].grace_days ? now + states[i].grace_days * day : 0;
-		sub.provider = "test";
-		sub.created_at = sub.updated_at = now;
-		if (s->ops->payment_method_add(s, &pm, true) || s->ops->subscription_save(s, &sub)) {
-			fprintf(stderr, "masthead demo: cannot seed %s: %s\n", states[i].email, s->errmsg);
+	bool any = false;
+	size_t next = 0;
+	for (int64_t at = now - 45 * day; at <= now && !code; at += day / 4) {
+		for (; next < sizeof steps / sizeof *steps && steps[next].at <= at; next++) {
+			struct member m;
+			struct subscription sub;
+			if (s->ops->member_by_email(s, a, steps[next].email, &m))
+				continue;
+			bool has = s->ops->subscription_by_member(s, a, m.id, &sub) == MH_OK;
+			struct billing_outcome out;
+			mh_err err = MH_OK;
+			if (steps[next].what == 0 && !has) {
+				err = billing_subscribe(&b, a, m.id, monthly, steps[next].card, steps[next].at, &out);
+				any = true;
+			} else if (steps[next].what == 1 && has && sub.created_at >= now - 40 * day) {
+				err = billing_update_card(&b, a, m.id, steps[next].card, steps[next].at, &out);
+			}
+			if (err) {
+				fprintf(stderr, "masthead demo: cannot seed %s: %s\n", steps[next].email, s->errmsg);
+				code = EXIT_FAIL;
+			}
+		}
+		struct billing_stats st;
+		if (any && !code && billing_run(&b, at, &st)) {
+			fprintf(stderr, "masthead demo: billing run failed: %s\n", s->errmsg);
 			code = EXIT_FAIL;
 		}
 	}
@@ -257,7 +285,7 @@ cmd_demo(struct config *cfg, int argc, char **argv)
 		{ (int) cfg->teaser_paragraphs, (size_t) cfg->max_import_bytes, (int64_t) time(NULL) }, NULL, stderr
 	};
 	struct import_summary sum;
-	if (import_sources(s, src, n, &io, &sum) || seed_accounts(s) || seed_billing(s, (int64_t) time(NULL))) {
+	if (import_sources(s, src, n, &io, &sum) || seed_accounts(s) || seed_billing(cfg, s, (int64_t) time(NULL))) {
 		store_close(s);
 		return EXIT_FAIL;
 	}

@@ -79,6 +79,7 @@ enum stmt_id {
 	ST_PLAN_GET,
 	ST_PLAN_ID,
 	ST_SUB_BY_MEMBER,
+	ST_SUB_GET,
 	ST_SUB_INSERT,
 	ST_SUB_UPDATE,
 	ST_PM_CLEAR_DEFAULT,
@@ -91,6 +92,30 @@ enum stmt_id {
 	ST_GIFT_REVOKE,
 	ST_METER_GET,
 	ST_METER_ADD,
+	ST_INV_INSERT,
+	ST_INV_ID_BY_KEY,
+	ST_INV_SAVE,
+	ST_INV_GET,
+	ST_INV_OPEN,
+	ST_INV_LIST,
+	ST_INV_DUE,
+	ST_INV_CLAIM,
+	ST_INV_RELEASE,
+	ST_CHG_INSERT,
+	ST_CHG_FINISH,
+	ST_CHG_PENDING,
+	ST_CHG_LAST_FAILURE,
+	ST_SUB_DUE,
+	ST_SUB_BY_PROVIDER,
+	ST_CARDS_EXPIRING,
+	ST_CARD_REMINDED,
+	ST_CHECKOUT_INSERT,
+	ST_CHECKOUT_GET,
+	ST_CHECKOUT_COMPLETE,
+	ST_LEDGER_INSERT,
+	ST_LEDGER_GET,
+	ST_LEDGER_COUNT,
+	ST_EVENT_INSERT,
 	ST_PING,
 	ST_COUNT
 };
@@ -101,7 +126,14 @@ enum stmt_id {
 #define PLAN_COLS    "id, code, name, amount, currency, interval_months, trial_days, retired, provider_price_id"
 #define SUB_COLS                                                                                                       \
 	"id, member_id, plan_id, status, period_start, period_end, trial_end, grace_until, cancel_at_period_end, "     \
-	"canceled_at, provider, provider_id, provider_customer, provider_updated, created_at, updated_at"
+	"canceled_at, provider, provider_id, provider_customer, provider_updated, created_at, updated_at, "            \
+	"trial_reminded"
+#define INV_COLS                                                                                                       \
+	"id, subscription_id, amount, currency, status, period_start, period_end, attempts, next_attempt_at, "         \
+	"idempotency_key, provider_id, paid_at, created_at"
+#define CHG_COLS                                                                                                       \
+	"id, invoice_id, idempotency_key, payment_method_id, status, failure_code, failure_message, created_at, "      \
+	"finished_at"
 #define PM_COLS "id, member_id, brand, last4, exp_month, exp_year, behavior, is_default, provider_id, created_at"
 #define GIFT_COLS                                                                                                      \
 	"g.id, g.token_hash, g.member_id, g.article_id, g.max_uses, g.uses, g.created_at, g.expires_at, g.revoked_at"
@@ -207,14 +239,17 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PLAN_GET] = "SELECT " PLAN_COLS " FROM plans WHERE id = ?1 OR code = ?2",
 	[ST_PLAN_ID] = "SELECT id FROM plans WHERE code = ?1",
 	[ST_SUB_BY_MEMBER] = "SELECT " SUB_COLS " FROM subscriptions WHERE member_id = ?1",
-	[ST_SUB_INSERT] = "INSERT INTO subscriptions (member_id, plan_id, status, period_start, period_end, trial_end, "
-	                  "grace_until, cancel_at_period_end, canceled_at, provider, provider_id, provider_customer, "
-	                  "provider_updated, created_at, updated_at) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-	                  "?12, ?13, ?14, ?15, ?16)",
-	[ST_SUB_UPDATE] = "UPDATE subscriptions SET member_id = ?2, plan_id = ?3, status = ?4, period_start = ?5, "
-	                  "period_end = ?6, trial_end = ?7, grace_until = ?8, cancel_at_period_end = ?9, "
-	                  "canceled_at = ?10, provider = ?11, provider_id = ?12, provider_customer = ?13, "
-	                  "provider_updated = ?14, created_at = ?15, updated_at = ?16 WHERE id = ?1",
+	[ST_SUB_GET] = "SELECT " SUB_COLS " FROM subscriptions WHERE id = ?1",
+	[ST_SUB_INSERT] =
+	        "INSERT INTO subscriptions (member_id, plan_id, status, period_start, period_end, trial_end, "
+	        "grace_until, cancel_at_period_end, canceled_at, provider, provider_id, provider_customer, "
+	        "provider_updated, created_at, updated_at, trial_reminded) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+	        "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+	[ST_SUB_UPDATE] =
+	        "UPDATE subscriptions SET member_id = ?2, plan_id = ?3, status = ?4, period_start = ?5, "
+	        "period_end = ?6, trial_end = ?7, grace_until = ?8, cancel_at_period_end = ?9, "
+	        "canceled_at = ?10, provider = ?11, provider_id = ?12, provider_customer = ?13, "
+	        "provider_updated = ?14, created_at = ?15, updated_at = ?16, trial_reminded = ?17 WHERE id = ?1",
 	[ST_PM_CLEAR_DEFAULT] = "UPDATE payment_methods SET is_default = 0 WHERE member_id = ?1",
 	[ST_PM_INSERT] = "INSERT INTO payment_methods (member_id, brand, last4, exp_month, exp_year, behavior, "
 	                 "is_default, provider_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -233,6 +268,51 @@ static const char *const stmt_sql[ST_COUNT] = {
 	                 "WHERE member_id = ?1 AND month = ?2",
 	[ST_METER_ADD] =
 	        "INSERT OR IGNORE INTO meter_reads (member_id, month, article_id, read_at) VALUES (?1, ?2, ?3, ?4)",
+	[ST_INV_INSERT] = "INSERT INTO invoices (subscription_id, amount, currency, status, period_start, period_end, "
+	                  "attempts, next_attempt_at, idempotency_key, provider_id, paid_at, created_at) "
+	                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	[ST_INV_ID_BY_KEY] = "SELECT id FROM invoices WHERE idempotency_key = ?1",
+	[ST_INV_SAVE] = "UPDATE invoices SET status = ?2, attempts = ?3, next_attempt_at = ?4, paid_at = ?5, "
+	                "provider_id = ?6 WHERE id = ?1",
+	[ST_INV_GET] = "SELECT " INV_COLS " FROM invoices WHERE id = ?1",
+	[ST_INV_OPEN] = "SELECT " INV_COLS " FROM invoices WHERE subscription_id = ?1 AND status = 'open' "
+	                "ORDER BY created_at DESC, id DESC LIMIT 1",
+	[ST_INV_LIST] =
+	        "SELECT " INV_COLS " FROM invoices WHERE subscription_id = ?1 ORDER BY created_at DESC, id DESC "
+	        "LIMIT 50",
+	[ST_INV_DUE] = "SELECT " INV_COLS " FROM invoices WHERE status = 'open' AND next_attempt_at > 0 AND "
+	               "next_attempt_at <= ?1 AND claimed_until <= ?1 ORDER BY next_attempt_at, id LIMIT 500",
+	[ST_INV_CLAIM] = "UPDATE invoices SET claimed_until = ?2 + ?3 WHERE id = ?1 AND claimed_until <= ?2",
+	[ST_INV_RELEASE] = "UPDATE invoices SET claimed_until = 0 WHERE id = ?1",
+	[ST_CHG_INSERT] = "INSERT INTO charges (invoice_id, idempotency_key, payment_method_id, status, created_at) "
+	                  "VALUES (?1, ?2, ?3, 'pending', ?4)",
+	[ST_CHG_FINISH] = "UPDATE charges SET status = ?2, failure_code = ?3, failure_message = ?4, finished_at = ?5 "
+	                  "WHERE id = ?1",
+	[ST_CHG_PENDING] = "SELECT " CHG_COLS " FROM charges WHERE status = 'pending' ORDER BY id",
+	[ST_CHG_LAST_FAILURE] = "SELECT " CHG_COLS " FROM charges WHERE invoice_id = ?1 AND status = 'failed' "
+	                        "ORDER BY id DESC LIMIT 1",
+	[ST_SUB_DUE] = "SELECT " SUB_COLS " FROM subscriptions WHERE status IN ('active', 'trialing', 'past_due') AND "
+	               "(period_end <= ?1 OR (status = 'past_due' AND grace_until > 0 AND grace_until <= ?1) OR "
+	               "(status = 'trialing' AND trial_reminded = 0 AND trial_end > 0 AND trial_end - ?2 <= ?1)) "
+	               "ORDER BY id",
+	[ST_SUB_BY_PROVIDER] = "SELECT " SUB_COLS " FROM subscriptions WHERE (?1 <> '' AND provider_id = ?1) OR "
+	                       "(?2 <> '' AND provider_customer = ?2) ORDER BY (provider_id = ?1) DESC LIMIT 1",
+	[ST_CARDS_EXPIRING] = "SELECT " PM_COLS " FROM payment_methods WHERE is_default = 1 AND expiry_reminded = 0 "
+	                      "AND exp_year * 12 + exp_month - 1 < ?1 ORDER BY id",
+	[ST_CARD_REMINDED] = "UPDATE payment_methods SET expiry_reminded = 1 WHERE id = ?1",
+	[ST_CHECKOUT_INSERT] = "INSERT INTO checkouts (token_hash, member_id, plan_id, purpose, status, created_at, "
+	                       "expires_at) VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6)",
+	[ST_CHECKOUT_GET] = "SELECT token_hash, member_id, plan_id, purpose, status, created_at, expires_at FROM "
+	                    "checkouts WHERE token_hash = ?1 AND expires_at > ?2",
+	[ST_CHECKOUT_COMPLETE] = "UPDATE checkouts SET status = 'complete' WHERE token_hash = ?1 AND status = 'open'",
+	[ST_LEDGER_INSERT] =
+	        "INSERT OR IGNORE INTO test_provider_charges (idempotency_key, amount, outcome, created_at) "
+	        "VALUES (?1, ?2, ?3, ?4)",
+	[ST_LEDGER_GET] = "SELECT outcome FROM test_provider_charges WHERE idempotency_key = ?1",
+	[ST_LEDGER_COUNT] = "SELECT count(*) FROM test_provider_charges WHERE idempotency_key LIKE ?1 || '%' AND "
+	                    "outcome = 'succeeded'",
+	[ST_EVENT_INSERT] = "INSERT INTO billing_events (provider, event_id, type, created, received_at) "
+	                    "VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_PING] = "SELECT 1",
 };
 
@@ -1431,6 +1511,29 @@ sq_plan_get(struct store *s, struct arena *a, int64_t id, const char *code, stru
 	return rc == SQLITE_DONE ? MH_ERR_NOTFOUND : sq_fail(s, sqlite3_db_handle(st), "read");
 }
 
+static void
+read_subscription(struct arena *a, sqlite3_stmt *st, struct subscription *out)
+{
+	memset(out, 0, sizeof *out);
+	out->id = sqlite3_column_int64(st, 0);
+	out->member_id = sqlite3_column_int64(st, 1);
+	out->plan_id = sqlite3_column_int64(st, 2);
+	out->status = col_str(a, st, 3);
+	out->period_start = sqlite3_column_int64(st, 4);
+	out->period_end = sqlite3_column_int64(st, 5);
+	out->trial_end = sqlite3_column_int64(st, 6);
+	out->grace_until = sqlite3_column_int64(st, 7);
+	out->cancel_at_period_end = sqlite3_column_int(st, 8) != 0;
+	out->canceled_at = sqlite3_column_int64(st, 9);
+	out->provider = col_str(a, st, 10);
+	out->provider_id = col_str(a, st, 11);
+	out->provider_customer = col_str(a, st, 12);
+	out->provider_updated = sqlite3_column_int64(st, 13);
+	out->created_at = sqlite3_column_int64(st, 14);
+	out->updated_at = sqlite3_column_int64(st, 15);
+	out->trial_reminded = sqlite3_column_int(st, 16) != 0;
+}
+
 static mh_err
 sq_subscription_by_member(struct store *s, struct arena *a, int64_t member_id, struct subscription *out)
 {
@@ -1439,24 +1542,8 @@ sq_subscription_by_member(struct store *s, struct arena *a, int64_t member_id, s
 		return MH_ERR_DB;
 	sqlite3_bind_int64(st, 1, member_id);
 	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		out->id = sqlite3_column_int64(st, 0);
-		out->member_id = sqlite3_column_int64(st, 1);
-		out->plan_id = sqlite3_column_int64(st, 2);
-		out->status = col_str(a, st, 3);
-		out->period_start = sqlite3_column_int64(st, 4);
-		out->period_end = sqlite3_column_int64(st, 5);
-		out->trial_end = sqlite3_column_int64(st, 6);
-		out->grace_until = sqlite3_column_int64(st, 7);
-		out->cancel_at_period_end = sqlite3_column_int(st, 8) != 0;
-		out->canceled_at = sqlite3_column_int64(st, 9);
-		out->provider = col_str(a, st, 10);
-		out->provider_id = col_str(a, st, 11);
-		out->provider_customer = col_str(a, st, 12);
-		out->provider_updated = sqlite3_column_int64(st, 13);
-		out->created_at = sqlite3_column_int64(st, 14);
-		out->updated_at = sqlite3_column_int64(st, 15);
-	}
+	if (rc == SQLITE_ROW)
+		read_subscription(a, st, out);
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
 		return MH_OK;
@@ -1486,6 +1573,7 @@ sq_subscription_save(struct store *s, struct subscription *sub)
 	sqlite3_bind_int64(st, 14, sub->provider_updated);
 	sqlite3_bind_int64(st, 15, sub->created_at);
 	sqlite3_bind_int64(st, 16, sub->updated_at);
+	sqlite3_bind_int(st, 17, sub->trial_reminded);
 	mh_err err = exec_stmt(s, st);
 	if (!err && !sub->id)
 		sub->id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
@@ -1528,6 +1616,21 @@ fail:
 	return err ? err : MH_ERR_DB;
 }
 
+static void
+read_pm(struct arena *a, sqlite3_stmt *st, struct payment_method *out)
+{
+	out->id = sqlite3_column_int64(st, 0);
+	out->member_id = sqlite3_column_int64(st, 1);
+	out->brand = col_str(a, st, 2);
+	out->last4 = col_str(a, st, 3);
+	out->exp_month = sqlite3_column_int(st, 4);
+	out->exp_year = sqlite3_column_int(st, 5);
+	out->behavior = col_str(a, st, 6);
+	out->is_default = sqlite3_column_int(st, 7) != 0;
+	out->provider_id = col_str(a, st, 8);
+	out->created_at = sqlite3_column_int64(st, 9);
+}
+
 static mh_err
 sq_payment_method_default(struct store *s, struct arena *a, int64_t member_id, struct payment_method *out)
 {
@@ -1536,18 +1639,8 @@ sq_payment_method_default(struct store *s, struct arena *a, int64_t member_id, s
 		return MH_ERR_DB;
 	sqlite3_bind_int64(st, 1, member_id);
 	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		out->id = sqlite3_column_int64(st, 0);
-		out->member_id = sqlite3_column_int64(st, 1);
-		out->brand = col_str(a, st, 2);
-		out->last4 = col_str(a, st, 3);
-		out->exp_month = sqlite3_column_int(st, 4);
-		out->exp_year = sqlite3_column_int(st, 5);
-		out->behavior = col_str(a, st, 6);
-		out->is_default = sqlite3_column_int(st, 7) != 0;
-		out->provider_id = col_str(a, st, 8);
-		out->created_at = sqlite3_column_int64(st, 9);
-	}
+	if (rc == SQLITE_ROW)
+		read_pm(a, st, out);
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
 		return MH_OK;
@@ -1693,6 +1786,405 @@ sq_meter_add(struct store *s, int64_t member_id, const char *month, int64_t arti
 	return exec_stmt(s, st);
 }
 
+/* Runs a query and collects its rows through read(); the list lives in a. */
+static mh_err
+collect_rows(struct store *s, struct arena *a, sqlite3_stmt *st, size_t size,
+             void (*read)(struct arena *, sqlite3_stmt *, void *), void **out, size_t *n)
+{
+	size_t cap = 8, count = 0;
+	char *list = arena_alloc(a, cap * size);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (count == cap) {
+			char *more = arena_alloc(a, 2 * cap * size);
+			memcpy(more, list, cap * size);
+			list = more;
+			cap *= 2;
+		}
+		memset(list + count * size, 0, size);
+		read(a, st, list + count * size);
+		count++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sq_fail(s, sqlite3_db_handle(st), "read");
+	*out = list;
+	*n = count;
+	return MH_OK;
+}
+
+static void
+read_invoice(struct arena *a, sqlite3_stmt *st, void *p)
+{
+	struct invoice *inv = p;
+	inv->id = sqlite3_column_int64(st, 0);
+	inv->subscription_id = sqlite3_column_int64(st, 1);
+	inv->amount = sqlite3_column_int64(st, 2);
+	inv->currency = col_str(a, st, 3);
+	inv->status = col_str(a, st, 4);
+	inv->period_start = sqlite3_column_int64(st, 5);
+	inv->period_end = sqlite3_column_int64(st, 6);
+	inv->attempts = sqlite3_column_int(st, 7);
+	inv->next_attempt_at = sqlite3_column_int64(st, 8);
+	inv->idempotency_key = col_str(a, st, 9);
+	inv->provider_id = col_str(a, st, 10);
+	inv->paid_at = sqlite3_column_int64(st, 11);
+	inv->created_at = sqlite3_column_int64(st, 12);
+}
+
+static void
+read_charge(struct arena *a, sqlite3_stmt *st, void *p)
+{
+	struct charge *c = p;
+	c->id = sqlite3_column_int64(st, 0);
+	c->invoice_id = sqlite3_column_int64(st, 1);
+	c->idempotency_key = col_str(a, st, 2);
+	c->payment_method_id = sqlite3_column_int64(st, 3);
+	c->status = col_str(a, st, 4);
+	c->failure_code = col_str(a, st, 5);
+	c->failure_message = col_str(a, st, 6);
+	c->created_at = sqlite3_column_int64(st, 7);
+	c->finished_at = sqlite3_column_int64(st, 8);
+}
+
+static void
+read_subscription_row(struct arena *a, sqlite3_stmt *st, void *p)
+{
+	read_subscription(a, st, p);
+}
+
+static void
+read_pm_row(struct arena *a, sqlite3_stmt *st, void *p)
+{
+	read_pm(a, st, p);
+}
+
+/* One row through read(), or MH_ERR_NOTFOUND. */
+static mh_err
+one_row(struct store *s, struct arena *a, sqlite3_stmt *st, void (*read)(struct arena *, sqlite3_stmt *, void *),
+        void *out)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		read(a, st, out);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return MH_OK;
+	return rc == SQLITE_DONE ? MH_ERR_NOTFOUND : sq_fail(s, sqlite3_db_handle(st), "read");
+}
+
+static mh_err
+sq_subscription_get(struct store *s, struct arena *a, int64_t id, struct subscription *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_SUB_GET);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, id);
+	return one_row(s, a, st, read_subscription_row, out);
+}
+
+static mh_err
+sq_invoice_create(struct store *s, struct invoice *inv)
+{
+	sqlite3_stmt *st = stmt(s, ST_INV_INSERT);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, inv->subscription_id);
+	sqlite3_bind_int64(st, 2, inv->amount);
+	bind_text(st, 3, inv->currency);
+	bind_text(st, 4, inv->status ? inv->status : "open");
+	sqlite3_bind_int64(st, 5, inv->period_start);
+	sqlite3_bind_int64(st, 6, inv->period_end);
+	sqlite3_bind_int(st, 7, inv->attempts);
+	sqlite3_bind_int64(st, 8, inv->next_attempt_at);
+	bind_text(st, 9, inv->idempotency_key);
+	bind_text(st, 10, inv->provider_id);
+	sqlite3_bind_int64(st, 11, inv->paid_at);
+	sqlite3_bind_int64(st, 12, inv->created_at);
+	mh_err err = exec_stmt(s, st);
+	if (!err)
+		inv->id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
+	else if (err == MH_ERR_CONFLICT && id_by_text(s, ST_INV_ID_BY_KEY, inv->idempotency_key, &inv->id) != MH_OK)
+		return MH_ERR_DB;
+	return err;
+}
+
+static mh_err
+sq_invoice_save(struct store *s, const struct invoice *inv)
+{
+	sqlite3_stmt *st = stmt(s, ST_INV_SAVE);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, inv->id);
+	bind_text(st, 2, inv->status);
+	sqlite3_bind_int(st, 3, inv->attempts);
+	sqlite3_bind_int64(st, 4, inv->next_attempt_at);
+	sqlite3_bind_int64(st, 5, inv->paid_at);
+	bind_text(st, 6, inv->provider_id);
+	return exec_stmt(s, st);
+}
+
+static mh_err
+sq_invoice_get(struct store *s, struct arena *a, int64_t id, struct invoice *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_INV_GET);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, id);
+	return one_row(s, a, st, read_invoice, out);
+}
+
+static mh_err
+sq_invoice_open(struct store *s, struct arena *a, int64_t subscription_id, struct invoice *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_INV_OPEN);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, subscription_id);
+	return one_row(s, a, st, read_invoice, out);
+}
+
+static mh_err
+sq_invoice_list(struct store *s, struct arena *a, int64_t subscription_id, struct invoice **out, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_INV_LIST);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, subscription_id);
+	return collect_rows(s, a, st, sizeof **out, read_invoice, (void **) out, n);
+}
+
+static mh_err
+sq_invoices_due(struct store *s, struct arena *a, int64_t now, struct invoice **out, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_INV_DUE);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, now);
+	return collect_rows(s, a, st, sizeof **out, read_invoice, (void **) out, n);
+}
+
+static mh_err
+sq_invoice_claim(struct store *s, int64_t id, int64_t now, int64_t lease)
+{
+	sqlite3_stmt *st = stmt(s, ST_INV_CLAIM);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, lease);
+	mh_err err = exec_stmt(s, st);
+	if (!err && sqlite3_changes(sqlite3_db_handle(st)) != 1)
+		err = MH_ERR_CONFLICT;
+	return err;
+}
+
+static mh_err
+sq_invoice_release(struct store *s, int64_t id)
+{
+	sqlite3_stmt *st = stmt(s, ST_INV_RELEASE);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, id);
+	return exec_stmt(s, st);
+}
+
+static mh_err
+sq_charge_begin(struct store *s, struct charge *c)
+{
+	sqlite3_stmt *st = stmt(s, ST_CHG_INSERT);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, c->invoice_id);
+	bind_text(st, 2, c->idempotency_key);
+	sqlite3_bind_int64(st, 3, c->payment_method_id);
+	sqlite3_bind_int64(st, 4, c->created_at);
+	mh_err err = exec_stmt(s, st);
+	if (!err)
+		c->id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
+	return err;
+}
+
+static mh_err
+sq_charge_finish(struct store *s, int64_t id, const char *status, const char *code, const char *message, int64_t now)
+{
+	sqlite3_stmt *st = stmt(s, ST_CHG_FINISH);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, status);
+	bind_text(st, 3, code);
+	bind_text(st, 4, message);
+	sqlite3_bind_int64(st, 5, now);
+	return exec_stmt(s, st);
+}
+
+static mh_err
+sq_charges_pending(struct store *s, struct arena *a, struct charge **out, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_CHG_PENDING);
+	if (!st)
+		return MH_ERR_DB;
+	return collect_rows(s, a, st, sizeof **out, read_charge, (void **) out, n);
+}
+
+static mh_err
+sq_invoice_failure(struct store *s, struct arena *a, int64_t invoice_id, struct charge *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_CHG_LAST_FAILURE);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, invoice_id);
+	return one_row(s, a, st, read_charge, out);
+}
+
+static mh_err
+sq_subscriptions_due(struct store *s, struct arena *a, int64_t now, int64_t trial_notice, struct subscription **out,
+                     size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_SUB_DUE);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, trial_notice);
+	return collect_rows(s, a, st, sizeof **out, read_subscription_row, (void **) out, n);
+}
+
+static mh_err
+sq_subscription_by_provider(struct store *s, struct arena *a, const char *provider_id, const char *customer,
+                            struct subscription *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_SUB_BY_PROVIDER);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, provider_id);
+	bind_text(st, 2, customer);
+	return one_row(s, a, st, read_subscription_row, out);
+}
+
+static mh_err
+sq_cards_expiring(struct store *s, struct arena *a, int64_t before_month_index, struct payment_method **out, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_CARDS_EXPIRING);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, before_month_index);
+	return collect_rows(s, a, st, sizeof **out, read_pm_row, (void **) out, n);
+}
+
+static mh_err
+sq_card_reminded(struct store *s, int64_t id)
+{
+	sqlite3_stmt *st = stmt(s, ST_CARD_REMINDED);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, id);
+	return exec_stmt(s, st);
+}
+
+static mh_err
+sq_checkout_create(struct store *s, const struct checkout *c)
+{
+	sqlite3_stmt *st = stmt(s, ST_CHECKOUT_INSERT);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, c->token_hash);
+	sqlite3_bind_int64(st, 2, c->member_id);
+	sqlite3_bind_int64(st, 3, c->plan_id);
+	bind_text(st, 4, c->purpose);
+	sqlite3_bind_int64(st, 5, c->created_at);
+	sqlite3_bind_int64(st, 6, c->expires_at);
+	return exec_stmt(s, st);
+}
+
+static void
+read_checkout(struct arena *a, sqlite3_stmt *st, void *p)
+{
+	struct checkout *c = p;
+	c->token_hash = col_str(a, st, 0);
+	c->member_id = sqlite3_column_int64(st, 1);
+	c->plan_id = sqlite3_column_int64(st, 2);
+	c->purpose = col_str(a, st, 3);
+	c->status = col_str(a, st, 4);
+	c->created_at = sqlite3_column_int64(st, 5);
+	c->expires_at = sqlite3_column_int64(st, 6);
+}
+
+static mh_err
+sq_checkout_get(struct store *s, struct arena *a, const char *token_hash, int64_t now, struct checkout *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_CHECKOUT_GET);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, token_hash);
+	sqlite3_bind_int64(st, 2, now);
+	return one_row(s, a, st, read_checkout, out);
+}
+
+static mh_err
+sq_checkout_complete(struct store *s, const char *token_hash)
+{
+	sqlite3_stmt *st = stmt(s, ST_CHECKOUT_COMPLETE);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, token_hash);
+	mh_err err = exec_stmt(s, st);
+	if (!err && sqlite3_changes(sqlite3_db_handle(st)) != 1)
+		err = MH_ERR_NOTFOUND;
+	return err;
+}
+
+static mh_err
+sq_test_ledger_charge(struct store *s, struct arena *a, const char *key, int64_t amount, const char *outcome,
+                      int64_t now, const char **recorded)
+{
+	sqlite3_stmt *st = stmt(s, ST_LEDGER_INSERT);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, key);
+	sqlite3_bind_int64(st, 2, amount);
+	bind_text(st, 3, outcome);
+	sqlite3_bind_int64(st, 4, now);
+	mh_err err = exec_stmt(s, st);
+	if (err || !(st = stmt(s, ST_LEDGER_GET)))
+		return err ? err : MH_ERR_DB;
+	bind_text(st, 1, key);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*recorded = col_str(a, st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? MH_OK : sq_fail(s, sqlite3_db_handle(st), "ledger");
+}
+
+static mh_err
+sq_test_ledger_count(struct store *s, const char *key_prefix, int *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_LEDGER_COUNT);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, key_prefix);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*n = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? MH_OK : sq_fail(s, sqlite3_db_handle(st), "ledger");
+}
+
+static mh_err
+sq_billing_event_record(struct store *s, const char *provider, const char *event_id, const char *type, int64_t created,
+                        int64_t now)
+{
+	sqlite3_stmt *st = stmt(s, ST_EVENT_INSERT);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, provider);
+	bind_text(st, 2, event_id);
+	bind_text(st, 3, type);
+	sqlite3_bind_int64(st, 4, created);
+	sqlite3_bind_int64(st, 5, now);
+	return exec_stmt(s, st);
+}
+
 static const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -1737,6 +2229,7 @@ static const struct store_ops sqlite_ops = {
 	.plan_get = sq_plan_get,
 	.subscription_by_member = sq_subscription_by_member,
 	.subscription_save = sq_subscription_save,
+	.subscription_get = sq_subscription_get,
 	.payment_method_add = sq_payment_method_add,
 	.payment_method_default = sq_payment_method_default,
 	.gift_create = sq_gift_create,
@@ -1746,6 +2239,28 @@ static const struct store_ops sqlite_ops = {
 	.gift_revoke = sq_gift_revoke,
 	.meter_get = sq_meter_get,
 	.meter_add = sq_meter_add,
+	.invoice_create = sq_invoice_create,
+	.invoice_save = sq_invoice_save,
+	.invoice_get = sq_invoice_get,
+	.invoice_open = sq_invoice_open,
+	.invoice_list = sq_invoice_list,
+	.invoices_due = sq_invoices_due,
+	.invoice_claim = sq_invoice_claim,
+	.invoice_release = sq_invoice_release,
+	.charge_begin = sq_charge_begin,
+	.charge_finish = sq_charge_finish,
+	.charges_pending = sq_charges_pending,
+	.invoice_failure = sq_invoice_failure,
+	.subscriptions_due = sq_subscriptions_due,
+	.subscription_by_provider = sq_subscription_by_provider,
+	.cards_expiring = sq_cards_expiring,
+	.card_reminded = sq_card_reminded,
+	.checkout_create = sq_checkout_create,
+	.checkout_get = sq_checkout_get,
+	.checkout_complete = sq_checkout_complete,
+	.test_ledger_charge = sq_test_ledger_charge,
+	.test_ledger_count = sq_test_ledger_count,
+	.billing_event_record = sq_billing_event_record,
 };
 
 mh_err

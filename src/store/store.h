@@ -125,9 +125,7 @@ struct member {
 
 /* The shapes of what later steps store. Their tables arrive as migrations
  * with the features that use them, and their functions join store_ops then:
- *   invoice_create/invoice_claim
- *   (a row lock, so several nodes never charge one invoice twice),
- *   billing_event_seen (one apply per provider event id). */
+ *   (none left: billing's functions are in store_ops). */
 struct session {
 	const char *token_hash; /* hex BLAKE2b-256 of the cookie's 32 random bytes */
 	int64_t member_id;
@@ -172,6 +170,7 @@ struct subscription {
 	const char *provider_customer;
 	int64_t provider_updated; /* an older provider event never moves it backwards */
 	int64_t created_at, updated_at;
+	bool trial_reminded;
 };
 
 struct payment_method {
@@ -197,10 +196,30 @@ struct invoice {
 	int64_t id, subscription_id;
 	int64_t amount;
 	const char *currency;
-	const char *status; /* draft, open, paid, uncollectible, void */
+	const char *status; /* open, paid, uncollectible, void */
+	int64_t period_start, period_end;
 	int attempts;
-	int64_t next_attempt_at;
+	int64_t next_attempt_at; /* 0: no retry planned */
 	const char *idempotency_key;
+	const char *provider_id;
+	int64_t paid_at, created_at;
+};
+
+struct charge {
+	int64_t id, invoice_id;
+	const char *idempotency_key;
+	int64_t payment_method_id;
+	const char *status; /* pending, succeeded, failed */
+	const char *failure_code, *failure_message;
+	int64_t created_at, finished_at;
+};
+
+struct checkout {
+	const char *token_hash;
+	int64_t member_id, plan_id;
+	const char *purpose; /* subscribe, card */
+	const char *status;  /* open, complete */
+	int64_t created_at, expires_at;
 };
 
 struct billing_event {
@@ -290,6 +309,7 @@ struct store_ops {
 	mh_err (*plan_get)(struct store *s, struct arena *a, int64_t id, const char *code, struct plan *out);
 
 	mh_err (*subscription_by_member)(struct store *s, struct arena *a, int64_t member_id, struct subscription *out);
+	mh_err (*subscription_get)(struct store *s, struct arena *a, int64_t id, struct subscription *out);
 	/* Inserts (id 0) or updates by id. */
 	mh_err (*subscription_save)(struct store *s, struct subscription *sub);
 	/* Adds a card; make_default makes it the member's only default. */
@@ -308,6 +328,54 @@ struct store_ops {
 	mh_err (*meter_get)(struct store *s, int64_t member_id, const char *month, int64_t article_id, int *count,
 	                    bool *has);
 	mh_err (*meter_add)(struct store *s, int64_t member_id, const char *month, int64_t article_id, int64_t now);
+
+	/* Billing. Invoices are unique by idempotency key: creating one that
+	 * exists returns MH_ERR_CONFLICT and its id. */
+	mh_err (*invoice_create)(struct store *s, struct invoice *inv);
+	mh_err (*invoice_save)(struct store *s, const struct invoice *inv);
+	mh_err (*invoice_get)(struct store *s, struct arena *a, int64_t id, struct invoice *out);
+	/* The newest open invoice of a subscription. */
+	mh_err (*invoice_open)(struct store *s, struct arena *a, int64_t subscription_id, struct invoice *out);
+	mh_err (*invoice_list)(struct store *s, struct arena *a, int64_t subscription_id, struct invoice **out,
+	                       size_t *n);
+	/* Open invoices whose retry is due at now. */
+	mh_err (*invoices_due)(struct store *s, struct arena *a, int64_t now, struct invoice **out, size_t *n);
+	/* Takes an invoice for lease seconds; MH_ERR_CONFLICT when another worker has it. */
+	mh_err (*invoice_claim)(struct store *s, int64_t id, int64_t now, int64_t lease);
+	mh_err (*invoice_release)(struct store *s, int64_t id);
+
+	/* Records a charge as pending before the provider is asked. */
+	mh_err (*charge_begin)(struct store *s, struct charge *c);
+	mh_err (*charge_finish)(struct store *s, int64_t id, const char *status, const char *code, const char *message,
+	                        int64_t now);
+	mh_err (*charges_pending)(struct store *s, struct arena *a, struct charge **out, size_t *n);
+	mh_err (*invoice_failure)(struct store *s, struct arena *a, int64_t invoice_id, struct charge *out);
+
+	/* Subscriptions with work due at now: period end, grace end, trial reminders. */
+	mh_err (*subscriptions_due)(struct store *s, struct arena *a, int64_t now, int64_t trial_notice,
+	                            struct subscription **out, size_t *n);
+	mh_err (*subscription_by_provider)(struct store *s, struct arena *a, const char *provider_id,
+	                                   const char *customer, struct subscription *out);
+	/* Default cards expiring before `before` whose member was not reminded yet. */
+	mh_err (*cards_expiring)(struct store *s, struct arena *a, int64_t before_month_index,
+	                         struct payment_method **out, size_t *n);
+	mh_err (*card_reminded)(struct store *s, int64_t id);
+
+	mh_err (*checkout_create)(struct store *s, const struct checkout *c);
+	mh_err (*checkout_get)(struct store *s, struct arena *a, const char *token_hash, int64_t now,
+	                       struct checkout *out);
+	/* open to complete, once; MH_ERR_NOTFOUND when it was not open. */
+	mh_err (*checkout_complete)(struct store *s, const char *token_hash);
+
+	/* The test provider's ledger: the outcome recorded under key, or the
+	 * given one recorded now. */
+	mh_err (*test_ledger_charge)(struct store *s, struct arena *a, const char *key, int64_t amount,
+	                             const char *outcome, int64_t now, const char **recorded);
+	mh_err (*test_ledger_count)(struct store *s, const char *key_prefix, int *n);
+
+	/* A provider event, applied once: MH_ERR_CONFLICT when seen before. */
+	mh_err (*billing_event_record)(struct store *s, const char *provider, const char *event_id, const char *type,
+	                               int64_t created, int64_t now);
 };
 
 struct store {

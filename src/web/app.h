@@ -4,6 +4,8 @@
 
 #include <jansson.h>
 
+#include "billing/billing.h"
+
 #include "core/config.h"
 #include "http/http.h"
 #include "store/store.h"
@@ -37,6 +39,7 @@ struct app {
 	struct mailer *mailer;    /* may be NULL: mail then waits in the outbox */
 	unsigned char secret[32]; /* CSRF tokens, signed cookies */
 	char dummy_hash[128];     /* verified against when no account matches */
+	struct billing billing;
 };
 
 /* Per request: who is asking. Allocated from the request's arena. */

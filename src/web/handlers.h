@@ -35,6 +35,17 @@ void h_email_page(struct http_req *r);
 void h_email_use(struct http_req *r);
 void h_revoke_all(struct http_req *r);
 
+/* billing_pages.c */
+void h_subscribe_page(struct http_req *r);
+void h_subscribe(struct http_req *r);
+void h_checkout_page(struct http_req *r);
+void h_checkout(struct http_req *r);
+void h_billing_page(struct http_req *r);
+void h_billing(struct http_req *r);
+
+/* webhooks.c */
+void h_stripe_webhook(struct http_req *r);
+
 /* gifts.c */
 void h_gift_create(struct http_req *r);
 void h_gift_revoke(struct http_req *r);

@@ -127,3 +127,12 @@ CREATE TABLE meter_reads (
 	read_at BIGINT NOT NULL,
 	PRIMARY KEY (member_id, month, article_id)
 );
+
+-- The built-in test provider's own ledger: what it charged, by the
+-- idempotency key masthead sent, as a real provider would remember it.
+CREATE TABLE test_provider_charges (
+	idempotency_key TEXT PRIMARY KEY,
+	amount BIGINT NOT NULL,
+	outcome TEXT NOT NULL,
+	created_at BIGINT NOT NULL
+);

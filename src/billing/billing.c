@@ -1,0 +1,623 @@
+/* billing.c: the subscription lifecycle. Statuses follow Stripe's names.
+ *
+ * A charge is recorded as pending (with its idempotency key) before the
+ * provider is asked, and finished afterwards; billing_reconcile asks the
+ * provider again, under the same key, about any charge a crash left
+ * pending. Renewal invoices are unique per subscription and period, and
+ * claimed with a lease before charging, so several nodes running the
+ * scheduler never charge one invoice twice. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "billing/billing.h"
+#include "core/log.h"
+#include "core/text.h"
+#include "mail/mail.h"
+#include "core/banned.h"
+
+#define DAY               86400
+#define CLAIM_LEASE       300
+#define MAX_CATCH_UP      36 /* periods one run may renew for a subscription left behind */
+#define TRIAL_NOTICE      (3 * DAY)
+#define INCOMPLETE_EXPIRY DAY
+
+static int64_t
+add_months(int64_t t, int months)
+{
+	time_t tt = (time_t) t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	int day = tm.tm_mday;
+	tm.tm_mday = 1;
+	tm.tm_mon += months;
+	time_t first = timegm(&tm);
+	gmtime_r(&first, &tm);
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y = tm.tm_year + 1900;
+	int last = mdays[tm.tm_mon] + (tm.tm_mon == 1 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+	tm.tm_mday = day < last ? day : last;
+	return (int64_t) timegm(&tm);
+}
+
+static int
+month_index(int64_t t)
+{
+	time_t tt = (time_t) t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	return (tm.tm_year + 1900) * 12 + tm.tm_mon;
+}
+
+const char *
+billing_money(struct arena *a, int64_t amount, const char *currency)
+{
+	const char *sym = NULL;
+	if (!strcmp(currency, "usd"))
+		sym = "$";
+	else if (!strcmp(currency, "eur"))
+		sym = "\xe2\x82\xac";
+	else if (!strcmp(currency, "gbp"))
+		sym = "\xc2\xa3";
+	if (sym)
+		return arena_printf(a, "%s%lld.%02lld", sym, (long long) (amount / 100), (long long) (amount % 100));
+	return arena_printf(a, "%lld.%02lld %s", (long long) (amount / 100), (long long) (amount % 100), currency);
+}
+
+/* When to retry after `failures` failed attempts: cfg->retry_days counts
+ * days from the first failure; 0 when the schedule is done. */
+static int64_t
+retry_at(const struct billing *b, int64_t first_failure, int failures)
+{
+	const char *p = b->cfg->retry_days && b->cfg->retry_days[0] ? b->cfg->retry_days : "1,3,5";
+	int k = 0;
+	while (*p) {
+		char *end;
+		long d = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (++k == failures)
+			return first_failure + d * DAY;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return 0;
+}
+
+static void
+notify(struct billing *b, struct arena *a, int64_t member_id, const char *mail, int64_t plan_id,
+       const struct invoice *inv, int64_t when)
+{
+	if (!b->templates)
+		return;
+	struct store *s = b->store;
+	struct member m;
+	if (s->ops->member_by_id(s, a, member_id, &m))
+		return;
+	json_t *ctx = json_object();
+	json_t *site = json_object();
+	json_object_set_new(site, "name", json_string(b->cfg->site_name));
+	json_object_set_new(site, "url", json_string(b->cfg->public_url));
+	json_object_set_new(ctx, "site", site);
+	json_t *mem = json_object();
+	json_object_set_new(mem, "name", json_string(m.name));
+	json_object_set_new(mem, "email", json_string(m.email));
+	json_object_set_new(ctx, "member", mem);
+	json_object_set_new(ctx, "billing_url", json_string(arena_printf(a, "%s/account/billing", b->cfg->public_url)));
+	char human[48];
+	time_format_human(when, human, sizeof human);
+	json_object_set_new(ctx, "date", json_string(human));
+	struct plan plan;
+	if (plan_id && s->ops->plan_get(s, a, plan_id, NULL, &plan) == MH_OK)
+		json_object_set_new(ctx, "plan", json_string(plan.name));
+	if (inv)
+		json_object_set_new(ctx, "amount", json_string(billing_money(a, inv->amount, inv->currency)));
+	struct payment_method pm;
+	if (s->ops->payment_method_default(s, a, member_id, &pm) == MH_OK)
+		json_object_set_new(ctx, "card",
+		                    json_string(arena_printf(a, "%s ending %s, expires %02d/%d", pm.brand, pm.last4,
+		                                             pm.exp_month, pm.exp_year)));
+	mh_err err = mail_queue_template(s, b->cfg, b->templates, mail, ctx, m.email);
+	if (err)
+		log_warn("billing mail not queued", "mail=%s error=\"%s\"", mail, mh_strerror(err));
+	else if (b->mailer)
+		mailer_wake(b->mailer);
+	json_decref(ctx);
+}
+
+static bool
+status_is(const struct subscription *sub, const char *status)
+{
+	return strcmp(sub->status, status) == 0;
+}
+
+/* Records a charge's outcome on its invoice and subscription, in one transaction. */
+static mh_err
+finish_charge(struct billing *b, struct arena *a, struct subscription *sub, struct invoice *inv, const struct charge *c,
+              int attempt, const struct charge_result *res, int64_t now)
+{
+	struct store *s = b->store;
+	bool first_failure = false, recovered = false;
+	mh_err err = store_begin(s);
+	if (err)
+		return err;
+	if ((err = s->ops->charge_finish(s, c->id, res->ok ? "succeeded" : "failed", res->code, res->message, now)))
+		goto fail;
+	if (attempt > inv->attempts)
+		inv->attempts = attempt;
+	if (res->ok) {
+		recovered = !status_is(sub, "active") && !status_is(sub, "trialing");
+		inv->status = "paid";
+		inv->paid_at = now;
+		inv->next_attempt_at = 0;
+		sub->status = "active";
+		sub->grace_until = 0;
+		if (inv->period_end > sub->period_end || status_is(sub, "incomplete")) {
+			sub->period_start = inv->period_start;
+			sub->period_end = inv->period_end;
+		}
+	} else if (status_is(sub, "incomplete")) {
+		inv->next_attempt_at = 0; /* a first payment is not retried: the member is still at checkout */
+	} else {
+		inv->next_attempt_at = retry_at(b, inv->created_at, inv->attempts);
+		if (status_is(sub, "active") || status_is(sub, "trialing")) {
+			long grace = b->cfg->grace_days > 0 ? b->cfg->grace_days : 7;
+			sub->status = "past_due";
+			sub->grace_until = now + grace * DAY;
+			first_failure = true;
+		}
+	}
+	sub->updated_at = now;
+	if ((err = s->ops->invoice_save(s, inv)) || (err = s->ops->subscription_save(s, sub)))
+		goto fail;
+	if ((err = store_commit(s)))
+		goto fail;
+	if (res->ok)
+		notify(b, a, sub->member_id, "receipt", sub->plan_id, inv, now);
+	else if (first_failure)
+		notify(b, a, sub->member_id, "payment-failed", sub->plan_id, inv, now);
+	(void) recovered;
+	return MH_OK;
+fail:
+	store_rollback(s);
+	return err;
+}
+
+/* Charges an invoice once (its next attempt) and records the outcome. */
+static mh_err
+charge_invoice(struct billing *b, struct arena *a, struct subscription *sub, struct invoice *inv, int64_t now,
+               struct charge_result *res)
+{
+	struct store *s = b->store;
+	if (!b->provider || !b->provider->charge)
+		return MH_ERR_UNSUPPORTED;
+	struct payment_method pm;
+	mh_err err = s->ops->payment_method_default(s, a, sub->member_id, &pm);
+	if (err && err != MH_ERR_NOTFOUND)
+		return err;
+	int attempt = inv->attempts + 1;
+	struct charge c = { 0,
+		            inv->id,
+		            arena_printf(a, "inv%lld-a%d", (long long) inv->id, attempt),
+		            err ? 0 : pm.id,
+		            "pending",
+		            "",
+		            "",
+		            now,
+		            0 };
+	/* The intent first: a crash after the provider charged leaves a trace. */
+	if ((err = s->ops->charge_begin(s, &c)))
+		return err;
+	if (!c.payment_method_id) {
+		*res = (struct charge_result){ false, "no_card", "There is no card on file." };
+	} else if ((err = b->provider->charge(b, a, &pm, inv->amount, inv->currency, c.idempotency_key, now, res))) {
+		log_error("charge failed to complete", "invoice=%lld error=\"%s\"", (long long) inv->id, s->errmsg);
+		return err; /* left pending: billing_reconcile finishes it */
+	}
+	if (b->crash_after_charge) {
+		/* Tests: die between the provider's charge and our record of it. */
+		_exit(3);
+	}
+	return finish_charge(b, a, sub, inv, &c, attempt, res, now);
+}
+
+mh_err
+billing_reconcile(struct billing *b, int64_t now, int *finished)
+{
+	struct store *s = b->store;
+	struct arena *a = arena_new();
+	struct charge *list;
+	size_t n;
+	*finished = 0;
+	mh_err err = s->ops->charges_pending(s, a, &list, &n);
+	for (size_t i = 0; !err && i < n; i++) {
+		struct invoice inv;
+		struct subscription sub;
+		struct payment_method pm;
+		const char *dash = strrchr(list[i].idempotency_key, 'a');
+		int attempt = dash ? (int) strtol(dash + 1, NULL, 10) : 1;
+		if ((err = s->ops->invoice_get(s, a, list[i].invoice_id, &inv)) ||
+		    (err = s->ops->subscription_get(s, a, inv.subscription_id, &sub)))
+			break;
+		struct charge_result res = { false, "no_card", "There is no card on file." };
+		err = s->ops->payment_method_default(s, a, sub.member_id, &pm);
+		if (err == MH_OK && b->provider && b->provider->charge)
+			/* The same key: the provider answers with what it already did. */
+			err = b->provider->charge(b, a, &pm, inv.amount, inv.currency, list[i].idempotency_key, now,
+			                          &res);
+		else if (err == MH_ERR_NOTFOUND)
+			err = MH_OK;
+		if (!err && !(err = finish_charge(b, a, &sub, &inv, &list[i], attempt, &res, now)))
+			(*finished)++;
+	}
+	arena_free(a);
+	return err;
+}
+
+static mh_err
+new_invoice(struct billing *b, struct subscription *sub, const struct plan *plan, int64_t start, int64_t now,
+            struct arena *a, struct invoice *inv)
+{
+	memset(inv, 0, sizeof *inv);
+	inv->subscription_id = sub->id;
+	inv->amount = plan->amount;
+	inv->currency = plan->currency;
+	inv->status = "open";
+	inv->period_start = start;
+	inv->period_end = add_months(start, plan->interval_months);
+	inv->idempotency_key = arena_printf(a, "sub%lld-p%lld", (long long) sub->id, (long long) start);
+	inv->created_at = now;
+	inv->provider_id = "";
+	return b->store->ops->invoice_create(b->store, inv);
+}
+
+static mh_err
+save_card(struct billing *b, int64_t member_id, const struct test_card *card, int64_t now)
+{
+	struct payment_method pm = { 0,
+		                     member_id,
+		                     card->brand,
+		                     card->last4,
+		                     card->exp_month,
+		                     card->exp_year,
+		                     card->behavior == CARD_CHARGES_FAIL ? "fail" : "ok",
+		                     true,
+		                     "",
+		                     now };
+	return b->store->ops->payment_method_add(b->store, &pm, true);
+}
+
+mh_err
+billing_subscribe(struct billing *b, struct arena *a, int64_t member_id, int64_t plan_id, const struct test_card *card,
+                  int64_t now, struct billing_outcome *out)
+{
+	struct store *s = b->store;
+	out->ok = false;
+	out->message = test_card_decline(card);
+	if (out->message)
+		return MH_OK; /* refused at entry: nothing is saved */
+	struct plan plan;
+	mh_err err = s->ops->plan_get(s, a, plan_id, NULL, &plan);
+	if (err == MH_ERR_NOTFOUND || (!err && plan.retired)) {
+		out->message = "That plan is no longer offered.";
+		return MH_OK;
+	}
+	if (err)
+		return err;
+	struct subscription sub;
+	err = s->ops->subscription_by_member(s, a, member_id, &sub);
+	if (err && err != MH_ERR_NOTFOUND)
+		return err;
+	if (!err && (status_is(&sub, "active") || status_is(&sub, "trialing") || status_is(&sub, "past_due"))) {
+		out->ok = true;
+		out->message = "You already have a subscription.";
+		return MH_OK;
+	}
+	/* A first payment that failed: the new card pays the same invoice. */
+	if (!err && status_is(&sub, "incomplete") && sub.plan_id == plan_id)
+		return billing_update_card(b, a, member_id, card, now, out);
+	if (err == MH_ERR_NOTFOUND) {
+		memset(&sub, 0, sizeof sub);
+		sub.created_at = now;
+	}
+	sub.member_id = member_id;
+	sub.plan_id = plan.id;
+	sub.provider = "test";
+	sub.provider_id = sub.provider_customer = "";
+	sub.period_start = now;
+	sub.cancel_at_period_end = false;
+	sub.canceled_at = sub.grace_until = 0;
+	sub.updated_at = now;
+	if (plan.trial_days > 0) {
+		sub.status = "trialing";
+		sub.trial_end = now + (int64_t) plan.trial_days * DAY;
+		sub.period_end = sub.trial_end;
+		sub.trial_reminded = false;
+	} else {
+		sub.status = "incomplete";
+		sub.trial_end = 0;
+		sub.period_end = add_months(now, plan.interval_months);
+	}
+	if ((err = save_card(b, member_id, card, now)) || (err = s->ops->subscription_save(s, &sub)))
+		return err;
+	/* What an earlier subscription left unpaid is not owed by this one. */
+	struct invoice old;
+	for (int i = 0; i < 100 && s->ops->invoice_open(s, a, sub.id, &old) == MH_OK; i++) {
+		old.status = "void";
+		old.next_attempt_at = 0;
+		if ((err = s->ops->invoice_save(s, &old)))
+			return err;
+	}
+	if (plan.trial_days > 0) {
+		out->ok = true;
+		return MH_OK;
+	}
+	struct invoice inv;
+	if ((err = new_invoice(b, &sub, &plan, now, now, a, &inv)))
+		return err == MH_ERR_CONFLICT ? MH_OK : err;
+	struct charge_result res;
+	if ((err = charge_invoice(b, a, &sub, &inv, now, &res)))
+		return err;
+	out->ok = res.ok;
+	out->message = res.ok ? NULL : res.message;
+	return MH_OK;
+}
+
+mh_err
+billing_update_card(struct billing *b, struct arena *a, int64_t member_id, const struct test_card *card, int64_t now,
+                    struct billing_outcome *out)
+{
+	struct store *s = b->store;
+	out->ok = false;
+	out->message = test_card_decline(card);
+	if (out->message)
+		return MH_OK;
+	mh_err err = save_card(b, member_id, card, now);
+	if (err)
+		return err;
+	struct subscription sub;
+	if ((err = s->ops->subscription_by_member(s, a, member_id, &sub)) == MH_ERR_NOTFOUND) {
+		out->ok = true;
+		return MH_OK;
+	}
+	if (err)
+		return err;
+	/* A new card retries what is owed at once: no waiting for the next retry. */
+	struct invoice inv;
+	err = s->ops->invoice_open(s, a, sub.id, &inv);
+	if (err == MH_ERR_NOTFOUND) {
+		out->ok = status_is(&sub, "active") || status_is(&sub, "trialing");
+		return MH_OK;
+	}
+	if (err)
+		return err;
+	if (s->ops->invoice_claim(s, inv.id, now, CLAIM_LEASE) == MH_ERR_CONFLICT) {
+		out->message = "A payment for this invoice is already under way. Please reload in a moment.";
+		return MH_OK;
+	}
+	struct charge_result res;
+	err = charge_invoice(b, a, &sub, &inv, now, &res);
+	s->ops->invoice_release(s, inv.id);
+	if (err)
+		return err;
+	out->ok = res.ok;
+	out->message = res.ok ? NULL : res.message;
+	return MH_OK;
+}
+
+mh_err
+billing_cancel(struct billing *b, int64_t member_id, bool cancel, int64_t now)
+{
+	struct store *s = b->store;
+	struct arena *a = arena_new();
+	struct subscription sub;
+	mh_err err = s->ops->subscription_by_member(s, a, member_id, &sub);
+	if (!err && !(status_is(&sub, "active") || status_is(&sub, "trialing") || status_is(&sub, "past_due")))
+		err = MH_ERR_NOTFOUND;
+	if (!err && sub.cancel_at_period_end != cancel) {
+		sub.cancel_at_period_end = cancel;
+		sub.canceled_at = cancel ? now : 0;
+		sub.updated_at = now;
+		err = s->ops->subscription_save(s, &sub);
+		if (!err && cancel)
+			notify(b, a, member_id, "canceled", sub.plan_id, NULL, sub.period_end);
+	}
+	arena_free(a);
+	return err;
+}
+
+/* Renews one subscription whose period ended, as often as it is behind. */
+static mh_err
+renew(struct billing *b, struct arena *a, struct subscription *sub, int64_t now, struct billing_stats *st)
+{
+	struct store *s = b->store;
+	struct plan plan;
+	mh_err err = s->ops->plan_get(s, a, sub->plan_id, NULL, &plan);
+	if (err)
+		return err;
+	for (int i = 0; i < MAX_CATCH_UP && sub->period_end <= now; i++) {
+		if (!(status_is(sub, "active") || status_is(sub, "trialing")))
+			break;
+		struct invoice inv;
+		err = new_invoice(b, sub, &plan, sub->period_end, now, a, &inv);
+		if (err == MH_ERR_CONFLICT) {
+			/* Another worker made this period's invoice: it charges it. */
+			return MH_OK;
+		}
+		if (err)
+			return err;
+		if ((err = s->ops->invoice_claim(s, inv.id, now, CLAIM_LEASE)) == MH_ERR_CONFLICT)
+			return MH_OK;
+		if (err)
+			return err;
+		struct charge_result res;
+		err = charge_invoice(b, a, sub, &inv, now, &res);
+		s->ops->invoice_release(s, inv.id);
+		if (err)
+			return err;
+		if (res.ok) {
+			st->renewed++;
+		} else {
+			st->failed++;
+			break;
+		}
+	}
+	return MH_OK;
+}
+
+mh_err
+billing_run(struct billing *b, int64_t now, struct billing_stats *st)
+{
+	struct store *s = b->store;
+	memset(st, 0, sizeof *st);
+	mh_err err = billing_reconcile(b, now, &st->reconciled);
+	if (err)
+		return err;
+	struct arena *a = arena_new();
+	struct subscription *subs;
+	size_t n;
+	bool charges = b->provider && b->provider->charge;
+	if ((err = s->ops->subscriptions_due(s, a, now, TRIAL_NOTICE, &subs, &n)))
+		goto out;
+	for (size_t i = 0; i < n && !err; i++) {
+		struct subscription *sub = &subs[i];
+		if (status_is(sub, "trialing") && !sub->trial_reminded && sub->trial_end - TRIAL_NOTICE <= now &&
+		    sub->trial_end > now) {
+			sub->trial_reminded = true;
+			sub->updated_at = now;
+			if (!(err = s->ops->subscription_save(s, sub))) {
+				notify(b, a, sub->member_id, "trial-ending", sub->plan_id, NULL, sub->trial_end);
+				st->trial_notices++;
+			}
+			continue;
+		}
+		if (status_is(sub, "past_due")) {
+			if (sub->grace_until && sub->grace_until <= now) {
+				sub->status = "unpaid";
+				sub->updated_at = now;
+				if (!(err = s->ops->subscription_save(s, sub)))
+					st->unpaid++;
+			}
+			continue;
+		}
+		if (sub->period_end > now)
+			continue;
+		if (sub->cancel_at_period_end) {
+			sub->status = "canceled";
+			sub->updated_at = now;
+			if (!(err = s->ops->subscription_save(s, sub)))
+				st->canceled++;
+			continue;
+		}
+		if (charges)
+			err = renew(b, a, sub, now, st);
+	}
+	/* Retries that are due. */
+	struct invoice *due;
+	size_t nd;
+	if (!err && charges && !(err = s->ops->invoices_due(s, a, now, &due, &nd))) {
+		for (size_t i = 0; i < nd && !err; i++) {
+			struct subscription sub;
+			if ((err = s->ops->subscription_get(s, a, due[i].subscription_id, &sub)))
+				break;
+			if (!status_is(&sub, "past_due") && !status_is(&sub, "unpaid"))
+				continue;
+			if (s->ops->invoice_claim(s, due[i].id, now, CLAIM_LEASE) == MH_ERR_CONFLICT)
+				continue;
+			struct charge_result res;
+			err = charge_invoice(b, a, &sub, &due[i], now, &res);
+			s->ops->invoice_release(s, due[i].id);
+			st->retried++;
+			if (!err && res.ok)
+				st->recovered++;
+		}
+	}
+	/* One reminder for a card that expires within 30 days. */
+	struct payment_method *cards;
+	size_t nc;
+	if (!err && !(err = s->ops->cards_expiring(s, a, month_index(now + 30 * DAY), &cards, &nc))) {
+		for (size_t i = 0; i < nc && !err; i++) {
+			if (cards[i].exp_year * 12 + cards[i].exp_month - 1 < month_index(now))
+				continue; /* already expired: the payment failure says so */
+			if (!(err = s->ops->card_reminded(s, cards[i].id))) {
+				notify(b, a, cards[i].member_id, "card-expiring", 0, NULL, now);
+				st->card_notices++;
+			}
+		}
+	}
+out:
+	if (err)
+		log_error("billing run failed", "error=\"%s\" detail=\"%s\"", mh_strerror(err), s->errmsg);
+	arena_free(a);
+	return err;
+}
+
+struct billing_scheduler {
+	struct billing *b;
+	int interval;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop;
+};
+
+static void *
+scheduler_main(void *arg)
+{
+	struct billing_scheduler *sc = arg;
+	pthread_mutex_lock(&sc->lock);
+	while (!sc->stop) {
+		pthread_mutex_unlock(&sc->lock);
+		struct billing_stats st;
+		if (billing_run(sc->b, (int64_t) time(NULL), &st) == MH_OK &&
+		    (st.renewed || st.failed || st.retried || st.unpaid || st.canceled || st.reconciled))
+			log_info("billing run",
+			         "renewed=%d failed=%d retried=%d recovered=%d unpaid=%d canceled=%d "
+			         "reconciled=%d",
+			         st.renewed, st.failed, st.retried, st.recovered, st.unpaid, st.canceled,
+			         st.reconciled);
+		pthread_mutex_lock(&sc->lock);
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += sc->interval;
+		while (!sc->stop && pthread_cond_timedwait(&sc->cond, &sc->lock, &until) == 0)
+			;
+	}
+	pthread_mutex_unlock(&sc->lock);
+	return NULL;
+}
+
+mh_err
+billing_scheduler_start(struct billing *b, int interval, struct billing_scheduler **out)
+{
+	struct billing_scheduler *sc = calloc(1, sizeof *sc);
+	if (!sc)
+		abort();
+	sc->b = b;
+	sc->interval = interval > 0 ? interval : 60;
+	pthread_mutex_init(&sc->lock, NULL);
+	pthread_cond_init(&sc->cond, NULL);
+	if (pthread_create(&sc->thread, NULL, scheduler_main, sc) != 0) {
+		free(sc);
+		return MH_ERR_IO;
+	}
+	*out = sc;
+	return MH_OK;
+}
+
+void
+billing_scheduler_stop(struct billing_scheduler *sc)
+{
+	if (!sc)
+		return;
+	pthread_mutex_lock(&sc->lock);
+	sc->stop = true;
+	pthread_cond_signal(&sc->cond);
+	pthread_mutex_unlock(&sc->lock);
+	pthread_join(sc->thread, NULL);
+	pthread_cond_destroy(&sc->cond);
+	pthread_mutex_destroy(&sc->lock);
+	free(sc);
+}

@@ -1,0 +1,96 @@
+/* billing.h: plans, cards on file and the subscription lifecycle.
+ *
+ * Every function takes the time it acts at (`now`), so `masthead billing
+ * run --at T` and the tests can step the clock. Charges go through the
+ * provider under idempotency keys, recorded as pending first: a crash
+ * between charging and recording neither charges twice nor loses the
+ * payment (billing_reconcile finishes what was pending). */
+#ifndef MH_BILLING_H
+#define MH_BILLING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "store/store.h"
+
+struct tmpl_set;
+struct mailer;
+struct billing;
+
+struct charge_result {
+	bool ok;
+	const char *code;    /* card_declined, insufficient_funds, expired_card, processing_error */
+	const char *message; /* for the member: "Your card was declined." */
+};
+
+struct billing_provider {
+	const char *name;
+	/* Charges amount to the card under key; the same key never charges
+	 * twice. NULL for providers that charge on their own (Stripe). */
+	mh_err (*charge)(struct billing *b, struct arena *a, const struct payment_method *pm, int64_t amount,
+	                 const char *currency, const char *key, int64_t now, struct charge_result *out);
+};
+
+extern const struct billing_provider billing_test_provider;
+
+struct billing {
+	struct store *store;
+	const struct config *cfg;
+	const struct tmpl_set *templates; /* mail templates; NULL sends no mail */
+	struct mailer *mailer;            /* woken after queuing mail; may be NULL */
+	const struct billing_provider *provider;
+	int crash_after_charge; /* tests: exit right after the provider charged */
+};
+
+/* A card as the test checkout read it. */
+struct test_card {
+	char brand[16];
+	char last4[5];
+	int exp_month, exp_year;
+	enum { CARD_SUCCEEDS, CARD_CHARGES_FAIL, CARD_DECLINED, CARD_INSUFFICIENT, CARD_EXPIRED } behavior;
+};
+
+/* Checks a test checkout form: Luhn, an expiry MM/YY not in the past, a
+ * CVC, a name, and one of the test numbers. On bad input returns
+ * MH_ERR_INVALID with a message for the member in *error. The number and
+ * CVC are read, never kept. */
+mh_err test_card_read(const char *number, const char *expiry, const char *cvc, const char *name, int64_t now,
+                      struct test_card *out, const char **error);
+/* The decline message for a card the test provider refuses at entry, or NULL. */
+const char *test_card_decline(const struct test_card *c);
+
+struct billing_outcome {
+	bool ok;             /* the subscription is active (or trialing) */
+	const char *message; /* why not, for the member */
+};
+
+/* Starts a subscription to plan with card (saved as the default): trial,
+ * or a first invoice charged at once. A declined first charge leaves it
+ * incomplete with the reason in out. */
+mh_err billing_subscribe(struct billing *b, struct arena *a, int64_t member_id, int64_t plan_id,
+                         const struct test_card *card, int64_t now, struct billing_outcome *out);
+/* Saves card as the default and retries the open invoice at once. */
+mh_err billing_update_card(struct billing *b, struct arena *a, int64_t member_id, const struct test_card *card,
+                           int64_t now, struct billing_outcome *out);
+/* Cancel at the end of the paid period, or take that back. */
+mh_err billing_cancel(struct billing *b, int64_t member_id, bool cancel, int64_t now);
+
+struct billing_stats {
+	int renewed, failed, retried, recovered, unpaid, canceled, trial_notices, card_notices, reconciled;
+};
+/* Everything due at now: renewals, retries, grace ends, cancellations,
+ * trial ends and reminders, card expiry reminders. */
+mh_err billing_run(struct billing *b, int64_t now, struct billing_stats *st);
+/* Finishes charges left pending by a crash. */
+mh_err billing_reconcile(struct billing *b, int64_t now, int *finished);
+
+/* The scheduler thread of `serve`: billing_run every interval seconds. */
+struct billing_scheduler;
+mh_err billing_scheduler_start(struct billing *b, int interval, struct billing_scheduler **out);
+void billing_scheduler_stop(struct billing_scheduler *s);
+
+/* Money as text: 800 "usd" -> "$8.00". */
+const char *billing_money(struct arena *a, int64_t amount, const char *currency);
+
+#endif

@@ -1,0 +1,440 @@
+/* billing_pages.c: /subscribe, the test provider's checkout, and
+ * /account/billing. The test checkout reads a card number and CVC from the
+ * form and keeps neither: only brand, last four and expiry reach the store,
+ * and no response or log line repeats them. */
+#include <string.h>
+#include <time.h>
+
+#include "auth/token.h"
+#include "billing/billing.h"
+#include "billing/providers/stripe.h"
+#include "core/log.h"
+#include "core/text.h"
+#include "web/app.h"
+#include "web/handlers.h"
+#include "web/page.h"
+#include "core/banned.h"
+
+#define CHECKOUT_MINUTES 60
+
+static void
+failed(struct http_req *r)
+{
+	struct app *app = r->app;
+	log_error("billing page failed", "path=\"%s\" detail=\"%s\"", r->path, app->store->errmsg);
+	app_error(r, 500, "Something went wrong on our side. Please try again in a moment.");
+}
+
+static const char *
+per_text(struct http_req *r, int months)
+{
+	if (months == 1)
+		return "a month";
+	if (months == 12)
+		return "a year";
+	return arena_printf(r->arena, "every %d months", months);
+}
+
+static bool
+stripe_mode(struct app *app)
+{
+	return strcmp(app->cfg->billing_provider, "stripe") == 0;
+}
+
+static void
+private_page(struct http_req *r, int status, const char *template, const char *title, json_t *ctx)
+{
+	json_object_set_new(json_object_get(ctx, "page"), "noindex", json_true());
+	json_object_set_new(ctx, "csrf", json_string(web_csrf(r)));
+	(void) title;
+	page_send(r, status, template, ctx, CACHE_PRIVATE);
+}
+
+static void
+subscribe_page(struct http_req *r, int status, const char *error)
+{
+	struct app *app = r->app;
+	struct plan *plans;
+	size_t n;
+	if (app->store->ops->plan_list(app->store, r->arena, false, &plans, &n)) {
+		failed(r);
+		return;
+	}
+	json_t *ctx = page_context(r, "Subscribe", "Plans and prices.");
+	json_t *list = json_array();
+	const char *next = web_safe_next(http_query(r, "next"));
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = json_object();
+		json_object_set_new(o, "code", json_string(plans[i].code));
+		json_object_set_new(o, "name", json_string(plans[i].name));
+		json_object_set_new(o, "price",
+		                    json_string(billing_money(r->arena, plans[i].amount, plans[i].currency)));
+		json_object_set_new(o, "per", json_string(per_text(r, plans[i].interval_months)));
+		if (plans[i].trial_days)
+			json_object_set_new(o, "trial_days", json_integer(plans[i].trial_days));
+		json_object_set_new(o, "next", json_string(next));
+		json_array_append_new(list, o);
+	}
+	json_object_set_new(ctx, "plans", list);
+	if (error)
+		json_object_set_new(ctx, "error", json_string(error));
+	private_page(r, status, "subscribe", "Subscribe", ctx);
+}
+
+void
+h_subscribe_page(struct http_req *r)
+{
+	subscribe_page(r, 200, NULL);
+}
+
+/* A checkout page for the test provider, or Stripe's. */
+static void
+start_checkout(struct http_req *r, const char *purpose, int64_t plan_id, const char *next)
+{
+	struct app *app = r->app;
+	struct web_ctx *c = web_ctx(r);
+	int64_t now = (int64_t) time(NULL);
+	char token[TOKEN_CHARS + 1], hash[TOKEN_HASH_CHARS + 1];
+	token_new(token);
+	token_hash(token, hash);
+	struct checkout co = { hash, c->member.id, plan_id, purpose, "open", now, now + CHECKOUT_MINUTES * 60 };
+	if (app->store->ops->checkout_create(app->store, &co)) {
+		failed(r);
+		return;
+	}
+	struct buf b = BUF_INIT;
+	buf_printf(&b, "/checkout/%s?next=", token);
+	buf_add_urlenc(&b, next, strlen(next));
+	http_add_header(r, "Cache-Control", "private, no-store");
+	http_redirect(r, 303, arena_strndup(r->arena, b.ptr, b.len));
+	buf_release(&b);
+}
+
+void
+h_subscribe(struct http_req *r)
+{
+	struct app *app = r->app;
+	struct web_ctx *c = web_ctx(r);
+	const char *next = web_safe_next(http_form(r, "next"));
+	if (!c->signed_in) {
+		/* Sign up (or in) first, then come back to the plans. */
+		http_redirect(r, 303, "/signup?next=/subscribe");
+		return;
+	}
+	const char *code = http_form(r, "plan");
+	struct plan plan;
+	mh_err err = code ? app->store->ops->plan_get(app->store, r->arena, 0, code, &plan) : MH_ERR_NOTFOUND;
+	if (err == MH_ERR_NOTFOUND || (!err && plan.retired)) {
+		subscribe_page(r, 400, "Please choose one of the plans below.");
+		return;
+	}
+	if (err) {
+		failed(r);
+		return;
+	}
+	if (stripe_mode(app)) {
+		struct subscription sub;
+		const char *customer = "", *url;
+		char msg[256];
+		if (app->store->ops->subscription_by_member(app->store, r->arena, c->member.id, &sub) == MH_OK)
+			customer = sub.provider_customer;
+		const char *ok = arena_printf(r->arena, "%s%s", app->cfg->public_url, next);
+		const char *back = arena_printf(r->arena, "%s/subscribe", app->cfg->public_url);
+		char key[TOKEN_CHARS + 1];
+		token_new(key);
+		if (stripe_checkout(app->cfg, r->arena, &c->member, &plan, customer, ok, back, key, &url, msg,
+		                    sizeof msg)) {
+			log_error("stripe checkout failed", "detail=\"%s\"", msg);
+			subscribe_page(r, 502, "The payment service did not answer. Please try again in a moment.");
+			return;
+		}
+		http_redirect(r, 303, url);
+		return;
+	}
+	start_checkout(r, "subscribe", plan.id, next);
+}
+
+/* The checkout in the path, when it is open and this member's. */
+static bool
+checkout_of(struct http_req *r, struct checkout *co)
+{
+	struct app *app = r->app;
+	if (!token_well_formed(r->params[0])) {
+		app_not_found(r);
+		return false;
+	}
+	char hash[TOKEN_HASH_CHARS + 1];
+	token_hash(r->params[0], hash);
+	mh_err err = app->store->ops->checkout_get(app->store, r->arena, hash, (int64_t) time(NULL), co);
+	if (err == MH_ERR_NOTFOUND ||
+	    (!err && (co->member_id != web_ctx(r)->member.id || strcmp(co->status, "open")))) {
+		app_error(r, 410, "This checkout has expired. Please start again from your account.");
+		return false;
+	}
+	if (err) {
+		failed(r);
+		return false;
+	}
+	return true;
+}
+
+static void
+checkout_page(struct http_req *r, int status, const struct checkout *co, const char *error)
+{
+	struct app *app = r->app;
+	bool subscribe = strcmp(co->purpose, "subscribe") == 0;
+	json_t *ctx = page_context(r, "Checkout", NULL);
+	struct plan plan;
+	if (subscribe && app->store->ops->plan_get(app->store, r->arena, co->plan_id, NULL, &plan) == MH_OK) {
+		json_object_set_new(ctx, "heading", json_string(arena_printf(r->arena, "Subscribe: %s", plan.name)));
+		json_object_set_new(
+		        ctx, "summary",
+		        json_string(arena_printf(
+		                r->arena, "%s %s%s.", billing_money(r->arena, plan.amount, plan.currency),
+		                per_text(r, plan.interval_months),
+		                plan.trial_days ? arena_printf(r->arena, ", after a %d-day free trial", plan.trial_days)
+		                                : "")));
+		json_object_set_new(ctx, "button", json_string("Subscribe"));
+	} else {
+		json_object_set_new(ctx, "heading", json_string("Update your card"));
+		json_object_set_new(ctx, "summary",
+		                    json_string("The new card becomes your default; anything owed is "
+		                                "charged to it right away."));
+		json_object_set_new(ctx, "button", json_string("Save card"));
+	}
+	const char *next = web_safe_next(http_query(r, "next"));
+	struct buf b = BUF_INIT;
+	buf_printf(&b, "/checkout/%s?next=", r->params[0]);
+	buf_add_urlenc(&b, next, strlen(next));
+	json_object_set_new(ctx, "action", json_stringn(b.ptr, b.len));
+	buf_release(&b);
+	json_object_set_new(ctx, "cancel_url", json_string(subscribe ? "/subscribe" : "/account/billing"));
+	const char *name = http_form(r, "name");
+	json_object_set_new(ctx, "name", json_string(name ? name : web_ctx(r)->member.name));
+	if (error)
+		json_object_set_new(ctx, "error", json_string(error));
+	/* The card form's URL carries a bearer token: no Referer with it. */
+	http_add_header(r, "Referrer-Policy", "no-referrer");
+	private_page(r, status, "checkout", "Checkout", ctx);
+}
+
+void
+h_checkout_page(struct http_req *r)
+{
+	struct checkout co;
+	if (checkout_of(r, &co))
+		checkout_page(r, 200, &co, NULL);
+}
+
+void
+h_checkout(struct http_req *r)
+{
+	struct app *app = r->app;
+	struct checkout co;
+	if (!checkout_of(r, &co))
+		return;
+	int64_t now = (int64_t) time(NULL);
+	struct test_card card;
+	const char *error = NULL;
+	if (test_card_read(http_form(r, "number"), http_form(r, "expiry"), http_form(r, "cvc"), http_form(r, "name"),
+	                   now, &card, &error)) {
+		checkout_page(r, 400, &co, error);
+		return;
+	}
+	struct billing_outcome out;
+	mh_err err = strcmp(co.purpose, "subscribe") == 0
+	                     ? billing_subscribe(&app->billing, r->arena, co.member_id, co.plan_id, &card, now, &out)
+	                     : billing_update_card(&app->billing, r->arena, co.member_id, &card, now, &out);
+	if (err) {
+		failed(r);
+		return;
+	}
+	if (!out.ok) {
+		/* 402: the card was refused; the member can try another one here. */
+		checkout_page(r, 402, &co, out.message ? out.message : "The payment did not go through.");
+		return;
+	}
+	app->store->ops->checkout_complete(app->store, co.token_hash);
+	const char *next = web_safe_next(http_query(r, "next"));
+	http_add_header(r, "Cache-Control", "private, no-store");
+	http_redirect(r, 303, strcmp(next, "/") ? next : "/account/billing?notice=paid");
+}
+
+static const char *
+status_text(const char *st)
+{
+	static const struct {
+		const char *status, *text;
+	} texts[] = {
+		{ "active", "Active" },
+		{ "trialing", "Free trial" },
+		{ "past_due", "Payment failed: we will try again. Please make sure your card on file is up to date." },
+		{ "unpaid", "Unpaid: your payment did not go through. Update your card to read again." },
+		{ "canceled", "Canceled" },
+		{ "incomplete", "Waiting for the first payment" },
+		{ "incomplete_expired", "Expired before the first payment" },
+		{ "paused", "Paused" },
+	};
+	for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+		if (!strcmp(st, texts[i].status))
+			return texts[i].text;
+	return st;
+}
+
+static void
+billing_page(struct http_req *r, int status, const char *notice, const char *error)
+{
+	struct app *app = r->app;
+	struct web_ctx *c = web_ctx(r);
+	struct store *s = app->store;
+	int64_t now = (int64_t) time(NULL);
+	json_t *ctx = page_context(r, "Subscription and billing", NULL);
+	struct subscription sub;
+	mh_err err = s->ops->subscription_by_member(s, r->arena, c->member.id, &sub);
+	if (err && err != MH_ERR_NOTFOUND) {
+		json_decref(ctx);
+		failed(r);
+		return;
+	}
+	json_t *invoices = json_array();
+	if (!err) {
+		struct plan plan;
+		json_t *o = json_object();
+		if (s->ops->plan_get(s, r->arena, sub.plan_id, NULL, &plan) == MH_OK) {
+			json_object_set_new(o, "plan", json_string(plan.name));
+			json_object_set_new(o, "price",
+			                    json_string(billing_money(r->arena, plan.amount, plan.currency)));
+			json_object_set_new(o, "per", json_string(per_text(r, plan.interval_months)));
+			json_object_set_new(o, "amount",
+			                    json_string(billing_money(r->arena, plan.amount, plan.currency)));
+		}
+		json_object_set_new(o, "status", json_string(sub.status));
+		json_object_set_new(o, "status_text", json_string(status_text(sub.status)));
+		char when[48];
+		bool live = !strcmp(sub.status, "active") || !strcmp(sub.status, "trialing") ||
+		            !strcmp(sub.status, "past_due");
+		time_format_human(sub.period_end, when, sizeof when);
+		if (live && !sub.cancel_at_period_end)
+			json_object_set_new(o, "next_charge", json_string(when));
+		if (live && sub.cancel_at_period_end)
+			json_object_set_new(o, "ends", json_string(when));
+		json_object_set_new(o, "can_cancel", json_boolean(live && !sub.cancel_at_period_end));
+		json_object_set_new(o, "can_resume",
+		                    json_boolean(live && sub.cancel_at_period_end && sub.period_end > now));
+		json_object_set_new(o, "resubscribe", json_boolean(!live));
+		struct invoice open;
+		struct charge fail;
+		if (s->ops->invoice_open(s, r->arena, sub.id, &open) == MH_OK &&
+		    s->ops->invoice_failure(s, r->arena, open.id, &fail) == MH_OK)
+			json_object_set_new(
+			        o, "problem",
+			        json_string(arena_printf(r->arena,
+			                                 "Your last payment of %s did not go through: "
+			                                 "%s Please update your card.",
+			                                 billing_money(r->arena, open.amount, open.currency),
+			                                 fail.failure_message)));
+		json_object_set_new(ctx, "sub", o);
+		struct invoice *list;
+		size_t n;
+		if (s->ops->invoice_list(s, r->arena, sub.id, &list, &n) == MH_OK) {
+			for (size_t i = 0; i < n; i++) {
+				char d1[48], d2[48], d3[48];
+				time_format_human(list[i].created_at, d1, sizeof d1);
+				time_format_human(list[i].period_start, d2, sizeof d2);
+				time_format_human(list[i].period_end, d3, sizeof d3);
+				json_t *iv = json_object();
+				json_object_set_new(iv, "date", json_string(d1));
+				json_object_set_new(iv, "period",
+				                    json_string(arena_printf(r->arena, "%s to %s", d2, d3)));
+				json_object_set_new(
+				        iv, "amount",
+				        json_string(billing_money(r->arena, list[i].amount, list[i].currency)));
+				json_object_set_new(iv, "status", json_string(list[i].status));
+				json_array_append_new(invoices, iv);
+			}
+		}
+	}
+	json_object_set_new(ctx, "has_invoices", json_boolean(json_array_size(invoices) > 0));
+	json_object_set_new(ctx, "invoices", invoices);
+	struct payment_method pm;
+	if (s->ops->payment_method_default(s, r->arena, c->member.id, &pm) == MH_OK) {
+		json_t *card = json_object();
+		json_object_set_new(card, "brand", json_string(pm.brand));
+		json_object_set_new(card, "last4", json_string(pm.last4));
+		json_object_set_new(card, "exp_month", json_string(arena_printf(r->arena, "%02d", pm.exp_month)));
+		json_object_set_new(card, "exp_year", json_integer(pm.exp_year));
+		time_t t = (time_t) now;
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		json_object_set_new(
+		        card, "expired",
+		        json_boolean(pm.exp_year * 12 + pm.exp_month - 1 < (tm.tm_year + 1900) * 12 + tm.tm_mon));
+		json_object_set_new(ctx, "card", card);
+	}
+	json_object_set_new(ctx, "next", json_string(web_safe_next(http_query(r, "next"))));
+	if (notice)
+		json_object_set_new(ctx, "notice", json_string(notice));
+	if (error)
+		json_object_set_new(ctx, "error", json_string(error));
+	private_page(r, status, "billing", "Subscription and billing", ctx);
+}
+
+void
+h_billing_page(struct http_req *r)
+{
+	const char *n = http_query(r, "notice");
+	const char *notice = NULL;
+	if (n && !strcmp(n, "paid"))
+		notice = "Thank you: your payment went through and your subscription is active.";
+	else if (n && !strcmp(n, "canceled"))
+		notice = "Your subscription will end at the end of the paid period.";
+	else if (n && !strcmp(n, "resumed"))
+		notice = "Your subscription continues.";
+	billing_page(r, 200, notice, NULL);
+}
+
+void
+h_billing(struct http_req *r)
+{
+	struct app *app = r->app;
+	struct web_ctx *c = web_ctx(r);
+	const char *action = http_form(r, "action");
+	const char *next = web_safe_next(http_form(r, "next"));
+	int64_t now = (int64_t) time(NULL);
+	if (action && !strcmp(action, "card")) {
+		if (stripe_mode(app)) {
+			struct subscription sub;
+			const char *url;
+			char msg[256], key[TOKEN_CHARS + 1];
+			token_new(key);
+			if (app->store->ops->subscription_by_member(app->store, r->arena, c->member.id, &sub) ||
+			    !sub.provider_customer[0] ||
+			    stripe_portal(app->cfg, r->arena, sub.provider_customer,
+			                  arena_printf(r->arena, "%s/account/billing", app->cfg->public_url), key, &url,
+			                  msg, sizeof msg)) {
+				billing_page(r, 502, NULL,
+				             "The payment service did not answer. Please try again in a moment.");
+				return;
+			}
+			http_redirect(r, 303, url);
+			return;
+		}
+		start_checkout(r, "card", 0, next);
+		return;
+	}
+	if (action && (!strcmp(action, "cancel") || !strcmp(action, "resume"))) {
+		bool cancel = !strcmp(action, "cancel");
+		mh_err err = billing_cancel(&app->billing, c->member.id, cancel, now);
+		if (err == MH_ERR_NOTFOUND) {
+			billing_page(r, 409, NULL, "There is no running subscription to change.");
+			return;
+		}
+		if (err) {
+			failed(r);
+			return;
+		}
+		http_redirect(r, 303, cancel ? "/account/billing?notice=canceled" : "/account/billing?notice=resumed");
+		return;
+	}
+	billing_page(r, 400, NULL, "Unknown action.");
+}

@@ -1,0 +1,310 @@
+"""Billing over HTTP and the command line: checkout with the test cards,
+the renewal lifecycle stepped with `billing run --at`, card updates that
+retry at once, cancellation, and money handled exactly once."""
+import datetime
+import glob
+import os
+import re
+import sqlite3
+
+import pytest
+import requests
+
+from conftest import Server, run
+from members import csrf_of, mails, sign_in
+
+PAID = "/articles/port-pier-9-overnight-cargo"
+CVC = "731"
+
+
+def full(text):
+    return 'class="gated-body' in text
+
+
+def iso(ts):
+    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def db(srv):
+    return sqlite3.connect(str(srv.data / "masthead.db"))
+
+
+def sub_row(srv, email):
+    with db(srv) as c:
+        return c.execute("SELECT s.status, s.period_end, s.grace_until, s.cancel_at_period_end FROM subscriptions s "
+                         "JOIN members m ON m.id = s.member_id WHERE m.email = ?", (email,)).fetchone()
+
+
+def invoices(srv, email):
+    with db(srv) as c:
+        return [r[0] for r in c.execute(
+            "SELECT i.status FROM invoices i JOIN subscriptions s ON s.id = i.subscription_id JOIN members m "
+            "ON m.id = s.member_id WHERE m.email = ? ORDER BY i.id", (email,))]
+
+
+def attempts(srv, email):
+    with db(srv) as c:
+        return c.execute("SELECT count(*) FROM charges ch JOIN invoices i ON i.id = ch.invoice_id JOIN subscriptions s "
+                         "ON s.id = i.subscription_id JOIN members m ON m.id = s.member_id WHERE m.email = ?",
+                         (email,)).fetchone()[0]
+
+
+def billing_run(srv, ts, env=None):
+    r = run("billing", "run", "--at", iso(ts), data=srv.data, env=env)
+    return r
+
+
+@pytest.fixture
+def site(tmp_path):
+    srv = Server(["demo", "--port", "0", "--billing-interval", "0"], tmp_path / "data",
+                 env={"MASTHEAD_RATE_LIMIT": "1000"})
+    srv.data = tmp_path / "data"
+    yield srv
+    srv.stop()
+    srv.check_clean()
+
+
+def checkout(srv, s, form_page, action_fields, card, expiry="12/34", name="Riley Reader"):
+    """Posts a form that leads to the test checkout, then the card; returns the last response."""
+    page = s.get(srv.url + form_page, timeout=10)
+    fields = dict(action_fields)
+    fields["csrf"] = csrf_of(page.text)
+    r = s.post(srv.url + form_page.split("?")[0], data=fields, allow_redirects=False, timeout=10)
+    assert r.status_code == 303, r.text[:500]
+    loc = r.headers["Location"]
+    assert loc.startswith("/checkout/"), loc
+    page = s.get(srv.url + loc, timeout=10)
+    assert page.status_code == 200 and "TEST MODE" in page.text
+    r = s.post(srv.url + loc, data={"csrf": csrf_of(page.text), "number": card, "expiry": expiry,
+                                    "cvc": CVC, "name": name}, allow_redirects=False, timeout=30)
+    return r
+
+
+def test_subscribe_renew_fail_recover_cancel(site):
+    who = "reader@demo.test"
+    s, _ = sign_in(site, who)
+    assert not full(s.get(site.url + PAID, timeout=10).text)
+    plans = s.get(site.url + "/subscribe", timeout=10)
+    assert "Monthly" in plans.text and "$8.00" in plans.text and "Yearly" in plans.text
+    r = checkout(site, s, "/subscribe", {"plan": "monthly"}, "4242 4242 4242 4242")
+    assert r.status_code == 303 and r.headers["Location"].startswith("/account/billing")
+    billing = s.get(site.url + "/account/billing", timeout=10).text
+    assert "Active" in billing and "Visa ending 4242, expires 12/2034" in billing
+    assert full(s.get(site.url + PAID, timeout=10).text)
+    status, period_end, _, _ = sub_row(site, who)
+    assert status == "active"
+
+    # Renewal at the end of the period.
+    r = billing_run(site, period_end + 3600)
+    assert r.returncode == 0, r.stderr
+    assert invoices(site, who) == ["paid", "paid"]
+    status, period_end2, _, _ = sub_row(site, who)
+    assert status == "active" and period_end2 > period_end
+    # The same run again charges nothing more.
+    assert billing_run(site, period_end + 3600).returncode == 0
+    assert invoices(site, who) == ["paid", "paid"] and attempts(site, who) == 2
+
+    # Switch to a card whose charges fail; nothing is owed, so nothing is charged.
+    r = checkout(site, s, "/account/billing", {"action": "card"}, "4000 0000 0000 0341")
+    assert r.status_code == 303
+    assert "Visa ending 0341" in s.get(site.url + "/account/billing", timeout=10).text
+
+    # The next renewal fails: past_due, a mail, and the banner.
+    before = len([m for m in mails(site.data) if who in str(m["To"])])
+    r = billing_run(site, period_end2 + 60)
+    assert invoices(site, who) == ["paid", "paid", "open"], r.stdout
+    status, _, grace, _ = sub_row(site, who)
+    assert status == "past_due" and grace >= period_end2 + 7 * 86400
+    page = s.get(site.url + PAID, timeout=10).text
+    assert full(page) and "Your last payment did not go through" in page
+    # The payment-failed mail (written by the running server's sender or the command).
+    run("mail", "flush", data=site.data)
+    failed = [m for m in mails(site.data) if who in str(m["To"]) and "did not go through" in str(m["Subject"])]
+    assert failed and len([m for m in mails(site.data) if who in str(m["To"])]) > before
+    assert "/account/billing" in failed[-1].get_body(preferencelist=("plain",)).get_content()
+
+    # Retries on days 1, 3 and 5 fail; after 7 days of grace it is unpaid.
+    for n, days in enumerate((1, 3, 5)):
+        billing_run(site, period_end2 + days * 86400 + 120)
+        assert attempts(site, who) == 4 + n, days
+        assert sub_row(site, who)[0] == "past_due"
+    billing_run(site, period_end2 + 6 * 86400)
+    assert attempts(site, who) == 6
+    billing_run(site, period_end2 + 7 * 86400 + 180)
+    assert sub_row(site, who)[0] == "unpaid"
+    page = s.get(site.url + PAID, timeout=10).text
+    assert not full(page)
+    assert "make sure the card on file is up to date" in page and "Visa ending 0341" in page
+
+    # A good card: the invoice is retried at once and the article opens.
+    r = checkout(site, s, "/account/billing?next=" + PAID, {"action": "card", "next": PAID}, "4242424242424242")
+    assert r.status_code == 303 and r.headers["Location"] == PAID
+    assert sub_row(site, who)[0] == "active"
+    assert full(s.get(site.url + PAID, timeout=10).text)
+
+    # Cancel: access until the end of the paid period, then canceled.
+    page = s.get(site.url + "/account/billing", timeout=10)
+    r = s.post(site.url + "/account/billing", data={"csrf": csrf_of(page.text), "action": "cancel"},
+               allow_redirects=False, timeout=10)
+    assert r.status_code == 303
+    status, period_end3, _, cancel = sub_row(site, who)
+    assert status == "active" and cancel == 1
+    assert full(s.get(site.url + PAID, timeout=10).text)
+    assert "Keep my subscription" in s.get(site.url + "/account/billing", timeout=10).text
+    n = len(invoices(site, who))
+    billing_run(site, period_end3 + 60)
+    assert sub_row(site, who)[0] == "canceled"
+    assert len(invoices(site, who)) == n
+    with db(site) as c:  # the page decides at the real time: move the period end into the past
+        c.execute("UPDATE subscriptions SET period_end = 1000")
+    page = s.get(site.url + PAID, timeout=10).text
+    assert not full(page) and "Resubscribe" in page
+
+
+@pytest.mark.parametrize("number,message", [
+    ("4000 0000 0000 0002", "Your card was declined."),
+    ("4000000000009995", "insufficient funds"),
+    ("4000-0000-0000-0069", "Your card has expired."),
+])
+def test_declined_cards_at_checkout(site, number, message):
+    s, _ = sign_in(site, "reader@demo.test")
+    r = checkout(site, s, "/subscribe", {"plan": "yearly"}, number)
+    assert r.status_code == 402 and message in r.text
+    assert sub_row(site, "reader@demo.test") is None
+    assert number.replace(" ", "").replace("-", "") not in r.text and CVC not in r.text
+
+
+def test_card_that_saves_but_fails(site):
+    s, _ = sign_in(site, "reader@demo.test")
+    r = checkout(site, s, "/subscribe", {"plan": "monthly"}, "4000000000000341")
+    assert r.status_code == 402 and "declined" in r.text
+    assert sub_row(site, "reader@demo.test")[0] == "incomplete"
+    assert not full(s.get(site.url + PAID, timeout=10).text)
+    # Another card on the same checkout pays the same first invoice.
+    loc = re.search(r'action="(/checkout/[^"]+)"', r.text).group(1).replace("&amp;", "&")
+    r2 = s.post(site.url + loc, data={"csrf": csrf_of(r.text), "number": "4242424242424242", "expiry": "01/40",
+                                      "cvc": CVC, "name": "R"}, allow_redirects=False, timeout=10)
+    assert r2.status_code == 303
+    assert sub_row(site, "reader@demo.test")[0] == "active"
+    with db(site) as c:
+        n = c.execute("SELECT count(*) FROM invoices WHERE status = 'paid'").fetchone()[0]
+    assert n >= 1
+
+
+@pytest.mark.parametrize("fields,message", [
+    ({"number": "4242 4242 4242 4241"}, "not valid"),
+    ({"number": "1234"}, "12 to 19 digits"),
+    ({"expiry": "01/20"}, "in the past"),
+    ({"expiry": "13/30"}, "should look like"),
+    ({"cvc": "12"}, "security code"),
+    ({"name": ""}, "name on the card"),
+    ({"number": "5555555555554444"}, "test card numbers"),
+])
+def test_checkout_form_errors(site, fields, message):
+    s, _ = sign_in(site, "reader@demo.test")
+    page = s.get(site.url + "/subscribe", timeout=10)
+    r = s.post(site.url + "/subscribe", data={"csrf": csrf_of(page.text), "plan": "monthly"}, allow_redirects=False,
+               timeout=10)
+    loc = r.headers["Location"]
+    page = s.get(site.url + loc, timeout=10)
+    form = {"csrf": csrf_of(page.text), "number": "4242424242424242", "expiry": "12/34", "cvc": CVC, "name": "R"}
+    form.update(fields)
+    r = s.post(site.url + loc, data=form, allow_redirects=False, timeout=10)
+    assert r.status_code == 400 and message in r.text
+    assert sub_row(site, "reader@demo.test") is None
+
+
+def test_card_numbers_are_never_kept(site):
+    s, _ = sign_in(site, "reader@demo.test")
+    r = checkout(site, s, "/subscribe", {"plan": "monthly"}, "4242424242424242")
+    assert r.status_code == 303
+    checkout(site, s, "/account/billing", {"action": "card"}, "4000000000000341")
+    for number in ("4242424242424242", "4000000000000341"):
+        for path in glob.glob(str(site.data / "**" / "*"), recursive=True):
+            if os.path.isfile(path):
+                assert number.encode() not in open(path, "rb").read(), path
+        assert number not in site.logs()
+    assert f"cvc={CVC}" not in site.logs()
+
+
+def test_checkout_belongs_to_its_member(site):
+    s, _ = sign_in(site, "reader@demo.test")
+    page = s.get(site.url + "/subscribe", timeout=10)
+    loc = s.post(site.url + "/subscribe", data={"csrf": csrf_of(page.text), "plan": "monthly"},
+                 allow_redirects=False, timeout=10).headers["Location"]
+    other, _ = sign_in(site, "editor@demo.test")
+    assert other.get(site.url + loc, timeout=10).status_code == 410
+    assert requests.get(site.url + loc, allow_redirects=False, timeout=10).status_code == 303
+
+
+def test_anonymous_subscribe_goes_through_sign_up(site):
+    s = requests.Session()
+    page = s.get(site.url + "/subscribe", timeout=10)
+    assert "Monthly" in page.text
+    r = s.post(site.url + "/subscribe", data={"csrf": csrf_of(page.text), "plan": "monthly"},
+               allow_redirects=False, timeout=10)
+    assert r.status_code == 303 and r.headers["Location"].startswith("/signup")
+
+
+def test_lapsed_updates_card_and_reads_at_once(site):
+    """DESIGN section 1: the lapsed subscriber saves a good card and the article opens."""
+    s, _ = sign_in(site, "lapsed@demo.test")
+    page = s.get(site.url + PAID, timeout=10).text
+    assert not full(page) and "make sure the card on file is up to date" in page
+    assert "/account/billing" in page
+    r = checkout(site, s, "/account/billing?next=" + PAID, {"action": "card", "next": PAID}, "4242 4242 4242 4242")
+    assert r.status_code == 303 and r.headers["Location"] == PAID
+    assert full(s.get(site.url + PAID, timeout=10).text)
+
+
+def test_demo_states_come_from_the_machinery(site):
+    with db(site) as c:
+        rows = dict(c.execute("SELECT m.email, s.status FROM subscriptions s JOIN members m ON m.id = s.member_id"))
+        charges = c.execute("SELECT count(*) FROM charges").fetchone()[0]
+        failed = c.execute("SELECT count(*) FROM charges WHERE status = 'failed'").fetchone()[0]
+    assert rows == {"subscriber@demo.test": "active", "pastdue@demo.test": "past_due",
+                    "lapsed@demo.test": "unpaid"}
+    assert charges >= 5 and failed >= 3
+
+
+def test_crash_between_charge_and_record_charges_once(site):
+    s, _ = sign_in(site, "reader@demo.test")
+    assert checkout(site, s, "/subscribe", {"plan": "monthly"}, "4242424242424242").status_code == 303
+    _, period_end, _, _ = sub_row(site, "reader@demo.test")
+    r = billing_run(site, period_end + 60, env={"MASTHEAD_TEST_CRASH_AFTER_CHARGE": "1"})
+    assert r.returncode == 3
+    with db(site) as c:
+        pending = c.execute("SELECT idempotency_key FROM charges WHERE status = 'pending'").fetchall()
+        assert len(pending) == 1
+        key = pending[0][0]
+        assert c.execute("SELECT count(*) FROM test_provider_charges WHERE idempotency_key = ?",
+                         (key,)).fetchone()[0] == 1
+    # The next run settles it from the provider's record: paid, and charged once.
+    r = billing_run(site, period_end + 120)
+    assert r.returncode == 0 and "1 reconciled" in r.stdout, r.stdout
+    with db(site) as c:
+        assert c.execute("SELECT count(*) FROM charges WHERE status = 'pending'").fetchone()[0] == 0
+        assert c.execute("SELECT count(*) FROM test_provider_charges WHERE idempotency_key = ?",
+                         (key,)).fetchone()[0] == 1
+        paid = c.execute("SELECT count(*) FROM invoices i JOIN subscriptions s ON s.id = i.subscription_id "
+                         "JOIN members m ON m.id = s.member_id WHERE m.email = 'reader@demo.test' "
+                         "AND i.status = 'paid'").fetchone()[0]
+    assert paid == 2
+    assert sub_row(site, "reader@demo.test")[0] == "active"
+    billing_run(site, period_end + 180)
+    assert invoices(site, "reader@demo.test") == ["paid", "paid"]
+
+
+def test_billing_run_usage_errors(tmp_path):
+    r = run("billing", "run", "--at", "yesterday", data=tmp_path / "d")
+    assert r.returncode == 2 and "not a time" in r.stderr
+    r = run("billing", "frobnicate", data=tmp_path / "d")
+    assert r.returncode == 2
+    r = run("plan", "add", "x", "X", "-5", "usd", "1", data=tmp_path / "d")
+    assert r.returncode == 2
+    r = run("plan", "add", "weekly", "Weekly", "200", "USD", "1", data=tmp_path / "d")
+    assert r.returncode == 2
+    r = run("plan", "add", "quarterly", "Quarterly", "2000", "eur", "3", "14", data=tmp_path / "d")
+    assert r.returncode == 0
+    assert "quarterly\tQuarterly" in run("plan", "list", data=tmp_path / "d").stdout
+    assert run("plan", "retire", "nope", data=tmp_path / "d").returncode == 3
