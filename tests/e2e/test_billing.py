@@ -308,3 +308,46 @@ def test_billing_run_usage_errors(tmp_path):
     assert r.returncode == 0
     assert "quarterly\tQuarterly" in run("plan", "list", data=tmp_path / "d").stdout
     assert run("plan", "retire", "nope", data=tmp_path / "d").returncode == 3
+
+
+def test_trial_reminder_then_first_charge(site):
+    assert run("plan", "add", "trial", "Trial monthly", "500", "usd", "1", "14", data=site.data).returncode == 0
+    s, _ = sign_in(site, "reader@demo.test")
+    r = checkout(site, s, "/subscribe", {"plan": "trial"}, "4242424242424242")
+    assert r.status_code == 303
+    with db(site) as c:
+        status, trial_end = c.execute("SELECT status, trial_end FROM subscriptions s JOIN members m ON "
+                                      "m.id = s.member_id WHERE m.email = 'reader@demo.test'").fetchone()
+    assert status == "trialing"
+    assert full(s.get(site.url + PAID, timeout=10).text)
+    assert invoices(site, "reader@demo.test") == []
+    billing_run(site, trial_end - 2 * 86400)
+    billing_run(site, trial_end - 86400)
+    run("mail", "flush", data=site.data)
+    notes = [m for m in mails(site.data) if "reader@demo.test" in str(m["To"]) and "trial" in str(m["Subject"])]
+    assert len(notes) == 1
+    billing_run(site, trial_end + 60)
+    assert sub_row(site, "reader@demo.test")[0] == "active"
+    assert invoices(site, "reader@demo.test") == ["paid"]
+
+
+def test_card_expiring_reminder_once(site):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    s, _ = sign_in(site, "reader@demo.test")
+    exp = f"{now.month:02d}/{now.year % 100:02d}"
+    r = checkout(site, s, "/subscribe", {"plan": "yearly"}, "4242424242424242", expiry=exp)
+    assert r.status_code == 303
+    for _ in range(2):
+        billing_run(site, int(now.timestamp()))
+    run("mail", "flush", data=site.data)
+    notes = [m for m in mails(site.data) if "reader@demo.test" in str(m["To"]) and "expires soon" in str(m["Subject"])]
+    assert len(notes) == 1
+    assert "Visa ending 4242" in notes[0].get_body(preferencelist=("plain",)).get_content()
+
+
+def test_receipt_mail(site):
+    s, _ = sign_in(site, "reader@demo.test")
+    assert checkout(site, s, "/subscribe", {"plan": "monthly"}, "4242424242424242").status_code == 303
+    run("mail", "flush", data=site.data)
+    got = [m for m in mails(site.data) if "reader@demo.test" in str(m["To"]) and "receipt" in str(m["Subject"])]
+    assert got and "$8.00" in got[-1].get_body(preferencelist=("plain",)).get_content()

@@ -262,3 +262,18 @@ def test_demo_reuses_its_data_dir(tmp_path, fresh):
     srv.stop()
     srv = fresh()
     assert "0 articles created, 14 updated" in "".join(srv.banner + [srv.proc.stdout.readline()])
+
+
+def test_import_draws_progress_on_a_terminal(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(300):
+        write(src / f"{i:04d}.md", GOOD.format(title=f"Terminal story {i}", access="public"))
+    import shlex
+    import subprocess
+    cmd = " ".join(shlex.quote(a) for a in [BIN, "import", str(src), "--data", str(tmp_path / "data")])
+    r = subprocess.run(["script", "-qec", cmd, "/dev/null"], capture_output=True, timeout=60)
+    out = r.stdout.decode()
+    assert r.returncode == 0, out
+    assert "\rchecking" in out and "\rwriting 300/300 files (" in out and "/s)" in out
+    assert "300 created, 0 updated, 0 rejected" in out
