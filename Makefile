@@ -73,7 +73,7 @@ e2e: $(BUILD)/masthead
 test: all unit e2e
 
 sanitize:
-	$(MAKE) BUILD=build-san SANITIZE=address,undefined CFLAGS="-O1 -g" test
+	$(MAKE) BUILD=build-san SANITIZE=address,undefined CFLAGS="-O1 -g" test fuzz-replay
 
 format:
 	clang-format -i $$(find src tests/unit tools -name '*.[ch]')

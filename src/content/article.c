@@ -98,6 +98,24 @@ summarize(struct arena *a, const char *text)
 	return arena_printf(a, "%.*s\xe2\x80\xa6", (int) cut, text);
 }
 
+/* Control characters and Unicode line separators have no place in a title
+ * or a name (and would not survive export). Returns the first offender's
+ * description, or NULL. */
+static const char *
+bad_char(const char *s)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	for (; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return "a control character";
+		if (p[0] == 0xc2 && p[1] == 0x85)
+			return "a next-line character (U+0085)";
+		if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9))
+			return "a line or paragraph separator (U+2028, U+2029)";
+	}
+	return NULL;
+}
+
 mh_err
 article_parse(struct arena *a, const char *src, size_t len, const struct article_parse_opts *opts,
               struct article_input *out, char *err, size_t errlen)
@@ -117,6 +135,14 @@ article_parse(struct arena *a, const char *src, size_t len, const struct article
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < fm.n_values; i++) {
+		for (size_t k = 0; k < fm.values[i].n_items; k++) {
+			const char *why = bad_char(fm.values[i].items[k]);
+			if (why || strlen(fm.values[i].items[k]) != fm.values[i].item_len[k]) {
+				snprintf(err, errlen, "line %d: '%s' holds %s", fm.values[i].line, fm.values[i].key,
+				         why ? why : "a NUL byte");
+				return MH_ERR_INVALID;
+			}
+		}
 		bool known = false;
 		for (const char **k = known_keys; *k && !known; k++)
 			known = strcmp(*k, fm.values[i].key) == 0;
@@ -250,7 +276,7 @@ article_write_markdown(struct buf *b, const struct article_source *src)
 	buf_puts(b, "---\n");
 	buf_puts(b, src->teaser_md);
 	buf_putc(b, '\n');
-	if (src->gated_md[0]) {
+	if (src->gated_md[0] || src->has_marker) {
 		/* Always mark the split so a re-import keeps the same teaser. */
 		buf_puts(b, "\n<!-- paywall -->\n\n");
 		buf_puts(b, src->gated_md);

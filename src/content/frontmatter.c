@@ -121,6 +121,7 @@ frontmatter_parse(struct arena *a, const char *src, size_t len, struct frontmatt
 			}
 			cur->is_list = 1;
 			cur->items = arena_alloc(a, FM_MAX_ITEMS * sizeof *cur->items);
+			cur->item_len = arena_alloc(a, FM_MAX_ITEMS * sizeof *cur->item_len);
 			state = IN_SEQ;
 			break;
 		case YAML_SEQUENCE_END_EVENT:
@@ -140,6 +141,7 @@ frontmatter_parse(struct arena *a, const char *src, size_t len, struct frontmatt
 					rc = MH_ERR_PARSE;
 					break;
 				}
+				cur->item_len[cur->n_items] = ev.data.scalar.length;
 				cur->items[cur->n_items++] = text;
 			} else if (state == IN_MAP && !cur) {
 				if (frontmatter_get(out, text)) {
@@ -158,7 +160,9 @@ frontmatter_parse(struct arena *a, const char *src, size_t len, struct frontmatt
 				cur->line = line;
 			} else if (state == IN_MAP) {
 				cur->items = arena_alloc(a, sizeof *cur->items);
+				cur->item_len = arena_alloc(a, sizeof *cur->item_len);
 				cur->items[0] = text;
+				cur->item_len[0] = ev.data.scalar.length;
 				cur->n_items = 1;
 				cur = NULL;
 			} else {

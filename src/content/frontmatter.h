@@ -14,6 +14,7 @@
 struct fm_value {
 	const char *key;
 	const char **items; /* a text is a list of one, with is_list false */
+	size_t *item_len;   /* bytes of each item as YAML gave it (a NUL inside shows) */
 	size_t n_items;
 	int is_list;
 	int line; /* 1-based line in the file */

@@ -42,15 +42,50 @@ split_line(cmark_node *doc, int teaser_paragraphs, bool *marker)
 	return 0;
 }
 
+/* Where the line after the one at i starts. Lines end as cmark ends them:
+ * at "\n", "\r\n" or a lone "\r" (a mismatch would move the cut). */
+static size_t
+next_line(const char *s, size_t len, size_t i)
+{
+	while (i < len && s[i] != '\n' && s[i] != '\r')
+		i++;
+	if (i < len && s[i] == '\r' && i + 1 < len && s[i + 1] == '\n')
+		i++;
+	return i < len ? i + 1 : len;
+}
+
 /* Byte offset of the start of 1-based line `line`. */
 static size_t
 line_offset(const char *s, size_t len, int line)
 {
 	size_t i = 0;
-	for (int l = 1; l < line && i < len; i++)
-		if (s[i] == '\n')
-			l++;
+	for (int l = 1; l < line && i < len; l++)
+		i = next_line(s, len, i);
 	return i;
+}
+
+/* Drops blank lines before the first text and white space after the last,
+ * keeping the first line's indentation (an indented code block stays one). */
+static struct slice
+trim_part(struct slice p)
+{
+	size_t i = 0;
+	for (;;) {
+		size_t j = i;
+		while (j < p.len && (p.ptr[j] == ' ' || p.ptr[j] == '\t'))
+			j++;
+		if (j < p.len && (p.ptr[j] == '\n' || p.ptr[j] == '\r')) {
+			i = next_line(p.ptr, p.len, j);
+			continue;
+		}
+		if (j == p.len)
+			i = p.len;
+		break;
+	}
+	struct slice out = { p.ptr + i, p.len - i };
+	while (out.len && strchr(" \t\r\n", out.ptr[out.len - 1]))
+		out.len--;
+	return out;
 }
 
 /* Appends the plain text of an inline subtree. */
@@ -211,11 +246,10 @@ md_render_article(struct arena *a, const char *md, size_t len, int teaser_paragr
 	size_t gated_from = cut;
 	if (out->has_marker) {
 		/* The marker line itself belongs to neither part. */
-		const char *nl = memchr(md + cut, '\n', len - cut);
-		gated_from = nl ? (size_t) (nl - md) + 1 : len;
+		gated_from = next_line(md, len, cut);
 	}
-	struct slice teaser = slice_trim((struct slice){ md, cut });
-	struct slice gated = slice_trim((struct slice){ md + gated_from, len - gated_from });
+	struct slice teaser = trim_part((struct slice){ md, cut });
+	struct slice gated = trim_part((struct slice){ md + gated_from, len - gated_from });
 	out->teaser_md = arena_strndup(a, teaser.ptr, teaser.len);
 	out->gated_md = arena_strndup(a, gated.ptr, gated.len);
 

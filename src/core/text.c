@@ -117,7 +117,9 @@ time_format_iso8601(int64_t t, char *out, size_t n)
 	time_t tt = (time_t) t;
 	struct tm tm;
 	gmtime_r(&tt, &tm);
-	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* Four digits, always: %Y drops the leading zeros of years before 1000. */
+	snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", (tm.tm_year + 1900) % 10000, tm.tm_mon + 1, tm.tm_mday,
+	         tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 void

@@ -193,13 +193,99 @@ test_deep_nesting_is_bounded(void **state)
 	arena_free(a);
 }
 
+/* Found by fuzzing: cmark ends lines at a lone CR too, and the cut must agree. */
+static void
+test_lone_cr_lines_split_where_cmark_does(void **state)
+{
+	(void) state;
+	struct arena *a = arena_new();
+	struct article_input in;
+	char err[512];
+	const char *src = "---\ntitle: Leak\naccess: paid\n---\nFree intro.\r\r<!-- paywall -->\r\r"
+	                  "SECRET one.\r\rSECRET two.\r";
+	assert_int_equal(parse(a, src, &in, err), MH_OK);
+	assert_true(in.has_marker);
+	assert_null(strstr(in.teaser_html, "SECRET"));
+	assert_non_null(strstr(in.gated_html, "SECRET two."));
+	arena_free(a);
+}
+
+static void
+test_first_line_indentation_is_kept(void **state)
+{
+	(void) state;
+	struct arena *a = arena_new();
+	struct article_input in;
+	char err[512];
+	const char *src = "---\ntitle: Code\naccess: paid\n---\nIntro.\n\n<!-- paywall -->\n\n"
+	                  "    $ make install\n    $ make test\n";
+	assert_int_equal(parse(a, src, &in, err), MH_OK);
+	assert_non_null(strstr(in.gated_html, "<pre><code>$ make install"));
+	arena_free(a);
+}
+
+static void
+test_marker_with_nothing_after_survives_export(void **state)
+{
+	(void) state;
+	struct arena *a = arena_new();
+	struct article_input in;
+	char err[512];
+	assert_int_equal(parse(a, "---\ntitle: Last\n---\nOne.\n\nTwo.\n\nThree.\n\n<!-- paywall -->\n", &in, err),
+	                 MH_OK);
+	struct article_source s = { { .slug = in.slug,
+		                      .title = in.title,
+		                      .dek = "",
+		                      .access = in.access,
+		                      .published_at = in.published_at,
+		                      .updated_at = in.updated_at },
+		                    in.teaser_md,
+		                    in.gated_md,
+		                    in.has_marker };
+	struct buf b = BUF_INIT;
+	article_write_markdown(&b, &s);
+	assert_non_null(strstr(b.ptr, "<!-- paywall -->"));
+	struct article_input again;
+	assert_int_equal(parse(a, b.ptr, &again, err), MH_OK);
+	assert_string_equal(again.teaser_html, in.teaser_html);
+	buf_release(&b);
+	arena_free(a);
+}
+
+static void
+test_control_characters_in_values_are_refused(void **state)
+{
+	(void) state;
+	static const char *cases[] = {
+		"---\ntitle: \"Control \\x01 char\"\n---\n",
+		"---\ntitle: \"Line \\L separator\"\n---\n",
+		"---\ntitle: \"Cut \\0 short\"\n---\n",
+		"---\ntitle: T\nauthors: [\"A\\tB\"]\n---\n",
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct arena *a = arena_new();
+		struct article_input in;
+		char err[512] = "";
+		if (parse(a, cases[i], &in, err) != MH_ERR_INVALID || !strstr(err, "holds"))
+			fail_msg("case %zu: '%s'", i, err);
+		arena_free(a);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_full_article),      cmocka_unit_test(test_default_teaser_is_two_paragraphs),
-		cmocka_unit_test(test_bad_input),         cmocka_unit_test(test_size_limit),
-		cmocka_unit_test(test_export_round_trip), cmocka_unit_test(test_deep_nesting_is_bounded),
+		cmocka_unit_test(test_full_article),
+		cmocka_unit_test(test_default_teaser_is_two_paragraphs),
+		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_size_limit),
+		cmocka_unit_test(test_export_round_trip),
+		cmocka_unit_test(test_deep_nesting_is_bounded),
+		cmocka_unit_test(test_lone_cr_lines_split_where_cmark_does),
+		cmocka_unit_test(test_first_line_indentation_is_kept),
+		cmocka_unit_test(test_marker_with_nothing_after_survives_export),
+		cmocka_unit_test(test_control_characters_in_values_are_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

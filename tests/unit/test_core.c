@@ -101,6 +101,10 @@ test_times(void **state)
 	assert_false(time_parse_iso8601("2025-02-29", &u));
 	assert_false(time_parse_iso8601("2026-11-20T25:00:00Z", &u));
 	assert_false(time_parse_iso8601("yesterday", &u));
+	/* Found by fuzzing: years before 1000 keep four digits, so they parse again. */
+	assert_true(time_parse_iso8601("0998-12-29", &u));
+	time_format_iso8601(u, out, sizeof out);
+	assert_string_equal(out, "0998-12-29T00:00:00Z");
 	assert_false(time_parse_iso8601("2026-11-20T09:00:00Zjunk", &u));
 }
 
