@@ -82,6 +82,17 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 		return EXIT_FAIL;
 	}
 	app.billing.mailer = app.mailer;
+	/* The address readers use is the one really listened on (port 0 picks one).
+	 * The old string stays alive: a request may be reading it right now. */
+	char *old_public_url = NULL;
+	uint16_t bound = http_server_port(srv);
+	if (cfg->public_url_derived && bound) {
+		const char *colon = strrchr(cfg->listen, ':');
+		struct buf u = BUF_INIT;
+		buf_printf(&u, "http://%.*s:%u", (int) (colon - cfg->listen), cfg->listen, (unsigned) bound);
+		old_public_url = cfg->public_url;
+		cfg->public_url = buf_detach(&u, NULL);
+	}
 	/* Charges a crash left pending are settled before anything else. */
 	int settled = 0;
 	if (billing_reconcile(&app.billing, (int64_t) time(NULL), &settled) == MH_OK && settled)
@@ -105,6 +116,7 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	http_server_stop(srv, 10000);
 	billing_scheduler_stop(scheduler);
 	mailer_stop(app.mailer);
+	free(old_public_url);
 	theme_release(&app.theme);
 	log_info("stopped", "%s", "");
 	return EXIT_OK;

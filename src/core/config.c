@@ -216,6 +216,7 @@ config_finish(struct config *c)
 		snprintf(c->db, n, "sqlite:%s/masthead.db", c->data);
 	}
 	if (!c->public_url[0]) {
+		c->public_url_derived = true;
 		free(c->public_url);
 		size_t n = strlen(c->listen) + 16;
 		c->public_url = xmalloc(n);

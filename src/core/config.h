@@ -51,6 +51,7 @@ struct config {
 	char *secret;          /* HMAC key for CSRF tokens and signed cookies; empty: DATA/secret.key */
 	/* demo only */
 	long port;
+	bool public_url_derived; /* public_url came from listen, not from the operator */
 	/* set when --config names a file */
 	char *config_file;
 };

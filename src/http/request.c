@@ -1,5 +1,6 @@
 /* request.c: reading a request and sending its response. */
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -68,7 +69,11 @@ send_response(struct http_req *r, int status, const char *content_type, struct M
 	if (content_type)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "Referrer-Policy", "strict-origin-when-cross-origin");
+	bool own_referrer = false;
+	for (size_t i = 0; i < r->n_headers; i++)
+		own_referrer |= strcmp(r->headers[i].name, "Referrer-Policy") == 0;
+	if (!own_referrer)
+		MHD_add_response_header(resp, "Referrer-Policy", "strict-origin-when-cross-origin");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	MHD_add_response_header(resp, "Content-Security-Policy",
 	                        "default-src 'self'; img-src 'self' data: https:; style-src 'self'; "

@@ -56,6 +56,17 @@ page_context(struct http_req *r, const char *title, const char *description)
 	struct tm tm;
 	gmtime_r(&now, &tm);
 	json_object_set_new(ctx, "year", json_integer(tm.tm_year + 1900));
+	/* Sign in from any page comes back to it (the account pages excepted). */
+	const char *signin = "/signin";
+	if (strncmp(r->path, "/signin", 7) && strncmp(r->path, "/signup", 7) && strncmp(r->path, "/reset", 6) &&
+	    strcmp(r->path, "/")) {
+		struct buf b = BUF_INIT;
+		buf_puts(&b, "/signin?next=");
+		buf_add_urlenc(&b, r->path, strlen(r->path));
+		signin = arena_strndup(r->arena, b.ptr, b.len);
+		buf_release(&b);
+	}
+	json_object_set_new(ctx, "signin_url", json_string(signin));
 	json_object_set_new(ctx, "static_css", json_string(app->theme.css_url));
 	json_object_set_new(ctx, "static_favicon", json_string(app->theme.favicon_url));
 	return ctx;

@@ -15,9 +15,9 @@
 #include "store/store.h"
 
 /* The largest webhook body masthead reads, and the signature's tolerance. */
-#define STRIPE_MAX_EVENT     ((size_t) 1 << 20)
-#define STRIPE_TOLERANCE     300
-#define STRIPE_MAX_HEADER    4096
+#define STRIPE_MAX_EVENT      ((size_t) 1 << 20)
+#define STRIPE_TOLERANCE      300
+#define STRIPE_MAX_HEADER     4096
 #define STRIPE_MAX_SIGNATURES 8
 
 /* Creates a Checkout Session (mode subscription) for plan p; customer is
