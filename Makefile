@@ -26,7 +26,7 @@ DEMO     := $(sort $(wildcard demo/articles/*.md))
 TESTS_C  := $(sort $(wildcard tests/unit/test_*.c))
 TESTS    := $(TESTS_C:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit e2e sanitize format format-check clean bench demo fuzz fuzz-replay
+.PHONY: all test unit e2e browser sanitize format format-check clean bench demo fuzz fuzz-replay
 
 all: $(BUILD)/masthead
 
@@ -69,11 +69,16 @@ unit: $(TESTS)
 e2e: $(BUILD)/masthead
 	MASTHEAD_BIN=$(abspath $(BUILD)/masthead) $(PY) -m pytest -q tests/e2e
 
-# The whole suite: unit tests, then end-to-end tests against the real binary.
-test: all unit e2e
+browser: $(BUILD)/masthead
+	MASTHEAD_BIN=$(abspath $(BUILD)/masthead) npm run --silent test:browser
 
+# The whole suite: unit tests, end-to-end tests against the real binary, then
+# the same binary in a real browser.
+test: all unit e2e browser
+
+# Everything C under ASan and UBSan: unit, end-to-end and the fuzz corpora.
 sanitize:
-	$(MAKE) BUILD=build-san SANITIZE=address,undefined CFLAGS="-O1 -g" test fuzz-replay
+	$(MAKE) BUILD=build-san SANITIZE=address,undefined CFLAGS="-O1 -g" all unit e2e fuzz-replay
 
 format:
 	clang-format -i $$(find src tests/unit tools -name '*.[ch]')

@@ -127,6 +127,13 @@ notify(struct billing *b, struct arena *a, int64_t member_id, const char *mail, 
 	json_decref(ctx);
 }
 
+/* Rows another provider charges (Stripe charges on its own) are not ours to renew. */
+static bool
+ours(const struct billing *b, const struct subscription *sub)
+{
+	return b->provider && b->provider->charge && strcmp(sub->provider, b->provider->name) == 0;
+}
+
 static bool
 status_is(const struct subscription *sub, const char *status)
 {
@@ -478,11 +485,12 @@ billing_run(struct billing *b, int64_t now, struct billing_stats *st)
 	struct arena *a = arena_new();
 	struct subscription *subs;
 	size_t n;
-	bool charges = b->provider && b->provider->charge;
 	if ((err = s->ops->subscriptions_due(s, a, now, TRIAL_NOTICE, &subs, &n)))
 		goto out;
 	for (size_t i = 0; i < n && !err; i++) {
 		struct subscription *sub = &subs[i];
+		if (!ours(b, sub))
+			continue;
 		if (status_is(sub, "trialing") && !sub->trial_reminded && sub->trial_end - TRIAL_NOTICE <= now &&
 		    sub->trial_end > now) {
 			sub->trial_reminded = true;
@@ -511,18 +519,17 @@ billing_run(struct billing *b, int64_t now, struct billing_stats *st)
 				st->canceled++;
 			continue;
 		}
-		if (charges)
-			err = renew(b, a, sub, now, st);
+		err = renew(b, a, sub, now, st);
 	}
 	/* Retries that are due. */
 	struct invoice *due;
 	size_t nd;
-	if (!err && charges && !(err = s->ops->invoices_due(s, a, now, &due, &nd))) {
+	if (!err && !(err = s->ops->invoices_due(s, a, now, &due, &nd))) {
 		for (size_t i = 0; i < nd && !err; i++) {
 			struct subscription sub;
 			if ((err = s->ops->subscription_get(s, a, due[i].subscription_id, &sub)))
 				break;
-			if (!status_is(&sub, "past_due") && !status_is(&sub, "unpaid"))
+			if (!ours(b, &sub) || (!status_is(&sub, "past_due") && !status_is(&sub, "unpaid")))
 				continue;
 			if (s->ops->invoice_claim(s, due[i].id, now, CLAIM_LEASE) == MH_ERR_CONFLICT)
 				continue;
