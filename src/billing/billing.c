@@ -25,24 +25,6 @@
 #define TRIAL_NOTICE      (3 * DAY)
 #define INCOMPLETE_EXPIRY DAY
 
-static int64_t
-add_months(int64_t t, int months)
-{
-	time_t tt = (time_t) t;
-	struct tm tm;
-	gmtime_r(&tt, &tm);
-	int day = tm.tm_mday;
-	tm.tm_mday = 1;
-	tm.tm_mon += months;
-	time_t first = timegm(&tm);
-	gmtime_r(&first, &tm);
-	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int y = tm.tm_year + 1900;
-	int last = mdays[tm.tm_mon] + (tm.tm_mon == 1 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-	tm.tm_mday = day < last ? day : last;
-	return (int64_t) timegm(&tm);
-}
-
 static int
 month_index(int64_t t)
 {
@@ -273,7 +255,7 @@ new_invoice(struct billing *b, struct subscription *sub, const struct plan *plan
 	inv->currency = plan->currency;
 	inv->status = "open";
 	inv->period_start = start;
-	inv->period_end = add_months(start, plan->interval_months);
+	inv->period_end = time_add_months(start, plan->interval_months);
 	inv->idempotency_key = arena_printf(a, "sub%lld-p%lld", (long long) sub->id, (long long) start);
 	inv->created_at = now;
 	inv->provider_id = "";
@@ -345,7 +327,7 @@ billing_subscribe(struct billing *b, struct arena *a, int64_t member_id, int64_t
 	} else {
 		sub.status = "incomplete";
 		sub.trial_end = 0;
-		sub.period_end = add_months(now, plan.interval_months);
+		sub.period_end = time_add_months(now, plan.interval_months);
 	}
 	if ((err = save_card(b, member_id, card, now)) || (err = s->ops->subscription_save(s, &sub)))
 		return err;

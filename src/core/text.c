@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/buf.h"
 #include "core/banned.h"
 
 bool
@@ -145,4 +146,52 @@ time_format_http(int64_t t, char *out, size_t n)
 	gmtime_r(&tt, &tm);
 	snprintf(out, n, "%s, %02d %s %d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday, mons[tm.tm_mon],
 	         tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+int64_t
+time_add_months(int64_t t, int months)
+{
+	time_t tt = (time_t) t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	int day = tm.tm_mday;
+	tm.tm_mday = 1;
+	tm.tm_mon += months;
+	time_t first = timegm(&tm);
+	gmtime_r(&first, &tm);
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y = tm.tm_year + 1900;
+	int last = mdays[tm.tm_mon] + (tm.tm_mon == 1 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+	tm.tm_mday = day < last ? day : last;
+	return (int64_t) timegm(&tm);
+}
+
+int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+void
+text_scrub(char *msg, size_t n, const char *secret)
+{
+	size_t sl = secret ? strlen(secret) : 0;
+	if (!msg || !n || !sl || !strstr(msg, secret))
+		return;
+	struct buf b = BUF_INIT;
+	const char *p = msg, *hit;
+	while ((hit = strstr(p, secret))) {
+		buf_add(&b, p, (size_t) (hit - p));
+		buf_puts(&b, "***");
+		p = hit + sl;
+	}
+	buf_puts(&b, p);
+	snprintf(msg, n, "%s", b.ptr);
+	buf_release(&b);
 }

@@ -19,4 +19,11 @@ void time_format_human(int64_t t, char *out, size_t n);
 /* Formats for HTTP headers: "Fri, 20 Nov 2026 09:00:00 GMT". */
 void time_format_http(int64_t t, char *out, size_t n);
 
+/* t plus whole months, the day of the month kept where it exists (Jan 31 + 1 is Feb 28 or 29). */
+int64_t time_add_months(int64_t t, int months);
+/* The value of one hex digit, or -1. */
+int hex_digit(char c);
+/* Replaces every occurrence of secret in msg (n bytes) with "***". */
+void text_scrub(char *msg, size_t n, const char *secret);
+
 #endif

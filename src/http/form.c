@@ -7,18 +7,6 @@
 
 #define FORM_MAX_FIELDS 64
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes one name or value; NULL when it is not well-formed text. */
 static const char *
 decode(struct arena *a, const char *p, size_t n)
@@ -31,7 +19,7 @@ decode(struct arena *a, const char *p, size_t n)
 		} else if (p[i] == '%') {
 			if (i + 2 >= n)
 				return NULL;
-			int hi = hexval(p[i + 1]), lo = hexval(p[i + 2]);
+			int hi = hex_digit(p[i + 1]), lo = hex_digit(p[i + 2]);
 			if (hi < 0 || lo < 0)
 				return NULL;
 			out[o++] = (char) (hi * 16 + lo);

@@ -24,6 +24,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "mail/mail.h"
+#include "core/text.h"
 #include "core/banned.h"
 
 #define MAIL_LEASE     60   /* seconds a claimed mail is ours */
@@ -151,24 +152,6 @@ envelope_from(const char *from, struct buf *out)
 }
 
 /* Replaces every occurrence of secret in msg (NUL-terminated, size n). */
-static void
-scrub(char *msg, size_t n, const char *secret)
-{
-	size_t sl = secret ? strlen(secret) : 0;
-	if (!sl)
-		return;
-	struct buf b = BUF_INIT;
-	const char *p = msg, *hit;
-	while ((hit = strstr(p, secret))) {
-		buf_add(&b, p, (size_t) (hit - p));
-		buf_puts(&b, "***");
-		p = hit + sl;
-	}
-	buf_puts(&b, p);
-	snprintf(msg, n, "%s", b.ptr);
-	buf_release(&b);
-}
-
 static mh_err
 send_smtp(const struct config *cfg, const struct outbox_mail *m, const struct buf *msg, char *err, size_t errlen)
 {
@@ -223,11 +206,11 @@ send_smtp(const struct config *cfg, const struct outbox_mail *m, const struct bu
 		char *pw = NULL;
 		if (u && !curl_url_set(u, CURLUPART_URL, url, 0)) {
 			if (!curl_url_get(u, CURLUPART_PASSWORD, &pw, 0)) {
-				scrub(err, errlen, pw);
+				text_scrub(err, errlen, pw);
 				curl_free(pw);
 			}
 			if (!curl_url_get(u, CURLUPART_PASSWORD, &pw, CURLU_URLDECODE)) {
-				scrub(err, errlen, pw);
+				text_scrub(err, errlen, pw);
 				curl_free(pw);
 			}
 		}

@@ -123,9 +123,8 @@ struct member {
 	bool email_verified;
 };
 
-/* The shapes of what later steps store. Their tables arrive as migrations
- * with the features that use them, and their functions join store_ops then:
- *   (none left: billing's functions are in store_ops). */
+/* Members, their sessions and mailed links, billing and the mail outbox.
+ * Each table arrived as a migration with the feature that uses it. */
 struct session {
 	const char *token_hash; /* hex BLAKE2b-256 of the cookie's 32 random bytes */
 	int64_t member_id;

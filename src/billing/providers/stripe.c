@@ -75,24 +75,6 @@ header_safe(const char *s)
 
 /* Replaces every occurrence of secret in msg with "***", in place. */
 static void
-scrub(char *msg, size_t n, const char *secret)
-{
-	size_t sl = secret ? strlen(secret) : 0;
-	if (!msg || !n || sl < 4 || !strstr(msg, secret))
-		return;
-	struct buf b = BUF_INIT;
-	const char *p = msg, *hit;
-	while ((hit = strstr(p, secret))) {
-		buf_add(&b, p, (size_t) (hit - p));
-		buf_puts(&b, "***");
-		p = hit + sl;
-	}
-	buf_puts(&b, p);
-	snprintf(msg, n, "%s", b.ptr);
-	buf_release(&b);
-}
-
-static void
 form_add(struct buf *f, const char *name, const char *value)
 {
 	if (f->len)
@@ -208,7 +190,7 @@ stripe_post(const struct config *cfg, const char *path, const struct buf *form, 
 	*out = j;
 out:
 	if (rc)
-		scrub(err, errlen, key);
+		text_scrub(err, errlen, key);
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
 	sodium_memzero(auth.ptr, auth.len);
@@ -299,25 +281,13 @@ stripe_portal(const struct config *cfg, struct arena *a, const char *customer, c
 
 /* --- webhook signatures ------------------------------------------------ */
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool
 unhex(struct slice s, unsigned char *out, size_t n)
 {
 	if (s.len != 2 * n)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(s.ptr[2 * i]), lo = hexval(s.ptr[2 * i + 1]);
+		int hi = hex_digit(s.ptr[2 * i]), lo = hex_digit(s.ptr[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return false;
 		out[i] = (unsigned char) (hi << 4 | lo);
@@ -457,24 +427,6 @@ static bool
 ended(const char *status)
 {
 	return is(status, "canceled") || is(status, "incomplete_expired");
-}
-
-static int64_t
-add_months(int64_t t, int months)
-{
-	time_t tt = (time_t) t;
-	struct tm tm;
-	gmtime_r(&tt, &tm);
-	int day = tm.tm_mday;
-	tm.tm_mday = 1;
-	tm.tm_mon += months;
-	time_t first = timegm(&tm);
-	gmtime_r(&first, &tm);
-	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int y = tm.tm_year + 1900;
-	int last = mdays[tm.tm_mon] + (tm.tm_mon == 1 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-	tm.tm_mday = day < last ? day : last;
-	return (int64_t) timegm(&tm);
 }
 
 static int64_t
@@ -627,7 +579,7 @@ on_checkout_completed(struct event *e)
 		sub.status = paid ? "active" : "incomplete";
 		sub.plan_id = plan.id;
 		sub.period_start = e->created;
-		sub.period_end = add_months(e->created, plan.interval_months > 0 ? plan.interval_months : 1);
+		sub.period_end = time_add_months(e->created, plan.interval_months > 0 ? plan.interval_months : 1);
 		sub.trial_end = sub.grace_until = sub.canceled_at = 0;
 		sub.cancel_at_period_end = sub.trial_reminded = false;
 		sub.provider_updated = 0;
