@@ -15,6 +15,7 @@
 #include "http/http.h"
 #include "mail/mail.h"
 #include "web/app.h"
+#include "web/pagecache.h"
 #include "core/banned.h"
 
 int
@@ -69,6 +70,7 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 		                        strcmp(cfg->billing_provider, "stripe") == 0 ? NULL : &billing_test_provider,
 		                        getenv("MASTHEAD_TEST_CRASH_AFTER_CHARGE") != NULL };
 	struct billing_scheduler *scheduler = NULL;
+	app.pages = cfg->page_cache ? pagecache_new() : NULL;
 	struct http_server *srv;
 	if (mailer_start(s, cfg, &app.mailer)) {
 		fprintf(stderr, "masthead: cannot start the mail sender\n");
@@ -116,6 +118,7 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	http_server_stop(srv, 10000);
 	billing_scheduler_stop(scheduler);
 	mailer_stop(app.mailer);
+	pagecache_free(app.pages);
 	free(old_public_url);
 	theme_release(&app.theme);
 	log_info("stopped", "%s", "");

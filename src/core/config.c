@@ -36,6 +36,8 @@ const struct config_key config_keys[] = {
 	    "teaser length in paragraphs when there is no paywall marker"),
 	KEY("max-import-bytes", CONFIG_LONG, max_import_bytes, "1048576", "largest file import accepts"),
 	KEY("access-log", CONFIG_BOOL, access_log, "true", "log every request in logfmt"),
+	KEY("page-cache", CONFIG_BOOL, page_cache, "true",
+	    "keep public pages for visitors without cookies in memory, until content changes or 60 s pass"),
 	KEY("smtp-url", CONFIG_STR, smtp_url, "",
 	    "SMTP server for mail, e.g. smtp://user:pass@host:587 (STARTTLS) or smtps://...; empty writes .eml files under DATA/outbox/"),
 	KEY("mail-from", CONFIG_STR, mail_from, "The Harbor Vale Ledger <no-reply@localhost>", "sender of every mail"),

@@ -30,6 +30,7 @@ struct config {
 	long teaser_paragraphs;
 	long max_import_bytes;
 	bool access_log;
+	bool page_cache; /* keep pages for visitors without cookies in memory */
 	/* members and mail */
 	char *smtp_url; /* empty: .eml files under DATA/outbox/ */
 	char *mail_from;

@@ -36,6 +36,7 @@ enum {
 	ROUTE_SIGNED_IN = 1 << 2, /* only for a signed-in member */
 	ROUTE_EDITOR = 1 << 3,    /* only for editors and admins */
 	ROUTE_ADMIN = 1 << 4,     /* only for admins */
+	ROUTE_CACHEABLE = 1 << 5, /* a public page, the same for every visitor without cookies */
 };
 
 struct route {

@@ -116,6 +116,7 @@ enum stmt_id {
 	ST_LEDGER_GET,
 	ST_LEDGER_COUNT,
 	ST_EVENT_INSERT,
+	ST_CONTENT_VERSION,
 	ST_PING,
 	ST_COUNT
 };
@@ -313,6 +314,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	                    "outcome = 'succeeded'",
 	[ST_EVENT_INSERT] = "INSERT INTO billing_events (provider, event_id, type, created, received_at) "
 	                    "VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_CONTENT_VERSION] = "SELECT version FROM content_version WHERE id = 1",
 	[ST_PING] = "SELECT 1",
 };
 
@@ -509,6 +511,19 @@ sq_ping(struct store *s)
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? MH_OK : sq_fail(s, sqlite3_db_handle(st), "ping");
+}
+
+static mh_err
+sq_content_version(struct store *s, int64_t *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_CONTENT_VERSION);
+	if (!st)
+		return MH_ERR_DB;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? MH_OK : sq_fail(s, sqlite3_db_handle(st), "read");
 }
 
 static mh_err
@@ -2190,6 +2205,7 @@ static const struct store_ops sqlite_ops = {
 	.close = sq_close,
 	.migrate = sq_migrate,
 	.ping = sq_ping,
+	.content_version = sq_content_version,
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.rollback = sq_rollback,

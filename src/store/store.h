@@ -246,6 +246,8 @@ struct store_ops {
 	void (*close)(struct store *s);
 	mh_err (*migrate)(struct store *s, int *applied);
 	mh_err (*ping)(struct store *s);
+	/* A number that changes whenever published content changes. */
+	mh_err (*content_version)(struct store *s, int64_t *out);
 	mh_err (*begin)(struct store *s);
 	mh_err (*commit)(struct store *s);
 	mh_err (*rollback)(struct store *s);

@@ -31,6 +31,7 @@ struct theme {
 };
 
 struct mailer;
+struct pagecache;
 
 struct app {
 	const struct config *cfg;
@@ -40,6 +41,7 @@ struct app {
 	unsigned char secret[32]; /* CSRF tokens, signed cookies */
 	char dummy_hash[128];     /* verified against when no account matches */
 	struct billing billing;
+	struct pagecache *pages; /* rendered pages for visitors without cookies; NULL: off */
 };
 
 /* Per request: who is asking. Allocated from the request's arena. */
@@ -47,7 +49,9 @@ struct web_ctx {
 	bool signed_in;
 	struct member member;
 	struct session session;
-	const char *csrf; /* the token for this visitor's forms, once asked for */
+	const char *csrf;      /* the token for this visitor's forms, once asked for */
+	const char *cache_key; /* set when the answer may go to the page cache */
+	int64_t cache_version;
 };
 
 /* The before-handler hook: resolves the session, enforces the route's flags. */

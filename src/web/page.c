@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "render/template.h"
+#include "web/pagecache.h"
 #include "core/banned.h"
 
 const char *
@@ -140,5 +141,13 @@ page_send(struct http_req *r, int status, const char *name, json_t *ctx, enum ca
 	else
 		http_add_header(r, "Cache-Control", "private, no-store");
 	http_add_header(r, "Vary", "Cookie");
+	/* What a CDN could keep, the page cache keeps: public, cookie-free, and setting none. */
+	struct web_ctx *c = web_ctx(r);
+	bool sets_cookie = false;
+	for (size_t i = 0; i < r->n_headers; i++)
+		sets_cookie |= strcmp(r->headers[i].name, "Set-Cookie") == 0;
+	if (c->cache_key && app->pages && cache == CACHE_PUBLIC && !cookie && status == 200 && !sets_cookie &&
+	    !buf_error(&b))
+		pagecache_put(app->pages, c->cache_key, c->cache_version, b.ptr, b.len);
 	http_respond(r, status, "text/html; charset=utf-8", &b);
 }

@@ -1,18 +1,20 @@
 /* routes.c: the route table. Flags are enforced by web_before() before any
  * handler runs: ROUTE_CSRF on every form, ROUTE_SIGNED_IN where a member
- * must be signed in. */
+ * must be signed in; ROUTE_CACHEABLE where a page for a visitor without
+ * cookies may come from the page cache. */
 #include "web/app.h"
 #include "web/handlers.h"
 
 #define S ROUTE_SIGNED_IN
 #define C ROUTE_CSRF
+#define P ROUTE_CACHEABLE
 
 const struct route app_routes[] = {
-	{ HTTP_GET, "/", h_front, 0 },
-	{ HTTP_GET, "/articles/:slug", h_article, 0 },
-	{ HTTP_GET, "/tags/:slug", h_tag, 0 },
-	{ HTTP_GET, "/authors/:slug", h_author, 0 },
-	{ HTTP_GET, "/people/:slug", h_person, 0 },
+	{ HTTP_GET, "/", h_front, P },
+	{ HTTP_GET, "/articles/:slug", h_article, P },
+	{ HTTP_GET, "/tags/:slug", h_tag, P },
+	{ HTTP_GET, "/authors/:slug", h_author, P },
+	{ HTTP_GET, "/people/:slug", h_person, P },
 	{ HTTP_GET, "/signin", h_signin_form, 0 },
 	{ HTTP_POST, "/signin", h_signin, C },
 	{ HTTP_POST, "/signin/link", h_link_request, C },

@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "web/app.h"
 #include "web/page.h"
+#include "web/pagecache.h"
 #include "core/banned.h"
 
 #define SESSION_COOKIE "masthead_session"
@@ -148,6 +149,14 @@ bool
 web_before(struct http_req *r, const struct route *rt)
 {
 	struct web_ctx *c = web_ctx(r);
+	struct app *app = r->app;
+	if ((rt->flags & ROUTE_CACHEABLE) && app->pages && (c->cache_key = pagecache_key(r))) {
+		if (app->store->ops->content_version(app->store, &c->cache_version)) {
+			c->cache_key = NULL;
+		} else if (pagecache_serve(app->pages, r, c->cache_key, c->cache_version)) {
+			return false;
+		}
+	}
 	resolve_session(r);
 	if ((rt->flags & (ROUTE_SIGNED_IN | ROUTE_EDITOR | ROUTE_ADMIN)) && !c->signed_in) {
 		if (r->method == HTTP_GET || r->method == HTTP_HEAD) {
@@ -168,7 +177,6 @@ web_before(struct http_req *r, const struct route *rt)
 		return false;
 	}
 	if ((rt->flags & ROUTE_CSRF) && r->method == HTTP_POST) {
-		struct app *app = r->app;
 		if (!csrf_valid(app->secret, http_cookie(r, CSRF_COOKIE), http_form(r, "csrf"))) {
 			app_error(r, 403,
 			          "This form has expired or came from another site. Go back, reload the page "

@@ -219,3 +219,28 @@ def test_access_log_is_logfmt(demo):
     assert lines
     line = lines[-1]
     assert re.search(r'^time=\S+ level=info msg="request" method=GET path="/healthz" status=200 bytes=\d+ ms=[\d.]+ ip=127\.0\.0\.1', line), line
+
+
+def test_page_cache_never_serves_a_stale_or_someone_elses_page(tmp_path, fresh):
+    """Pages for visitors without cookies come from memory; an import from
+    another process shows at once, and a signed-in reader never gets them."""
+    import members
+    from conftest import run
+    srv = fresh(env={"MASTHEAD_RATE_LIMIT": "1000"})
+    first = srv.get("/")
+    assert "X-Cache" not in first.headers
+    again = srv.get("/")
+    assert again.headers["X-Cache"] == "hit" and again.text == first.text
+    assert "Cache warm" not in first.text
+    (tmp_path / "warm.md").write_text("---\ntitle: Cache warm\naccess: public\n---\nBody.\n")
+    assert run("import", str(tmp_path / "warm.md"), data=tmp_path / "data").returncode == 0
+    fresh_page = srv.get("/")
+    assert "Cache warm" in fresh_page.text and "X-Cache" not in fresh_page.headers
+    # The anonymous teaser is cached; a subscriber still reads the whole article.
+    teaser = srv.get(PAID)
+    assert 'class="paywall"' in teaser.text and srv.get(PAID).headers.get("X-Cache") == "hit"
+    s, _ = members.sign_in(srv, "subscriber@demo.test")
+    full = s.get(srv.url + PAID, timeout=10)
+    assert 'class="gated-body' in full.text and "X-Cache" not in full.headers
+    # Anything but ?page= skips the cache (a gift link is personal).
+    assert srv.get(PAID + "?gift=" + "A" * 43).headers["Cache-Control"] == "private, no-store"
