@@ -41,6 +41,41 @@ progress_draw(struct progress *p, size_t done, bool final)
 	fflush(p->out);
 }
 
+static const struct article_input *sort_arts;
+
+/* By slug, then by position in the import, so the first user of a slug comes first. */
+static int
+cmp_by_slug(const void *x, const void *y)
+{
+	size_t a = *(const size_t *) x, b = *(const size_t *) y;
+	int c = strcmp(sort_arts[a].slug, sort_arts[b].slug);
+	return c ? c : (a > b) - (a < b);
+}
+
+/* Reports every file whose slug an earlier file of this import already
+ * uses; sorting keeps it n log n for imports of hundreds of thousands. */
+static size_t
+report_duplicates(const struct import_source *src, const struct article_input *arts, size_t n, FILE *errors)
+{
+	size_t *order = xmallocarray(n ? n : 1, sizeof *order), m = 0, dups = 0;
+	for (size_t i = 0; i < n; i++)
+		if (arts[i].slug)
+			order[m++] = i;
+	sort_arts = arts; /* qsort has no context argument; import runs on one thread */
+	qsort(order, m, sizeof *order, cmp_by_slug);
+	for (size_t k = 1, first = 0; k < m; k++) {
+		if (strcmp(arts[order[first]].slug, arts[order[k]].slug) != 0) {
+			first = k;
+			continue;
+		}
+		fprintf(errors, "%s:1: slug '%s' is also used by %s in this import\n", src[order[k]].name,
+		        arts[order[k]].slug, src[order[first]].name);
+		dups++;
+	}
+	free(order);
+	return dups;
+}
+
 mh_err
 import_sources(struct store *s, const struct import_source *src, size_t n, const struct import_opts *o,
                struct import_summary *sum)
@@ -70,16 +105,9 @@ import_sources(struct store *s, const struct import_source *src, size_t n, const
 			arts[i].slug = NULL;
 			continue;
 		}
-		for (size_t k = 0; k < i; k++) {
-			if (arts[k].slug && strcmp(arts[k].slug, arts[i].slug) == 0) {
-				fprintf(o->errors, "%s:1: slug '%s' is also used by %s in this import\n", src[i].name,
-				        arts[i].slug, src[k].name);
-				sum->rejected++;
-				break;
-			}
-		}
 		progress_draw(&p, i + 1, false);
 	}
+	sum->rejected += report_duplicates(src, arts, n, o->errors);
 	if (sum->rejected) {
 		if (p.out)
 			fputs("\r\x1b[K", p.out);
