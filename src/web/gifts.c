@@ -60,6 +60,7 @@ h_gift_create(struct http_req *r)
 	                                             "in full: up to %d people, for %ld days.",
 	                                             a->title, g.max_uses, days)));
 	json_object_set_new(ctx, "detail", json_string(url));
+	json_object_set_new(ctx, "detail_url", json_string(url));
 	json_t *link = json_object();
 	json_object_set_new(link, "url", json_string("/account#gifts"));
 	json_object_set_new(link, "text", json_string("Your gift links"));

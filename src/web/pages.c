@@ -259,7 +259,7 @@ h_article(struct http_req *r)
 		json_object_set_new(ctx, "gift", g);
 		json_object_set_new(ctx, "csrf", json_string(web_csrf(r)));
 	}
-	json_object_set_new(ctx, "banner", reader_banner_json(r, &d));
+	json_object_set_new(ctx, "banner", reader_banner_json(r, a, &d));
 	json_object_set_new(ctx, "meter", reader_meter_json(r, &rd, &d));
 	json_object_set_new(ctx, "jsonld", json_string(article_jsonld(r, a, art)));
 	json_object_set_new(ctx, "article", art);

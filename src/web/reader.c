@@ -247,7 +247,9 @@ reader_paywall_json(struct http_req *r, const struct article *a, const struct re
 	                    json_string(members && d->reason == REASON_ANONYMOUS
 	                                        ? arena_printf(r->arena, "/signup?next=/articles/%s", a->slug)
 	                                        : "/subscribe"));
-	json_object_set_new(p, "billing_url", json_string("/account/billing"));
+	/* The card page returns here once the new card has paid what is owed. */
+	json_object_set_new(p, "billing_url",
+	                    json_string(arena_printf(r->arena, "/account/billing?next=/articles/%s", a->slug)));
 	struct payment_method pm;
 	if (d->reason == REASON_PAYMENT_FAILED &&
 	    app->store->ops->payment_method_default(app->store, r->arena, rd->v.member_id, &pm) == MH_OK) {
@@ -264,16 +266,16 @@ reader_paywall_json(struct http_req *r, const struct article *a, const struct re
 }
 
 json_t *
-reader_banner_json(struct http_req *r, const struct access_decision *d)
+reader_banner_json(struct http_req *r, const struct article *a, const struct access_decision *d)
 {
-	(void) r;
 	if (d->reason != REASON_GRACE)
 		return json_false();
 	json_t *b = json_object();
 	json_object_set_new(b, "message",
 	                    json_string("Your last payment did not go through. Please make sure the "
 	                                "card on file is up to date to keep your subscription."));
-	json_object_set_new(b, "url", json_string("/account/billing"));
+	json_object_set_new(b, "url",
+	                    json_string(arena_printf(r->arena, "/account/billing?next=/articles/%s", a->slug)));
 	json_object_set_new(b, "link_text", json_string("Update your card"));
 	return b;
 }

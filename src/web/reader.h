@@ -28,7 +28,7 @@ void reader_after(struct http_req *r, const struct article *a, struct reader *rd
 json_t *reader_paywall_json(struct http_req *r, const struct article *a, const struct reader *rd,
                             const struct access_decision *d);
 /* The banner over a FULL article (past_due in grace), or false. */
-json_t *reader_banner_json(struct http_req *r, const struct access_decision *d);
+json_t *reader_banner_json(struct http_req *r, const struct article *a, const struct access_decision *d);
 /* "N free articles left" while metered, or false. */
 json_t *reader_meter_json(struct http_req *r, const struct reader *rd, const struct access_decision *d);
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
-  PAGES, ROOT, contextFor, launchBrowser, pathOf, screenshot, startServer, stopAndCheck, viewersOf,
+  PAGES, ROOT, contextFor, launchBrowser, openPage, screenshot, startServer, stopAndCheck, viewersOf,
 } from './harness.mjs';
 
 const AXE = path.join(ROOT, 'node_modules', 'axe-core', 'axe.min.js');
@@ -22,12 +22,18 @@ const MODES = [
 let server;
 let browser;
 const contexts = new Map(); // `${viewer} ${mode}` -> BrowserContext
+const sessions = new Map(); // viewer -> storageState of their first context
 
+// A viewer signs in once; their other modes reuse that session's cookies.
 async function contextOf(viewer, mode) {
   const key = `${viewer} ${mode.name}`;
   if (!contexts.has(key)) {
-    contexts.set(key, await contextFor(browser, server, viewer,
-      { viewport: mode.viewport, colorScheme: mode.colorScheme, bypassCSP: true }));
+    const context = await contextFor(browser, server, viewer, {
+      viewport: mode.viewport, colorScheme: mode.colorScheme, bypassCSP: true,
+      storageState: sessions.get(viewer),
+    });
+    if (!sessions.has(viewer)) sessions.set(viewer, await context.storageState());
+    contexts.set(key, context);
   }
   return contexts.get(key);
 }
@@ -42,7 +48,9 @@ function formatViolations(violations) {
   ].join('\n')).join('\n');
 }
 
-describe('accessibility (axe-core, WCAG 2.1 A and AA)', { timeout: 240_000 }, () => {
+// Two pages at a time: each page has its own tab, and the contexts are
+// read-only for the pages they show (no entry changes a viewer's state).
+describe('accessibility (axe-core, WCAG 2.1 A and AA)', { timeout: 240_000, concurrency: 2 }, () => {
   before(async () => {
     server = await startServer();
     browser = await launchBrowser();
@@ -63,9 +71,12 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', { timeout: 240_000 }, ()
         const context = await contextOf(entry.viewer, mode);
         const page = await context.newPage();
         try {
-          const url = await pathOf(entry, server);
-          const res = await page.goto(url);
+          const { url, response: res } = await openPage(page, entry, server);
           assert.equal(res.status(), entry.status ?? 200, `${url} answered ${res.status()}`);
+          if (entry.shows) {
+            assert.ok((await page.locator('main').innerText()).includes(entry.shows),
+              `${url} (${entry.viewer}) does not show "${entry.shows}": not the page this entry is about`);
+          }
           await screenshot(page, `${entry.name}-${mode.name}`);
           await page.addScriptTag({ path: AXE });
           const result = await page.evaluate(

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { chromium, request as playwrightRequest } from 'playwright-core';
 
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(HERE, '..', '..');
@@ -192,7 +192,7 @@ export function launchBrowser() {
  * violation is a console error too).
  */
 export async function newContext(browser, server,
-  { viewport = 'desktop', colorScheme = 'light', bypassCSP = false } = {}) {
+  { viewport = 'desktop', colorScheme = 'light', bypassCSP = false, storageState } = {}) {
   const context = await browser.newContext({
     baseURL: server.url,
     viewport: VIEWPORTS[viewport] || viewport,
@@ -201,6 +201,9 @@ export async function newContext(browser, server,
     // Only for injecting axe-core: the theme's Content-Security-Policy
     // (script-src 'self') rightly blocks an injected script.
     bypassCSP,
+    // Another context's cookies (context.storageState()): the same session
+    // without signing in again.
+    storageState,
   });
   context.problems = [];
   context.on('page', (page) => watchPage(page, context.problems));
@@ -228,12 +231,22 @@ export async function signInWithPassword(page, email, password = PASSWORD) {
 }
 
 /**
- * A browser context for a viewer: 'anonymous', or an e-mail address of a
- * demo account (signed in with the demo password).
+ * Whether a viewer (a PAGES entry's `viewer`) is not signed in: 'anonymous',
+ * or 'anonymous (something)' for an anonymous reader who needs cookies of
+ * their own (such as the one who opened a gift link).
+ */
+export function isAnonymous(viewer) {
+  return !viewer || viewer.startsWith('anonymous');
+}
+
+/**
+ * A browser context for a viewer: 'anonymous' (or 'anonymous (...)'), or an
+ * e-mail address of a demo account (signed in with the demo password, unless
+ * opts.storageState already carries that viewer's session).
  */
 export async function contextFor(browser, server, viewer, opts = {}) {
   const context = await newContext(browser, server, opts);
-  if (viewer && viewer !== 'anonymous') {
+  if (!isAnonymous(viewer) && !opts.storageState) {
     const page = await context.newPage();
     await page.goto('/signin');
     await signInWithPassword(page, viewer);
@@ -251,6 +264,14 @@ export async function screenshot(page, name) {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   const file = path.join(SCREENSHOTS, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/** Writes a screenshot of one element (a locator) to screenshots/NAME.png. */
+export async function screenshotOf(locator, name) {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  const file = path.join(SCREENSHOTS, `${name}.png`);
+  await locator.screenshot({ path: file });
   return file;
 }
 
@@ -372,13 +393,90 @@ export async function requestSignInLink(server, email) {
   return linkIn(await waitForMail(server, email, { after: before }), '/signin/link/');
 }
 
+// ---------------------------------------------------------------- billing
+
+/** The test provider's cards (docs/billing.md), as a person types them. */
+export const CARDS = {
+  ok: '4242 4242 4242 4242',
+  declined: '4000 0000 0000 0002',
+  insufficient: '4000 0000 0000 9995',
+  expired: '4000 0000 0000 0069',
+};
+
+function csrfIn(html) {
+  const m = html.match(/name="csrf" value="([^"]+)"/);
+  if (!m) throw new Error('no csrf field in the page');
+  return m[1];
+}
+
+/**
+ * Posts a form through a Playwright request context (a browser context's
+ * `request` shares its cookies) with the csrf of `csrfFrom`, without
+ * following the redirect; returns the path it redirects to.
+ */
+async function postForRedirect(request, csrfFrom, action, fields) {
+  const page = await request.get(csrfFrom);
+  const res = await request.post(action, {
+    form: { csrf: csrfIn(await page.text()), ...fields }, maxRedirects: 0,
+  });
+  const location = res.headers().location;
+  if (res.status() !== 303 || !location) {
+    throw new Error(`POST ${action} answered ${res.status()} ${location || ''}, not a redirect`);
+  }
+  return new URL(location, 'http://x').pathname + new URL(location, 'http://x').search;
+}
+
+/**
+ * Starts a checkout for a plan as the member signed in to `context` (a
+ * browser context) and returns its path, /checkout/TOKEN?next=...
+ */
+export function startCheckout(context, plan = 'monthly', next = '/') {
+  return postForRedirect(context.request, '/subscribe', '/subscribe', { plan, next });
+}
+
+/**
+ * Starts a card-update checkout (/account/billing, "Update your card") as
+ * the member signed in to `context`; returns its path.
+ */
+export function startCardCheckout(context, next = '/') {
+  return postForRedirect(context.request, '/account/billing', '/account/billing', { action: 'card', next });
+}
+
+/**
+ * Signs `email` in on a request context of its own, presses "Gift this
+ * article" on `article` and returns the gift link's path and query
+ * (/articles/SLUG?gift=TOKEN), read from the page it answers with.
+ */
+export async function createGiftLink(server, email = 'subscriber@demo.test', article = PAID_ARTICLE) {
+  const request = await playwrightRequest.newContext({ baseURL: server.url });
+  try {
+    await postForRedirect(request, '/signin', '/signin', { email, password: PASSWORD, next: '/' });
+    const html = await (await request.get(article)).text();
+    const form = html.match(/<form\b[^>]*\bclass="[^"]*\bgift-form\b[^"]*"[^>]*>/);
+    const action = form && form[0].match(/\baction="([^"]+)"/);
+    if (!action) throw new Error(`no gift form on ${article} for ${email}`);
+    const res = await request.post(action[1], { form: { csrf: csrfIn(html) } });
+    const m = (await res.text()).match(/(?:https?:\/\/[^\s"<>/]+)?(\/articles\/[^\s"<>?]+\?gift=[A-Za-z0-9_-]+)/);
+    if (res.status() !== 200 || !m) throw new Error(`POST ${action[1]} answered ${res.status()} with no gift link`);
+    return m[1];
+  } finally {
+    await request.dispose();
+  }
+}
+
 // ---------------------------------------------------------------- pages
 
 /**
  * Every page template, with the viewer that sees it and the status it
  * answers. a11y.test.mjs and html.test.mjs both walk this list; add a page
  * here and both check it. `path` may be an async function of the server
- * (for pages behind a mailed link).
+ * and the viewer's browser context (for pages behind a mailed link, or a
+ * checkout token minted for that viewer). A page that answers a form has
+ * `submit` instead: `from` (a path, or such a function), the `form`
+ * (a selector on that page), and optionally `fill` ({ selector: value } of
+ * fields to type); openPage() and fetchPage() submit it. `shows`, a text
+ * the page must contain, guards against checking some other page (a
+ * redirect, a page without the state the entry is about).
  */
 export const PAGES = [
   { name: 'front', path: '/', viewer: 'anonymous' },
@@ -394,11 +492,101 @@ export const PAGES = [
   { name: 'account', path: '/account', viewer: 'editor@demo.test' },
   { name: 'link-confirm', path: (server) => requestSignInLink(server, 'reader@demo.test'), viewer: 'anonymous' },
   { name: 'not-found', path: '/no-such-page', viewer: 'anonymous', status: 404 },
+  // Billing (docs/billing.md, docs/paywall.md).
+  { name: 'subscribe', path: '/subscribe', viewer: 'anonymous', shows: 'Choose Monthly' },
+  { name: 'subscribe-member', path: '/subscribe', viewer: 'reader@demo.test', shows: 'Choose Monthly' },
+  {
+    name: 'checkout', path: (server, context) => startCheckout(context, 'monthly'),
+    viewer: 'reader@demo.test', shows: 'TEST MODE',
+  },
+  {
+    name: 'checkout-declined',
+    submit: {
+      from: (server, context) => startCheckout(context, 'monthly'),
+      form: 'main form',
+      fill: { '#card-number': CARDS.declined, '#card-expiry': '12/34', '#card-cvc': '123' },
+    },
+    viewer: 'reader@demo.test',
+    status: 402,
+    shows: 'Your card was declined.',
+  },
+  {
+    name: 'checkout-card', path: (server, context) => startCardCheckout(context, PAID_ARTICLE),
+    viewer: 'lapsed@demo.test', shows: 'Save card',
+  },
+  { name: 'billing', path: '/account/billing', viewer: 'subscriber@demo.test', shows: 'Cancel subscription' },
+  { name: 'billing-problem', path: '/account/billing', viewer: 'lapsed@demo.test', shows: 'did not go through' },
+  {
+    name: 'article-grace', path: PAID_ARTICLE, viewer: 'pastdue@demo.test',
+    shows: 'Your last payment did not go through',
+  },
+  {
+    name: 'article-payment-failed', path: PAID_ARTICLE, viewer: 'lapsed@demo.test',
+    shows: 'Your payment did not go through',
+  },
+  {
+    name: 'gift-link', submit: { from: PAID_ARTICLE, form: 'form.gift-form' },
+    viewer: 'subscriber@demo.test', shows: '?gift=',
+  },
+  {
+    name: 'article-gift', path: (server) => createGiftLink(server),
+    viewer: 'anonymous (gift link)', shows: 'Okafor said the study',
+  },
 ];
 
-/** Resolves a PAGES entry's path on a running server. */
-export async function pathOf(entry, server) {
-  return typeof entry.path === 'function' ? entry.path(server) : entry.path;
+/**
+ * Resolves a PAGES entry's path (or its form's page) on a running server,
+ * for the viewer signed in to `context`.
+ */
+export async function pathOf(entry, server, context) {
+  const p = entry.submit ? entry.submit.from : entry.path;
+  return typeof p === 'function' ? p(server, context) : p;
+}
+
+/**
+ * Opens a PAGES entry in a browser page, as its viewer would: goes to its
+ * path, or goes to its form's page, types its fields and presses the form's
+ * submit button. Returns { url, response }: the path it started from and the
+ * response of the page it ends on (after any redirect).
+ */
+export async function openPage(page, entry, server) {
+  const url = await pathOf(entry, server, page.context());
+  if (!entry.submit) return { url, response: await page.goto(url) };
+  await page.goto(url);
+  const form = page.locator(entry.submit.form);
+  for (const [sel, value] of Object.entries(entry.submit.fill || {})) await form.locator(sel).fill(value);
+  const [response] = await Promise.all([
+    page.waitForNavigation(),
+    form.locator('button[type="submit"]').click(),
+  ]);
+  return { url, response };
+}
+
+/**
+ * Fetches a PAGES entry's HTML as the server sends it, with the viewer's
+ * cookies (`context`, a browser context signed in as the viewer): a GET of
+ * its path (not following redirects), or its form posted as the browser
+ * would post it (fields read from the form in a browser page, `fill`
+ * applied; redirects followed). Returns { url, response } (an APIResponse).
+ */
+export async function fetchPage(context, entry, server) {
+  const url = await pathOf(entry, server, context);
+  if (!entry.submit) return { url, response: await context.request.get(url, { maxRedirects: 0 }) };
+  const page = await context.newPage();
+  try {
+    await page.goto(url);
+    const form = page.locator(entry.submit.form);
+    for (const [sel, value] of Object.entries(entry.submit.fill || {})) await form.locator(sel).fill(value);
+    const { action, fields } = await form.evaluate((f) => ({
+      action: f.action,
+      fields: Object.fromEntries([...new FormData(f)].map(([k, v]) => [k, String(v)])),
+    }));
+    const target = new URL(action);
+    const response = await context.request.post(target.pathname + target.search, { form: fields });
+    return { url, response };
+  } finally {
+    await page.close();
+  }
 }
 
 /** The distinct viewers PAGES needs. */

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import {
-  PAGES, ROOT, contextFor, launchBrowser, pathOf, startServer, stopAndCheck, viewersOf,
+  PAGES, ROOT, contextFor, fetchPage, launchBrowser, startServer, stopAndCheck, viewersOf,
 } from './harness.mjs';
 
 const VNU = path.join(ROOT, 'node_modules', 'vnu-jar', 'build', 'dist', 'vnu.jar');
@@ -32,12 +32,15 @@ describe('HTML (Nu HTML Checker)', { timeout: 180_000 }, () => {
     for (const viewer of viewersOf(PAGES)) contexts.set(viewer, await contextFor(browser, server, viewer));
     const files = [];
     for (const entry of PAGES) {
-      const url = await pathOf(entry, server);
-      const res = await contexts.get(entry.viewer).request.get(url, { maxRedirects: 0 });
+      const { url, response: res } = await fetchPage(contexts.get(entry.viewer), entry, server);
       const file = path.join(outDir, `${entry.name}.html`);
-      fs.writeFileSync(file, await res.body());
+      const body = await res.body();
+      fs.writeFileSync(file, body);
       files.push(file);
-      results.set(entry.name, { url, status: res.status(), type: res.headers()['content-type'], messages: [] });
+      results.set(entry.name, {
+        url, status: res.status(), type: res.headers()['content-type'], messages: [],
+        shown: !entry.shows || body.toString('utf8').includes(entry.shows),
+      });
     }
     for (const c of contexts.values()) await c.close();
 
@@ -81,6 +84,7 @@ describe('HTML (Nu HTML Checker)', { timeout: 180_000 }, () => {
       const r = results.get(entry.name);
       assert.equal(r.status, entry.status ?? 200, `${r.url} answered ${r.status}`);
       assert.match(r.type, /^text\/html; charset=utf-8$/i);
+      assert.ok(r.shown, `${r.url} (${entry.viewer}) does not show "${entry.shows}": not the page this entry is about`);
       const lines = r.messages.map((m) =>
         `  ${entry.name}.html:${m.lastLine ?? '?'}:${m.firstColumn ?? m.lastColumn ?? '?'} ${m.type}${
           m.subType ? `/${m.subType}` : ''}: ${m.message}\n    ${(m.extract || '').replace(/\n/g, '⏎')}`);

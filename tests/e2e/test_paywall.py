@@ -80,7 +80,7 @@ def test_lapsed_sees_the_card_and_a_way_to_update_it(site):
     assert "make sure the card on file is up to date" in r.text
     # The demo's lapsed card is a 4242 that expired before its renewal.
     assert re.search(r"Visa ending 4242, expires \d\d/\d{4}", r.text)
-    assert 'href="/account/billing"' in r.text
+    assert 'href="/account/billing?next=' + PAID + '"' in r.text
     assert "Subscribe</a>" not in r.text.split('class="paywall"')[1].split("</aside>")[0]
 
 
