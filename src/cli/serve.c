@@ -36,10 +36,6 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 		theme_release(&app.theme);
 		return EXIT_FAIL;
 	}
-	/* Sign-in for an unknown e-mail verifies against this, so it takes as long. */
-	char dummy[TOKEN_CHARS + 1];
-	token_new(dummy);
-	password_hash(dummy, app.dummy_hash);
 	/* Block the stop signals in every thread; this one waits for them. */
 	sigset_t stop;
 	sigemptyset(&stop);

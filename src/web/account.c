@@ -200,7 +200,7 @@ h_signin(struct http_req *r)
 	bool found = err == MH_OK && m.password_hash[0];
 	/* The same work for a miss as for a hit. */
 	bool ok = password && strlen(password) <= PASSWORD_MAX &&
-	          password_verify(found ? m.password_hash : app->dummy_hash, password) && found;
+	          password_verify(found ? m.password_hash : password_dummy_hash, password) && found;
 	if (!ok) {
 		form_page(r, 401, "signin", "Sign in",
 		          signin_ctx(raw, next,

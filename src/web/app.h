@@ -39,7 +39,6 @@ struct app {
 	struct theme theme;
 	struct mailer *mailer;    /* may be NULL: mail then waits in the outbox */
 	unsigned char secret[32]; /* CSRF tokens, signed cookies */
-	char dummy_hash[128];     /* verified against when no account matches */
 	struct billing billing;
 	struct pagecache *pages; /* rendered pages for visitors without cookies; NULL: off */
 };

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/password.h"
 #include "content/slug.h"
 #include "core/arena.h"
 #include "core/buf.h"
@@ -166,6 +167,16 @@ test_config_precedence_and_errors(void **state)
 	config_release(&c);
 }
 
+/* The dummy hash must cost what a real one costs: the same parameters. */
+static void
+test_dummy_hash_has_todays_parameters(void **state)
+{
+	(void) state;
+	assert_int_equal(password_init(), MH_OK);
+	assert_false(password_needs_rehash(password_dummy_hash));
+	assert_false(password_verify(password_dummy_hash, "masthead-demo"));
+}
+
 int
 main(void)
 {
@@ -177,6 +188,7 @@ main(void)
 		cmocka_unit_test(test_times),
 		cmocka_unit_test(test_slugs),
 		cmocka_unit_test(test_config_precedence_and_errors),
+		cmocka_unit_test(test_dummy_hash_has_todays_parameters),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
