@@ -3,9 +3,10 @@
 
     gen.py articles FIRST COUNT DIR   writes articles FIRST..FIRST+COUNT-1 as
                                       Markdown with front matter under DIR
-    gen.py members DB COUNT           inserts COUNT members (and, when the
-                                      schema has them, a plan and subscriptions
-                                      for some) straight into a SQLite database
+    gen.py members DB COUNT           inserts COUNT members, a session each and,
+                                      when the schema has them, a plan and an
+                                      active subscription for three in five,
+                                      straight into a SQLite database
     gen.py subscribe DB EMAIL         gives one member an active subscription
     gen.py slug INDEX                 prints the slug of article INDEX
 
@@ -14,7 +15,7 @@ set is the first tenth of the 100k set and both are the same on every run
 and machine. Articles go 1000 to a folder because `masthead import DIR`
 walks folders in name order. Members are written with SQL, not through
 `masthead user add`, because that hashes a password with argon2id (64 MiB,
-about 0.1 s each: three hours for 100k); they have no password and cannot
+about 0.1 s each: hours for 100k); they have no password and cannot
 sign in, which the benchmark does not need."""
 import hashlib
 import os
@@ -179,7 +180,7 @@ def cmd_members(path, count):
                 (plan, NEWEST, NEWEST + 10 * 365 * 86400, NEWEST, NEWEST))
     n = db.execute("SELECT count(*) FROM members").fetchone()[0]
     subs = db.execute("SELECT count(*) FROM subscriptions").fetchone()[0] if columns(db, "subscriptions") else 0
-    print(f"members: {n} rows, subscriptions: {subs} rows")
+    print(f"{n} members with a session each, {subs} subscriptions")
     db.close()
 
 
