@@ -440,6 +440,9 @@ col_str(struct arena *a, sqlite3_stmt *st, int i)
 	return arena_strndup(a, t ? (const char *) t : "", (size_t) sqlite3_column_bytes(st, i));
 }
 
+static mh_err collect_rows(struct store *s, struct arena *a, sqlite3_stmt *st, size_t size,
+                           void (*read)(struct arena *, sqlite3_stmt *, void *), void **out, size_t *n);
+
 /* Steps a statement that returns no rows. */
 static mh_err
 exec_stmt(struct store *s, sqlite3_stmt *st)
@@ -978,8 +981,9 @@ sq_speaker_quotes(struct store *s, struct arena *a, int64_t speaker_id, struct q
 }
 
 static void
-read_member(struct arena *a, sqlite3_stmt *st, struct member *m)
+read_member(struct arena *a, sqlite3_stmt *st, void *row)
 {
+	struct member *m = row;
 	m->id = sqlite3_column_int64(st, 0);
 	m->email = col_str(a, st, 1);
 	m->name = col_str(a, st, 2);
@@ -1031,24 +1035,7 @@ sq_member_list(struct store *s, struct arena *a, struct member **out, size_t *n)
 	sqlite3_stmt *st = stmt(s, ST_MEMBER_LIST);
 	if (!st)
 		return MH_ERR_DB;
-	size_t cap = 16, count = 0;
-	struct member *list = arena_alloc(a, cap * sizeof *list);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (count == cap) {
-			struct member *more = arena_alloc(a, 2 * cap * sizeof *list);
-			memcpy(more, list, cap * sizeof *list);
-			list = more;
-			cap *= 2;
-		}
-		read_member(a, st, &list[count++]);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return sq_fail(s, sqlite3_db_handle(st), "read");
-	*out = list;
-	*n = count;
-	return MH_OK;
+	return collect_rows(s, a, st, sizeof **out, read_member, (void **) out, n);
 }
 
 static mh_err
@@ -1112,8 +1099,9 @@ sq_member_update(struct store *s, int64_t id, const char *name, const char *emai
 }
 
 static void
-read_session(struct arena *a, sqlite3_stmt *st, struct session *out)
+read_session(struct arena *a, sqlite3_stmt *st, void *row)
 {
+	struct session *out = row;
 	out->token_hash = col_str(a, st, 0);
 	out->member_id = sqlite3_column_int64(st, 1);
 	out->created_at = sqlite3_column_int64(st, 2);
@@ -1209,24 +1197,7 @@ sq_session_list(struct store *s, struct arena *a, int64_t member_id, int64_t now
 		return MH_ERR_DB;
 	sqlite3_bind_int64(st, 1, member_id);
 	sqlite3_bind_int64(st, 2, now);
-	size_t cap = 8, count = 0;
-	struct session *list = arena_alloc(a, cap * sizeof *list);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (count == cap) {
-			struct session *more = arena_alloc(a, 2 * cap * sizeof *list);
-			memcpy(more, list, cap * sizeof *list);
-			list = more;
-			cap *= 2;
-		}
-		read_session(a, st, &list[count++]);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return sq_fail(s, sqlite3_db_handle(st), "read");
-	*out = list;
-	*n = count;
-	return MH_OK;
+	return collect_rows(s, a, st, sizeof **out, read_session, (void **) out, n);
 }
 
 static const char *const purposes[] = { "signin", "reset", "email" };
@@ -1326,8 +1297,9 @@ sq_rate_hit(struct store *s, const char *bucket, int64_t now, int64_t window, in
 }
 
 static void
-read_outbox(struct arena *a, sqlite3_stmt *st, struct outbox_mail *m)
+read_outbox(struct arena *a, sqlite3_stmt *st, void *row)
 {
+	struct outbox_mail *m = row;
 	m->id = sqlite3_column_int64(st, 0);
 	m->to = col_str(a, st, 1);
 	m->subject = col_str(a, st, 2);
@@ -1427,29 +1399,13 @@ sq_outbox_list(struct store *s, struct arena *a, struct outbox_mail **out, size_
 	sqlite3_stmt *st = stmt(s, ST_OUTBOX_LIST);
 	if (!st)
 		return MH_ERR_DB;
-	size_t cap = 16, count = 0;
-	struct outbox_mail *list = arena_alloc(a, cap * sizeof *list);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (count == cap) {
-			struct outbox_mail *more = arena_alloc(a, 2 * cap * sizeof *list);
-			memcpy(more, list, cap * sizeof *list);
-			list = more;
-			cap *= 2;
-		}
-		read_outbox(a, st, &list[count++]);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return sq_fail(s, sqlite3_db_handle(st), "read");
-	*out = list;
-	*n = count;
-	return MH_OK;
+	return collect_rows(s, a, st, sizeof **out, read_outbox, (void **) out, n);
 }
 
 static void
-read_plan(struct arena *a, sqlite3_stmt *st, struct plan *p)
+read_plan(struct arena *a, sqlite3_stmt *st, void *row)
 {
+	struct plan *p = row;
 	p->id = sqlite3_column_int64(st, 0);
 	p->code = col_str(a, st, 1);
 	p->name = col_str(a, st, 2);
@@ -1489,24 +1445,7 @@ sq_plan_list(struct store *s, struct arena *a, bool all, struct plan **out, size
 	if (!st)
 		return MH_ERR_DB;
 	sqlite3_bind_int(st, 1, all);
-	size_t cap = 8, count = 0;
-	struct plan *list = arena_alloc(a, cap * sizeof *list);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (count == cap) {
-			struct plan *more = arena_alloc(a, 2 * cap * sizeof *list);
-			memcpy(more, list, cap * sizeof *list);
-			list = more;
-			cap *= 2;
-		}
-		read_plan(a, st, &list[count++]);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return sq_fail(s, sqlite3_db_handle(st), "read");
-	*out = list;
-	*n = count;
-	return MH_OK;
+	return collect_rows(s, a, st, sizeof **out, read_plan, (void **) out, n);
 }
 
 static mh_err
