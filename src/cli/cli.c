@@ -23,8 +23,8 @@
 	"public-url", "site-name", "site-tagline", "theme", "log-level", "threads", "max-connections", "timeout",      \
 	        "max-body", "max-header", "page-size", "access-log", "smtp-url", "mail-from", "mail-retry-base",       \
 	        "session-days", "secret", "rate-limit", "meter-articles", "auto-paywall-days", "gift-max-uses",        \
-	        "gift-days", "grace-days", "page-cache", "retry-days", "billing-interval", "billing-provider",         \
-	        "stripe-secret-key", "stripe-webhook-secret", "stripe-api-base"
+	        "gift-days", "grace-days", "page-cache", "recheck-ms", "retry-days", "billing-interval",               \
+	        "billing-provider", "stripe-secret-key", "stripe-webhook-secret", "stripe-api-base"
 
 static const char *const serve_keys[] = { "listen", "trusted-proxy", SERVER_KEYS, NULL };
 static const char *const demo_keys[] = { "port", "teaser-paragraphs", SERVER_KEYS, NULL };

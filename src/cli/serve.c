@@ -18,6 +18,11 @@
 #include "web/pagecache.h"
 #include "core/banned.h"
 
+/* What the in-memory caches may hold (see docs/performance.md). */
+#define PAGES_BYTES     (16u << 20)
+#define FRAGMENTS_BYTES (16u << 20)
+#define SESSIONS_BYTES  (8u << 20)
+
 int
 cli_serve(struct config *cfg, struct store *s, const char *banner)
 {
@@ -66,7 +71,10 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 		                        strcmp(cfg->billing_provider, "stripe") == 0 ? NULL : &billing_test_provider,
 		                        getenv("MASTHEAD_TEST_CRASH_AFTER_CHARGE") != NULL };
 	struct billing_scheduler *scheduler = NULL;
-	app.pages = cfg->page_cache ? pagecache_new() : NULL;
+	app.pages = cfg->page_cache ? pagecache_new(8192, PAGES_BYTES) : NULL;
+	app.fragments = cfg->page_cache ? pagecache_new(8192, FRAGMENTS_BYTES) : NULL;
+	app.sessions = pagecache_new(16384, SESSIONS_BYTES);
+	pthread_mutex_init(&app.versions.lock, NULL);
 	struct http_server *srv;
 	if (mailer_start(s, cfg, &app.mailer)) {
 		fprintf(stderr, "masthead: cannot start the mail sender\n");
@@ -115,6 +123,9 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	billing_scheduler_stop(scheduler);
 	mailer_stop(app.mailer);
 	pagecache_free(app.pages);
+	pagecache_free(app.fragments);
+	pagecache_free(app.sessions);
+	pthread_mutex_destroy(&app.versions.lock);
 	free(old_public_url);
 	theme_release(&app.theme);
 	log_info("stopped", "%s", "");

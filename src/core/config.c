@@ -38,6 +38,8 @@ const struct config_key config_keys[] = {
 	KEY("access-log", CONFIG_BOOL, access_log, "true", "log every request in logfmt"),
 	KEY("page-cache", CONFIG_BOOL, page_cache, "true",
 	    "keep public pages for visitors without cookies in memory, until content changes or 60 s pass"),
+	KEY("recheck-ms", CONFIG_LONG, recheck_ms, "1000",
+	    "milliseconds between reads of the store's versions, which bring other processes' and nodes' changes (0: every request)"),
 	KEY("smtp-url", CONFIG_STR, smtp_url, "",
 	    "SMTP server for mail, e.g. smtp://user:pass@host:587 (STARTTLS) or smtps://...; empty writes .eml files under DATA/outbox/"),
 	KEY("mail-from", CONFIG_STR, mail_from, "The Harbor Vale Ledger <no-reply@localhost>", "sender of every mail"),

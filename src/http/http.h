@@ -95,6 +95,16 @@ void http_respond(struct http_req *r, int status, const char *content_type, stru
 /* Sends static bytes that outlive the server. */
 void http_respond_static(struct http_req *r, int status, const char *content_type, const char *data, size_t len);
 void http_respond_text(struct http_req *r, int status, const char *text);
+
+/* One response queued on many requests (a cached page): made once with its
+ * headers, reference-counted by libmicrohttpd. release(arg) runs when the
+ * last request using it is done and http_shared_drop was called. */
+struct http_shared;
+struct http_shared *http_shared_new(const char *content_type, const char *data, size_t len,
+                                    const struct http_header *headers, size_t n_headers, void (*release)(void *),
+                                    void *arg);
+void http_respond_shared(struct http_req *r, int status, struct http_shared *s, size_t len);
+void http_shared_drop(struct http_shared *s);
 void http_redirect(struct http_req *r, int status, const char *location);
 
 /* Matches path against the table: the route, or NULL. *allowed gets the

@@ -55,33 +55,74 @@ http_add_header(struct http_req *r, const char *name, const char *value)
 	r->n_headers++;
 }
 
+/* What every response carries: the content type, the security headers and
+ * the handler's own. */
 static void
-send_response(struct http_req *r, int status, const char *content_type, struct MHD_Response *resp, size_t len)
+add_headers(struct MHD_Response *resp, const char *content_type, const struct http_header *h, size_t n)
 {
-	if (r->responded) {
-		MHD_destroy_response(resp);
-		log_error("second response for one request", "path=\"%s\"", r->path);
-		return;
-	}
-	r->responded = true;
-	r->status = status;
-	r->bytes = len;
 	if (content_type)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	bool own_referrer = false;
-	for (size_t i = 0; i < r->n_headers; i++)
-		own_referrer |= strcmp(r->headers[i].name, "Referrer-Policy") == 0;
+	for (size_t i = 0; i < n; i++)
+		own_referrer |= strcmp(h[i].name, "Referrer-Policy") == 0;
 	if (!own_referrer)
 		MHD_add_response_header(resp, "Referrer-Policy", "strict-origin-when-cross-origin");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	MHD_add_response_header(resp, "Content-Security-Policy",
 	                        "default-src 'self'; img-src 'self' data: https:; style-src 'self'; "
 	                        "script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'");
-	for (size_t i = 0; i < r->n_headers; i++)
-		MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
-	MHD_queue_response(r->conn, (unsigned) status, resp);
+	for (size_t i = 0; i < n; i++)
+		MHD_add_response_header(resp, h[i].name, h[i].value);
+}
+
+static bool
+first_response(struct http_req *r, int status, size_t len)
+{
+	if (r->responded) {
+		log_error("second response for one request", "path=\"%s\"", r->path);
+		return false;
+	}
+	r->responded = true;
+	r->status = status;
+	r->bytes = len;
+	return true;
+}
+
+static void
+send_response(struct http_req *r, int status, const char *content_type, struct MHD_Response *resp, size_t len)
+{
+	if (first_response(r, status, len)) {
+		add_headers(resp, content_type, r->headers, r->n_headers);
+		MHD_queue_response(r->conn, (unsigned) status, resp);
+	}
 	MHD_destroy_response(resp);
+}
+
+struct http_shared *
+http_shared_new(const char *content_type, const char *data, size_t len, const struct http_header *headers,
+                size_t n_headers, void (*release)(void *), void *arg)
+{
+	struct MHD_Response *resp =
+	        MHD_create_response_from_buffer_with_free_callback_cls(len, (void *) data, release, arg);
+	if (!resp)
+		return NULL;
+	add_headers(resp, content_type, headers, n_headers);
+	return (struct http_shared *) resp;
+}
+
+void
+http_respond_shared(struct http_req *r, int status, struct http_shared *s, size_t len)
+{
+	if (first_response(r, status, len))
+		MHD_queue_response(r->conn, (unsigned) status, (struct MHD_Response *) s);
+}
+
+void
+http_shared_drop(struct http_shared *s)
+{
+	if (s)
+		MHD_destroy_response((struct MHD_Response *) s);
 }
 
 void

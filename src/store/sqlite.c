@@ -116,7 +116,7 @@ enum stmt_id {
 	ST_LEDGER_GET,
 	ST_LEDGER_COUNT,
 	ST_EVENT_INSERT,
-	ST_CONTENT_VERSION,
+	ST_VERSIONS,
 	ST_PING,
 	ST_COUNT
 };
@@ -314,7 +314,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	                    "outcome = 'succeeded'",
 	[ST_EVENT_INSERT] = "INSERT INTO billing_events (provider, event_id, type, created, received_at) "
 	                    "VALUES (?1, ?2, ?3, ?4, ?5)",
-	[ST_CONTENT_VERSION] = "SELECT version FROM content_version WHERE id = 1",
+	[ST_VERSIONS] = "SELECT (SELECT version FROM content_version WHERE id = 1), "
+	                "(SELECT version FROM member_version WHERE id = 1)",
 	[ST_PING] = "SELECT 1",
 };
 
@@ -372,6 +373,19 @@ sq_fail(struct store *s, sqlite3 *db, const char *what)
 	return MH_ERR_DB;
 }
 
+/* Runs after each commit, once other connections can see it: counts the
+ * process's writes for the caches, and checkpoints as SQLite's own hook
+ * (which this one replaces) would. */
+static int
+on_commit(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct store *s = arg;
+	__atomic_fetch_add(&s->writes, 1, __ATOMIC_RELEASE);
+	if (frames >= 1000)
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return SQLITE_OK;
+}
+
 static struct conn *
 conn_get(struct store *s)
 {
@@ -392,6 +406,7 @@ conn_get(struct store *s)
 	sqlite3_busy_timeout(c->db, 5000);
 	sqlite3_exec(c->db, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;", NULL,
 	             NULL, NULL);
+	sqlite3_wal_hook(c->db, on_commit, s);
 	pthread_setspecific(q->key, c);
 	pthread_mutex_lock(&q->lock);
 	c->next = q->all;
@@ -517,14 +532,16 @@ sq_ping(struct store *s)
 }
 
 static mh_err
-sq_content_version(struct store *s, int64_t *out)
+sq_versions(struct store *s, struct store_versions *out)
 {
-	sqlite3_stmt *st = stmt(s, ST_CONTENT_VERSION);
+	sqlite3_stmt *st = stmt(s, ST_VERSIONS);
 	if (!st)
 		return MH_ERR_DB;
 	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(st, 0);
+	if (rc == SQLITE_ROW) {
+		out->content = sqlite3_column_int64(st, 0);
+		out->members = sqlite3_column_int64(st, 1);
+	}
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? MH_OK : sq_fail(s, sqlite3_db_handle(st), "read");
 }
@@ -2144,7 +2161,7 @@ static const struct store_ops sqlite_ops = {
 	.close = sq_close,
 	.migrate = sq_migrate,
 	.ping = sq_ping,
-	.content_version = sq_content_version,
+	.versions = sq_versions,
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.rollback = sq_rollback,

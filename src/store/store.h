@@ -241,13 +241,20 @@ struct outbox_mail {
 
 struct store;
 
+struct store_versions {
+	int64_t content;
+	int64_t members;
+};
+
 struct store_ops {
 	const char *name;
 	void (*close)(struct store *s);
 	mh_err (*migrate)(struct store *s, int *applied);
 	mh_err (*ping)(struct store *s);
-	/* A number that changes whenever published content changes. */
-	mh_err (*content_version)(struct store *s, int64_t *out);
+	/* Numbers that change whenever published content (content) or what a
+	 * signed-in request knows of its member (members: sessions ended,
+	 * members and subscriptions changed) changes, from any process. */
+	mh_err (*versions)(struct store *s, struct store_versions *out);
 	mh_err (*begin)(struct store *s);
 	mh_err (*commit)(struct store *s);
 	mh_err (*rollback)(struct store *s);
@@ -384,7 +391,17 @@ struct store {
 	char *url;
 	void *impl;
 	char errmsg[256]; /* the last backend message, for the operator (per store, not per thread) */
+	/* Write transactions this process committed; bumped (atomically) once
+	 * each is visible to other connections, so caches know to look again. */
+	uint64_t writes;
 };
+
+/* The number of write transactions this process has committed so far. */
+static inline uint64_t
+store_writes(const struct store *s)
+{
+	return __atomic_load_n(&s->writes, __ATOMIC_ACQUIRE);
+}
 
 /* Opens the store named by url; on failure writes a message into err. */
 mh_err store_open(const char *url, struct store **out, char *err, size_t errlen);

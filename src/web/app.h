@@ -3,8 +3,10 @@
 #define MH_APP_H
 
 #include <jansson.h>
+#include <pthread.h>
 
 #include "billing/billing.h"
+#include "paywall/access.h"
 
 #include "core/config.h"
 #include "http/http.h"
@@ -33,6 +35,14 @@ struct theme {
 struct mailer;
 struct pagecache;
 
+/* The store's versions as this process last read them (see app_versions). */
+struct app_versions {
+	pthread_mutex_t lock;
+	int64_t content, members; /* atomics */
+	uint64_t writes_seen;     /* store_writes() when they were read */
+	int64_t read_ms;          /* monotonic time of that read; 0: never */
+};
+
 struct app {
 	const struct config *cfg;
 	struct store *store;
@@ -40,8 +50,16 @@ struct app {
 	struct mailer *mailer;    /* may be NULL: mail then waits in the outbox */
 	unsigned char secret[32]; /* CSRF tokens, signed cookies */
 	struct billing billing;
-	struct pagecache *pages; /* rendered pages for visitors without cookies; NULL: off */
+	struct pagecache *pages;     /* rendered pages for visitors without cookies; NULL: off */
+	struct pagecache *fragments; /* page skeletons and article records for signed-in readers; NULL: off */
+	struct pagecache *sessions;  /* sessions with their member and subscription */
+	struct app_versions versions;
 };
+
+/* The content and member versions: read from the store at most once a
+ * second (so another node's change shows within a second), and at once
+ * after any write this process committed. */
+mh_err app_versions(struct app *app, struct store_versions *out);
 
 /* Per request: who is asking. Allocated from the request's arena. */
 struct web_ctx {
@@ -50,7 +68,11 @@ struct web_ctx {
 	struct session session;
 	const char *csrf;      /* the token for this visitor's forms, once asked for */
 	const char *cache_key; /* set when the answer may go to the page cache */
-	int64_t cache_version;
+	struct store_versions versions;
+	bool have_versions;
+	/* The member's subscription, as the access decision reads it. */
+	bool has_sub;
+	struct viewer sub;
 };
 
 /* The before-handler hook: resolves the session, enforces the route's flags. */

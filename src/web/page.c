@@ -148,6 +148,6 @@ page_send(struct http_req *r, int status, const char *name, json_t *ctx, enum ca
 		sets_cookie |= strcmp(r->headers[i].name, "Set-Cookie") == 0;
 	if (c->cache_key && app->pages && cache == CACHE_PUBLIC && !cookie && status == 200 && !sets_cookie &&
 	    !buf_error(&b))
-		pagecache_put(app->pages, c->cache_key, c->cache_version, b.ptr, b.len);
+		pagecache_put_page(app->pages, c->cache_key, c->versions.content, b.ptr, b.len);
 	http_respond(r, status, "text/html; charset=utf-8", &b);
 }

@@ -2,7 +2,6 @@
 
 #include <microhttpd.h>
 #include <pthread.h>
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,31 +10,58 @@
 #include "core/buf.h"
 #include "core/banned.h"
 
-#define SLOTS    4096
 #define STRIPES  64
-#define TTL      60
-#define MAX_PAGE (256u << 10)
+#define PAGE_TTL 60
 
 struct entry {
 	char *key;
-	char *body;
-	size_t len;
+	struct pc_value *v;
 	int64_t version;
 	time_t stored;
 };
 
 struct pagecache {
-	struct entry slots[SLOTS];
+	struct entry *slots;
+	size_t n_slots;
+	size_t max_bytes;
+	size_t bytes; /* atomic: the values held */
 	pthread_mutex_t locks[STRIPES];
 };
 
 struct pagecache *
-pagecache_new(void)
+pagecache_new(size_t slots, size_t max_bytes)
 {
 	struct pagecache *c = xcalloc(1, sizeof *c);
+	c->n_slots = slots ? slots : 1;
+	c->slots = xcalloc(c->n_slots, sizeof *c->slots);
+	c->max_bytes = max_bytes;
 	for (int i = 0; i < STRIPES; i++)
 		pthread_mutex_init(&c->locks[i], NULL);
 	return c;
+}
+
+void
+pagecache_unref(struct pc_value *v)
+{
+	if (v && __atomic_sub_fetch(&v->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		free(v);
+}
+
+static void
+release_value(void *arg)
+{
+	pagecache_unref(arg);
+}
+
+/* Drops the table's hold on a value: its reference, and its response's
+ * (whose last user then drops the reference that response holds). */
+static void
+drop_value(struct pc_value *v)
+{
+	if (!v)
+		return;
+	http_shared_drop(v->resp);
+	pagecache_unref(v);
 }
 
 void
@@ -43,22 +69,94 @@ pagecache_free(struct pagecache *c)
 {
 	if (!c)
 		return;
-	for (int i = 0; i < SLOTS; i++) {
+	for (size_t i = 0; i < c->n_slots; i++) {
 		free(c->slots[i].key);
-		free(c->slots[i].body);
+		drop_value(c->slots[i].v);
 	}
 	for (int i = 0; i < STRIPES; i++)
 		pthread_mutex_destroy(&c->locks[i]);
+	free(c->slots);
 	free(c);
 }
 
 static size_t
-slot_of(const char *key)
+slot_of(const struct pagecache *c, const char *key)
 {
 	uint64_t h = 1469598103934665603ULL;
 	for (const unsigned char *p = (const unsigned char *) key; *p; p++)
 		h = (h ^ *p) * 1099511628211ULL;
-	return (size_t) (h % SLOTS);
+	return (size_t) (h % c->n_slots);
+}
+
+static bool
+fresh(const struct entry *e, const char *key, int64_t version, long ttl, time_t now)
+{
+	return e->v && e->version == version && now - e->stored < ttl && strcmp(e->key, key) == 0;
+}
+
+struct pc_value *
+pagecache_get(struct pagecache *c, const char *key, int64_t version, long ttl)
+{
+	size_t i = slot_of(c, key);
+	pthread_mutex_t *lock = &c->locks[i % STRIPES];
+	struct pc_value *v = NULL;
+	time_t now = time(NULL);
+	pthread_mutex_lock(lock);
+	struct entry *e = &c->slots[i];
+	if (fresh(e, key, version, ttl, now)) {
+		v = e->v;
+		__atomic_add_fetch(&v->refs, 1, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(lock);
+	return v;
+}
+
+static void
+put_value(struct pagecache *c, const char *key, int64_t version, struct pc_value *v)
+{
+	size_t i = slot_of(c, key);
+	pthread_mutex_t *lock = &c->locks[i % STRIPES];
+	char *k = xstrdup(key);
+	pthread_mutex_lock(lock);
+	struct entry *e = &c->slots[i];
+	size_t old = e->v ? e->v->len : 0;
+	size_t held = __atomic_load_n(&c->bytes, __ATOMIC_RELAXED);
+	if (held - old + v->len > c->max_bytes) {
+		pthread_mutex_unlock(lock);
+		free(k);
+		drop_value(v);
+		return;
+	}
+	char *old_key = e->key;
+	struct pc_value *old_v = e->v;
+	e->key = k;
+	e->v = v;
+	e->version = version;
+	e->stored = time(NULL);
+	__atomic_add_fetch(&c->bytes, v->len, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&c->bytes, old, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(lock);
+	free(old_key);
+	drop_value(old_v);
+}
+
+static struct pc_value *
+value_new(const void *data, size_t len)
+{
+	struct pc_value *v = xmalloc(sizeof *v + (len ? len : 1));
+	v->refs = 1;
+	v->len = len;
+	v->resp = NULL;
+	memcpy(v->data, data, len);
+	return v;
+}
+
+void
+pagecache_put(struct pagecache *c, const char *key, int64_t version, const void *data, size_t len)
+{
+	if (len > c->max_bytes)
+		return;
+	put_value(c, key, version, value_new(data, len));
 }
 
 const char *
@@ -78,44 +176,38 @@ pagecache_key(struct http_req *r)
 bool
 pagecache_serve(struct pagecache *c, struct http_req *r, const char *key, int64_t version)
 {
-	size_t i = slot_of(key);
+	size_t i = slot_of(c, key);
 	pthread_mutex_t *lock = &c->locks[i % STRIPES];
-	struct buf b = BUF_INIT;
 	bool hit = false;
 	pthread_mutex_lock(lock);
 	struct entry *e = &c->slots[i];
-	if (e->key && strcmp(e->key, key) == 0 && e->version == version && time(NULL) - e->stored < TTL) {
-		buf_add(&b, e->body, e->len);
+	if (fresh(e, key, version, PAGE_TTL, time(NULL)) && e->v->resp) {
+		/* Queued under the lock, so the entry cannot drop it meanwhile;
+		 * libmicrohttpd holds its own reference from here. */
+		http_respond_shared(r, 200, e->v->resp, e->v->len);
 		hit = true;
 	}
 	pthread_mutex_unlock(lock);
-	if (!hit)
-		return false;
-	http_add_header(r, "Cache-Control", "public, max-age=60");
-	http_add_header(r, "Vary", "Cookie");
-	http_add_header(r, "X-Cache", "hit");
-	http_respond(r, 200, "text/html; charset=utf-8", &b);
-	return true;
+	return hit;
 }
 
 void
-pagecache_put(struct pagecache *c, const char *key, int64_t version, const char *body, size_t len)
+pagecache_put_page(struct pagecache *c, const char *key, int64_t version, const char *body, size_t len)
 {
-	if (len > MAX_PAGE)
+	static const struct http_header headers[] = {
+		{ "Cache-Control", "public, max-age=60" },
+		{ "Vary", "Cookie" },
+		{ "X-Cache", "hit" },
+	};
+	if (len > c->max_bytes)
 		return;
-	size_t i = slot_of(key);
-	pthread_mutex_t *lock = &c->locks[i % STRIPES];
-	char *k = xstrdup(key), *copy = xmalloc(len ? len : 1);
-	memcpy(copy, body, len);
-	pthread_mutex_lock(lock);
-	struct entry *e = &c->slots[i];
-	char *old_key = e->key, *old_body = e->body;
-	e->key = k;
-	e->body = copy;
-	e->len = len;
-	e->version = version;
-	e->stored = time(NULL);
-	pthread_mutex_unlock(lock);
-	free(old_key);
-	free(old_body);
+	struct pc_value *v = value_new(body, len);
+	/* The response holds a reference of its own, dropped when libmicrohttpd
+	 * destroys it: after the table let go and the last request finished. */
+	v->refs++;
+	v->resp = http_shared_new("text/html; charset=utf-8", v->data, len, headers, sizeof headers / sizeof *headers,
+	                          release_value, v);
+	if (!v->resp)
+		v->refs--;
+	put_value(c, key, version, v);
 }

@@ -1,25 +1,50 @@
-/* pagecache.h: rendered pages for readers who send no cookie, kept in
- * memory as a CDN would keep them. Only a page that was itself sent as
- * `Cache-Control: public` to a visitor without cookies is stored, and only
- * such visitors are served from it; an entry lives until the content
- * version moves (any import or edit, from any process) or 60 seconds pass. */
+/* pagecache.h: small immutable values kept in memory under a key and a
+ * version: rendered pages for readers who send no cookie (as a CDN would
+ * keep them), page skeletons for signed-in readers, sessions, article
+ * records. A value is valid while the version it was stored under is the
+ * current one (the content or member version, which any import, edit,
+ * sign-out or billing change moves, from any process) and it is younger
+ * than the ttl the reader asks for.
+ *
+ * The table is direct-mapped (a new key takes its slot from the old one)
+ * under striped locks, and holds at most max_bytes of values. Values are
+ * reference-counted: a reader keeps one while it uses it, even if the
+ * entry is replaced meanwhile. */
 #ifndef MH_PAGECACHE_H
 #define MH_PAGECACHE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "http/http.h"
 
 struct pagecache;
 
-struct pagecache *pagecache_new(void);
+struct pc_value {
+	int refs;
+	size_t len;
+	struct http_shared *resp; /* pages stored with pagecache_put_page */
+	char data[];
+};
+
+struct pagecache *pagecache_new(size_t slots, size_t max_bytes);
 void pagecache_free(struct pagecache *c);
-/* The key for r when it may be cached (GET or HEAD, no cookie, no query
- * but ?page=), else NULL. Allocated from r's arena. */
+
+/* The value under key when it was stored at version less than ttl seconds
+ * ago, with a reference the caller drops with pagecache_unref; else NULL. */
+struct pc_value *pagecache_get(struct pagecache *c, const char *key, int64_t version, long ttl);
+void pagecache_unref(struct pc_value *v);
+/* Stores a copy of data (nothing when it would pass max_bytes). */
+void pagecache_put(struct pagecache *c, const char *key, int64_t version, const void *data, size_t len);
+
+/* Anonymous pages. The key for r when it may be cached (GET or HEAD, no
+ * cookie, no query but ?page=), else NULL; from r's arena. */
 const char *pagecache_key(struct http_req *r);
-/* Answers r from the cache when an entry for key is fresh at version. */
+/* Answers r with the stored page when it is fresh at version: one response
+ * made when the page was stored, queued again on every hit. */
 bool pagecache_serve(struct pagecache *c, struct http_req *r, const char *key, int64_t version);
-void pagecache_put(struct pagecache *c, const char *key, int64_t version, const char *body, size_t len);
+/* Stores a page sent as "Cache-Control: public" to a visitor without cookies. */
+void pagecache_put_page(struct pagecache *c, const char *key, int64_t version, const char *body, size_t len);
 
 #endif

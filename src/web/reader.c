@@ -142,16 +142,12 @@ reader_load(struct http_req *r, const struct article *a, struct reader *rd)
 		rd->v.member_id = c->member.id;
 		rd->v.role = c->member.role;
 		rd->v.comped_until = c->member.comped_until;
-		mh_err err = app->store->ops->subscription_by_member(app->store, r->arena, c->member.id, &rd->sub);
-		if (err && err != MH_ERR_NOTFOUND)
-			return err;
-		if (!err) {
-			rd->has_sub = true;
-			int st = sub_status_parse(rd->sub.status);
-			rd->v.status = st < 0 ? SUB_NONE : (enum sub_status) st;
-			rd->v.grace_until = rd->sub.grace_until;
-			rd->v.period_end = rd->sub.period_end;
-			rd->v.cancel_at_period_end = rd->sub.cancel_at_period_end;
+		/* Read with the session (see resolve_session). */
+		if (c->has_sub) {
+			rd->v.status = c->sub.status;
+			rd->v.grace_until = c->sub.grace_until;
+			rd->v.period_end = c->sub.period_end;
+			rd->v.cancel_at_period_end = c->sub.cancel_at_period_end;
 		}
 	}
 	if (!a || a->access != ACCESS_PAID)

@@ -10,8 +10,6 @@
 
 struct reader {
 	struct viewer v;
-	struct subscription sub;
-	bool has_sub;
 	bool gift_refused; /* a gift link was given but no longer works */
 	bool personal;     /* the answer depends on this reader: never shared by caches */
 	int meter_limit;   /* 0: metered mode off */

@@ -13,6 +13,58 @@
 #define SESSION_COOKIE "masthead_session"
 #define CSRF_COOKIE    "masthead_csrf"
 #define TOUCH_EVERY    300 /* seconds between sliding-expiry writes */
+#define SESSION_TTL    60  /* seconds a session stays in memory, unless the member version moves */
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+mh_err
+app_versions(struct app *app, struct store_versions *out)
+{
+	struct app_versions *v = &app->versions;
+	uint64_t writes = store_writes(app->store);
+	int64_t now = mono_ms();
+	int64_t read_ms = __atomic_load_n(&v->read_ms, __ATOMIC_ACQUIRE);
+	if (read_ms && now - read_ms < app->cfg->recheck_ms &&
+	    __atomic_load_n(&v->writes_seen, __ATOMIC_ACQUIRE) == writes) {
+		out->content = __atomic_load_n(&v->content, __ATOMIC_RELAXED);
+		out->members = __atomic_load_n(&v->members, __ATOMIC_RELAXED);
+		return MH_OK;
+	}
+	/* The writes are counted before the read, so a commit during it makes
+	 * the next request read again. */
+	mh_err err = app->store->ops->versions(app->store, out);
+	if (err)
+		return err;
+	pthread_mutex_lock(&v->lock);
+	__atomic_store_n(&v->content, out->content, __ATOMIC_RELAXED);
+	__atomic_store_n(&v->members, out->members, __ATOMIC_RELAXED);
+	__atomic_store_n(&v->writes_seen, writes, __ATOMIC_RELEASE);
+	__atomic_store_n(&v->read_ms, now ? now : 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&v->lock);
+	return MH_OK;
+}
+
+/* The request's versions, read once per request. */
+static bool
+request_versions(struct http_req *r)
+{
+	struct web_ctx *c = web_ctx(r);
+	if (!c->have_versions) {
+		if (app_versions(r->app, &c->versions)) {
+			struct app *app = r->app;
+			log_error("cannot read the store's versions", "error=\"%s\"", app->store->errmsg);
+			return false;
+		}
+		c->have_versions = true;
+	}
+	return true;
+}
 
 struct web_ctx *
 web_ctx(struct http_req *r)
@@ -115,6 +167,86 @@ web_sign_in(struct http_req *r, const struct member *m)
 	return MH_OK;
 }
 
+/* A session as the cache keeps it: the fixed part, then its strings. */
+struct cached_session {
+	struct member m;
+	struct session s;
+	bool has_sub;
+	struct viewer sub;
+	uint16_t lens[6];
+};
+
+static void
+session_cache_put(struct app *app, const char *hash, const struct web_ctx *c, int64_t version)
+{
+	const char *str[6] = { c->member.email,       c->member.name,        c->member.password_hash,
+		               c->session.token_hash, c->session.user_agent, c->session.ip };
+	struct cached_session cs = { c->member, c->session, c->has_sub, c->sub, { 0 } };
+	struct buf b = BUF_INIT;
+	for (int i = 0; i < 6; i++) {
+		size_t n = str[i] ? strlen(str[i]) : 0;
+		if (n > 4096)
+			return;
+		cs.lens[i] = (uint16_t) n;
+	}
+	cs.m.email = cs.m.name = cs.m.password_hash = NULL;
+	cs.s.token_hash = cs.s.user_agent = cs.s.ip = NULL;
+	buf_add(&b, &cs, sizeof cs);
+	for (int i = 0; i < 6; i++)
+		buf_add(&b, str[i] ? str[i] : "", cs.lens[i]);
+	if (!buf_error(&b))
+		pagecache_put(app->sessions, hash, version, b.ptr, b.len);
+	buf_release(&b);
+}
+
+static bool
+session_cache_get(struct http_req *r, const char *hash, int64_t version, int64_t now)
+{
+	struct app *app = r->app;
+	struct web_ctx *c = web_ctx(r);
+	struct pc_value *v = pagecache_get(app->sessions, hash, version, SESSION_TTL);
+	if (!v)
+		return false;
+	struct cached_session cs;
+	memcpy(&cs, v->data, sizeof cs);
+	bool ok = cs.s.expires_at > now;
+	if (ok) {
+		const char *p = v->data + sizeof cs;
+		const char **str[6] = { &cs.m.email,      &cs.m.name,       &cs.m.password_hash,
+			                &cs.s.token_hash, &cs.s.user_agent, &cs.s.ip };
+		for (int i = 0; i < 6; i++) {
+			*str[i] = arena_strndup(r->arena, p, cs.lens[i]);
+			p += cs.lens[i];
+		}
+		c->member = cs.m;
+		c->session = cs.s;
+		c->has_sub = cs.has_sub;
+		c->sub = cs.sub;
+	}
+	pagecache_unref(v);
+	return ok;
+}
+
+static mh_err
+load_subscription(struct http_req *r)
+{
+	struct app *app = r->app;
+	struct web_ctx *c = web_ctx(r);
+	struct subscription sub;
+	mh_err err = app->store->ops->subscription_by_member(app->store, r->arena, c->member.id, &sub);
+	if (err == MH_ERR_NOTFOUND)
+		return MH_OK;
+	if (err)
+		return err;
+	c->has_sub = true;
+	int st = sub_status_parse(sub.status);
+	c->sub.status = st < 0 ? SUB_NONE : (enum sub_status) st;
+	c->sub.grace_until = sub.grace_until;
+	c->sub.period_end = sub.period_end;
+	c->sub.cancel_at_period_end = sub.cancel_at_period_end;
+	return MH_OK;
+}
+
 static void
 resolve_session(struct http_req *r)
 {
@@ -126,9 +258,15 @@ resolve_session(struct http_req *r)
 	char hash[TOKEN_HASH_CHARS + 1];
 	int64_t now = (int64_t) time(NULL);
 	mh_err err = MH_ERR_NOTFOUND;
+	bool cached = false;
 	if (token_well_formed(cookie)) {
 		token_hash(cookie, hash);
-		err = app->store->ops->session_get(app->store, r->arena, hash, now, &c->session, &c->member);
+		bool versions = app->sessions && request_versions(r);
+		cached = versions && session_cache_get(r, hash, c->versions.members, now);
+		err = cached ? MH_OK
+		             : app->store->ops->session_get(app->store, r->arena, hash, now, &c->session, &c->member);
+		if (!err && !cached && (err = load_subscription(r)) == MH_OK && versions)
+			session_cache_put(app, hash, c, c->versions.members);
 	}
 	if (err) {
 		if (err != MH_ERR_NOTFOUND)
@@ -140,8 +278,14 @@ resolve_session(struct http_req *r)
 	c->signed_in = true;
 	if (now - c->session.last_seen_at >= TOUCH_EVERY) {
 		long days = app->cfg->session_days ? app->cfg->session_days : 30;
-		if (app->store->ops->session_touch(app->store, hash, now, now + days * 86400) == MH_OK)
+		if (app->store->ops->session_touch(app->store, hash, now, now + days * 86400) == MH_OK) {
 			web_set_cookie(r, SESSION_COOKIE, arena_strdup(r->arena, cookie), days * 86400);
+			c->session.last_seen_at = now;
+			c->session.expires_at = now + days * 86400;
+			/* The touch moves no version: the entry stays valid, with the new times. */
+			if (app->sessions)
+				session_cache_put(app, hash, c, c->versions.members);
+		}
 	}
 }
 
@@ -151,11 +295,10 @@ web_before(struct http_req *r, const struct route *rt)
 	struct web_ctx *c = web_ctx(r);
 	struct app *app = r->app;
 	if ((rt->flags & ROUTE_CACHEABLE) && app->pages && (c->cache_key = pagecache_key(r))) {
-		if (app->store->ops->content_version(app->store, &c->cache_version)) {
+		if (!request_versions(r))
 			c->cache_key = NULL;
-		} else if (pagecache_serve(app->pages, r, c->cache_key, c->cache_version)) {
+		else if (pagecache_serve(app->pages, r, c->cache_key, c->versions.content))
 			return false;
-		}
 	}
 	resolve_session(r);
 	if ((rt->flags & (ROUTE_SIGNED_IN | ROUTE_EDITOR | ROUTE_ADMIN)) && !c->signed_in) {

@@ -25,6 +25,22 @@ def run(*args, data=None, env=None, input=None, timeout=60):
                           input=input, timeout=timeout)
 
 
+# A server reads the store's versions at most once a second, so a change made
+# by another process (a command, another node) shows within that bound.
+OTHER_PROCESS_DELAY = 1.0
+
+
+def eventually(fetch, ok, within=OTHER_PROCESS_DELAY + 2.0):
+    """Calls fetch() until ok(result) holds or `within` seconds pass; returns
+    the last result (the caller asserts on it)."""
+    deadline = time.monotonic() + within
+    while True:
+        got = fetch()
+        if ok(got) or time.monotonic() > deadline:
+            return got
+        time.sleep(0.05)
+
+
 class Server:
     def __init__(self, args, data, env=None):
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("MASTHEAD_")}
