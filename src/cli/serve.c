@@ -1,5 +1,6 @@
 /* serve.c: masthead serve and masthead demo. */
 #include <signal.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,6 +76,10 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	app.fragments = cfg->page_cache ? pagecache_new(8192, FRAGMENTS_BYTES) : NULL;
 	app.sessions = pagecache_new(16384, SESSIONS_BYTES);
 	pthread_mutex_init(&app.versions.lock, NULL);
+	unsigned char mark[8];
+	randombytes_buf(mark, sizeof mark);
+	memcpy(app.slot_mark, "mhslot", 6);
+	sodium_bin2hex(app.slot_mark + 6, sizeof app.slot_mark - 6, mark, sizeof mark);
 	struct http_server *srv;
 	if (mailer_start(s, cfg, &app.mailer)) {
 		fprintf(stderr, "masthead: cannot start the mail sender\n");

@@ -54,6 +54,9 @@ struct app {
 	struct pagecache *fragments; /* page skeletons and article records for signed-in readers; NULL: off */
 	struct pagecache *sessions;  /* sessions with their member and subscription */
 	struct app_versions versions;
+	/* Random text a page skeleton carries where a reader's own values go;
+	 * slot N is the mark followed by the digit N (see page.c). */
+	char slot_mark[24];
 };
 
 /* The content and member versions: read from the store at most once a
@@ -68,6 +71,10 @@ struct web_ctx {
 	struct session session;
 	const char *csrf;      /* the token for this visitor's forms, once asked for */
 	const char *cache_key; /* set when the answer may go to the page cache */
+	/* Signed in, on a cacheable page: the kind of reader ("path|has name|role"),
+	 * which with the handler's own variant names a page skeleton. */
+	const char *skel_base;
+	const char *skel_key; /* rendering a skeleton under this key: contexts get the slot marks */
 	struct store_versions versions;
 	bool have_versions;
 	/* The member's subscription, as the access decision reads it. */

@@ -10,6 +10,129 @@
 #include "web/pagecache.h"
 #include "core/banned.h"
 
+#define SKELETON_TTL 60
+
+/* Page skeletons.
+ *
+ * Two signed-in readers of the same kind (see web_before: page, whether a
+ * name is set, role; and for an article the access decision) get the same
+ * page but for their name, e-mail and CSRF token. Such a page is rendered
+ * once with a mark in place of each of those values, cut at the marks
+ * into a skeleton, and kept in app->fragments; later readers of that kind
+ * get the skeleton with their own values spliced in, HTML-escaped, without
+ * the store or the template engine. The marks are random for each start
+ * of the server, so no content can contain one. */
+
+struct skel_head {
+	uint32_t n_parts;
+	uint32_t len; /* the rendered page, after the parts */
+};
+
+struct skel_part {
+	uint32_t off, len;
+	int32_t slot; /* -1: the page's own bytes */
+};
+
+const char *
+page_slot(struct http_req *r, enum page_slot slot)
+{
+	struct app *app = r->app;
+	return arena_printf(r->arena, "%s%d", app->slot_mark, (int) slot);
+}
+
+const char *
+page_csrf(struct http_req *r)
+{
+	return web_ctx(r)->skel_key ? page_slot(r, SLOT_CSRF) : web_csrf(r);
+}
+
+const char *
+page_skeleton_key(struct http_req *r, const char *variant)
+{
+	struct web_ctx *c = web_ctx(r);
+	if (!c->skel_base)
+		return NULL;
+	return arena_printf(r->arena, "%s|%s", c->skel_base, variant);
+}
+
+/* Cuts a page rendered with marks into a skeleton. */
+static void
+skeleton_build(struct app *app, const char *html, size_t len, struct buf *out)
+{
+	struct buf parts = BUF_INIT;
+	size_t mark_len = strlen(app->slot_mark), pos = 0, n = 0;
+	const char *p = html, *end = html + len;
+	while ((p = memmem(p, (size_t) (end - p), app->slot_mark, mark_len)) != NULL) {
+		const char *digit = p + mark_len;
+		if (digit >= end || *digit < '0' || *digit >= '0' + N_SLOTS) {
+			p += mark_len;
+			continue;
+		}
+		struct skel_part lit = { (uint32_t) pos, (uint32_t) (p - html - pos), -1 };
+		struct skel_part slot = { 0, 0, *digit - '0' };
+		buf_add(&parts, &lit, sizeof lit);
+		buf_add(&parts, &slot, sizeof slot);
+		n += 2;
+		p = digit + 1;
+		pos = (size_t) (p - html);
+	}
+	struct skel_part last = { (uint32_t) pos, (uint32_t) (len - pos), -1 };
+	buf_add(&parts, &last, sizeof last);
+	n++;
+	struct skel_head h = { (uint32_t) n, (uint32_t) len };
+	buf_add(out, &h, sizeof h);
+	buf_add(out, parts.ptr, parts.len);
+	buf_add(out, html, len);
+	buf_release(&parts);
+}
+
+/* The page from a skeleton, with this reader's values. */
+static void
+skeleton_send(struct http_req *r, int status, const char *blob, bool hit)
+{
+	struct web_ctx *c = web_ctx(r);
+	struct skel_head h;
+	memcpy(&h, blob, sizeof h);
+	const char *html = blob + sizeof h + h.n_parts * sizeof(struct skel_part);
+	struct buf vals[N_SLOTS] = { BUF_INIT, BUF_INIT, BUF_INIT };
+	buf_add_html(&vals[SLOT_NAME], c->member.name, strlen(c->member.name));
+	buf_add_html(&vals[SLOT_EMAIL], c->member.email, strlen(c->member.email));
+	const char *csrf = web_csrf(r);
+	buf_add_html(&vals[SLOT_CSRF], csrf, strlen(csrf));
+	struct buf b = BUF_INIT;
+	buf_init(&b, 8u << 20);
+	for (uint32_t i = 0; i < h.n_parts; i++) {
+		struct skel_part part;
+		memcpy(&part, blob + sizeof h + i * sizeof part, sizeof part);
+		if (part.slot < 0)
+			buf_add(&b, html + part.off, part.len);
+		else
+			buf_add(&b, vals[part.slot].ptr, vals[part.slot].len);
+	}
+	for (int i = 0; i < N_SLOTS; i++)
+		buf_release(&vals[i]);
+	http_add_header(r, "Cache-Control", "private, no-store");
+	http_add_header(r, "Vary", "Cookie");
+	if (hit)
+		http_add_header(r, "X-Cache", "skeleton");
+	http_respond(r, status, "text/html; charset=utf-8", &b);
+}
+
+bool
+page_skeleton_serve(struct http_req *r, const char *key)
+{
+	struct app *app = r->app;
+	struct web_ctx *c = web_ctx(r);
+	if (!key)
+		return false;
+	struct pc_value *v = pagecache_get(app->fragments, key, c->versions.content, SKELETON_TTL);
+	if (!v)
+		return false;
+	skeleton_send(r, 200, v->data, true);
+	pagecache_unref(v);
+	return true;
+}
+
 const char *
 page_url(struct http_req *r, const char *path)
 {
@@ -30,12 +153,15 @@ page_context(struct http_req *r, const char *title, const char *description)
 	struct web_ctx *c = web_ctx(r);
 	if (c->signed_in) {
 		json_t *v = json_object();
-		json_object_set_new(v, "name", json_string(c->member.name));
-		json_object_set_new(v, "email", json_string(c->member.email));
+		const char *name = c->member.name;
+		if (c->skel_key && name[0])
+			name = page_slot(r, SLOT_NAME);
+		json_object_set_new(v, "name", json_string(name));
+		json_object_set_new(v, "email", json_string(c->skel_key ? page_slot(r, SLOT_EMAIL) : c->member.email));
 		json_object_set_new(v, "role", json_string(member_role_name(c->member.role)));
 		json_object_set_new(ctx, "viewer", v);
 		/* The header's sign-out form needs it. */
-		json_object_set_new(ctx, "csrf", json_string(web_csrf(r)));
+		json_object_set_new(ctx, "csrf", json_string(page_csrf(r)));
 	} else {
 		json_object_set_new(ctx, "viewer", json_false());
 		json_object_set_new(ctx, "csrf", json_string(c->csrf ? c->csrf : ""));
@@ -122,14 +248,31 @@ void
 page_send(struct http_req *r, int status, const char *name, json_t *ctx, enum cache_policy cache)
 {
 	struct app *app = r->app;
+	struct web_ctx *c = web_ctx(r);
 	struct buf b = BUF_INIT;
 	buf_init(&b, 8u << 20);
 	mh_err err = tmpl_render(app->theme.templates, name, ctx, &b);
 	json_decref(ctx);
-	if (err) {
-		log_error("cannot render page", "template=%s error=\"%s\"", name, mh_strerror(err));
+	if (err || buf_error(&b)) {
+		log_error("cannot render page", "template=%s error=\"%s\"", name,
+		          mh_strerror(err ? err : MH_ERR_TOOBIG));
 		buf_release(&b);
 		http_respond_text(r, 500, "Something went wrong on our side.");
+		return;
+	}
+	if (c->skel_key) {
+		/* Rendered with marks: kept as a skeleton when it is the page itself
+		 * (not an error), and always sent with this reader's values. */
+		struct buf skel = BUF_INIT;
+		skeleton_build(app, b.ptr, b.len, &skel);
+		buf_release(&b);
+		if (status == 200 && cache != CACHE_PRIVATE && !buf_error(&skel))
+			pagecache_put(app->fragments, c->skel_key, c->versions.content, skel.ptr, skel.len);
+		if (buf_error(&skel))
+			http_respond_text(r, 500, "Something went wrong on our side.");
+		else
+			skeleton_send(r, status, skel.ptr, false);
+		buf_release(&skel);
 		return;
 	}
 	/* A page that sets a cookie is never shared. */
@@ -142,7 +285,6 @@ page_send(struct http_req *r, int status, const char *name, json_t *ctx, enum ca
 		http_add_header(r, "Cache-Control", "private, no-store");
 	http_add_header(r, "Vary", "Cookie");
 	/* What a CDN could keep, the page cache keeps: public, cookie-free, and setting none. */
-	struct web_ctx *c = web_ctx(r);
 	bool sets_cookie = false;
 	for (size_t i = 0; i < r->n_headers; i++)
 		sets_cookie |= strcmp(r->headers[i].name, "Set-Cookie") == 0;

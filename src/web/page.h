@@ -10,8 +10,22 @@
 
 enum cache_policy {
 	CACHE_PUBLIC,  /* may be cached by a CDN when no session cookie is sent */
+	CACHE_SHARED,  /* signed-in readers only, the same for every one of a kind: may be a skeleton */
 	CACHE_PRIVATE, /* personalised or gated: private, no-store */
 };
+
+/* A signed-in reader's own values in a page skeleton. */
+enum page_slot { SLOT_NAME, SLOT_EMAIL, SLOT_CSRF, N_SLOTS };
+
+/* The mark for a slot, for contexts rendered into a skeleton. */
+const char *page_slot(struct http_req *r, enum page_slot slot);
+/* The CSRF token for this page's forms (its mark while rendering a skeleton). */
+const char *page_csrf(struct http_req *r);
+/* The skeleton key for this reader's kind and the handler's variant (what
+ * else the page depends on), or NULL when the page has no skeleton. */
+const char *page_skeleton_key(struct http_req *r, const char *variant);
+/* Sends the page from its skeleton when there is a fresh one. */
+bool page_skeleton_serve(struct http_req *r, const char *key);
 
 /* A context with the keys every page has: site, viewer, page, year, ... */
 json_t *page_context(struct http_req *r, const char *title, const char *description);

@@ -162,7 +162,13 @@ pagecache_put(struct pagecache *c, const char *key, int64_t version, const void 
 const char *
 pagecache_key(struct http_req *r)
 {
-	if ((r->method != HTTP_GET && r->method != HTTP_HEAD) || http_header(r, "Cookie"))
+	return http_header(r, "Cookie") ? NULL : pagecache_path_key(r);
+}
+
+const char *
+pagecache_path_key(struct http_req *r)
+{
+	if (r->method != HTTP_GET && r->method != HTTP_HEAD)
 		return NULL;
 	int args = MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, NULL, NULL);
 	const char *page = http_query(r, "page");

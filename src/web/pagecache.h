@@ -41,6 +41,8 @@ void pagecache_put(struct pagecache *c, const char *key, int64_t version, const 
 /* Anonymous pages. The key for r when it may be cached (GET or HEAD, no
  * cookie, no query but ?page=), else NULL; from r's arena. */
 const char *pagecache_key(struct http_req *r);
+/* The same whatever the cookies: for pages kept per kind of signed-in reader. */
+const char *pagecache_path_key(struct http_req *r);
 /* Answers r with the stored page when it is fresh at version: one response
  * made when the page was stored, queued again on every hit. */
 bool pagecache_serve(struct pagecache *c, struct http_req *r, const char *key, int64_t version);

@@ -9,6 +9,7 @@
 #include "paywall/access.h"
 #include "web/handlers.h"
 #include "web/page.h"
+#include "web/pagecache.h"
 #include "web/reader.h"
 #include "core/banned.h"
 
@@ -71,6 +72,21 @@ page_number(struct http_req *r)
 	return n;
 }
 
+/* For a signed-in reader on a page whose skeleton depends on nothing but
+ * the reader's kind and variant: sends it (true), or has the page rendered
+ * into one. */
+static bool
+skeleton_or_capture(struct http_req *r, const char *variant)
+{
+	const char *key = page_skeleton_key(r, variant);
+	if (!key)
+		return false;
+	if (page_skeleton_serve(r, key))
+		return true;
+	web_ctx(r)->skel_key = key;
+	return false;
+}
+
 /* Lists articles under a heading: the front page and tag and author pages. */
 static void
 send_listing(struct http_req *r, const char *template, enum list_kind kind, const char *slug, const char *kind_label,
@@ -127,6 +143,8 @@ void
 h_front(struct http_req *r)
 {
 	struct app *app = r->app;
+	if (skeleton_or_capture(r, "list"))
+		return;
 	send_listing(r, "index", LIST_ALL, NULL, "", "Latest", app->cfg->site_tagline);
 }
 
@@ -134,6 +152,8 @@ static void
 h_named_list(struct http_req *r, enum list_kind kind)
 {
 	struct app *app = r->app;
+	if (skeleton_or_capture(r, "list"))
+		return;
 	struct named_ref ref;
 	mh_err err = store_named_by_slug(app->store, r->arena, kind, r->params[0], &ref);
 	if (err == MH_ERR_NOTFOUND) {
@@ -206,22 +226,82 @@ article_jsonld(struct http_req *r, const struct article *a, json_t *art)
 	return out;
 }
 
+/* What the access decision needs of an article, kept by slug so that a
+ * signed-in reader's page from a skeleton costs no store call. */
+struct article_meta {
+	int64_t id;
+	int access;
+	int64_t published_at, updated_at;
+};
+
+static bool
+meta_get(struct http_req *r, const char *slug, struct article *a)
+{
+	struct app *app = r->app;
+	struct pc_value *v =
+	        pagecache_get(app->fragments, arena_printf(r->arena, "M|%s", slug), web_ctx(r)->versions.content, 60);
+	if (!v)
+		return false;
+	struct article_meta m;
+	memcpy(&m, v->data, sizeof m);
+	pagecache_unref(v);
+	memset(a, 0, sizeof *a);
+	a->id = m.id;
+	a->slug = slug;
+	a->access = (enum access_level) m.access;
+	a->published_at = m.published_at;
+	a->updated_at = m.updated_at;
+	return true;
+}
+
+static void
+meta_put(struct http_req *r, const struct article *a)
+{
+	struct app *app = r->app;
+	struct article_meta m = { a->id, (int) a->access, a->published_at, a->updated_at };
+	pagecache_put(app->fragments, arena_printf(r->arena, "M|%s", a->slug), web_ctx(r)->versions.content, &m,
+	              sizeof m);
+}
+
+static bool
+article_load(struct http_req *r, const char *slug, int64_t now, struct article **out)
+{
+	struct app *app = r->app;
+	mh_err err = store_article_by_slug(app->store, r->arena, slug, out);
+	if (err == MH_ERR_NOTFOUND || (!err && (*out)->published_at > now)) {
+		app_not_found(r);
+		return false;
+	}
+	if (err) {
+		db_error(r, err);
+		return false;
+	}
+	access_apply_auto_paywall(*out, app->cfg->auto_paywall_days, now);
+	return true;
+}
+
 void
 h_article(struct http_req *r)
 {
 	struct app *app = r->app;
-	struct article *a;
-	mh_err err = store_article_by_slug(app->store, r->arena, r->params[0], &a);
+	struct web_ctx *c = web_ctx(r);
+	struct article meta, *a;
 	int64_t now = (int64_t) time(NULL);
-	if (err == MH_ERR_NOTFOUND || (!err && a->published_at > now)) {
-		app_not_found(r);
-		return;
+	mh_err err;
+	bool lean = c->skel_base && meta_get(r, r->params[0], &meta);
+	if (lean) {
+		a = &meta;
+		if (a->published_at > now) {
+			app_not_found(r);
+			return;
+		}
+		access_apply_auto_paywall(a, app->cfg->auto_paywall_days, now);
+	} else {
+		if (!article_load(r, r->params[0], now, &a))
+			return;
+		if (c->skel_base)
+			meta_put(r, a);
 	}
-	if (err) {
-		db_error(r, err);
-		return;
-	}
-	access_apply_auto_paywall(a, app->cfg->auto_paywall_days, now);
 	struct reader rd;
 	if ((err = reader_load(r, a, &rd))) {
 		db_error(r, err);
@@ -229,6 +309,14 @@ h_article(struct http_req *r)
 	}
 	struct access_decision d = access_decide(a, &rd.v, now);
 	reader_after(r, a, &rd, &d);
+	/* A signed-in reader's page is shaped by the decision alone, unless a
+	 * gift link was refused, the meter counts or the paywall shows the card. */
+	if (!rd.gift_refused && !rd.meter_limit && d.reason != REASON_PAYMENT_FAILED &&
+	    skeleton_or_capture(
+	            r, arena_printf(r->arena, "article|%d|%d|%d", (int) d.full, (int) d.reason, (int) a->access)))
+		return;
+	if (lean && !article_load(r, r->params[0], now, &a))
+		return;
 
 	json_t *ctx = page_context(r, a->title, a->summary);
 	json_t *page = json_object_get(ctx, "page");
@@ -257,7 +345,7 @@ h_article(struct http_req *r)
 		json_t *g = json_object();
 		json_object_set_new(g, "action", json_string(arena_printf(r->arena, "/articles/%s/gift", a->slug)));
 		json_object_set_new(ctx, "gift", g);
-		json_object_set_new(ctx, "csrf", json_string(web_csrf(r)));
+		json_object_set_new(ctx, "csrf", json_string(page_csrf(r)));
 	}
 	json_object_set_new(ctx, "banner", reader_banner_json(r, a, &d));
 	json_object_set_new(ctx, "meter", reader_meter_json(r, &rd, &d));
@@ -265,8 +353,9 @@ h_article(struct http_req *r)
 	json_object_set_new(ctx, "article", art);
 	/* Anything that depends on the reader is private; the rest may be cached. */
 	bool personal = rd.personal || (d.full && a->access != ACCESS_PUBLIC);
-	page_send(r, 200, "article", ctx, personal ? CACHE_PRIVATE : CACHE_PUBLIC);
+	page_send(r, 200, "article", ctx, !personal ? CACHE_PUBLIC : c->skel_key ? CACHE_SHARED : CACHE_PRIVATE);
 }
+
 void
 h_person(struct http_req *r)
 {

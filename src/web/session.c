@@ -319,6 +319,16 @@ web_before(struct http_req *r, const struct route *rt)
 		app_error(r, 403, "Your account does not have access to this page.");
 		return false;
 	}
+	/* A signed-in reader's kind, for page skeletons: values with line
+	 * breaks would be indented by standalone partials, so they never go
+	 * into one. */
+	if ((rt->flags & ROUTE_CACHEABLE) && c->signed_in && app->fragments && !strpbrk(c->member.name, "\r\n") &&
+	    !strpbrk(c->member.email, "\r\n") && request_versions(r)) {
+		const char *path = pagecache_path_key(r);
+		if (path)
+			c->skel_base = arena_printf(r->arena, "%s|%d|%s", path, c->member.name[0] != '\0',
+			                            member_role_name(c->member.role));
+	}
 	if ((rt->flags & ROUTE_CSRF) && r->method == HTTP_POST) {
 		if (!csrf_valid(app->secret, http_cookie(r, CSRF_COOKIE), http_form(r, "csrf"))) {
 			app_error(r, 403,
