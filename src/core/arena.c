@@ -1,5 +1,6 @@
 #include "core/arena.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,6 +30,45 @@ struct arena {
 	struct deferred *defers;
 };
 
+/* Each thread keeps one chunk of the standard size from its last freed
+ * arena (a request's arena then costs no trip through malloc), freed when
+ * the thread ends. */
+static pthread_key_t spare_key;
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+
+static void
+spare_init(void)
+{
+	pthread_key_create(&spare_key, free);
+}
+
+static struct chunk *
+chunk_new(size_t size)
+{
+	struct chunk *c;
+	pthread_once(&spare_once, spare_init);
+	struct chunk *spare = size == CHUNK_SIZE ? pthread_getspecific(spare_key) : NULL;
+	if (spare) {
+		c = spare;
+		pthread_setspecific(spare_key, NULL);
+	} else {
+		c = xmalloc(sizeof(struct chunk) + size);
+	}
+	c->size = size;
+	c->used = 0;
+	return c;
+}
+
+static void
+chunk_free(struct chunk *c)
+{
+	pthread_once(&spare_once, spare_init);
+	if (c->size == CHUNK_SIZE && !pthread_getspecific(spare_key))
+		pthread_setspecific(spare_key, c);
+	else
+		free(c);
+}
+
 struct arena *
 arena_new(void)
 {
@@ -45,7 +85,7 @@ arena_free(struct arena *a)
 	struct chunk *c = a->head;
 	while (c) {
 		struct chunk *n = c->next;
-		free(c);
+		chunk_free(c);
 		c = n;
 	}
 	free(a);
@@ -58,9 +98,7 @@ arena_alloc(struct arena *a, size_t n)
 	struct chunk *c = a->head;
 	if (!c || c->size - c->used < n) {
 		size_t size = n > CHUNK_SIZE ? n : CHUNK_SIZE;
-		c = xmalloc(sizeof(struct chunk) + size);
-		c->size = size;
-		c->used = 0;
+		c = chunk_new(size);
 		if (a->head && n > CHUNK_SIZE) {
 			/* A big block goes behind the current chunk so its free space stays usable. */
 			c->next = a->head->next;
@@ -112,6 +150,27 @@ arena_printf(struct arena *a, const char *fmt, ...)
 	vsnprintf(p, (size_t) n + 1, fmt, ap);
 	va_end(ap);
 	return p;
+}
+
+char *
+arena_concat(struct arena *a, ...)
+{
+	va_list ap;
+	size_t n = 0;
+	va_start(ap, a);
+	for (const char *s; (s = va_arg(ap, const char *)) != NULL;)
+		n += strlen(s);
+	va_end(ap);
+	char *out = arena_alloc(a, n + 1), *p = out;
+	va_start(ap, a);
+	for (const char *s; (s = va_arg(ap, const char *)) != NULL;) {
+		size_t len = strlen(s);
+		memcpy(p, s, len);
+		p += len;
+	}
+	va_end(ap);
+	*p = '\0';
+	return out;
 }
 
 void

@@ -16,6 +16,8 @@ void *arena_zalloc(struct arena *a, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The strings up to the NULL, one after the other: arena_concat(a, x, "|", y, NULL). */
+char *arena_concat(struct arena *a, ...) __attribute__((sentinel));
 /* Runs fn(arg) when the arena is freed: hands foreign resources to its lifetime. */
 void arena_defer(struct arena *a, void (*fn)(void *), void *arg);
 

@@ -52,7 +52,7 @@ page_skeleton_key(struct http_req *r, const char *variant)
 	struct web_ctx *c = web_ctx(r);
 	if (!c->skel_base)
 		return NULL;
-	return arena_printf(r->arena, "%s|%s", c->skel_base, variant);
+	return arena_concat(r->arena, c->skel_base, "|", variant, NULL);
 }
 
 /* Cuts a page rendered with marks into a skeleton. */
@@ -87,30 +87,50 @@ skeleton_build(struct app *app, const char *html, size_t len, struct buf *out)
 }
 
 /* The page from a skeleton, with this reader's values. */
+/* v as it goes into HTML: itself when nothing in it needs escaping. */
+static struct slice
+escaped(struct http_req *r, const char *v)
+{
+	size_t n = strlen(v);
+	if (strcspn(v, "&<>\"'") == n)
+		return (struct slice){ v, n };
+	struct buf b = BUF_INIT;
+	buf_add_html(&b, v, n);
+	struct slice out = { arena_strndup(r->arena, b.ptr, b.len), b.len };
+	buf_release(&b);
+	return out;
+}
+
+/* The page from a skeleton, with this reader's values. */
 static void
 skeleton_send(struct http_req *r, int status, const char *blob, bool hit)
 {
 	struct web_ctx *c = web_ctx(r);
 	struct skel_head h;
 	memcpy(&h, blob, sizeof h);
-	const char *html = blob + sizeof h + h.n_parts * sizeof(struct skel_part);
-	struct buf vals[N_SLOTS] = { BUF_INIT, BUF_INIT, BUF_INIT };
-	buf_add_html(&vals[SLOT_NAME], c->member.name, strlen(c->member.name));
-	buf_add_html(&vals[SLOT_EMAIL], c->member.email, strlen(c->member.email));
-	const char *csrf = web_csrf(r);
-	buf_add_html(&vals[SLOT_CSRF], csrf, strlen(csrf));
-	struct buf b = BUF_INIT;
-	buf_init(&b, 8u << 20);
+	const char *parts = blob + sizeof h, *html = parts + h.n_parts * sizeof(struct skel_part);
+	struct slice vals[N_SLOTS];
+	vals[SLOT_NAME] = escaped(r, c->member.name);
+	vals[SLOT_EMAIL] = escaped(r, c->member.email);
+	vals[SLOT_CSRF] = escaped(r, web_csrf(r));
+	size_t total = 0;
 	for (uint32_t i = 0; i < h.n_parts; i++) {
 		struct skel_part part;
-		memcpy(&part, blob + sizeof h + i * sizeof part, sizeof part);
+		memcpy(&part, parts + i * sizeof part, sizeof part);
+		total += part.slot < 0 ? part.len : vals[part.slot].len;
+	}
+	/* One allocation of the exact size. */
+	struct buf b = BUF_INIT;
+	buf_init(&b, total + 1);
+	buf_grow(&b, total);
+	for (uint32_t i = 0; i < h.n_parts; i++) {
+		struct skel_part part;
+		memcpy(&part, parts + i * sizeof part, sizeof part);
 		if (part.slot < 0)
 			buf_add(&b, html + part.off, part.len);
 		else
 			buf_add(&b, vals[part.slot].ptr, vals[part.slot].len);
 	}
-	for (int i = 0; i < N_SLOTS; i++)
-		buf_release(&vals[i]);
 	http_add_header(r, "Cache-Control", "private, no-store");
 	http_add_header(r, "Vary", "Cookie");
 	if (hit)

@@ -238,8 +238,8 @@ static bool
 meta_get(struct http_req *r, const char *slug, struct article *a)
 {
 	struct app *app = r->app;
-	struct pc_value *v =
-	        pagecache_get(app->fragments, arena_printf(r->arena, "M|%s", slug), web_ctx(r)->versions.content, 60);
+	struct pc_value *v = pagecache_get(app->fragments, arena_concat(r->arena, "M|", slug, NULL),
+	                                   web_ctx(r)->versions.content, 60);
 	if (!v)
 		return false;
 	struct article_meta m;
@@ -259,7 +259,7 @@ meta_put(struct http_req *r, const struct article *a)
 {
 	struct app *app = r->app;
 	struct article_meta m = { a->id, (int) a->access, a->published_at, a->updated_at };
-	pagecache_put(app->fragments, arena_printf(r->arena, "M|%s", a->slug), web_ctx(r)->versions.content, &m,
+	pagecache_put(app->fragments, arena_concat(r->arena, "M|", a->slug, NULL), web_ctx(r)->versions.content, &m,
 	              sizeof m);
 }
 
@@ -278,6 +278,19 @@ article_load(struct http_req *r, const char *slug, int64_t now, struct article *
 	}
 	access_apply_auto_paywall(*out, app->cfg->auto_paywall_days, now);
 	return true;
+}
+
+/* What an article page depends on besides the reader's kind. */
+static const char *
+article_variant(struct http_req *r, const struct article *a, const struct access_decision *d)
+{
+	char *v = arena_alloc(r->arena, 12);
+	memcpy(v, "article|", 8);
+	v[8] = d->full ? 'F' : 'T';
+	v[9] = (char) ('a' + (int) d->reason);
+	v[10] = (char) ('a' + (int) a->access);
+	v[11] = '\0';
+	return v;
 }
 
 void
@@ -312,8 +325,7 @@ h_article(struct http_req *r)
 	/* A signed-in reader's page is shaped by the decision alone, unless a
 	 * gift link was refused, the meter counts or the paywall shows the card. */
 	if (!rd.gift_refused && !rd.meter_limit && d.reason != REASON_PAYMENT_FAILED &&
-	    skeleton_or_capture(
-	            r, arena_printf(r->arena, "article|%d|%d|%d", (int) d.full, (int) d.reason, (int) a->access)))
+	    skeleton_or_capture(r, article_variant(r, a, &d)))
 		return;
 	if (lean && !article_load(r, r->params[0], now, &a))
 		return;

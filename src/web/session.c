@@ -169,6 +169,10 @@ web_sign_in(struct http_req *r, const struct member *m)
 
 /* A session as the cache keeps it: the fixed part, then its strings. */
 struct cached_session {
+	/* The CSRF token for the browser's CSRF cookie, when it sent one: an
+	 * HMAC less for every page with a form. */
+	char csrf_cookie[TOKEN_CHARS + 1];
+	char csrf[TOKEN_CHARS + 1];
 	struct member m;
 	struct session s;
 	bool has_sub;
@@ -177,11 +181,23 @@ struct cached_session {
 };
 
 static void
-session_cache_put(struct app *app, const char *hash, const struct web_ctx *c, int64_t version)
+session_cache_put(struct http_req *r, const char *hash, int64_t version)
 {
+	struct app *app = r->app;
+	const struct web_ctx *c = web_ctx(r);
 	const char *str[6] = { c->member.email,       c->member.name,        c->member.password_hash,
 		               c->session.token_hash, c->session.user_agent, c->session.ip };
-	struct cached_session cs = { c->member, c->session, c->has_sub, c->sub, { 0 } };
+	struct cached_session cs;
+	memset(&cs, 0, sizeof cs);
+	cs.m = c->member;
+	cs.s = c->session;
+	cs.has_sub = c->has_sub;
+	cs.sub = c->sub;
+	const char *cookie = http_cookie(r, CSRF_COOKIE);
+	if (token_well_formed(cookie)) {
+		memcpy(cs.csrf_cookie, cookie, TOKEN_CHARS);
+		csrf_token(app->secret, cookie, cs.csrf);
+	}
 	struct buf b = BUF_INIT;
 	for (int i = 0; i < 6; i++) {
 		size_t n = str[i] ? strlen(str[i]) : 0;
@@ -222,6 +238,9 @@ session_cache_get(struct http_req *r, const char *hash, int64_t version, int64_t
 		c->session = cs.s;
 		c->has_sub = cs.has_sub;
 		c->sub = cs.sub;
+		const char *cookie = http_cookie(r, CSRF_COOKIE);
+		if (cs.csrf_cookie[0] && cookie && strcmp(cookie, cs.csrf_cookie) == 0)
+			c->csrf = arena_strndup(r->arena, cs.csrf, TOKEN_CHARS);
 	}
 	pagecache_unref(v);
 	return ok;
@@ -266,7 +285,7 @@ resolve_session(struct http_req *r)
 		err = cached ? MH_OK
 		             : app->store->ops->session_get(app->store, r->arena, hash, now, &c->session, &c->member);
 		if (!err && !cached && (err = load_subscription(r)) == MH_OK && versions)
-			session_cache_put(app, hash, c, c->versions.members);
+			session_cache_put(r, hash, c->versions.members);
 	}
 	if (err) {
 		if (err != MH_ERR_NOTFOUND)
@@ -284,7 +303,7 @@ resolve_session(struct http_req *r)
 			c->session.expires_at = now + days * 86400;
 			/* The touch moves no version: the entry stays valid, with the new times. */
 			if (app->sessions)
-				session_cache_put(app, hash, c, c->versions.members);
+				session_cache_put(r, hash, c->versions.members);
 		}
 	}
 }
@@ -326,8 +345,8 @@ web_before(struct http_req *r, const struct route *rt)
 	    !strpbrk(c->member.email, "\r\n") && request_versions(r)) {
 		const char *path = pagecache_path_key(r);
 		if (path)
-			c->skel_base = arena_printf(r->arena, "%s|%d|%s", path, c->member.name[0] != '\0',
-			                            member_role_name(c->member.role));
+			c->skel_base = arena_concat(r->arena, path, c->member.name[0] ? "|n|" : "|-|",
+			                            member_role_name(c->member.role), NULL);
 	}
 	if ((rt->flags & ROUTE_CSRF) && r->method == HTTP_POST) {
 		if (!csrf_valid(app->secret, http_cookie(r, CSRF_COOKIE), http_form(r, "csrf"))) {

@@ -59,6 +59,9 @@ test_arena(void **state)
 	memset(big, 'x', 100000);
 	char *s = arena_printf(a, "%s-%d", "n", 42);
 	assert_string_equal(s, "n-42");
+	assert_string_equal(arena_concat(a, "/articles/x", "|n|", "reader", NULL), "/articles/x|n|reader");
+	assert_string_equal(arena_concat(a, NULL), "");
+	assert_string_equal(arena_concat(a, "", "a", "", NULL), "a");
 	for (int i = 0; i < 10000; i++)
 		assert_non_null(arena_strdup(a, "some text to fill chunks"));
 	assert_true(((uintptr_t) arena_alloc(a, 3) & 15) == 0);
