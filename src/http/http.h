@@ -73,6 +73,8 @@ struct http_req {
 	struct http_field *form; /* the parsed urlencoded body, on first http_form() */
 	size_t n_form;
 	bool form_parsed;
+	struct http_server *server;
+	struct http_job *job; /* set by http_defer() until its done callback runs */
 };
 
 struct http_field {
@@ -107,6 +109,19 @@ void http_respond_shared(struct http_req *r, int status, struct http_shared *s, 
 void http_shared_drop(struct http_shared *s);
 void http_redirect(struct http_req *r, int status, const char *location);
 
+/* Answers later, for work too slow for an HTTP thread (a password hash).
+ * Called by a handler instead of responding: the connection is suspended
+ * and work(r, arg) runs on one of the server's defer threads, which must
+ * touch neither libmicrohttpd nor the store (it may use r's arena: the
+ * HTTP thread leaves r alone meanwhile). Then done(r, arg) runs on the
+ * HTTP thread and answers as a handler does. When the queue is full the
+ * answer is 503 with Retry-After and neither runs; at shutdown, work not
+ * yet started is answered 503 instead. done may not run when the client
+ * went away, so arg belongs in r's arena. Without defer threads, both run
+ * at once. */
+void http_defer(struct http_req *r, void (*work)(struct http_req *r, void *arg),
+                void (*done)(struct http_req *r, void *arg), void *arg);
+
 /* Matches path against the table: the route, or NULL. *allowed gets the
  * methods of routes whose pattern matched (for 405's Allow). */
 const struct route *http_route_match(const struct route *routes, struct http_req *r, unsigned *allowed);
@@ -119,6 +134,8 @@ struct http_server_opts {
 	size_t max_header;
 	size_t max_body;
 	bool access_log;
+	unsigned defer_threads; /* for http_defer(); 0: none, work runs on the HTTP thread */
+	unsigned defer_queue;   /* deferred work waiting beyond that; 0: 32 per thread */
 	const struct route *routes;
 	void *app;
 	http_handler not_found;          /* no route matched */

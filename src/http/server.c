@@ -1,6 +1,12 @@
 /* server.c: libmicrohttpd glue. An internal thread pool on epoll, one
  * struct http_req per request with its own arena, released in the
- * completion callback (which also runs when the client goes away). */
+ * completion callback (which also runs when the client goes away).
+ *
+ * http_defer() suspends a connection while a defer thread works for it.
+ * libmicrohttpd leaves a suspended connection alone (no reads, no
+ * timeout, no completion callback even when the client has gone), so the
+ * request and its arena stay valid until the defer thread resumes it; the
+ * access handler then runs again and calls the job's done. */
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -15,12 +21,25 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "http/http.h"
+#include "http/workers.h"
 #include "core/banned.h"
 
 struct http_server {
 	struct MHD_Daemon *d;
 	struct http_server_opts o;
 	atomic_int inflight;
+	struct workers *pool; /* http_defer()'s threads; NULL: none */
+};
+
+enum job_state { JOB_WAITING, JOB_RAN, JOB_CANCELLED };
+
+/* A deferred piece of a request, in its arena. */
+struct http_job {
+	struct http_req *r;
+	void (*work)(struct http_req *, void *);
+	void (*done)(struct http_req *, void *);
+	void *arg;
+	atomic_int state; /* enum job_state; written by the defer thread before it resumes */
 };
 
 static int64_t
@@ -76,6 +95,9 @@ dispatch(struct http_server *s, struct http_req *r)
 	if (s->o.before && !s->o.before(r, rt))
 		return;
 	rt->handler(r);
+	/* A deferred request belongs to a defer thread now: hands off. */
+	if (r->job)
+		return;
 	if (!r->responded) {
 		log_error("handler sent no response", "path=\"%s\"", r->path);
 		s->o.error(r, 500, "Something went wrong on our side.");
@@ -97,6 +119,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		r->method_name = arena_strdup(r->arena, method);
 		r->method = method_of(method);
 		r->path = arena_strdup(r->arena, url);
+		r->server = s;
 		buf_init(&r->body, s->o.max_body);
 		*con_cls = r;
 		atomic_fetch_add(&s->inflight, 1);
@@ -105,6 +128,22 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 			/* Answer before the body arrives; MHD then closes the connection. */
 			r->body_too_big = true;
 			s->o.error(r, 413, "The request body is too large.");
+		}
+		return MHD_YES;
+	}
+	if (r->job) {
+		/* Resumed: the defer thread is done with r. */
+		struct http_job *j = r->job;
+		r->job = NULL;
+		if (atomic_load(&j->state) == JOB_CANCELLED) {
+			http_add_header(r, "Retry-After", "5");
+			s->o.error(r, 503, "The server is restarting. Please try again in a moment.");
+		} else {
+			j->done(r, j->arg);
+		}
+		if (!r->responded && !r->job) {
+			log_error("deferred handler sent no response", "path=\"%s\"", r->path);
+			s->o.error(r, 500, "Something went wrong on our side.");
 		}
 		return MHD_YES;
 	}
@@ -133,6 +172,14 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_Reque
 	struct http_req *r = *con_cls;
 	if (!r)
 		return;
+	if (r->job && atomic_load(&r->job->state) == JOB_WAITING) {
+		/* Cannot happen (see the top of this file); if it ever did, a defer
+		 * thread still uses r: better a leak than a use after free. */
+		log_error("request completed while deferred", "path=\"%s\"", r->path);
+		*con_cls = NULL;
+		atomic_fetch_sub(&s->inflight, 1);
+		return;
+	}
 	if (s->o.access_log) {
 		double ms = (double) (mono_ns() - r->start_ns) / 1e6;
 		log_info("request", "method=%s path=\"%s\" status=%d bytes=%zu ms=%.3f ip=%s%s", r->method_name,
@@ -144,6 +191,45 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_Reque
 	free(r);
 	*con_cls = NULL;
 	atomic_fetch_sub(&s->inflight, 1);
+}
+
+static void
+job_run(void *arg, bool cancelled)
+{
+	struct http_job *j = arg;
+	struct MHD_Connection *c = j->r->conn;
+	if (!cancelled)
+		j->work(j->r, j->arg);
+	atomic_store(&j->state, cancelled ? JOB_CANCELLED : JOB_RAN);
+	/* From here on r belongs to the HTTP thread again: touch nothing. */
+	MHD_resume_connection(c);
+}
+
+void
+http_defer(struct http_req *r, void (*work)(struct http_req *, void *), void (*done)(struct http_req *, void *),
+           void *arg)
+{
+	struct http_server *s = r->server;
+	if (!s || !s->pool) {
+		work(r, arg);
+		done(r, arg);
+		return;
+	}
+	if (!workers_reserve(s->pool)) {
+		http_add_header(r, "Retry-After", "1");
+		s->o.error(r, 503, "Too many requests are waiting. Please try again in a moment.");
+		return;
+	}
+	struct http_job *j = arena_alloc(r->arena, sizeof *j);
+	j->r = r;
+	j->work = work;
+	j->done = done;
+	j->arg = arg;
+	atomic_init(&j->state, JOB_WAITING);
+	r->job = j;
+	/* Suspended before the job is queued: its thread may resume at once. */
+	MHD_suspend_connection(r->conn);
+	workers_submit(s->pool, job_run, j);
 }
 
 static void
@@ -208,6 +294,15 @@ http_server_start(const struct http_server_opts *o, struct http_server **out, ch
 	/* The pool also holds the response headers; keep room beside the request's. */
 	size_t mem = o->max_header + 4096;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	if (o->defer_threads) {
+		flags |= MHD_ALLOW_SUSPEND_RESUME;
+		s->pool = workers_new(o->defer_threads, o->defer_queue ? o->defer_queue : 32 * o->defer_threads);
+		if (!s->pool) {
+			snprintf(err, errlen, "cannot start %u defer threads", o->defer_threads);
+			free(s);
+			return MH_ERR_IO;
+		}
+	}
 	if (v6)
 		flags |= MHD_USE_IPv6;
 	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
@@ -217,6 +312,7 @@ http_server_start(const struct http_server_opts *o, struct http_server **out, ch
 	                        on_completed, s, MHD_OPTION_END);
 	if (!s->d) {
 		snprintf(err, errlen, "cannot listen on %s (in use, or not an address of this machine)", o->listen);
+		workers_free(s->pool);
 		free(s);
 		return MH_ERR_IO;
 	}
@@ -239,6 +335,17 @@ http_server_stop(struct http_server *s, unsigned grace_ms)
 		close(fd);
 	for (unsigned waited = 0; atomic_load(&s->inflight) > 0 && waited < grace_ms; waited += 10)
 		usleep(10000);
+	/* libmicrohttpd cannot stop with connections suspended: deferred work
+	 * not started is cancelled, work running finishes, and every connection
+	 * is resumed before the threads end. Later requests to defer get 503
+	 * from the stopped pool. A moment more lets the cancelled ones send
+	 * their 503 rather than see the connection drop. */
+	if (s->pool) {
+		workers_stop(s->pool);
+		for (unsigned waited = 0; atomic_load(&s->inflight) > 0 && waited < 1000; waited += 10)
+			usleep(10000);
+	}
 	MHD_stop_daemon(s->d);
+	workers_free(s->pool);
 	free(s);
 }
