@@ -24,12 +24,14 @@
 	        "max-body", "max-header", "page-size", "access-log", "smtp-url", "mail-from", "mail-retry-base",       \
 	        "session-days", "secret", "rate-limit", "meter-articles", "auto-paywall-days", "gift-max-uses",        \
 	        "gift-days", "grace-days", "page-cache", "recheck-ms", "retry-days", "billing-interval",               \
-	        "billing-provider", "stripe-secret-key", "stripe-webhook-secret", "stripe-api-base"
+	        "billing-provider", "stripe-secret-key", "stripe-webhook-secret", "stripe-api-base",                   \
+	        "password-threads", "password-memory-mib"
 
 static const char *const serve_keys[] = { "listen", "trusted-proxy", SERVER_KEYS, NULL };
 static const char *const demo_keys[] = { "port", "teaser-paragraphs", SERVER_KEYS, NULL };
 static const char *const import_keys[] = { "teaser-paragraphs", "max-import-bytes", NULL };
 static const char *const no_keys[] = { NULL };
+static const char *const user_keys[] = { "password-memory-mib", NULL };
 static const char *const billing_keys[] = { "grace-days", "retry-days", "billing-provider",
 	                                    "smtp-url",   "mail-from",  "site-name",
 	                                    "public-url", "theme",      NULL };
@@ -43,7 +45,7 @@ const struct command commands[] = {
 	{ "import", cmd_import, "PATH...", "import Markdown files (or folders of them) with front matter",
 	  import_keys },
 	{ "export", cmd_export, "DIR", "write articles as Markdown and members as CSV into DIR", no_keys },
-	{ "user", cmd_user, "add|list|role|passwd ...", "manage member accounts", no_keys },
+	{ "user", cmd_user, "add|list|role|passwd ...", "manage member accounts", user_keys },
 	{ "billing", cmd_billing, "run [--at ISO8601]", "renewals, retries, dunning and reminders due at that time",
 	  billing_keys },
 	{ "plan", cmd_plan, "add|list|retire|price ...", "manage subscription plans", no_keys },
@@ -207,10 +209,22 @@ cli_main(int argc, char **argv)
 		code = EXIT_USAGE;
 		goto out;
 	}
+	if (cfg.password_threads < 1 || cfg.password_threads > 64) {
+		fprintf(stderr, "masthead %s: password-threads must be 1 to 64, not %ld\n", cmd->name,
+		        cfg.password_threads);
+		code = EXIT_USAGE;
+		goto out;
+	}
 	config_finish(&cfg);
 	if (password_init()) {
 		fprintf(stderr, "masthead: libsodium cannot start\n");
 		code = EXIT_FAIL;
+		goto out;
+	}
+	if (password_set_memory((unsigned long) cfg.password_memory_mib)) {
+		fprintf(stderr, "masthead %s: password-memory-mib must be %d to %d, not %ld\n", cmd->name,
+		        PASSWORD_MEMORY_MIB_MIN, PASSWORD_MEMORY_MIB_MAX, cfg.password_memory_mib);
+		code = EXIT_USAGE;
 		goto out;
 	}
 	code = cmd->run(&cfg, npos, pos);

@@ -42,6 +42,8 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 		theme_release(&app.theme);
 		return EXIT_FAIL;
 	}
+	/* Made now when the password memory is not the default, so no sign-in pays for it. */
+	password_dummy();
 	/* Block the stop signals in every thread; this one waits for them. */
 	sigset_t stop;
 	sigemptyset(&stop);
@@ -58,6 +60,7 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 		.max_header = (size_t) cfg->max_header,
 		.max_body = (size_t) cfg->max_body,
 		.access_log = cfg->access_log,
+		.defer_threads = (unsigned) cfg->password_threads,
 		.routes = app_routes,
 		.app = &app,
 		.not_found = app_not_found,

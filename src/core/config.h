@@ -37,10 +37,12 @@ struct config {
 	char *mail_from;
 	long mail_retry_base; /* seconds before the first retry; doubles each time */
 	long session_days;
-	bool trusted_proxy;     /* believe X-Forwarded-For and X-Forwarded-Proto */
-	long rate_limit;        /* sign-in, link and reset attempts per address per 10 minutes */
-	long meter_articles;    /* metered mode: free paid articles a month; 0: off */
-	long auto_paywall_days; /* public articles become paid after this many days; 0: off */
+	bool trusted_proxy;       /* believe X-Forwarded-For and X-Forwarded-Proto */
+	long rate_limit;          /* sign-in, link and reset attempts per address per 10 minutes */
+	long password_threads;    /* threads that hash and verify passwords, off the HTTP threads */
+	long password_memory_mib; /* argon2id memory of new hashes */
+	long meter_articles;      /* metered mode: free paid articles a month; 0: off */
+	long auto_paywall_days;   /* public articles become paid after this many days; 0: off */
 	long gift_max_uses;
 	long gift_days;
 	long grace_days;        /* past_due keeps access this long */

@@ -3,11 +3,18 @@
  *
  * Requests that name an e-mail answer the same whether or not an account
  * has it, and take as long: an unknown e-mail is verified against a dummy
- * hash, and links are only ever announced as "check your e-mail". */
+ * hash, and links are only ever announced as "check your e-mail".
+ *
+ * Password hashes and checks (tens of milliseconds and megabytes each) run
+ * on the server's password threads through http_defer(): a *_work function
+ * there, then a *_done function back on the HTTP thread for the store and
+ * the answer. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "auth/password.h"
 #include "auth/token.h"
@@ -182,44 +189,83 @@ h_signin_form(struct http_req *r)
 	form_page(r, 200, "signin", "Sign in", signin_ctx(NULL, next, NULL, NULL));
 }
 
-void
-h_signin(struct http_req *r)
+/* A password sign-in, from the handler through its password thread. */
+struct signin {
+	const char *raw, *password, *next;
+	struct member m;
+	bool found; /* an account with a password */
+	bool ok;
+	bool rehashed; /* new_hash holds the password at today's parameters */
+	char new_hash[PASSWORD_HASH_MAX];
+};
+
+/* Tests set MASTHEAD_TEST_PASSWORD_DELAY_MS to make sign-ins slow, to show
+ * that pages keep answering meanwhile. */
+static void
+test_delay(void)
+{
+	const char *ms = getenv("MASTHEAD_TEST_PASSWORD_DELAY_MS");
+	if (ms)
+		usleep((useconds_t) strtoul(ms, NULL, 10) * 1000);
+}
+
+static void
+signin_work(struct http_req *r, void *arg)
+{
+	struct signin *si = arg;
+	test_delay();
+	/* The same work for a miss as for a hit. */
+	si->ok = password_verify(si->found ? si->m.password_hash : password_dummy(), si->password) && si->found;
+	if (si->ok && password_needs_rehash(si->m.password_hash))
+		si->rehashed = password_hash(si->password, si->new_hash) == MH_OK;
+}
+
+static void
+signin_done(struct http_req *r, void *arg)
 {
 	struct app *app = r->app;
-	const char *raw = http_form(r, "email"), *password = http_form(r, "password");
-	const char *next = web_safe_next(http_form(r, "next"));
-	const char *email = clean_email(r, raw);
-	if (!rate_ok(r, "signin", email))
-		return;
-	struct member m;
-	mh_err err = email ? app->store->ops->member_by_email(app->store, r->arena, email, &m) : MH_ERR_NOTFOUND;
-	if (err && err != MH_ERR_NOTFOUND) {
-		db_failed(r);
-		return;
-	}
-	bool found = err == MH_OK && m.password_hash[0];
-	/* The same work for a miss as for a hit. */
-	bool ok = password && strlen(password) <= PASSWORD_MAX &&
-	          password_verify(found ? m.password_hash : password_dummy_hash, password) && found;
-	if (!ok) {
+	struct signin *si = arg;
+	if (!si->ok) {
 		form_page(r, 401, "signin", "Sign in",
-		          signin_ctx(raw, next,
+		          signin_ctx(si->raw, si->next,
 		                     "That e-mail and password do not match an account. Try again, or "
 		                     "get a sign-in link by e-mail.",
 		                     NULL));
 		return;
 	}
-	if (password_needs_rehash(m.password_hash)) {
-		char hash[PASSWORD_HASH_MAX];
-		if (password_hash(password, hash) == MH_OK)
-			app->store->ops->member_set_password(app->store, m.email, hash);
-	}
-	if (web_sign_in(r, &m)) {
+	if (si->rehashed)
+		app->store->ops->member_set_password(app->store, si->m.email, si->new_hash);
+	if (web_sign_in(r, &si->m)) {
 		db_failed(r);
 		return;
 	}
 	http_add_header(r, "Cache-Control", "private, no-store");
-	http_redirect(r, 303, next);
+	http_redirect(r, 303, si->next);
+}
+
+void
+h_signin(struct http_req *r)
+{
+	struct app *app = r->app;
+	struct signin *si = arena_alloc(r->arena, sizeof *si);
+	memset(si, 0, sizeof *si);
+	si->raw = http_form(r, "email");
+	si->password = http_form(r, "password");
+	si->next = web_safe_next(http_form(r, "next"));
+	const char *email = clean_email(r, si->raw);
+	if (!rate_ok(r, "signin", email))
+		return;
+	mh_err err = email ? app->store->ops->member_by_email(app->store, r->arena, email, &si->m) : MH_ERR_NOTFOUND;
+	if (err && err != MH_ERR_NOTFOUND) {
+		db_failed(r);
+		return;
+	}
+	si->found = err == MH_OK && si->m.password_hash[0];
+	if (!si->password || strlen(si->password) > PASSWORD_MAX) {
+		signin_done(r, si);
+		return;
+	}
+	http_defer(r, signin_work, signin_done, si);
 }
 
 static void
@@ -276,26 +322,35 @@ path_token(struct http_req *r)
 	return hash;
 }
 
+/* True when the link in the path is live; otherwise answers. Spends nothing. */
+static bool
+token_live(struct http_req *r, enum token_purpose purpose)
+{
+	struct app *app = r->app;
+	const char *hash = path_token(r);
+	if (!hash)
+		return false;
+	struct auth_token t;
+	mh_err err = app->store->ops->token_get(app->store, r->arena, hash, purpose, (int64_t) time(NULL), &t);
+	if (err == MH_ERR_NOTFOUND) {
+		link_gone(r);
+		return false;
+	}
+	if (err) {
+		db_failed(r);
+		return false;
+	}
+	return true;
+}
+
 /* GET of a mailed link: a button that POSTs, so a scanner that follows
  * links in mail does not spend it. */
 static void
 confirm_page(struct http_req *r, enum token_purpose purpose, const char *heading, const char *message,
              const char *button)
 {
-	struct app *app = r->app;
-	const char *hash = path_token(r);
-	if (!hash)
+	if (!token_live(r, purpose))
 		return;
-	struct auth_token t;
-	mh_err err = app->store->ops->token_get(app->store, r->arena, hash, purpose, (int64_t) time(NULL), &t);
-	if (err == MH_ERR_NOTFOUND) {
-		link_gone(r);
-		return;
-	}
-	if (err) {
-		db_failed(r);
-		return;
-	}
 	json_t *x = json_object();
 	json_object_set_new(x, "heading", json_string(heading));
 	json_object_set_new(x, "message", json_string(message));
@@ -381,12 +436,46 @@ h_signup_form(struct http_req *r)
 	form_page(r, 200, "signup", "Create an account", signup_ctx(NULL, NULL, http_query(r, "next"), NULL));
 }
 
+struct signup {
+	const char *email, *name, *password, *next;
+	mh_err err;
+	char hash[PASSWORD_HASH_MAX]; /* "" for an account without a password */
+};
+
+static void
+signup_work(struct http_req *r, void *arg)
+{
+	struct signup *su = arg;
+	su->err = password_hash(su->password, su->hash);
+}
+
+static void
+signup_done(struct http_req *r, void *arg)
+{
+	struct app *app = r->app;
+	struct signup *su = arg;
+	if (su->err) {
+		db_failed(r);
+		return;
+	}
+	struct member m = { 0, su->email, su->name, su->hash, ROLE_READER, (int64_t) time(NULL), 0, false };
+	mh_err err = app->store->ops->member_create(app->store, &m, &m.id);
+	bool created = err == MH_OK;
+	if (err == MH_ERR_CONFLICT)
+		err = app->store->ops->member_by_email(app->store, r->arena, su->email, &m);
+	if (err) {
+		db_failed(r);
+		return;
+	}
+	send_link(r, &m, TOKEN_SIGNIN, m.email, NULL, su->next, LINK_MINUTES, created);
+	check_mail_page(r, "a link to finish signing up");
+}
+
 /* A new account is confirmed through a mailed link like any sign-in, so
  * the answer never tells whether an address already has an account. */
 void
 h_signup(struct http_req *r)
 {
-	struct app *app = r->app;
 	const char *raw_name = http_form(r, "name"), *raw_email = http_form(r, "email");
 	const char *password = http_form(r, "password");
 	const char *next = web_safe_next(http_form(r, "next"));
@@ -405,24 +494,16 @@ h_signup(struct http_req *r)
 	}
 	if (!rate_ok(r, "signup", email))
 		return;
-	char hash[PASSWORD_HASH_MAX] = "";
-	if (password && password[0] && password_hash(password, hash)) {
-		db_failed(r);
-		return;
-	}
-	struct member m = { 0,    email,       arena_strndup(r->arena, name.ptr, name.len),
-		            hash, ROLE_READER, (int64_t) time(NULL),
-		            0,    false };
-	mh_err err = app->store->ops->member_create(app->store, &m, &m.id);
-	bool created = err == MH_OK;
-	if (err == MH_ERR_CONFLICT)
-		err = app->store->ops->member_by_email(app->store, r->arena, email, &m);
-	if (err) {
-		db_failed(r);
-		return;
-	}
-	send_link(r, &m, TOKEN_SIGNIN, m.email, NULL, next, LINK_MINUTES, created);
-	check_mail_page(r, "a link to finish signing up");
+	struct signup *su = arena_alloc(r->arena, sizeof *su);
+	memset(su, 0, sizeof *su);
+	su->email = email;
+	su->name = arena_strndup(r->arena, name.ptr, name.len);
+	su->password = password;
+	su->next = next;
+	if (password && password[0])
+		http_defer(r, signup_work, signup_done, su);
+	else
+		signup_done(r, su);
 }
 
 void
@@ -493,20 +574,30 @@ new_password(struct http_req *r, const char *template, json_t *extra)
 	return NULL;
 }
 
-void
-h_reset_use(struct http_req *r)
+/* A new password being hashed (reset, change). */
+struct new_hash {
+	const char *password;
+	mh_err err;
+	char hash[PASSWORD_HASH_MAX];
+};
+
+static void
+new_hash_work(struct http_req *r, void *arg)
+{
+	struct new_hash *nh = arg;
+	nh->err = password_hash(nh->password, nh->hash);
+}
+
+static void
+reset_done(struct http_req *r, void *arg)
 {
 	struct app *app = r->app;
-	json_t *x = json_object();
-	json_object_set_new(x, "action", json_string(r->path));
-	const char *password = new_password(r, "reset-password", x);
-	if (!password)
-		return;
+	struct new_hash *nh = arg;
 	struct member m;
+	/* Spent only now, so a reset that never finishes leaves the link usable. */
 	if (!spend(r, TOKEN_RESET, &m))
 		return;
-	char hash[PASSWORD_HASH_MAX];
-	if (password_hash(password, hash) || app->store->ops->member_set_password(app->store, m.email, hash) ||
+	if (nh->err || app->store->ops->member_set_password(app->store, m.email, nh->hash) ||
 	    app->store->ops->session_delete_member(app->store, m.id, NULL)) {
 		db_failed(r);
 		return;
@@ -516,6 +607,23 @@ h_reset_use(struct http_req *r)
 	if (!m.email_verified)
 		app->store->ops->member_update(app->store, m.id, NULL, NULL, 1);
 	finish_sign_in(r, &m, "/account?notice=password");
+}
+
+void
+h_reset_use(struct http_req *r)
+{
+	json_t *x = json_object();
+	json_object_set_new(x, "action", json_string(r->path));
+	const char *password = new_password(r, "reset-password", x);
+	if (!password)
+		return;
+	/* A dead link is answered before any hashing. */
+	if (!token_live(r, TOKEN_RESET))
+		return;
+	struct new_hash *nh = arena_alloc(r->arena, sizeof *nh);
+	memset(nh, 0, sizeof *nh);
+	nh->password = password;
+	http_defer(r, new_hash_work, reset_done, nh);
 }
 
 static void
@@ -624,28 +732,61 @@ h_account_name(struct http_req *r)
 	http_redirect(r, 303, "/account?notice=name");
 }
 
-void
-h_account_password(struct http_req *r)
+struct change_password {
+	const char *old_hash; /* "" when the account has no password yet */
+	const char *current;
+	bool current_ok, new_ok;
+	struct new_hash nh;
+};
+
+static void
+change_password_work(struct http_req *r, void *arg)
+{
+	struct change_password *cp = arg;
+	cp->current_ok = !cp->old_hash[0] || (cp->current && password_verify(cp->old_hash, cp->current));
+	if (cp->current_ok && cp->new_ok)
+		new_hash_work(r, &cp->nh);
+}
+
+static void
+change_password_done(struct http_req *r, void *arg)
 {
 	struct app *app = r->app;
 	struct web_ctx *c = web_ctx(r);
-	const char *current = http_form(r, "current_password");
-	if (c->member.password_hash[0] && !(current && password_verify(c->member.password_hash, current))) {
+	struct change_password *cp = arg;
+	if (!cp->current_ok) {
 		account_page(r, 400, NULL, "Your current password is not right.");
 		return;
 	}
-	const char *p1 = http_form(r, "password"), *p2 = http_form(r, "password2");
-	if (!p1 || strlen(p1) < PASSWORD_MIN || strlen(p1) > PASSWORD_MAX || !p2 || strcmp(p1, p2) != 0) {
+	if (!cp->new_ok) {
 		account_page(r, 400, NULL, "The new password needs at least 8 characters, typed the same twice.");
 		return;
 	}
-	char hash[PASSWORD_HASH_MAX];
-	if (password_hash(p1, hash) || app->store->ops->member_set_password(app->store, c->member.email, hash) ||
+	if (cp->nh.err || app->store->ops->member_set_password(app->store, c->member.email, cp->nh.hash) ||
 	    app->store->ops->session_delete_member(app->store, c->member.id, c->session.token_hash)) {
 		db_failed(r);
 		return;
 	}
 	http_redirect(r, 303, "/account?notice=password");
+}
+
+void
+h_account_password(struct http_req *r)
+{
+	struct web_ctx *c = web_ctx(r);
+	struct change_password *cp = arena_alloc(r->arena, sizeof *cp);
+	memset(cp, 0, sizeof *cp);
+	cp->old_hash = c->member.password_hash;
+	cp->current = http_form(r, "current_password");
+	const char *p1 = http_form(r, "password"), *p2 = http_form(r, "password2");
+	cp->new_ok = p1 && strlen(p1) >= PASSWORD_MIN && strlen(p1) <= PASSWORD_MAX && p2 && strcmp(p1, p2) == 0;
+	cp->nh.password = p1;
+	/* Nothing to verify or hash: answer at once. */
+	bool slow = cp->old_hash[0] ? cp->current != NULL : cp->new_ok;
+	if (slow)
+		http_defer(r, change_password_work, change_password_done, cp);
+	else
+		change_password_done(r, cp);
 }
 
 void

@@ -178,6 +178,14 @@ test_dummy_hash_has_todays_parameters(void **state)
 	assert_int_equal(password_init(), MH_OK);
 	assert_false(password_needs_rehash(password_dummy_hash));
 	assert_false(password_verify(password_dummy_hash, "masthead-demo"));
+	/* At the default memory no start makes one; the setting is bounded. */
+	assert_string_equal(password_dummy(), password_dummy_hash);
+	assert_int_equal(password_set_memory(PASSWORD_MEMORY_MIB_MIN - 1), MH_ERR_INVALID);
+	assert_int_equal(password_set_memory(PASSWORD_MEMORY_MIB_MAX + 1), MH_ERR_INVALID);
+	assert_int_equal(password_set_memory(24), MH_OK);
+	assert_true(password_needs_rehash(password_dummy_hash));
+	assert_int_equal(password_set_memory(PASSWORD_MEMORY_MIB), MH_OK);
+	assert_false(password_needs_rehash(password_dummy_hash));
 }
 
 int
