@@ -191,6 +191,7 @@ pagecache_serve(struct pagecache *c, struct http_req *r, const char *key, int64_
 		/* Queued under the lock, so the entry cannot drop it meanwhile;
 		 * libmicrohttpd holds its own reference from here. */
 		http_respond_shared(r, 200, e->v->resp, e->v->len);
+		r->cache = "hit";
 		hit = true;
 	}
 	pthread_mutex_unlock(lock);

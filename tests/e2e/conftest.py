@@ -42,10 +42,10 @@ def eventually(fetch, ok, within=OTHER_PROCESS_DELAY + 2.0):
 
 
 class Server:
-    def __init__(self, args, data, env=None):
+    def __init__(self, args, data, env=None, log_name="server.log"):
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("MASTHEAD_")}
         full_env.update(env or {})
-        self.log_path = os.path.join(str(data), "server.log")
+        self.log_path = os.path.join(str(data), log_name)
         os.makedirs(str(data), exist_ok=True)
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen([BIN, *args, "--data", str(data)], stdout=subprocess.PIPE,
