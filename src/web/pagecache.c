@@ -24,8 +24,8 @@ struct pagecache {
 	struct entry *slots;
 	size_t n_slots;
 	size_t max_bytes;
-	size_t bytes; /* atomic: the values held */
-	pthread_mutex_t locks[STRIPES];
+	size_t bytes;                    /* atomic: the values held */
+	pthread_rwlock_t locks[STRIPES]; /* readers never wait for each other */
 };
 
 struct pagecache *
@@ -35,8 +35,13 @@ pagecache_new(size_t slots, size_t max_bytes)
 	c->n_slots = slots ? slots : 1;
 	c->slots = xcalloc(c->n_slots, sizeof *c->slots);
 	c->max_bytes = max_bytes;
+	/* A writer (a new entry) goes before readers that come after it. */
+	pthread_rwlockattr_t attr;
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	for (int i = 0; i < STRIPES; i++)
-		pthread_mutex_init(&c->locks[i], NULL);
+		pthread_rwlock_init(&c->locks[i], &attr);
+	pthread_rwlockattr_destroy(&attr);
 	return c;
 }
 
@@ -74,7 +79,7 @@ pagecache_free(struct pagecache *c)
 		drop_value(c->slots[i].v);
 	}
 	for (int i = 0; i < STRIPES; i++)
-		pthread_mutex_destroy(&c->locks[i]);
+		pthread_rwlock_destroy(&c->locks[i]);
 	free(c->slots);
 	free(c);
 }
@@ -98,16 +103,16 @@ struct pc_value *
 pagecache_get(struct pagecache *c, const char *key, int64_t version, long ttl)
 {
 	size_t i = slot_of(c, key);
-	pthread_mutex_t *lock = &c->locks[i % STRIPES];
+	pthread_rwlock_t *lock = &c->locks[i % STRIPES];
 	struct pc_value *v = NULL;
 	time_t now = time(NULL);
-	pthread_mutex_lock(lock);
+	pthread_rwlock_rdlock(lock);
 	struct entry *e = &c->slots[i];
 	if (fresh(e, key, version, ttl, now)) {
 		v = e->v;
 		__atomic_add_fetch(&v->refs, 1, __ATOMIC_RELAXED);
 	}
-	pthread_mutex_unlock(lock);
+	pthread_rwlock_unlock(lock);
 	return v;
 }
 
@@ -115,14 +120,14 @@ static void
 put_value(struct pagecache *c, const char *key, int64_t version, struct pc_value *v)
 {
 	size_t i = slot_of(c, key);
-	pthread_mutex_t *lock = &c->locks[i % STRIPES];
+	pthread_rwlock_t *lock = &c->locks[i % STRIPES];
 	char *k = xstrdup(key);
-	pthread_mutex_lock(lock);
+	pthread_rwlock_wrlock(lock);
 	struct entry *e = &c->slots[i];
 	size_t old = e->v ? e->v->len : 0;
 	size_t held = __atomic_load_n(&c->bytes, __ATOMIC_RELAXED);
 	if (held - old + v->len > c->max_bytes) {
-		pthread_mutex_unlock(lock);
+		pthread_rwlock_unlock(lock);
 		free(k);
 		drop_value(v);
 		return;
@@ -135,7 +140,7 @@ put_value(struct pagecache *c, const char *key, int64_t version, struct pc_value
 	e->stored = time(NULL);
 	__atomic_add_fetch(&c->bytes, v->len, __ATOMIC_RELAXED);
 	__atomic_sub_fetch(&c->bytes, old, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(lock);
+	pthread_rwlock_unlock(lock);
 	free(old_key);
 	drop_value(old_v);
 }
@@ -183,9 +188,9 @@ bool
 pagecache_serve(struct pagecache *c, struct http_req *r, const char *key, int64_t version)
 {
 	size_t i = slot_of(c, key);
-	pthread_mutex_t *lock = &c->locks[i % STRIPES];
+	pthread_rwlock_t *lock = &c->locks[i % STRIPES];
 	bool hit = false;
-	pthread_mutex_lock(lock);
+	pthread_rwlock_rdlock(lock);
 	struct entry *e = &c->slots[i];
 	if (fresh(e, key, version, PAGE_TTL, time(NULL)) && e->v->resp) {
 		/* Queued under the lock, so the entry cannot drop it meanwhile;
@@ -194,7 +199,7 @@ pagecache_serve(struct pagecache *c, struct http_req *r, const char *key, int64_
 		r->cache = "hit";
 		hit = true;
 	}
-	pthread_mutex_unlock(lock);
+	pthread_rwlock_unlock(lock);
 	return hit;
 }
 
