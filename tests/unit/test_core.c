@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "auth/password.h"
+#include "auth/token.h"
 #include "content/slug.h"
 #include "core/arena.h"
 #include "core/buf.h"
@@ -66,6 +67,25 @@ test_arena(void **state)
 		assert_non_null(arena_strdup(a, "some text to fill chunks"));
 	assert_true(((uintptr_t) arena_alloc(a, 3) & 15) == 0);
 	arena_free(a);
+}
+
+/* Session and link tokens: hex BLAKE2b-256 of the token (checked against
+ * Python's hashlib.blake2b(digest_size=32)), and the shape of a token. */
+static void
+test_tokens(void **state)
+{
+	(void) state;
+	char hash[TOKEN_HASH_CHARS + 1], tok[TOKEN_CHARS + 1];
+	token_hash("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", hash);
+	assert_string_equal(hash, "6342b384e5d6294c5df1110132b93b97b395a2ff4cca498af637b3e06b3095dd");
+	token_hash("Zz09-_Zz09-_Zz09-_Zz09-_Zz09-_Zz09-_Zz09-_Z", hash);
+	assert_string_equal(hash, "323ab8898a0e353f1c38c2b470fa3d4aa3cdb38ccb907a540fa2a13cae098a78");
+	token_new(tok);
+	assert_true(token_well_formed(tok));
+	assert_false(token_well_formed("AAAA"));
+	assert_false(token_well_formed("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA+"));
+	assert_false(token_well_formed("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+	assert_false(token_well_formed(NULL));
 }
 
 static void
@@ -195,6 +215,7 @@ main(void)
 		cmocka_unit_test(test_buf_sticky_error),
 		cmocka_unit_test(test_buf_escapes),
 		cmocka_unit_test(test_arena),
+		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_times),
 		cmocka_unit_test(test_slugs),
