@@ -12,6 +12,7 @@
 
 #define STRIPES  64
 #define PAGE_TTL 60
+#define WAYS     4 /* entries a key may take: two keys on one slot do not evict each other */
 
 struct entry {
 	char *key;
@@ -32,7 +33,7 @@ struct pagecache *
 pagecache_new(size_t slots, size_t max_bytes)
 {
 	struct pagecache *c = xcalloc(1, sizeof *c);
-	c->n_slots = slots ? slots : 1;
+	c->n_slots = slots < WAYS ? WAYS : slots - slots % WAYS;
 	c->slots = xcalloc(c->n_slots, sizeof *c->slots);
 	c->max_bytes = max_bytes;
 	/* A writer (a new entry) goes before readers that come after it. */
@@ -84,31 +85,44 @@ pagecache_free(struct pagecache *c)
 	free(c);
 }
 
+/* The first entry of the bucket key may take. */
 static size_t
-slot_of(const struct pagecache *c, const char *key)
+bucket_of(const struct pagecache *c, const char *key)
 {
 	uint64_t h = 1469598103934665603ULL;
 	for (const unsigned char *p = (const unsigned char *) key; *p; p++)
 		h = (h ^ *p) * 1099511628211ULL;
-	return (size_t) (h % c->n_slots);
+	return (size_t) (h % (c->n_slots / WAYS)) * WAYS;
 }
 
-static bool
-fresh(const struct entry *e, const char *key, int64_t version, long ttl, time_t now)
+static pthread_rwlock_t *
+lock_of(struct pagecache *c, size_t bucket)
 {
-	return e->v && e->version == version && now - e->stored < ttl && strcmp(e->key, key) == 0;
+	return &c->locks[(bucket / WAYS) % STRIPES];
+}
+
+/* The fresh entry for key in its bucket, or NULL. */
+static struct entry *
+find(struct pagecache *c, size_t bucket, const char *key, int64_t version, long ttl, time_t now)
+{
+	for (size_t w = 0; w < WAYS; w++) {
+		struct entry *e = &c->slots[bucket + w];
+		if (e->v && e->version == version && now - e->stored < ttl && strcmp(e->key, key) == 0)
+			return e;
+	}
+	return NULL;
 }
 
 struct pc_value *
 pagecache_get(struct pagecache *c, const char *key, int64_t version, long ttl)
 {
-	size_t i = slot_of(c, key);
-	pthread_rwlock_t *lock = &c->locks[i % STRIPES];
+	size_t b = bucket_of(c, key);
+	pthread_rwlock_t *lock = lock_of(c, b);
 	struct pc_value *v = NULL;
 	time_t now = time(NULL);
 	pthread_rwlock_rdlock(lock);
-	struct entry *e = &c->slots[i];
-	if (fresh(e, key, version, ttl, now)) {
+	struct entry *e = find(c, b, key, version, ttl, now);
+	if (e) {
 		v = e->v;
 		__atomic_add_fetch(&v->refs, 1, __ATOMIC_RELAXED);
 	}
@@ -116,14 +130,37 @@ pagecache_get(struct pagecache *c, const char *key, int64_t version, long ttl)
 	return v;
 }
 
+/* Where a new value for key goes: its old entry, else an empty one, else
+ * one from another version, else the oldest. */
+static struct entry *
+victim(struct pagecache *c, size_t bucket, const char *key, int64_t version)
+{
+	struct entry *empty = NULL, *stale = NULL, *oldest = NULL;
+	for (size_t w = 0; w < WAYS; w++) {
+		struct entry *e = &c->slots[bucket + w];
+		if (!e->v) {
+			if (!empty)
+				empty = e;
+			continue;
+		}
+		if (strcmp(e->key, key) == 0)
+			return e;
+		if (e->version != version && !stale)
+			stale = e;
+		if (!oldest || e->stored < oldest->stored)
+			oldest = e;
+	}
+	return empty ? empty : stale ? stale : oldest;
+}
+
 static void
 put_value(struct pagecache *c, const char *key, int64_t version, struct pc_value *v)
 {
-	size_t i = slot_of(c, key);
-	pthread_rwlock_t *lock = &c->locks[i % STRIPES];
+	size_t b = bucket_of(c, key);
+	pthread_rwlock_t *lock = lock_of(c, b);
 	char *k = xstrdup(key);
 	pthread_rwlock_wrlock(lock);
-	struct entry *e = &c->slots[i];
+	struct entry *e = victim(c, b, key, version);
 	size_t old = e->v ? e->v->len : 0;
 	size_t held = __atomic_load_n(&c->bytes, __ATOMIC_RELAXED);
 	if (held - old + v->len > c->max_bytes) {
@@ -187,12 +224,12 @@ pagecache_path_key(struct http_req *r)
 bool
 pagecache_serve(struct pagecache *c, struct http_req *r, const char *key, int64_t version)
 {
-	size_t i = slot_of(c, key);
-	pthread_rwlock_t *lock = &c->locks[i % STRIPES];
+	size_t b = bucket_of(c, key);
+	pthread_rwlock_t *lock = lock_of(c, b);
 	bool hit = false;
 	pthread_rwlock_rdlock(lock);
-	struct entry *e = &c->slots[i];
-	if (fresh(e, key, version, PAGE_TTL, time(NULL)) && e->v->resp) {
+	struct entry *e = find(c, b, key, version, PAGE_TTL, time(NULL));
+	if (e && e->v->resp) {
 		/* Queued under the lock, so the entry cannot drop it meanwhile;
 		 * libmicrohttpd holds its own reference from here. */
 		http_respond_shared(r, 200, e->v->resp, e->v->len);

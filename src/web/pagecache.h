@@ -6,8 +6,9 @@
  * sign-out or billing change moves, from any process) and it is younger
  * than the ttl the reader asks for.
  *
- * The table is direct-mapped (a new key takes its slot from the old one)
- * under striped locks, and holds at most max_bytes of values. Values are
+ * The table is 4-way set-associative (a key may take one of four entries;
+ * a new one takes an empty, outdated or the oldest of them) under striped
+ * reader-writer locks, and holds at most max_bytes of values. Values are
  * reference-counted: a reader keeps one while it uses it, even if the
  * entry is replaced meanwhile. */
 #ifndef MH_PAGECACHE_H
