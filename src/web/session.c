@@ -177,7 +177,7 @@ struct cached_session {
 	struct session s;
 	bool has_sub;
 	struct viewer sub;
-	uint16_t lens[6];
+	uint16_t lens[3];
 };
 
 static void
@@ -185,8 +185,9 @@ session_cache_put(struct http_req *r, const char *hash, int64_t version)
 {
 	struct app *app = r->app;
 	const struct web_ctx *c = web_ctx(r);
-	const char *str[6] = { c->member.email,       c->member.name,        c->member.password_hash,
-		               c->session.token_hash, c->session.user_agent, c->session.ip };
+	/* The session's own token hash is the key; its user agent and address
+	 * are only read from the store (the account page's list). */
+	const char *str[3] = { c->member.email, c->member.name, c->member.password_hash };
 	struct cached_session cs;
 	memset(&cs, 0, sizeof cs);
 	cs.m = c->member;
@@ -199,7 +200,7 @@ session_cache_put(struct http_req *r, const char *hash, int64_t version)
 		csrf_token(app->secret, cookie, cs.csrf);
 	}
 	struct buf b = BUF_INIT;
-	for (int i = 0; i < 6; i++) {
+	for (int i = 0; i < 3; i++) {
 		size_t n = str[i] ? strlen(str[i]) : 0;
 		if (n > 4096)
 			return;
@@ -208,7 +209,7 @@ session_cache_put(struct http_req *r, const char *hash, int64_t version)
 	cs.m.email = cs.m.name = cs.m.password_hash = NULL;
 	cs.s.token_hash = cs.s.user_agent = cs.s.ip = NULL;
 	buf_add(&b, &cs, sizeof cs);
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < 3; i++)
 		buf_add(&b, str[i] ? str[i] : "", cs.lens[i]);
 	if (!buf_error(&b))
 		pagecache_put(app->sessions, hash, version, b.ptr, b.len);
@@ -228,9 +229,10 @@ session_cache_get(struct http_req *r, const char *hash, int64_t version, int64_t
 	bool ok = cs.s.expires_at > now;
 	if (ok) {
 		const char *p = v->data + sizeof cs;
-		const char **str[6] = { &cs.m.email,      &cs.m.name,       &cs.m.password_hash,
-			                &cs.s.token_hash, &cs.s.user_agent, &cs.s.ip };
-		for (int i = 0; i < 6; i++) {
+		const char **str[3] = { &cs.m.email, &cs.m.name, &cs.m.password_hash };
+		cs.s.token_hash = arena_strdup(r->arena, hash);
+		cs.s.user_agent = cs.s.ip = "";
+		for (int i = 0; i < 3; i++) {
 			*str[i] = arena_strndup(r->arena, p, cs.lens[i]);
 			p += cs.lens[i];
 		}
