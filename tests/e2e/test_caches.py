@@ -63,7 +63,10 @@ def test_skeleton_pages_are_the_rendered_pages(pair, who):
             assert "mhslot" not in again.text, path
         assert "X-Cache" not in again.headers and "X-Cache" not in other.headers
     # The access log names the cache that answered.
-    hits = set(re.findall(r'path="([^"]+)" status=200 .* cache=skeleton', cached.logs()))
+    # Log lines are written once the answer is sent: wait for the last one.
+    # (sign-in: two requests; the front page read for its links: one)
+    log = eventually(cached.logs, lambda t: t.count('msg="request"') >= 3 + 2 * len(paths))
+    hits = set(re.findall(r'path="([^"]+)" status=200 .* cache=skeleton', log))
     assert "cache=" not in plain.logs()
     # The second request came from a skeleton: listings always, an article
     # unless its paywall shows the reader's card (lapsed@ has a payment problem).

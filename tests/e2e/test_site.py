@@ -233,7 +233,9 @@ def test_page_cache_never_serves_a_stale_or_someone_elses_page(tmp_path, fresh):
     assert "X-Cache" not in first.headers
     again = srv.get("/")
     assert again.headers["X-Cache"] == "hit" and again.text == first.text
-    assert re.search(r'path="/" status=200 .* cache=hit', srv.logs())
+    # The access log line is written once the answer is sent: wait for it.
+    log = eventually(srv.logs, lambda t: re.search(r'path="/" status=200 .* cache=hit', t))
+    assert re.search(r'path="/" status=200 .* cache=hit', log)
     assert "Cache warm" not in first.text
     (tmp_path / "warm.md").write_text("---\ntitle: Cache warm\naccess: public\n---\nBody.\n")
     assert run("import", str(tmp_path / "warm.md"), data=tmp_path / "data").returncode == 0
