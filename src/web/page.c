@@ -10,8 +10,6 @@
 #include "web/pagecache.h"
 #include "core/banned.h"
 
-#define SKELETON_TTL 60
-
 /* Page skeletons.
  *
  * Two signed-in readers of the same kind (see web_before: page, whether a
@@ -86,7 +84,6 @@ skeleton_build(struct app *app, const char *html, size_t len, struct buf *out)
 	buf_release(&parts);
 }
 
-/* The page from a skeleton, with this reader's values. */
 /* v as it goes into HTML: itself when nothing in it needs escaping. */
 static struct slice
 escaped(struct http_req *r, const char *v)
@@ -146,7 +143,7 @@ page_skeleton_serve(struct http_req *r, const char *key)
 	struct web_ctx *c = web_ctx(r);
 	if (!key)
 		return false;
-	struct pc_value *v = pagecache_get(app->fragments, key, c->versions.content, SKELETON_TTL);
+	struct pc_value *v = pagecache_get(app->fragments, key, c->versions.content, PAGECACHE_TTL);
 	if (!v)
 		return false;
 	skeleton_send(r, 200, v->data, true);

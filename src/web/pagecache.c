@@ -10,9 +10,8 @@
 #include "core/buf.h"
 #include "core/banned.h"
 
-#define STRIPES  64
-#define PAGE_TTL 60
-#define WAYS     4 /* entries a key may take: two keys on one slot do not evict each other */
+#define STRIPES 64
+#define WAYS    4 /* entries a key may take: two keys on one slot do not evict each other */
 
 struct entry {
 	char *key;
@@ -228,7 +227,7 @@ pagecache_serve(struct pagecache *c, struct http_req *r, const char *key, int64_
 	pthread_rwlock_t *lock = lock_of(c, b);
 	bool hit = false;
 	pthread_rwlock_rdlock(lock);
-	struct entry *e = find(c, b, key, version, PAGE_TTL, time(NULL));
+	struct entry *e = find(c, b, key, version, PAGECACHE_TTL, time(NULL));
 	if (e && e->v->resp) {
 		/* Queued under the lock, so the entry cannot drop it meanwhile;
 		 * libmicrohttpd holds its own reference from here. */

@@ -22,6 +22,10 @@
 
 struct pagecache;
 
+/* Seconds a page, skeleton or article record is kept at most, whatever
+ * the version: the footer's year, scheduled articles, a missed change. */
+#define PAGECACHE_TTL 60
+
 struct pc_value {
 	int refs;
 	size_t len;

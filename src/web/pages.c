@@ -239,7 +239,7 @@ meta_get(struct http_req *r, const char *slug, struct article *a)
 {
 	struct app *app = r->app;
 	struct pc_value *v = pagecache_get(app->fragments, arena_concat(r->arena, "M|", slug, NULL),
-	                                   web_ctx(r)->versions.content, 60);
+	                                   web_ctx(r)->versions.content, PAGECACHE_TTL);
 	if (!v)
 		return false;
 	struct article_meta m;
