@@ -26,7 +26,7 @@ DEMO     := $(sort $(wildcard demo/articles/*.md))
 TESTS_C  := $(sort $(wildcard tests/unit/test_*.c))
 TESTS    := $(TESTS_C:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit e2e browser sanitize format format-check clean bench demo fuzz fuzz-replay
+.PHONY: all test unit e2e dates browser sanitize format format-check clean bench demo fuzz fuzz-replay
 
 all: $(BUILD)/masthead
 
@@ -68,6 +68,11 @@ unit: $(TESTS)
 
 e2e: $(BUILD)/masthead
 	MASTHEAD_BIN=$(abspath $(BUILD)/masthead) $(PY) -m pytest -q tests/e2e
+
+# The end-to-end suite once per awkward date (tests/dates): the 1st, the 28th
+# to the 31st, 29 February, 31 December.
+dates: $(BUILD)/masthead
+	MASTHEAD_BIN=$(abspath $(BUILD)/masthead) PY=$(PY) tests/dates
 
 browser: $(BUILD)/masthead
 	MASTHEAD_BIN=$(abspath $(BUILD)/masthead) npm run --silent test:browser

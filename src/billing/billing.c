@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "billing/billing.h"
 #include "core/log.h"
 #include "core/text.h"
@@ -523,14 +524,23 @@ billing_run(struct billing *b, int64_t now, struct billing_stats *st)
 				st->recovered++;
 		}
 	}
-	/* One reminder for a card that expires within 30 days. */
+	/* One reminder for a card that stops working within 30 days. A card
+	 * marked 12/26 is good through 31 December 2026 and stops at the first
+	 * instant of January 2027: the reminder is due once that instant is at
+	 * most 30 days away (docs/billing.md). The claim (card_reminded) is a
+	 * conditional update, so two runs at once mail it once. */
 	struct payment_method *cards;
 	size_t nc;
 	if (!err && !(err = s->ops->cards_expiring(s, a, month_index(now + 30 * DAY), &cards, &nc))) {
 		for (size_t i = 0; i < nc && !err; i++) {
 			if (cards[i].exp_year * 12 + cards[i].exp_month - 1 < month_index(now))
 				continue; /* already expired: the payment failure says so */
-			if (!(err = s->ops->card_reminded(s, cards[i].id))) {
+			err = s->ops->card_reminded(s, cards[i].id);
+			if (err == MH_ERR_CONFLICT) {
+				err = MH_OK; /* claimed by another run, which mails it */
+				continue;
+			}
+			if (!err) {
 				notify(b, a, cards[i].member_id, "card-expiring", 0, NULL, now);
 				st->card_notices++;
 			}
@@ -560,7 +570,7 @@ scheduler_main(void *arg)
 	while (!sc->stop) {
 		pthread_mutex_unlock(&sc->lock);
 		struct billing_stats st;
-		if (billing_run(sc->b, (int64_t) time(NULL), &st) == MH_OK &&
+		if (billing_run(sc->b, clock_now(), &st) == MH_OK &&
 		    (st.renewed || st.failed || st.retried || st.unpaid || st.canceled || st.reconciled))
 			log_info("billing run",
 			         "renewed=%d failed=%d retried=%d recovered=%d unpaid=%d canceled=%d "

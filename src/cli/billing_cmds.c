@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "billing/billing.h"
 #include "cli/cli.h"
 #include "core/text.h"
@@ -48,7 +49,7 @@ cmd_billing(struct config *cfg, int argc, char **argv)
 		fprintf(stderr, "masthead billing: expected run [--at 2026-12-01T00:00:00Z]\n");
 		return EXIT_USAGE;
 	}
-	int64_t now = (int64_t) time(NULL);
+	int64_t now = clock_now();
 	if (at && !time_parse_iso8601(at, &now)) {
 		fprintf(stderr, "masthead billing: --at '%s' is not a time like 2026-12-01T00:00:00Z\n", at);
 		return EXIT_USAGE;

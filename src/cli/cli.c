@@ -10,6 +10,7 @@
 
 #include "auth/password.h"
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "store/store.h"
 #include "core/banned.h"
@@ -216,6 +217,12 @@ cli_main(int argc, char **argv)
 		goto out;
 	}
 	config_finish(&cfg);
+	if (!clock_init_from_env()) {
+		fprintf(stderr, "masthead %s: MASTHEAD_CLOCK must be an ISO 8601 time such as 2026-12-01T00:00:00Z\n",
+		        cmd->name);
+		code = EXIT_USAGE;
+		goto out;
+	}
 	if (password_init()) {
 		fprintf(stderr, "masthead: libsodium cannot start\n");
 		code = EXIT_FAIL;

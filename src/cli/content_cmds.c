@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "core/clock.h"
 #include "auth/password.h"
 #include "cli/cli.h"
 #include "content/import.h"
@@ -28,7 +29,7 @@ cmd_import(struct config *cfg, int argc, char **argv)
 	if (!s)
 		return code;
 	struct import_opts o = {
-		{ (int) cfg->teaser_paragraphs, (size_t) cfg->max_import_bytes, (int64_t) time(NULL) },
+		{ (int) cfg->teaser_paragraphs, (size_t) cfg->max_import_bytes, clock_now() },
 		isatty(STDERR_FILENO) ? stderr : NULL,
 		stderr,
 	};
@@ -217,14 +218,10 @@ cmd_user(struct config *cfg, int argc, char **argv)
 		if (!strcmp(sub, "passwd")) {
 			rc = s->ops->member_set_password(s, argv[1], hash);
 		} else {
-			struct member m = { 0,
-				            argv[1],
-				            argc >= 3 ? argv[2] : "",
-				            hash,
-				            (enum member_role) role,
-				            (int64_t) time(NULL),
-				            0,
-				            false };
+			struct member m = {
+				0, argv[1], argc >= 3 ? argv[2] : "", hash, (enum member_role) role, clock_now(),
+				0, false
+			};
 			rc = s->ops->member_create(s, &m, NULL);
 		}
 	}

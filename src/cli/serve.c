@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "auth/password.h"
 #include "cli/cli.h"
 #include "content/import.h"
@@ -109,7 +110,7 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	}
 	/* Charges a crash left pending are settled before anything else. */
 	int settled = 0;
-	if (billing_reconcile(&app.billing, (int64_t) time(NULL), &settled) == MH_OK && settled)
+	if (billing_reconcile(&app.billing, clock_now(), &settled) == MH_OK && settled)
 		log_info("billing reconciled", "charges=%d", settled);
 	if (cfg->billing_interval > 0 && billing_scheduler_start(&app.billing, (int) cfg->billing_interval, &scheduler))
 		log_error("cannot start the billing scheduler", "%s", "");
@@ -188,14 +189,10 @@ seed_accounts(struct store *s)
 			code = EXIT_FAIL;
 			break;
 		}
-		m = (struct member){ 0,
-			             demo_accounts[i].email,
-			             demo_accounts[i].name,
-			             hash,
-			             demo_accounts[i].role,
-			             (int64_t) time(NULL),
-			             0,
-			             true };
+		m = (struct member){
+			0,   demo_accounts[i].email, demo_accounts[i].name, hash, demo_accounts[i].role, clock_now(), 0,
+			true
+		};
 		if (s->ops->member_create(s, &m, NULL)) {
 			fprintf(stderr, "masthead demo: cannot seed %s: %s\n", demo_accounts[i].email, s->errmsg);
 			code = EXIT_FAIL;
@@ -311,11 +308,11 @@ cmd_demo(struct config *cfg, int argc, char **argv)
 		n = 64;
 	for (size_t i = 0; i < n; i++)
 		src[i] = (struct import_source){ embedded_demo[i].name, embedded_demo[i].data, embedded_demo[i].len };
-	struct import_opts io = {
-		{ (int) cfg->teaser_paragraphs, (size_t) cfg->max_import_bytes, (int64_t) time(NULL) }, NULL, stderr
-	};
+	struct import_opts io = { { (int) cfg->teaser_paragraphs, (size_t) cfg->max_import_bytes, clock_now() },
+		                  NULL,
+		                  stderr };
 	struct import_summary sum;
-	if (import_sources(s, src, n, &io, &sum) || seed_accounts(s) || seed_billing(cfg, s, (int64_t) time(NULL))) {
+	if (import_sources(s, src, n, &io, &sum) || seed_accounts(s) || seed_billing(cfg, s, clock_now())) {
 		store_close(s);
 		return EXIT_FAIL;
 	}

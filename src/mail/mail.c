@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "core/clock.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "mail/mail.h"
@@ -74,7 +75,7 @@ mail_queue(struct store *s, const struct config *cfg, const struct mail_msg *m)
 	randombytes_buf(rnd, sizeof rnd);
 	sodium_bin2hex(hex, sizeof hex, rnd, sizeof rnd);
 	from_domain(cfg, domain, sizeof domain);
-	int64_t now = (int64_t) time(NULL);
+	int64_t now = clock_now();
 	snprintf(msgid, sizeof msgid, "<%lld.%s@%s>", (long long) now, hex, domain);
 	struct outbox_mail o = {
 		.to = m->to,
@@ -331,7 +332,7 @@ mail_format(struct buf *out, const struct config *cfg, const struct outbox_mail 
 	put_header_text(out, m->to ? m->to : "", m->to ? strlen(m->to) : 0);
 	buf_puts(out, "\r\n");
 	put_unstructured(out, "Subject", m->subject ? m->subject : "");
-	put_date(out, m->created_at ? m->created_at : (int64_t) time(NULL));
+	put_date(out, m->created_at ? m->created_at : clock_now());
 	const char *id = m->message_id ? m->message_id : "";
 	buf_puts(out, "Message-ID: ");
 	if (id[0] != '<')

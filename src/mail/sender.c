@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 #include <sodium.h>
 
+#include "core/clock.h"
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/log.h"
@@ -262,7 +263,7 @@ run_pass(struct store *s, const struct config *cfg, struct mailer *mr, size_t *s
 		struct arena *a = arena_new();
 		struct outbox_mail *list;
 		size_t n = 0;
-		rc = s->ops->outbox_claim(s, a, (int64_t) time(NULL), MAIL_LEASE, 1, &list, &n);
+		rc = s->ops->outbox_claim(s, a, clock_now(), MAIL_LEASE, 1, &list, &n);
 		if (rc || n == 0) {
 			arena_free(a);
 			break;
@@ -273,7 +274,7 @@ run_pass(struct store *s, const struct config *cfg, struct mailer *mr, size_t *s
 		if (!send_one(cfg, m, err, sizeof err)) {
 			(*sent)++;
 			log_info("mail sent", "id=%lld attempts=%d", (long long) m->id, m->attempts);
-			rc = s->ops->outbox_sent(s, m->id, (int64_t) time(NULL));
+			rc = s->ops->outbox_sent(s, m->id, clock_now());
 		} else {
 			(*failed)++;
 			delay = retry_delay(cfg->mail_retry_base, m->attempts);
@@ -282,7 +283,7 @@ run_pass(struct store *s, const struct config *cfg, struct mailer *mr, size_t *s
 			log_warn("mail not sent", "id=%lld attempts=%d retry_in=%lld error=\"%s\"", (long long) m->id,
 			         m->attempts, (long long) delay, e.ptr);
 			buf_release(&e);
-			rc = s->ops->outbox_retry(s, m->id, (int64_t) time(NULL) + delay, err);
+			rc = s->ops->outbox_retry(s, m->id, clock_now() + delay, err);
 		}
 		arena_free(a);
 		if (delay == 0)

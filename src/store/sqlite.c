@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/alloc.h"
 #include "core/embed.h"
 #include "core/log.h"
@@ -300,7 +301,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	                       "(?2 <> '' AND provider_customer = ?2) ORDER BY (provider_id = ?1) DESC LIMIT 1",
 	[ST_CARDS_EXPIRING] = "SELECT " PM_COLS " FROM payment_methods WHERE is_default = 1 AND expiry_reminded = 0 "
 	                      "AND exp_year * 12 + exp_month - 1 < ?1 ORDER BY id",
-	[ST_CARD_REMINDED] = "UPDATE payment_methods SET expiry_reminded = 1 WHERE id = ?1",
+	[ST_CARD_REMINDED] = "UPDATE payment_methods SET expiry_reminded = 1 WHERE id = ?1 AND expiry_reminded = 0",
 	[ST_CHECKOUT_INSERT] = "INSERT INTO checkouts (token_hash, member_id, plan_id, purpose, status, created_at, "
 	                       "expires_at) VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6)",
 	[ST_CHECKOUT_GET] = "SELECT token_hash, member_id, plan_id, purpose, status, created_at, expires_at FROM "
@@ -610,7 +611,7 @@ sq_migrate(struct store *s, int *applied)
 		}
 		sqlite3_bind_int64(st, 1, version);
 		sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, (int64_t) time(NULL));
+		sqlite3_bind_int64(st, 3, clock_now());
 		rc = sqlite3_step(st);
 		sqlite3_finalize(st);
 		if (rc != SQLITE_DONE) {
@@ -969,7 +970,7 @@ sq_speaker_quotes(struct store *s, struct arena *a, int64_t speaker_id, struct q
 	if (!st)
 		return MH_ERR_DB;
 	sqlite3_bind_int64(st, 1, speaker_id);
-	sqlite3_bind_int64(st, 2, (int64_t) time(NULL));
+	sqlite3_bind_int64(st, 2, clock_now());
 	size_t cap = 8, count = 0;
 	struct quote *list = arena_alloc(a, cap * sizeof *list);
 	int rc;
@@ -1453,7 +1454,7 @@ sq_plan_upsert(struct store *s, const struct plan *p, int64_t *id)
 	sqlite3_bind_int(st, 6, p->trial_days);
 	sqlite3_bind_int(st, 7, p->retired);
 	bind_text(st, 8, p->provider_price_id);
-	sqlite3_bind_int64(st, 9, (int64_t) time(NULL));
+	sqlite3_bind_int64(st, 9, clock_now());
 	mh_err err = exec_stmt(s, st);
 	if (!err && id)
 		err = id_by_text(s, ST_PLAN_ID, p->code, id);
@@ -2055,7 +2056,10 @@ sq_card_reminded(struct store *s, int64_t id)
 	if (!st)
 		return MH_ERR_DB;
 	sqlite3_bind_int64(st, 1, id);
-	return exec_stmt(s, st);
+	mh_err err = exec_stmt(s, st);
+	if (!err && sqlite3_changes(sqlite3_db_handle(st)) != 1)
+		err = MH_ERR_CONFLICT; /* another run claimed this reminder first */
+	return err;
 }
 
 static mh_err

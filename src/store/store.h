@@ -367,6 +367,7 @@ struct store_ops {
 	/* Default cards expiring before `before` whose member was not reminded yet. */
 	mh_err (*cards_expiring)(struct store *s, struct arena *a, int64_t before_month_index,
 	                         struct payment_method **out, size_t *n);
+	/* Claims the expiry reminder of one card: MH_ERR_CONFLICT when it was already claimed. */
 	mh_err (*card_reminded)(struct store *s, int64_t id);
 
 	mh_err (*checkout_create)(struct store *s, const struct checkout *c);

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "auth/password.h"
 #include "auth/token.h"
 #include "core/log.h"
@@ -101,7 +102,7 @@ static bool
 rate_ok(struct http_req *r, const char *kind, const char *email)
 {
 	struct app *app = r->app;
-	int64_t now = (int64_t) time(NULL);
+	int64_t now = clock_now();
 	int per_ip = app->cfg->rate_limit > 0 ? (int) app->cfg->rate_limit : 30;
 	int per_email = per_ip / 3 > 3 ? per_ip / 3 : 3;
 	bool allowed = true;
@@ -135,7 +136,7 @@ send_link(struct http_req *r, const struct member *m, enum token_purpose purpose
 	struct app *app = r->app;
 	static const char *paths[] = { "/signin/link/", "/reset/", "/account/email/" };
 	static const char *mails[] = { "signin", "reset", "email" };
-	int64_t now = (int64_t) time(NULL);
+	int64_t now = clock_now();
 	char token[TOKEN_CHARS + 1], hash[TOKEN_HASH_CHARS + 1];
 	token_new(token);
 	token_hash(token, hash);
@@ -331,7 +332,7 @@ token_live(struct http_req *r, enum token_purpose purpose)
 	if (!hash)
 		return false;
 	struct auth_token t;
-	mh_err err = app->store->ops->token_get(app->store, r->arena, hash, purpose, (int64_t) time(NULL), &t);
+	mh_err err = app->store->ops->token_get(app->store, r->arena, hash, purpose, clock_now(), &t);
 	if (err == MH_ERR_NOTFOUND) {
 		link_gone(r);
 		return false;
@@ -369,7 +370,7 @@ spend(struct http_req *r, enum token_purpose purpose, struct member *m)
 	const char *hash = path_token(r);
 	if (!hash)
 		return NULL;
-	int64_t now = (int64_t) time(NULL);
+	int64_t now = clock_now();
 	struct auth_token *t = arena_alloc(r->arena, sizeof *t);
 	mh_err err = app->store->ops->token_get(app->store, r->arena, hash, purpose, now, t);
 	if (!err)
@@ -458,7 +459,7 @@ signup_done(struct http_req *r, void *arg)
 		db_failed(r);
 		return;
 	}
-	struct member m = { 0, su->email, su->name, su->hash, ROLE_READER, (int64_t) time(NULL), 0, false };
+	struct member m = { 0, su->email, su->name, su->hash, ROLE_READER, clock_now(), 0, false };
 	mh_err err = app->store->ops->member_create(app->store, &m, &m.id);
 	bool created = err == MH_OK;
 	if (err == MH_ERR_CONFLICT)
@@ -633,7 +634,7 @@ account_page(struct http_req *r, int status, const char *notice, const char *err
 	struct web_ctx *c = web_ctx(r);
 	struct session *list;
 	size_t n;
-	int64_t now = (int64_t) time(NULL);
+	int64_t now = clock_now();
 	if (app->store->ops->session_list(app->store, r->arena, c->member.id, now, &list, &n)) {
 		db_failed(r);
 		return;

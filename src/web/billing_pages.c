@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "auth/token.h"
 #include "billing/billing.h"
 #include "billing/providers/stripe.h"
@@ -93,7 +94,7 @@ start_checkout(struct http_req *r, const char *purpose, int64_t plan_id, const c
 {
 	struct app *app = r->app;
 	struct web_ctx *c = web_ctx(r);
-	int64_t now = (int64_t) time(NULL);
+	int64_t now = clock_now();
 	char token[TOKEN_CHARS + 1], hash[TOKEN_HASH_CHARS + 1];
 	token_new(token);
 	token_hash(token, hash);
@@ -165,7 +166,7 @@ checkout_of(struct http_req *r, struct checkout *co)
 	}
 	char hash[TOKEN_HASH_CHARS + 1];
 	token_hash(r->params[0], hash);
-	mh_err err = app->store->ops->checkout_get(app->store, r->arena, hash, (int64_t) time(NULL), co);
+	mh_err err = app->store->ops->checkout_get(app->store, r->arena, hash, clock_now(), co);
 	if (err == MH_ERR_NOTFOUND ||
 	    (!err && (co->member_id != web_ctx(r)->member.id || strcmp(co->status, "open")))) {
 		app_error(r, 410, "This checkout has expired. Please start again from your account.");
@@ -233,7 +234,7 @@ h_checkout(struct http_req *r)
 	struct checkout co;
 	if (!checkout_of(r, &co))
 		return;
-	int64_t now = (int64_t) time(NULL);
+	int64_t now = clock_now();
 	struct test_card card;
 	const char *error = NULL;
 	if (test_card_read(http_form(r, "number"), http_form(r, "expiry"), http_form(r, "cvc"), http_form(r, "name"),
@@ -287,7 +288,7 @@ billing_page(struct http_req *r, int status, const char *notice, const char *err
 	struct app *app = r->app;
 	struct web_ctx *c = web_ctx(r);
 	struct store *s = app->store;
-	int64_t now = (int64_t) time(NULL);
+	int64_t now = clock_now();
 	json_t *ctx = page_context(r, "Subscription and billing", NULL);
 	struct subscription sub;
 	mh_err err = s->ops->subscription_by_member(s, r->arena, c->member.id, &sub);
@@ -400,7 +401,7 @@ h_billing(struct http_req *r)
 	struct web_ctx *c = web_ctx(r);
 	const char *action = http_form(r, "action");
 	const char *next = web_safe_next(http_form(r, "next"));
-	int64_t now = (int64_t) time(NULL);
+	int64_t now = clock_now();
 	if (action && !strcmp(action, "card")) {
 		if (stripe_mode(app)) {
 			struct subscription sub;

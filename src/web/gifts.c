@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "auth/token.h"
 #include "core/log.h"
 #include "web/app.h"
@@ -18,7 +19,7 @@ h_gift_create(struct http_req *r)
 	struct app *app = r->app;
 	struct web_ctx *c = web_ctx(r);
 	struct article *a;
-	int64_t now = (int64_t) time(NULL);
+	int64_t now = clock_now();
 	mh_err err = store_article_by_slug(app->store, r->arena, r->params[0], &a);
 	if (err == MH_ERR_NOTFOUND || (!err && a->published_at > now)) {
 		app_not_found(r);
@@ -79,7 +80,7 @@ h_gift_revoke(struct http_req *r)
 		app_not_found(r);
 		return;
 	}
-	mh_err err = app->store->ops->gift_revoke(app->store, id, c->member.id, (int64_t) time(NULL));
+	mh_err err = app->store->ops->gift_revoke(app->store, id, c->member.id, clock_now());
 	if (err == MH_ERR_NOTFOUND) {
 		app_not_found(r);
 		return;

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/text.h"
 #include "render/template.h"
@@ -197,7 +198,7 @@ page_context(struct http_req *r, const char *title, const char *description)
 	json_object_set_new(page, "noindex", json_false());
 	json_object_set_new(ctx, "page", page);
 
-	time_t now = time(NULL);
+	time_t now = (time_t) clock_now();
 	struct tm tm;
 	gmtime_r(&now, &tm);
 	json_object_set_new(ctx, "year", json_integer(tm.tm_year + 1900));

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/banned.h"
@@ -118,7 +119,7 @@ pagecache_get(struct pagecache *c, const char *key, int64_t version, long ttl)
 	size_t b = bucket_of(c, key);
 	pthread_rwlock_t *lock = lock_of(c, b);
 	struct pc_value *v = NULL;
-	time_t now = time(NULL);
+	time_t now = (time_t) clock_now();
 	pthread_rwlock_rdlock(lock);
 	struct entry *e = find(c, b, key, version, ttl, now);
 	if (e) {
@@ -173,7 +174,7 @@ put_value(struct pagecache *c, const char *key, int64_t version, struct pc_value
 	e->key = k;
 	e->v = v;
 	e->version = version;
-	e->stored = time(NULL);
+	e->stored = (time_t) clock_now();
 	__atomic_add_fetch(&c->bytes, v->len, __ATOMIC_RELAXED);
 	__atomic_sub_fetch(&c->bytes, old, __ATOMIC_RELAXED);
 	pthread_rwlock_unlock(lock);
@@ -227,7 +228,7 @@ pagecache_serve(struct pagecache *c, struct http_req *r, const char *key, int64_
 	pthread_rwlock_t *lock = lock_of(c, b);
 	bool hit = false;
 	pthread_rwlock_rdlock(lock);
-	struct entry *e = find(c, b, key, version, PAGECACHE_TTL, time(NULL));
+	struct entry *e = find(c, b, key, version, PAGECACHE_TTL, (time_t) clock_now());
 	if (e && e->v->resp) {
 		/* Queued under the lock, so the entry cannot drop it meanwhile;
 		 * libmicrohttpd holds its own reference from here. */

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/text.h"
 #include "paywall/access.h"
@@ -100,7 +101,7 @@ send_listing(struct http_req *r, const char *template, enum list_kind kind, cons
 	}
 	size_t per = app->cfg->page_size ? (size_t) app->cfg->page_size : 20;
 	/* One more than a page tells whether there is an older page. */
-	struct article_filter f = { kind, slug, (int64_t) time(NULL), per + 1, (size_t) (page - 1) * per };
+	struct article_filter f = { kind, slug, clock_now(), per + 1, (size_t) (page - 1) * per };
 	struct article *list;
 	size_t n;
 	mh_err err = store_article_list(app->store, r->arena, &f, &list, &n);
@@ -299,7 +300,7 @@ h_article(struct http_req *r)
 	struct app *app = r->app;
 	struct web_ctx *c = web_ctx(r);
 	struct article meta, *a;
-	int64_t now = (int64_t) time(NULL);
+	int64_t now = clock_now();
 	mh_err err;
 	bool lean = c->skel_base && meta_get(r, r->params[0], &meta);
 	if (lean) {
@@ -389,7 +390,7 @@ h_person(struct http_req *r)
 		db_error(r, err);
 		return;
 	}
-	int64_t now = (int64_t) time(NULL);
+	int64_t now = clock_now();
 	bool personal = rd.personal;
 	json_t *list = json_array();
 	for (size_t i = 0; i < n; i++) {

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "auth/token.h"
 #include "core/log.h"
 #include "web/app.h"
@@ -113,7 +114,7 @@ gift_check(struct http_req *r, const struct article *a, struct reader *rd)
 	char hash[TOKEN_HASH_CHARS + 1];
 	token_hash(token, hash);
 	struct gift_link g;
-	int64_t now = (int64_t) time(NULL);
+	int64_t now = clock_now();
 	mh_err err = app->store->ops->gift_get(app->store, r->arena, hash, &g);
 	bool ok = !err && g.article_id == a->id && !g.revoked_at && g.expires_at > now;
 	if (ok && !counted) {
@@ -159,7 +160,7 @@ reader_load(struct http_req *r, const struct article *a, struct reader *rd)
 	rd->personal = true;
 	rd->meter_limit = (int) (app->cfg->meter_articles < METER_MAX ? app->cfg->meter_articles : METER_MAX);
 	char month[8], compact[8];
-	month_of((int64_t) time(NULL), month, compact);
+	month_of(clock_now(), month, compact);
 	if (c->signed_in) {
 		bool has = false;
 		mh_err err = app->store->ops->meter_get(app->store, c->member.id, month, a->id, &rd->meter_used, &has);
@@ -183,7 +184,7 @@ reader_after(struct http_req *r, const struct article *a, struct reader *rd, con
 	if (d->reason != REASON_METERED || rd->v.meter_counted)
 		return;
 	char month[8], compact[8];
-	int64_t now = (int64_t) time(NULL);
+	int64_t now = clock_now();
 	month_of(now, month, compact);
 	rd->meter_used++;
 	if (web_ctx(r)->signed_in) {

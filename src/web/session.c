@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "auth/token.h"
 #include "core/log.h"
 #include "web/app.h"
@@ -143,7 +144,7 @@ mh_err
 web_sign_in(struct http_req *r, const struct member *m)
 {
 	struct app *app = r->app;
-	int64_t now = (int64_t) time(NULL);
+	int64_t now = clock_now();
 	long days = app->cfg->session_days ? app->cfg->session_days : 30;
 	char token[TOKEN_CHARS + 1], hash[TOKEN_HASH_CHARS + 1];
 	token_new(token);
@@ -277,7 +278,7 @@ resolve_session(struct http_req *r)
 	if (!cookie)
 		return;
 	char hash[TOKEN_HASH_CHARS + 1];
-	int64_t now = (int64_t) time(NULL);
+	int64_t now = clock_now();
 	mh_err err = MH_ERR_NOTFOUND;
 	bool cached = false;
 	if (token_well_formed(cookie)) {

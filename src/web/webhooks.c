@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "billing/providers/stripe.h"
 #include "core/log.h"
 #include "web/app.h"
@@ -32,7 +33,7 @@ h_stripe_webhook(struct http_req *r)
 		http_respond_text(r, 400, "Missing Stripe-Signature header.");
 		return;
 	}
-	int64_t now = (int64_t) time(NULL);
+	int64_t now = clock_now();
 	if (stripe_verify(secret, sig, r->body.ptr, r->body.len, now, STRIPE_TOLERANCE)) {
 		log_warn("stripe webhook refused", "reason=\"bad or stale signature\" ip=%s", http_client_addr(r));
 		http_respond_text(r, 400, "Bad or stale Stripe-Signature.");

@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
-  PAGES, ROOT, contextFor, launchBrowser, openPage, screenshot, startServer, stopAndCheck, viewersOf,
-} from './harness.mjs';
+  PAGES, ROOT, contextFor, launchBrowser, openPage, screenshot, startServer, stopAndCheck, viewersOf, PER_TEST } from './harness.mjs';
 
 const AXE = path.join(ROOT, 'node_modules', 'axe-core', 'axe.min.js');
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
@@ -50,7 +49,7 @@ function formatViolations(violations) {
 
 // Two pages at a time: each page has its own tab, and the contexts are
 // read-only for the pages they show (no entry changes a viewer's state).
-describe('accessibility (axe-core, WCAG 2.1 A and AA)', { timeout: 240_000, concurrency: 2 }, () => {
+describe('accessibility (axe-core, WCAG 2.1 A and AA)', { concurrency: 2 }, () => {
   before(async () => {
     server = await startServer();
     browser = await launchBrowser();
@@ -67,7 +66,7 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', { timeout: 240_000, conc
 
   for (const entry of PAGES) {
     for (const mode of MODES) {
-      test(`${entry.name} (${entry.viewer}, ${mode.name})`, async (t) => {
+      test(`${entry.name} (${entry.viewer}, ${mode.name})`, PER_TEST, async (t) => {
         const context = await contextOf(entry.viewer, mode);
         const page = await context.newPage();
         try {

@@ -11,8 +11,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   CARDS, PAID_ARTICLE, VIEWPORTS, contextFor, launchBrowser, linkIn, newContext, screenshot,
-  screenshotOf, signInWithPassword, startServer, stopAndCheck, waitForMail,
-} from './harness.mjs';
+  screenshotOf, signInWithPassword, startServer, stopAndCheck, waitForMail, PER_TEST } from './harness.mjs';
 
 let server;
 let browser;
@@ -68,7 +67,7 @@ async function payOnCheckout(page, { number, expiry = '12/34', cvc = '123', name
   return response;
 }
 
-describe('billing flows', { timeout: 150_000 }, () => {
+describe('billing flows', () => {
   before(async () => {
     server = await startServer();
     browser = await launchBrowser();
@@ -80,7 +79,7 @@ describe('billing flows', { timeout: 150_000 }, () => {
     assert.equal(await stopAndCheck(server), null);
   });
 
-  test('lapsed: the paywall shows the card message; updating the card pays and opens the article', async (t) => {
+  test('lapsed: the paywall shows the card message; updating the card pays and opens the article', PER_TEST, async (t) => {
     const context = await ctx({ viewport: 'desktop' });
     const page = await context.newPage();
 
@@ -163,7 +162,7 @@ describe('billing flows', { timeout: 150_000 }, () => {
     assertNoProblems(context);
   });
 
-  test('subscribe: a new reader signs up from the plans, pays with 4242 and reads the paid article', async (t) => {
+  test('subscribe: a new reader signs up from the plans, pays with 4242 and reads the paid article', PER_TEST, async (t) => {
     const context = await ctx({ viewport: 'phone' });
     const page = await context.newPage();
     const who = `subscriber-${Date.now()}@example.test`;
@@ -218,7 +217,7 @@ describe('billing flows', { timeout: 150_000 }, () => {
     assertNoProblems(context);
   });
 
-  test('declined cards: each test card shows its message in an alert and the checkout stays', async (t) => {
+  test('declined cards: each test card shows its message in an alert and the checkout stays', PER_TEST, async (t) => {
     const context = await ctxFor('reader@demo.test', { viewport: 'desktop' });
     const page = await context.newPage();
     await page.goto('/subscribe');
@@ -262,7 +261,7 @@ describe('billing flows', { timeout: 150_000 }, () => {
     assertNoProblems(context, [/^console error on .*\/checkout\/.*status of 402/]);
   });
 
-  test('past_due in grace: the article in full under the banner, with its "Update your card" link', async () => {
+  test('past_due in grace: the article in full under the banner, with its "Update your card" link', PER_TEST, async () => {
     const context = await ctxFor('pastdue@demo.test', { viewport: 'desktop' });
     const page = await context.newPage();
     await page.goto(PAID_ARTICLE);
@@ -292,7 +291,7 @@ describe('billing flows', { timeout: 150_000 }, () => {
     assertNoProblems(context);
   });
 
-  test('subscriber: no banner; "Gift this article" gives a link that opens the article for an anonymous reader', async (t) => {
+  test('subscriber: no banner; "Gift this article" gives a link that opens the article for an anonymous reader', PER_TEST, async (t) => {
     const context = await ctxFor('subscriber@demo.test', { viewport: 'desktop' });
     const page = await context.newPage();
 

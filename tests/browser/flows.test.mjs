@@ -10,8 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   PAID_ARTICLE, VIEWPORTS, launchBrowser, linkIn, mailsTo, newContext,
-  screenshot, signInWithPassword, startServer, stopAndCheck, waitForMail,
-} from './harness.mjs';
+  screenshot, signInWithPassword, startServer, stopAndCheck, waitForMail, PER_TEST } from './harness.mjs';
 
 let server;
 let browser;
@@ -33,7 +32,7 @@ const SUBSCRIBER = 'subscriber@demo.test';
 const headerAccount = (page) => page.locator('.site-header .account-link');
 const headerSignIn = (page) => page.locator('.site-header').getByRole('link', { name: 'Sign in' });
 
-describe('reader flows', { timeout: 120_000 }, () => {
+describe('reader flows', () => {
   before(async () => {
     server = await startServer();
     browser = await launchBrowser();
@@ -45,7 +44,7 @@ describe('reader flows', { timeout: 120_000 }, () => {
     assert.equal(await stopAndCheck(server), null);
   });
 
-  test('paywall: an anonymous reader signs in from the header as a subscriber and reads the whole article', async (t) => {
+  test('paywall: an anonymous reader signs in from the header as a subscriber and reads the whole article', PER_TEST, async (t) => {
     // DESIGN section 1, with the demo's active subscriber (see
     // docs/browser-tests.md).
     const context = await ctx({ viewport: 'desktop' });
@@ -102,7 +101,7 @@ describe('reader flows', { timeout: 120_000 }, () => {
     });
   });
 
-  test('paywall: the "Already a subscriber? Sign in" link returns to the article (as the editor, who reads everything)', async () => {
+  test('paywall: the "Already a subscriber? Sign in" link returns to the article (as the editor, who reads everything)', PER_TEST, async () => {
     const context = await ctx({ viewport: 'phone' });
     const page = await context.newPage();
     await page.goto(PAID_ARTICLE);
@@ -118,7 +117,7 @@ describe('reader flows', { timeout: 120_000 }, () => {
     assertNoProblems(context);
   });
 
-  test('magic link: reader@demo.test asks for a link, opens it and presses the button', async () => {
+  test('magic link: reader@demo.test asks for a link, opens it and presses the button', PER_TEST, async () => {
     const context = await ctx({ viewport: 'phone' });
     const page = await context.newPage();
     const who = 'reader@demo.test';
@@ -153,7 +152,7 @@ describe('reader flows', { timeout: 120_000 }, () => {
     assert.equal(again.status(), 410, 'a spent link answers 410');
   });
 
-  test('sign out from the header', async () => {
+  test('sign out from the header', PER_TEST, async () => {
     const context = await ctx({ viewport: 'desktop' });
     const page = await context.newPage();
     await page.goto('/signin');
@@ -173,7 +172,7 @@ describe('reader flows', { timeout: 120_000 }, () => {
     assertNoProblems(context);
   });
 
-  test('sign up: a new reader gives a name and an e-mail, follows the mailed link and is signed in', async () => {
+  test('sign up: a new reader gives a name and an e-mail, follows the mailed link and is signed in', PER_TEST, async () => {
     const context = await ctx({ viewport: 'phone' });
     const page = await context.newPage();
     const who = `new-${Date.now()}@example.test`;
@@ -207,7 +206,7 @@ describe('reader flows', { timeout: 120_000 }, () => {
     assertNoProblems(context);
   });
 
-  test('keyboard only: skip link first, then the site name; Enter on the skip link moves focus to main', async (t) => {
+  test('keyboard only: skip link first, then the site name; Enter on the skip link moves focus to main', PER_TEST, async (t) => {
     const context = await ctx({ viewport: 'desktop' });
     const page = await context.newPage();
     await page.goto('/');

@@ -16,6 +16,24 @@ export const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(HERE, '..', '..');
 export const BIN = path.resolve(ROOT, process.env.MASTHEAD_BIN || 'build/masthead');
 export const CHROMIUM = process.env.CHROME_PATH || '/usr/bin/chromium';
+
+/**
+ * Each test's own limit: no suite-wide cap, and one generous enough that a
+ * loaded two-core machine never reaches it; only a hang does.
+ */
+export const PER_TEST = { timeout: 10 * 60_000 };
+
+/**
+ * The server's clock starts at a fixed instant (MASTHEAD_CLOCK), the same one
+ * the end-to-end tests use, so no browser test depends on today's date.
+ */
+export const TEST_CLOCK = process.env.MASTHEAD_TEST_CLOCK || '2026-11-18T10:00:00Z';
+const clockOffset = Date.parse(TEST_CLOCK) - Date.now();
+
+/** The tests' clock now, as MASTHEAD_CLOCK wants it. */
+export function clockNow() {
+  return new Date(Date.now() + clockOffset).toISOString().replace(/\.\d+Z$/, 'Z');
+}
 export const SCREENSHOTS = path.join(HERE, 'screenshots');
 export const PASSWORD = 'masthead-demo';
 
@@ -97,7 +115,7 @@ export async function startServer({ env = {}, timeoutMs = 30_000 } = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `masthead-browser-${process.pid}-`));
   const fullEnv = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !k.startsWith('MASTHEAD_')));
-  Object.assign(fullEnv, { MASTHEAD_RATE_LIMIT: '1000' }, env);
+  Object.assign(fullEnv, { MASTHEAD_RATE_LIMIT: '1000', MASTHEAD_CLOCK: clockNow() }, env);
 
   const proc = spawnTied(BIN, ['demo', '--port', '0', '--data', dataDir], {
     env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'],

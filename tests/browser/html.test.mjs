@@ -11,8 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import {
-  PAGES, ROOT, contextFor, fetchPage, launchBrowser, startServer, stopAndCheck, viewersOf,
-} from './harness.mjs';
+  PAGES, ROOT, contextFor, fetchPage, launchBrowser, startServer, stopAndCheck, viewersOf, PER_TEST } from './harness.mjs';
 
 const VNU = path.join(ROOT, 'node_modules', 'vnu-jar', 'build', 'dist', 'vnu.jar');
 const JAVA = process.env.JAVA || 'java';
@@ -22,7 +21,7 @@ let browser;
 let outDir;
 const results = new Map(); // page name -> { url, status, messages }
 
-describe('HTML (Nu HTML Checker)', { timeout: 180_000 }, () => {
+describe('HTML (Nu HTML Checker)', () => {
   before(async () => {
     server = await startServer();
     browser = await launchBrowser();
@@ -74,13 +73,13 @@ describe('HTML (Nu HTML Checker)', { timeout: 180_000 }, () => {
     if (outDir) fs.rmSync(outDir, { recursive: true, force: true });
   });
 
-  test('the checker reports the stray end tag in the control page', () => {
+  test('the checker reports the stray end tag in the control page', PER_TEST, () => {
     assert.ok(results.get('control').messages.some((m) => /Stray end tag/.test(m.message)),
       JSON.stringify(results.get('control').messages));
   });
 
   for (const entry of PAGES) {
-    test(`${entry.name} (${entry.viewer})`, () => {
+    test(`${entry.name} (${entry.viewer})`, PER_TEST, () => {
       const r = results.get(entry.name);
       assert.equal(r.status, entry.status ?? 200, `${r.url} answered ${r.status}`);
       assert.match(r.type, /^text\/html; charset=utf-8$/i);

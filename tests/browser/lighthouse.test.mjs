@@ -12,8 +12,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import lighthouse from 'lighthouse';
 import {
-  CHROMIUM, CHROMIUM_ARGS, PAID_ARTICLE, onCleanup, spawnTied, startServer, stopAndCheck,
-} from './harness.mjs';
+  CHROMIUM, CHROMIUM_ARGS, PAID_ARTICLE, onCleanup, spawnTied, startServer, stopAndCheck, PER_TEST } from './harness.mjs';
 
 const PAGES = [
   { name: 'front', path: '/' },
@@ -77,7 +76,7 @@ async function launchChromeForLighthouse() {
   });
 }
 
-describe('Lighthouse', { timeout: 240_000 }, () => {
+describe('Lighthouse', () => {
   before(async () => {
     server = await startServer();
     port = await launchChromeForLighthouse();
@@ -94,7 +93,7 @@ describe('Lighthouse', { timeout: 240_000 }, () => {
   });
 
   for (const entry of PAGES) {
-    test(entry.name, async (t) => {
+    test(entry.name, PER_TEST, async (t) => {
       const url = server.url + entry.path;
       const result = await lighthouse(url, { port, output: 'json', logLevel: 'error' }, CONFIG);
       const { lhr } = result;

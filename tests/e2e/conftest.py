@@ -1,5 +1,6 @@
 """End-to-end fixtures: the real masthead binary on a free port with a
 temporary data dir, spoken to over HTTP."""
+import datetime
 import os
 import re
 import signal
@@ -13,6 +14,28 @@ BIN = os.environ.get("MASTHEAD_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "masthead")
 BIN = os.path.abspath(BIN)
 
+# Every test runs on a fixed clock: the binary's clock (MASTHEAD_CLOCK) and the
+# tests' now() start at MASTHEAD_TEST_CLOCK, whatever today's date is, and run
+# forward from there at the real rate. tests/dates runs the suite at the
+# awkward dates (the 1st, the 28th to 31st, 29 February, 31 December).
+TEST_CLOCK = os.environ.get("MASTHEAD_TEST_CLOCK", "2026-11-18T10:00:00Z")
+_CLOCK_OFFSET = (datetime.datetime.fromisoformat(TEST_CLOCK.replace("Z", "+00:00")).timestamp()
+                 - time.time())
+
+
+def now():
+    """Seconds since the epoch on the tests' clock."""
+    return time.time() + _CLOCK_OFFSET
+
+
+def now_dt():
+    return datetime.datetime.fromtimestamp(now(), datetime.timezone.utc)
+
+
+def clock_env():
+    """The binary's clock, set to the tests' clock at this instant."""
+    return {"MASTHEAD_CLOCK": now_dt().strftime("%Y-%m-%dT%H:%M:%SZ")}
+
 
 def run(*args, data=None, env=None, input=None, timeout=60):
     """Runs a masthead command; returns the CompletedProcess."""
@@ -20,6 +43,7 @@ def run(*args, data=None, env=None, input=None, timeout=60):
     if data is not None:
         cmd += ["--data", str(data)]
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("MASTHEAD_")}
+    full_env.update(clock_env())
     full_env.update(env or {})
     return subprocess.run(cmd, capture_output=True, text=True, env=full_env,
                           input=input, timeout=timeout)
@@ -44,6 +68,7 @@ def eventually(fetch, ok, within=OTHER_PROCESS_DELAY + 2.0):
 class Server:
     def __init__(self, args, data, env=None, log_name="server.log"):
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("MASTHEAD_")}
+        full_env.update(clock_env())
         full_env.update(env or {})
         self.log_path = os.path.join(str(data), log_name)
         os.makedirs(str(data), exist_ok=True)

@@ -10,7 +10,7 @@ import sqlite3
 import pytest
 import requests
 
-from conftest import Server, eventually, run
+from conftest import Server, eventually, now, now_dt, run
 from members import csrf_of, mails, sign_in
 
 PAID = "/articles/port-pier-9-overnight-cargo"
@@ -335,18 +335,57 @@ def test_trial_reminder_then_first_charge(site):
     assert invoices(site, "reader@demo.test") == ["paid"]
 
 
+def card_stops(month, year):
+    """The first instant a card marked month/year no longer works."""
+    if month == 12:
+        return datetime.datetime(year + 1, 1, 1, tzinfo=datetime.timezone.utc)
+    return datetime.datetime(year, month + 1, 1, tzinfo=datetime.timezone.utc)
+
+
 def test_card_expiring_reminder_once(site):
-    now = datetime.datetime.now(datetime.timezone.utc)
+    # A card good through next month: its reminder falls due exactly 30 days
+    # before it stops, which is after the tests' clock on any date.
+    today = now_dt()
+    month, year = (1, today.year + 1) if today.month == 12 else (today.month + 1, today.year)
+    due = int((card_stops(month, year) - datetime.timedelta(days=30)).timestamp())
+    assert due > now()
     s, _ = sign_in(site, "reader@demo.test")
-    exp = f"{now.month:02d}/{now.year % 100:02d}"
-    r = checkout(site, s, "/subscribe", {"plan": "yearly"}, "4242424242424242", expiry=exp)
+    r = checkout(site, s, "/subscribe", {"plan": "yearly"}, "4242424242424242", expiry=f"{month:02d}/{year % 100:02d}")
     assert r.status_code == 303
-    for _ in range(2):
-        billing_run(site, int(now.timestamp()))
-    run("mail", "flush", data=site.data)
-    notes = [m for m in mails(site.data) if "reader@demo.test" in str(m["To"]) and "expires soon" in str(m["Subject"])]
-    assert len(notes) == 1
-    assert "Visa ending 4242" in notes[0].get_body(preferencelist=("plain",)).get_content()
+
+    def notes():
+        run("mail", "flush", data=site.data)
+        return [m for m in mails(site.data)
+                if "reader@demo.test" in str(m["To"]) and "expires soon" in str(m["Subject"])]
+    billing_run(site, due - 1)
+    assert notes() == []
+    for at in (due, due, due + 3600):
+        billing_run(site, at)
+    got = notes()
+    assert len(got) == 1
+    assert "Visa ending 4242" in got[0].get_body(preferencelist=("plain",)).get_content()
+
+
+def test_card_of_this_month_on_the_first_is_reminded_the_next_day(tmp_path):
+    # On 1 December a 12/26 card still has 31 days: no reminder until 2 December.
+    srv = Server(["demo", "--port", "0"], tmp_path / "data",
+                 env={"MASTHEAD_CLOCK": "2026-12-01T08:00:00Z"})
+    try:
+        s, _ = sign_in(srv, "reader@demo.test")
+        r = checkout(srv, s, "/subscribe", {"plan": "yearly"}, "4242424242424242", expiry="12/26")
+        assert r.status_code == 303
+    finally:
+        srv.stop()
+    data = tmp_path / "data"
+
+    def count():
+        run("mail", "flush", data=data)
+        return len([m for m in mails(data)
+                    if "reader@demo.test" in str(m["To"]) and "expires soon" in str(m["Subject"])])
+    run("billing", "run", "--at", "2026-12-01T23:59:59Z", data=data)
+    assert count() == 0
+    run("billing", "run", "--at", "2026-12-02T00:00:00Z", data=data)
+    assert count() == 1
 
 
 def test_receipt_mail(site):

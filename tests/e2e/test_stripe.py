@@ -22,6 +22,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from conftest import Server, run
+from conftest import now as clock_now
 from members import form_post, mail_count, sign_in, wait_mail
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -91,7 +92,9 @@ class Stripe:
         self.n += 1
         path = self.dir / f"event-{self.n}.json"
         path.write_bytes(payload)
-        args = ["node", SIGNER, str(path), secret] + ([str(timestamp)] if timestamp is not None else [])
+        if timestamp is None:
+            timestamp = int(clock_now())  # the server's clock, not today's
+        args = ["node", SIGNER, str(path), secret, str(timestamp)]
         out = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=60)
         assert out.returncode == 0, out.stderr
         return out.stdout.strip()
@@ -166,7 +169,7 @@ def ok(r):
 # --- webhooks -----------------------------------------------------------------
 
 def test_checkout_then_active_opens_the_paid_article(site):
-    now = int(time.time())
+    now = int(clock_now())
     t0 = now - 3600
     end = t0 + 30 * DAY
     reader = Reader(site)
@@ -219,7 +222,7 @@ def test_checkout_then_active_opens_the_paid_article(site):
 
 
 def test_payment_failed_keeps_access_with_a_banner_until_paid(site):
-    now = int(time.time())
+    now = int(clock_now())
     t0 = now - 3600
     ok(site.stripe.post(checkout_event(member_id(site, READER), t0)))
     assert sub_row(site)["status"] == "active"  # the session was paid
@@ -251,7 +254,7 @@ def test_payment_failed_keeps_access_with_a_banner_until_paid(site):
 def test_newer_api_version_shapes(site):
     """Since API version 2025-03-31 the period sits on subscription items
     and an invoice names its subscription under parent."""
-    now = int(time.time())
+    now = int(clock_now())
     t0 = now - 3600
     ok(site.stripe.post(checkout_event(member_id(site, READER), t0, paid=False)))
     ok(site.stripe.post(subscription_event("customer.subscription.updated.basil", t0 + 10, t0, t0 + 30 * DAY)))
@@ -265,7 +268,7 @@ def test_newer_api_version_shapes(site):
 
 
 def test_unknown_customer_answers_503_until_known(site):
-    t0 = int(time.time()) - 3600
+    t0 = int(clock_now()) - 3600
     early = subscription_event("customer.subscription.updated", t0 + 10, t0, t0 + 30 * DAY)
     r = site.stripe.post(early)
     assert r.status_code == 503
@@ -291,7 +294,7 @@ def test_unknown_customer_answers_503_until_known(site):
 
 
 def test_bad_signatures_are_refused(site):
-    now = int(time.time())
+    now = int(clock_now())
     mid = member_id(site, READER)
     ev = checkout_event(mid, now - 60)
     payload = json.dumps(ev, indent=2).encode()
@@ -328,7 +331,7 @@ def test_malformed_and_unhandled_events(site):
     assert site.stripe.post(body=b"this is not json").status_code == 400
     assert site.stripe.post(body=b'{"id": "evt_1", "type": "invoice.paid"}').status_code == 400
     unhandled = {"id": "evt_1QfZAbLkdIwHu7ixCustomer", "object": "event", "api_version": "2024-06-20",
-                 "created": int(time.time()), "type": "customer.created",
+                 "created": int(clock_now()), "type": "customer.created",
                  "data": {"object": {"id": "cus_RZx7kQ2mP4vN8a", "object": "customer", "email": READER}},
                  "livemode": False, "pending_webhooks": 1, "request": {"id": None, "idempotency_key": None}}
     ok(site.stripe.post(unhandled))
@@ -337,7 +340,7 @@ def test_malformed_and_unhandled_events(site):
 
 
 def test_trial_will_end_mails_once(site):
-    now = int(time.time())
+    now = int(clock_now())
     t0 = now - 3600
     ok(site.stripe.post(checkout_event(member_id(site, READER), t0, paid=False)))
     trialing = subscription_event("customer.subscription.updated", t0 + 10, t0, t0 + 14 * DAY)
@@ -474,7 +477,7 @@ def test_checkout_and_portal_call_stripe(tmp_path):
 
         # Stripe reports the checkout; the billing page's card button opens the portal.
         stripe = Stripe(srv, tmp_path)
-        t0 = int(time.time()) - 60
+        t0 = int(clock_now()) - 60
         ok(stripe.post(checkout_event(mid, t0)))
         ok(stripe.post(subscription_event("customer.subscription.updated", t0 + 1, t0, t0 + 30 * DAY)))
         r = form_post(srv, s, "/account/billing", "/account/billing", {"action": "card"})
@@ -497,7 +500,7 @@ def test_checkout_and_portal_call_stripe(tmp_path):
 def test_billing_run_leaves_stripe_rows_to_stripe(site):
     """A Stripe subscription whose period ended is Stripe's to renew: the
     built-in scheduler must not charge it (it has no card) or mark it past_due."""
-    now = int(time.time())
+    now = int(clock_now())
     t0 = now - 3600
     ok(site.stripe.post(checkout_event(member_id(site, READER), t0)))
     ok(site.stripe.post(subscription_event("customer.subscription.updated", t0 + 10, t0, t0 + 30 * DAY)))
