@@ -91,9 +91,11 @@ command_help(const struct command *c)
 		printf("\n");
 	}
 	if (!strcmp(c->name, "user"))
-		printf("\nsubcommands:\n  user add EMAIL [NAME] [ROLE]   password read from standard input (one line)\n"
+		printf("\nsubcommands:\n  user add EMAIL [NAME] [ROLE]   asks for the password\n"
 		       "  user list\n  user role EMAIL reader|editor|admin\n"
-		       "  user passwd EMAIL               new password read from standard input\n");
+		       "  user passwd EMAIL               asks for the new password\n\n"
+		       "On a terminal the password is typed twice and not shown; otherwise it is one\n"
+		       "line of standard input.\n");
 }
 
 struct flag {

@@ -1,9 +1,11 @@
 /* content_cmds.c: masthead import, export and user. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -143,18 +145,61 @@ out:
 	return code;
 }
 
-/* Reads one line (a password) from standard input. */
+/* Reads one line into out, without its line end. */
 static int
-read_password(char *out, size_t n)
+read_line(char *out, size_t n)
 {
-	if (isatty(STDIN_FILENO))
-		fprintf(stderr, "password: ");
 	if (!fgets(out, (int) n, stdin))
 		return -1;
 	size_t len = strlen(out);
 	while (len && (out[len - 1] == '\n' || out[len - 1] == '\r'))
 		out[--len] = '\0';
 	return 0;
+}
+
+/* The terminal as it was before echo went off; a signal that ends the
+ * command puts it back, so an interrupted prompt leaves a usable terminal. */
+static struct termios saved_tty;
+static const int tty_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+
+static void
+restore_tty(int sig)
+{
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tty);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+enum { PASSWORD_READ = 0, PASSWORD_NONE = -1, PASSWORD_MISMATCH = -2 };
+
+/* Reads a password from standard input: on a terminal, typed twice with
+ * echo off after prompts on standard error; otherwise one line. again is
+ * scratch space as large as out. */
+static int
+read_password(char *out, char *again, size_t n)
+{
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_tty) != 0)
+		return read_line(out, n) ? PASSWORD_NONE : PASSWORD_READ;
+	struct termios quiet = saved_tty;
+	quiet.c_lflag &= ~(tcflag_t) ECHO;
+	quiet.c_lflag |= ECHONL; /* the Enter key still moves to the next line */
+	for (size_t i = 0; i < sizeof tty_signals / sizeof *tty_signals; i++)
+		signal(tty_signals[i], restore_tty);
+	/* Echo goes off before the prompt shows, so nothing typed after it is echoed. */
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	fputs("password: ", stderr);
+	int rc = read_line(out, n) ? PASSWORD_NONE : PASSWORD_READ;
+	if (rc == PASSWORD_READ) {
+		fputs("password again: ", stderr);
+		if (read_line(again, n))
+			rc = PASSWORD_NONE;
+		else if (strcmp(out, again) != 0)
+			rc = PASSWORD_MISMATCH;
+	}
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tty);
+	for (size_t i = 0; i < sizeof tty_signals / sizeof *tty_signals; i++)
+		signal(tty_signals[i], SIG_DFL);
+	return rc;
 }
 
 static bool
@@ -195,7 +240,7 @@ cmd_user(struct config *cfg, int argc, char **argv)
 	if (!s)
 		return code;
 	struct arena *a = arena_new();
-	char password[PASSWORD_MAX + 2], hash[PASSWORD_HASH_MAX];
+	char password[PASSWORD_MAX + 2], again[PASSWORD_MAX + 2], hash[PASSWORD_HASH_MAX];
 	mh_err rc = MH_OK;
 	code = EXIT_OK;
 	if (!strcmp(sub, "list")) {
@@ -207,7 +252,13 @@ cmd_user(struct config *cfg, int argc, char **argv)
 	} else if (!strcmp(sub, "role")) {
 		rc = s->ops->member_set_role(s, argv[1], (enum member_role) role);
 	} else {
-		if (read_password(password, sizeof password) || password_hash(password, hash)) {
+		int got = read_password(password, again, sizeof password);
+		if (got == PASSWORD_MISMATCH) {
+			fprintf(stderr, "masthead user: the two passwords typed differ; nothing was changed\n");
+			code = EXIT_USAGE;
+			goto out;
+		}
+		if (got != PASSWORD_READ || password_hash(password, hash)) {
 			fprintf(stderr,
 			        "masthead user: the password must be %d to %d characters, on one line of "
 			        "standard input\n",
@@ -239,6 +290,7 @@ cmd_user(struct config *cfg, int argc, char **argv)
 	}
 out:
 	sodium_memzero(password, sizeof password);
+	sodium_memzero(again, sizeof again);
 	arena_free(a);
 	store_close(s);
 	return code;

@@ -1,0 +1,100 @@
+"""Operator rough edges (issue 11): passwords on a terminal, the public URL
+every command links to, Stripe plans without a price, import's refusals, a new
+site's identity, bad option values and what export is."""
+import os
+import select
+import shlex
+import sqlite3
+import subprocess
+import time
+
+from conftest import BIN, clock_env, run
+
+PASSWORD = "correct-horse-battery"
+
+
+def on_terminal(args, typed, data, env=None, step_timeout=5):
+    """Runs masthead under script(1), so its standard input is a terminal.
+    typed holds (prompt, text) pairs: text and Enter are typed once prompt
+    shows. Returns (exit code or None, everything the terminal showed)."""
+    cmd = " ".join(shlex.quote(a) for a in [BIN, *args, "--data", str(data)])
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("MASTHEAD_")}
+    full_env.update(clock_env())
+    full_env.update(env or {})
+    p = subprocess.Popen(["script", "-qec", cmd, "/dev/null"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=full_env)
+    out = b""
+
+    def read_until(done, timeout):
+        nonlocal out
+        deadline = time.monotonic() + timeout
+        while not done() and time.monotonic() < deadline:
+            ready, _, _ = select.select([p.stdout], [], [], 0.05)
+            if ready:
+                chunk = os.read(p.stdout.fileno(), 4096)
+                if not chunk:
+                    return
+                out += chunk
+    try:
+        for prompt, text in typed:
+            seen = len(out)
+            read_until(lambda: prompt.encode() in out[seen:] or p.poll() is not None, step_timeout)
+            if p.poll() is not None:
+                break
+            p.stdin.write(text.encode() + b"\n")
+            p.stdin.flush()
+        read_until(lambda: p.poll() is not None, step_timeout)
+        read_until(lambda: False, 0.2)
+    finally:
+        if p.poll() is None:
+            p.kill()
+        p.wait()
+        p.stdin.close()
+        p.stdout.close()
+    return p.returncode, out.decode(errors="replace")
+
+
+def members(data):
+    db = sqlite3.connect(os.path.join(str(data), "masthead.db"))
+    try:
+        return db.execute("SELECT email, password_hash FROM members ORDER BY email").fetchall()
+    finally:
+        db.close()
+
+
+# --- 1. passwords typed on a terminal are not echoed --------------------------
+
+def test_user_add_on_a_terminal_hides_the_password(tmp_path):
+    data = tmp_path / "data"
+    code, shown = on_terminal(["user", "add", "t@example.test", "Tess"],
+                              [("password: ", PASSWORD), ("again: ", PASSWORD)], data)
+    assert code == 0, shown
+    assert "password: " in shown and "again: " in shown
+    assert PASSWORD not in shown
+    assert "user add: done" in shown
+    r = run("user", "list", data=data)
+    assert "t@example.test\treader\tTess" in r.stdout
+
+
+def test_user_passwd_on_a_terminal_refuses_a_mismatch(tmp_path):
+    data = tmp_path / "data"
+    assert run("user", "add", "t@example.test", data=data, input=PASSWORD + "\n").returncode == 0
+    before = members(data)
+    code, shown = on_terminal(["user", "passwd", "t@example.test"],
+                              [("password: ", "first-new-password"), ("again: ", "second-new-password")], data)
+    assert code == 2, shown
+    assert "first-new-password" not in shown and "second-new-password" not in shown
+    assert "differ" in shown
+    assert members(data) == before
+    code, shown = on_terminal(["user", "passwd", "t@example.test"],
+                              [("password: ", "first-new-password"), ("again: ", "first-new-password")], data)
+    assert code == 0, shown
+    assert "first-new-password" not in shown
+    assert members(data) != before
+
+
+def test_user_add_from_a_pipe_reads_one_line(tmp_path):
+    data = tmp_path / "data"
+    r = run("user", "add", "p@example.test", data=data, input=PASSWORD + "\n")
+    assert r.returncode == 0, r.stderr
+    assert "password" not in r.stderr
