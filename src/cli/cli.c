@@ -12,6 +12,7 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "http/proxy.h"
 #include "store/store.h"
 #include "core/banned.h"
 
@@ -219,8 +220,15 @@ cli_main(int argc, char **argv)
 		goto out;
 	}
 	config_finish(&cfg);
+	struct proxy_list proxies;
+	if (proxy_list_parse(cfg.trusted_proxy, &proxies, err, sizeof err)) {
+		fprintf(stderr, "masthead %s: %s\n", cmd->name, err);
+		code = EXIT_USAGE;
+		goto out;
+	}
 	if (!clock_init_from_env()) {
-		fprintf(stderr, "masthead %s: MASTHEAD_CLOCK must be an ISO 8601 time such as 2026-12-01T00:00:00Z\n",
+		fprintf(stderr,
+		        "masthead %s: MASTHEAD_CLOCK must be an ISO 8601 time such as 2026-12-01T00:00:00Z, MASTHEAD_CLOCK_OFFSET whole seconds\n",
 		        cmd->name);
 		code = EXIT_USAGE;
 		goto out;

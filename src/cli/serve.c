@@ -38,6 +38,11 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 		theme_release(&app.theme);
 		return EXIT_FAIL;
 	}
+	if (proxy_list_parse(cfg->trusted_proxy, &app.proxies, err, sizeof err)) {
+		fprintf(stderr, "masthead: %s\n", err);
+		theme_release(&app.theme);
+		return EXIT_USAGE;
+	}
 	if (secret_load(cfg, app.secret, err, sizeof err)) {
 		fprintf(stderr, "masthead: %s\n", err);
 		theme_release(&app.theme);
@@ -203,7 +208,7 @@ seed_accounts(struct store *s)
 	return code;
 }
 
-/* The demo's plans, and the subscription states of DESIGN section 10
+/* The demo's plans, and the subscription states of the demo accounts (README.md)
  * reached by driving the billing machinery through a shifted clock: the
  * checkouts of the past, then a billing run for every day since. */
 static int

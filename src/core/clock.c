@@ -1,6 +1,7 @@
 /* clock.c: wall-clock time with an optional fixed start for tests. */
 #include "core/clock.h"
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -34,12 +35,23 @@ bool
 clock_init_from_env(void)
 {
 	const char *v = getenv("MASTHEAD_CLOCK");
+	const char *off = getenv("MASTHEAD_CLOCK_OFFSET");
 	int64_t t;
 
-	if (!v || !*v)
+	if (v && *v) {
+		if (!time_parse_iso8601(v, &t))
+			return false;
+		clock_set(t);
 		return true;
-	if (!time_parse_iso8601(v, &t))
-		return false;
-	clock_set(t);
+	}
+	if (off && *off) {
+		char *end;
+		errno = 0;
+		long long o = strtoll(off, &end, 10);
+		if (errno || *end || end == off)
+			return false;
+		atomic_store(&offset, (int64_t) o);
+		atomic_store(&fixed, true);
+	}
 	return true;
 }

@@ -37,7 +37,7 @@ struct config {
 	char *mail_from;
 	long mail_retry_base; /* seconds before the first retry; doubles each time */
 	long session_days;
-	bool trusted_proxy;       /* believe X-Forwarded-For and X-Forwarded-Proto */
+	char *trusted_proxy;      /* peers whose X-Forwarded-For and -Proto count (http/proxy.h) */
 	long rate_limit;          /* sign-in, link and reset attempts per address per 10 minutes */
 	long password_threads;    /* threads that hash and verify passwords, off the HTTP threads */
 	long password_memory_mib; /* argon2id memory of new hashes */

@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include "billing/billing.h"
+#include "http/proxy.h"
 #include "paywall/access.h"
 
 #include "core/config.h"
@@ -47,8 +48,9 @@ struct app {
 	const struct config *cfg;
 	struct store *store;
 	struct theme theme;
-	struct mailer *mailer;    /* may be NULL: mail then waits in the outbox */
-	unsigned char secret[32]; /* CSRF tokens, signed cookies */
+	struct mailer *mailer;     /* may be NULL: mail then waits in the outbox */
+	unsigned char secret[32];  /* CSRF tokens, signed cookies */
+	struct proxy_list proxies; /* peers that may name the client (trusted-proxy) */
 	struct billing billing;
 	struct pagecache *pages;     /* rendered pages for visitors without cookies; NULL: off */
 	struct pagecache *fragments; /* page skeletons and article records for signed-in readers; NULL: off */

@@ -81,8 +81,7 @@ is_https(struct http_req *r)
 	struct app *app = r->app;
 	if (strncmp(app->cfg->public_url, "https://", 8) == 0)
 		return true;
-	const char *proto = app->cfg->trusted_proxy ? http_header(r, "X-Forwarded-Proto") : NULL;
-	return proto && strcmp(proto, "https") == 0;
+	return proxy_https(&app->proxies, http_client_addr(r), http_header(r, "X-Forwarded-Proto"));
 }
 
 void
@@ -97,15 +96,8 @@ const char *
 web_client_ip(struct http_req *r)
 {
 	struct app *app = r->app;
-	const char *xff = app->cfg->trusted_proxy ? http_header(r, "X-Forwarded-For") : NULL;
-	if (xff && xff[0]) {
-		/* The proxy appends the address it saw last; that is the one it vouches for. */
-		const char *last = strrchr(xff, ',');
-		struct slice ip = slice_trim(slice_from(last ? last + 1 : xff));
-		if (ip.len > 0 && ip.len < 64)
-			return arena_strndup(r->arena, ip.ptr, ip.len);
-	}
-	return http_client_addr(r);
+	char *out = arena_alloc(r->arena, PROXY_ADDR_MAX);
+	return proxy_client(&app->proxies, http_client_addr(r), http_header(r, "X-Forwarded-For"), out, PROXY_ADDR_MAX);
 }
 
 const char *

@@ -28,12 +28,8 @@ export const PER_TEST = { timeout: 10 * 60_000 };
  * the end-to-end tests use, so no browser test depends on today's date.
  */
 export const TEST_CLOCK = process.env.MASTHEAD_TEST_CLOCK || '2026-11-18T10:00:00Z';
-const clockOffset = Date.parse(TEST_CLOCK) - Date.now();
-
-/** The tests' clock now, as MASTHEAD_CLOCK wants it. */
-export function clockNow() {
-  return new Date(Date.now() + clockOffset).toISOString().replace(/\.\d+Z$/, 'Z');
-}
+/** Whole seconds added to the real clock, the same for every process started. */
+export const CLOCK_OFFSET = String(Math.round((Date.parse(TEST_CLOCK) - Date.now()) / 1000));
 export const SCREENSHOTS = path.join(HERE, 'screenshots');
 export const PASSWORD = 'masthead-demo';
 
@@ -115,7 +111,7 @@ export async function startServer({ env = {}, timeoutMs = 30_000 } = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `masthead-browser-${process.pid}-`));
   const fullEnv = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !k.startsWith('MASTHEAD_')));
-  Object.assign(fullEnv, { MASTHEAD_RATE_LIMIT: '1000', MASTHEAD_CLOCK: clockNow() }, env);
+  Object.assign(fullEnv, { MASTHEAD_RATE_LIMIT: '1000', MASTHEAD_CLOCK_OFFSET: CLOCK_OFFSET }, env);
 
   const proc = spawnTied(BIN, ['demo', '--port', '0', '--data', dataDir], {
     env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'],

@@ -19,8 +19,10 @@ BIN = os.path.abspath(BIN)
 # forward from there at the real rate. tests/dates runs the suite at the
 # awkward dates (the 1st, the 28th to 31st, 29 February, 31 December).
 TEST_CLOCK = os.environ.get("MASTHEAD_TEST_CLOCK", "2026-11-18T10:00:00Z")
-_CLOCK_OFFSET = (datetime.datetime.fromisoformat(TEST_CLOCK.replace("Z", "+00:00")).timestamp()
-                 - time.time())
+# Whole seconds, the same for every process: a server and the commands run
+# beside it share one clock exactly, and so do the tests.
+_CLOCK_OFFSET = round(datetime.datetime.fromisoformat(TEST_CLOCK.replace("Z", "+00:00")).timestamp()
+                      - time.time())
 
 
 def now():
@@ -33,8 +35,8 @@ def now_dt():
 
 
 def clock_env():
-    """The binary's clock, set to the tests' clock at this instant."""
-    return {"MASTHEAD_CLOCK": now_dt().strftime("%Y-%m-%dT%H:%M:%SZ")}
+    """The binary's clock: the tests' clock."""
+    return {"MASTHEAD_CLOCK_OFFSET": str(_CLOCK_OFFSET)}
 
 
 def run(*args, data=None, env=None, input=None, timeout=60):
