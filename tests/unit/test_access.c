@@ -1,4 +1,4 @@
-/* The access decision, row by row of DESIGN section 7, and its edges. */
+/* The access decision, row by row of the table in docs/paywall.md, and its edges. */
 #include "unit.h"
 
 #include <string.h>
