@@ -31,14 +31,36 @@ sub_status_parse(const char *s)
 	return -1;
 }
 
+/* By designated index, so a reason added to the enum cannot shift the others'
+ * names (one was missing: "metered" read as "anonymous", and so on down). */
+static const char *const reason_names[REASON_COUNT] = {
+	[REASON_PUBLIC] = "public",
+	[REASON_MEMBER] = "member",
+	[REASON_SUBSCRIBER] = "subscriber",
+	[REASON_GRACE] = "grace",
+	[REASON_STAFF] = "staff",
+	[REASON_COMPED] = "comped",
+	[REASON_GIFT] = "gift",
+	[REASON_METERED] = "metered",
+	[REASON_ANONYMOUS] = "anonymous",
+	[REASON_NO_PLAN] = "no_plan",
+	[REASON_PAYMENT_FAILED] = "payment_failed",
+	[REASON_LAPSED] = "lapsed",
+};
+
 const char *
 access_reason_name(enum access_reason r)
 {
-	static const char *names[] = {
-		"public", "member",    "subscriber", "grace",          "staff",  "comped",
-		"gift",   "anonymous", "no_plan",    "payment_failed", "lapsed",
-	};
-	return (unsigned) r < sizeof names / sizeof *names ? names[r] : "unknown";
+	return (unsigned) r < REASON_COUNT && reason_names[r] ? reason_names[r] : "unknown";
+}
+
+int
+access_reason_parse(const char *s)
+{
+	for (int i = 0; i < REASON_COUNT; i++)
+		if (reason_names[i] && strcmp(s, reason_names[i]) == 0)
+			return i;
+	return -1;
 }
 
 static struct access_decision

@@ -51,6 +51,7 @@ enum access_reason {
 	REASON_NO_PLAN,        /* TEASER: member without a subscription */
 	REASON_PAYMENT_FAILED, /* TEASER: past_due after grace, unpaid, incomplete(_expired) */
 	REASON_LAPSED,         /* TEASER: canceled after the period, or paused */
+	REASON_COUNT
 };
 
 struct access_decision {
@@ -65,5 +66,7 @@ struct access_decision access_decide(const struct article *a, const struct viewe
  * published (0: never). Applied to an article before any decision on it. */
 void access_apply_auto_paywall(struct article *a, long days, int64_t now);
 const char *access_reason_name(enum access_reason r);
+/* The reason a name stands for, or -1. */
+int access_reason_parse(const char *s);
 
 #endif

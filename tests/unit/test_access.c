@@ -112,6 +112,21 @@ test_auto_paywall(void **state)
 	assert_int_equal(m.access, ACCESS_MEMBERS);
 }
 
+/* Every reason has its own name, and the name leads back to it. */
+static void
+test_reason_names_round_trip(void **state)
+{
+	for (int r = 0; r < REASON_COUNT; r++) {
+		const char *name = access_reason_name((enum access_reason) r);
+		assert_string_not_equal(name, "unknown");
+		assert_int_equal(access_reason_parse(name), r);
+	}
+	assert_string_equal(access_reason_name(REASON_METERED), "metered");
+	assert_string_equal(access_reason_name(REASON_COUNT), "unknown");
+	assert_int_equal(access_reason_parse("unknown"), -1);
+	assert_int_equal(access_reason_parse(""), -1);
+}
+
 static void
 test_status_names_round_trip(void **state)
 {
@@ -128,6 +143,7 @@ main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_gated_read_needs_full_decision),
 		cmocka_unit_test(test_status_names_round_trip),
+		cmocka_unit_test(test_reason_names_round_trip),
 		cmocka_unit_test(test_auto_paywall),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
