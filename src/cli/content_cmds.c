@@ -37,12 +37,14 @@ cmd_import(struct config *cfg, int argc, char **argv)
 	};
 	struct import_summary sum;
 	mh_err rc = import_paths(s, argv, (size_t) argc, &o, &sum);
-	if (rc)
+	if (rc == MH_ERR_NOTFOUND)
+		; /* an empty folder: its one line says it all */
+	else if (rc)
 		fprintf(stderr, "import: %zu rejected; nothing was written\n", sum.rejected);
 	else
 		printf("import: %zu created, %zu updated, 0 rejected\n", sum.created, sum.updated);
 	store_close(s);
-	if (rc == MH_ERR_INVALID || rc == MH_ERR_TOOBIG || rc == MH_ERR_PARSE)
+	if (rc == MH_ERR_INVALID || rc == MH_ERR_TOOBIG || rc == MH_ERR_PARSE || rc == MH_ERR_NOTFOUND)
 		return EXIT_DATA;
 	return rc ? EXIT_FAIL : EXIT_OK;
 }

@@ -212,6 +212,13 @@ article_parse(struct arena *a, const char *src, size_t len, const struct article
 
 	struct md_article md;
 	md_render_article(a, fm.body, fm.body_len, opts->teaser_paragraphs, &md);
+	if (md.second_marker_line) {
+		/* Everything after a second marker would be gated twice over, or
+		 * silently dropped: ask the writer which one they meant. */
+		snprintf(err, errlen, "line %d: a second <!-- paywall --> line (the first is on line %d); keep one",
+		         fm.body_line + md.second_marker_line - 1, fm.body_line + md.marker_line - 1);
+		return MH_ERR_INVALID;
+	}
 	out->teaser_md = md.teaser_md;
 	out->teaser_html = md.teaser_html;
 	out->gated_md = md.gated_md;

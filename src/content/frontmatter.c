@@ -52,11 +52,13 @@ mh_err
 frontmatter_parse(struct arena *a, const char *src, size_t len, struct frontmatter *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof *out);
+	/* Editors on Windows start UTF-8 files with a byte order mark; it is not text. */
+	size_t bom = len >= 3 && memcmp(src, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
 	size_t start;
-	if (len >= 4 && memcmp(src, "---\n", 4) == 0) {
-		start = 4;
-	} else if (len >= 5 && memcmp(src, "---\r\n", 5) == 0) {
-		start = 5;
+	if (len >= bom + 4 && memcmp(src + bom, "---\n", 4) == 0) {
+		start = bom + 4;
+	} else if (len >= bom + 5 && memcmp(src + bom, "---\r\n", 5) == 0) {
+		start = bom + 5;
 	} else {
 		snprintf(err, errlen, "line 1: expected front matter starting with a line holding only ---");
 		return MH_ERR_PARSE;

@@ -76,9 +76,10 @@ report_duplicates(const struct import_source *src, const struct article_input *a
 	return dups;
 }
 
-mh_err
-import_sources(struct store *s, const struct import_source *src, size_t n, const struct import_opts *o,
-               struct import_summary *sum)
+/* sizes[i], when given, is the size of the whole file src[i] holds the start of. */
+static mh_err
+import_checked(struct store *s, const struct import_source *src, const size_t *sizes, size_t n,
+               const struct import_opts *o, struct import_summary *sum)
 {
 	memset(sum, 0, sizeof *sum);
 	struct arena *a = arena_new();
@@ -88,7 +89,17 @@ import_sources(struct store *s, const struct import_source *src, size_t n, const
 	char err[512];
 
 	for (size_t i = 0; i < n; i++) {
-		mh_err e = article_parse(a, src[i].data, src[i].len, &o->parse, &arts[i], err, sizeof err);
+		mh_err e;
+		size_t max = o->parse.max_bytes;
+		if (max && src[i].len > max) {
+			/* Only the start was read: the message gives the whole file's size. */
+			size_t size = sizes && sizes[i] > src[i].len ? sizes[i] : src[i].len;
+			snprintf(err, sizeof err, "line 1: file is %zu bytes, over the limit of %zu (max-import-bytes)",
+			         size, max);
+			e = MH_ERR_TOOBIG;
+		} else {
+			e = article_parse(a, src[i].data, src[i].len, &o->parse, &arts[i], err, sizeof err);
+		}
 		if (e) {
 			if (p.out)
 				fputs("\r\x1b[K", p.out);
@@ -148,6 +159,13 @@ out:
 	free(arts);
 	arena_free(a);
 	return rc;
+}
+
+mh_err
+import_sources(struct store *s, const struct import_source *src, size_t n, const struct import_opts *o,
+               struct import_summary *sum)
+{
+	return import_checked(s, src, NULL, n, o, sum);
 }
 
 struct pathlist {
@@ -216,21 +234,28 @@ collect(const char *path, struct pathlist *l, FILE *errors, int depth)
 	return rc;
 }
 
+/* Reads at most max + 1 bytes of path into out; *size is the whole file's. */
 static mh_err
-read_file(const char *path, size_t max, struct import_source *out, FILE *errors)
+read_file(const char *path, size_t max, struct import_source *out, size_t *size, FILE *errors)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		fprintf(errors, "%s: cannot read: %s\n", path, strerror(errno));
 		return MH_ERR_IO;
 	}
+	size_t keep = max ? max + 1 : BUF_DEFAULT_MAX; /* one byte over the limit says it is too big */
+	struct stat st;
+	bool sized = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
 	struct buf b = BUF_INIT;
-	/* One byte over the limit is enough to say it is too big. */
-	buf_init(&b, max + 1);
+	buf_init(&b, keep);
 	char chunk[65536];
-	size_t got;
-	while ((got = fread(chunk, 1, sizeof chunk, f)) > 0 && !buf_error(&b))
-		buf_add(&b, chunk, got < max + 1 - b.len ? got : max + 1 - b.len);
+	size_t got, total = 0;
+	while ((got = fread(chunk, 1, sizeof chunk, f)) > 0 && !buf_error(&b)) {
+		total += got;
+		buf_add(&b, chunk, got < keep - b.len ? got : keep - b.len);
+		if (b.len == keep && sized)
+			break; /* too big, and its size is known without reading the rest */
+	}
 	bool failed = ferror(f);
 	fclose(f);
 	if (failed) {
@@ -239,6 +264,7 @@ read_file(const char *path, size_t max, struct import_source *out, FILE *errors)
 		return MH_ERR_IO;
 	}
 	out->name = path;
+	*size = sized && (size_t) st.st_size > total ? (size_t) st.st_size : total;
 	out->data = buf_detach(&b, &out->len);
 	return MH_OK;
 }
@@ -249,19 +275,30 @@ import_paths(struct store *s, char *const *paths, size_t n, const struct import_
 	struct pathlist l = { 0 };
 	mh_err rc = MH_OK;
 	memset(sum, 0, sizeof *sum);
-	for (size_t i = 0; i < n && !rc; i++)
+	for (size_t i = 0; i < n && !rc; i++) {
+		size_t before = l.n;
+		struct stat st;
 		rc = collect(paths[i], &l, o->errors, 0);
+		if (!rc && l.n == before && stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+			/* Most likely the wrong folder: saying nothing would look like success. */
+			fprintf(o->errors, "%s: no .md files in this folder or below it; nothing was imported\n",
+			        paths[i]);
+			rc = MH_ERR_NOTFOUND;
+		}
+	}
 	struct import_source *src = xcalloc(l.n ? l.n : 1, sizeof *src);
+	size_t *sizes = xcalloc(l.n ? l.n : 1, sizeof *sizes);
 	size_t nread = 0;
 	for (size_t i = 0; i < l.n && !rc; i++, nread++)
-		rc = read_file(l.v[i], o->parse.max_bytes, &src[i], o->errors);
+		rc = read_file(l.v[i], o->parse.max_bytes, &src[i], &sizes[i], o->errors);
 	if (!rc)
-		rc = import_sources(s, src, l.n, o, sum);
+		rc = import_checked(s, src, sizes, l.n, o, sum);
 	else
 		sum->rejected = 1;
 	for (size_t i = 0; i < nread; i++)
 		free((char *) src[i].data);
 	free(src);
+	free(sizes);
 	for (size_t i = 0; i < l.n; i++)
 		free(l.v[i]);
 	free(l.v);

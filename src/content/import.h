@@ -30,7 +30,9 @@ struct import_summary {
 
 mh_err import_sources(struct store *s, const struct import_source *src, size_t n, const struct import_opts *o,
                       struct import_summary *sum);
-/* Reads files and folders (every *.md below them, in name order). */
+/* Reads files and folders (every *.md below them, in name order). A folder
+ * with no *.md below it is reported and MH_ERR_NOTFOUND returned, nothing
+ * written. */
 mh_err import_paths(struct store *s, char *const *paths, size_t n, const struct import_opts *o,
                     struct import_summary *sum);
 

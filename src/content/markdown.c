@@ -21,16 +21,25 @@ is_marker(cmark_node *n)
 }
 
 /* The 1-based line at which the gated part starts, 0 for none; *marker is
- * set when a paywall marker line decided it. */
+ * set when a paywall marker line decided it, *second to the line of a
+ * second marker (0: none), which the caller refuses. */
 static int
-split_line(cmark_node *doc, int teaser_paragraphs, bool *marker)
+split_line(cmark_node *doc, int teaser_paragraphs, bool *marker, int *second)
 {
+	int first = 0;
 	*marker = false;
-	for (cmark_node *n = cmark_node_first_child(doc); n; n = cmark_node_next(n)) {
-		if (is_marker(n)) {
-			*marker = true;
-			return cmark_node_get_start_line(n);
-		}
+	*second = 0;
+	for (cmark_node *n = cmark_node_first_child(doc); n && !*second; n = cmark_node_next(n)) {
+		if (!is_marker(n))
+			continue;
+		if (first)
+			*second = cmark_node_get_start_line(n);
+		else
+			first = cmark_node_get_start_line(n);
+	}
+	if (first) {
+		*marker = true;
+		return first;
 	}
 	int paragraphs = 0;
 	for (cmark_node *n = cmark_node_first_child(doc); n; n = cmark_node_next(n)) {
@@ -239,8 +248,9 @@ md_render_article(struct arena *a, const char *md, size_t len, int teaser_paragr
 {
 	memset(out, 0, sizeof *out);
 	cmark_node *doc = cmark_parse_document(md, len, MD_OPTS);
-	int line = split_line(doc, teaser_paragraphs, &out->has_marker);
+	int line = split_line(doc, teaser_paragraphs, &out->has_marker, &out->second_marker_line);
 	cmark_node_free(doc);
+	out->marker_line = out->has_marker ? line : 0;
 
 	size_t cut = line ? line_offset(md, len, line) : len;
 	size_t gated_from = cut;

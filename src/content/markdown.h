@@ -20,6 +20,8 @@ struct md_article {
 	const char *teaser_html, *gated_html;
 	const char *first_paragraph; /* plain text, for summaries */
 	bool has_marker;
+	int marker_line;        /* 1-based line of md holding the marker, 0: none */
+	int second_marker_line; /* a second marker's line (an error for importers), 0: none */
 	struct quote_input *quotes;
 	size_t n_quotes;
 };

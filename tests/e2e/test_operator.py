@@ -98,3 +98,114 @@ def test_user_add_from_a_pipe_reads_one_line(tmp_path):
     r = run("user", "add", "p@example.test", data=data, input=PASSWORD + "\n")
     assert r.returncode == 0, r.stderr
     assert "password" not in r.stderr
+
+
+# --- 4. import: empty folders, byte order marks, sizes, a second marker ------
+
+ARTICLE = """---
+title: {title}
+access: paid
+published_at: 2026-11-01T08:00:00Z
+---
+First paragraph of {title}.
+
+<!-- paywall -->
+
+Gated paragraph of {title}.
+"""
+
+
+def article_titles(data):
+    path = os.path.join(str(data), "masthead.db")
+    if not os.path.exists(path):
+        return []
+    db = sqlite3.connect(path)
+    try:
+        return [r[0] for r in db.execute("SELECT title FROM articles ORDER BY title")]
+    finally:
+        db.close()
+
+
+def test_import_of_a_folder_without_markdown_fails_in_one_line(tmp_path):
+    src = tmp_path / "notes"
+    (src / "sub").mkdir(parents=True)
+    (src / "readme.txt").write_text("not markdown\n")
+    (src / "sub" / "draft.markdown").write_text(ARTICLE.format(title="Wrong extension"))
+    data = tmp_path / "data"
+    assert run("init", data=data).returncode == 0  # so no migration is logged below
+    r = run("import", str(src), data=data)
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert r.stdout == ""
+    assert r.stderr.count("\n") == 1 and str(src) in r.stderr and "no .md files" in r.stderr, r.stderr
+    # With another folder that has files, the empty one still stops the import.
+    good = tmp_path / "good"
+    good.mkdir()
+    (good / "a.md").write_text(ARTICLE.format(title="Good story"))
+    r = run("import", str(good), str(src), data=data)
+    assert r.returncode == 3 and str(src) in r.stderr
+    assert article_titles(data) == []
+
+
+def test_import_skips_a_byte_order_mark(tmp_path):
+    src = tmp_path / "bom.md"
+    src.write_bytes(b"\xef\xbb\xbf" + ARTICLE.format(title="Saved on Windows").encode())
+    data = tmp_path / "data"
+    r = run("import", str(src), data=data)
+    assert r.returncode == 0, r.stderr
+    assert "1 created" in r.stdout
+    assert article_titles(data) == ["Saved on Windows"]
+
+
+def test_import_gives_an_oversized_file_its_real_size(tmp_path):
+    src = tmp_path / "huge.md"
+    text = ARTICLE.format(title="Huge") + ("word " * ((5 << 20) // 5))
+    src.write_text(text)
+    size = os.path.getsize(src)
+    assert size > 5 << 20
+    r = run("import", str(src), data=tmp_path / "data")
+    assert r.returncode == 3
+    assert f"huge.md:1: file is {size} bytes, over the limit of 1048576" in r.stderr, r.stderr
+    assert "1048577" not in r.stderr
+    r = run("import", str(src), "--max-import-bytes", "4096", data=tmp_path / "data")
+    assert r.returncode == 3 and f"file is {size} bytes, over the limit of 4096" in r.stderr, r.stderr
+    assert article_titles(tmp_path / "data") == []
+
+
+SECOND_MARKER = """---
+title: Two markers
+access: paid
+---
+Teaser.
+
+<!-- paywall -->
+
+Gated.
+
+<!-- paywall -->
+
+More gated.
+"""
+
+
+def test_import_refuses_a_second_paywall_marker(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a-good.md").write_text(ARTICLE.format(title="Good story"))
+    bad = src / "b-two.md"
+    bad.write_text(SECOND_MARKER)
+    data = tmp_path / "data"
+    r = run("import", str(src), data=data)
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert f"{bad}:11: a second <!-- paywall --> line (the first is on line 7)" in r.stderr, r.stderr
+    assert "nothing was written" in r.stderr
+    assert article_titles(data) == []
+
+
+def test_a_marker_shown_in_a_code_block_is_not_a_second_marker(tmp_path):
+    src = tmp_path / "code.md"
+    src.write_text(SECOND_MARKER.replace("<!-- paywall -->\n\nMore gated.",
+                                         "```\n<!-- paywall -->\n```\n\nMore gated."))
+    data = tmp_path / "data"
+    r = run("import", str(src), data=data)
+    assert r.returncode == 0, r.stderr
+    assert article_titles(data) == ["Two markers"]
