@@ -46,7 +46,8 @@ const struct command commands[] = {
 	{ "migrate", cmd_init, "", "apply pending database migrations", no_keys },
 	{ "import", cmd_import, "PATH...", "import Markdown files (or folders of them) with front matter",
 	  import_keys },
-	{ "export", cmd_export, "DIR", "write articles as Markdown and members as CSV into DIR", no_keys },
+	{ "export", cmd_export, "DIR",
+	  "write articles as Markdown and a members list (CSV) into DIR, for other tools; not a backup", no_keys },
 	{ "user", cmd_user, "add|list|role|passwd ...", "manage member accounts", user_keys },
 	{ "billing", cmd_billing, "run [--at ISO8601]", "renewals, retries, dunning and reminders due at that time",
 	  billing_keys },
@@ -91,6 +92,11 @@ command_help(const struct command *c)
 			printf(" (default %s)", k->def);
 		printf("\n");
 	}
+	if (!strcmp(c->name, "export"))
+		printf("\nThe export holds articles (as import reads them) and members' e-mail, name, role and\n"
+		       "sign-up time. It leaves out subscriptions, invoices, cards, password hashes and\n"
+		       "sessions, and members.csv cannot be imported back: to back up a site, copy the\n"
+		       "database (see docs/reference.md, \"Backups\").\n");
 	if (!strcmp(c->name, "user"))
 		printf("\nsubcommands:\n  user add EMAIL [NAME] [ROLE]   asks for the password\n"
 		       "  user list\n  user role EMAIL reader|editor|admin\n"

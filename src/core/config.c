@@ -17,7 +17,7 @@
 
 const struct config_key config_keys[] = {
 	KEY("config", CONFIG_STR, config_file, "", "ini file to read settings from"),
-	KEY("data", CONFIG_STR, data, "./data", "data directory (database, outbox, backups)"),
+	KEY("data", CONFIG_STR, data, "./data", "data directory (database, outbox, secret key)"),
 	KEY("db", CONFIG_STR, db, "", "database URL: sqlite:PATH (default sqlite:DATA/masthead.db) or postgres://..."),
 	KEY("listen", CONFIG_STR, listen, "127.0.0.1:8080", "address and port to serve on"),
 	KEY("public-url", CONFIG_STR, public_url, "", "the site's public base URL (default http://LISTEN)"),

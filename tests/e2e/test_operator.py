@@ -209,3 +209,30 @@ def test_a_marker_shown_in_a_code_block_is_not_a_second_marker(tmp_path):
     r = run("import", str(src), data=data)
     assert r.returncode == 0, r.stderr
     assert article_titles(data) == ["Two markers"]
+
+
+# --- 7. export says what it is -------------------------------------------------
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
+
+def test_export_is_not_called_a_backup(tmp_path):
+    summary = [line for line in run("--help").stdout.splitlines() if line.startswith("  export ")]
+    assert summary and "not a backup" in summary[0], summary
+    h = run("export", "--help").stdout
+    assert "not a backup" in h and "cannot be imported back" in h, h
+    assert "backups" not in run("init", "--help").stdout  # --data holds none
+    reference = open(os.path.join(ROOT, "docs", "reference.md"), encoding="utf-8").read()
+    row = [line for line in reference.splitlines() if line.startswith("| `masthead export DIR`")]
+    assert row and "not a backup" in row[0]
+    assert "### Backups" in reference and ".backup" in reference
+    guide = open(os.path.join(ROOT, "docs", "import.md"), encoding="utf-8").read()
+    assert "not a backup" in guide
+    # What the help says is left out is indeed left out.
+    data = tmp_path / "data"
+    assert run("user", "add", "w@example.test", "Wanda", data=data, input=PASSWORD + "\n").returncode == 0
+    r = run("export", str(tmp_path / "out"), data=data)
+    assert r.returncode == 0, r.stderr
+    csv = (tmp_path / "out" / "members.csv").read_text()
+    assert csv.splitlines()[0] == "email,name,role,created_at"
+    assert "argon2" not in csv and "$" not in csv
