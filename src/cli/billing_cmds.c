@@ -125,10 +125,13 @@ cmd_plan(struct config *cfg, int argc, char **argv)
 		size_t n;
 		if (!(err = s->ops->plan_list(s, a, true, &list, &n)))
 			for (size_t i = 0; i < n; i++)
-				printf("%s\t%s\t%s every %d month%s\t%s%s\n", list[i].code, list[i].name,
+				printf("%s\t%s\t%s every %d month%s\t%s%s\t%s\n", list[i].code, list[i].name,
 				       billing_money(a, list[i].amount, list[i].currency), list[i].interval_months,
 				       list[i].interval_months == 1 ? "" : "s", list[i].retired ? "retired" : "offered",
-				       list[i].trial_days ? arena_printf(a, ", %d-day trial", list[i].trial_days) : "");
+				       list[i].trial_days ? arena_printf(a, ", %d-day trial", list[i].trial_days) : "",
+				       list[i].provider_price_id && list[i].provider_price_id[0]
+				               ? arena_printf(a, "Stripe price %s", list[i].provider_price_id)
+				               : "no Stripe price");
 	} else {
 		if (!(err = s->ops->plan_get(s, a, 0, argv[1], &p))) {
 			if (!strcmp(sub, "retire"))

@@ -236,3 +236,30 @@ def test_export_is_not_called_a_backup(tmp_path):
     csv = (tmp_path / "out" / "members.csv").read_text()
     assert csv.splitlines()[0] == "email,name,role,created_at"
     assert "argon2" not in csv and "$" not in csv
+
+
+# --- 3. a Stripe plan without a price -----------------------------------------
+
+def test_stripe_plan_without_a_price_says_it_cannot_be_bought(tmp_path, fresh):
+    from members import form_post, sign_in
+    data = tmp_path / "data"
+    srv = fresh("demo", "--port", "0", env={"MASTHEAD_BILLING_PROVIDER": "stripe",
+                                            "MASTHEAD_STRIPE_SECRET_KEY": "sk_test_never_called",
+                                            "MASTHEAD_STRIPE_API_BASE": "http://127.0.0.1:9",
+                                            "MASTHEAD_RATE_LIMIT": "1000"})
+    lines = run("plan", "list", data=data).stdout.splitlines()
+    assert [line.split("\t")[-1] for line in lines] == ["no Stripe price", "no Stripe price"], lines
+    assert run("plan", "price", "monthly", "price_1QfXwALkdIwHu7ixMonthly", data=data).returncode == 0
+    lines = run("plan", "list", data=data).stdout.splitlines()
+    assert lines[0].startswith("monthly\t") and lines[0].endswith("\tStripe price price_1QfXwALkdIwHu7ixMonthly")
+    assert lines[1].startswith("yearly\t") and lines[1].endswith("\tno Stripe price")
+
+    s, r = sign_in(srv, "reader@demo.test")
+    assert r.status_code == 303
+    r = form_post(srv, s, "/subscribe", "/subscribe", {"plan": "yearly", "next": "/"})
+    assert r.status_code == 503, r.text
+    assert "This plan cannot be bought yet" in r.text
+    assert "did not answer" not in r.text
+    logs = srv.logs()
+    assert "masthead plan price yearly" in logs
+    assert "billing price" not in logs

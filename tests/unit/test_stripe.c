@@ -492,6 +492,8 @@ test_stripe_errors(void **state)
 	assert_int_equal(stripe_checkout(&api.cfg, api.a, &riley, &noprice, NULL, "https://n.example/",
 	                                 "https://n.example/", "k", &url, err, sizeof err),
 	                 MH_ERR_INVALID);
+	/* The fix it names is a command that exists. */
+	assert_non_null(strstr(err, "masthead plan price monthly PRICE_ID"));
 	assert_int_equal(
 	        stripe_portal(&api.cfg, api.a, "cus_1", "https://n.example/", "k\r\nX-Evil: 1", &url, err, sizeof err),
 	        MH_ERR_INVALID);

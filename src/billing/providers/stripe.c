@@ -220,8 +220,7 @@ stripe_checkout(const struct config *cfg, struct arena *a, const struct member *
                 const char **url, char *err, size_t errlen)
 {
 	if (!p->provider_price_id || !p->provider_price_id[0]) {
-		seterr(err, errlen, "plan %s has no Stripe price (masthead billing price %s price_...)", p->code,
-		       p->code);
+		seterr(err, errlen, "plan %s has no Stripe price (masthead plan price %s PRICE_ID)", p->code, p->code);
 		return MH_ERR_INVALID;
 	}
 	char id[24];
