@@ -123,22 +123,16 @@ status_is(const struct subscription *sub, const char *status)
 	return strcmp(sub->status, status) == 0;
 }
 
-/* Records a charge's outcome on its invoice and subscription, in one transaction. */
-static mh_err
-finish_charge(struct billing *b, struct arena *a, struct subscription *sub, struct invoice *inv, const struct charge *c,
-              int attempt, const struct charge_result *res, int64_t now)
+/* What a charge's outcome does to its invoice and subscription. Returns
+ * true when it is the renewal's first failure (the member is mailed). */
+static bool
+apply_outcome(struct billing *b, struct subscription *sub, struct invoice *inv, int attempt,
+              const struct charge_result *res, int64_t now)
 {
-	struct store *s = b->store;
-	bool first_failure = false, recovered = false;
-	mh_err err = store_begin(s);
-	if (err)
-		return err;
-	if ((err = s->ops->charge_finish(s, c->id, res->ok ? "succeeded" : "failed", res->code, res->message, now)))
-		goto fail;
+	bool first_failure = false;
 	if (attempt > inv->attempts)
 		inv->attempts = attempt;
 	if (res->ok) {
-		recovered = !status_is(sub, "active") && !status_is(sub, "trialing");
 		inv->status = "paid";
 		inv->paid_at = now;
 		inv->next_attempt_at = 0;
@@ -160,19 +154,45 @@ finish_charge(struct billing *b, struct arena *a, struct subscription *sub, stru
 		}
 	}
 	sub->updated_at = now;
-	if ((err = s->ops->invoice_save(s, inv)) || (err = s->ops->subscription_save(s, sub)))
-		goto fail;
-	if ((err = store_commit(s)))
-		goto fail;
+	return first_failure;
+}
+
+/* Records a charge's outcome on its invoice and subscription, in one
+ * transaction. The money has moved by now, so a subscription changed since it
+ * was read (a cancellation, a webhook) is read again and the outcome applied
+ * over that change, never over an old copy of the row. */
+static mh_err
+finish_charge(struct billing *b, struct arena *a, struct subscription *sub, struct invoice *inv, const struct charge *c,
+              int attempt, const struct charge_result *res, int64_t now)
+{
+	struct store *s = b->store;
+	struct invoice inv0 = *inv;
+	mh_err err = MH_ERR_CONFLICT;
+	bool first_failure = false;
+	for (int tries = 0; tries < 8 && err == MH_ERR_CONFLICT; tries++) {
+		if (tries > 0) {
+			*inv = inv0;
+			if ((err = s->ops->subscription_get(s, a, sub->id, sub)))
+				return err;
+		}
+		if ((err = store_begin(s)))
+			return err;
+		err = s->ops->charge_finish(s, c->id, res->ok ? "succeeded" : "failed", res->code, res->message, now);
+		if (!err) {
+			first_failure = apply_outcome(b, sub, inv, attempt, res, now);
+			if (!(err = s->ops->invoice_save(s, inv)) && !(err = s->ops->subscription_save(s, sub)))
+				err = store_commit(s);
+		}
+		if (err)
+			store_rollback(s);
+	}
+	if (err)
+		return err;
 	if (res->ok)
 		notify(b, a, sub->member_id, "receipt", sub->plan_id, inv, now);
 	else if (first_failure)
 		notify(b, a, sub->member_id, "payment-failed", sub->plan_id, inv, now);
-	(void) recovered;
 	return MH_OK;
-fail:
-	store_rollback(s);
-	return err;
 }
 
 /* Charges an invoice once (its next attempt) and records the outcome. */
@@ -403,10 +423,15 @@ billing_cancel(struct billing *b, int64_t member_id, bool cancel, int64_t now)
 	struct store *s = b->store;
 	struct arena *a = arena_new();
 	struct subscription sub;
-	mh_err err = s->ops->subscription_by_member(s, a, member_id, &sub);
-	if (!err && !(status_is(&sub, "active") || status_is(&sub, "trialing") || status_is(&sub, "past_due")))
-		err = MH_ERR_NOTFOUND;
-	if (!err && sub.cancel_at_period_end != cancel) {
+	mh_err err = MH_ERR_CONFLICT;
+	/* A billing run or a webhook may change the row between our read and
+	 * our write: the write then fails, and we read and decide again. */
+	for (int tries = 0; tries < 8 && err == MH_ERR_CONFLICT; tries++) {
+		err = s->ops->subscription_by_member(s, a, member_id, &sub);
+		if (!err && !(status_is(&sub, "active") || status_is(&sub, "trialing") || status_is(&sub, "past_due")))
+			err = MH_ERR_NOTFOUND;
+		if (err || sub.cancel_at_period_end == cancel)
+			break;
 		sub.cancel_at_period_end = cancel;
 		sub.canceled_at = cancel ? now : 0;
 		sub.updated_at = now;
@@ -442,6 +467,19 @@ renew(struct billing *b, struct arena *a, struct subscription *sub, int64_t now,
 			return MH_OK;
 		if (err)
 			return err;
+		/* Read the row again under the claim: a cancellation made since the
+		 * due list was read is honoured, not charged over. */
+		if ((err = s->ops->subscription_get(s, a, sub->id, sub))) {
+			s->ops->invoice_release(s, inv.id);
+			return err;
+		}
+		if (sub->cancel_at_period_end || !(status_is(sub, "active") || status_is(sub, "trialing"))) {
+			inv.status = "void";
+			inv.next_attempt_at = 0;
+			err = s->ops->invoice_save(s, &inv);
+			s->ops->invoice_release(s, inv.id);
+			return err;
+		}
 		struct charge_result res;
 		err = charge_invoice(b, a, sub, &inv, now, &res);
 		s->ops->invoice_release(s, inv.id);
@@ -478,9 +516,13 @@ billing_run(struct billing *b, int64_t now, struct billing_stats *st)
 		    sub->trial_end > now) {
 			sub->trial_reminded = true;
 			sub->updated_at = now;
+			/* The save claims the reminder: another run that read the same
+			 * version fails here and mails nothing. */
 			if (!(err = s->ops->subscription_save(s, sub))) {
 				notify(b, a, sub->member_id, "trial-ending", sub->plan_id, NULL, sub->trial_end);
 				st->trial_notices++;
+			} else if (err == MH_ERR_CONFLICT) {
+				err = MH_OK;
 			}
 			continue;
 		}
@@ -490,6 +532,8 @@ billing_run(struct billing *b, int64_t now, struct billing_stats *st)
 				sub->updated_at = now;
 				if (!(err = s->ops->subscription_save(s, sub)))
 					st->unpaid++;
+				else if (err == MH_ERR_CONFLICT)
+					err = MH_OK; /* changed meanwhile: the next run decides again */
 			}
 			continue;
 		}
@@ -500,6 +544,8 @@ billing_run(struct billing *b, int64_t now, struct billing_stats *st)
 			sub->updated_at = now;
 			if (!(err = s->ops->subscription_save(s, sub)))
 				st->canceled++;
+			else if (err == MH_ERR_CONFLICT)
+				err = MH_OK;
 			continue;
 		}
 		err = renew(b, a, sub, now, st);

@@ -129,7 +129,7 @@ enum stmt_id {
 #define SUB_COLS                                                                                                       \
 	"id, member_id, plan_id, status, period_start, period_end, trial_end, grace_until, cancel_at_period_end, "     \
 	"canceled_at, provider, provider_id, provider_customer, provider_updated, created_at, updated_at, "            \
-	"trial_reminded"
+	"trial_reminded, version"
 #define INV_COLS                                                                                                       \
 	"id, subscription_id, amount, currency, status, period_start, period_end, attempts, next_attempt_at, "         \
 	"idempotency_key, provider_id, paid_at, created_at"
@@ -247,11 +247,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	        "grace_until, cancel_at_period_end, canceled_at, provider, provider_id, provider_customer, "
 	        "provider_updated, created_at, updated_at, trial_reminded) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, "
 	        "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-	[ST_SUB_UPDATE] =
-	        "UPDATE subscriptions SET member_id = ?2, plan_id = ?3, status = ?4, period_start = ?5, "
-	        "period_end = ?6, trial_end = ?7, grace_until = ?8, cancel_at_period_end = ?9, "
-	        "canceled_at = ?10, provider = ?11, provider_id = ?12, provider_customer = ?13, "
-	        "provider_updated = ?14, created_at = ?15, updated_at = ?16, trial_reminded = ?17 WHERE id = ?1",
+	[ST_SUB_UPDATE] = "UPDATE subscriptions SET member_id = ?2, plan_id = ?3, status = ?4, period_start = ?5, "
+	                  "period_end = ?6, trial_end = ?7, grace_until = ?8, cancel_at_period_end = ?9, "
+	                  "canceled_at = ?10, provider = ?11, provider_id = ?12, provider_customer = ?13, "
+	                  "provider_updated = ?14, created_at = ?15, updated_at = ?16, trial_reminded = ?17, "
+	                  "version = version + 1 WHERE id = ?1 AND version = ?18",
 	[ST_PM_CLEAR_DEFAULT] = "UPDATE payment_methods SET is_default = 0 WHERE member_id = ?1",
 	[ST_PM_INSERT] = "INSERT INTO payment_methods (member_id, brand, last4, exp_month, exp_year, behavior, "
 	                 "is_default, provider_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -1509,6 +1509,7 @@ read_subscription(struct arena *a, sqlite3_stmt *st, struct subscription *out)
 	out->created_at = sqlite3_column_int64(st, 14);
 	out->updated_at = sqlite3_column_int64(st, 15);
 	out->trial_reminded = sqlite3_column_int(st, 16) != 0;
+	out->version = sqlite3_column_int64(st, 17);
 }
 
 static mh_err
@@ -1551,10 +1552,22 @@ sq_subscription_save(struct store *s, struct subscription *sub)
 	sqlite3_bind_int64(st, 15, sub->created_at);
 	sqlite3_bind_int64(st, 16, sub->updated_at);
 	sqlite3_bind_int(st, 17, sub->trial_reminded);
+	if (sub->id)
+		sqlite3_bind_int64(st, 18, sub->version);
 	mh_err err = exec_stmt(s, st);
-	if (!err && !sub->id)
+	if (err)
+		return err;
+	if (!sub->id) {
 		sub->id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
-	return err;
+		sub->version = 0;
+	} else if (sqlite3_changes(sqlite3_db_handle(st)) != 1) {
+		snprintf(s->errmsg, sizeof s->errmsg, "subscription %lld changed since it was read",
+		         (long long) sub->id);
+		return MH_ERR_CONFLICT;
+	} else {
+		sub->version++;
+	}
+	return MH_OK;
 }
 
 static mh_err

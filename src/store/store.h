@@ -170,6 +170,7 @@ struct subscription {
 	int64_t provider_updated; /* an older provider event never moves it backwards */
 	int64_t created_at, updated_at;
 	bool trial_reminded;
+	int64_t version; /* as read; subscription_save applies only over this version */
 };
 
 struct payment_method {
@@ -319,6 +320,9 @@ struct store_ops {
 	mh_err (*subscription_by_member)(struct store *s, struct arena *a, int64_t member_id, struct subscription *out);
 	mh_err (*subscription_get)(struct store *s, struct arena *a, int64_t id, struct subscription *out);
 	/* Inserts (id 0) or updates by id. */
+	/* Inserts (id 0) or updates. An update applies only if the row is still
+	 * at sub->version (then moves it on); otherwise MH_ERR_CONFLICT and
+	 * nothing is written: read the row again and decide again. */
 	mh_err (*subscription_save)(struct store *s, struct subscription *sub);
 	/* Adds a card; make_default makes it the member's only default. */
 	mh_err (*payment_method_add)(struct store *s, struct payment_method *pm, bool make_default);
