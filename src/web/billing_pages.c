@@ -134,6 +134,16 @@ h_subscribe(struct http_req *r)
 		return;
 	}
 	if (stripe_mode(app)) {
+		if (!plan.provider_price_id || !plan.provider_price_id[0]) {
+			/* The operator has not given the plan its Stripe price: nothing
+			 * a reader can retry, and no payment service was asked. */
+			log_warn("plan has no Stripe price", "plan=%s fix=\"masthead plan price %s PRICE_ID\"",
+			         plan.code, plan.code);
+			subscribe_page(
+			        r, 503,
+			        "This plan cannot be bought yet. Please choose another plan, or come back later.");
+			return;
+		}
 		struct subscription sub;
 		const char *customer = "", *url;
 		char msg[256];
@@ -167,16 +177,6 @@ checkout_of(struct http_req *r, struct checkout *co)
 	char hash[TOKEN_HASH_CHARS + 1];
 	token_hash(r->params[0], hash);
 	mh_err err = app->store->ops->checkout_get(app->store, r->arena, hash, clock_now(), co);
-		if (!plan.provider_price_id || !plan.provider_price_id[0]) {
-			/* The operator has not given the plan its Stripe price: nothing
-			 * a reader can retry, and no payment service was asked. */
-			log_warn("plan has no Stripe price", "plan=%s fix=\"masthead plan price %s PRICE_ID\"",
-			         plan.code, plan.code);
-			subscribe_page(
-			        r, 503,
-			        "This plan cannot be bought yet. Please choose another plan, or come back later.");
-			return;
-		}
 	if (err == MH_ERR_NOTFOUND ||
 	    (!err && (co->member_id != web_ctx(r)->member.id || strcmp(co->status, "open")))) {
 		app_error(r, 410, "This checkout has expired. Please start again from your account.");
