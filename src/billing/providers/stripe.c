@@ -880,29 +880,38 @@ stripe_apply_event(struct billing *b, struct arena *a, const char *body, size_t 
 			apply = handlers[i].apply;
 
 	struct store *s = b->store;
-	if ((rc = store_begin(s))) {
-		seterr(err, errlen, "store: %s", s->errmsg);
-		goto out;
-	}
-	rc = s->ops->billing_event_record(s, "stripe", e.id, e.type, e.created, now);
-	if (rc == MH_ERR_CONFLICT) {
-		store_rollback(s);
-		log_info("stripe event replayed", "id=%s type=%s", e.id, e.type);
-		rc = MH_OK;
-		goto out;
-	}
 	bool queued = false;
-	if (rc)
-		seterr(err, errlen, "store: %s", s->errmsg);
-	else if (!apply)
-		log_info("stripe event not handled", "id=%s type=%s", e.id, e.type);
-	else if (!(rc = apply(&e)))
-		rc = queue_mail(&e, &queued);
-	if (!rc && (rc = store_commit(s)))
-		seterr(err, errlen, "store: %s", s->errmsg);
-	if (rc) {
+	/* A subscription changed by someone else between the handler's read and
+	 * its write (a billing run, a cancellation) fails the write: the whole
+	 * event is undone and applied again over the new row. */
+	for (int tries = 0;; tries++) {
+		if ((rc = store_begin(s))) {
+			seterr(err, errlen, "store: %s", s->errmsg);
+			goto out;
+		}
+		rc = s->ops->billing_event_record(s, "stripe", e.id, e.type, e.created, now);
+		if (rc == MH_ERR_CONFLICT) {
+			store_rollback(s);
+			log_info("stripe event replayed", "id=%s type=%s", e.id, e.type);
+			rc = MH_OK;
+			goto out;
+		}
+		queued = false;
+		if (rc)
+			seterr(err, errlen, "store: %s", s->errmsg);
+		else if (!apply)
+			log_info("stripe event not handled", "id=%s type=%s", e.id, e.type);
+		else if (!(rc = apply(&e)))
+			rc = queue_mail(&e, &queued);
+		if (!rc && (rc = store_commit(s)))
+			seterr(err, errlen, "store: %s", s->errmsg);
+		if (!rc)
+			break;
 		store_rollback(s);
-		goto out;
+		if (rc != MH_ERR_CONFLICT || tries == 7)
+			goto out;
+		e.ignored = false;
+		e.mail = NULL;
 	}
 	if (queued && b->mailer)
 		mailer_wake(b->mailer);
