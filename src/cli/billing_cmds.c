@@ -27,7 +27,7 @@ billing_open(struct config *cfg, struct store *s, struct cli_billing *cb)
 	if (theme_load(&cb->theme, cfg->theme, err, sizeof err)) {
 		fprintf(stderr, "masthead: %s\n", err);
 		theme_release(&cb->theme);
-		return EXIT_FAIL;
+		return EXIT_USAGE; /* a theme is a setting: a bad one is bad usage */
 	}
 	cb->b.store = s;
 	cb->b.cfg = cfg;

@@ -226,6 +226,12 @@ cli_main(int argc, char **argv)
 		goto out;
 	}
 	config_finish(&cfg);
+	struct stat theme_st;
+	if (cfg.theme[0] && (stat(cfg.theme, &theme_st) != 0 || !S_ISDIR(theme_st.st_mode))) {
+		fprintf(stderr, "masthead %s: --theme: '%s' is not a folder\n", cmd->name, cfg.theme);
+		code = EXIT_USAGE;
+		goto out;
+	}
 	struct proxy_list proxies;
 	if (proxy_list_parse(cfg.trusted_proxy, &proxies, err, sizeof err)) {
 		fprintf(stderr, "masthead %s: %s\n", cmd->name, err);

@@ -36,7 +36,7 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	if (theme_load(&app.theme, cfg->theme, err, sizeof err)) {
 		fprintf(stderr, "masthead: %s\n", err);
 		theme_release(&app.theme);
-		return EXIT_FAIL;
+		return EXIT_USAGE; /* a theme is a setting: a bad one is bad usage */
 	}
 	if (proxy_list_parse(cfg->trusted_proxy, &app.proxies, err, sizeof err)) {
 		fprintf(stderr, "masthead: %s\n", err);

@@ -1,11 +1,13 @@
 #include "core/config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/alloc.h"
 #include "core/banned.h"
@@ -85,6 +87,96 @@ config_find(const char *name)
 	return NULL;
 }
 
+/* ADDR:PORT as the server reads it: an IPv4 address, localhost or [IPv6],
+ * and a port from 0 to 65535. */
+static bool
+listen_valid(const char *v)
+{
+	const char *colon = strrchr(v, ':');
+	if (!colon || colon == v || !colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+	    strlen(colon + 1) > 5 || strtol(colon + 1, NULL, 10) > 65535)
+		return false;
+	char host[INET6_ADDRSTRLEN + 2];
+	size_t hl = (size_t) (colon - v);
+	if (hl >= sizeof host)
+		return false;
+	memcpy(host, v, hl);
+	host[hl] = '\0';
+	unsigned char addr[sizeof(struct in6_addr)];
+	if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
+		host[hl - 1] = '\0';
+		return inet_pton(AF_INET6, host + 1, addr) == 1;
+	}
+	return strcmp(host, "localhost") == 0 || inet_pton(AF_INET, host, addr) == 1;
+}
+
+/* http:// or https://, a host, and no spaces or control characters. */
+static bool
+web_url_valid(const char *v)
+{
+	size_t skip = strncmp(v, "https://", 8) == 0 ? 8 : strncmp(v, "http://", 7) == 0 ? 7 : 0;
+	if (!skip || !v[skip] || v[skip] == '/' || v[skip] == ':')
+		return false;
+	for (const unsigned char *p = (const unsigned char *) v; *p; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return false;
+	return true;
+}
+
+static bool
+has_control(const char *v)
+{
+	for (const unsigned char *p = (const unsigned char *) v; *p; p++)
+		if (*p < ' ' || *p == 0x7f)
+			return true;
+	return false;
+}
+
+/* "1,3,5": whole numbers of days from 1 to 365. */
+static bool
+days_valid(const char *v)
+{
+	do {
+		char *end;
+		errno = 0;
+		long d = strtol(v, &end, 10);
+		if (end == v || errno || d < 1 || d > 365 || (*end && *end != ',') || *v == '+' || *v == ' ')
+			return false;
+		v = *end ? end + 1 : end;
+	} while (*v);
+	return true;
+}
+
+/* A value that has the right type but cannot work: the message, without the
+ * value when it may hold a secret; NULL when it is fine. */
+static const char *
+value_problem(const char *name, const char *v, long n, char *buf, size_t buflen)
+{
+	if (!strcmp(name, "listen") && !listen_valid(v))
+		snprintf(buf, buflen, "'%s' is not ADDR:PORT (e.g. 127.0.0.1:8080, [::1]:8080)", v);
+	else if ((!strcmp(name, "public-url") && v[0]) || !strcmp(name, "stripe-api-base")) {
+		if (web_url_valid(v))
+			return NULL;
+		snprintf(buf, buflen, "'%s' is not an http:// or https:// address", v);
+	} else if (!strcmp(name, "smtp-url") && v[0] && strncasecmp(v, "smtp://", 7) && strncasecmp(v, "smtps://", 8))
+		snprintf(buf, buflen, "must start with smtp:// or smtps:// (or be empty for .eml files)");
+	else if (!strcmp(name, "billing-provider") && strcmp(v, "test") && strcmp(v, "stripe"))
+		snprintf(buf, buflen, "'%s' is not test or stripe", v);
+	else if (!strcmp(name, "retry-days") && !days_valid(v))
+		snprintf(buf, buflen, "'%s' is not a list of days such as 1,3,5 (each 1 to 365)", v);
+	else if (!strcmp(name, "secret") && v[0] && strlen(v) < 32)
+		snprintf(buf, buflen, "must be at least 32 characters");
+	else if (!strcmp(name, "mail-from") && has_control(v))
+		snprintf(buf, buflen, "must be one line without control characters");
+	else if (!strcmp(name, "threads") && n > 1024)
+		snprintf(buf, buflen, "%ld is more than 1024", n);
+	else if ((!strcmp(name, "max-connections") || !strcmp(name, "max-import-bytes")) && n < 1)
+		snprintf(buf, buflen, "must be at least 1");
+	else
+		return NULL;
+	return buf;
+}
+
 mh_err
 config_set(struct config *c, const char *name, const char *value, char *err, size_t errlen)
 {
@@ -94,8 +186,13 @@ config_set(struct config *c, const char *name, const char *value, char *err, siz
 		return MH_ERR_INVALID;
 	}
 	void *field = (char *) c + k->offset;
+	char why[160];
 	switch (k->type) {
 	case CONFIG_STR: {
+		if (value_problem(k->name, value, 0, why, sizeof why)) {
+			snprintf(err, errlen, "%s: %s", name, why);
+			return MH_ERR_INVALID;
+		}
 		char **s = field;
 		free(*s);
 		*s = xstrdup(value);
@@ -107,6 +204,10 @@ config_set(struct config *c, const char *name, const char *value, char *err, siz
 		long v = strtol(value, &end, 10);
 		if (errno || end == value || *end || v < 0) {
 			snprintf(err, errlen, "%s: '%s' is not a non-negative whole number", name, value);
+			return MH_ERR_INVALID;
+		}
+		if (value_problem(k->name, value, v, why, sizeof why)) {
+			snprintf(err, errlen, "%s: %s", name, why);
 			return MH_ERR_INVALID;
 		}
 		*(long *) field = v;

@@ -263,3 +263,53 @@ def test_stripe_plan_without_a_price_says_it_cannot_be_bought(tmp_path, fresh):
     logs = srv.logs()
     assert "masthead plan price yearly" in logs
     assert "billing price" not in logs
+
+
+# --- 6. a bad option value is bad usage: exit 2, one line naming it -----------
+
+BAD_VALUES = [
+    ("serve", "listen", "nonsense"),
+    ("serve", "listen", "127.0.0.1:99999"),
+    ("serve", "listen", "news.example:80"),
+    ("serve", "public-url", "news.example"),
+    ("serve", "billing-provider", "paypal"),
+    ("serve", "smtp-url", "ftp://mail.example"),
+    ("serve", "retry-days", "1,,3"),
+    ("serve", "secret", "too-short"),
+    ("serve", "threads", "100000"),
+    ("serve", "max-connections", "0"),
+    ("serve", "stripe-api-base", "api.stripe.com"),
+    ("serve", "theme", "/nonexistent/theme"),
+    ("billing", "public-url", "ftp://news.example"),
+    ("mail", "smtp-url", "mail.example:25"),
+    ("import", "max-import-bytes", "0"),
+]
+
+
+def test_bad_option_values_exit_2_naming_the_option(tmp_path):
+    for i, (cmd, name, value) in enumerate(BAD_VALUES):
+        args = {"billing": ["billing", "run"], "mail": ["mail", "list"], "import": ["import", str(tmp_path)]}
+        for how in ("flag", "env"):
+            data = tmp_path / f"d{i}{how}"
+            if how == "flag":
+                r = run(*args.get(cmd, [cmd]), "--" + name, value, data=data, timeout=10)
+            else:
+                var = "MASTHEAD_" + name.upper().replace("-", "_")
+                r = run(*args.get(cmd, [cmd]), data=data, env={var: value}, timeout=10)
+            where = f"{cmd} {how} --{name} {value!r}"
+            assert r.returncode == 2, (where, r.stdout, r.stderr)
+            assert len(r.stderr.splitlines()) == 1, (where, r.stderr)
+            assert name in r.stderr, (where, r.stderr)
+            assert not os.path.exists(data / "masthead.db"), where  # nothing was started
+    # The secret is never echoed back.
+    r = run("serve", "--secret", "hunter2-short", data=tmp_path / "s")
+    assert r.returncode == 2 and "hunter2" not in r.stderr
+
+
+def test_good_option_values_still_pass(tmp_path):
+    for value in ("[::1]:0", "localhost:0", "0.0.0.0:8080"):
+        r = run("billing", "run", data=tmp_path / "d", env={"MASTHEAD_LISTEN": value})
+        assert r.returncode == 0, (value, r.stderr)
+    r = run("billing", "run", "--public-url", "https://news.example.org/", "--retry-days", "2,4,8",
+            "--billing-provider", "stripe", data=tmp_path / "d")
+    assert r.returncode == 0, r.stderr
