@@ -27,7 +27,7 @@ export const PER_TEST = { timeout: 10 * 60_000 };
  * The server's clock starts at a fixed instant (MASTHEAD_CLOCK), the same one
  * the end-to-end tests use, so no browser test depends on today's date.
  */
-export const TEST_CLOCK = process.env.MASTHEAD_TEST_CLOCK || '2026-11-18T10:00:00Z';
+export const TEST_CLOCK = process.env.MASTHEAD_TEST_CLOCK || '2026-12-09T10:00:00Z';
 /** Whole seconds added to the real clock, the same for every process started. */
 export const CLOCK_OFFSET = String(Math.round((Date.parse(TEST_CLOCK) - Date.now()) / 1000));
 export const SCREENSHOTS = path.join(HERE, 'screenshots');

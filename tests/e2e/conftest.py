@@ -18,7 +18,7 @@ BIN = os.path.abspath(BIN)
 # tests' now() start at MASTHEAD_TEST_CLOCK, whatever today's date is, and run
 # forward from there at the real rate. tests/dates runs the suite at the
 # awkward dates (the 1st, the 28th to 31st, 29 February, 31 December).
-TEST_CLOCK = os.environ.get("MASTHEAD_TEST_CLOCK", "2026-11-18T10:00:00Z")
+TEST_CLOCK = os.environ.get("MASTHEAD_TEST_CLOCK", "2026-12-09T10:00:00Z")
 # Whole seconds, the same for every process: a server and the commands run
 # beside it share one clock exactly, and so do the tests.
 _CLOCK_OFFSET = round(datetime.datetime.fromisoformat(TEST_CLOCK.replace("Z", "+00:00")).timestamp()
