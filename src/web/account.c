@@ -678,9 +678,12 @@ account_page(struct http_req *r, int status, const char *notice, const char *err
 		                    json_string(arena_printf(r->arena, "/articles/%s", gifts[i].article_slug)));
 		json_object_set_new(o, "uses", json_integer(gifts[i].uses));
 		json_object_set_new(o, "max_uses", json_integer(gifts[i].max_uses));
+		json_object_set_new(o, "times", json_string(gifts[i].max_uses == 1 ? "time" : "times"));
 		json_object_set_new(o, "expires_human", json_string(until));
 		bool live = !gifts[i].revoked_at && gifts[i].expires_at > now && gifts[i].uses < gifts[i].max_uses;
 		json_object_set_new(o, "live", json_boolean(live));
+		/* A link opened as often as it allows still works for those who opened it. */
+		json_object_set_new(o, "revocable", json_boolean(!gifts[i].revoked_at && gifts[i].expires_at > now));
 		json_object_set_new(o, "revoked", json_boolean(gifts[i].revoked_at != 0));
 		json_object_set_new(
 		        o, "revoke_action",

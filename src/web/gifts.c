@@ -13,6 +13,24 @@
 #include "web/reader.h"
 #include "core/banned.h"
 
+/* 409: a public or members article is shared by its address. */
+static void
+no_gift_needed(struct http_req *r, const struct article *a)
+{
+	struct app *app = r->app;
+	const char *url = arena_printf(r->arena, "%s/articles/%s", app->cfg->public_url, a->slug);
+	bool members = a->access == ACCESS_MEMBERS;
+	json_t *ctx = page_context(r, "No gift needed", NULL);
+	json_object_set_new(json_object_get(ctx, "page"), "noindex", json_true());
+	json_object_set_new(ctx, "heading", json_string("No gift needed"));
+	json_object_set_new(ctx, "message",
+	                    json_string(members ? "This article is free to read with a free account: share its address."
+	                                        : "This article is free to read: share its address."));
+	json_object_set_new(ctx, "detail", json_string(url));
+	json_object_set_new(ctx, "detail_url", json_string(url));
+	page_send(r, 409, "message", ctx, CACHE_PRIVATE);
+}
+
 void
 h_gift_create(struct http_req *r)
 {
@@ -32,8 +50,13 @@ h_gift_create(struct http_req *r)
 	}
 	access_apply_auto_paywall(a, app->cfg->auto_paywall_days, now);
 	struct access_decision d = access_decide(a, &rd.v, now);
+	/* An article anyone may read needs no gift: its address will do. */
+	if (a->access != ACCESS_PAID) {
+		no_gift_needed(r, a);
+		return;
+	}
 	/* Only someone who reads it by right may give it: not a gift holder or a metered read. */
-	if (a->access != ACCESS_PAID || !d.full || d.reason == REASON_GIFT || d.reason == REASON_METERED) {
+	if (!d.full || d.reason == REASON_GIFT || d.reason == REASON_METERED) {
 		app_error(r, 403, "Only subscribers can give this article.");
 		return;
 	}
@@ -58,8 +81,9 @@ h_gift_create(struct http_req *r)
 	json_object_set_new(ctx, "message",
 	                    json_string(arena_printf(r->arena,
 	                                             "Anyone with this link can read \xe2\x80\x9c%s\xe2\x80\x9d "
-	                                             "in full: up to %d people, for %ld days.",
-	                                             a->title, g.max_uses, days)));
+	                                             "in full: up to %d %s, for %ld %s.",
+	                                             a->title, g.max_uses, g.max_uses == 1 ? "person" : "people", days,
+	                                             days == 1 ? "day" : "days")));
 	json_object_set_new(ctx, "detail", json_string(url));
 	json_object_set_new(ctx, "detail_url", json_string(url));
 	json_t *link = json_object();

@@ -361,7 +361,7 @@ h_article(struct http_req *r)
 		json_object_set_new(ctx, "csrf", json_string(page_csrf(r)));
 	}
 	json_object_set_new(ctx, "banner", reader_banner_json(r, a, &d));
-	json_object_set_new(ctx, "meter", reader_meter_json(r, &rd, &d));
+	json_object_set_new(ctx, "meter", reader_meter_json(r, a, &rd, &d));
 	json_object_set_new(ctx, "jsonld", json_string(article_jsonld(r, a, art)));
 	json_object_set_new(ctx, "article", art);
 	/* Anything that depends on the reader is private; the rest may be cached. */
@@ -410,9 +410,14 @@ h_person(struct http_req *r)
 				return;
 			}
 		}
-		if (text)
+		if (text) {
 			json_object_set_new(o, "text_html", json_string(text));
+			/* Quotes are kept as their own blockquote; wrap only what is not. */
+			json_object_set_new(o, "wrap", json_boolean(strncmp(text, "<blockquote", 11) != 0));
+		}
 		json_object_set_new(o, "locked", json_boolean(text == NULL));
+		/* A locked quote from a members article needs only a free account. */
+		json_object_set_new(o, "members_only", json_boolean(q->article.access == ACCESS_MEMBERS));
 		json_object_set_new(o, "article", page_article_json(r, &q->article));
 		json_array_append_new(list, o);
 	}
@@ -423,6 +428,7 @@ h_person(struct http_req *r)
 	json_object_set_new(person, "role", json_string(sp.role));
 	json_object_set_new(person, "slug", json_string(sp.slug));
 	json_object_set_new(ctx, "person", person);
+	json_object_set_new(ctx, "signup_url", json_string(arena_printf(r->arena, "/signup?next=/people/%s", sp.slug)));
 	json_object_set_new(ctx, "quotes", list);
 	json_object_set_new(ctx, "empty", json_boolean(n == 0));
 	page_send(r, 200, "person", ctx, personal ? CACHE_PRIVATE : CACHE_PUBLIC);

@@ -12,9 +12,11 @@
 #include "web/reader.h"
 #include "core/banned.h"
 
-#define GIFT_COOKIE  "masthead_gift"
-#define METER_COOKIE "masthead_meter"
-#define METER_MAX    100
+#define GIFT_COOKIE     "masthead_gift"
+#define METER_COOKIE    "masthead_meter"
+#define METER_MAX       100
+#define GIFT_MAX        16 /* gift links a browser keeps; the oldest goes first */
+#define GIFT_COOKIE_MAX 2048
 
 static void
 month_of(int64_t now, char out[8], char compact[8])
@@ -26,13 +28,14 @@ month_of(int64_t now, char out[8], char compact[8])
 	strftime(compact, 8, "%Y%m", &tm);
 }
 
+/* A cookie's MAC, under a label per cookie so that one cannot pass for another. */
 static void
-meter_mac(const unsigned char key[32], const char *payload, size_t n, char out[33])
+cookie_mac(const unsigned char key[32], const char *label, const char *payload, size_t n, char out[33])
 {
 	crypto_auth_hmacsha256_state st;
 	unsigned char mac[crypto_auth_hmacsha256_BYTES];
 	crypto_auth_hmacsha256_init(&st, key, 32);
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *) "meter:", 6);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *) label, strlen(label));
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *) payload, n);
 	crypto_auth_hmacsha256_final(&st, mac);
 	sodium_bin2hex(out, 33, mac, 16);
@@ -52,7 +55,7 @@ meter_cookie_read(struct http_req *r, struct reader *rd, const char *month)
 	if (!dot || strlen(dot + 1) != 32)
 		return;
 	char want[33];
-	meter_mac(app->secret, c, (size_t) (dot - c), want);
+	cookie_mac(app->secret, "meter:", c, (size_t) (dot - c), want);
 	if (sodium_memcmp(want, dot + 1, 32) != 0 || strncmp(c, month, 6) != 0 || c[6] != '.')
 		return;
 	struct slice ids = { c + 7, (size_t) (dot - c - 7) }, one;
@@ -74,60 +77,151 @@ meter_cookie_write(struct http_req *r, const struct reader *rd, const char *mont
 	for (size_t i = 0; i < rd->meter_n; i++)
 		buf_printf(&b, "%s%lld", i ? "-" : "", (long long) rd->meter_ids[i]);
 	char mac[33];
-	meter_mac(app->secret, b.ptr, b.len, mac);
+	cookie_mac(app->secret, "meter:", b.ptr, b.len, mac);
 	buf_putc(&b, '.');
 	buf_puts(&b, mac);
 	web_set_cookie(r, METER_COOKIE, arena_strndup(r->arena, b.ptr, b.len), 40L * 86400);
 	buf_release(&b);
 }
 
-/* A gift link in ?gift= (counted once) or in the gift cookie (not counted again). */
+/* The gift cookie: the gift links this browser has opened, so that reading
+ * one again spends no use. Signed, as it vouches that a use was counted:
+ * "<article id>.<expires>.<token>" entries joined by '~', oldest first,
+ * then '~' and the MAC. Tokens are base64url, so neither '.' nor '~'
+ * occurs in one. */
+struct gift_held {
+	int64_t article_id, expires_at;
+	const char *token;
+};
+
+struct gift_jar {
+	struct gift_held held[GIFT_MAX];
+	size_t n;
+};
+
 static void
-gift_check(struct http_req *r, const struct article *a, struct reader *rd)
+gift_cookie_read(struct http_req *r, struct gift_jar *jar, int64_t now)
 {
 	struct app *app = r->app;
-	const char *given = http_query(r, "gift");
-	const char *cookie = http_cookie(r, GIFT_COOKIE);
-	const char *token = NULL;
-	bool counted = false;
-	if (cookie) {
-		/* "<article id>.<token>" */
-		char *end;
-		long long id = strtoll(cookie, &end, 10);
-		if (*end == '.' && id == a->id && token_well_formed(end + 1)) {
-			token = end + 1;
-			counted = true;
-		}
-	}
-	if (given && (!token || strcmp(given, token) != 0)) {
-		rd->personal = true;
-		if (!token_well_formed(given)) {
-			rd->gift_refused = true;
-			return;
-		}
-		token = given;
-		counted = false;
-	}
-	if (!token)
+	const char *c = http_cookie(r, GIFT_COOKIE);
+	jar->n = 0;
+	if (!c || strlen(c) > GIFT_COOKIE_MAX)
 		return;
-	rd->personal = true;
+	const char *sep = strrchr(c, '~');
+	if (!sep || strlen(sep + 1) != 32)
+		return;
+	char want[33];
+	cookie_mac(app->secret, "gift:", c, (size_t) (sep - c), want);
+	if (sodium_memcmp(want, sep + 1, 32) != 0)
+		return;
+	struct slice rest = { c, (size_t) (sep - c) }, one, id, exp;
+	while (rest.len && jar->n < GIFT_MAX) {
+		slice_split(&rest, '~', &one);
+		long article, until;
+		if (!slice_split(&one, '.', &id) || !slice_split(&one, '.', &exp) || !slice_to_long(id, &article) ||
+		    !slice_to_long(exp, &until) || one.len != TOKEN_CHARS || until <= now)
+			continue;
+		const char *token = arena_strndup(r->arena, one.ptr, one.len);
+		if (!token_well_formed(token))
+			continue;
+		jar->held[jar->n++] = (struct gift_held){ article, until, token };
+	}
+}
+
+/* Keeps g (newest last), forgetting the oldest past GIFT_MAX, and sets the cookie. */
+static void
+gift_cookie_keep(struct http_req *r, struct gift_jar *jar, struct gift_held g, int64_t now)
+{
+	struct app *app = r->app;
+	size_t k = 0;
+	for (size_t i = 0; i < jar->n; i++)
+		if (strcmp(jar->held[i].token, g.token) != 0)
+			jar->held[k++] = jar->held[i];
+	jar->n = k;
+	if (jar->n == GIFT_MAX) {
+		memmove(jar->held, jar->held + 1, (GIFT_MAX - 1) * sizeof *jar->held);
+		jar->n--;
+	}
+	jar->held[jar->n++] = g;
+	struct buf b = BUF_INIT;
+	int64_t last = now;
+	for (size_t i = 0; i < jar->n; i++) {
+		buf_printf(&b, "%s%lld.%lld.%s", i ? "~" : "", (long long) jar->held[i].article_id,
+		           (long long) jar->held[i].expires_at, jar->held[i].token);
+		if (jar->held[i].expires_at > last)
+			last = jar->held[i].expires_at;
+	}
+	char mac[33];
+	cookie_mac(app->secret, "gift:", b.ptr, b.len, mac);
+	buf_putc(&b, '~');
+	buf_puts(&b, mac);
+	if (!buf_error(&b) && last > now)
+		web_set_cookie(r, GIFT_COOKIE, arena_strndup(r->arena, b.ptr, b.len), (long) (last - now));
+	buf_release(&b);
+}
+
+/* Whether token opens article a; a use is spent unless this browser holds it. */
+static enum reader_gift
+gift_try(struct http_req *r, const struct article *a, const char *token, bool held, struct gift_jar *jar)
+{
+	struct app *app = r->app;
 	char hash[TOKEN_HASH_CHARS + 1];
 	token_hash(token, hash);
 	struct gift_link g;
 	int64_t now = clock_now();
 	mh_err err = app->store->ops->gift_get(app->store, r->arena, hash, &g);
-	bool ok = !err && g.article_id == a->id && !g.revoked_at && g.expires_at > now;
-	if (ok && !counted) {
-		err = app->store->ops->gift_use(app->store, g.id, now);
-		ok = !err;
-		if (ok)
-			web_set_cookie(r, GIFT_COOKIE, arena_printf(r->arena, "%lld.%s", (long long) a->id, token),
-			               (long) (g.expires_at - now));
+	if (err) {
+		if (err != MH_ERR_NOTFOUND)
+			log_error("gift lookup failed", "detail=\"%s\"", app->store->errmsg);
+		return GIFT_UNKNOWN;
 	}
-	if (err && err != MH_ERR_NOTFOUND)
-		log_error("gift lookup failed", "detail=\"%s\"", app->store->errmsg);
-	rd->v.gift = ok;
-	rd->gift_refused = !ok;
+	if (g.article_id != a->id)
+		return GIFT_UNKNOWN;
+	if (g.revoked_at)
+		return GIFT_REVOKED;
+	if (g.expires_at <= now)
+		return GIFT_EXPIRED;
+	if (held)
+		return GIFT_OK;
+	err = app->store->ops->gift_use(app->store, g.id, now);
+	if (err == MH_ERR_NOTFOUND)
+		return GIFT_USED_UP;
+	if (err) {
+		log_error("cannot count a gift link's use", "detail=\"%s\"", app->store->errmsg);
+		return GIFT_UNKNOWN;
+	}
+	gift_cookie_keep(r, jar, (struct gift_held){ a->id, g.expires_at, token }, now);
+	return GIFT_OK;
+}
+
+/* A gift link in ?gift= (counted once per browser), or one this browser
+ * already holds for the article (not counted again). */
+static void
+gift_check(struct http_req *r, const struct article *a, struct reader *rd)
+{
+	const char *given = http_query(r, "gift");
+	struct gift_jar jar;
+	gift_cookie_read(r, &jar, clock_now());
+	enum reader_gift got = GIFT_NONE;
+	if (given) {
+		rd->personal = true;
+		bool held = false;
+		for (size_t i = 0; i < jar.n && !held; i++)
+			held = jar.held[i].article_id == a->id && strcmp(jar.held[i].token, given) == 0;
+		got = token_well_formed(given) ? gift_try(r, a, given, held, &jar) : GIFT_UNKNOWN;
+	}
+	/* Else any other gift held for it, newest first; a refused ?gift= says why it was. */
+	for (size_t i = jar.n; i-- > 0 && got != GIFT_OK;) {
+		if (jar.held[i].article_id != a->id || (given && strcmp(jar.held[i].token, given) == 0))
+			continue;
+		rd->personal = true;
+		enum reader_gift held = gift_try(r, a, jar.held[i].token, true, &jar);
+		if (held == GIFT_OK || !given)
+			got = held;
+	}
+	rd->gift = got;
+	rd->v.gift = got == GIFT_OK;
+	rd->gift_refused = got > GIFT_OK;
 }
 
 mh_err
@@ -197,14 +291,27 @@ reader_after(struct http_req *r, const struct article *a, struct reader *rd, con
 	meter_cookie_write(r, rd, compact);
 }
 
+/* Why a gift link did not open the article, for its holder. */
+static const char *const gift_refusals[] = {
+	[GIFT_NONE] = "",
+	[GIFT_OK] = "",
+	[GIFT_UNKNOWN] = "This gift link does not work: it may be mistyped or incomplete.",
+	[GIFT_EXPIRED] = "This gift link has expired.",
+	[GIFT_USED_UP] = "This gift link has reached its limit: as many people as it allows have opened it.",
+	[GIFT_REVOKED] = "The person who gave you this article has withdrawn the gift link.",
+};
+
 json_t *
 reader_paywall_json(struct http_req *r, const struct article *a, const struct reader *rd,
                     const struct access_decision *d)
 {
 	struct app *app = r->app;
 	json_t *p = json_object();
-	const char *signin = arena_printf(r->arena, "/signin?next=/articles/%s", a->slug);
+	const char *here = arena_printf(r->arena, "/articles/%s", a->slug);
+	const char *signin = arena_printf(r->arena, "/signin?next=%s", here);
 	bool members = a->access == ACCESS_MEMBERS;
+	/* A members article asks for a free account, not a subscription. */
+	bool sign_up = members && d->reason == REASON_ANONYMOUS;
 	const char *headline = members ? "This article is free for members" : "This article is for subscribers";
 	const char *message = "";
 	switch (d->reason) {
@@ -227,7 +334,7 @@ reader_paywall_json(struct http_req *r, const struct article *a, const struct re
 	default: break;
 	}
 	if (rd->gift_refused)
-		message = arena_printf(r->arena, "This gift link has expired or reached its limit. %s", message);
+		message = arena_printf(r->arena, "%s %s", gift_refusals[rd->gift], message);
 	else if (rd->meter_limit && (d->reason == REASON_ANONYMOUS || d->reason == REASON_NO_PLAN) && !members)
 		message = arena_printf(r->arena, "You have read your %d free articles this month. %s", rd->meter_limit,
 		                       message);
@@ -240,13 +347,15 @@ reader_paywall_json(struct http_req *r, const struct article *a, const struct re
 	json_object_set_new(p, "signin_url", json_string(signin));
 	json_object_set_new(p, "signin_prompt",
 	                    json_string(members ? "Already have an account?" : "Already a subscriber?"));
-	json_object_set_new(p, "subscribe_url",
-	                    json_string(members && d->reason == REASON_ANONYMOUS
-	                                        ? arena_printf(r->arena, "/signup?next=/articles/%s", a->slug)
-	                                        : "/subscribe"));
-	/* The card page returns here once the new card has paid what is owed. */
-	json_object_set_new(p, "billing_url",
-	                    json_string(arena_printf(r->arena, "/account/billing?next=/articles/%s", a->slug)));
+	/* Signing up or subscribing comes back to the article. */
+	json_object_set_new(
+	        p, "subscribe_url",
+	        json_string(arena_printf(r->arena, "%s?next=%s", sign_up ? "/signup" : "/subscribe", here)));
+	json_object_set_new(p, "subscribe_text", json_string(sign_up ? "Create a free account" : "Subscribe"));
+	/* One click to the card form, which returns here once the new card
+	 * has paid what is owed. */
+	json_object_set_new(p, "card_action", json_string("/account/billing"));
+	json_object_set_new(p, "next", json_string(here));
 	struct payment_method pm;
 	if (d->reason == REASON_PAYMENT_FAILED &&
 	    app->store->ops->payment_method_default(app->store, r->arena, rd->v.member_id, &pm) == MH_OK) {
@@ -278,7 +387,7 @@ reader_banner_json(struct http_req *r, const struct article *a, const struct acc
 }
 
 json_t *
-reader_meter_json(struct http_req *r, const struct reader *rd, const struct access_decision *d)
+reader_meter_json(struct http_req *r, const struct article *a, const struct reader *rd, const struct access_decision *d)
 {
 	if (d->reason != REASON_METERED)
 		return json_false();
@@ -290,5 +399,7 @@ reader_meter_json(struct http_req *r, const struct reader *rd, const struct acce
 	json_object_set_new(
 	        m, "message",
 	        json_string(arena_printf(r->arena, "%d free article%s left this month.", left, left == 1 ? "" : "s")));
+	json_object_set_new(m, "subscribe_url",
+	                    json_string(arena_printf(r->arena, "/subscribe?next=/articles/%s", a->slug)));
 	return m;
 }

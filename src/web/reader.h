@@ -8,8 +8,12 @@
 #include "http/http.h"
 #include "paywall/access.h"
 
+/* What became of a gift link for the article; past GIFT_OK, why it was refused. */
+enum reader_gift { GIFT_NONE, GIFT_OK, GIFT_UNKNOWN, GIFT_EXPIRED, GIFT_USED_UP, GIFT_REVOKED };
+
 struct reader {
 	struct viewer v;
+	enum reader_gift gift;
 	bool gift_refused; /* a gift link was given but no longer works */
 	bool personal;     /* the answer depends on this reader: never shared by caches */
 	int meter_limit;   /* 0: metered mode off */
@@ -28,6 +32,7 @@ json_t *reader_paywall_json(struct http_req *r, const struct article *a, const s
 /* The banner over a FULL article (past_due in grace), or false. */
 json_t *reader_banner_json(struct http_req *r, const struct article *a, const struct access_decision *d);
 /* "N free articles left" while metered, or false. */
-json_t *reader_meter_json(struct http_req *r, const struct reader *rd, const struct access_decision *d);
+json_t *reader_meter_json(struct http_req *r, const struct article *a, const struct reader *rd,
+                          const struct access_decision *d);
 
 #endif

@@ -80,8 +80,17 @@ def test_lapsed_sees_the_card_and_a_way_to_update_it(site):
     assert "make sure the card on file is up to date" in r.text
     # The demo's lapsed card is a 4242 that expired before its renewal.
     assert re.search(r"Visa ending 4242, expires \d\d/\d{4}", r.text)
-    assert 'href="/account/billing?next=' + PAID + '"' in r.text
-    assert "Subscribe</a>" not in r.text.split('class="paywall"')[1].split("</aside>")[0]
+    box = r.text.split('class="paywall"')[1].split("</aside>")[0]
+    assert "Subscribe</a>" not in box
+    # One click to the card form: the button posts to the billing page, which
+    # opens the checkout with the article to return to.
+    form = re.search(r'<form method="post" action="/account/billing"[^>]*>(.*?)</form>', box, re.S).group(1)
+    assert 'name="action" value="card"' in form and 'name="next" value="' + PAID + '"' in form
+    assert ">Update your card</button>" in form
+    fields = dict(re.findall(r'name="([a-z]+)" value="([^"]*)"', form))
+    r = s.post(site.url + "/account/billing", data=fields, allow_redirects=False, timeout=10)
+    assert r.status_code == 303 and r.headers["Location"].startswith("/checkout/")
+    assert r.headers["Location"].endswith("?next=" + PAID.replace("/", "%2F"))
 
 
 def test_cache_headers_by_viewer(site):
@@ -234,3 +243,128 @@ def test_auto_paywall(tmp_path):
     finally:
         srv.stop()
         srv.check_clean()
+
+
+def test_members_paywall_offers_a_free_account(site):
+    """Issue 11: a members article's paywall says "Create a free account to
+    keep reading": its button says so too and leads to sign-up, then back."""
+    r = requests.get(site.url + MEMBERS, timeout=10)
+    box = r.text.split('class="paywall"')[1].split("</aside>")[0]
+    assert "Create a free account to keep reading" in box
+    button = re.search(r'<p class="paywall-actions"><a class="button" href="([^"]+)">([^<]+)</a>', box)
+    assert button, box
+    assert button.group(2) == "Create a free account"
+    assert button.group(1) == "/signup?next=" + MEMBERS
+    assert ">Subscribe<" not in box
+    # The sign-up page carries the article on.
+    page = requests.get(site.url + button.group(1), timeout=10).text
+    assert 'name="next" value="' + MEMBERS + '"' in page
+    # A paid article still offers a subscription, which comes back to it.
+    box = requests.get(site.url + PAID, timeout=10).text.split('class="paywall"')[1].split("</aside>")[0]
+    assert '<a class="button" href="/subscribe?next=' + PAID + '">Subscribe</a>' in box
+
+
+def test_a_browser_keeps_every_gift_it_opened(tmp_path):
+    """Issue 11: opening a second gift link dropped the first, and reopening
+    the first spent another use. With one use per link, both stay open."""
+    srv = Server(["demo", "--port", "0", "--gift-max-uses", "1"], tmp_path / "data",
+                 env={"MASTHEAD_RATE_LIMIT": "1000"})
+    try:
+        _, one = gift(srv, PAID)
+        _, two = gift(srv, PAID2)
+        reader = requests.Session()
+        assert full(reader.get(srv.url + one, timeout=10).text)
+        assert full(reader.get(srv.url + two, timeout=10).text)
+        # The first link again, and both articles by their plain address.
+        for path in (one, two, PAID, PAID2, one):
+            r = reader.get(srv.url + path, timeout=10)
+            assert full(r.text), path
+            assert r.headers["Cache-Control"] == "private, no-store"
+        assert not full(reader.get(srv.url + PAID3, timeout=10).text)
+        # A broken link to an article the browser holds a gift for does not take it away.
+        assert full(reader.get(srv.url + PAID + "?gift=garbage", timeout=10).text)
+        # Each link was spent once, by this browser: nobody else gets in.
+        assert not full(requests.get(srv.url + one, timeout=10).text)
+        assert not full(requests.get(srv.url + two, timeout=10).text)
+        with sqlite3.connect(str(tmp_path / "data" / "masthead.db")) as c:
+            assert [u for (u,) in c.execute("SELECT uses FROM gift_links ORDER BY id")] == [1, 1]
+        # The cookie is signed: a forged one does not pass for a held gift.
+        cookie = reader.cookies.get("masthead_gift")
+        forged = requests.Session()
+        forged.cookies.set("masthead_gift", cookie[:-4] + ("0000" if cookie[-4:] != "0000" else "1111"),
+                           domain="127.0.0.1", path="/")
+        assert not full(forged.get(srv.url + one, timeout=10).text)
+        assert not full(forged.get(srv.url + PAID, timeout=10).text)
+    finally:
+        srv.stop()
+        srv.check_clean()
+
+
+def test_gift_cookie_keeps_the_last_sixteen(tmp_path):
+    srv = Server(["demo", "--port", "0", "--gift-max-uses", "1"], tmp_path / "data",
+                 env={"MASTHEAD_RATE_LIMIT": "1000"})
+    try:
+        giver, first = gift(srv, PAID)
+        reader = requests.Session()
+        assert full(reader.get(srv.url + first, timeout=10).text)
+        page = giver.get(srv.url + PAID2, timeout=10)
+        links = []
+        for _ in range(16):
+            r = giver.post(srv.url + PAID2 + "/gift", data={"csrf": csrf_of(page.text)}, timeout=10)
+            links.append(re.search(r"(/articles/[a-z0-9-]+\?gift=[A-Za-z0-9_-]{43})", r.text).group(1))
+        for url in links:
+            assert full(reader.get(srv.url + url, timeout=10).text)
+        assert len(reader.cookies.get("masthead_gift")) < 4096
+        # Sixteen newer gifts pushed the first one out; the newer ones stay.
+        assert not full(reader.get(srv.url + PAID, timeout=10).text)
+        assert full(reader.get(srv.url + links[0], timeout=10).text)
+        assert full(reader.get(srv.url + links[-1], timeout=10).text)
+    finally:
+        srv.stop()
+        srv.check_clean()
+
+
+def test_gift_refusals_say_why(tmp_path):
+    """A revoked link says its giver withdrew it; an expired or used-up one says so."""
+    srv = Server(["demo", "--port", "0", "--gift-max-uses", "1", "--gift-days", "1"], tmp_path / "data",
+                 env={"MASTHEAD_RATE_LIMIT": "1000"})
+    try:
+        giver, url = gift(srv)
+        # One reader, one day: the message counts right.
+        page = giver.get(srv.url + PAID, timeout=10)
+        r = giver.post(srv.url + PAID + "/gift", data={"csrf": csrf_of(page.text)}, timeout=10)
+        assert "up to 1 person, for 1 day." in r.text
+        assert "Opened 0 of 1 time," in giver.get(srv.url + "/account", timeout=10).text
+        holder = requests.Session()
+        assert full(holder.get(srv.url + url, timeout=10).text)
+        r = requests.get(srv.url + url, timeout=10)
+        assert not full(r.text) and "reached its limit" in r.text and "withdrawn" not in r.text
+        page = giver.get(srv.url + "/account", timeout=10)
+        for action in re.findall(r'action="(/account/gifts/\d+/revoke)"', page.text):
+            assert giver.post(srv.url + action, data={"csrf": csrf_of(page.text)}, allow_redirects=False,
+                              timeout=10).status_code == 303
+        for r in (holder.get(srv.url + url, timeout=10), holder.get(srv.url + PAID, timeout=10)):
+            assert not full(r.text)
+            assert "withdrawn the gift link" in r.text and "expired or reached its limit" not in r.text
+        _, url2 = gift(srv)
+        with sqlite3.connect(str(tmp_path / "data" / "masthead.db")) as c:
+            c.execute("UPDATE gift_links SET expires_at = 1 WHERE revoked_at = 0")
+        r = requests.get(srv.url + url2, timeout=10)
+        assert not full(r.text) and "This gift link has expired." in r.text
+        r = requests.get(srv.url + PAID + "?gift=" + "A" * 43, timeout=10)
+        assert not full(r.text) and "does not work" in r.text
+    finally:
+        srv.stop()
+        srv.check_clean()
+
+
+def test_a_free_article_needs_no_gift(site):
+    s = browser(site, "subscriber@demo.test")
+    for path, text in ((PUBLIC, "This article is free to read: share its address."),
+                       (MEMBERS, "free to read with a free account")):
+        page = s.get(site.url + path, timeout=10)
+        assert "Gift this article" not in page.text
+        r = s.post(site.url + path + "/gift", data={"csrf": csrf_of(page.text)}, timeout=10)
+        assert r.status_code == 409, r.status_code
+        assert text in r.text and "Only subscribers" not in r.text
+        assert site.url + path in r.text

@@ -77,7 +77,7 @@ def test_paid_article_shows_teaser_and_paywall(demo):
     assert 'class="paywall"' in r.text
     assert "Already a subscriber?" in r.text
     assert 'href="/signin?next=' + PAID + '"' in r.text
-    assert 'href="/subscribe"' in r.text
+    assert 'href="/subscribe?next=' + PAID + '"' in r.text
     assert 'gated-body' not in r.text.replace('"cssSelector":".gated-body"', '')
     # The gated part of this article holds a quote from Harriet Quist.
     assert "Harriet Quist" not in r.text
@@ -126,6 +126,60 @@ def test_tag_author_and_person_pages(demo):
     assert "Chair of the Harbor Vale Port Authority" in r.text
     for path in ("/tags/nope", "/authors/nobody", "/people/nobody"):
         assert demo.get(path).status_code == 404
+
+
+def test_no_page_links_a_feed_that_is_not_there(demo):
+    """Issue 11: every page linked /feed.xml (a <link rel="alternate"> and
+    a footer "RSS"), which answers 404. Link only what exists."""
+    import members
+    feed = demo.get("/feed.xml").status_code
+    s, _ = members.sign_in(demo, "subscriber@demo.test")
+    pages = [demo.get(p) for p in ("/", "/?page=2", PUBLIC, PAID, MEMBERS, "/tags/port", "/people/ines-okafor",
+                                   "/subscribe", "/signin", "/nope")]
+    pages += [s.get(demo.url + p, timeout=10) for p in ("/", PAID, "/account", "/account/billing")]
+    for r in pages:
+        assert r.headers["Content-Type"].startswith("text/html"), r.url
+        if feed == 404:
+            assert "/feed.xml" not in r.text, r.url
+            assert "application/rss+xml" not in r.text, r.url
+
+
+def test_person_page_quotes_are_one_blockquote_each(demo):
+    r = demo.get("/people/harriet-quist")
+    assert r.status_code == 200
+    assert "<blockquote><blockquote>" not in r.text.replace("\n", "")
+    figures = re.findall(r'<figure class="quote">(.*?)</figure>', r.text, re.S)
+    assert figures
+    for f in figures:
+        assert f.count("<blockquote") == 1, f
+
+
+def test_locked_quote_says_what_unlocks_it(demo):
+    """A locked quote from a members article asks for a free account; one
+    from a paid article, a subscription."""
+    import members
+    # Caleb Munroe is quoted only in the gated part of a members article.
+    r = demo.get("/people/caleb-munroe")
+    assert r.status_code == 200
+    locked = re.findall(r'<p class="quote-locked-note">(.*?)</p>', r.text, re.S)
+    assert locked and all("Sign up free to read this quote" in re.sub(r"<[^>]+>", "", n) for n in locked), locked
+    assert "Quote available to subscribers" not in r.text
+    assert 'href="/signup?next=/people/caleb-munroe"' in r.text
+    # Harriet Quist has locked quotes from both kinds of article.
+    r = demo.get("/people/harriet-quist")
+    notes = [re.sub(r"<[^>]+>", "", n) for n in re.findall(r'<p class="quote-locked-note">(.*?)</p>', r.text, re.S)]
+    sources = re.findall(r'<div class="quote quote-locked">.*?href="(/articles/[a-z0-9-]+)"', r.text, re.S)
+    assert len(notes) == len(sources) >= 2
+    for note, src in zip(notes, sources):
+        if src == MEMBERS:
+            assert note == "Sign up free to read this quote", note
+        else:
+            assert note == "Quote available to subscribers", (src, note)
+    assert MEMBERS in sources and any(src != MEMBERS for src in sources)
+    # A free member reads the members quote; the paid ones stay locked for subscribers.
+    s, _ = members.sign_in(demo, "reader@demo.test")
+    page = s.get(demo.url + "/people/caleb-munroe", timeout=10).text
+    assert "quote-locked" not in page and "<blockquote>" in page
 
 
 def test_themed_404(demo):
