@@ -36,6 +36,15 @@ per_text(struct http_req *r, int months)
 	return arena_printf(r->arena, "every %d months", months);
 }
 
+/* A return path after checkout: local ("/...", never "//" anywhere, so no
+ * scheme or other host can sneak in), or "/" for anything else. */
+static const char *
+local_next(const char *next)
+{
+	const char *p = web_safe_next(next);
+	return strstr(p, "//") ? "/" : p;
+}
+
 static bool
 stripe_mode(struct app *app)
 {
@@ -51,6 +60,25 @@ private_page(struct http_req *r, int status, const char *template, const char *t
 	page_send(r, status, template, ctx, CACHE_PRIVATE);
 }
 
+/* prefix followed by path (with ?next=next unless that is "/"), URL-encoded:
+ * how sign-up and sign-in come back to the plans, and the plans to the article. */
+static const char *
+with_next(struct http_req *r, const char *prefix, const char *path, const char *next)
+{
+	struct buf inner = BUF_INIT, b = BUF_INIT;
+	buf_puts(&inner, path);
+	if (strcmp(next, "/")) {
+		buf_puts(&inner, "?next=");
+		buf_add_urlenc(&inner, next, strlen(next));
+	}
+	buf_puts(&b, prefix);
+	buf_add_urlenc(&b, inner.ptr, inner.len);
+	const char *out = arena_strndup(r->arena, b.ptr, b.len);
+	buf_release(&inner);
+	buf_release(&b);
+	return out;
+}
+
 static void
 subscribe_page(struct http_req *r, int status, const char *error)
 {
@@ -63,7 +91,7 @@ subscribe_page(struct http_req *r, int status, const char *error)
 	}
 	json_t *ctx = page_context(r, "Subscribe", "Plans and prices.");
 	json_t *list = json_array();
-	const char *next = web_safe_next(http_query(r, "next"));
+	const char *next = local_next(http_query(r, "next"));
 	for (size_t i = 0; i < n; i++) {
 		json_t *o = json_object();
 		json_object_set_new(o, "code", json_string(plans[i].code));
@@ -71,12 +99,17 @@ subscribe_page(struct http_req *r, int status, const char *error)
 		json_object_set_new(o, "price",
 		                    json_string(billing_money(r->arena, plans[i].amount, plans[i].currency)));
 		json_object_set_new(o, "per", json_string(per_text(r, plans[i].interval_months)));
-		if (plans[i].trial_days)
-			json_object_set_new(o, "trial_days", json_integer(plans[i].trial_days));
+		if (plans[i].trial_days == 1)
+			json_object_set_new(o, "trial", json_string("Free for the first day."));
+		else if (plans[i].trial_days)
+			json_object_set_new(o, "trial",
+			                    json_string(arena_printf(r->arena, "Free for the first %d days.",
+			                                             plans[i].trial_days)));
 		json_object_set_new(o, "next", json_string(next));
 		json_array_append_new(list, o);
 	}
 	json_object_set_new(ctx, "plans", list);
+	json_object_set_new(ctx, "signin_next", json_string(with_next(r, "/signin?next=", "/subscribe", next)));
 	if (error)
 		json_object_set_new(ctx, "error", json_string(error));
 	private_page(r, status, "subscribe", "Subscribe", ctx);
@@ -116,10 +149,10 @@ h_subscribe(struct http_req *r)
 {
 	struct app *app = r->app;
 	struct web_ctx *c = web_ctx(r);
-	const char *next = web_safe_next(http_form(r, "next"));
+	const char *next = local_next(http_form(r, "next"));
 	if (!c->signed_in) {
-		/* Sign up (or in) first, then come back to the plans. */
-		http_redirect(r, 303, "/signup?next=/subscribe");
+		/* Sign up (or in) first, then come back to the plans, and from them to the article. */
+		http_redirect(r, 303, with_next(r, "/signup?next=", "/subscribe", next));
 		return;
 	}
 	const char *code = http_form(r, "plan");
@@ -213,7 +246,7 @@ checkout_page(struct http_req *r, int status, const struct checkout *co, const c
 		                                "charged to it right away."));
 		json_object_set_new(ctx, "button", json_string("Save card"));
 	}
-	const char *next = web_safe_next(http_query(r, "next"));
+	const char *next = local_next(http_query(r, "next"));
 	struct buf b = BUF_INIT;
 	buf_printf(&b, "/checkout/%s?next=", r->params[0]);
 	buf_add_urlenc(&b, next, strlen(next));
@@ -237,6 +270,28 @@ h_checkout_page(struct http_req *r)
 		checkout_page(r, 200, &co, NULL);
 }
 
+/* What a checkout that went well did, for the billing page's notice: a
+ * payment only when an invoice was paid by it (at this instant); a trial
+ * that started; or a card saved with nothing owed. */
+static const char *
+checkout_notice(struct http_req *r, int64_t member_id, bool subscribe, int64_t now)
+{
+	struct app *app = r->app;
+	struct store *s = app->store;
+	struct subscription sub;
+	if (s->ops->subscription_by_member(s, r->arena, member_id, &sub) != MH_OK)
+		return "card";
+	struct invoice *list;
+	size_t n;
+	if (s->ops->invoice_list(s, r->arena, sub.id, &list, &n) == MH_OK)
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(list[i].status, "paid") && list[i].paid_at == now)
+				return "paid";
+	if (subscribe && !strcmp(sub.status, "trialing"))
+		return "trial";
+	return "card";
+}
+
 void
 h_checkout(struct http_req *r)
 {
@@ -253,9 +308,9 @@ h_checkout(struct http_req *r)
 		return;
 	}
 	struct billing_outcome out;
-	mh_err err = strcmp(co.purpose, "subscribe") == 0
-	                     ? billing_subscribe(&app->billing, r->arena, co.member_id, co.plan_id, &card, now, &out)
-	                     : billing_update_card(&app->billing, r->arena, co.member_id, &card, now, &out);
+	bool subscribe = strcmp(co.purpose, "subscribe") == 0;
+	mh_err err = subscribe ? billing_subscribe(&app->billing, r->arena, co.member_id, co.plan_id, &card, now, &out)
+	                       : billing_update_card(&app->billing, r->arena, co.member_id, &card, now, &out);
 	if (err) {
 		failed(r);
 		return;
@@ -266,9 +321,11 @@ h_checkout(struct http_req *r)
 		return;
 	}
 	app->store->ops->checkout_complete(app->store, co.token_hash);
-	const char *next = web_safe_next(http_query(r, "next"));
+	const char *next = local_next(http_query(r, "next"));
+	/* billing_subscribe says why nothing was done when there already is a subscription. */
+	const char *notice = subscribe && out.message ? "subscribed" : checkout_notice(r, co.member_id, subscribe, now);
 	http_add_header(r, "Cache-Control", "private, no-store");
-	http_redirect(r, 303, strcmp(next, "/") ? next : "/account/billing?notice=paid");
+	http_redirect(r, 303, strcmp(next, "/") ? next : arena_printf(r->arena, "/account/billing?notice=%s", notice));
 }
 
 static const char *
@@ -324,19 +381,35 @@ billing_page(struct http_req *r, int status, const char *notice, const char *err
 		char when[48];
 		bool live = !strcmp(sub.status, "active") || !strcmp(sub.status, "trialing") ||
 		            !strcmp(sub.status, "past_due");
+		/* A failed payment: the card comes first, as saving one pays what is owed. */
+		bool owing = !strcmp(sub.status, "past_due") || !strcmp(sub.status, "unpaid");
+		struct invoice open;
+		bool has_open = s->ops->invoice_open(s, r->arena, sub.id, &open) == MH_OK;
+		/* Owing past the period's end: the overdue invoice, not a "next charge" in the past. */
+		bool overdue = owing && sub.period_end <= now;
 		time_format_human(sub.period_end, when, sizeof when);
-		if (live && !sub.cancel_at_period_end)
+		if (live && !sub.cancel_at_period_end && !overdue)
 			json_object_set_new(o, "next_charge", json_string(when));
-		if (live && sub.cancel_at_period_end)
+		if (live && sub.cancel_at_period_end && !overdue)
 			json_object_set_new(o, "ends", json_string(when));
+		if (overdue) {
+			json_object_set_new(o, "overdue_since", json_string(when));
+			if (has_open)
+				json_object_set_new(o, "amount",
+				                    json_string(billing_money(r->arena, open.amount, open.currency)));
+			if (has_open && open.next_attempt_at > now) {
+				char retry[48];
+				time_format_human(open.next_attempt_at, retry, sizeof retry);
+				json_object_set_new(o, "next_retry", json_string(retry));
+			}
+		}
+		json_object_set_new(ctx, "pay_first", json_boolean(owing));
 		json_object_set_new(o, "can_cancel", json_boolean(live && !sub.cancel_at_period_end));
 		json_object_set_new(o, "can_resume",
 		                    json_boolean(live && sub.cancel_at_period_end && sub.period_end > now));
 		json_object_set_new(o, "resubscribe", json_boolean(!live));
-		struct invoice open;
 		struct charge fail;
-		if (s->ops->invoice_open(s, r->arena, sub.id, &open) == MH_OK &&
-		    s->ops->invoice_failure(s, r->arena, open.id, &fail) == MH_OK)
+		if (has_open && s->ops->invoice_failure(s, r->arena, open.id, &fail) == MH_OK)
 			json_object_set_new(
 			        o, "problem",
 			        json_string(arena_printf(r->arena,
@@ -382,7 +455,7 @@ billing_page(struct http_req *r, int status, const char *notice, const char *err
 		        json_boolean(pm.exp_year * 12 + pm.exp_month - 1 < (tm.tm_year + 1900) * 12 + tm.tm_mon));
 		json_object_set_new(ctx, "card", card);
 	}
-	json_object_set_new(ctx, "next", json_string(web_safe_next(http_query(r, "next"))));
+	json_object_set_new(ctx, "next", json_string(local_next(http_query(r, "next"))));
 	if (notice)
 		json_object_set_new(ctx, "notice", json_string(notice));
 	if (error)
@@ -397,6 +470,12 @@ h_billing_page(struct http_req *r)
 	const char *notice = NULL;
 	if (n && !strcmp(n, "paid"))
 		notice = "Thank you: your payment went through and your subscription is active.";
+	else if (n && !strcmp(n, "card"))
+		notice = "Your card was saved; nothing was charged.";
+	else if (n && !strcmp(n, "trial"))
+		notice = "Your free trial has started. Your card will be charged when it ends.";
+	else if (n && !strcmp(n, "subscribed"))
+		notice = "You already have a subscription. Nothing was charged.";
 	else if (n && !strcmp(n, "canceled"))
 		notice = "Your subscription will end at the end of the paid period.";
 	else if (n && !strcmp(n, "resumed"))
@@ -410,7 +489,7 @@ h_billing(struct http_req *r)
 	struct app *app = r->app;
 	struct web_ctx *c = web_ctx(r);
 	const char *action = http_form(r, "action");
-	const char *next = web_safe_next(http_form(r, "next"));
+	const char *next = local_next(http_form(r, "next"));
 	int64_t now = clock_now();
 	if (action && !strcmp(action, "card")) {
 		if (stripe_mode(app)) {
@@ -421,8 +500,9 @@ h_billing(struct http_req *r)
 			if (app->store->ops->subscription_by_member(app->store, r->arena, c->member.id, &sub) ||
 			    !sub.provider_customer[0] ||
 			    stripe_portal(app->cfg, r->arena, sub.provider_customer,
-			                  arena_printf(r->arena, "%s/account/billing", app->cfg->public_url), key, &url,
-			                  msg, sizeof msg)) {
+			                  arena_printf(r->arena, "%s%s", app->cfg->public_url,
+			                               strcmp(next, "/") ? next : "/account/billing"),
+			                  key, &url, msg, sizeof msg)) {
 				billing_page(r, 502, NULL,
 				             "The payment service did not answer. Please try again in a moment.");
 				return;

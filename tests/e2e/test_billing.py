@@ -394,3 +394,140 @@ def test_receipt_mail(site):
     run("mail", "flush", data=site.data)
     got = [m for m in mails(site.data) if "reader@demo.test" in str(m["To"]) and "receipt" in str(m["Subject"])]
     assert got and "$8.00" in got[-1].get_body(preferencelist=("plain",)).get_content()
+
+
+# Issue 11: reader and subscriber rough edges in billing.
+
+def test_saving_a_card_with_nothing_owed_charges_nothing_and_says_so(site):
+    s, _ = sign_in(site, "subscriber@demo.test")
+    paid_before = invoices(site, "subscriber@demo.test")
+    # The always-failing card is saved: nothing is owed, so nothing is charged.
+    r = checkout(site, s, "/account/billing", {"action": "card"}, "4000 0000 0000 0341")
+    assert r.status_code == 303 and r.headers["Location"] == "/account/billing?notice=card"
+    page = s.get(site.url + r.headers["Location"], timeout=10).text
+    assert "Your card was saved" in page and "payment went through" not in page
+    assert "Visa ending 0341" in page
+    assert invoices(site, "subscriber@demo.test") == paid_before
+    # A charge that goes through is called a payment.
+    reader, _ = sign_in(site, "reader@demo.test")
+    r = checkout(site, reader, "/subscribe", {"plan": "monthly"}, "4242424242424242")
+    assert r.headers["Location"] == "/account/billing?notice=paid"
+    assert "payment went through" in reader.get(site.url + r.headers["Location"], timeout=10).text
+    # So is the overdue invoice a new card pays.
+    lapsed, _ = sign_in(site, "lapsed@demo.test")
+    r = checkout(site, lapsed, "/account/billing", {"action": "card"}, "4242424242424242")
+    assert r.headers["Location"] == "/account/billing?notice=paid"
+    assert sub_row(site, "lapsed@demo.test")[0] == "active"
+
+
+def test_trial_says_no_payment_and_counts_its_days(site):
+    assert run("plan", "add", "oneday", "One-day trial", "500", "usd", "1", "1", data=site.data).returncode == 0
+    s, _ = sign_in(site, "reader@demo.test")
+    plans = s.get(site.url + "/subscribe", timeout=10).text
+    assert "Free for the first day." in plans and "1 days" not in plans
+    r = checkout(site, s, "/subscribe", {"plan": "oneday"}, "4242424242424242")
+    assert r.headers["Location"] == "/account/billing?notice=trial"
+    page = s.get(site.url + r.headers["Location"], timeout=10).text
+    assert "free trial has started" in page and "payment went through" not in page
+
+
+def test_cancellation_mail_says_when_access_ends(site):
+    who = "subscriber@demo.test"
+    s, _ = sign_in(site, who)
+    page = s.get(site.url + "/account/billing", timeout=10)
+    r = s.post(site.url + "/account/billing", data={"csrf": csrf_of(page.text), "action": "cancel"},
+               allow_redirects=False, timeout=10)
+    assert r.status_code == 303
+    _, period_end, _, cancel = sub_row(site, who)
+    assert cancel == 1
+    run("mail", "flush", data=site.data)
+    got = [m for m in mails(site.data) if who in str(m["To"]) and "subscription" in str(m["Subject"])]
+    assert got, [str(m["Subject"]) for m in mails(site.data)]
+    subject = str(got[-1]["Subject"])
+    end = datetime.datetime.fromtimestamp(period_end, datetime.timezone.utc)
+    assert "is canceled" not in subject
+    assert subject.endswith(f"will end on {end.day} {end:%B %Y}"), subject
+    body = got[-1].get_body(preferencelist=("plain",)).get_content()
+    assert f"{end.day} {end:%B %Y}" in body and "is canceled" not in body
+
+
+def test_owing_members_see_the_card_first_and_the_overdue_invoice(tmp_path):
+    # On 1 December the demo's past_due member's period ended on 30 November.
+    srv = Server(["demo", "--port", "0"], tmp_path / "data", env={"MASTHEAD_CLOCK": "2026-12-01T08:00:00Z"})
+    try:
+        s, _ = sign_in(srv, "pastdue@demo.test")
+        page = s.get(srv.url + "/account/billing", timeout=10).text
+        facts = page.split('class="billing-facts"')[1].split("</dl>")[0]
+        assert "Next charge" not in facts
+        m = re.search(r"<dt>Payment overdue</dt><dd>(\$8\.00) overdue since 30 November 2026, next retry "
+                      r"(\d+ December 2026)</dd>", facts)
+        assert m, facts
+        # The card comes first: saving one retries the open invoice.
+        assert page.index(">Update your card</button>") < page.index(">Cancel subscription</button>")
+        assert page.count(">Update your card</button>") == 1
+        lapsed, _ = sign_in(srv, "lapsed@demo.test")
+        page = lapsed.get(srv.url + "/account/billing", timeout=10).text
+        assert "Next charge" not in page and "overdue since" in page
+        assert page.index(">Update your card</button>") < page.index(">Resubscribe</a>")
+        assert page.count(">Update your card</button>") == 1
+        # An active subscriber's next charge is still in the future, card form below.
+        sub, _ = sign_in(srv, "subscriber@demo.test")
+        page = sub.get(srv.url + "/account/billing", timeout=10).text
+        assert "<dt>Next charge</dt>" in page and "overdue" not in page
+        assert page.index(">Cancel subscription</button>") < page.index(">Update your card</button>")
+    finally:
+        srv.stop()
+        srv.check_clean()
+
+
+def test_paywall_card_update_is_one_click_and_returns_to_the_article(site):
+    s, _ = sign_in(site, "lapsed@demo.test")
+    box = s.get(site.url + PAID, timeout=10).text.split('class="paywall"')[1].split("</aside>")[0]
+    form = re.search(r'<form method="post" action="(/account/billing)"[^>]*>(.*?)</form>', box, re.S)
+    assert form and ">Update your card</button>" in form.group(2)
+    fields = dict(re.findall(r'name="([a-z]+)" value="([^"]*)"', form.group(2)))
+    # One click: the paywall's button lands on the card form.
+    r = s.post(site.url + form.group(1), data=fields, allow_redirects=False, timeout=10)
+    assert r.status_code == 303 and r.headers["Location"].startswith("/checkout/")
+    card = s.get(site.url + r.headers["Location"], timeout=10)
+    assert "TEST MODE" in card.text and "Save card" in card.text
+    r = s.post(site.url + r.headers["Location"], data={"csrf": csrf_of(card.text), "number": "4242424242424242",
+                                                       "expiry": "12/34", "cvc": CVC, "name": "Lee"},
+               allow_redirects=False, timeout=10)
+    assert r.status_code == 303 and r.headers["Location"] == PAID
+    assert full(s.get(site.url + PAID, timeout=10).text)
+
+
+def test_subscribing_from_the_paywall_returns_to_the_article(site):
+    from urllib.parse import quote
+    s, _ = sign_in(site, "reader@demo.test")
+    box = s.get(site.url + PAID, timeout=10).text.split('class="paywall"')[1].split("</aside>")[0]
+    href = re.search(r'<a class="button" href="([^"]+)">Subscribe</a>', box).group(1)
+    assert href == "/subscribe?next=" + PAID
+    plans = s.get(site.url + href, timeout=10).text
+    assert f'name="next" value="{PAID}"' in plans
+    r = checkout(site, s, href, {"plan": "monthly", "next": PAID}, "4242424242424242")
+    assert r.status_code == 303 and r.headers["Location"] == PAID
+    assert full(s.get(site.url + PAID, timeout=10).text)
+    # A new reader signs up first, and the article travels along.
+    anon = requests.Session()
+    page = anon.get(site.url + href, timeout=10)
+    assert 'href="/signin?next=' + quote("/subscribe?next=" + quote(PAID, safe=""), safe="") + '"' in page.text
+    r = anon.post(site.url + "/subscribe", data={"csrf": csrf_of(page.text), "plan": "monthly", "next": PAID},
+                  allow_redirects=False, timeout=10)
+    assert r.status_code == 303
+    assert r.headers["Location"] == "/signup?next=" + quote("/subscribe?next=" + quote(PAID, safe=""), safe="")
+    signup = anon.get(site.url + r.headers["Location"], timeout=10).text
+    assert 'name="next" value="/subscribe?next=' + quote(PAID, safe="") + '"' in signup
+
+
+@pytest.mark.parametrize("nxt", ["//evil.example/x", "https://evil.example/", "/\\evil.example", "/a//evil.example",
+                                 "javascript:alert(1)", "evil.example"])
+def test_return_after_checkout_stays_on_the_site(site, nxt):
+    s, _ = sign_in(site, "editor@demo.test")
+    r = checkout(site, s, "/subscribe?next=" + requests.utils.quote(nxt, safe=""), {"plan": "monthly", "next": nxt},
+                 "4242424242424242")
+    assert r.status_code == 303
+    assert r.headers["Location"].startswith("/account/billing?notice="), r.headers["Location"]
+    r = checkout(site, s, "/account/billing", {"action": "card", "next": nxt}, "4242424242424242")
+    assert r.headers["Location"].startswith("/account/billing?notice="), r.headers["Location"]
