@@ -1,5 +1,6 @@
 /* cli.c: argument parsing and dispatch. Settings come from flags, then
- * MASTHEAD_* variables, then the config file, then defaults. */
+ * MASTHEAD_* variables, then the config file, then (public-url, site-name and
+ * mail-from, outside serve and demo) DATA/site.ini, then defaults. */
 #include "cli/cli.h"
 
 #include <errno.h>
@@ -7,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "auth/password.h"
 #include "core/alloc.h"
+#include "core/buf.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "http/proxy.h"
@@ -103,6 +106,68 @@ command_help(const struct command *c)
 		       "  user passwd EMAIL               asks for the new password\n\n"
 		       "On a terminal the password is typed twice and not shown; otherwise it is one\n"
 		       "line of standard input.\n");
+}
+
+/* What a server serves as, recorded in DATA/site.ini when it starts, so that
+ * commands that write links and mail (billing run, mail test) use the same
+ * address and name without being told them again. */
+#define SITE_FILE "site.ini"
+static const char *const recorded_keys[] = { "public-url", "site-name", "mail-from", NULL };
+
+static const char *
+str_setting(const struct config *c, const char *name)
+{
+	return *(char *const *) ((const char *) c + config_find(name)->offset);
+}
+
+void
+cli_record_site(const struct config *cfg)
+{
+	struct buf b = BUF_INIT, path = BUF_INIT, tmp = BUF_INIT;
+	buf_puts(&b, "; Written by masthead serve when it starts: the address and name it serves as.\n"
+	             "; Commands not given these settings (billing run, mail test) use them.\n");
+	for (const char *const *k = recorded_keys; *k; k++) {
+		const char *v = str_setting(cfg, *k);
+		bool own = !strcmp(*k, "public-url") || (config_given(cfg, *k) && strcmp(*k, "mail-from")) ||
+		           (!strcmp(*k, "mail-from") && !cfg->mail_from_derived);
+		/* What the ini reader would change (a comment, outer spaces) is left out. */
+		bool fits = v[0] && !strpbrk(v, ";\r\n") && v[0] != ' ' && v[strlen(v) - 1] != ' ';
+		if (own && fits)
+			buf_printf(&b, "%s = %s\n", *k, v);
+	}
+	buf_printf(&path, "%s/" SITE_FILE, cfg->data);
+	buf_printf(&tmp, "%s.tmp-%ld", path.ptr, (long) getpid());
+	FILE *f = fopen(tmp.ptr, "w");
+	bool ok = f && fwrite(b.ptr, 1, b.len, f) == b.len;
+	if (f && fclose(f) != 0)
+		ok = false;
+	if (!ok || rename(tmp.ptr, path.ptr) != 0) {
+		log_warn("cannot record the site's address", "path=\"%s\" error=\"%s\"", path.ptr, strerror(errno));
+		unlink(tmp.ptr);
+	}
+	buf_release(&b);
+	buf_release(&path);
+	buf_release(&tmp);
+}
+
+/* The recorded settings this command was not given. A missing file is no
+ * error (no server has run here); a broken one is ignored with a warning. */
+static void
+read_recorded_site(struct config *cfg)
+{
+	struct buf path = BUF_INIT;
+	buf_printf(&path, "%s/" SITE_FILE, cfg->data);
+	struct config rec;
+	char err[512];
+	config_init(&rec);
+	if (access(path.ptr, F_OK) == 0 && config_load_file(&rec, path.ptr, err, sizeof err))
+		log_warn("ignoring the recorded site settings", "error=\"%s\"", err);
+	else
+		for (const char *const *k = recorded_keys; *k; k++)
+			if (config_given(&rec, *k) && !config_given(cfg, *k))
+				config_set(cfg, *k, str_setting(&rec, *k), err, sizeof err);
+	config_release(&rec);
+	buf_release(&path);
 }
 
 struct flag {
@@ -225,6 +290,9 @@ cli_main(int argc, char **argv)
 		code = EXIT_USAGE;
 		goto out;
 	}
+	/* Serving commands record what they serve as; every other one reads it. */
+	if (cmd->run != cmd_serve && cmd->run != cmd_demo)
+		read_recorded_site(&cfg);
 	config_finish(&cfg);
 	struct stat theme_st;
 	if (cfg.theme[0] && (stat(cfg.theme, &theme_st) != 0 || !S_ISDIR(theme_st.st_mode))) {

@@ -24,6 +24,9 @@ int cli_main(int argc, char **argv);
 struct store;
 struct store *cli_open_store(struct config *cfg, int *code);
 int cli_serve(struct config *cfg, struct store *s, const char *banner);
+/* Writes DATA/site.ini: the public URL, and the site name and sender when
+ * set, which commands not given them read (cli_main). */
+void cli_record_site(const struct config *cfg);
 int cmd_demo(struct config *cfg, int argc, char **argv);
 int cmd_serve(struct config *cfg, int argc, char **argv);
 int cmd_init(struct config *cfg, int argc, char **argv);

@@ -113,6 +113,7 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 		old_public_url = cfg->public_url;
 		cfg->public_url = buf_detach(&u, NULL);
 	}
+	cli_record_site(cfg);
 	/* Charges a crash left pending are settled before anything else. */
 	int settled = 0;
 	if (billing_reconcile(&app.billing, clock_now(), &settled) == MH_OK && settled)
@@ -300,6 +301,13 @@ cmd_demo(struct config *cfg, int argc, char **argv)
 	snprintf(listen, sizeof listen, "127.0.0.1:%ld", cfg->port);
 	char err[128];
 	config_set(cfg, "listen", listen, err, sizeof err);
+	/* The demo is the demo paper unless told otherwise; a new site starts as
+	 * plain "masthead" with no tagline. */
+	if (!config_given(cfg, "site-name"))
+		config_set(cfg, "site-name", "The Harbor Vale Ledger", err, sizeof err);
+	if (!config_given(cfg, "site-tagline"))
+		config_set(cfg, "site-tagline", "Independent news for Harbor Vale and the coast", err, sizeof err);
+	config_finish(cfg); /* a derived sender takes the demo paper's name */
 	int code;
 	struct store *s = cli_open_store(cfg, &code);
 	if (!s)

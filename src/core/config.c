@@ -23,9 +23,8 @@ const struct config_key config_keys[] = {
 	KEY("db", CONFIG_STR, db, "", "database URL: sqlite:PATH (default sqlite:DATA/masthead.db) or postgres://..."),
 	KEY("listen", CONFIG_STR, listen, "127.0.0.1:8080", "address and port to serve on"),
 	KEY("public-url", CONFIG_STR, public_url, "", "the site's public base URL (default http://LISTEN)"),
-	KEY("site-name", CONFIG_STR, site_name, "The Harbor Vale Ledger", "site name shown in every page header"),
-	KEY("site-tagline", CONFIG_STR, site_tagline, "Independent news for Harbor Vale and the coast",
-	    "one line under the site name"),
+	KEY("site-name", CONFIG_STR, site_name, "masthead", "site name shown in every page header and mail"),
+	KEY("site-tagline", CONFIG_STR, site_tagline, "", "one line under the site name (default: none)"),
 	KEY("theme", CONFIG_STR, theme, "", "theme folder with templates/ and static/ (default: the built-in theme)"),
 	KEY("log-level", CONFIG_STR, log_level, "info", "debug, info, warn or error"),
 	KEY("threads", CONFIG_LONG, threads, "0", "worker threads (0: one per core)"),
@@ -44,7 +43,8 @@ const struct config_key config_keys[] = {
 	    "milliseconds between reads of the store's versions, which bring other processes' and nodes' changes (0: every request)"),
 	KEY("smtp-url", CONFIG_STR, smtp_url, "",
 	    "SMTP server for mail, e.g. smtp://user:pass@host:587 (STARTTLS) or smtps://...; empty writes .eml files under DATA/outbox/"),
-	KEY("mail-from", CONFIG_STR, mail_from, "The Harbor Vale Ledger <no-reply@localhost>", "sender of every mail"),
+	KEY("mail-from", CONFIG_STR, mail_from, "",
+	    "sender of every mail (default: SITE-NAME <no-reply@HOST>, HOST the public URL's host name, or localhost when that is an address or has no dot)"),
 	KEY("mail-retry-base", CONFIG_LONG, mail_retry_base, "30",
 	    "seconds before a failed mail is retried; doubles each attempt, at most an hour"),
 	KEY("session-days", CONFIG_LONG, session_days, "30", "days a session lasts without use (each use extends it)"),
@@ -77,6 +77,9 @@ const struct config_key config_keys[] = {
 	KEY("port", CONFIG_LONG, port, "8080", "demo only: port on 127.0.0.1 (0 picks a free one)"),
 	{ NULL, 0, 0, NULL, NULL },
 };
+/* struct config's given has a bit for each key. */
+_Static_assert(sizeof config_keys / sizeof *config_keys <= 8 * sizeof(unsigned long long) + 1,
+               "more keys than bits in config.given");
 
 const struct config_key *
 config_find(const char *name)
@@ -225,7 +228,20 @@ config_set(struct config *c, const char *name, const char *value, char *err, siz
 		}
 		break;
 	}
+	c->given |= 1ull << (k - config_keys);
+	/* A value set now is no longer one config_finish derived. */
+	if (k->offset == offsetof(struct config, public_url))
+		c->public_url_derived = false;
+	if (k->offset == offsetof(struct config, mail_from))
+		c->mail_from_derived = false;
 	return MH_OK;
+}
+
+bool
+config_given(const struct config *c, const char *name)
+{
+	const struct config_key *k = config_find(name);
+	return k && (c->given & (1ull << (k - config_keys)));
 }
 
 void
@@ -235,6 +251,7 @@ config_init(struct config *c)
 	char err[256];
 	for (const struct config_key *k = config_keys; k->name; k++)
 		config_set(c, k->name, k->def, err, sizeof err);
+	c->given = 0; /* defaults are not the operator's choice */
 }
 
 void
@@ -315,6 +332,40 @@ config_load_env(struct config *c, char *err, size_t errlen)
 	return MH_OK;
 }
 
+/* The host of an http(s) URL when it is a name mail could come from (letters,
+ * digits, hyphens, at least one dot, not all digits); else "localhost". */
+static void
+mail_host(const char *url, char *out, size_t n)
+{
+	const char *h = strstr(url, "://");
+	h = h ? h + 3 : url;
+	size_t len = strcspn(h, ":/?#");
+	bool ok = len > 0 && len < n && memchr(h, '.', len) && h[0] != '[';
+	bool letter = false;
+	for (size_t i = 0; ok && i < len; i++) {
+		ok = isalnum((unsigned char) h[i]) || h[i] == '.' || h[i] == '-';
+		letter = letter || isalpha((unsigned char) h[i]);
+	}
+	snprintf(out, n, "%.*s", ok && letter ? (int) len : 9, ok && letter ? h : "localhost");
+}
+
+/* "SITE NAME <no-reply@HOST>", the name without what would break the header. */
+static char *
+derive_mail_from(const char *site_name, const char *public_url)
+{
+	char host[256];
+	mail_host(public_url, host, sizeof host);
+	size_t n = strlen(site_name) + strlen(host) + 16;
+	char *out = xmalloc(n), *p = out;
+	for (const unsigned char *s = (const unsigned char *) site_name; *s; s++)
+		if (*s >= ' ' && *s != 0x7f && *s != '<' && *s != '>' && *s != '"')
+			*p++ = (char) *s;
+	while (p > out && p[-1] == ' ')
+		p--;
+	snprintf(p, n - (size_t) (p - out), "%sno-reply@%s%s", p > out ? " <" : "", host, p > out ? ">" : "");
+	return out;
+}
+
 void
 config_finish(struct config *c)
 {
@@ -335,4 +386,9 @@ config_finish(struct config *c)
 	size_t n = strlen(c->public_url);
 	while (n > 0 && c->public_url[n - 1] == '/')
 		c->public_url[--n] = '\0';
+	if (!c->mail_from[0] || c->mail_from_derived) {
+		c->mail_from_derived = true;
+		free(c->mail_from);
+		c->mail_from = derive_mail_from(c->site_name, c->public_url);
+	}
 }

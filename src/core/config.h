@@ -56,8 +56,10 @@ struct config {
 	/* demo only */
 	long port;
 	bool public_url_derived; /* public_url came from listen, not from the operator */
+	bool mail_from_derived;  /* mail_from came from site_name and public_url */
 	/* set when --config names a file */
 	char *config_file;
+	unsigned long long given; /* bit i: config_keys[i] was set by the operator */
 };
 
 enum config_type { CONFIG_STR, CONFIG_LONG, CONFIG_BOOL };
@@ -84,7 +86,11 @@ const struct config_key *config_find(const char *name);
 mh_err config_load_file(struct config *c, const char *path, char *err, size_t errlen);
 /* Applies every MASTHEAD_* variable that names a key. */
 mh_err config_load_env(struct config *c, char *err, size_t errlen);
-/* Fills in values derived from others (db from data, public_url from listen). */
+/* True when name was set by a flag, a variable or a file, not by default. */
+bool config_given(const struct config *c, const char *name);
+/* Fills in values derived from others: db from data, public_url from listen,
+ * mail_from from site_name and public_url's host. Run it again after
+ * changing one of those: what it derived it derives again. */
 void config_finish(struct config *c);
 
 #endif

@@ -23,7 +23,10 @@ def full(text):
 def pair(tmp_path):
     """Two servers on one database: one with every cache, one without the
     page and skeleton caches (its pages are rendered for every request)."""
-    env = {"MASTHEAD_RATE_LIMIT": "1000", "MASTHEAD_PUBLIC_URL": "http://news.example"}
+    # One name for both: demo would otherwise be the demo paper, serve a new site.
+    env = {"MASTHEAD_RATE_LIMIT": "1000", "MASTHEAD_PUBLIC_URL": "http://news.example",
+           "MASTHEAD_SITE_NAME": "The Harbor Vale Ledger",
+           "MASTHEAD_SITE_TAGLINE": "Independent news for Harbor Vale and the coast"}
     cached = Server(["demo", "--port", "0"], tmp_path / "data", env=env)
     plain = Server(["serve", "--listen", "127.0.0.1:0", "--page-cache", "false"], tmp_path / "data", env=env,
                    log_name="plain.log")

@@ -122,7 +122,7 @@ def test_server_down_then_up_delivers_once(smtp, tmp_path):
     assert r.stdout.strip() == "flush: 0 sent, 0 failed"
     assert len(sink.envelopes) == 1
     check_message(parse(sink.envelopes[0].content), "someone@example.test",
-                  "Test mail from The Harbor Vale Ledger")
+                  "Test mail from masthead")
     r = run("mail", "list", data=tmp_path)
     assert "\tsent " in r.stdout and "attempts=2" in r.stdout
 
@@ -156,7 +156,7 @@ def test_file_transport_writes_eml(tmp_path):
     assert len(files) == 1 and re.fullmatch(r"\d+-1\.eml", files[0]), files
     path = tmp_path / "outbox" / files[0]
     assert (os.stat(path).st_mode & 0o777) == 0o600
-    check_message(parse(path.read_bytes()), "reader@example.test", "Test mail from The Harbor Vale Ledger")
+    check_message(parse(path.read_bytes()), "reader@example.test", "Test mail from masthead")
     r = run("mail", "flush", data=tmp_path)
     assert r.returncode == 0 and r.stdout.strip() == "flush: 0 sent, 0 failed"
     assert len(os.listdir(tmp_path / "outbox")) == 1

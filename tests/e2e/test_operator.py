@@ -313,3 +313,90 @@ def test_good_option_values_still_pass(tmp_path):
     r = run("billing", "run", "--public-url", "https://news.example.org/", "--retry-days", "2,4,8",
             "--billing-provider", "stripe", data=tmp_path / "d")
     assert r.returncode == 0, r.stderr
+
+
+# --- 2. one public URL for every command --------------------------------------
+
+def outbox(data, after=0):
+    db = sqlite3.connect(os.path.join(str(data), "masthead.db"))
+    try:
+        return db.execute("SELECT id, subject, body_text FROM mail_outbox WHERE id > ? ORDER BY id",
+                          (after,)).fetchall()
+    finally:
+        db.close()
+
+
+def iso(t):
+    import datetime
+    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def billing_mails(data, *args, days=40):
+    """The mails a billing run `days` on queues, by the command's own settings."""
+    from conftest import now
+    last = max([m[0] for m in outbox(data)] or [0])
+    r = run("billing", "run", "--at", iso(now() + days * 86400), *args, data=data)
+    assert r.returncode == 0, r.stderr
+    mails = outbox(data, last)
+    assert mails, "the run queued no mail"
+    return mails
+
+
+def test_billing_run_links_to_the_public_url_the_server_uses(tmp_path, fresh):
+    data = tmp_path / "data"
+    srv = fresh("demo", "--port", "0", "--public-url", "https://news.example.test/")
+    srv.stop()
+    mails = billing_mails(data)
+    assert any("https://news.example.test/account/billing" in m[2] for m in mails), mails
+    assert not any("127.0.0.1" in m[2] for m in mails), mails
+    # The demo's name came along too.
+    assert all("The Harbor Vale Ledger" in m[2] for m in mails)
+    # A command told otherwise follows what it is told.
+    mails = billing_mails(data, "--public-url", "https://other.example.test", days=75)
+    assert any("https://other.example.test/account/billing" in m[2] for m in mails), mails
+    assert not any("https://news.example.test" in m[2] for m in mails), mails
+
+
+def test_billing_run_links_to_the_port_a_server_without_public_url_listens_on(tmp_path, fresh):
+    data = tmp_path / "data"
+    srv = fresh("demo", "--port", "0")
+    port = srv.port
+    srv.stop()
+    assert f"public-url = http://127.0.0.1:{port}\n" in (data / "site.ini").read_text()
+    mails = billing_mails(data)
+    assert any(f"http://127.0.0.1:{port}/account/billing" in m[2] for m in mails), mails
+    assert not any("127.0.0.1:8080" in m[2] for m in mails) or port == 8080
+
+
+# --- 5. a new site is not the demo paper --------------------------------------
+
+def test_a_new_site_has_neutral_defaults(tmp_path, fresh):
+    srv = fresh("serve", "--listen", "127.0.0.1:0")
+    page = srv.get("/").text
+    assert "Harbor Vale" not in page
+    assert "<title>masthead</title>" in page or ">masthead<" in page, page[:800]
+    for cmd in ("serve", "init", "billing", "mail"):
+        assert "Harbor Vale" not in run(cmd, "--help").stdout, cmd
+    data = tmp_path / "mail"
+    r = run("mail", "test", "reader@example.test", data=data)
+    assert r.returncode == 0, r.stderr
+    eml = open(os.path.join(data, "outbox", os.listdir(data / "outbox")[0]), "rb").read()
+    assert b"From: masthead <no-reply@localhost>\r\n" in eml
+    assert b"\r\nSubject: Test mail from masthead\r\n" in eml
+    # The sender's domain follows a public URL with a host name.
+    data = tmp_path / "mail2"
+    r = run("mail", "test", "reader@example.test", "--public-url", "https://news.example.org",
+            "--site-name", "The Bay Post", data=data)
+    assert r.returncode == 0, r.stderr
+    eml = open(os.path.join(data, "outbox", os.listdir(data / "outbox")[0]), "rb").read()
+    assert b"From: The Bay Post <no-reply@news.example.org>\r\n" in eml
+
+
+def test_the_demo_keeps_the_demo_papers_identity(tmp_path, fresh):
+    srv = fresh("demo", "--port", "0")
+    page = srv.get("/").text
+    assert "The Harbor Vale Ledger" in page and "Independent news for Harbor Vale and the coast" in page
+    srv.stop()
+    srv = fresh("demo", "--port", "0", "--site-name", "Test Gazette")
+    page = srv.get("/").text
+    assert "Test Gazette" in page and "The Harbor Vale Ledger" not in page

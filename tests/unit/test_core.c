@@ -190,6 +190,40 @@ test_config_precedence_and_errors(void **state)
 	config_release(&c);
 }
 
+/* A new site is not the demo paper, and its sender follows its name and host. */
+static void
+test_config_neutral_defaults_and_derived_sender(void **state)
+{
+	(void) state;
+	struct config c;
+	char err[256];
+	config_init(&c);
+	assert_string_equal(c.site_name, "masthead");
+	assert_string_equal(c.site_tagline, "");
+	assert_false(config_given(&c, "site-name"));
+	config_finish(&c);
+	assert_string_equal(c.mail_from, "masthead <no-reply@localhost>");
+	/* config_finish derives again what it derived before. */
+	assert_int_equal(config_set(&c, "site-name", "The \"Bay\" <Post>", err, sizeof err), MH_OK);
+	assert_true(config_given(&c, "site-name"));
+	assert_int_equal(config_set(&c, "public-url", "https://news.example.org:8443/x", err, sizeof err), MH_OK);
+	config_finish(&c);
+	assert_string_equal(c.mail_from, "The Bay Post <no-reply@news.example.org>");
+	/* Addresses and dotless hosts are no mail domain. */
+	static const char *const local[] = { "http://10.0.0.5:8080", "http://[::1]:8080", "http://localhost:8080",
+		                             "http://intranet" };
+	for (size_t i = 0; i < sizeof local / sizeof *local; i++) {
+		assert_int_equal(config_set(&c, "public-url", local[i], err, sizeof err), MH_OK);
+		config_finish(&c);
+		assert_string_equal(c.mail_from, "The Bay Post <no-reply@localhost>");
+	}
+	/* A sender the operator gives stays. */
+	assert_int_equal(config_set(&c, "mail-from", "News <news@example.org>", err, sizeof err), MH_OK);
+	config_finish(&c);
+	assert_string_equal(c.mail_from, "News <news@example.org>");
+	config_release(&c);
+}
+
 /* The dummy hash must cost what a real one costs: the same parameters. */
 static void
 test_dummy_hash_has_todays_parameters(void **state)
@@ -220,6 +254,7 @@ main(void)
 		cmocka_unit_test(test_times),
 		cmocka_unit_test(test_slugs),
 		cmocka_unit_test(test_config_precedence_and_errors),
+		cmocka_unit_test(test_config_neutral_defaults_and_derived_sender),
 		cmocka_unit_test(test_dummy_hash_has_todays_parameters),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
