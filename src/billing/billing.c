@@ -592,6 +592,11 @@ billing_run(struct billing *b, int64_t now, struct billing_stats *st)
 			}
 		}
 	}
+	/* Housekeeping rides along: rows nobody can use any more. Never by a
+	 * time later than the clock's (billing run --at a future time must not
+	 * end sessions that are live now). */
+	if (!err)
+		err = s->ops->housekeep(s, now < clock_now() ? now : clock_now(), &st->expired_rows);
 out:
 	if (err)
 		log_error("billing run failed", "error=\"%s\" detail=\"%s\"", mh_strerror(err), s->errmsg);

@@ -78,6 +78,7 @@ mh_err billing_cancel(struct billing *b, int64_t member_id, bool cancel, int64_t
 
 struct billing_stats {
 	int renewed, failed, retried, recovered, unpaid, canceled, trial_notices, card_notices, reconciled;
+	int expired_rows; /* housekeeping: sessions, links, checkouts, meter reads removed */
 };
 /* Everything due at now: renewals, retries, grace ends, cancellations,
  * trial ends and reminders, card expiry reminders. */

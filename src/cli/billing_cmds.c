@@ -72,9 +72,9 @@ cmd_billing(struct config *cfg, int argc, char **argv)
 		char when[32];
 		time_format_iso8601(now, when, sizeof when);
 		printf("billing run at %s: %d renewed, %d failed, %d retried (%d recovered), %d unpaid, %d canceled, "
-		       "%d trial notices, %d card notices, %d reconciled\n",
+		       "%d trial notices, %d card notices, %d reconciled, %d expired rows removed\n",
 		       when, st.renewed, st.failed, st.retried, st.recovered, st.unpaid, st.canceled, st.trial_notices,
-		       st.card_notices, st.reconciled);
+		       st.card_notices, st.reconciled, st.expired_rows);
 	}
 	theme_release(&cb.theme);
 	store_close(s);

@@ -7,15 +7,9 @@
 #include "core/buf.h"
 #include "core/text.h"
 #include "mail/mail.h"
+#include "auth/email.h"
 #include "store/store.h"
 #include "core/banned.h"
-
-static bool
-address_plausible(const char *e)
-{
-	const char *at = strchr(e, '@');
-	return at && at != e && at[1] && !strchr(at + 1, '@') && strlen(e) <= 254 && !strpbrk(e, " \t\r\n<>\",;()");
-}
 
 /* Prints s on one line: tabs and line breaks become spaces. */
 static void
@@ -107,7 +101,8 @@ cmd_mail(struct config *cfg, int argc, char **argv)
 		fprintf(stderr, "masthead mail: expected test EMAIL, list, or flush\n");
 		return EXIT_USAGE;
 	}
-	if (!strcmp(sub, "test") && !address_plausible(argv[1])) {
+	char to[EMAIL_MAX + 1];
+	if (!strcmp(sub, "test") && !email_normalize(argv[1], to, sizeof to)) {
 		fprintf(stderr, "masthead mail: '%s' is not an e-mail address\n", argv[1]);
 		return EXIT_USAGE;
 	}
@@ -122,7 +117,7 @@ cmd_mail(struct config *cfg, int argc, char **argv)
 	if (!strcmp(sub, "list")) {
 		code = mail_list(s, a);
 	} else if (!strcmp(sub, "test")) {
-		code = mail_test(s, cfg, a, argv[1]);
+		code = mail_test(s, cfg, a, to);
 	} else {
 		size_t sent, failed;
 		if (mailer_run_once(s, cfg, &sent, &failed)) {

@@ -61,6 +61,10 @@ enum stmt_id {
 	ST_SESSION_GET,
 	ST_SESSION_TOUCH,
 	ST_SESSION_DELETE,
+	ST_HK_SESSIONS,
+	ST_HK_TOKENS,
+	ST_HK_CHECKOUTS,
+	ST_HK_METER,
 	ST_SESSION_DELETE_MEMBER,
 	ST_SESSION_LIST,
 	ST_TOKEN_INSERT,
@@ -219,8 +223,15 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_TOKEN_USE] = "UPDATE auth_tokens SET used_at = ?3 WHERE token_hash = ?1 AND purpose = ?2 AND used_at = 0 "
 	                 "AND expires_at > ?3",
 	[ST_RATE_COUNT] = "SELECT count(*), min(at) FROM rate_events WHERE bucket = ?1 AND at > ?2",
-	[ST_RATE_INSERT] = "INSERT INTO rate_events (bucket, at) VALUES (?1, ?2)",
+	/* Counted and recorded in one statement: two attempts at once cannot
+	 * both see room for one more. */
+	[ST_RATE_INSERT] = "INSERT INTO rate_events (bucket, at) SELECT ?1, ?2 WHERE (SELECT count(*) FROM "
+	                   "rate_events WHERE bucket = ?1 AND at > ?3) < ?4",
 	[ST_RATE_PRUNE] = "DELETE FROM rate_events WHERE at < ?1",
+	[ST_HK_SESSIONS] = "DELETE FROM sessions WHERE expires_at < ?1",
+	[ST_HK_TOKENS] = "DELETE FROM auth_tokens WHERE expires_at < ?1",
+	[ST_HK_CHECKOUTS] = "DELETE FROM checkouts WHERE expires_at < ?1",
+	[ST_HK_METER] = "DELETE FROM meter_reads WHERE read_at < ?1",
 	[ST_OUTBOX_INSERT] = "INSERT INTO mail_outbox (to_addr, subject, body_text, body_html, message_id, created_at, "
 	                     "next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
 	[ST_OUTBOX_DUE] = "SELECT " OUTBOX_COLS " FROM mail_outbox WHERE sent_at = 0 AND next_attempt_at <= ?1 "
@@ -1287,36 +1298,69 @@ static mh_err
 sq_rate_hit(struct store *s, const char *bucket, int64_t now, int64_t window, int limit, bool *allowed,
             int64_t *retry_after)
 {
-	sqlite3_stmt *st = stmt(s, ST_RATE_COUNT);
+	sqlite3_stmt *st = stmt(s, ST_RATE_INSERT);
 	if (!st)
 		return MH_ERR_DB;
 	bind_text(st, 1, bucket);
-	sqlite3_bind_int64(st, 2, now - window);
-	int rc = sqlite3_step(st);
-	int64_t count = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	int64_t oldest = rc == SQLITE_ROW ? sqlite3_column_int64(st, 1) : now;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return sq_fail(s, sqlite3_db_handle(st), "rate");
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, now - window);
+	sqlite3_bind_int64(st, 4, limit);
+	mh_err err = exec_stmt(s, st);
+	if (err)
+		return err;
+	*allowed = sqlite3_changes(sqlite3_db_handle(st)) == 1;
 	*retry_after = 0;
-	*allowed = count < limit;
 	if (!*allowed) {
+		/* Refused: when the oldest attempt in the window leaves it. */
+		if (!(st = stmt(s, ST_RATE_COUNT)))
+			return MH_ERR_DB;
+		bind_text(st, 1, bucket);
+		sqlite3_bind_int64(st, 2, now - window);
+		int rc = sqlite3_step(st);
+		int64_t oldest = rc == SQLITE_ROW && sqlite3_column_type(st, 1) != SQLITE_NULL
+		                         ? sqlite3_column_int64(st, 1)
+		                         : now;
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW)
+			return sq_fail(s, sqlite3_db_handle(st), "rate");
 		*retry_after = oldest + window - now;
 		if (*retry_after < 1)
 			*retry_after = 1;
 		return MH_OK;
 	}
-	if (!(st = stmt(s, ST_RATE_INSERT)))
-		return MH_ERR_DB;
-	bind_text(st, 1, bucket);
-	sqlite3_bind_int64(st, 2, now);
-	mh_err err = exec_stmt(s, st);
 	/* Now and then, forget attempts older than a day. */
-	if (!err && (now % 64) == 0 && (st = stmt(s, ST_RATE_PRUNE))) {
+	if ((now % 64) == 0 && (st = stmt(s, ST_RATE_PRUNE))) {
 		sqlite3_bind_int64(st, 1, now - 86400);
 		err = exec_stmt(s, st);
 	}
 	return err;
+}
+
+/* Rows nobody can use any more: expired sessions, mailed links and
+ * checkouts a day after they expired, meter reads older than 62 days (the
+ * meter counts the calendar month). */
+static mh_err
+sq_housekeep(struct store *s, int64_t now, int *removed)
+{
+	static const struct {
+		int id;
+		int64_t age;
+	} jobs[] = {
+		{ ST_HK_SESSIONS, 0 },       { ST_HK_TOKENS, 86400 },  { ST_HK_CHECKOUTS, 86400 },
+		{ ST_HK_METER, 62 * 86400 }, { ST_RATE_PRUNE, 86400 },
+	};
+	*removed = 0;
+	for (size_t i = 0; i < sizeof jobs / sizeof jobs[0]; i++) {
+		sqlite3_stmt *st = stmt(s, jobs[i].id);
+		if (!st)
+			return MH_ERR_DB;
+		sqlite3_bind_int64(st, 1, now - jobs[i].age);
+		mh_err err = exec_stmt(s, st);
+		if (err)
+			return err;
+		*removed += sqlite3_changes(sqlite3_db_handle(st));
+	}
+	return MH_OK;
 }
 
 static void
@@ -2213,6 +2257,7 @@ static const struct store_ops sqlite_ops = {
 	.token_get = sq_token_get,
 	.token_use = sq_token_use,
 	.rate_hit = sq_rate_hit,
+	.housekeep = sq_housekeep,
 	.outbox_push = sq_outbox_push,
 	.outbox_claim = sq_outbox_claim,
 	.outbox_sent = sq_outbox_sent,

@@ -303,6 +303,9 @@ struct store_ops {
 	 * limit attempts fell within the last window seconds. */
 	mh_err (*rate_hit)(struct store *s, const char *bucket, int64_t now, int64_t window, int limit, bool *allowed,
 	                   int64_t *retry_after);
+	/* Deletes expired sessions, mailed links, checkouts, old meter reads and
+	 * rate events; *removed counts the rows. Any node may run it at any time. */
+	mh_err (*housekeep)(struct store *s, int64_t now, int *removed);
 
 	mh_err (*outbox_push)(struct store *s, const struct outbox_mail *m, int64_t *id);
 	/* Claims up to max mails due at now for lease seconds (so one sender sends each). */
