@@ -77,7 +77,7 @@ notify(struct billing *b, struct arena *a, int64_t member_id, const char *mail, 
 		return;
 	struct store *s = b->store;
 	struct member m;
-	if (s->ops->member_by_id(s, a, member_id, &m))
+	if (store_member_by_id(s, a, member_id, &m))
 		return;
 	json_t *ctx = json_object();
 	json_t *site = json_object();
@@ -93,12 +93,12 @@ notify(struct billing *b, struct arena *a, int64_t member_id, const char *mail, 
 	time_format_human(when, human, sizeof human);
 	json_object_set_new(ctx, "date", json_string(human));
 	struct plan plan;
-	if (plan_id && s->ops->plan_get(s, a, plan_id, NULL, &plan) == MH_OK)
+	if (plan_id && store_plan_get(s, a, plan_id, NULL, &plan) == MH_OK)
 		json_object_set_new(ctx, "plan", json_string(plan.name));
 	if (inv)
 		json_object_set_new(ctx, "amount", json_string(billing_money(a, inv->amount, inv->currency)));
 	struct payment_method pm;
-	if (s->ops->payment_method_default(s, a, member_id, &pm) == MH_OK)
+	if (store_payment_method_default(s, a, member_id, &pm) == MH_OK)
 		json_object_set_new(ctx, "card",
 		                    json_string(arena_printf(a, "%s ending %s, expires %02d/%d", pm.brand, pm.last4,
 		                                             pm.exp_month, pm.exp_year)));
@@ -172,15 +172,15 @@ finish_charge(struct billing *b, struct arena *a, struct subscription *sub, stru
 	for (int tries = 0; tries < 8 && err == MH_ERR_CONFLICT; tries++) {
 		if (tries > 0) {
 			*inv = inv0;
-			if ((err = s->ops->subscription_get(s, a, sub->id, sub)))
+			if ((err = store_subscription_get(s, a, sub->id, sub)))
 				return err;
 		}
 		if ((err = store_begin(s)))
 			return err;
-		err = s->ops->charge_finish(s, c->id, res->ok ? "succeeded" : "failed", res->code, res->message, now);
+		err = store_charge_finish(s, c->id, res->ok ? "succeeded" : "failed", res->code, res->message, now);
 		if (!err) {
 			first_failure = apply_outcome(b, sub, inv, attempt, res, now);
-			if (!(err = s->ops->invoice_save(s, inv)) && !(err = s->ops->subscription_save(s, sub)))
+			if (!(err = store_invoice_save(s, inv)) && !(err = store_subscription_save(s, sub)))
 				err = store_commit(s);
 		}
 		if (err)
@@ -204,7 +204,7 @@ charge_invoice(struct billing *b, struct arena *a, struct subscription *sub, str
 	if (!b->provider || !b->provider->charge)
 		return MH_ERR_UNSUPPORTED;
 	struct payment_method pm;
-	mh_err err = s->ops->payment_method_default(s, a, sub->member_id, &pm);
+	mh_err err = store_payment_method_default(s, a, sub->member_id, &pm);
 	if (err && err != MH_ERR_NOTFOUND)
 		return err;
 	int attempt = inv->attempts + 1;
@@ -218,12 +218,13 @@ charge_invoice(struct billing *b, struct arena *a, struct subscription *sub, str
 		            now,
 		            0 };
 	/* The intent first: a crash after the provider charged leaves a trace. */
-	if ((err = s->ops->charge_begin(s, &c)))
+	if ((err = store_charge_begin(s, &c)))
 		return err;
 	if (!c.payment_method_id) {
 		*res = (struct charge_result){ false, "no_card", "There is no card on file." };
 	} else if ((err = b->provider->charge(b, a, &pm, inv->amount, inv->currency, c.idempotency_key, now, res))) {
-		log_error("charge failed to complete", "invoice=%lld error=\"%s\"", (long long) inv->id, s->errmsg);
+		log_error("charge failed to complete", "invoice=%lld error=\"%s\"", (long long) inv->id,
+		          store_errmsg(s));
 		return err; /* left pending: billing_reconcile finishes it */
 	}
 	if (b->crash_after_charge) {
@@ -241,18 +242,18 @@ billing_reconcile(struct billing *b, int64_t now, int *finished)
 	struct charge *list;
 	size_t n;
 	*finished = 0;
-	mh_err err = s->ops->charges_pending(s, a, &list, &n);
+	mh_err err = store_charges_pending(s, a, &list, &n);
 	for (size_t i = 0; !err && i < n; i++) {
 		struct invoice inv;
 		struct subscription sub;
 		struct payment_method pm;
 		const char *dash = strrchr(list[i].idempotency_key, 'a');
 		int attempt = dash ? (int) strtol(dash + 1, NULL, 10) : 1;
-		if ((err = s->ops->invoice_get(s, a, list[i].invoice_id, &inv)) ||
-		    (err = s->ops->subscription_get(s, a, inv.subscription_id, &sub)))
+		if ((err = store_invoice_get(s, a, list[i].invoice_id, &inv)) ||
+		    (err = store_subscription_get(s, a, inv.subscription_id, &sub)))
 			break;
 		struct charge_result res = { false, "no_card", "There is no card on file." };
-		err = s->ops->payment_method_default(s, a, sub.member_id, &pm);
+		err = store_payment_method_default(s, a, sub.member_id, &pm);
 		if (err == MH_OK && b->provider && b->provider->charge)
 			/* The same key: the provider answers with what it already did. */
 			err = b->provider->charge(b, a, &pm, inv.amount, inv.currency, list[i].idempotency_key, now,
@@ -280,7 +281,7 @@ new_invoice(struct billing *b, struct subscription *sub, const struct plan *plan
 	inv->idempotency_key = arena_printf(a, "sub%lld-p%lld", (long long) sub->id, (long long) start);
 	inv->created_at = now;
 	inv->provider_id = "";
-	return b->store->ops->invoice_create(b->store, inv);
+	return store_invoice_create(b->store, inv);
 }
 
 static mh_err
@@ -296,7 +297,7 @@ save_card(struct billing *b, int64_t member_id, const struct test_card *card, in
 		                     true,
 		                     "",
 		                     now };
-	return b->store->ops->payment_method_add(b->store, &pm, true);
+	return store_payment_method_add(b->store, &pm, true);
 }
 
 mh_err
@@ -309,7 +310,7 @@ billing_subscribe(struct billing *b, struct arena *a, int64_t member_id, int64_t
 	if (out->message)
 		return MH_OK; /* refused at entry: nothing is saved */
 	struct plan plan;
-	mh_err err = s->ops->plan_get(s, a, plan_id, NULL, &plan);
+	mh_err err = store_plan_get(s, a, plan_id, NULL, &plan);
 	if (err == MH_ERR_NOTFOUND || (!err && plan.retired)) {
 		out->message = "That plan is no longer offered.";
 		return MH_OK;
@@ -317,7 +318,7 @@ billing_subscribe(struct billing *b, struct arena *a, int64_t member_id, int64_t
 	if (err)
 		return err;
 	struct subscription sub;
-	err = s->ops->subscription_by_member(s, a, member_id, &sub);
+	err = store_subscription_by_member(s, a, member_id, &sub);
 	if (err && err != MH_ERR_NOTFOUND)
 		return err;
 	if (!err && (status_is(&sub, "active") || status_is(&sub, "trialing") || status_is(&sub, "past_due"))) {
@@ -350,14 +351,14 @@ billing_subscribe(struct billing *b, struct arena *a, int64_t member_id, int64_t
 		sub.trial_end = 0;
 		sub.period_end = time_add_months(now, plan.interval_months);
 	}
-	if ((err = save_card(b, member_id, card, now)) || (err = s->ops->subscription_save(s, &sub)))
+	if ((err = save_card(b, member_id, card, now)) || (err = store_subscription_save(s, &sub)))
 		return err;
 	/* What an earlier subscription left unpaid is not owed by this one. */
 	struct invoice old;
-	for (int i = 0; i < 100 && s->ops->invoice_open(s, a, sub.id, &old) == MH_OK; i++) {
+	for (int i = 0; i < 100 && store_invoice_open(s, a, sub.id, &old) == MH_OK; i++) {
 		old.status = "void";
 		old.next_attempt_at = 0;
-		if ((err = s->ops->invoice_save(s, &old)))
+		if ((err = store_invoice_save(s, &old)))
 			return err;
 	}
 	if (plan.trial_days > 0) {
@@ -388,7 +389,7 @@ billing_update_card(struct billing *b, struct arena *a, int64_t member_id, const
 	if (err)
 		return err;
 	struct subscription sub;
-	if ((err = s->ops->subscription_by_member(s, a, member_id, &sub)) == MH_ERR_NOTFOUND) {
+	if ((err = store_subscription_by_member(s, a, member_id, &sub)) == MH_ERR_NOTFOUND) {
 		out->ok = true;
 		return MH_OK;
 	}
@@ -396,20 +397,20 @@ billing_update_card(struct billing *b, struct arena *a, int64_t member_id, const
 		return err;
 	/* A new card retries what is owed at once: no waiting for the next retry. */
 	struct invoice inv;
-	err = s->ops->invoice_open(s, a, sub.id, &inv);
+	err = store_invoice_open(s, a, sub.id, &inv);
 	if (err == MH_ERR_NOTFOUND) {
 		out->ok = status_is(&sub, "active") || status_is(&sub, "trialing");
 		return MH_OK;
 	}
 	if (err)
 		return err;
-	if (s->ops->invoice_claim(s, inv.id, now, CLAIM_LEASE) == MH_ERR_CONFLICT) {
+	if (store_invoice_claim(s, inv.id, now, CLAIM_LEASE) == MH_ERR_CONFLICT) {
 		out->message = "A payment for this invoice is already under way. Please reload in a moment.";
 		return MH_OK;
 	}
 	struct charge_result res;
 	err = charge_invoice(b, a, &sub, &inv, now, &res);
-	s->ops->invoice_release(s, inv.id);
+	store_invoice_release(s, inv.id);
 	if (err)
 		return err;
 	out->ok = res.ok;
@@ -427,7 +428,7 @@ billing_cancel(struct billing *b, int64_t member_id, bool cancel, int64_t now)
 	/* A billing run or a webhook may change the row between our read and
 	 * our write: the write then fails, and we read and decide again. */
 	for (int tries = 0; tries < 8 && err == MH_ERR_CONFLICT; tries++) {
-		err = s->ops->subscription_by_member(s, a, member_id, &sub);
+		err = store_subscription_by_member(s, a, member_id, &sub);
 		if (!err && !(status_is(&sub, "active") || status_is(&sub, "trialing") || status_is(&sub, "past_due")))
 			err = MH_ERR_NOTFOUND;
 		if (err || sub.cancel_at_period_end == cancel)
@@ -435,7 +436,7 @@ billing_cancel(struct billing *b, int64_t member_id, bool cancel, int64_t now)
 		sub.cancel_at_period_end = cancel;
 		sub.canceled_at = cancel ? now : 0;
 		sub.updated_at = now;
-		err = s->ops->subscription_save(s, &sub);
+		err = store_subscription_save(s, &sub);
 		if (!err && cancel)
 			notify(b, a, member_id, "canceled", sub.plan_id, NULL, sub.period_end);
 	}
@@ -449,7 +450,7 @@ renew(struct billing *b, struct arena *a, struct subscription *sub, int64_t now,
 {
 	struct store *s = b->store;
 	struct plan plan;
-	mh_err err = s->ops->plan_get(s, a, sub->plan_id, NULL, &plan);
+	mh_err err = store_plan_get(s, a, sub->plan_id, NULL, &plan);
 	if (err)
 		return err;
 	for (int i = 0; i < MAX_CATCH_UP && sub->period_end <= now; i++) {
@@ -463,26 +464,26 @@ renew(struct billing *b, struct arena *a, struct subscription *sub, int64_t now,
 		}
 		if (err)
 			return err;
-		if ((err = s->ops->invoice_claim(s, inv.id, now, CLAIM_LEASE)) == MH_ERR_CONFLICT)
+		if ((err = store_invoice_claim(s, inv.id, now, CLAIM_LEASE)) == MH_ERR_CONFLICT)
 			return MH_OK;
 		if (err)
 			return err;
 		/* Read the row again under the claim: a cancellation made since the
 		 * due list was read is honoured, not charged over. */
-		if ((err = s->ops->subscription_get(s, a, sub->id, sub))) {
-			s->ops->invoice_release(s, inv.id);
+		if ((err = store_subscription_get(s, a, sub->id, sub))) {
+			store_invoice_release(s, inv.id);
 			return err;
 		}
 		if (sub->cancel_at_period_end || !(status_is(sub, "active") || status_is(sub, "trialing"))) {
 			inv.status = "void";
 			inv.next_attempt_at = 0;
-			err = s->ops->invoice_save(s, &inv);
-			s->ops->invoice_release(s, inv.id);
+			err = store_invoice_save(s, &inv);
+			store_invoice_release(s, inv.id);
 			return err;
 		}
 		struct charge_result res;
 		err = charge_invoice(b, a, sub, &inv, now, &res);
-		s->ops->invoice_release(s, inv.id);
+		store_invoice_release(s, inv.id);
 		if (err)
 			return err;
 		if (res.ok) {
@@ -506,7 +507,7 @@ billing_run(struct billing *b, int64_t now, struct billing_stats *st)
 	struct arena *a = arena_new();
 	struct subscription *subs;
 	size_t n;
-	if ((err = s->ops->subscriptions_due(s, a, now, TRIAL_NOTICE, &subs, &n)))
+	if ((err = store_subscriptions_due(s, a, now, TRIAL_NOTICE, &subs, &n)))
 		goto out;
 	for (size_t i = 0; i < n && !err; i++) {
 		struct subscription *sub = &subs[i];
@@ -518,7 +519,7 @@ billing_run(struct billing *b, int64_t now, struct billing_stats *st)
 			sub->updated_at = now;
 			/* The save claims the reminder: another run that read the same
 			 * version fails here and mails nothing. */
-			if (!(err = s->ops->subscription_save(s, sub))) {
+			if (!(err = store_subscription_save(s, sub))) {
 				notify(b, a, sub->member_id, "trial-ending", sub->plan_id, NULL, sub->trial_end);
 				st->trial_notices++;
 			} else if (err == MH_ERR_CONFLICT) {
@@ -530,7 +531,7 @@ billing_run(struct billing *b, int64_t now, struct billing_stats *st)
 			if (sub->grace_until && sub->grace_until <= now) {
 				sub->status = "unpaid";
 				sub->updated_at = now;
-				if (!(err = s->ops->subscription_save(s, sub)))
+				if (!(err = store_subscription_save(s, sub)))
 					st->unpaid++;
 				else if (err == MH_ERR_CONFLICT)
 					err = MH_OK; /* changed meanwhile: the next run decides again */
@@ -542,7 +543,7 @@ billing_run(struct billing *b, int64_t now, struct billing_stats *st)
 		if (sub->cancel_at_period_end) {
 			sub->status = "canceled";
 			sub->updated_at = now;
-			if (!(err = s->ops->subscription_save(s, sub)))
+			if (!(err = store_subscription_save(s, sub)))
 				st->canceled++;
 			else if (err == MH_ERR_CONFLICT)
 				err = MH_OK;
@@ -553,18 +554,18 @@ billing_run(struct billing *b, int64_t now, struct billing_stats *st)
 	/* Retries that are due. */
 	struct invoice *due;
 	size_t nd;
-	if (!err && !(err = s->ops->invoices_due(s, a, now, &due, &nd))) {
+	if (!err && !(err = store_invoices_due(s, a, now, &due, &nd))) {
 		for (size_t i = 0; i < nd && !err; i++) {
 			struct subscription sub;
-			if ((err = s->ops->subscription_get(s, a, due[i].subscription_id, &sub)))
+			if ((err = store_subscription_get(s, a, due[i].subscription_id, &sub)))
 				break;
 			if (!ours(b, &sub) || (!status_is(&sub, "past_due") && !status_is(&sub, "unpaid")))
 				continue;
-			if (s->ops->invoice_claim(s, due[i].id, now, CLAIM_LEASE) == MH_ERR_CONFLICT)
+			if (store_invoice_claim(s, due[i].id, now, CLAIM_LEASE) == MH_ERR_CONFLICT)
 				continue;
 			struct charge_result res;
 			err = charge_invoice(b, a, &sub, &due[i], now, &res);
-			s->ops->invoice_release(s, due[i].id);
+			store_invoice_release(s, due[i].id);
 			st->retried++;
 			if (!err && res.ok)
 				st->recovered++;
@@ -577,11 +578,11 @@ billing_run(struct billing *b, int64_t now, struct billing_stats *st)
 	 * conditional update, so two runs at once mail it once. */
 	struct payment_method *cards;
 	size_t nc;
-	if (!err && !(err = s->ops->cards_expiring(s, a, month_index(now + 30 * DAY), &cards, &nc))) {
+	if (!err && !(err = store_cards_expiring(s, a, month_index(now + 30 * DAY), &cards, &nc))) {
 		for (size_t i = 0; i < nc && !err; i++) {
 			if (cards[i].exp_year * 12 + cards[i].exp_month - 1 < month_index(now))
 				continue; /* already expired: the payment failure says so */
-			err = s->ops->card_reminded(s, cards[i].id);
+			err = store_card_reminded(s, cards[i].id);
 			if (err == MH_ERR_CONFLICT) {
 				err = MH_OK; /* claimed by another run, which mails it */
 				continue;
@@ -596,10 +597,10 @@ billing_run(struct billing *b, int64_t now, struct billing_stats *st)
 	 * time later than the clock's (billing run --at a future time must not
 	 * end sessions that are live now). */
 	if (!err)
-		err = s->ops->housekeep(s, now < clock_now() ? now : clock_now(), &st->expired_rows);
+		err = store_housekeep(s, now < clock_now() ? now : clock_now(), &st->expired_rows);
 out:
 	if (err)
-		log_error("billing run failed", "error=\"%s\" detail=\"%s\"", mh_strerror(err), s->errmsg);
+		log_error("billing run failed", "error=\"%s\" detail=\"%s\"", mh_strerror(err), store_errmsg(s));
 	arena_free(a);
 	return err;
 }

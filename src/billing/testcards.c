@@ -162,7 +162,7 @@ test_charge(struct billing *b, struct arena *a, const struct payment_method *pm,
 	else if (pm->exp_year * 12 + pm->exp_month - 1 < month_index(now))
 		outcome = "expired_card";
 	const char *recorded;
-	mh_err err = b->store->ops->test_ledger_charge(b->store, a, key, amount, outcome, now, &recorded);
+	mh_err err = store_test_ledger_charge(b->store, a, key, amount, outcome, now, &recorded);
 	if (err)
 		return err;
 	out->ok = strcmp(recorded, "succeeded") == 0;

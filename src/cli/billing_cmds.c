@@ -66,7 +66,7 @@ cmd_billing(struct config *cfg, int argc, char **argv)
 	struct billing_stats st;
 	mh_err err = billing_run(&cb.b, now, &st);
 	if (err) {
-		fprintf(stderr, "masthead billing: %s: %s\n", mh_strerror(err), s->errmsg);
+		fprintf(stderr, "masthead billing: %s: %s\n", mh_strerror(err), store_errmsg(s));
 		code = EXIT_FAIL;
 	} else {
 		char when[32];
@@ -117,13 +117,13 @@ cmd_plan(struct config *cfg, int argc, char **argv)
 	mh_err err = MH_OK;
 	if (!strcmp(sub, "add")) {
 		struct plan old;
-		if (s->ops->plan_get(s, a, 0, p.code, &old) == MH_OK)
+		if (store_plan_get(s, a, 0, p.code, &old) == MH_OK)
 			p.provider_price_id = old.provider_price_id;
-		err = s->ops->plan_upsert(s, &p, NULL);
+		err = store_plan_upsert(s, &p, NULL);
 	} else if (!strcmp(sub, "list")) {
 		struct plan *list;
 		size_t n;
-		if (!(err = s->ops->plan_list(s, a, true, &list, &n)))
+		if (!(err = store_plan_list(s, a, true, &list, &n)))
 			for (size_t i = 0; i < n; i++)
 				printf("%s\t%s\t%s every %d month%s\t%s%s\t%s\n", list[i].code, list[i].name,
 				       billing_money(a, list[i].amount, list[i].currency), list[i].interval_months,
@@ -133,19 +133,19 @@ cmd_plan(struct config *cfg, int argc, char **argv)
 				               ? arena_printf(a, "Stripe price %s", list[i].provider_price_id)
 				               : "no Stripe price");
 	} else {
-		if (!(err = s->ops->plan_get(s, a, 0, argv[1], &p))) {
+		if (!(err = store_plan_get(s, a, 0, argv[1], &p))) {
 			if (!strcmp(sub, "retire"))
 				p.retired = true;
 			else
 				p.provider_price_id = argv[2];
-			err = s->ops->plan_upsert(s, &p, NULL);
+			err = store_plan_upsert(s, &p, NULL);
 		}
 	}
 	if (err == MH_ERR_NOTFOUND) {
 		fprintf(stderr, "masthead plan: no plan with code %s\n", argv[1]);
 		code = EXIT_DATA;
 	} else if (err) {
-		fprintf(stderr, "masthead plan: %s\n", s->errmsg);
+		fprintf(stderr, "masthead plan: %s\n", store_errmsg(s));
 		code = EXIT_FAIL;
 	} else if (strcmp(sub, "list")) {
 		printf("plan %s: done\n", sub);

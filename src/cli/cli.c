@@ -368,7 +368,7 @@ cli_open_store(struct config *cfg, int *code)
 	}
 	int applied;
 	if ((rc = store_migrate(s, &applied))) {
-		fprintf(stderr, "masthead: cannot migrate %s: %s\n", cfg->db, s->errmsg);
+		fprintf(stderr, "masthead: cannot migrate %s: %s\n", cfg->db, store_errmsg(s));
 		store_close(s);
 		*code = EXIT_FAIL;
 		return NULL;

@@ -111,8 +111,8 @@ cmd_export(struct config *cfg, int argc, char **argv)
 	struct member *members;
 	size_t n, nm;
 	code = EXIT_OK;
-	if (s->ops->article_sources(s, a, &src, &n) || s->ops->member_list(s, a, &members, &nm)) {
-		fprintf(stderr, "masthead export: %s\n", s->errmsg);
+	if (store_article_sources(s, a, &src, &n) || store_member_list(s, a, &members, &nm)) {
+		fprintf(stderr, "masthead export: %s\n", store_errmsg(s));
 		code = EXIT_FAIL;
 		goto out;
 	}
@@ -248,11 +248,11 @@ cmd_user(struct config *cfg, int argc, char **argv)
 	if (!strcmp(sub, "list")) {
 		struct member *m;
 		size_t n;
-		if (!(rc = s->ops->member_list(s, a, &m, &n)))
+		if (!(rc = store_member_list(s, a, &m, &n)))
 			for (size_t i = 0; i < n; i++)
 				printf("%s\t%s\t%s\n", m[i].email, member_role_name(m[i].role), m[i].name);
 	} else if (!strcmp(sub, "role")) {
-		rc = s->ops->member_set_role(s, argv[1], (enum member_role) role);
+		rc = store_member_set_role(s, argv[1], (enum member_role) role);
 	} else {
 		int got = read_password(password, again, sizeof password);
 		if (got == PASSWORD_MISMATCH) {
@@ -269,13 +269,13 @@ cmd_user(struct config *cfg, int argc, char **argv)
 			goto out;
 		}
 		if (!strcmp(sub, "passwd")) {
-			rc = s->ops->member_set_password(s, argv[1], hash);
+			rc = store_member_set_password(s, argv[1], hash);
 		} else {
 			struct member m = {
 				0, argv[1], argc >= 3 ? argv[2] : "", hash, (enum member_role) role, clock_now(),
 				0, false
 			};
-			rc = s->ops->member_create(s, &m, NULL);
+			rc = store_member_create(s, &m, NULL);
 		}
 	}
 	if (rc == MH_ERR_NOTFOUND) {
@@ -285,7 +285,7 @@ cmd_user(struct config *cfg, int argc, char **argv)
 		fprintf(stderr, "masthead user: %s already has an account\n", argv[1]);
 		code = EXIT_DATA;
 	} else if (rc) {
-		fprintf(stderr, "masthead user: %s\n", s->errmsg);
+		fprintf(stderr, "masthead user: %s\n", store_errmsg(s));
 		code = EXIT_FAIL;
 	} else if (strcmp(sub, "list")) {
 		printf("user %s: done\n", sub);

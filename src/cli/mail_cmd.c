@@ -24,8 +24,8 @@ mail_list(struct store *s, struct arena *a)
 {
 	struct outbox_mail *m;
 	size_t n;
-	if (s->ops->outbox_list(s, a, &m, &n)) {
-		fprintf(stderr, "masthead mail: %s\n", s->errmsg);
+	if (store_outbox_list(s, a, &m, &n)) {
+		fprintf(stderr, "masthead mail: %s\n", store_errmsg(s));
 		return EXIT_FAIL;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -64,19 +64,19 @@ mail_test(struct store *s, struct config *cfg, struct arena *a, const char *to)
 	buf_release(&subject);
 	if (rc) {
 		fprintf(stderr, "masthead mail: cannot queue the mail: %s\n",
-		        rc == MH_ERR_INVALID ? "bad address" : s->errmsg);
+		        rc == MH_ERR_INVALID ? "bad address" : store_errmsg(s));
 		return EXIT_FAIL;
 	}
 	size_t sent, failed;
 	if (mailer_run_once(s, cfg, &sent, &failed)) {
-		fprintf(stderr, "masthead mail: %s\n", s->errmsg);
+		fprintf(stderr, "masthead mail: %s\n", store_errmsg(s));
 		return EXIT_FAIL;
 	}
 	/* Ours is the newest mail to that address; another sender may have sent it. */
 	struct outbox_mail *m, *mine = NULL;
 	size_t n;
-	if (s->ops->outbox_list(s, a, &m, &n)) {
-		fprintf(stderr, "masthead mail: %s\n", s->errmsg);
+	if (store_outbox_list(s, a, &m, &n)) {
+		fprintf(stderr, "masthead mail: %s\n", store_errmsg(s));
 		return EXIT_FAIL;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -121,7 +121,7 @@ cmd_mail(struct config *cfg, int argc, char **argv)
 	} else {
 		size_t sent, failed;
 		if (mailer_run_once(s, cfg, &sent, &failed)) {
-			fprintf(stderr, "masthead mail: %s\n", s->errmsg);
+			fprintf(stderr, "masthead mail: %s\n", store_errmsg(s));
 			code = EXIT_FAIL;
 		} else {
 			printf("flush: %zu sent, %zu failed\n", sent, failed);

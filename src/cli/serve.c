@@ -129,7 +129,7 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	if (banner)
 		fputs(banner, stdout);
 	fflush(stdout);
-	log_info("server started", "listen=%s:%u db=\"%s\"", host, (unsigned) port, s->url);
+	log_info("server started", "listen=%s:%u db=\"%s\"", host, (unsigned) port, store_url(s));
 
 	int sig = 0;
 	sigwait(&stop, &sig);
@@ -186,12 +186,12 @@ seed_accounts(struct store *s)
 	int code = EXIT_OK;
 	for (size_t i = 0; i < sizeof demo_accounts / sizeof *demo_accounts; i++) {
 		struct member m;
-		mh_err rc = s->ops->member_by_email(s, a, demo_accounts[i].email, &m);
+		mh_err rc = store_member_by_email(s, a, demo_accounts[i].email, &m);
 		if (rc == MH_OK)
 			continue;
 		char hash[PASSWORD_HASH_MAX];
 		if (rc != MH_ERR_NOTFOUND || password_hash(DEMO_PASSWORD, hash) != MH_OK) {
-			fprintf(stderr, "masthead demo: cannot seed %s: %s\n", demo_accounts[i].email, s->errmsg);
+			fprintf(stderr, "masthead demo: cannot seed %s: %s\n", demo_accounts[i].email, store_errmsg(s));
 			code = EXIT_FAIL;
 			break;
 		}
@@ -199,8 +199,8 @@ seed_accounts(struct store *s)
 			0,   demo_accounts[i].email, demo_accounts[i].name, hash, demo_accounts[i].role, clock_now(), 0,
 			true
 		};
-		if (s->ops->member_create(s, &m, NULL)) {
-			fprintf(stderr, "masthead demo: cannot seed %s: %s\n", demo_accounts[i].email, s->errmsg);
+		if (store_member_create(s, &m, NULL)) {
+			fprintf(stderr, "masthead demo: cannot seed %s: %s\n", demo_accounts[i].email, store_errmsg(s));
 			code = EXIT_FAIL;
 			break;
 		}
@@ -223,16 +223,16 @@ seed_billing(const struct config *cfg, struct store *s, int64_t now)
 	for (size_t i = 0; i < sizeof plans / sizeof *plans; i++) {
 		struct plan old;
 		struct arena *pa = arena_new();
-		bool exists = s->ops->plan_get(s, pa, 0, plans[i].code, &old) == MH_OK;
+		bool exists = store_plan_get(s, pa, 0, plans[i].code, &old) == MH_OK;
 		arena_free(pa);
-		if (!exists && s->ops->plan_upsert(s, &plans[i], &id)) {
-			fprintf(stderr, "masthead demo: cannot seed plans: %s\n", s->errmsg);
+		if (!exists && store_plan_upsert(s, &plans[i], &id)) {
+			fprintf(stderr, "masthead demo: cannot seed plans: %s\n", store_errmsg(s));
 			return EXIT_FAIL;
 		}
 	}
 	struct arena *a = arena_new();
 	struct plan p;
-	if (s->ops->plan_get(s, a, 0, "monthly", &p) == MH_OK)
+	if (store_plan_get(s, a, 0, "monthly", &p) == MH_OK)
 		monthly = p.id;
 	/* No mail: the demo's history happened before anyone was reading. */
 	struct billing b = { s, cfg, NULL, NULL, &billing_test_provider, 0 };
@@ -262,9 +262,9 @@ seed_billing(const struct config *cfg, struct store *s, int64_t now)
 		for (; next < sizeof steps / sizeof *steps && steps[next].at <= at; next++) {
 			struct member m;
 			struct subscription sub;
-			if (s->ops->member_by_email(s, a, steps[next].email, &m))
+			if (store_member_by_email(s, a, steps[next].email, &m))
 				continue;
-			bool has = s->ops->subscription_by_member(s, a, m.id, &sub) == MH_OK;
+			bool has = store_subscription_by_member(s, a, m.id, &sub) == MH_OK;
 			struct billing_outcome out;
 			mh_err err = MH_OK;
 			if (steps[next].what == 0 && !has) {
@@ -274,13 +274,14 @@ seed_billing(const struct config *cfg, struct store *s, int64_t now)
 				err = billing_update_card(&b, a, m.id, steps[next].card, steps[next].at, &out);
 			}
 			if (err) {
-				fprintf(stderr, "masthead demo: cannot seed %s: %s\n", steps[next].email, s->errmsg);
+				fprintf(stderr, "masthead demo: cannot seed %s: %s\n", steps[next].email,
+				        store_errmsg(s));
 				code = EXIT_FAIL;
 			}
 		}
 		struct billing_stats st;
 		if (any && !code && billing_run(&b, at, &st)) {
-			fprintf(stderr, "masthead demo: billing run failed: %s\n", s->errmsg);
+			fprintf(stderr, "masthead demo: billing run failed: %s\n", store_errmsg(s));
 			code = EXIT_FAIL;
 		}
 	}

@@ -134,7 +134,7 @@ import_checked(struct store *s, const struct import_source *src, const size_t *s
 		int64_t id;
 		bool created;
 		if ((rc = store_article_upsert(s, &arts[i], &id, &created))) {
-			fprintf(o->errors, "%s:1: cannot store article: %s\n", src[i].name, s->errmsg);
+			fprintf(o->errors, "%s:1: cannot store article: %s\n", src[i].name, store_errmsg(s));
 			store_rollback(s);
 			memset(sum, 0, sizeof *sum);
 			sum->rejected = 1;
@@ -154,7 +154,7 @@ import_checked(struct store *s, const struct import_source *src, const size_t *s
 	progress_draw(&p, n, true);
 	goto out;
 db_fail:
-	fprintf(o->errors, "import: database error: %s\n", s->errmsg);
+	fprintf(o->errors, "import: database error: %s\n", store_errmsg(s));
 out:
 	free(arts);
 	arena_free(a);

@@ -86,7 +86,7 @@ mail_queue(struct store *s, const struct config *cfg, const struct mail_msg *m)
 		.created_at = now,
 		.next_attempt_at = now,
 	};
-	return s->ops->outbox_push(s, &o, NULL);
+	return store_outbox_push(s, &o, NULL);
 }
 
 mh_err

@@ -263,7 +263,7 @@ run_pass(struct store *s, const struct config *cfg, struct mailer *mr, size_t *s
 		struct arena *a = arena_new();
 		struct outbox_mail *list;
 		size_t n = 0;
-		rc = s->ops->outbox_claim(s, a, clock_now(), MAIL_LEASE, 1, &list, &n);
+		rc = store_outbox_claim(s, a, clock_now(), MAIL_LEASE, 1, &list, &n);
 		if (rc || n == 0) {
 			arena_free(a);
 			break;
@@ -274,7 +274,7 @@ run_pass(struct store *s, const struct config *cfg, struct mailer *mr, size_t *s
 		if (!send_one(cfg, m, err, sizeof err)) {
 			(*sent)++;
 			log_info("mail sent", "id=%lld attempts=%d", (long long) m->id, m->attempts);
-			rc = s->ops->outbox_sent(s, m->id, clock_now());
+			rc = store_outbox_sent(s, m->id, clock_now());
 		} else {
 			(*failed)++;
 			delay = retry_delay(cfg->mail_retry_base, m->attempts);
@@ -283,7 +283,7 @@ run_pass(struct store *s, const struct config *cfg, struct mailer *mr, size_t *s
 			log_warn("mail not sent", "id=%lld attempts=%d retry_in=%lld error=\"%s\"", (long long) m->id,
 			         m->attempts, (long long) delay, e.ptr);
 			buf_release(&e);
-			rc = s->ops->outbox_retry(s, m->id, clock_now() + delay, err);
+			rc = store_outbox_retry(s, m->id, clock_now() + delay, err);
 		}
 		arena_free(a);
 		if (delay == 0)
@@ -314,7 +314,7 @@ mailer_main(void *arg)
 		pthread_mutex_unlock(&mr->lock);
 		size_t sent = 0, failed = 0;
 		if (run_pass(mr->s, mr->cfg, mr, &sent, &failed))
-			log_error("cannot read the mail outbox", "detail=\"%s\"", mr->s->errmsg);
+			log_error("cannot read the mail outbox", "detail=\"%s\"", store_errmsg(mr->s));
 		pthread_mutex_lock(&mr->lock);
 		if (!mr->stop && !mr->wake) {
 			struct timespec ts;

@@ -4,33 +4,6 @@
 
 #include "core/banned.h"
 
-static const char *status_names[] = {
-	[SUB_NONE] = "none",
-	[SUB_ACTIVE] = "active",
-	[SUB_TRIALING] = "trialing",
-	[SUB_PAST_DUE] = "past_due",
-	[SUB_UNPAID] = "unpaid",
-	[SUB_INCOMPLETE] = "incomplete",
-	[SUB_INCOMPLETE_EXPIRED] = "incomplete_expired",
-	[SUB_CANCELED] = "canceled",
-	[SUB_PAUSED] = "paused",
-};
-
-const char *
-sub_status_name(enum sub_status s)
-{
-	return (unsigned) s < sizeof status_names / sizeof *status_names ? status_names[s] : "none";
-}
-
-int
-sub_status_parse(const char *s)
-{
-	for (size_t i = 0; i < sizeof status_names / sizeof *status_names; i++)
-		if (strcmp(s, status_names[i]) == 0)
-			return (int) i;
-	return -1;
-}
-
 /* By designated index, so a reason added to the enum cannot shift the others'
  * names (one was missing: "metered" read as "anonymous", and so on down). */
 static const char *const reason_names[REASON_COUNT] = {

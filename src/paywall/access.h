@@ -7,22 +7,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "store/store.h"
-
-/* Subscription states, by Stripe's names. */
-enum sub_status {
-	SUB_NONE = 0,
-	SUB_ACTIVE,
-	SUB_TRIALING,
-	SUB_PAST_DUE,
-	SUB_UNPAID,
-	SUB_INCOMPLETE,
-	SUB_INCOMPLETE_EXPIRED,
-	SUB_CANCELED,
-	SUB_PAUSED,
-};
-const char *sub_status_name(enum sub_status s);
-int sub_status_parse(const char *s);
+#include "model/billing.h"
+#include "model/content.h"
+#include "model/member.h"
 
 struct viewer {
 	bool signed_in;

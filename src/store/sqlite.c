@@ -379,7 +379,7 @@ conn_thread_exit(void *p)
 static mh_err
 sq_fail(struct store *s, sqlite3 *db, const char *what)
 {
-	snprintf(s->errmsg, sizeof s->errmsg, "%s: %s", what, db ? sqlite3_errmsg(db) : "cannot open");
+	snprintf(store_errbuf(), STORE_ERRMSG_MAX, "%s: %s", what, db ? sqlite3_errmsg(db) : "cannot open");
 	if (db && (sqlite3_extended_errcode(db) & 0xff) == SQLITE_CONSTRAINT)
 		return MH_ERR_CONFLICT;
 	return MH_ERR_DB;
@@ -411,7 +411,7 @@ conn_get(struct store *s)
 	                         NULL);
 	if (rc != SQLITE_OK) {
 		sq_fail(s, c->db, q->path);
-		log_error("cannot open database", "path=\"%s\" error=\"%s\"", q->path, s->errmsg);
+		log_error("cannot open database", "path=\"%s\" error=\"%s\"", q->path, store_errbuf());
 		conn_close(c);
 		return NULL;
 	}
@@ -443,7 +443,7 @@ stmt(struct store *s, enum stmt_id id)
 		if (sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->stmts[id], NULL) !=
 		    SQLITE_OK) {
 			sq_fail(s, c->db, "prepare");
-			log_error("cannot prepare statement", "id=%d error=\"%s\"", (int) id, s->errmsg);
+			log_error("cannot prepare statement", "id=%d error=\"%s\"", (int) id, store_errbuf());
 			return NULL;
 		}
 	}
@@ -494,7 +494,7 @@ exec_sql(struct store *s, const char *sql)
 		return MH_ERR_DB;
 	char *msg = NULL;
 	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(s->errmsg, sizeof s->errmsg, "%s", msg ? msg : sqlite3_errmsg(db));
+		snprintf(store_errbuf(), STORE_ERRMSG_MAX, "%s", msg ? msg : sqlite3_errmsg(db));
 		sqlite3_free(msg);
 		return MH_ERR_DB;
 	}
@@ -591,7 +591,8 @@ sq_migrate(struct store *s, int *applied)
 	for (const struct embedded_file *m = embedded_migrations; m->name; m++) {
 		long version = strtol(m->name, NULL, 10);
 		if (version <= 0) {
-			snprintf(s->errmsg, sizeof s->errmsg, "migration %s: name must start with its number", m->name);
+			snprintf(store_errbuf(), STORE_ERRMSG_MAX, "migration %s: name must start with its number",
+			         m->name);
 			return MH_ERR_INVALID;
 		}
 		if ((err = sq_begin(s)))
@@ -609,9 +610,9 @@ sq_migrate(struct store *s, int *applied)
 			continue;
 		}
 		if ((err = exec_sql(s, m->data))) {
-			char msg[sizeof s->errmsg];
-			snprintf(msg, sizeof msg, "%s", s->errmsg);
-			snprintf(s->errmsg, sizeof s->errmsg, "migration %.40s: %.200s", m->name, msg);
+			char msg[STORE_ERRMSG_MAX];
+			snprintf(msg, sizeof msg, "%s", store_errbuf());
+			snprintf(store_errbuf(), STORE_ERRMSG_MAX, "migration %.40s: %.200s", m->name, msg);
 			goto fail;
 		}
 		if (sqlite3_prepare_v2(db,
@@ -763,11 +764,11 @@ sq_article_upsert(struct store *s, const struct article_input *in, int64_t *id, 
 	if (err)
 		return err;
 	if ((err = upsert_body(s, in, id, created))) {
-		char msg[sizeof s->errmsg];
-		snprintf(msg, sizeof msg, "%s", s->errmsg);
+		char msg[STORE_ERRMSG_MAX];
+		snprintf(msg, sizeof msg, "%s", store_errbuf());
 		exec_sql(s, "ROLLBACK TO article_upsert");
 		exec_sql(s, "RELEASE article_upsert");
-		snprintf(s->errmsg, sizeof s->errmsg, "%s", msg);
+		snprintf(store_errbuf(), STORE_ERRMSG_MAX, "%s", msg);
 		return err;
 	}
 	return exec_sql(s, "RELEASE article_upsert");
@@ -1605,7 +1606,7 @@ sq_subscription_save(struct store *s, struct subscription *sub)
 		sub->id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
 		sub->version = 0;
 	} else if (sqlite3_changes(sqlite3_db_handle(st)) != 1) {
-		snprintf(s->errmsg, sizeof s->errmsg, "subscription %lld changed since it was read",
+		snprintf(store_errbuf(), STORE_ERRMSG_MAX, "subscription %lld changed since it was read",
 		         (long long) sub->id);
 		return MH_ERR_CONFLICT;
 	} else {
@@ -2313,7 +2314,7 @@ sqlite_store_open(const char *path, struct store *s, char *err, size_t errlen)
 	s->impl = q;
 	/* Open now so a bad path is reported by the command that names it. */
 	if (!conn_get(s)) {
-		snprintf(err, errlen, "%s", s->errmsg);
+		snprintf(err, errlen, "%s", store_errbuf());
 		sq_close(s);
 		s->impl = NULL;
 		return MH_ERR_DB;

@@ -9,56 +9,6 @@
 #include "store/store_impl.h"
 #include "core/banned.h"
 
-const char *
-access_level_name(enum access_level a)
-{
-	switch (a) {
-	case ACCESS_PUBLIC: return "public";
-	case ACCESS_MEMBERS: return "members";
-	case ACCESS_PAID: return "paid";
-	}
-	return "paid";
-}
-
-int
-access_level_parse(const char *s)
-{
-	if (!s)
-		return -1;
-	if (strcmp(s, "public") == 0)
-		return ACCESS_PUBLIC;
-	if (strcmp(s, "members") == 0)
-		return ACCESS_MEMBERS;
-	if (strcmp(s, "paid") == 0)
-		return ACCESS_PAID;
-	return -1;
-}
-
-const char *
-member_role_name(enum member_role r)
-{
-	switch (r) {
-	case ROLE_READER: return "reader";
-	case ROLE_EDITOR: return "editor";
-	case ROLE_ADMIN: return "admin";
-	}
-	return "reader";
-}
-
-int
-member_role_parse(const char *s)
-{
-	if (!s)
-		return -1;
-	if (strcmp(s, "reader") == 0)
-		return ROLE_READER;
-	if (strcmp(s, "editor") == 0)
-		return ROLE_EDITOR;
-	if (strcmp(s, "admin") == 0)
-		return ROLE_ADMIN;
-	return -1;
-}
-
 mh_err
 store_open(const char *url, struct store **out, char *err, size_t errlen)
 {
@@ -114,4 +64,37 @@ store_quote_gated(struct store *s, struct arena *a, const struct quote *q, const
 	if (!decision || !decision->full || decision->article_id != q->article_id)
 		return MH_ERR_DENIED;
 	return s->ops->quote_gated(s, a, q->id, html);
+}
+
+const char *
+store_engine(const struct store *s)
+{
+	return s->ops->name;
+}
+
+const char *
+store_url(const struct store *s)
+{
+	return s->url;
+}
+
+static _Thread_local char errbuf[STORE_ERRMSG_MAX];
+
+char *
+store_errbuf(void)
+{
+	return errbuf;
+}
+
+const char *
+store_errmsg(const struct store *s)
+{
+	(void) s;
+	return errbuf;
+}
+
+uint64_t
+store_writes(const struct store *s)
+{
+	return __atomic_load_n(&s->writes, __ATOMIC_ACQUIRE);
 }

@@ -37,7 +37,7 @@ static void
 db_failed(struct http_req *r)
 {
 	struct app *app = r->app;
-	log_error("database error", "path=\"%s\" detail=\"%s\"", r->path, app->store->errmsg);
+	log_error("database error", "path=\"%s\" detail=\"%s\"", r->path, store_errmsg(app->store));
 	app_error(r, 500, "Something went wrong on our side. Please try again in a moment.");
 }
 
@@ -108,10 +108,10 @@ rate_ok(struct http_req *r, const char *kind, const char *email)
 	bool allowed = true;
 	int64_t retry = 0;
 	const char *bucket = arena_printf(r->arena, "%s-ip:%s", kind, web_client_ip(r));
-	mh_err err = app->store->ops->rate_hit(app->store, bucket, now, RATE_WINDOW, per_ip, &allowed, &retry);
+	mh_err err = store_rate_hit(app->store, bucket, now, RATE_WINDOW, per_ip, &allowed, &retry);
 	if (!err && allowed && email) {
 		bucket = arena_printf(r->arena, "%s-email:%s", kind, email);
-		err = app->store->ops->rate_hit(app->store, bucket, now, RATE_WINDOW, per_email, &allowed, &retry);
+		err = store_rate_hit(app->store, bucket, now, RATE_WINDOW, per_email, &allowed, &retry);
 	}
 	if (err) {
 		db_failed(r);
@@ -141,8 +141,8 @@ send_link(struct http_req *r, const struct member *m, enum token_purpose purpose
 	token_new(token);
 	token_hash(token, hash);
 	struct auth_token t = { hash, purpose, m->id, new_email ? new_email : "", next, now, now + minutes * 60, 0 };
-	if (app->store->ops->token_create(app->store, &t)) {
-		log_error("cannot store a link", "detail=\"%s\"", app->store->errmsg);
+	if (store_token_create(app->store, &t)) {
+		log_error("cannot store a link", "detail=\"%s\"", store_errmsg(app->store));
 		return;
 	}
 	json_t *ctx = json_object();
@@ -160,7 +160,7 @@ send_link(struct http_req *r, const struct member *m, enum token_purpose purpose
 	json_object_set_new(ctx, "new_account", json_boolean(new_account));
 	json_object_set_new(ctx, "new_email", json_string(new_email ? new_email : ""));
 	if (mail_queue_template(app->store, app->cfg, app->theme.templates, mails[purpose], ctx, to))
-		log_error("cannot queue mail", "kind=%s detail=\"%s\"", mails[purpose], app->store->errmsg);
+		log_error("cannot queue mail", "kind=%s detail=\"%s\"", mails[purpose], store_errmsg(app->store));
 	else if (app->mailer)
 		mailer_wake(app->mailer);
 	json_decref(ctx);
@@ -235,7 +235,7 @@ signin_done(struct http_req *r, void *arg)
 		return;
 	}
 	if (si->rehashed)
-		app->store->ops->member_set_password(app->store, si->m.email, si->new_hash);
+		store_member_set_password(app->store, si->m.email, si->new_hash);
 	if (web_sign_in(r, &si->m)) {
 		db_failed(r);
 		return;
@@ -256,7 +256,7 @@ h_signin(struct http_req *r)
 	const char *email = clean_email(r, si->raw);
 	if (!rate_ok(r, "signin", email))
 		return;
-	mh_err err = email ? app->store->ops->member_by_email(app->store, r->arena, email, &si->m) : MH_ERR_NOTFOUND;
+	mh_err err = email ? store_member_by_email(app->store, r->arena, email, &si->m) : MH_ERR_NOTFOUND;
 	if (err && err != MH_ERR_NOTFOUND) {
 		db_failed(r);
 		return;
@@ -294,11 +294,11 @@ h_link_request(struct http_req *r)
 	if (!rate_ok(r, "link", email))
 		return;
 	struct member m;
-	mh_err err = app->store->ops->member_by_email(app->store, r->arena, email, &m);
+	mh_err err = store_member_by_email(app->store, r->arena, email, &m);
 	if (err == MH_OK)
 		send_link(r, &m, TOKEN_SIGNIN, m.email, NULL, next, LINK_MINUTES, false);
 	else if (err != MH_ERR_NOTFOUND)
-		log_error("member lookup failed", "detail=\"%s\"", app->store->errmsg);
+		log_error("member lookup failed", "detail=\"%s\"", store_errmsg(app->store));
 	check_mail_page(r, "a sign-in link");
 }
 
@@ -332,7 +332,7 @@ token_live(struct http_req *r, enum token_purpose purpose)
 	if (!hash)
 		return false;
 	struct auth_token t;
-	mh_err err = app->store->ops->token_get(app->store, r->arena, hash, purpose, clock_now(), &t);
+	mh_err err = store_token_get(app->store, r->arena, hash, purpose, clock_now(), &t);
 	if (err == MH_ERR_NOTFOUND) {
 		link_gone(r);
 		return false;
@@ -372,11 +372,11 @@ spend(struct http_req *r, enum token_purpose purpose, struct member *m)
 		return NULL;
 	int64_t now = clock_now();
 	struct auth_token *t = arena_alloc(r->arena, sizeof *t);
-	mh_err err = app->store->ops->token_get(app->store, r->arena, hash, purpose, now, t);
+	mh_err err = store_token_get(app->store, r->arena, hash, purpose, now, t);
 	if (!err)
-		err = app->store->ops->token_use(app->store, hash, purpose, now);
+		err = store_token_use(app->store, hash, purpose, now);
 	if (!err)
-		err = app->store->ops->member_by_id(app->store, r->arena, t->member_id, m);
+		err = store_member_by_id(app->store, r->arena, t->member_id, m);
 	if (err == MH_ERR_NOTFOUND) {
 		link_gone(r);
 		return NULL;
@@ -415,7 +415,7 @@ h_link_use(struct http_req *r)
 		return;
 	/* The link reached this mailbox: the address is confirmed. */
 	if (!m.email_verified)
-		app->store->ops->member_update(app->store, m.id, NULL, NULL, 1);
+		store_member_update(app->store, m.id, NULL, NULL, 1);
 	finish_sign_in(r, &m, t->next);
 }
 
@@ -460,10 +460,10 @@ signup_done(struct http_req *r, void *arg)
 		return;
 	}
 	struct member m = { 0, su->email, su->name, su->hash, ROLE_READER, clock_now(), 0, false };
-	mh_err err = app->store->ops->member_create(app->store, &m, &m.id);
+	mh_err err = store_member_create(app->store, &m, &m.id);
 	bool created = err == MH_OK;
 	if (err == MH_ERR_CONFLICT)
-		err = app->store->ops->member_by_email(app->store, r->arena, su->email, &m);
+		err = store_member_by_email(app->store, r->arena, su->email, &m);
 	if (err) {
 		db_failed(r);
 		return;
@@ -513,7 +513,7 @@ h_signout(struct http_req *r)
 	struct app *app = r->app;
 	struct web_ctx *c = web_ctx(r);
 	if (c->signed_in)
-		app->store->ops->session_delete(app->store, c->session.token_hash);
+		store_session_delete(app->store, c->session.token_hash);
 	web_set_cookie(r, "masthead_session", "", 0);
 	http_add_header(r, "Cache-Control", "private, no-store");
 	http_redirect(r, 303, "/");
@@ -542,11 +542,11 @@ h_reset_request(struct http_req *r)
 	if (!rate_ok(r, "reset", email))
 		return;
 	struct member m;
-	mh_err err = app->store->ops->member_by_email(app->store, r->arena, email, &m);
+	mh_err err = store_member_by_email(app->store, r->arena, email, &m);
 	if (err == MH_OK)
 		send_link(r, &m, TOKEN_RESET, m.email, NULL, "/account", RESET_MINUTES, false);
 	else if (err != MH_ERR_NOTFOUND)
-		log_error("member lookup failed", "detail=\"%s\"", app->store->errmsg);
+		log_error("member lookup failed", "detail=\"%s\"", store_errmsg(app->store));
 	check_mail_page(r, "a link to choose a new password");
 }
 
@@ -598,15 +598,15 @@ reset_done(struct http_req *r, void *arg)
 	/* Spent only now, so a reset that never finishes leaves the link usable. */
 	if (!spend(r, TOKEN_RESET, &m))
 		return;
-	if (nh->err || app->store->ops->member_set_password(app->store, m.email, nh->hash) ||
-	    app->store->ops->session_delete_member(app->store, m.id, NULL)) {
+	if (nh->err || store_member_set_password(app->store, m.email, nh->hash) ||
+	    store_session_delete_member(app->store, m.id, NULL)) {
 		db_failed(r);
 		return;
 	}
 	/* Whoever knew the old password is signed out everywhere; this device signs in. */
 	web_ctx(r)->signed_in = false;
 	if (!m.email_verified)
-		app->store->ops->member_update(app->store, m.id, NULL, NULL, 1);
+		store_member_update(app->store, m.id, NULL, NULL, 1);
 	finish_sign_in(r, &m, "/account?notice=password");
 }
 
@@ -635,7 +635,7 @@ account_page(struct http_req *r, int status, const char *notice, const char *err
 	struct session *list;
 	size_t n;
 	int64_t now = clock_now();
-	if (app->store->ops->session_list(app->store, r->arena, c->member.id, now, &list, &n)) {
+	if (store_session_list(app->store, r->arena, c->member.id, now, &list, &n)) {
 		db_failed(r);
 		return;
 	}
@@ -663,7 +663,7 @@ account_page(struct http_req *r, int status, const char *notice, const char *err
 	json_object_set_new(x, "sessions", sessions);
 	struct gift_link *gifts;
 	size_t ng;
-	if (app->store->ops->gift_list(app->store, r->arena, c->member.id, &gifts, &ng)) {
+	if (store_gift_list(app->store, r->arena, c->member.id, &gifts, &ng)) {
 		json_decref(x);
 		db_failed(r);
 		return;
@@ -728,8 +728,7 @@ h_account_name(struct http_req *r)
 		account_page(r, 400, NULL, "Please enter your name (at most 100 characters).");
 		return;
 	}
-	if (app->store->ops->member_update(app->store, c->member.id, arena_strndup(r->arena, name.ptr, name.len), NULL,
-	                                   -1)) {
+	if (store_member_update(app->store, c->member.id, arena_strndup(r->arena, name.ptr, name.len), NULL, -1)) {
 		db_failed(r);
 		return;
 	}
@@ -766,8 +765,8 @@ change_password_done(struct http_req *r, void *arg)
 		account_page(r, 400, NULL, "The new password needs at least 8 characters, typed the same twice.");
 		return;
 	}
-	if (cp->nh.err || app->store->ops->member_set_password(app->store, c->member.email, cp->nh.hash) ||
-	    app->store->ops->session_delete_member(app->store, c->member.id, c->session.token_hash)) {
+	if (cp->nh.err || store_member_set_password(app->store, c->member.email, cp->nh.hash) ||
+	    store_session_delete_member(app->store, c->member.id, c->session.token_hash)) {
 		db_failed(r);
 		return;
 	}
@@ -806,12 +805,12 @@ h_email_request(struct http_req *r)
 	if (!rate_ok(r, "email", email))
 		return;
 	struct member other;
-	mh_err err = app->store->ops->member_by_email(app->store, r->arena, email, &other);
+	mh_err err = store_member_by_email(app->store, r->arena, email, &other);
 	/* An address in use gets no mail, and the answer does not say so. */
 	if (err == MH_ERR_NOTFOUND)
 		send_link(r, &c->member, TOKEN_EMAIL, email, email, "/account?notice=email", EMAIL_MINUTES, false);
 	else if (err)
-		log_error("member lookup failed", "detail=\"%s\"", app->store->errmsg);
+		log_error("member lookup failed", "detail=\"%s\"", store_errmsg(app->store));
 	account_page(r, 200,
 	             arena_printf(r->arena,
 	                          "We sent a confirmation link to %s. Your address changes when you "
@@ -835,7 +834,7 @@ h_email_use(struct http_req *r)
 	struct auth_token *t = spend(r, TOKEN_EMAIL, &m);
 	if (!t)
 		return;
-	mh_err err = app->store->ops->member_update(app->store, m.id, NULL, t->new_email, 1);
+	mh_err err = store_member_update(app->store, m.id, NULL, t->new_email, 1);
 	if (err == MH_ERR_CONFLICT) {
 		message_page(r, 409, "That address is taken",
 		             "Another account started using this address in the meantime. Your address is unchanged.",
@@ -855,7 +854,7 @@ h_revoke_all(struct http_req *r)
 {
 	struct app *app = r->app;
 	struct web_ctx *c = web_ctx(r);
-	if (app->store->ops->session_delete_member(app->store, c->member.id, NULL)) {
+	if (store_session_delete_member(app->store, c->member.id, NULL)) {
 		db_failed(r);
 		return;
 	}

@@ -22,7 +22,7 @@ static void
 failed(struct http_req *r)
 {
 	struct app *app = r->app;
-	log_error("billing page failed", "path=\"%s\" detail=\"%s\"", r->path, app->store->errmsg);
+	log_error("billing page failed", "path=\"%s\" detail=\"%s\"", r->path, store_errmsg(app->store));
 	app_error(r, 500, "Something went wrong on our side. Please try again in a moment.");
 }
 
@@ -85,7 +85,7 @@ subscribe_page(struct http_req *r, int status, const char *error)
 	struct app *app = r->app;
 	struct plan *plans;
 	size_t n;
-	if (app->store->ops->plan_list(app->store, r->arena, false, &plans, &n)) {
+	if (store_plan_list(app->store, r->arena, false, &plans, &n)) {
 		failed(r);
 		return;
 	}
@@ -132,7 +132,7 @@ start_checkout(struct http_req *r, const char *purpose, int64_t plan_id, const c
 	token_new(token);
 	token_hash(token, hash);
 	struct checkout co = { hash, c->member.id, plan_id, purpose, "open", now, now + CHECKOUT_MINUTES * 60 };
-	if (app->store->ops->checkout_create(app->store, &co)) {
+	if (store_checkout_create(app->store, &co)) {
 		failed(r);
 		return;
 	}
@@ -157,7 +157,7 @@ h_subscribe(struct http_req *r)
 	}
 	const char *code = http_form(r, "plan");
 	struct plan plan;
-	mh_err err = code ? app->store->ops->plan_get(app->store, r->arena, 0, code, &plan) : MH_ERR_NOTFOUND;
+	mh_err err = code ? store_plan_get(app->store, r->arena, 0, code, &plan) : MH_ERR_NOTFOUND;
 	if (err == MH_ERR_NOTFOUND || (!err && plan.retired)) {
 		subscribe_page(r, 400, "Please choose one of the plans below.");
 		return;
@@ -180,7 +180,7 @@ h_subscribe(struct http_req *r)
 		struct subscription sub;
 		const char *customer = "", *url;
 		char msg[256];
-		if (app->store->ops->subscription_by_member(app->store, r->arena, c->member.id, &sub) == MH_OK)
+		if (store_subscription_by_member(app->store, r->arena, c->member.id, &sub) == MH_OK)
 			customer = sub.provider_customer;
 		const char *ok = arena_printf(r->arena, "%s%s", app->cfg->public_url, next);
 		const char *back = arena_printf(r->arena, "%s/subscribe", app->cfg->public_url);
@@ -209,7 +209,7 @@ checkout_of(struct http_req *r, struct checkout *co)
 	}
 	char hash[TOKEN_HASH_CHARS + 1];
 	token_hash(r->params[0], hash);
-	mh_err err = app->store->ops->checkout_get(app->store, r->arena, hash, clock_now(), co);
+	mh_err err = store_checkout_get(app->store, r->arena, hash, clock_now(), co);
 	if (err == MH_ERR_NOTFOUND ||
 	    (!err && (co->member_id != web_ctx(r)->member.id || strcmp(co->status, "open")))) {
 		app_error(r, 410, "This checkout has expired. Please start again from your account.");
@@ -229,7 +229,7 @@ checkout_page(struct http_req *r, int status, const struct checkout *co, const c
 	bool subscribe = strcmp(co->purpose, "subscribe") == 0;
 	json_t *ctx = page_context(r, "Checkout", NULL);
 	struct plan plan;
-	if (subscribe && app->store->ops->plan_get(app->store, r->arena, co->plan_id, NULL, &plan) == MH_OK) {
+	if (subscribe && store_plan_get(app->store, r->arena, co->plan_id, NULL, &plan) == MH_OK) {
 		json_object_set_new(ctx, "heading", json_string(arena_printf(r->arena, "Subscribe: %s", plan.name)));
 		json_object_set_new(
 		        ctx, "summary",
@@ -279,11 +279,11 @@ checkout_notice(struct http_req *r, int64_t member_id, bool subscribe, int64_t n
 	struct app *app = r->app;
 	struct store *s = app->store;
 	struct subscription sub;
-	if (s->ops->subscription_by_member(s, r->arena, member_id, &sub) != MH_OK)
+	if (store_subscription_by_member(s, r->arena, member_id, &sub) != MH_OK)
 		return "card";
 	struct invoice *list;
 	size_t n;
-	if (s->ops->invoice_list(s, r->arena, sub.id, &list, &n) == MH_OK)
+	if (store_invoice_list(s, r->arena, sub.id, &list, &n) == MH_OK)
 		for (size_t i = 0; i < n; i++)
 			if (!strcmp(list[i].status, "paid") && list[i].paid_at == now)
 				return "paid";
@@ -320,7 +320,7 @@ h_checkout(struct http_req *r)
 		checkout_page(r, 402, &co, out.message ? out.message : "The payment did not go through.");
 		return;
 	}
-	app->store->ops->checkout_complete(app->store, co.token_hash);
+	store_checkout_complete(app->store, co.token_hash);
 	const char *next = local_next(http_query(r, "next"));
 	/* billing_subscribe says why nothing was done when there already is a subscription. */
 	const char *notice = subscribe && out.message ? "subscribed" : checkout_notice(r, co.member_id, subscribe, now);
@@ -358,7 +358,7 @@ billing_page(struct http_req *r, int status, const char *notice, const char *err
 	int64_t now = clock_now();
 	json_t *ctx = page_context(r, "Subscription and billing", NULL);
 	struct subscription sub;
-	mh_err err = s->ops->subscription_by_member(s, r->arena, c->member.id, &sub);
+	mh_err err = store_subscription_by_member(s, r->arena, c->member.id, &sub);
 	if (err && err != MH_ERR_NOTFOUND) {
 		json_decref(ctx);
 		failed(r);
@@ -368,7 +368,7 @@ billing_page(struct http_req *r, int status, const char *notice, const char *err
 	if (!err) {
 		struct plan plan;
 		json_t *o = json_object();
-		if (s->ops->plan_get(s, r->arena, sub.plan_id, NULL, &plan) == MH_OK) {
+		if (store_plan_get(s, r->arena, sub.plan_id, NULL, &plan) == MH_OK) {
 			json_object_set_new(o, "plan", json_string(plan.name));
 			json_object_set_new(o, "price",
 			                    json_string(billing_money(r->arena, plan.amount, plan.currency)));
@@ -384,7 +384,7 @@ billing_page(struct http_req *r, int status, const char *notice, const char *err
 		/* A failed payment: the card comes first, as saving one pays what is owed. */
 		bool owing = !strcmp(sub.status, "past_due") || !strcmp(sub.status, "unpaid");
 		struct invoice open;
-		bool has_open = s->ops->invoice_open(s, r->arena, sub.id, &open) == MH_OK;
+		bool has_open = store_invoice_open(s, r->arena, sub.id, &open) == MH_OK;
 		/* Owing past the period's end: the overdue invoice, not a "next charge" in the past. */
 		bool overdue = owing && sub.period_end <= now;
 		time_format_human(sub.period_end, when, sizeof when);
@@ -409,7 +409,7 @@ billing_page(struct http_req *r, int status, const char *notice, const char *err
 		                    json_boolean(live && sub.cancel_at_period_end && sub.period_end > now));
 		json_object_set_new(o, "resubscribe", json_boolean(!live));
 		struct charge fail;
-		if (has_open && s->ops->invoice_failure(s, r->arena, open.id, &fail) == MH_OK)
+		if (has_open && store_invoice_failure(s, r->arena, open.id, &fail) == MH_OK)
 			json_object_set_new(
 			        o, "problem",
 			        json_string(arena_printf(r->arena,
@@ -420,7 +420,7 @@ billing_page(struct http_req *r, int status, const char *notice, const char *err
 		json_object_set_new(ctx, "sub", o);
 		struct invoice *list;
 		size_t n;
-		if (s->ops->invoice_list(s, r->arena, sub.id, &list, &n) == MH_OK) {
+		if (store_invoice_list(s, r->arena, sub.id, &list, &n) == MH_OK) {
 			for (size_t i = 0; i < n; i++) {
 				char d1[48], d2[48], d3[48];
 				time_format_human(list[i].created_at, d1, sizeof d1);
@@ -441,7 +441,7 @@ billing_page(struct http_req *r, int status, const char *notice, const char *err
 	json_object_set_new(ctx, "has_invoices", json_boolean(json_array_size(invoices) > 0));
 	json_object_set_new(ctx, "invoices", invoices);
 	struct payment_method pm;
-	if (s->ops->payment_method_default(s, r->arena, c->member.id, &pm) == MH_OK) {
+	if (store_payment_method_default(s, r->arena, c->member.id, &pm) == MH_OK) {
 		json_t *card = json_object();
 		json_object_set_new(card, "brand", json_string(pm.brand));
 		json_object_set_new(card, "last4", json_string(pm.last4));
@@ -497,7 +497,7 @@ h_billing(struct http_req *r)
 			const char *url;
 			char msg[256], key[TOKEN_CHARS + 1];
 			token_new(key);
-			if (app->store->ops->subscription_by_member(app->store, r->arena, c->member.id, &sub) ||
+			if (store_subscription_by_member(app->store, r->arena, c->member.id, &sub) ||
 			    !sub.provider_customer[0] ||
 			    stripe_portal(app->cfg, r->arena, sub.provider_customer,
 			                  arena_printf(r->arena, "%s%s", app->cfg->public_url,

@@ -69,8 +69,8 @@ h_gift_create(struct http_req *r)
 		0,   now,  now + days * 86400, 0,     NULL,
 		NULL
 	};
-	if (app->store->ops->gift_create(app->store, &g)) {
-		log_error("cannot store a gift link", "detail=\"%s\"", app->store->errmsg);
+	if (store_gift_create(app->store, &g)) {
+		log_error("cannot store a gift link", "detail=\"%s\"", store_errmsg(app->store));
 		app_error(r, 500, "Something went wrong on our side. Please try again in a moment.");
 		return;
 	}
@@ -104,7 +104,7 @@ h_gift_revoke(struct http_req *r)
 		app_not_found(r);
 		return;
 	}
-	mh_err err = app->store->ops->gift_revoke(app->store, id, c->member.id, clock_now());
+	mh_err err = store_gift_revoke(app->store, id, c->member.id, clock_now());
 	if (err == MH_ERR_NOTFOUND) {
 		app_not_found(r);
 		return;

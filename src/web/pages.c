@@ -56,7 +56,7 @@ db_error(struct http_req *r, mh_err err)
 {
 	struct app *app = r->app;
 	log_error("database error", "path=\"%s\" error=\"%s\" detail=\"%s\"", r->path, mh_strerror(err),
-	          app->store->errmsg);
+	          store_errmsg(app->store));
 	app_error(r, 500, "Something went wrong on our side. Please try again in a moment.");
 }
 
@@ -374,14 +374,14 @@ h_person(struct http_req *r)
 {
 	struct app *app = r->app;
 	struct speaker sp;
-	mh_err err = app->store->ops->speaker_by_slug(app->store, r->arena, r->params[0], &sp);
+	mh_err err = store_speaker_by_slug(app->store, r->arena, r->params[0], &sp);
 	if (err == MH_ERR_NOTFOUND) {
 		app_not_found(r);
 		return;
 	}
 	struct quote *quotes = NULL;
 	size_t n = 0;
-	if (err || (err = app->store->ops->speaker_quotes(app->store, r->arena, sp.id, &quotes, &n))) {
+	if (err || (err = store_speaker_quotes(app->store, r->arena, sp.id, &quotes, &n))) {
 		db_error(r, err);
 		return;
 	}
@@ -461,7 +461,7 @@ h_healthz(struct http_req *r)
 	mh_err err = store_ping(app->store);
 	http_add_header(r, "Cache-Control", "no-store");
 	if (err) {
-		log_error("health check failed", "error=\"%s\"", app->store->errmsg);
+		log_error("health check failed", "error=\"%s\"", store_errmsg(app->store));
 		static const char bad[] = "{\"status\":\"error\",\"database\":\"unreachable\"}\n";
 		http_respond_static(r, 503, "application/json", bad, sizeof bad - 1);
 		return;

@@ -169,10 +169,10 @@ gift_try(struct http_req *r, const struct article *a, const char *token, bool he
 	token_hash(token, hash);
 	struct gift_link g;
 	int64_t now = clock_now();
-	mh_err err = app->store->ops->gift_get(app->store, r->arena, hash, &g);
+	mh_err err = store_gift_get(app->store, r->arena, hash, &g);
 	if (err) {
 		if (err != MH_ERR_NOTFOUND)
-			log_error("gift lookup failed", "detail=\"%s\"", app->store->errmsg);
+			log_error("gift lookup failed", "detail=\"%s\"", store_errmsg(app->store));
 		return GIFT_UNKNOWN;
 	}
 	if (g.article_id != a->id)
@@ -183,11 +183,11 @@ gift_try(struct http_req *r, const struct article *a, const char *token, bool he
 		return GIFT_EXPIRED;
 	if (held)
 		return GIFT_OK;
-	err = app->store->ops->gift_use(app->store, g.id, now);
+	err = store_gift_use(app->store, g.id, now);
 	if (err == MH_ERR_NOTFOUND)
 		return GIFT_USED_UP;
 	if (err) {
-		log_error("cannot count a gift link's use", "detail=\"%s\"", app->store->errmsg);
+		log_error("cannot count a gift link's use", "detail=\"%s\"", store_errmsg(app->store));
 		return GIFT_UNKNOWN;
 	}
 	gift_cookie_keep(r, jar, (struct gift_held){ a->id, g.expires_at, token }, now);
@@ -257,7 +257,7 @@ reader_load(struct http_req *r, const struct article *a, struct reader *rd)
 	month_of(clock_now(), month, compact);
 	if (c->signed_in) {
 		bool has = false;
-		mh_err err = app->store->ops->meter_get(app->store, c->member.id, month, a->id, &rd->meter_used, &has);
+		mh_err err = store_meter_get(app->store, c->member.id, month, a->id, &rd->meter_used, &has);
 		if (err)
 			return err;
 		rd->v.meter_counted = has;
@@ -282,8 +282,8 @@ reader_after(struct http_req *r, const struct article *a, struct reader *rd, con
 	month_of(now, month, compact);
 	rd->meter_used++;
 	if (web_ctx(r)->signed_in) {
-		if (app->store->ops->meter_add(app->store, web_ctx(r)->member.id, month, a->id, now))
-			log_error("cannot count a metered read", "detail=\"%s\"", app->store->errmsg);
+		if (store_meter_add(app->store, web_ctx(r)->member.id, month, a->id, now))
+			log_error("cannot count a metered read", "detail=\"%s\"", store_errmsg(app->store));
 		return;
 	}
 	if (rd->meter_n < METER_MAX)
@@ -358,7 +358,7 @@ reader_paywall_json(struct http_req *r, const struct article *a, const struct re
 	json_object_set_new(p, "next", json_string(here));
 	struct payment_method pm;
 	if (d->reason == REASON_PAYMENT_FAILED &&
-	    app->store->ops->payment_method_default(app->store, r->arena, rd->v.member_id, &pm) == MH_OK) {
+	    store_payment_method_default(app->store, r->arena, rd->v.member_id, &pm) == MH_OK) {
 		json_t *card = json_object();
 		json_object_set_new(card, "brand", json_string(pm.brand));
 		json_object_set_new(card, "last4", json_string(pm.last4));

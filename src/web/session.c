@@ -39,7 +39,7 @@ app_versions(struct app *app, struct store_versions *out)
 	}
 	/* The writes are counted before the read, so a commit during it makes
 	 * the next request read again. */
-	mh_err err = app->store->ops->versions(app->store, out);
+	mh_err err = store_versions(app->store, out);
 	if (err)
 		return err;
 	pthread_mutex_lock(&v->lock);
@@ -59,7 +59,7 @@ request_versions(struct http_req *r)
 	if (!c->have_versions) {
 		if (app_versions(r->app, &c->versions)) {
 			struct app *app = r->app;
-			log_error("cannot read the store's versions", "error=\"%s\"", app->store->errmsg);
+			log_error("cannot read the store's versions", "error=\"%s\"", store_errmsg(app->store));
 			return false;
 		}
 		c->have_versions = true;
@@ -152,8 +152,8 @@ web_sign_in(struct http_req *r, const struct member *m)
 	/* Whatever session this browser had ends: a new sign-in is a new session. */
 	struct web_ctx *c = web_ctx(r);
 	if (c->signed_in)
-		app->store->ops->session_delete(app->store, c->session.token_hash);
-	mh_err err = app->store->ops->session_create(app->store, &s);
+		store_session_delete(app->store, c->session.token_hash);
+	mh_err err = store_session_create(app->store, &s);
 	if (err)
 		return err;
 	web_set_cookie(r, SESSION_COOKIE, arena_strdup(r->arena, token), days * 86400);
@@ -247,7 +247,7 @@ load_subscription(struct http_req *r)
 	struct app *app = r->app;
 	struct web_ctx *c = web_ctx(r);
 	struct subscription sub;
-	mh_err err = app->store->ops->subscription_by_member(app->store, r->arena, c->member.id, &sub);
+	mh_err err = store_subscription_by_member(app->store, r->arena, c->member.id, &sub);
 	if (err == MH_ERR_NOTFOUND)
 		return MH_OK;
 	if (err)
@@ -277,14 +277,13 @@ resolve_session(struct http_req *r)
 		token_hash(cookie, hash);
 		bool versions = app->sessions && request_versions(r);
 		cached = versions && session_cache_get(r, hash, c->versions.members, now);
-		err = cached ? MH_OK
-		             : app->store->ops->session_get(app->store, r->arena, hash, now, &c->session, &c->member);
+		err = cached ? MH_OK : store_session_get(app->store, r->arena, hash, now, &c->session, &c->member);
 		if (!err && !cached && (err = load_subscription(r)) == MH_OK && versions)
 			session_cache_put(r, hash, c->versions.members);
 	}
 	if (err) {
 		if (err != MH_ERR_NOTFOUND)
-			log_error("session lookup failed", "error=\"%s\"", app->store->errmsg);
+			log_error("session lookup failed", "error=\"%s\"", store_errmsg(app->store));
 		/* An unknown or expired session: forget the cookie. */
 		web_set_cookie(r, SESSION_COOKIE, "", 0);
 		return;
@@ -292,7 +291,7 @@ resolve_session(struct http_req *r)
 	c->signed_in = true;
 	if (now - c->session.last_seen_at >= TOUCH_EVERY) {
 		long days = app->cfg->session_days ? app->cfg->session_days : 30;
-		if (app->store->ops->session_touch(app->store, hash, now, now + days * 86400) == MH_OK) {
+		if (store_session_touch(app->store, hash, now, now + days * 86400) == MH_OK) {
 			web_set_cookie(r, SESSION_COOKIE, arena_strdup(r->arena, cookie), days * 86400);
 			c->session.last_seen_at = now;
 			c->session.expires_at = now + days * 86400;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "paywall/access.h"
+#include "store/store.h"
 
 #define NOW 1800000000
 #define DAY 86400

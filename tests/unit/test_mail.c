@@ -73,7 +73,7 @@ static struct outbox_mail *
 outbox(struct fixture *f, size_t *n)
 {
 	struct outbox_mail *m;
-	assert_int_equal(f->s->ops->outbox_list(f->s, f->a, &m, n), MH_OK);
+	assert_int_equal(store_outbox_list(f->s, f->a, &m, n), MH_OK);
 	return m;
 }
 

@@ -138,9 +138,9 @@ test_upsert_list_and_gated(void **state)
 
 	/* Speaker quotes: gated text is absent from the listing. */
 	struct speaker sp;
-	assert_int_equal(s->ops->speaker_by_slug(s, a, "ines-okafor", &sp), MH_OK);
+	assert_int_equal(store_speaker_by_slug(s, a, "ines-okafor", &sp), MH_OK);
 	struct quote *q;
-	assert_int_equal(s->ops->speaker_quotes(s, a, sp.id, &q, &n), MH_OK);
+	assert_int_equal(store_speaker_quotes(s, a, sp.id, &q, &n), MH_OK);
 	assert_int_equal(n, 2);
 	size_t gated = q[0].gated ? 0 : 1;
 	assert_null(q[gated].text_html);
@@ -177,13 +177,13 @@ test_members(void **state)
 	int applied;
 	assert_int_equal(store_migrate(s, &applied), MH_OK);
 	struct member m = { 0, "a@example.test", "A", "hash", ROLE_READER, 1, 0, false };
-	assert_int_equal(s->ops->member_create(s, &m, NULL), MH_OK);
-	assert_int_equal(s->ops->member_create(s, &m, NULL), MH_ERR_CONFLICT);
-	assert_int_equal(s->ops->member_set_role(s, "a@example.test", ROLE_EDITOR), MH_OK);
-	assert_int_equal(s->ops->member_set_role(s, "b@example.test", ROLE_EDITOR), MH_ERR_NOTFOUND);
+	assert_int_equal(store_member_create(s, &m, NULL), MH_OK);
+	assert_int_equal(store_member_create(s, &m, NULL), MH_ERR_CONFLICT);
+	assert_int_equal(store_member_set_role(s, "a@example.test", ROLE_EDITOR), MH_OK);
+	assert_int_equal(store_member_set_role(s, "b@example.test", ROLE_EDITOR), MH_ERR_NOTFOUND);
 	struct arena *a = arena_new();
 	struct member got;
-	assert_int_equal(s->ops->member_by_email(s, a, "a@example.test", &got), MH_OK);
+	assert_int_equal(store_member_by_email(s, a, "a@example.test", &got), MH_OK);
 	assert_int_equal(got.role, ROLE_EDITOR);
 	arena_free(a);
 }

@@ -531,8 +531,8 @@ setup(void **state)
 	struct member o = { 0, "other@demo.test", "Olive Other", "", ROLE_READER, NOW, 0, true };
 	struct plan p = { 0, "monthly", "Monthly", 800, "usd", 1, 0, false, "price_1Monthly" };
 	struct plan y = { 0, "yearly", "Yearly", 8000, "usd", 12, 0, false, "price_1Yearly" };
-	if (f->s->ops->member_create(f->s, &m, &f->member) || f->s->ops->member_create(f->s, &o, &f->other) ||
-	    f->s->ops->plan_upsert(f->s, &p, &f->plan) || f->s->ops->plan_upsert(f->s, &y, &f->yearly))
+	if (store_member_create(f->s, &m, &f->member) || store_member_create(f->s, &o, &f->other) ||
+	    store_plan_upsert(f->s, &p, &f->plan) || store_plan_upsert(f->s, &y, &f->yearly))
 		return -1;
 	f->a = arena_new();
 	f->b = (struct billing){ f->s, &f->cfg, f->th.templates, NULL, NULL, 0 };
@@ -584,7 +584,7 @@ static struct subscription
 sub_of(struct fixture *f, int64_t member)
 {
 	struct subscription sub;
-	assert_int_equal(f->s->ops->subscription_by_member(f->s, f->a, member, &sub), MH_OK);
+	assert_int_equal(store_subscription_by_member(f->s, f->a, member, &sub), MH_OK);
 	return sub;
 }
 
@@ -633,7 +633,7 @@ outbox_count(struct fixture *f, const char *subject_part)
 {
 	struct outbox_mail *m;
 	size_t n, hits = 0;
-	assert_int_equal(f->s->ops->outbox_list(f->s, f->a, &m, &n), MH_OK);
+	assert_int_equal(store_outbox_list(f->s, f->a, &m, &n), MH_OK);
 	for (size_t i = 0; i < n; i++)
 		hits += strstr(m[i].subject, subject_part) != NULL;
 	return hits;
@@ -731,7 +731,7 @@ test_events_unknown_are_retried(void **state)
 	                 MH_ERR_NOTFOUND);
 	assert_int_equal(checkout(f, "evt_c", 999999, "sub_9", "cus_9", "paid", NOW - 80), MH_ERR_NOTFOUND);
 	struct subscription s;
-	assert_int_equal(f->s->ops->subscription_by_member(f->s, f->a, f->member, &s), MH_ERR_NOTFOUND);
+	assert_int_equal(store_subscription_by_member(f->s, f->a, f->member, &s), MH_ERR_NOTFOUND);
 
 	assert_int_equal(checkout(f, "evt_d", f->member, "sub_9", "cus_9", "paid", NOW - 80), MH_OK);
 	assert_string_equal(sub_of(f, f->member).status, "active");
@@ -812,7 +812,7 @@ test_events_malformed_and_unhandled(void **state)
 	                    "\"data\":{\"object\":{\"id\":\"cus_1\"}}}";
 	assert_int_equal(apply(f, other), MH_OK);
 	assert_int_equal(apply(f, other), MH_OK);
-	assert_int_equal(f->s->ops->billing_event_record(f->s, "stripe", "evt_u", "customer.created", 1, NOW),
+	assert_int_equal(store_billing_event_record(f->s, "stripe", "evt_u", "customer.created", 1, NOW),
 	                 MH_ERR_CONFLICT);
 	assert_int_equal(apply(f, "{\"id\":\"evt_p\",\"type\":\"checkout.session.completed\",\"created\":1700000000,"
 	                          "\"data\":{\"object\":{\"mode\":\"payment\",\"client_reference_id\":\"1\"}}}"),

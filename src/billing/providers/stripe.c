@@ -466,12 +466,12 @@ static mh_err
 find_sub(struct event *e, const char *sub_id, const char *customer, struct subscription *out, bool *other)
 {
 	struct store *s = e->b->store;
-	mh_err rc = s->ops->subscription_by_provider(s, e->a, sub_id ? sub_id : "", customer ? customer : "", out);
+	mh_err rc = store_subscription_by_provider(s, e->a, sub_id ? sub_id : "", customer ? customer : "", out);
 	if (rc == MH_ERR_NOTFOUND)
 		seterr(e->err, e->errlen, "no subscription for %s (customer %s) yet", sub_id ? sub_id : "-",
 		       customer ? customer : "-");
 	else if (rc)
-		seterr(e->err, e->errlen, "store: %s", s->errmsg);
+		seterr(e->err, e->errlen, "store: %s", store_errmsg(s));
 	else
 		*other = out->provider_id && out->provider_id[0] && sub_id && strcmp(out->provider_id, sub_id) != 0;
 	return rc;
@@ -487,7 +487,7 @@ plan_for_price(struct event *e, const char *price_id, int64_t *plan_id)
 	*plan_id = 0;
 	if (!price_id || !price_id[0])
 		return MH_OK;
-	mh_err rc = s->ops->plan_list(s, e->a, true, &plans, &n);
+	mh_err rc = store_plan_list(s, e->a, true, &plans, &n);
 	for (size_t i = 0; !rc && i < n; i++)
 		if (plans[i].provider_price_id && strcmp(plans[i].provider_price_id, price_id) == 0) {
 			*plan_id = plans[i].id;
@@ -501,13 +501,13 @@ static mh_err
 checkout_plan(struct event *e, const char *code, struct plan *out)
 {
 	struct store *s = e->b->store;
-	mh_err rc = code && code[0] ? s->ops->plan_get(s, e->a, 0, code, out) : MH_ERR_NOTFOUND;
+	mh_err rc = code && code[0] ? store_plan_get(s, e->a, 0, code, out) : MH_ERR_NOTFOUND;
 	if (rc != MH_ERR_NOTFOUND)
 		return rc;
 	struct plan *plans;
 	size_t n = 0;
-	if ((rc = s->ops->plan_list(s, e->a, false, &plans, &n)) ||
-	    (!n && (rc = s->ops->plan_list(s, e->a, true, &plans, &n))))
+	if ((rc = store_plan_list(s, e->a, false, &plans, &n)) ||
+	    (!n && (rc = store_plan_list(s, e->a, true, &plans, &n))))
 		return rc;
 	if (!n) {
 		seterr(e->err, e->errlen, "there is no plan to attach the subscription to");
@@ -522,9 +522,9 @@ save(struct event *e, struct subscription *sub)
 {
 	struct store *s = e->b->store;
 	sub->updated_at = e->now;
-	mh_err rc = s->ops->subscription_save(s, sub);
+	mh_err rc = store_subscription_save(s, sub);
 	if (rc)
-		seterr(e->err, e->errlen, "store: %s", s->errmsg);
+		seterr(e->err, e->errlen, "store: %s", store_errmsg(s));
 	return rc;
 }
 
@@ -547,7 +547,7 @@ on_checkout_completed(struct event *e)
 	if (!sub_id || !sub_id[0])
 		return invalid(e, "a subscription checkout without a subscription");
 	struct member m;
-	mh_err rc = s->ops->member_by_id(s, e->a, member_id, &m);
+	mh_err rc = store_member_by_id(s, e->a, member_id, &m);
 	if (rc == MH_ERR_NOTFOUND)
 		seterr(e->err, e->errlen, "member %ld is unknown", member_id);
 	if (rc)
@@ -557,7 +557,7 @@ on_checkout_completed(struct event *e)
 		return rc;
 	bool paid = is(jstr(o, "payment_status"), "paid");
 	struct subscription sub;
-	rc = s->ops->subscription_by_member(s, e->a, member_id, &sub);
+	rc = store_subscription_by_member(s, e->a, member_id, &sub);
 	if (rc && rc != MH_ERR_NOTFOUND)
 		return rc;
 	if (rc == MH_ERR_NOTFOUND) {
@@ -817,7 +817,7 @@ queue_mail(struct event *e, bool *queued)
 	if (!e->mail || !b->templates)
 		return MH_OK;
 	struct member m;
-	mh_err rc = s->ops->member_by_id(s, e->a, e->mail_member, &m);
+	mh_err rc = store_member_by_id(s, e->a, e->mail_member, &m);
 	if (rc)
 		return rc == MH_ERR_NOTFOUND ? MH_OK : rc;
 	json_t *ctx = json_object();
@@ -835,7 +835,7 @@ queue_mail(struct event *e, bool *queued)
 	time_format_human(e->mail_date, human, sizeof human);
 	json_object_set_new(ctx, "date", json_string(human));
 	struct plan plan;
-	if (e->mail_plan && s->ops->plan_get(s, e->a, e->mail_plan, NULL, &plan) == MH_OK)
+	if (e->mail_plan && store_plan_get(s, e->a, e->mail_plan, NULL, &plan) == MH_OK)
 		json_object_set_new(ctx, "plan", json_string(plan.name));
 	if (e->mail_amount)
 		json_object_set_new(ctx, "amount", json_string(e->mail_amount));
@@ -886,10 +886,10 @@ stripe_apply_event(struct billing *b, struct arena *a, const char *body, size_t 
 	 * event is undone and applied again over the new row. */
 	for (int tries = 0;; tries++) {
 		if ((rc = store_begin(s))) {
-			seterr(err, errlen, "store: %s", s->errmsg);
+			seterr(err, errlen, "store: %s", store_errmsg(s));
 			goto out;
 		}
-		rc = s->ops->billing_event_record(s, "stripe", e.id, e.type, e.created, now);
+		rc = store_billing_event_record(s, "stripe", e.id, e.type, e.created, now);
 		if (rc == MH_ERR_CONFLICT) {
 			store_rollback(s);
 			log_info("stripe event replayed", "id=%s type=%s", e.id, e.type);
@@ -898,13 +898,13 @@ stripe_apply_event(struct billing *b, struct arena *a, const char *body, size_t 
 		}
 		queued = false;
 		if (rc)
-			seterr(err, errlen, "store: %s", s->errmsg);
+			seterr(err, errlen, "store: %s", store_errmsg(s));
 		else if (!apply)
 			log_info("stripe event not handled", "id=%s type=%s", e.id, e.type);
 		else if (!(rc = apply(&e)))
 			rc = queue_mail(&e, &queued);
 		if (!rc && (rc = store_commit(s)))
-			seterr(err, errlen, "store: %s", s->errmsg);
+			seterr(err, errlen, "store: %s", store_errmsg(s));
 		if (!rc)
 			break;
 		store_rollback(s);

@@ -1,0 +1,453 @@
+/* ops.c: the public store_*() functions, one per entry of the backend's
+ * table (store_impl.h), so no caller outside src/store/ reaches the table. */
+#include "store/store.h"
+
+#include "store/store_impl.h"
+#include "core/banned.h"
+
+mh_err
+store_migrate(struct store *s, int *applied)
+{
+	return s->ops->migrate(s, applied);
+}
+
+mh_err
+store_ping(struct store *s)
+{
+	return s->ops->ping(s);
+}
+
+mh_err
+store_versions(struct store *s, struct store_versions *out)
+{
+	return s->ops->versions(s, out);
+}
+
+mh_err
+store_begin(struct store *s)
+{
+	return s->ops->begin(s);
+}
+
+mh_err
+store_commit(struct store *s)
+{
+	return s->ops->commit(s);
+}
+
+mh_err
+store_rollback(struct store *s)
+{
+	return s->ops->rollback(s);
+}
+
+mh_err
+store_article_upsert(struct store *s, const struct article_input *in, int64_t *id, bool *created)
+{
+	return s->ops->article_upsert(s, in, id, created);
+}
+
+mh_err
+store_article_by_slug(struct store *s, struct arena *a, const char *slug, struct article **out)
+{
+	return s->ops->article_by_slug(s, a, slug, out);
+}
+
+mh_err
+store_article_list(struct store *s, struct arena *a, const struct article_filter *f, struct article **out, size_t *n)
+{
+	return s->ops->article_list(s, a, f, out, n);
+}
+
+mh_err
+store_article_sources(struct store *s, struct arena *a, struct article_source **out, size_t *n)
+{
+	return s->ops->article_sources(s, a, out, n);
+}
+
+mh_err
+store_named_by_slug(struct store *s, struct arena *a, enum list_kind kind, const char *slug, struct named_ref *out)
+{
+	return s->ops->named_by_slug(s, a, kind, slug, out);
+}
+
+mh_err
+store_speaker_by_slug(struct store *s, struct arena *a, const char *slug, struct speaker *out)
+{
+	return s->ops->speaker_by_slug(s, a, slug, out);
+}
+
+mh_err
+store_speaker_quotes(struct store *s, struct arena *a, int64_t speaker_id, struct quote **out, size_t *n)
+{
+	return s->ops->speaker_quotes(s, a, speaker_id, out, n);
+}
+
+mh_err
+store_member_create(struct store *s, const struct member *m, int64_t *id)
+{
+	return s->ops->member_create(s, m, id);
+}
+
+mh_err
+store_member_by_email(struct store *s, struct arena *a, const char *email, struct member *out)
+{
+	return s->ops->member_by_email(s, a, email, out);
+}
+
+mh_err
+store_member_list(struct store *s, struct arena *a, struct member **out, size_t *n)
+{
+	return s->ops->member_list(s, a, out, n);
+}
+
+mh_err
+store_member_set_role(struct store *s, const char *email, enum member_role role)
+{
+	return s->ops->member_set_role(s, email, role);
+}
+
+mh_err
+store_member_set_password(struct store *s, const char *email, const char *hash)
+{
+	return s->ops->member_set_password(s, email, hash);
+}
+
+mh_err
+store_member_by_id(struct store *s, struct arena *a, int64_t id, struct member *out)
+{
+	return s->ops->member_by_id(s, a, id, out);
+}
+
+mh_err
+store_member_update(struct store *s, int64_t id, const char *name, const char *email, int verified)
+{
+	return s->ops->member_update(s, id, name, email, verified);
+}
+
+mh_err
+store_session_create(struct store *s, const struct session *in)
+{
+	return s->ops->session_create(s, in);
+}
+
+mh_err
+store_session_get(struct store *s, struct arena *a, const char *token_hash, int64_t now, struct session *out,
+                  struct member *m)
+{
+	return s->ops->session_get(s, a, token_hash, now, out, m);
+}
+
+mh_err
+store_session_touch(struct store *s, const char *token_hash, int64_t now, int64_t expires_at)
+{
+	return s->ops->session_touch(s, token_hash, now, expires_at);
+}
+
+mh_err
+store_session_delete(struct store *s, const char *token_hash)
+{
+	return s->ops->session_delete(s, token_hash);
+}
+
+mh_err
+store_session_delete_member(struct store *s, int64_t member_id, const char *keep_hash)
+{
+	return s->ops->session_delete_member(s, member_id, keep_hash);
+}
+
+mh_err
+store_session_list(struct store *s, struct arena *a, int64_t member_id, int64_t now, struct session **out, size_t *n)
+{
+	return s->ops->session_list(s, a, member_id, now, out, n);
+}
+
+mh_err
+store_token_create(struct store *s, const struct auth_token *t)
+{
+	return s->ops->token_create(s, t);
+}
+
+mh_err
+store_token_get(struct store *s, struct arena *a, const char *token_hash, enum token_purpose purpose, int64_t now,
+                struct auth_token *out)
+{
+	return s->ops->token_get(s, a, token_hash, purpose, now, out);
+}
+
+mh_err
+store_token_use(struct store *s, const char *token_hash, enum token_purpose purpose, int64_t now)
+{
+	return s->ops->token_use(s, token_hash, purpose, now);
+}
+
+mh_err
+store_rate_hit(struct store *s, const char *bucket, int64_t now, int64_t window, int limit, bool *allowed,
+               int64_t *retry_after)
+{
+	return s->ops->rate_hit(s, bucket, now, window, limit, allowed, retry_after);
+}
+
+mh_err
+store_housekeep(struct store *s, int64_t now, int *removed)
+{
+	return s->ops->housekeep(s, now, removed);
+}
+
+mh_err
+store_outbox_push(struct store *s, const struct outbox_mail *m, int64_t *id)
+{
+	return s->ops->outbox_push(s, m, id);
+}
+
+mh_err
+store_outbox_claim(struct store *s, struct arena *a, int64_t now, int64_t lease, size_t max, struct outbox_mail **out,
+                   size_t *n)
+{
+	return s->ops->outbox_claim(s, a, now, lease, max, out, n);
+}
+
+mh_err
+store_outbox_sent(struct store *s, int64_t id, int64_t now)
+{
+	return s->ops->outbox_sent(s, id, now);
+}
+
+mh_err
+store_outbox_retry(struct store *s, int64_t id, int64_t next_attempt_at, const char *error)
+{
+	return s->ops->outbox_retry(s, id, next_attempt_at, error);
+}
+
+mh_err
+store_outbox_list(struct store *s, struct arena *a, struct outbox_mail **out, size_t *n)
+{
+	return s->ops->outbox_list(s, a, out, n);
+}
+
+mh_err
+store_plan_upsert(struct store *s, const struct plan *p, int64_t *id)
+{
+	return s->ops->plan_upsert(s, p, id);
+}
+
+mh_err
+store_plan_list(struct store *s, struct arena *a, bool all, struct plan **out, size_t *n)
+{
+	return s->ops->plan_list(s, a, all, out, n);
+}
+
+mh_err
+store_plan_get(struct store *s, struct arena *a, int64_t id, const char *code, struct plan *out)
+{
+	return s->ops->plan_get(s, a, id, code, out);
+}
+
+mh_err
+store_subscription_by_member(struct store *s, struct arena *a, int64_t member_id, struct subscription *out)
+{
+	return s->ops->subscription_by_member(s, a, member_id, out);
+}
+
+mh_err
+store_subscription_get(struct store *s, struct arena *a, int64_t id, struct subscription *out)
+{
+	return s->ops->subscription_get(s, a, id, out);
+}
+
+mh_err
+store_subscription_save(struct store *s, struct subscription *sub)
+{
+	return s->ops->subscription_save(s, sub);
+}
+
+mh_err
+store_payment_method_add(struct store *s, struct payment_method *pm, bool make_default)
+{
+	return s->ops->payment_method_add(s, pm, make_default);
+}
+
+mh_err
+store_payment_method_default(struct store *s, struct arena *a, int64_t member_id, struct payment_method *out)
+{
+	return s->ops->payment_method_default(s, a, member_id, out);
+}
+
+mh_err
+store_gift_create(struct store *s, struct gift_link *g)
+{
+	return s->ops->gift_create(s, g);
+}
+
+mh_err
+store_gift_get(struct store *s, struct arena *a, const char *token_hash, struct gift_link *out)
+{
+	return s->ops->gift_get(s, a, token_hash, out);
+}
+
+mh_err
+store_gift_use(struct store *s, int64_t id, int64_t now)
+{
+	return s->ops->gift_use(s, id, now);
+}
+
+mh_err
+store_gift_list(struct store *s, struct arena *a, int64_t member_id, struct gift_link **out, size_t *n)
+{
+	return s->ops->gift_list(s, a, member_id, out, n);
+}
+
+mh_err
+store_gift_revoke(struct store *s, int64_t id, int64_t member_id, int64_t now)
+{
+	return s->ops->gift_revoke(s, id, member_id, now);
+}
+
+mh_err
+store_meter_get(struct store *s, int64_t member_id, const char *month, int64_t article_id, int *count, bool *has)
+{
+	return s->ops->meter_get(s, member_id, month, article_id, count, has);
+}
+
+mh_err
+store_meter_add(struct store *s, int64_t member_id, const char *month, int64_t article_id, int64_t now)
+{
+	return s->ops->meter_add(s, member_id, month, article_id, now);
+}
+
+mh_err
+store_invoice_create(struct store *s, struct invoice *inv)
+{
+	return s->ops->invoice_create(s, inv);
+}
+
+mh_err
+store_invoice_save(struct store *s, const struct invoice *inv)
+{
+	return s->ops->invoice_save(s, inv);
+}
+
+mh_err
+store_invoice_get(struct store *s, struct arena *a, int64_t id, struct invoice *out)
+{
+	return s->ops->invoice_get(s, a, id, out);
+}
+
+mh_err
+store_invoice_open(struct store *s, struct arena *a, int64_t subscription_id, struct invoice *out)
+{
+	return s->ops->invoice_open(s, a, subscription_id, out);
+}
+
+mh_err
+store_invoice_list(struct store *s, struct arena *a, int64_t subscription_id, struct invoice **out, size_t *n)
+{
+	return s->ops->invoice_list(s, a, subscription_id, out, n);
+}
+
+mh_err
+store_invoices_due(struct store *s, struct arena *a, int64_t now, struct invoice **out, size_t *n)
+{
+	return s->ops->invoices_due(s, a, now, out, n);
+}
+
+mh_err
+store_invoice_claim(struct store *s, int64_t id, int64_t now, int64_t lease)
+{
+	return s->ops->invoice_claim(s, id, now, lease);
+}
+
+mh_err
+store_invoice_release(struct store *s, int64_t id)
+{
+	return s->ops->invoice_release(s, id);
+}
+
+mh_err
+store_charge_begin(struct store *s, struct charge *c)
+{
+	return s->ops->charge_begin(s, c);
+}
+
+mh_err
+store_charge_finish(struct store *s, int64_t id, const char *status, const char *code, const char *message, int64_t now)
+{
+	return s->ops->charge_finish(s, id, status, code, message, now);
+}
+
+mh_err
+store_charges_pending(struct store *s, struct arena *a, struct charge **out, size_t *n)
+{
+	return s->ops->charges_pending(s, a, out, n);
+}
+
+mh_err
+store_invoice_failure(struct store *s, struct arena *a, int64_t invoice_id, struct charge *out)
+{
+	return s->ops->invoice_failure(s, a, invoice_id, out);
+}
+
+mh_err
+store_subscriptions_due(struct store *s, struct arena *a, int64_t now, int64_t trial_notice, struct subscription **out,
+                        size_t *n)
+{
+	return s->ops->subscriptions_due(s, a, now, trial_notice, out, n);
+}
+
+mh_err
+store_subscription_by_provider(struct store *s, struct arena *a, const char *provider_id, const char *customer,
+                               struct subscription *out)
+{
+	return s->ops->subscription_by_provider(s, a, provider_id, customer, out);
+}
+
+mh_err
+store_cards_expiring(struct store *s, struct arena *a, int64_t before_month_index, struct payment_method **out,
+                     size_t *n)
+{
+	return s->ops->cards_expiring(s, a, before_month_index, out, n);
+}
+
+mh_err
+store_card_reminded(struct store *s, int64_t id)
+{
+	return s->ops->card_reminded(s, id);
+}
+
+mh_err
+store_checkout_create(struct store *s, const struct checkout *c)
+{
+	return s->ops->checkout_create(s, c);
+}
+
+mh_err
+store_checkout_get(struct store *s, struct arena *a, const char *token_hash, int64_t now, struct checkout *out)
+{
+	return s->ops->checkout_get(s, a, token_hash, now, out);
+}
+
+mh_err
+store_checkout_complete(struct store *s, const char *token_hash)
+{
+	return s->ops->checkout_complete(s, token_hash);
+}
+
+mh_err
+store_test_ledger_charge(struct store *s, struct arena *a, const char *key, int64_t amount, const char *outcome,
+                         int64_t now, const char **recorded)
+{
+	return s->ops->test_ledger_charge(s, a, key, amount, outcome, now, recorded);
+}
+
+mh_err
+store_test_ledger_count(struct store *s, const char *key_prefix, int *n)
+{
+	return s->ops->test_ledger_count(s, key_prefix, n);
+}
+
+mh_err
+store_billing_event_record(struct store *s, const char *provider, const char *event_id, const char *type,
+                           int64_t created, int64_t now)
+{
+	return s->ops->billing_event_record(s, provider, event_id, type, created, now);
+}

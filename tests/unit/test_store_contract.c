@@ -1,0 +1,415 @@
+/* test_store_contract.c: the store's contract, op by op, against every store
+ * URL in MASTHEAD_STORE_URLS (space-separated; default a fresh SQLite file),
+ * so a second engine is held to the same promises. Two-writer cases run the
+ * same op from several threads, each on its own connection. */
+#include "unit.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "paywall/access.h"
+#include "store/store.h"
+
+#define T0 INT64_C(1796000000) /* a fixed clock: 2026-12-11 */
+
+static char url[512];
+static char dir[64];
+
+static int
+setup(void **state)
+{
+	char u[600];
+	if (strncmp(url, "sqlite:", 7) == 0) {
+		snprintf(dir, sizeof dir, "/tmp/mh-contract-XXXXXX");
+		if (!mkdtemp(dir))
+			return -1;
+		snprintf(u, sizeof u, "sqlite:%s/t.db", dir);
+	} else {
+		dir[0] = '\0';
+		snprintf(u, sizeof u, "%s", url);
+	}
+	struct store *s;
+	char err[256];
+	if (store_open(u, &s, err, sizeof err)) {
+		fprintf(stderr, "cannot open %s: %s\n", u, err);
+		return -1;
+	}
+	int applied;
+	if (store_migrate(s, &applied))
+		return -1;
+	*state = s;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	store_close(*state);
+	if (dir[0]) {
+		char cmd[128];
+		snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+		return system(cmd);
+	}
+	return 0;
+}
+
+static int64_t
+member(struct store *s, const char *email)
+{
+	struct member m = { 0, email, "Name", "", ROLE_READER, T0, 0, false };
+	int64_t id = 0;
+	assert_int_equal(store_member_create(s, &m, &id), MH_OK);
+	assert_true(id > 0);
+	return id;
+}
+
+static void
+test_members(void **state)
+{
+	struct store *s = *state;
+	struct arena *a = arena_new();
+	int64_t id = member(s, "one@example.test");
+	struct member m;
+	assert_int_equal(store_member_by_email(s, a, "one@example.test", &m), MH_OK);
+	assert_int_equal(m.id, id);
+	assert_int_equal(store_member_by_email(s, a, "nobody@example.test", &m), MH_ERR_NOTFOUND);
+	struct member dup = { 0, "one@example.test", "", "", ROLE_READER, T0, 0, false };
+	int64_t id2;
+	assert_int_equal(store_member_create(s, &dup, &id2), MH_ERR_CONFLICT);
+	assert_int_equal(store_member_set_role(s, "one@example.test", ROLE_EDITOR), MH_OK);
+	assert_int_equal(store_member_by_id(s, a, id, &m), MH_OK);
+	assert_int_equal(m.role, ROLE_EDITOR);
+	arena_free(a);
+}
+
+static void
+test_sessions_and_housekeeping(void **state)
+{
+	struct store *s = *state;
+	struct arena *a = arena_new();
+	int64_t id = member(s, "sess@example.test");
+	struct session live = { "aa01", id, T0, T0, T0 + 3600, "ua", "127.0.0.1" };
+	struct session old = { "aa02", id, T0 - 7200, T0 - 7200, T0 - 1, "ua", "127.0.0.1" };
+	assert_int_equal(store_session_create(s, &live), MH_OK);
+	assert_int_equal(store_session_create(s, &old), MH_OK);
+	struct session got;
+	struct member m;
+	assert_int_equal(store_session_get(s, a, "aa01", T0, &got, &m), MH_OK);
+	assert_int_equal(m.id, id);
+	/* Expired: not found, and housekeeping removes exactly it. */
+	assert_int_equal(store_session_get(s, a, "aa02", T0, &got, &m), MH_ERR_NOTFOUND);
+	int removed = -1;
+	assert_int_equal(store_housekeep(s, T0, &removed), MH_OK);
+	assert_int_equal(removed, 1);
+	assert_int_equal(store_housekeep(s, T0, &removed), MH_OK);
+	assert_int_equal(removed, 0);
+	assert_int_equal(store_session_get(s, a, "aa01", T0, &got, &m), MH_OK);
+	assert_int_equal(store_session_delete(s, "aa01"), MH_OK);
+	assert_int_equal(store_session_get(s, a, "aa01", T0, &got, &m), MH_ERR_NOTFOUND);
+	arena_free(a);
+}
+
+static void
+test_tokens_are_single_use(void **state)
+{
+	struct store *s = *state;
+	struct arena *a = arena_new();
+	int64_t id = member(s, "tok@example.test");
+	struct auth_token t = { "bb01", TOKEN_SIGNIN, id, NULL, "/", T0, T0 + 900, 0 };
+	assert_int_equal(store_token_create(s, &t), MH_OK);
+	struct auth_token got;
+	assert_int_equal(store_token_get(s, a, "bb01", TOKEN_RESET, T0, &got), MH_ERR_NOTFOUND);
+	assert_int_equal(store_token_get(s, a, "bb01", TOKEN_SIGNIN, T0 + 901, &got), MH_ERR_NOTFOUND);
+	assert_int_equal(store_token_get(s, a, "bb01", TOKEN_SIGNIN, T0, &got), MH_OK);
+	assert_int_equal(store_token_use(s, "bb01", TOKEN_SIGNIN, T0 + 1), MH_OK);
+	assert_int_not_equal(store_token_use(s, "bb01", TOKEN_SIGNIN, T0 + 2), MH_OK);
+	assert_int_equal(store_token_get(s, a, "bb01", TOKEN_SIGNIN, T0 + 3, &got), MH_ERR_NOTFOUND);
+	arena_free(a);
+}
+
+/* Two writers: threads hit one bucket at once; exactly `limit` get through. */
+struct rate_job {
+	struct store *s;
+	int allowed, refused, errors;
+};
+
+#define RATE_LIMIT   40
+#define RATE_THREADS 4
+#define RATE_EACH    30
+
+static void *
+rate_worker(void *p)
+{
+	struct rate_job *j = p;
+	for (int i = 0; i < RATE_EACH; i++) {
+		bool ok;
+		int64_t retry;
+		if (store_rate_hit(j->s, "contract-bucket", T0, 600, RATE_LIMIT, &ok, &retry))
+			j->errors++;
+		else if (ok)
+			j->allowed++;
+		else
+			j->refused++;
+	}
+	return NULL;
+}
+
+static void
+test_rate_limit_two_writers(void **state)
+{
+	struct rate_job jobs[RATE_THREADS];
+	pthread_t th[RATE_THREADS];
+	for (int i = 0; i < RATE_THREADS; i++) {
+		jobs[i] = (struct rate_job){ *state, 0, 0, 0 };
+		assert_int_equal(pthread_create(&th[i], NULL, rate_worker, &jobs[i]), 0);
+	}
+	int allowed = 0, refused = 0, errors = 0;
+	for (int i = 0; i < RATE_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		allowed += jobs[i].allowed;
+		refused += jobs[i].refused;
+		errors += jobs[i].errors;
+	}
+	assert_int_equal(errors, 0);
+	assert_int_equal(allowed, RATE_LIMIT);
+	assert_int_equal(refused, RATE_THREADS * RATE_EACH - RATE_LIMIT);
+	/* A refusal says when to come back. */
+	bool ok;
+	int64_t retry = 0;
+	assert_int_equal(store_rate_hit(*state, "contract-bucket", T0 + 10, 600, RATE_LIMIT, &ok, &retry), MH_OK);
+	assert_false(ok);
+	assert_int_equal(retry, 590);
+}
+
+static int64_t
+subscribed(struct store *s, const char *email, struct subscription *sub)
+{
+	struct arena *a = arena_new();
+	struct plan *plans;
+	size_t n;
+	struct plan p = { 0, "monthly", "Monthly", 800, "usd", 1, 0, false, "" };
+	int64_t plan_id;
+	assert_int_equal(store_plan_upsert(s, &p, &plan_id), MH_OK);
+	assert_int_equal(store_plan_list(s, a, true, &plans, &n), MH_OK);
+	assert_true(n >= 1);
+	memset(sub, 0, sizeof *sub);
+	sub->member_id = member(s, email);
+	sub->plan_id = plans[0].id;
+	sub->status = "active";
+	sub->period_start = T0;
+	sub->period_end = T0 + 30 * 86400;
+	sub->provider = "test";
+	sub->provider_id = sub->provider_customer = "";
+	sub->created_at = sub->updated_at = T0;
+	assert_int_equal(store_subscription_save(s, sub), MH_OK);
+	arena_free(a);
+	return sub->id;
+}
+
+static void
+test_subscription_save_is_conditional(void **state)
+{
+	struct store *s = *state;
+	struct arena *a = arena_new();
+	struct subscription sub, run, member_view;
+	int64_t id = subscribed(s, "sub@example.test", &sub);
+	assert_int_equal(store_subscription_get(s, a, id, &run), MH_OK);
+	assert_int_equal(store_subscription_get(s, a, id, &member_view), MH_OK);
+	/* The member cancels first. */
+	member_view.cancel_at_period_end = true;
+	assert_int_equal(store_subscription_save(s, &member_view), MH_OK);
+	/* A writer holding the older row loses, and writes nothing. */
+	run.status = "past_due";
+	assert_int_equal(store_subscription_save(s, &run), MH_ERR_CONFLICT);
+	struct subscription now;
+	assert_int_equal(store_subscription_get(s, a, id, &now), MH_OK);
+	assert_string_equal(now.status, "active");
+	assert_true(now.cancel_at_period_end);
+	/* Read again, it applies. */
+	now.status = "past_due";
+	assert_int_equal(store_subscription_save(s, &now), MH_OK);
+	assert_int_equal(store_subscription_get(s, a, id, &run), MH_OK);
+	assert_string_equal(run.status, "past_due");
+	assert_true(run.cancel_at_period_end);
+	arena_free(a);
+}
+
+static void
+test_claims_are_once(void **state)
+{
+	struct store *s = *state;
+	struct arena *a = arena_new();
+	struct subscription sub;
+	subscribed(s, "claim@example.test", &sub);
+	/* The card reminder. */
+	struct payment_method pm = { 0, sub.member_id, "Visa", "4242", 1, 2027, "ok", true, "", T0 };
+	assert_int_equal(store_payment_method_add(s, &pm, true), MH_OK);
+	struct payment_method *cards;
+	size_t n;
+	assert_int_equal(store_cards_expiring(s, a, 2027 * 12 + 1, &cards, &n), MH_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_card_reminded(s, cards[0].id), MH_OK);
+	assert_int_equal(store_card_reminded(s, cards[0].id), MH_ERR_CONFLICT);
+	assert_int_equal(store_cards_expiring(s, a, 2027 * 12 + 1, &cards, &n), MH_OK);
+	assert_int_equal(n, 0);
+	/* An invoice: one claim at a time, for the lease. */
+	struct invoice inv = { 0, sub.id, 800, "usd", "open", T0, T0 + 86400, 0, 0, "contract-inv-1", "", 0, T0 };
+	assert_int_equal(store_invoice_create(s, &inv), MH_OK);
+	struct invoice again = inv;
+	again.id = 0;
+	assert_int_equal(store_invoice_create(s, &again), MH_ERR_CONFLICT);
+	assert_int_equal(store_invoice_claim(s, inv.id, T0, 60), MH_OK);
+	assert_int_equal(store_invoice_claim(s, inv.id, T0 + 30, 60), MH_ERR_CONFLICT);
+	assert_int_equal(store_invoice_claim(s, inv.id, T0 + 61, 60), MH_OK); /* the lease ran out */
+	assert_int_equal(store_invoice_release(s, inv.id), MH_OK);
+	assert_int_equal(store_invoice_claim(s, inv.id, T0 + 62, 60), MH_OK);
+	/* A provider event applies once. */
+	assert_int_equal(store_billing_event_record(s, "stripe", "evt_1", "invoice.paid", T0, T0), MH_OK);
+	assert_int_equal(store_billing_event_record(s, "stripe", "evt_1", "invoice.paid", T0, T0), MH_ERR_CONFLICT);
+	/* A checkout completes once. */
+	struct checkout co = { "cc01", sub.member_id, sub.plan_id, "card", "open", T0, T0 + 3600 };
+	assert_int_equal(store_checkout_create(s, &co), MH_OK);
+	struct checkout got;
+	assert_int_equal(store_checkout_get(s, a, "cc01", T0, &got), MH_OK);
+	assert_int_equal(store_checkout_complete(s, "cc01"), MH_OK);
+	assert_int_equal(store_checkout_complete(s, "cc01"), MH_ERR_NOTFOUND);
+	arena_free(a);
+}
+
+/* Two senders claim the outbox at once: each mail goes to one of them. */
+struct outbox_job {
+	struct store *s;
+	int64_t got[64];
+	size_t n;
+};
+
+static void *
+outbox_worker(void *p)
+{
+	struct outbox_job *j = p;
+	struct arena *a = arena_new();
+	for (;;) {
+		struct outbox_mail *m;
+		size_t n;
+		if (store_outbox_claim(j->s, a, T0, 300, 3, &m, &n) || n == 0)
+			break;
+		for (size_t i = 0; i < n && j->n < 64; i++)
+			j->got[j->n++] = m[i].id;
+	}
+	arena_free(a);
+	return NULL;
+}
+
+static void
+test_outbox_claims_two_senders(void **state)
+{
+	struct store *s = *state;
+	enum { MAILS = 40 };
+	for (int i = 0; i < MAILS; i++) {
+		struct outbox_mail m = { 0, "to@example.test", "Subject", "text", "", "<id@x>", T0, 0, T0, 0, "" };
+		int64_t id;
+		assert_int_equal(store_outbox_push(s, &m, &id), MH_OK);
+	}
+	struct outbox_job jobs[2] = { { s, { 0 }, 0 }, { s, { 0 }, 0 } };
+	pthread_t th[2];
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, outbox_worker, &jobs[i]), 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(jobs[0].n + jobs[1].n, MAILS);
+	for (size_t i = 0; i < jobs[0].n; i++)
+		for (size_t k = 0; k < jobs[1].n; k++)
+			assert_true(jobs[0].got[i] != jobs[1].got[k]);
+}
+
+static void
+test_gated_needs_a_full_decision(void **state)
+{
+	struct store *s = *state;
+	struct arena *a = arena_new();
+	struct article_input in = { .slug = "contract-paid",
+		                    .title = "T",
+		                    .dek = "",
+		                    .summary = "s",
+		                    .access = ACCESS_PAID,
+		                    .published_at = T0,
+		                    .updated_at = T0,
+		                    .teaser_md = "t",
+		                    .teaser_html = "<p>t</p>",
+		                    .gated_md = "g",
+		                    .gated_html = "<p>GATED</p>" };
+	int64_t id;
+	bool created;
+	struct store_versions v0, v1;
+	assert_int_equal(store_versions(s, &v0), MH_OK);
+	assert_int_equal(store_article_upsert(s, &in, &id, &created), MH_OK);
+	assert_true(created);
+	assert_int_equal(store_versions(s, &v1), MH_OK);
+	assert_true(v1.content != v0.content);
+	struct article *art;
+	assert_int_equal(store_article_by_slug(s, a, "contract-paid", &art), MH_OK);
+	const char *html = "untouched";
+	struct access_decision teaser = { id, false, REASON_ANONYMOUS };
+	assert_int_equal(store_article_gated(s, a, art, &teaser, &html), MH_ERR_DENIED);
+	assert_string_equal(html, "");
+	struct access_decision other = { id + 1, true, REASON_SUBSCRIBER };
+	assert_int_equal(store_article_gated(s, a, art, &other, &html), MH_ERR_DENIED);
+	assert_int_equal(store_article_gated(s, a, art, NULL, &html), MH_ERR_DENIED);
+	struct access_decision full = { id, true, REASON_SUBSCRIBER };
+	assert_int_equal(store_article_gated(s, a, art, &full, &html), MH_OK);
+	assert_string_equal(html, "<p>GATED</p>");
+	arena_free(a);
+}
+
+static void
+test_transactions(void **state)
+{
+	struct store *s = *state;
+	struct arena *a = arena_new();
+	assert_int_equal(store_begin(s), MH_OK);
+	member(s, "rolled@example.test");
+	assert_int_equal(store_rollback(s), MH_OK);
+	struct member m;
+	assert_int_equal(store_member_by_email(s, a, "rolled@example.test", &m), MH_ERR_NOTFOUND);
+	assert_int_equal(store_begin(s), MH_OK);
+	member(s, "kept@example.test");
+	assert_int_equal(store_commit(s), MH_OK);
+	assert_int_equal(store_member_by_email(s, a, "kept@example.test", &m), MH_OK);
+	assert_int_equal(store_ping(s), MH_OK);
+	arena_free(a);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_members, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sessions_and_housekeeping, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tokens_are_single_use, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rate_limit_two_writers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subscription_save_is_conditional, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claims_are_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_claims_two_senders, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gated_needs_a_full_decision, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+	};
+	log_set_level(LOG_WARN);
+	const char *urls = getenv("MASTHEAD_STORE_URLS");
+	if (!urls || !*urls)
+		urls = "sqlite:";
+	int failed = 0;
+	char copy[2048];
+	snprintf(copy, sizeof copy, "%s", urls);
+	char *save = NULL;
+	for (char *u = strtok_r(copy, " ", &save); u; u = strtok_r(NULL, " ", &save)) {
+		snprintf(url, sizeof url, "%s", u);
+		char name[600];
+		snprintf(name, sizeof name, "store contract (%s)", strncmp(u, "sqlite:", 7) ? u : "sqlite");
+		failed += cmocka_run_group_tests_name(name, tests, NULL, NULL);
+	}
+	return failed;
+}
