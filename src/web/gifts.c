@@ -10,6 +10,7 @@
 #include "web/app.h"
 #include "web/handlers.h"
 #include "web/page.h"
+#include "paywall/reading.h"
 #include "web/reader.h"
 #include "core/banned.h"
 
@@ -36,27 +37,30 @@ h_gift_create(struct http_req *r)
 {
 	struct app *app = r->app;
 	struct web_ctx *c = web_ctx(r);
-	struct article *a;
 	int64_t now = clock_now();
-	mh_err err = store_article_by_slug(app->store, r->arena, r->params[0], &a);
-	if (err == MH_ERR_NOTFOUND || (!err && a->published_at > now)) {
+	const struct reading_rules rules = { app->cfg->auto_paywall_days };
+	struct reader rd;
+	struct reading rg;
+	mh_err err = reader_load(r, NULL, &rd);
+	if (!err)
+		err = reading_open(app->store, r->arena, r->params[0], &rd.v, &rules, now, &rg);
+	if (err == MH_ERR_NOTFOUND) {
 		app_not_found(r);
 		return;
 	}
-	struct reader rd;
-	if (err || (err = reader_load(r, NULL, &rd))) {
+	if (err) {
 		app_error(r, 500, "Something went wrong on our side. Please try again in a moment.");
 		return;
 	}
-	access_apply_auto_paywall(a, app->cfg->auto_paywall_days, now);
-	struct access_decision d = access_decide(a, &rd.v, now);
+	struct article *a = rg.article;
+	struct access_decision d = rg.decision;
 	/* An article anyone may read needs no gift: its address will do. */
 	if (a->access != ACCESS_PAID) {
 		no_gift_needed(r, a);
 		return;
 	}
 	/* Only someone who reads it by right may give it: not a gift holder or a metered read. */
-	if (!d.full || d.reason == REASON_GIFT || d.reason == REASON_METERED) {
+	if (!reading_may_gift(a, &d)) {
 		app_error(r, 403, "Only subscribers can give this article.");
 		return;
 	}

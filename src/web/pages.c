@@ -11,6 +11,7 @@
 #include "web/handlers.h"
 #include "web/page.h"
 #include "web/pagecache.h"
+#include "paywall/reading.h"
 #include "web/reader.h"
 #include "core/banned.h"
 
@@ -277,8 +278,7 @@ article_load(struct http_req *r, const char *slug, int64_t now, struct article *
 		db_error(r, err);
 		return false;
 	}
-	access_apply_auto_paywall(*out, app->cfg->auto_paywall_days, now);
-	return true;
+	return true; /* the auto-paywall is applied by reading_decide() */
 }
 
 /* What an article page depends on besides the reader's kind. */
@@ -301,6 +301,7 @@ h_article(struct http_req *r)
 	struct web_ctx *c = web_ctx(r);
 	struct article meta, *a;
 	int64_t now = clock_now();
+	const struct reading_rules rules = { app->cfg->auto_paywall_days };
 	mh_err err;
 	bool lean = c->skel_base && meta_get(r, r->params[0], &meta);
 	if (lean) {
@@ -309,7 +310,6 @@ h_article(struct http_req *r)
 			app_not_found(r);
 			return;
 		}
-		access_apply_auto_paywall(a, app->cfg->auto_paywall_days, now);
 	} else {
 		if (!article_load(r, r->params[0], now, &a))
 			return;
@@ -321,7 +321,9 @@ h_article(struct http_req *r)
 		db_error(r, err);
 		return;
 	}
-	struct access_decision d = access_decide(a, &rd.v, now);
+	/* The one reading path (paywall/reading.h): the decision now, the gated
+	 * part below, only if this page is not served from a skeleton. */
+	struct access_decision d = reading_decide(a, &rd.v, &rules, now);
 	reader_after(r, a, &rd, &d);
 	/* A signed-in reader's page is shaped by the decision alone, unless a
 	 * gift link was refused, the meter counts or the paywall shows the card. */
@@ -330,6 +332,8 @@ h_article(struct http_req *r)
 		return;
 	if (lean && !article_load(r, r->params[0], now, &a))
 		return;
+	if (lean)
+		d = reading_decide(a, &rd.v, &rules, now); /* the same decision, on the full record */
 
 	json_t *ctx = page_context(r, a->title, a->summary);
 	json_t *page = json_object_get(ctx, "page");
@@ -339,7 +343,7 @@ h_article(struct http_req *r)
 	json_object_set_new(art, "full", json_boolean(d.full));
 	if (d.full) {
 		const char *gated;
-		if ((err = store_article_gated(app->store, r->arena, a, &d, &gated))) {
+		if ((err = reading_gated(app->store, r->arena, a, &d, &gated))) {
 			json_decref(ctx);
 			json_decref(art);
 			db_error(r, err);
@@ -351,10 +355,7 @@ h_article(struct http_req *r)
 		json_object_set_new(ctx, "paywall", reader_paywall_json(r, a, &rd, &d));
 	}
 	/* Subscribers may give this article to someone else. */
-	bool can_gift = d.full && a->access == ACCESS_PAID &&
-	                (d.reason == REASON_SUBSCRIBER || d.reason == REASON_GRACE || d.reason == REASON_STAFF ||
-	                 d.reason == REASON_COMPED);
-	if (can_gift) {
+	if (reading_may_gift(a, &d)) {
 		json_t *g = json_object();
 		json_object_set_new(g, "action", json_string(arena_printf(r->arena, "/articles/%s/gift", a->slug)));
 		json_object_set_new(ctx, "gift", g);
@@ -391,25 +392,22 @@ h_person(struct http_req *r)
 		return;
 	}
 	int64_t now = clock_now();
+	const struct reading_rules rules = { app->cfg->auto_paywall_days };
 	bool personal = rd.personal;
 	json_t *list = json_array();
 	for (size_t i = 0; i < n; i++) {
 		struct quote *q = &quotes[i];
 		json_t *o = json_object();
-		const char *text = q->text_html;
-		if (q->gated) {
-			/* A quote from a gated part follows its article's decision. */
-			access_apply_auto_paywall(&q->article, app->cfg->auto_paywall_days, now);
-			struct access_decision d = access_decide(&q->article, &rd.v, now);
-			text = NULL;
-			if (d.full && q->article.access != ACCESS_PUBLIC)
-				personal = true;
-			if (d.full && (err = store_quote_gated(app->store, r->arena, q, &d, &text))) {
-				json_decref(list);
-				db_error(r, err);
-				return;
-			}
+		const char *text;
+		struct access_decision d;
+		if ((err = reading_quote(app->store, r->arena, q, &rd.v, &rules, now, &text, &d))) {
+			json_decref(o);
+			json_decref(list);
+			db_error(r, err);
+			return;
 		}
+		if (q->gated && d.full && q->article.access != ACCESS_PUBLIC)
+			personal = true;
 		if (text) {
 			json_object_set_new(o, "text_html", json_string(text));
 			/* Quotes are kept as their own blockquote; wrap only what is not. */
