@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "auth/email.h"
 #include "auth/password.h"
 #include "auth/token.h"
 #include "core/log.h"
@@ -69,31 +70,13 @@ message_page(struct http_req *r, int status, const char *heading, const char *me
 	form_page(r, status, "message", heading, x);
 }
 
-/* Lower-cased, trimmed e-mail, or NULL when it cannot be one. */
+/* Lower-cased, trimmed e-mail, or NULL when it cannot be one: the one rule
+ * (auth/email.h) that the CLI and the importers use too. */
 static const char *
 clean_email(struct http_req *r, const char *raw)
 {
-	if (!raw)
-		return NULL;
-	struct slice e = slice_trim(slice_from(raw));
-	if (e.len < 3 || e.len > 254)
-		return NULL;
-	char *out = arena_strndup(r->arena, e.ptr, e.len);
-	const char *at = NULL;
-	for (char *p = out; *p; p++) {
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char) (*p - 'A' + 'a');
-		if ((unsigned char) *p <= ' ' || strchr("<>()[]\\,;:\"", *p))
-			return NULL;
-		if (*p == '@') {
-			if (at)
-				return NULL;
-			at = p;
-		}
-	}
-	if (!at || at == out || !at[1] || !strchr(at + 1, '.') || at[strlen(at) - 1] == '.')
-		return NULL;
-	return out;
+	char *out = arena_alloc(r->arena, EMAIL_MAX + 1);
+	return email_normalize(raw, out, EMAIL_MAX + 1) ? out : NULL;
 }
 
 /* Counts an attempt against the address and, when given, the e-mail;
