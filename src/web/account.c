@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "auth/accounts.h"
 #include "auth/email.h"
 #include "auth/password.h"
 #include "auth/token.h"
@@ -28,11 +29,7 @@
 #include "web/page.h"
 #include "core/banned.h"
 
-#define LINK_MINUTES  15
-#define RESET_MINUTES 60
-#define EMAIL_MINUTES 60
-#define RATE_WINDOW   600
-#define NAME_MAX_LEN  100
+#define NAME_MAX_LEN 100
 
 static void
 db_failed(struct http_req *r)
@@ -85,17 +82,11 @@ static bool
 rate_ok(struct http_req *r, const char *kind, const char *email)
 {
 	struct app *app = r->app;
-	int64_t now = clock_now();
-	int per_ip = app->cfg->rate_limit > 0 ? (int) app->cfg->rate_limit : 30;
-	int per_email = per_ip / 3 > 3 ? per_ip / 3 : 3;
+	const struct account_rules rules = web_account_rules(app);
 	bool allowed = true;
 	int64_t retry = 0;
-	const char *bucket = arena_printf(r->arena, "%s-ip:%s", kind, web_client_ip(r));
-	mh_err err = store_rate_hit(app->store, bucket, now, RATE_WINDOW, per_ip, &allowed, &retry);
-	if (!err && allowed && email) {
-		bucket = arena_printf(r->arena, "%s-email:%s", kind, email);
-		err = store_rate_hit(app->store, bucket, now, RATE_WINDOW, per_email, &allowed, &retry);
-	}
+	mh_err err = account_rate(app->store, r->arena, &rules, kind, web_client_ip(r), email, clock_now(), &allowed,
+	                          &retry);
 	if (err) {
 		db_failed(r);
 		return false;
@@ -114,17 +105,14 @@ rate_ok(struct http_req *r, const char *kind, const char *email)
  * the same either way). */
 static void
 send_link(struct http_req *r, const struct member *m, enum token_purpose purpose, const char *to, const char *new_email,
-          const char *next, int minutes, bool new_account)
+          const char *next, bool new_account)
 {
 	struct app *app = r->app;
 	static const char *paths[] = { "/signin/link/", "/reset/", "/account/email/" };
 	static const char *mails[] = { "signin", "reset", "email" };
-	int64_t now = clock_now();
-	char token[TOKEN_CHARS + 1], hash[TOKEN_HASH_CHARS + 1];
-	token_new(token);
-	token_hash(token, hash);
-	struct auth_token t = { hash, purpose, m->id, new_email ? new_email : "", next, now, now + minutes * 60, 0 };
-	if (store_token_create(app->store, &t)) {
+	int minutes = account_link_minutes(purpose);
+	char token[TOKEN_CHARS + 1];
+	if (account_link_issue(app->store, m, purpose, new_email, next, clock_now(), token)) {
 		log_error("cannot store a link", "detail=\"%s\"", store_errmsg(app->store));
 		return;
 	}
@@ -279,7 +267,7 @@ h_link_request(struct http_req *r)
 	struct member m;
 	mh_err err = store_member_by_email(app->store, r->arena, email, &m);
 	if (err == MH_OK)
-		send_link(r, &m, TOKEN_SIGNIN, m.email, NULL, next, LINK_MINUTES, false);
+		send_link(r, &m, TOKEN_SIGNIN, m.email, NULL, next, false);
 	else if (err != MH_ERR_NOTFOUND)
 		log_error("member lookup failed", "detail=\"%s\"", store_errmsg(app->store));
 	check_mail_page(r, "a sign-in link");
@@ -293,29 +281,13 @@ link_gone(struct http_req *r)
 	             "/signin", "Get a new link");
 }
 
-/* The token in the path, hashed; NULL (and the expired page) when malformed. */
-static const char *
-path_token(struct http_req *r)
-{
-	if (!token_well_formed(r->params[0])) {
-		link_gone(r);
-		return NULL;
-	}
-	char *hash = arena_alloc(r->arena, TOKEN_HASH_CHARS + 1);
-	token_hash(r->params[0], hash);
-	return hash;
-}
-
 /* True when the link in the path is live; otherwise answers. Spends nothing. */
 static bool
 token_live(struct http_req *r, enum token_purpose purpose)
 {
 	struct app *app = r->app;
-	const char *hash = path_token(r);
-	if (!hash)
-		return false;
 	struct auth_token t;
-	mh_err err = store_token_get(app->store, r->arena, hash, purpose, clock_now(), &t);
+	mh_err err = account_link_check(app->store, r->arena, r->params[0], purpose, clock_now(), &t);
 	if (err == MH_ERR_NOTFOUND) {
 		link_gone(r);
 		return false;
@@ -350,16 +322,8 @@ static struct auth_token *
 spend(struct http_req *r, enum token_purpose purpose, struct member *m)
 {
 	struct app *app = r->app;
-	const char *hash = path_token(r);
-	if (!hash)
-		return NULL;
-	int64_t now = clock_now();
 	struct auth_token *t = arena_alloc(r->arena, sizeof *t);
-	mh_err err = store_token_get(app->store, r->arena, hash, purpose, now, t);
-	if (!err)
-		err = store_token_use(app->store, hash, purpose, now);
-	if (!err)
-		err = store_member_by_id(app->store, r->arena, t->member_id, m);
+	mh_err err = account_link_spend(app->store, r->arena, r->params[0], purpose, clock_now(), t, m);
 	if (err == MH_ERR_NOTFOUND) {
 		link_gone(r);
 		return NULL;
@@ -391,14 +355,10 @@ finish_sign_in(struct http_req *r, struct member *m, const char *next)
 void
 h_link_use(struct http_req *r)
 {
-	struct app *app = r->app;
 	struct member m;
 	struct auth_token *t = spend(r, TOKEN_SIGNIN, &m);
 	if (!t)
 		return;
-	/* The link reached this mailbox: the address is confirmed. */
-	if (!m.email_verified)
-		store_member_update(app->store, m.id, NULL, NULL, 1);
 	finish_sign_in(r, &m, t->next);
 }
 
@@ -451,7 +411,7 @@ signup_done(struct http_req *r, void *arg)
 		db_failed(r);
 		return;
 	}
-	send_link(r, &m, TOKEN_SIGNIN, m.email, NULL, su->next, LINK_MINUTES, created);
+	send_link(r, &m, TOKEN_SIGNIN, m.email, NULL, su->next, created);
 	check_mail_page(r, "a link to finish signing up");
 }
 
@@ -527,7 +487,7 @@ h_reset_request(struct http_req *r)
 	struct member m;
 	mh_err err = store_member_by_email(app->store, r->arena, email, &m);
 	if (err == MH_OK)
-		send_link(r, &m, TOKEN_RESET, m.email, NULL, "/account", RESET_MINUTES, false);
+		send_link(r, &m, TOKEN_RESET, m.email, NULL, "/account", false);
 	else if (err != MH_ERR_NOTFOUND)
 		log_error("member lookup failed", "detail=\"%s\"", store_errmsg(app->store));
 	check_mail_page(r, "a link to choose a new password");
@@ -791,7 +751,7 @@ h_email_request(struct http_req *r)
 	mh_err err = store_member_by_email(app->store, r->arena, email, &other);
 	/* An address in use gets no mail, and the answer does not say so. */
 	if (err == MH_ERR_NOTFOUND)
-		send_link(r, &c->member, TOKEN_EMAIL, email, email, "/account?notice=email", EMAIL_MINUTES, false);
+		send_link(r, &c->member, TOKEN_EMAIL, email, email, "/account?notice=email", false);
 	else if (err)
 		log_error("member lookup failed", "detail=\"%s\"", store_errmsg(app->store));
 	account_page(r, 200,

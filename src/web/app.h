@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <pthread.h>
 
+#include "auth/accounts.h"
 #include "billing/billing.h"
 #include "http/proxy.h"
 #include "paywall/access.h"
@@ -60,6 +61,13 @@ struct app {
 	 * slot N is the mark followed by the digit N (see page.c). */
 	char slot_mark[24];
 };
+
+/* The settings the account rules (auth/accounts.h) read. */
+static inline struct account_rules
+web_account_rules(const struct app *app)
+{
+	return (struct account_rules){ app->cfg->session_days, app->cfg->rate_limit };
+}
 
 /* The content and member versions: read from the store at most once a
  * second (so another node's change shows within a second), and at once

@@ -13,8 +13,7 @@
 
 #define SESSION_COOKIE "masthead_session"
 #define CSRF_COOKIE    "masthead_csrf"
-#define TOUCH_EVERY    300 /* seconds between sliding-expiry writes */
-#define SESSION_TTL    60  /* seconds a session stays in memory, unless the member version moves */
+#define SESSION_TTL    60 /* seconds a session stays in memory, unless the member version moves */
 
 static int64_t
 mono_ms(void)
@@ -136,27 +135,16 @@ mh_err
 web_sign_in(struct http_req *r, const struct member *m)
 {
 	struct app *app = r->app;
-	int64_t now = clock_now();
-	long days = app->cfg->session_days ? app->cfg->session_days : 30;
-	char token[TOKEN_CHARS + 1], hash[TOKEN_HASH_CHARS + 1];
-	token_new(token);
-	token_hash(token, hash);
-	const char *ua = http_header(r, "User-Agent");
-	struct session s = { hash,
-		             m->id,
-		             now,
-		             now,
-		             now + days * 86400,
-		             arena_strndup(r->arena, ua ? ua : "", ua ? strnlen(ua, 200) : 0),
-		             web_client_ip(r) };
-	/* Whatever session this browser had ends: a new sign-in is a new session. */
+	const struct account_rules rules = web_account_rules(app);
 	struct web_ctx *c = web_ctx(r);
-	if (c->signed_in)
-		store_session_delete(app->store, c->session.token_hash);
-	mh_err err = store_session_create(app->store, &s);
+	char token[TOKEN_CHARS + 1];
+	int64_t max_age;
+	mh_err err =
+	        account_session_start(app->store, r->arena, &rules, m, http_header(r, "User-Agent"), web_client_ip(r),
+	                              c->signed_in ? c->session.token_hash : NULL, clock_now(), token, &max_age);
 	if (err)
 		return err;
-	web_set_cookie(r, SESSION_COOKIE, arena_strdup(r->arena, token), days * 86400);
+	web_set_cookie(r, SESSION_COOKIE, arena_strdup(r->arena, token), max_age);
 	return MH_OK;
 }
 
@@ -273,11 +261,10 @@ resolve_session(struct http_req *r)
 	int64_t now = clock_now();
 	mh_err err = MH_ERR_NOTFOUND;
 	bool cached = false;
-	if (token_well_formed(cookie)) {
-		token_hash(cookie, hash);
+	if (account_token_hash(cookie, hash)) {
 		bool versions = app->sessions && request_versions(r);
 		cached = versions && session_cache_get(r, hash, c->versions.members, now);
-		err = cached ? MH_OK : store_session_get(app->store, r->arena, hash, now, &c->session, &c->member);
+		err = cached ? MH_OK : account_session_find(app->store, r->arena, hash, now, &c->session, &c->member);
 		if (!err && !cached && (err = load_subscription(r)) == MH_OK && versions)
 			session_cache_put(r, hash, c->versions.members);
 	}
@@ -289,16 +276,14 @@ resolve_session(struct http_req *r)
 		return;
 	}
 	c->signed_in = true;
-	if (now - c->session.last_seen_at >= TOUCH_EVERY) {
-		long days = app->cfg->session_days ? app->cfg->session_days : 30;
-		if (store_session_touch(app->store, hash, now, now + days * 86400) == MH_OK) {
-			web_set_cookie(r, SESSION_COOKIE, arena_strdup(r->arena, cookie), days * 86400);
-			c->session.last_seen_at = now;
-			c->session.expires_at = now + days * 86400;
-			/* The touch moves no version: the entry stays valid, with the new times. */
-			if (app->sessions)
-				session_cache_put(r, hash, c->versions.members);
-		}
+	const struct account_rules rules = web_account_rules(app);
+	bool touched = false;
+	int64_t max_age = 0;
+	if (account_session_touch(app->store, &rules, hash, &c->session, now, &touched, &max_age) == MH_OK && touched) {
+		web_set_cookie(r, SESSION_COOKIE, arena_strdup(r->arena, cookie), max_age);
+		/* The touch moves no version: the entry stays valid, with the new times. */
+		if (app->sessions)
+			session_cache_put(r, hash, c->versions.members);
 	}
 }
 
