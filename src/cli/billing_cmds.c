@@ -10,7 +10,7 @@
 #include "core/text.h"
 #include "mail/mail.h"
 #include "render/template.h"
-#include "web/app.h"
+#include "render/theme.h"
 #include "core/banned.h"
 
 /* A billing context for commands: the store, the theme's mail templates. */

@@ -12,27 +12,10 @@
 
 #include "core/config.h"
 #include "http/http.h"
+#include "render/theme.h"
 #include "store/store.h"
 
 struct tmpl_set;
-
-struct static_file {
-	char *path; /* "style.css" */
-	const char *data;
-	size_t len;
-	const char *content_type;
-	char etag[24]; /* "\"hex\"" */
-};
-
-struct theme {
-	struct tmpl_set *templates;
-	struct static_file *files;
-	size_t n_files;
-	char *css_url; /* /static/style.css?v=..., cache-busted */
-	char *favicon_url;
-	char **owned; /* file contents read from a theme folder */
-	size_t n_owned;
-};
 
 struct mailer;
 struct pagecache;
@@ -105,11 +88,6 @@ mh_err web_sign_in(struct http_req *r, const struct member *m);
 const char *web_client_ip(struct http_req *r);
 /* next= as a local path ("/..."), or "/" for anything else (no open redirects). */
 const char *web_safe_next(const char *next);
-
-/* Loads the theme from cfg->theme, or the built-in one; err on failure. */
-mh_err theme_load(struct theme *t, const char *dir, char *err, size_t errlen);
-void theme_release(struct theme *t);
-const struct static_file *theme_static(const struct theme *t, const char *path);
 
 /* The route table and the handlers' fallbacks, for http_server_start. */
 extern const struct route app_routes[];

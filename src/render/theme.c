@@ -1,4 +1,6 @@
 /* theme.c: templates compiled once at start, static assets with ETags. */
+#include "render/theme.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <sodium.h>
@@ -11,7 +13,6 @@
 #include "core/buf.h"
 #include "core/embed.h"
 #include "render/template.h"
-#include "web/app.h"
 #include "core/banned.h"
 
 #define THEME_FILE_MAX (4u << 20)
