@@ -91,6 +91,13 @@ const char *web_safe_next(const char *next);
 
 /* The route table and the handlers' fallbacks, for http_server_start. */
 extern const struct route app_routes[];
+#define SESSION_COOKIE "masthead_session"
+#define CSRF_COOKIE    "masthead_csrf"
+
+/* The session cookie's member, and the store's versions for this request
+ * (session.c); web_before (dispatch.c) calls them. */
+void web_resolve_session(struct http_req *r);
+bool web_request_versions(struct http_req *r);
 void app_not_found(struct http_req *r);
 void app_method_not_allowed(struct http_req *r);
 void app_error(struct http_req *r, int status, const char *message);

@@ -17,41 +17,6 @@
 
 #define MAX_PAGE 100000
 
-void
-app_error(struct http_req *r, int status, const char *message)
-{
-	static const struct {
-		int status;
-		const char *title;
-	} titles[] = {
-		{ 400, "Bad request" },       { 404, "Page not found" },      { 405, "Method not allowed" },
-		{ 413, "Request too large" }, { 429, "Too many requests" },   { 500, "Something went wrong" },
-		{ 501, "Not implemented" },   { 503, "Service unavailable" },
-	};
-	const char *title = "Error";
-	for (size_t i = 0; i < sizeof titles / sizeof *titles; i++)
-		if (titles[i].status == status)
-			title = titles[i].title;
-	json_t *ctx = page_context(r, title, message);
-	json_object_set_new(ctx, "status", json_integer(status));
-	json_object_set_new(ctx, "title", json_string(title));
-	json_object_set_new(ctx, "message", json_string(message));
-	json_object_set_new(json_object_get(ctx, "page"), "noindex", json_true());
-	page_send(r, status, "error", ctx, CACHE_PRIVATE);
-}
-
-void
-app_not_found(struct http_req *r)
-{
-	app_error(r, 404, "We could not find that page. It may have moved, or the link may be mistyped.");
-}
-
-void
-app_method_not_allowed(struct http_req *r)
-{
-	app_error(r, 405, "That address does not accept this kind of request.");
-}
-
 static void
 db_error(struct http_req *r, mh_err err)
 {

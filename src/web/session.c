@@ -11,8 +11,6 @@
 #include "web/pagecache.h"
 #include "core/banned.h"
 
-#define SESSION_COOKIE "masthead_session"
-#define CSRF_COOKIE    "masthead_csrf"
 #define SESSION_TTL    60 /* seconds a session stays in memory, unless the member version moves */
 
 static int64_t
@@ -51,8 +49,8 @@ app_versions(struct app *app, struct store_versions *out)
 }
 
 /* The request's versions, read once per request. */
-static bool
-request_versions(struct http_req *r)
+bool
+web_request_versions(struct http_req *r)
 {
 	struct web_ctx *c = web_ctx(r);
 	if (!c->have_versions) {
@@ -249,8 +247,8 @@ load_subscription(struct http_req *r)
 	return MH_OK;
 }
 
-static void
-resolve_session(struct http_req *r)
+void
+web_resolve_session(struct http_req *r)
 {
 	struct app *app = r->app;
 	struct web_ctx *c = web_ctx(r);
@@ -262,7 +260,7 @@ resolve_session(struct http_req *r)
 	mh_err err = MH_ERR_NOTFOUND;
 	bool cached = false;
 	if (account_token_hash(cookie, hash)) {
-		bool versions = app->sessions && request_versions(r);
+		bool versions = app->sessions && web_request_versions(r);
 		cached = versions && session_cache_get(r, hash, c->versions.members, now);
 		err = cached ? MH_OK : account_session_find(app->store, r->arena, hash, now, &c->session, &c->member);
 		if (!err && !cached && (err = load_subscription(r)) == MH_OK && versions)
@@ -285,55 +283,4 @@ resolve_session(struct http_req *r)
 		if (app->sessions)
 			session_cache_put(r, hash, c->versions.members);
 	}
-}
-
-bool
-web_before(struct http_req *r, const struct route *rt)
-{
-	struct web_ctx *c = web_ctx(r);
-	struct app *app = r->app;
-	if ((rt->flags & ROUTE_CACHEABLE) && app->pages && (c->cache_key = pagecache_key(r))) {
-		if (!request_versions(r))
-			c->cache_key = NULL;
-		else if (pagecache_serve(app->pages, r, c->cache_key, c->versions.content))
-			return false;
-	}
-	resolve_session(r);
-	if ((rt->flags & (ROUTE_SIGNED_IN | ROUTE_EDITOR | ROUTE_ADMIN)) && !c->signed_in) {
-		if (r->method == HTTP_GET || r->method == HTTP_HEAD) {
-			struct buf b = BUF_INIT;
-			buf_puts(&b, "/signin?next=");
-			buf_add_urlenc(&b, r->path, strlen(r->path));
-			http_add_header(r, "Cache-Control", "private, no-store");
-			http_redirect(r, 303, arena_strndup(r->arena, b.ptr, b.len));
-			buf_release(&b);
-		} else {
-			app_error(r, 401, "Please sign in first.");
-		}
-		return false;
-	}
-	if (((rt->flags & ROUTE_EDITOR) && c->member.role < ROLE_EDITOR) ||
-	    ((rt->flags & ROUTE_ADMIN) && c->member.role < ROLE_ADMIN)) {
-		app_error(r, 403, "Your account does not have access to this page.");
-		return false;
-	}
-	/* A signed-in reader's kind, for page skeletons: values with line
-	 * breaks would be indented by standalone partials, so they never go
-	 * into one. */
-	if ((rt->flags & ROUTE_CACHEABLE) && c->signed_in && app->fragments && !strpbrk(c->member.name, "\r\n") &&
-	    !strpbrk(c->member.email, "\r\n") && request_versions(r)) {
-		const char *path = pagecache_path_key(r);
-		if (path)
-			c->skel_base = arena_concat(r->arena, path, c->member.name[0] ? "|n|" : "|-|",
-			                            member_role_name(c->member.role), NULL);
-	}
-	if ((rt->flags & ROUTE_CSRF) && r->method == HTTP_POST) {
-		if (!csrf_valid(app->secret, http_cookie(r, CSRF_COOKIE), http_form(r, "csrf"))) {
-			app_error(r, 403,
-			          "This form has expired or came from another site. Go back, reload the page "
-			          "and try again.");
-			return false;
-		}
-	}
-	return true;
 }

@@ -1,0 +1,98 @@
+/* dispatch.c: what happens between the route table and a handler, and the
+ * error pages every handler answers with. web_before() serves cached pages,
+ * resolves the session and enforces the route's flags (signed in, editor,
+ * admin, CSRF) before any handler runs, so no handler repeats those rules. */
+#include <string.h>
+
+#include "auth/token.h"
+#include "core/buf.h"
+#include "web/app.h"
+#include "web/page.h"
+#include "web/pagecache.h"
+#include "core/banned.h"
+
+void
+app_error(struct http_req *r, int status, const char *message)
+{
+	static const struct {
+		int status;
+		const char *title;
+	} titles[] = {
+		{ 400, "Bad request" },       { 404, "Page not found" },      { 405, "Method not allowed" },
+		{ 413, "Request too large" }, { 429, "Too many requests" },   { 500, "Something went wrong" },
+		{ 501, "Not implemented" },   { 503, "Service unavailable" },
+	};
+	const char *title = "Error";
+	for (size_t i = 0; i < sizeof titles / sizeof *titles; i++)
+		if (titles[i].status == status)
+			title = titles[i].title;
+	json_t *ctx = page_context(r, title, message);
+	json_object_set_new(ctx, "status", json_integer(status));
+	json_object_set_new(ctx, "title", json_string(title));
+	json_object_set_new(ctx, "message", json_string(message));
+	json_object_set_new(json_object_get(ctx, "page"), "noindex", json_true());
+	page_send(r, status, "error", ctx, CACHE_PRIVATE);
+}
+
+void
+app_not_found(struct http_req *r)
+{
+	app_error(r, 404, "We could not find that page. It may have moved, or the link may be mistyped.");
+}
+
+void
+app_method_not_allowed(struct http_req *r)
+{
+	app_error(r, 405, "That address does not accept this kind of request.");
+}
+
+bool
+web_before(struct http_req *r, const struct route *rt)
+{
+	struct web_ctx *c = web_ctx(r);
+	struct app *app = r->app;
+	if ((rt->flags & ROUTE_CACHEABLE) && app->pages && (c->cache_key = pagecache_key(r))) {
+		if (!web_request_versions(r))
+			c->cache_key = NULL;
+		else if (pagecache_serve(app->pages, r, c->cache_key, c->versions.content))
+			return false;
+	}
+	web_resolve_session(r);
+	if ((rt->flags & (ROUTE_SIGNED_IN | ROUTE_EDITOR | ROUTE_ADMIN)) && !c->signed_in) {
+		if (r->method == HTTP_GET || r->method == HTTP_HEAD) {
+			struct buf b = BUF_INIT;
+			buf_puts(&b, "/signin?next=");
+			buf_add_urlenc(&b, r->path, strlen(r->path));
+			http_add_header(r, "Cache-Control", "private, no-store");
+			http_redirect(r, 303, arena_strndup(r->arena, b.ptr, b.len));
+			buf_release(&b);
+		} else {
+			app_error(r, 401, "Please sign in first.");
+		}
+		return false;
+	}
+	if (((rt->flags & ROUTE_EDITOR) && c->member.role < ROLE_EDITOR) ||
+	    ((rt->flags & ROUTE_ADMIN) && c->member.role < ROLE_ADMIN)) {
+		app_error(r, 403, "Your account does not have access to this page.");
+		return false;
+	}
+	/* A signed-in reader's kind, for page skeletons: values with line
+	 * breaks would be indented by standalone partials, so they never go
+	 * into one. */
+	if ((rt->flags & ROUTE_CACHEABLE) && c->signed_in && app->fragments && !strpbrk(c->member.name, "\r\n") &&
+	    !strpbrk(c->member.email, "\r\n") && web_request_versions(r)) {
+		const char *path = pagecache_path_key(r);
+		if (path)
+			c->skel_base = arena_concat(r->arena, path, c->member.name[0] ? "|n|" : "|-|",
+			                            member_role_name(c->member.role), NULL);
+	}
+	if ((rt->flags & ROUTE_CSRF) && r->method == HTTP_POST) {
+		if (!csrf_valid(app->secret, http_cookie(r, CSRF_COOKIE), http_form(r, "csrf"))) {
+			app_error(r, 403,
+			          "This form has expired or came from another site. Go back, reload the page "
+			          "and try again.");
+			return false;
+		}
+	}
+	return true;
+}
