@@ -1,7 +1,15 @@
 /* sqlite.c: the SQLite backend of store.h.
  *
  * Each thread gets its own connection (WAL lets readers run beside one
- * writer), with every statement prepared once on first use and kept. */
+ * writer), with every statement prepared once on first use and kept.
+ *
+ * The statements are written in the SQL both engines speak, so a PostgreSQL
+ * backend can share them: ON CONFLICT ... DO NOTHING, not INSERT OR IGNORE;
+ * CASE expressions, not summed comparisons; every parameter whose type the
+ * statement does not fix (IS NULL, COALESCE) cast to it; booleans compared
+ * with = 1. What stays SQLite's own is in this file's code, not its SQL:
+ * sqlite3_last_insert_rowid (RETURNING in the other dialect), sqlite3_changes
+ * and the PRAGMAs at connection open. */
 #include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -162,12 +170,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 	        "INSERT INTO authors (slug, name) VALUES (?1, ?2) ON CONFLICT (slug) DO UPDATE SET name = excluded.name",
 	[ST_AUTHOR_ID] = "SELECT id FROM authors WHERE slug = ?1",
 	[ST_AUTHOR_LINK] =
-	        "INSERT OR IGNORE INTO article_authors (article_id, author_id, position) VALUES (?1, ?2, ?3)",
+	        "INSERT INTO article_authors (article_id, author_id, position) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
 	[ST_TAGS_CLEAR] = "DELETE FROM article_tags WHERE article_id = ?1",
 	[ST_TAG_UPSERT] =
 	        "INSERT INTO tags (slug, name) VALUES (?1, ?2) ON CONFLICT (slug) DO UPDATE SET name = excluded.name",
 	[ST_TAG_ID] = "SELECT id FROM tags WHERE slug = ?1",
-	[ST_TAG_LINK] = "INSERT OR IGNORE INTO article_tags (article_id, tag_id, position) VALUES (?1, ?2, ?3)",
+	[ST_TAG_LINK] =
+	        "INSERT INTO article_tags (article_id, tag_id, position) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
 	[ST_QUOTES_CLEAR] = "DELETE FROM quotes WHERE article_id = ?1",
 	[ST_SPEAKER_UPSERT] = "INSERT INTO speakers (slug, name, role) VALUES (?1, ?2, ?3) "
 	                      "ON CONFLICT (slug) DO UPDATE SET name = excluded.name, role = excluded.role",
@@ -181,7 +190,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ARTICLE_TAGS] = "SELECT t.slug, t.name FROM article_tags x JOIN tags t ON t.id = x.tag_id "
 	                    "WHERE x.article_id = ?1 ORDER BY x.position",
 	[ST_ARTICLE_GATED] = "SELECT body_html FROM article_gated WHERE article_id = ?1",
-	[ST_LIST_ALL] = "SELECT " ARTICLE_COLS " FROM articles a WHERE ?1 IS NULL" LIST_TAIL,
+	[ST_LIST_ALL] = "SELECT " ARTICLE_COLS " FROM articles a WHERE CAST(?1 AS TEXT) IS NULL" LIST_TAIL,
 	[ST_LIST_TAG] = "SELECT " ARTICLE_COLS " FROM articles a JOIN article_tags x ON x.article_id = a.id "
 	                "JOIN tags t ON t.id = x.tag_id WHERE t.slug = ?1" LIST_TAIL,
 	[ST_LIST_AUTHOR] = "SELECT " ARTICLE_COLS " FROM articles a JOIN article_authors x ON x.article_id = a.id "
@@ -203,8 +212,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_MEMBER_SET_ROLE] = "UPDATE members SET role = ?2 WHERE email = ?1",
 	[ST_MEMBER_SET_PASSWORD] = "UPDATE members SET password_hash = ?2 WHERE email = ?1",
 	[ST_MEMBER_BY_ID] = "SELECT " MEMBER_COLS " FROM members WHERE id = ?1",
-	[ST_MEMBER_UPDATE] = "UPDATE members SET name = COALESCE(?2, name), email = COALESCE(?3, email), "
-	                     "email_verified = CASE WHEN ?4 >= 0 THEN ?4 ELSE email_verified END WHERE id = ?1",
+	[ST_MEMBER_UPDATE] =
+	        "UPDATE members SET name = COALESCE(CAST(?2 AS TEXT), name), email = COALESCE(CAST(?3 AS TEXT), email), "
+	        "email_verified = CASE WHEN CAST(?4 AS INTEGER) >= 0 THEN CAST(?4 AS INTEGER) ELSE email_verified END "
+	        "WHERE id = ?1",
 	[ST_SESSION_INSERT] = "INSERT INTO sessions (" SESSION_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_SESSION_GET] =
 	        "SELECT s.token_hash, s.member_id, s.created_at, s.last_seen_at, s.expires_at, s.user_agent, "
@@ -213,7 +224,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	        "WHERE s.token_hash = ?1 AND s.expires_at > ?2",
 	[ST_SESSION_TOUCH] = "UPDATE sessions SET last_seen_at = ?2, expires_at = ?3 WHERE token_hash = ?1",
 	[ST_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = ?1",
-	[ST_SESSION_DELETE_MEMBER] = "DELETE FROM sessions WHERE member_id = ?1 AND token_hash <> COALESCE(?2, '')",
+	[ST_SESSION_DELETE_MEMBER] =
+	        "DELETE FROM sessions WHERE member_id = ?1 AND token_hash <> COALESCE(CAST(?2 AS TEXT), '')",
 	[ST_SESSION_LIST] = "SELECT " SESSION_COLS " FROM sessions WHERE member_id = ?1 AND expires_at > ?2 "
 	                    "ORDER BY last_seen_at DESC",
 	[ST_TOKEN_INSERT] = "INSERT INTO auth_tokens (token_hash, purpose, member_id, new_email, next, created_at, "
@@ -248,7 +260,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	                   "currency = excluded.currency, interval_months = excluded.interval_months, "
 	                   "trial_days = excluded.trial_days, retired = excluded.retired, "
 	                   "provider_price_id = excluded.provider_price_id",
-	[ST_PLAN_LIST] = "SELECT " PLAN_COLS " FROM plans WHERE ?1 OR retired = 0 ORDER BY interval_months, amount, id",
+	[ST_PLAN_LIST] =
+	        "SELECT " PLAN_COLS " FROM plans WHERE ?1 = 1 OR retired = 0 ORDER BY interval_months, amount, id",
 	[ST_PLAN_GET] = "SELECT " PLAN_COLS " FROM plans WHERE id = ?1 OR code = ?2",
 	[ST_PLAN_ID] = "SELECT id FROM plans WHERE code = ?1",
 	[ST_SUB_BY_MEMBER] = "SELECT " SUB_COLS " FROM subscriptions WHERE member_id = ?1",
@@ -277,10 +290,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	        "SELECT " GIFT_COLS ", a.slug, a.title FROM gift_links g JOIN articles a ON a.id = g.article_id "
 	        "WHERE g.member_id = ?1 ORDER BY g.created_at DESC, g.id DESC",
 	[ST_GIFT_REVOKE] = "UPDATE gift_links SET revoked_at = ?3 WHERE id = ?1 AND member_id = ?2 AND revoked_at = 0",
-	[ST_METER_GET] = "SELECT count(*), coalesce(sum(article_id = ?3), 0) FROM meter_reads "
-	                 "WHERE member_id = ?1 AND month = ?2",
-	[ST_METER_ADD] =
-	        "INSERT OR IGNORE INTO meter_reads (member_id, month, article_id, read_at) VALUES (?1, ?2, ?3, ?4)",
+	[ST_METER_GET] =
+	        "SELECT count(*), coalesce(sum(CASE WHEN article_id = ?3 THEN 1 ELSE 0 END), 0) FROM meter_reads "
+	        "WHERE member_id = ?1 AND month = ?2",
+	[ST_METER_ADD] = "INSERT INTO meter_reads (member_id, month, article_id, read_at) VALUES (?1, ?2, ?3, ?4) "
+	                 "ON CONFLICT DO NOTHING",
 	[ST_INV_INSERT] = "INSERT INTO invoices (subscription_id, amount, currency, status, period_start, period_end, "
 	                  "attempts, next_attempt_at, idempotency_key, provider_id, paid_at, created_at) "
 	                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -318,9 +332,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_CHECKOUT_GET] = "SELECT token_hash, member_id, plan_id, purpose, status, created_at, expires_at FROM "
 	                    "checkouts WHERE token_hash = ?1 AND expires_at > ?2",
 	[ST_CHECKOUT_COMPLETE] = "UPDATE checkouts SET status = 'complete' WHERE token_hash = ?1 AND status = 'open'",
-	[ST_LEDGER_INSERT] =
-	        "INSERT OR IGNORE INTO test_provider_charges (idempotency_key, amount, outcome, created_at) "
-	        "VALUES (?1, ?2, ?3, ?4)",
+	[ST_LEDGER_INSERT] = "INSERT INTO test_provider_charges (idempotency_key, amount, outcome, created_at) "
+	                     "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
 	[ST_LEDGER_GET] = "SELECT outcome FROM test_provider_charges WHERE idempotency_key = ?1",
 	[ST_LEDGER_COUNT] = "SELECT count(*) FROM test_provider_charges WHERE idempotency_key LIKE ?1 || '%' AND "
 	                    "outcome = 'succeeded'",
