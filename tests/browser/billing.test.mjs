@@ -1,7 +1,8 @@
 // Billing, in a real browser against the real binary (docs/billing.md,
-// docs/paywall.md): a lapsed member updates their card from the paywall and
-// reads on; a new reader signs up and subscribes; declined test cards show
-// their message on the checkout; a member in the grace period reads under the
+// docs/paywall.md): a lapsed member presses "Update your card" on the
+// paywall, saves a good card and reads on; a new reader subscribes from the
+// paywall, signing up on the way, and ends on the article; declined test
+// cards show their message on the checkout; a member in the grace period reads under the
 // banner; a subscriber gives an article and an anonymous reader opens the
 // gift link. One server and one browser for the file; each flow gets its own
 // browser context and its own demo account, since paying changes the
@@ -79,7 +80,7 @@ describe('billing flows', () => {
     assert.equal(await stopAndCheck(server), null);
   });
 
-  test('lapsed: the paywall shows the card message; updating the card pays and opens the article', PER_TEST, async (t) => {
+  test('lapsed: the paywall shows the card message; "Update your card" opens the checkout at once, and a good card pays and opens the article', PER_TEST, async (t) => {
     const context = await ctx({ viewport: 'desktop' });
     const page = await context.newPage();
 
@@ -95,7 +96,8 @@ describe('billing flows', () => {
     });
 
     const paywall = page.locator('aside.paywall');
-    await t.test('the paywall box says the payment did not go through and shows the card on file', async () => {
+    const updateCard = paywall.getByRole('button', { name: 'Update your card' });
+    await t.test('the paywall box says the payment did not go through, shows the card on file and an "Update your card" button', async () => {
       assert.ok(await paywall.isVisible(), 'paywall box visible');
       const text = await paywall.innerText();
       assert.match(text, /Your payment did not go through/);
@@ -103,7 +105,10 @@ describe('billing flows', () => {
       const card = paywall.locator('.card-on-file');
       assert.ok(await card.isVisible(), 'the card on file shows');
       assert.match(await card.innerText(), /^Visa ending \d{4}, expires \d{2}\/\d{4}$/);
-      assert.ok(await paywall.getByRole('link', { name: 'Update your card' }).isVisible());
+      assert.equal(await updateCard.count(), 1, 'one "Update your card" button in the paywall box');
+      assert.ok(await updateCard.isVisible(), '"Update your card" is visible');
+      assert.equal(await paywall.getByRole('link', { name: 'Update your card' }).count(), 0,
+        '"Update your card" is a button now, not a link to the billing page');
       assert.equal(await page.locator('.gated-body').count(), 0, 'no gated body');
       await screenshotOf(paywall, 'flow-lapsed-paywall-desktop');
       await page.setViewportSize(VIEWPORTS.phone);
@@ -111,76 +116,90 @@ describe('billing flows', () => {
       await page.setViewportSize(VIEWPORTS.desktop);
     });
 
-    await t.test('"Update your card" links to /account/billing with the article as next', async () => {
-      const href = await paywall.getByRole('link', { name: 'Update your card' }).getAttribute('href');
-      const url = new URL(href, server.url);
-      assert.equal(url.pathname, '/account/billing');
-      assert.equal(url.searchParams.get('next'), PAID_ARTICLE,
-        `the paywall's "Update your card" link is ${href}: it does not carry the article as next, so the checkout cannot return to it`);
-    });
-
-    await t.test('the billing page shows the problem; its "Update your card" opens the TEST MODE checkout', async () => {
-      await Promise.all([
-        page.waitForURL(/\/account\/billing/),
-        paywall.getByRole('link', { name: 'Update your card' }).click(),
-      ]);
-      const main = page.locator('main');
-      assert.match(await main.getByRole('alert').innerText(), /did not go through/);
+    await t.test('one press of "Update your card" opens the TEST MODE card checkout, which returns to the article', async () => {
       await Promise.all([
         page.waitForURL(/\/checkout\//),
-        main.getByRole('button', { name: 'Update your card' }).click(),
+        updateCard.click(),
       ]);
+      assert.match(pathOf(page), /^\/checkout\/[A-Za-z0-9_-]+$/, `landed on ${page.url()}, not on a checkout`);
       assert.ok(await page.getByText('TEST MODE', { exact: true }).isVisible(), '"TEST MODE" is visible');
+      assert.equal(await page.locator('main h1').innerText(), 'Update your card');
+      assert.ok(await page.locator('main form').getByRole('button', { name: 'Save card' }).isVisible(),
+        'the checkout has a "Save card" button');
+      assert.equal(new URL(page.url()).searchParams.get('next'), PAID_ARTICLE,
+        `the checkout is ${pathOf(page)}${new URL(page.url()).search}: the article was lost on the way`);
       await screenshot(page, 'flow-lapsed-checkout-desktop');
       await page.setViewportSize(VIEWPORTS.phone);
       await screenshot(page, 'flow-lapsed-checkout-phone');
       await page.setViewportSize(VIEWPORTS.desktop);
     });
 
-    await t.test('the checkout carries the article as next', async () => {
-      assert.equal(new URL(page.url()).searchParams.get('next'), PAID_ARTICLE,
-        `the checkout is ${pathOf(page)}?next=${new URL(page.url()).searchParams.get('next')}: the article was lost on the way`);
-    });
-
-    await t.test('paying with 4242 lands on the article, read in full', async () => {
-      const res = await payOnCheckout(page, { number: CARDS.ok, name: 'Lee Lapsed', button: 'Save card' });
+    await t.test('4242 4242 4242 4242 with a future expiry pays what is owed and lands on the article, read in full', async () => {
+      const res = await payOnCheckout(page, { number: CARDS.ok, expiry: '12/34', name: 'Lee Lapsed', button: 'Save card' });
       assert.ok(res.ok(), `the checkout answered ${res.status()}`);
-      t.diagnostic(`after paying: ${pathOf(page)}${new URL(page.url()).search}`);
       assert.equal(pathOf(page), PAID_ARTICLE,
         `after the card update the member landed on ${pathOf(page)}${new URL(page.url()).search}, not on the article`);
       await assertReadsInFull(page);
+      assert.equal(await page.locator('.banner').count(), 0, 'no payment banner');
+      assert.ok(await headerAccount(page).isVisible(), 'still signed in');
     });
 
-    await t.test('the article now opens in full (the overdue invoice was paid)', async () => {
-      if (pathOf(page) !== PAID_ARTICLE) await page.goto(PAID_ARTICLE);
-      await assertReadsInFull(page);
-      assert.equal(await page.locator('.banner').count(), 0, 'no payment banner');
+    await t.test('the billing page then says Active, with no problem and nothing overdue', async () => {
       await page.goto('/account/billing');
-      assert.match(await page.locator('.billing-facts').innerText(), /Status\s+Active/);
+      const facts = await page.locator('.billing-facts').innerText();
+      assert.match(facts, /Status\s+Active/);
+      assert.match(facts, /Next charge/);
+      assert.doesNotMatch(facts, /overdue/i);
       assert.equal(await page.locator('main').getByRole('alert').count(), 0, 'no payment problem left');
+      assert.equal(await page.locator('main .card-on-file').innerText(), 'Visa ending 4242, expires 12/2034',
+        'the new card is on file');
+    });
+
+    await t.test('a second card update, with nothing owed, says the card was saved and nothing was charged', async () => {
+      await Promise.all([
+        page.waitForURL(/\/checkout\//),
+        page.locator('main').getByRole('button', { name: 'Update your card' }).click(),
+      ]);
+      const res = await payOnCheckout(page, { number: CARDS.ok, expiry: '11/33', button: 'Save card' });
+      assert.ok(res.ok(), `the checkout answered ${res.status()}`);
+      assert.equal(pathOf(page), '/account/billing');
+      const notice = await page.locator('main').getByRole('status').innerText();
+      assert.match(notice, /Your card was saved; nothing was charged\./);
+      assert.doesNotMatch(notice, /payment went through/, 'a saved card is not called a payment');
+      assert.equal(await page.locator('main .card-on-file').innerText(), 'Visa ending 4242, expires 11/2033',
+        'the card saved last is on file');
     });
     assertNoProblems(context);
   });
 
-  test('subscribe: a new reader signs up from the plans, pays with 4242 and reads the paid article', PER_TEST, async (t) => {
+  test('subscribe: a new reader subscribes from the paywall, signs up on the way, pays with 4242 and ends on the article in full', PER_TEST, async (t) => {
     const context = await ctx({ viewport: 'phone' });
     const page = await context.newPage();
     const who = `subscriber-${Date.now()}@example.test`;
     const name = 'Sasha Subscriber';
+    const nextOf = () => new URL(page.url()).searchParams.get('next');
 
-    await t.test('from the paywall to the plans; choosing one asks a new reader to sign up', async () => {
+    await t.test("the paywall's Subscribe opens the plans for this article", async () => {
       await page.goto(PAID_ARTICLE);
       await Promise.all([
         page.waitForURL(/\/subscribe/),
         page.locator('aside.paywall').getByRole('link', { name: 'Subscribe' }).click(),
       ]);
+      assert.equal(pathOf(page), '/subscribe');
+      assert.equal(nextOf(), PAID_ARTICLE, `the plans are ${page.url()}: the article was lost on the way`);
+      assert.ok(await page.getByRole('button', { name: 'Choose Monthly' }).isVisible(), 'the plans show');
+    });
+
+    await t.test('choosing Monthly asks a new reader to sign up', async () => {
       await Promise.all([
         page.waitForURL(/\/signup/),
         page.getByRole('button', { name: 'Choose Monthly' }).click(),
       ]);
+      assert.equal(pathOf(page), '/signup');
+      assert.ok(await page.locator('#signup-email').isVisible(), 'the sign-up form shows');
     });
 
-    await t.test('signing up with the mailed link brings the reader back to the plans', async () => {
+    await t.test('signing up with the mailed link brings the reader back to the plans for the article', async () => {
       await page.locator('#signup-name').fill(name);
       await page.locator('#signup-email').fill(who);
       await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Create account' }).click()]);
@@ -188,36 +207,36 @@ describe('billing flows', () => {
       await page.goto(linkIn(mail, '/signin/link/'));
       await Promise.all([page.waitForNavigation(), page.locator('main').locator('button[type="submit"]').click()]);
       assert.ok(await headerAccount(page).isVisible(), 'signed in');
-      t.diagnostic(`after the mailed link: ${pathOf(page)}`);
-      if (pathOf(page) !== '/subscribe') await page.goto('/subscribe');
+      assert.equal(pathOf(page), '/subscribe', `after the mailed link the reader is on ${page.url()}, not on the plans`);
+      assert.equal(nextOf(), PAID_ARTICLE, `the plans are ${page.url()}: the article was lost on the way`);
     });
 
-    await t.test('Monthly, then 4242 on the TEST MODE checkout: the subscription is active', async () => {
+    await t.test('Monthly, then 4242 on the TEST MODE checkout: back on the article, read in full', async () => {
       await Promise.all([
         page.waitForURL(/\/checkout\//),
         page.getByRole('button', { name: 'Choose Monthly' }).click(),
       ]);
       assert.match(await page.locator('main h1').innerText(), /Subscribe: Monthly/);
+      assert.equal(nextOf(), PAID_ARTICLE, `the checkout is ${page.url()}: the article was lost on the way`);
       await screenshot(page, 'flow-subscribe-checkout-phone');
-      const res = await payOnCheckout(page, { number: CARDS.ok, name, button: 'Subscribe' });
+      const res = await payOnCheckout(page, { number: CARDS.ok, expiry: '12/34', name, button: 'Subscribe' });
       assert.ok(res.ok(), `the checkout answered ${res.status()}`);
-      t.diagnostic(`after paying: ${pathOf(page)}${new URL(page.url()).search}`);
-      if (pathOf(page) === '/account/billing') {
-        assert.match(await page.locator('main').getByRole('status').innerText(), /payment went through/);
-      }
-      if (pathOf(page) !== '/account/billing') await page.goto('/account/billing');
-      assert.match(await page.locator('.billing-facts').innerText(), /Plan\s+Monthly[\s\S]*Status\s+Active/);
-    });
-
-    await t.test('the paid article opens in full', async () => {
-      await page.goto(PAID_ARTICLE);
+      assert.equal(pathOf(page), PAID_ARTICLE,
+        `after paying the reader landed on ${pathOf(page)}${new URL(page.url()).search}, not on the article`);
       await assertReadsInFull(page);
       assert.ok(await page.getByRole('button', { name: 'Gift this article' }).isVisible(), 'a subscriber may gift it');
+      assert.match(await headerAccount(page).innerText(), new RegExp(name));
+    });
+
+    await t.test('the billing page says the Monthly plan is active', async () => {
+      await page.goto('/account/billing');
+      assert.match(await page.locator('.billing-facts').innerText(), /Plan\s+Monthly[\s\S]*Status\s+Active/);
+      assert.equal(await page.locator('main').getByRole('alert').count(), 0, 'no payment problem');
     });
     assertNoProblems(context);
   });
 
-  test('declined cards: each test card shows its message in an alert and the checkout stays', PER_TEST, async (t) => {
+  test('declined cards: each test card shows its message in an alert and the checkout stays; 4242 then pays', PER_TEST, async (t) => {
     const context = await ctxFor('reader@demo.test', { viewport: 'desktop' });
     const page = await context.newPage();
     await page.goto('/subscribe');
@@ -257,6 +276,16 @@ describe('billing flows', () => {
       assert.match(await page.locator('main').innerText(), /You do not have a subscription/);
       await page.goto(PAID_ARTICLE);
       assert.ok(await page.locator('aside.paywall').isVisible(), 'the paywall box still shows');
+    });
+
+    await t.test('4242 on the same checkout then pays: the billing page says the payment went through', async () => {
+      await page.goto(checkout);
+      const res = await payOnCheckout(page, { number: CARDS.ok, button: 'Subscribe' });
+      assert.ok(res.ok(), `the checkout answered ${res.status()}`);
+      assert.equal(pathOf(page), '/account/billing');
+      assert.match(await page.locator('main').getByRole('status').innerText(),
+        /Thank you: your payment went through and your subscription is active\./);
+      assert.match(await page.locator('.billing-facts').innerText(), /Plan\s+Monthly[\s\S]*Status\s+Active/);
     });
     assertNoProblems(context, [/^console error on .*\/checkout\/.*status of 402/]);
   });

@@ -1,7 +1,8 @@
 // What a reader does, in a real browser against the real binary: the
-// paywall and signing in from it, magic links, signing out, signing up, and
-// the keyboard path through the page header. One server and one browser for
-// the file; each flow gets its own browser context (its own cookies).
+// paywall and signing in from it, a free account from the members paywall,
+// magic links, signing out, signing up, and the keyboard path through the
+// page header. One server and one browser for the file; each flow gets its
+// own browser context (its own cookies).
 //
 // To add a flow: a new test() below that takes a context from ctx(), drives
 // the page as a person would, and ends with assertNoProblems(context).
@@ -25,6 +26,9 @@ async function ctx(opts) {
 function assertNoProblems(context) {
   assert.deepEqual(context.problems, [], 'the page logged errors');
 }
+
+// A members article: free with an account (docs/paywall.md).
+const MEMBERS_ARTICLE = '/articles/university-survey-bay-warming';
 
 // The paywall story's reader: the demo's active monthly subscriber.
 const SUBSCRIBER = 'subscriber@demo.test';
@@ -114,6 +118,51 @@ describe('reader flows', () => {
     assert.equal(new URL(page.url()).pathname, PAID_ARTICLE);
     assert.ok(await page.locator('section.gated-body').isVisible(), 'gated body visible');
     assert.equal(await page.locator('aside.paywall').count(), 0, 'no paywall box');
+    assertNoProblems(context);
+  });
+
+  test('members paywall: "Create a free account" signs a new reader up and returns to the article, read in full', PER_TEST, async (t) => {
+    const context = await ctx({ viewport: 'desktop' });
+    const page = await context.newPage();
+    const who = `member-${Date.now()}@example.test`;
+    const name = 'Mika Member';
+    const paywall = page.locator('aside.paywall');
+
+    await t.test('an anonymous reader sees the members paywall with "Create a free account", not Subscribe', async () => {
+      await page.goto(MEMBERS_ARTICLE);
+      assert.ok(await paywall.isVisible(), 'paywall box visible');
+      const text = await paywall.innerText();
+      assert.match(text, /This article is free for members/);
+      assert.match(text, /Already have an account\?/);
+      assert.ok(await paywall.getByRole('link', { name: 'Create a free account' }).isVisible(),
+        '"Create a free account" is visible');
+      assert.equal(await paywall.getByRole('link', { name: 'Subscribe' }).count(), 0, 'no Subscribe in the members paywall');
+      assert.equal(await page.locator('.gated-body').count(), 0, 'no gated body for an anonymous reader');
+      await screenshot(page, 'flow-members-paywall-desktop');
+    });
+
+    await t.test('"Create a free account" opens sign-up; the mailed link signs in and lands on the article in full', async () => {
+      await Promise.all([
+        page.waitForURL(/\/signup/),
+        paywall.getByRole('link', { name: 'Create a free account' }).click(),
+      ]);
+      assert.equal(new URL(page.url()).pathname, '/signup');
+      assert.equal(new URL(page.url()).searchParams.get('next'), MEMBERS_ARTICLE,
+        `sign-up is ${page.url()}: the article was lost on the way`);
+      await page.locator('#signup-name').fill(name);
+      await page.locator('#signup-email').fill(who);
+      await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Create account' }).click()]);
+      const mail = await waitForMail(server, who);
+      await page.goto(linkIn(mail, '/signin/link/'));
+      await Promise.all([page.waitForNavigation(), page.locator('main').locator('button[type="submit"]').click()]);
+      assert.ok(await headerAccount(page).isVisible(), 'signed in');
+      assert.equal(new URL(page.url()).pathname, MEMBERS_ARTICLE,
+        `after the mailed link the new member is on ${page.url()}, not on the article`);
+      const gated = page.locator('section.gated-body');
+      assert.ok(await gated.isVisible(), 'gated body visible');
+      assert.ok((await gated.innerText()).length > 200, 'gated body has the article text');
+      assert.equal(await paywall.count(), 0, 'no paywall box');
+    });
     assertNoProblems(context);
   });
 
