@@ -26,6 +26,21 @@
 #include "model/mail.h"
 #include "model/member.h"
 
+/* Each function below is tagged with what it promises when several threads,
+ * processes or nodes call it at once:
+ *   [read]       a consistent read of committed rows;
+ *   [write]      one statement, atomic; the last writer wins;
+ *   [unique]     an insert that fails with MH_ERR_CONFLICT when the row's key
+ *                exists, so of two callers exactly one creates it;
+ *   [claim]      a conditional update: of several callers exactly one wins, the
+ *                others get MH_ERR_CONFLICT or MH_ERR_NOTFOUND and change nothing;
+ *   [version]    applies only over the version the caller read (MH_ERR_CONFLICT
+ *                otherwise: read again and decide again);
+ *   [idempotent] doing it twice is doing it once;
+ *   [txn]        several statements in one transaction (or the transaction
+ *                calls themselves); [once] takes a lock so one caller does it.
+ * tests/unit/test_store_contract.c holds each engine to these. */
+
 struct access_decision;
 struct store;
 
@@ -54,197 +69,265 @@ mh_err store_article_gated(struct store *s, struct arena *a, const struct articl
 mh_err store_quote_gated(struct store *s, struct arena *a, const struct quote *q,
                          const struct access_decision *decision, const char **html);
 
+/* ---- The engine: migrations, versions, transactions ------------------------------------------ */
+
+/* [once] */
 mh_err store_migrate(struct store *s, int *applied);
 
+/* [read] */
 mh_err store_ping(struct store *s);
 
-/* Numbers that change whenever published content (content) or what a
+/* [read] Numbers that change whenever published content (content) or what a
  * signed-in request knows of its member (members: sessions ended,
  * members and subscriptions changed) changes, from any process. */
 mh_err store_versions(struct store *s, struct store_versions *out);
 
+/* [txn] */
 mh_err store_begin(struct store *s);
 
+/* [txn] */
 mh_err store_commit(struct store *s);
 
+/* [txn] */
 mh_err store_rollback(struct store *s);
 
+/* ---- Content: articles, their authors, tags and speakers ------------------------------------- */
+
+/* [txn] */
 mh_err store_article_upsert(struct store *s, const struct article_input *in, int64_t *id, bool *created);
 
+/* [read] */
 mh_err store_article_by_slug(struct store *s, struct arena *a, const char *slug, struct article **out);
 
+/* [read] */
 mh_err store_article_list(struct store *s, struct arena *a, const struct article_filter *f, struct article **out,
                           size_t *n);
 
+/* [read] */
 mh_err store_article_sources(struct store *s, struct arena *a, struct article_source **out, size_t *n);
 
+/* [read] */
 mh_err store_named_by_slug(struct store *s, struct arena *a, enum list_kind kind, const char *slug,
                            struct named_ref *out);
 
+/* [read] */
 mh_err store_speaker_by_slug(struct store *s, struct arena *a, const char *slug, struct speaker *out);
 
+/* [read] */
 mh_err store_speaker_quotes(struct store *s, struct arena *a, int64_t speaker_id, struct quote **out, size_t *n);
 
+/* ---- Members --------------------------------------------------------------------------------- */
+
+/* [unique] */
 mh_err store_member_create(struct store *s, const struct member *m, int64_t *id);
 
+/* [read] */
 mh_err store_member_by_email(struct store *s, struct arena *a, const char *email, struct member *out);
 
+/* [read] */
 mh_err store_member_list(struct store *s, struct arena *a, struct member **out, size_t *n);
 
+/* [write] */
 mh_err store_member_set_role(struct store *s, const char *email, enum member_role role);
 
+/* [write] */
 mh_err store_member_set_password(struct store *s, const char *email, const char *hash);
 
+/* [read] */
 mh_err store_member_by_id(struct store *s, struct arena *a, int64_t id, struct member *out);
 
-/* Sets name (when not NULL), e-mail (when not NULL) and verified (when >= 0). */
+/* [write] Sets name (when not NULL), e-mail (when not NULL) and verified (when >= 0). */
 mh_err store_member_update(struct store *s, int64_t id, const char *name, const char *email, int verified);
 
+/* ---- Sessions and mailed single-use links ---------------------------------------------------- */
+
+/* [unique] */
 mh_err store_session_create(struct store *s, const struct session *in);
 
-/* The live session and its member; MH_ERR_NOTFOUND when unknown or expired at now. */
+/* [read] The live session and its member; MH_ERR_NOTFOUND when unknown or expired at now. */
 mh_err store_session_get(struct store *s, struct arena *a, const char *token_hash, int64_t now, struct session *out,
                          struct member *m);
 
+/* [write] */
 mh_err store_session_touch(struct store *s, const char *token_hash, int64_t now, int64_t expires_at);
 
+/* [write] */
 mh_err store_session_delete(struct store *s, const char *token_hash);
 
-/* Deletes every session of a member but keep_hash (NULL: all). */
+/* [write] Deletes every session of a member but keep_hash (NULL: all). */
 mh_err store_session_delete_member(struct store *s, int64_t member_id, const char *keep_hash);
 
+/* [read] */
 mh_err store_session_list(struct store *s, struct arena *a, int64_t member_id, int64_t now, struct session **out,
                           size_t *n);
 
+/* [unique] */
 mh_err store_token_create(struct store *s, const struct auth_token *t);
 
-/* A valid, unused token of that purpose; MH_ERR_NOTFOUND otherwise. */
+/* [read] A valid, unused token of that purpose; MH_ERR_NOTFOUND otherwise. */
 mh_err store_token_get(struct store *s, struct arena *a, const char *token_hash, enum token_purpose purpose,
                        int64_t now, struct auth_token *out);
 
-/* Marks it used; MH_ERR_NOTFOUND when it was used, expired or unknown (one winner). */
+/* [claim] Marks it used; MH_ERR_NOTFOUND when it was used, expired or unknown (one winner). */
 mh_err store_token_use(struct store *s, const char *token_hash, enum token_purpose purpose, int64_t now);
 
-/* Counts an attempt in bucket; *allowed false (and nothing counted) when
+/* ---- Limits and housekeeping ----------------------------------------------------------------- */
+
+/* [claim] Counts an attempt in bucket; *allowed false (and nothing counted) when
  * limit attempts fell within the last window seconds. */
 mh_err store_rate_hit(struct store *s, const char *bucket, int64_t now, int64_t window, int limit, bool *allowed,
                       int64_t *retry_after);
 
-/* Deletes expired sessions, mailed links, checkouts, old meter reads and
+/* [write] Deletes expired sessions, mailed links, checkouts, old meter reads and
  * rate events; *removed counts the rows. Any node may run it at any time. */
 mh_err store_housekeep(struct store *s, int64_t now, int *removed);
 
+/* ---- The mail outbox ------------------------------------------------------------------------- */
+
+/* [write] */
 mh_err store_outbox_push(struct store *s, const struct outbox_mail *m, int64_t *id);
 
-/* Claims up to max mails due at now for lease seconds (so one sender sends each). */
+/* [claim] Claims up to max mails due at now for lease seconds (so one sender sends each). */
 mh_err store_outbox_claim(struct store *s, struct arena *a, int64_t now, int64_t lease, size_t max,
                           struct outbox_mail **out, size_t *n);
 
+/* [write] */
 mh_err store_outbox_sent(struct store *s, int64_t id, int64_t now);
 
+/* [write] */
 mh_err store_outbox_retry(struct store *s, int64_t id, int64_t next_attempt_at, const char *error);
 
+/* [read] */
 mh_err store_outbox_list(struct store *s, struct arena *a, struct outbox_mail **out, size_t *n);
 
+/* ---- Billing: plans, subscriptions, cards on file -------------------------------------------- */
+
+/* [write] */
 mh_err store_plan_upsert(struct store *s, const struct plan *p, int64_t *id);
 
-/* Plans on offer (retired ones too when all), cheapest first. */
+/* [read] Plans on offer (retired ones too when all), cheapest first. */
 mh_err store_plan_list(struct store *s, struct arena *a, bool all, struct plan **out, size_t *n);
 
+/* [read] */
 mh_err store_plan_get(struct store *s, struct arena *a, int64_t id, const char *code, struct plan *out);
 
+/* [read] */
 mh_err store_subscription_by_member(struct store *s, struct arena *a, int64_t member_id, struct subscription *out);
 
+/* [read] */
 mh_err store_subscription_get(struct store *s, struct arena *a, int64_t id, struct subscription *out);
 
-/* Inserts (id 0) or updates by id. */
+/* [version] Inserts (id 0) or updates by id. */
 /* Inserts (id 0) or updates. An update applies only if the row is still
  * at sub->version (then moves it on); otherwise MH_ERR_CONFLICT and
  * nothing is written: read the row again and decide again. */
 mh_err store_subscription_save(struct store *s, struct subscription *sub);
 
-/* Adds a card; make_default makes it the member's only default. */
+/* [txn] Adds a card; make_default makes it the member's only default. */
 mh_err store_payment_method_add(struct store *s, struct payment_method *pm, bool make_default);
 
+/* [read] */
 mh_err store_payment_method_default(struct store *s, struct arena *a, int64_t member_id, struct payment_method *out);
 
+/* ---- The paywall: gift links and the meter --------------------------------------------------- */
+
+/* [unique] */
 mh_err store_gift_create(struct store *s, struct gift_link *g);
 
+/* [read] */
 mh_err store_gift_get(struct store *s, struct arena *a, const char *token_hash, struct gift_link *out);
 
-/* Counts one use; MH_ERR_NOTFOUND when used up, expired or revoked at now. */
+/* [claim] Counts one use; MH_ERR_NOTFOUND when used up, expired or revoked at now. */
 mh_err store_gift_use(struct store *s, int64_t id, int64_t now);
 
+/* [read] */
 mh_err store_gift_list(struct store *s, struct arena *a, int64_t member_id, struct gift_link **out, size_t *n);
 
+/* [claim] */
 mh_err store_gift_revoke(struct store *s, int64_t id, int64_t member_id, int64_t now);
 
-/* How many paid articles the member read in month, and whether article_id is one. */
+/* [read] How many paid articles the member read in month, and whether article_id is one. */
 mh_err store_meter_get(struct store *s, int64_t member_id, const char *month, int64_t article_id, int *count,
                        bool *has);
 
+/* [idempotent] */
 mh_err store_meter_add(struct store *s, int64_t member_id, const char *month, int64_t article_id, int64_t now);
 
-/* Billing. Invoices are unique by idempotency key: creating one that
+/* ---- Billing: invoices, charges and the scheduler's lists ------------------------------------ */
+
+/* [unique] Billing. Invoices are unique by idempotency key: creating one that
  * exists returns MH_ERR_CONFLICT and its id. */
 mh_err store_invoice_create(struct store *s, struct invoice *inv);
 
+/* [write] */
 mh_err store_invoice_save(struct store *s, const struct invoice *inv);
 
+/* [read] */
 mh_err store_invoice_get(struct store *s, struct arena *a, int64_t id, struct invoice *out);
 
-/* The newest open invoice of a subscription. */
+/* [read] The newest open invoice of a subscription. */
 mh_err store_invoice_open(struct store *s, struct arena *a, int64_t subscription_id, struct invoice *out);
 
+/* [read] */
 mh_err store_invoice_list(struct store *s, struct arena *a, int64_t subscription_id, struct invoice **out, size_t *n);
 
-/* Open invoices whose retry is due at now. */
+/* [read] Open invoices whose retry is due at now. */
 mh_err store_invoices_due(struct store *s, struct arena *a, int64_t now, struct invoice **out, size_t *n);
 
-/* Takes an invoice for lease seconds; MH_ERR_CONFLICT when another worker has it. */
+/* [claim] Takes an invoice for lease seconds; MH_ERR_CONFLICT when another worker has it. */
 mh_err store_invoice_claim(struct store *s, int64_t id, int64_t now, int64_t lease);
 
+/* [write] */
 mh_err store_invoice_release(struct store *s, int64_t id);
 
-/* Records a charge as pending before the provider is asked. */
+/* [unique] Records a charge as pending before the provider is asked. */
 mh_err store_charge_begin(struct store *s, struct charge *c);
 
+/* [claim] */
 mh_err store_charge_finish(struct store *s, int64_t id, const char *status, const char *code, const char *message,
                            int64_t now);
 
+/* [read] */
 mh_err store_charges_pending(struct store *s, struct arena *a, struct charge **out, size_t *n);
 
+/* [read] */
 mh_err store_invoice_failure(struct store *s, struct arena *a, int64_t invoice_id, struct charge *out);
 
-/* Subscriptions with work due at now: period end, grace end, trial reminders. */
+/* [read] Subscriptions with work due at now: period end, grace end, trial reminders. */
 mh_err store_subscriptions_due(struct store *s, struct arena *a, int64_t now, int64_t trial_notice,
                                struct subscription **out, size_t *n);
 
+/* [read] */
 mh_err store_subscription_by_provider(struct store *s, struct arena *a, const char *provider_id, const char *customer,
                                       struct subscription *out);
 
-/* Default cards expiring before `before` whose member was not reminded yet. */
+/* [read] Default cards expiring before `before` whose member was not reminded yet. */
 mh_err store_cards_expiring(struct store *s, struct arena *a, int64_t before_month_index, struct payment_method **out,
                             size_t *n);
 
-/* Claims the expiry reminder of one card: MH_ERR_CONFLICT when it was already claimed. */
+/* [claim] Claims the expiry reminder of one card: MH_ERR_CONFLICT when it was already claimed. */
 mh_err store_card_reminded(struct store *s, int64_t id);
 
+/* ---- Billing: checkouts, the test provider's ledger, provider events ------------------------- */
+
+/* [unique] */
 mh_err store_checkout_create(struct store *s, const struct checkout *c);
 
+/* [read] */
 mh_err store_checkout_get(struct store *s, struct arena *a, const char *token_hash, int64_t now, struct checkout *out);
 
-/* open to complete, once; MH_ERR_NOTFOUND when it was not open. */
+/* [claim] open to complete, once; MH_ERR_NOTFOUND when it was not open. */
 mh_err store_checkout_complete(struct store *s, const char *token_hash);
 
-/* The test provider's ledger: the outcome recorded under key, or the
+/* [idempotent] The test provider's ledger: the outcome recorded under key, or the
  * given one recorded now. */
 mh_err store_test_ledger_charge(struct store *s, struct arena *a, const char *key, int64_t amount, const char *outcome,
                                 int64_t now, const char **recorded);
 
+/* [read] */
 mh_err store_test_ledger_count(struct store *s, const char *key_prefix, int *n);
 
-/* A provider event, applied once: MH_ERR_CONFLICT when seen before. */
+/* [unique] A provider event, applied once: MH_ERR_CONFLICT when seen before. */
 mh_err store_billing_event_record(struct store *s, const char *provider, const char *event_id, const char *type,
                                   int64_t created, int64_t now);
 
