@@ -26,7 +26,7 @@ DEMO     := $(sort $(wildcard demo/articles/*.md))
 TESTS_C  := $(sort $(wildcard tests/unit/test_*.c))
 TESTS    := $(TESTS_C:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit e2e dates browser sanitize format format-check clean bench demo fuzz fuzz-replay
+.PHONY: all test unit e2e dates faults browser sanitize format format-check clean bench demo fuzz fuzz-replay
 
 all: $(BUILD)/masthead
 
@@ -71,13 +71,20 @@ MUSTACHE_SPEC ?= $(wildcard ../shared/testdata/mustache-spec)
 unit: $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; MASTHEAD_MUSTACHE_SPEC=$(abspath $(MUSTACHE_SPEC)) $$t; done
 
-e2e: $(BUILD)/masthead
-	MASTHEAD_BIN=$(abspath $(BUILD)/masthead) $(PY) -m pytest -q tests/e2e
+# The same sources with fault points compiled in (core/fault.h), for the
+# tests that make masthead crash or stall on purpose; never installed.
+faults:
+	$(MAKE) BUILD=$(BUILD)-faults CFLAGS="$(CFLAGS) -DMH_FAULTS" $(BUILD)-faults/masthead
+
+e2e: $(BUILD)/masthead faults
+	MASTHEAD_BIN=$(abspath $(BUILD)/masthead) MASTHEAD_FAULT_BIN=$(abspath $(BUILD)-faults/masthead) \
+		$(PY) -m pytest -q tests/e2e
 
 # The end-to-end suite once per awkward date (tests/dates): the 1st, the 28th
 # to the 31st, 29 February, 31 December.
-dates: $(BUILD)/masthead
-	MASTHEAD_BIN=$(abspath $(BUILD)/masthead) PY=$(PY) tests/dates
+dates: $(BUILD)/masthead faults
+	MASTHEAD_BIN=$(abspath $(BUILD)/masthead) MASTHEAD_FAULT_BIN=$(abspath $(BUILD)-faults/masthead) \
+		PY=$(PY) tests/dates
 
 browser: $(BUILD)/masthead
 	MASTHEAD_BIN=$(abspath $(BUILD)/masthead) npm run --silent test:browser
@@ -104,7 +111,7 @@ bench: $(BUILD)/masthead
 	bench/run
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-faults build-san-faults
 
 -include $(OBJ:.o=.d) $(BUILD)/src/main.d
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/fault.h"
 #include "billing/billing.h"
 #include "core/log.h"
 #include "core/text.h"
@@ -108,6 +109,16 @@ notify(struct billing *b, struct arena *a, int64_t member_id, const char *mail, 
 	else if (b->mailer)
 		mailer_wake(b->mailer);
 	json_decref(ctx);
+}
+
+const struct billing_provider *
+billing_provider_named(const char *name)
+{
+	if (name && !strcmp(name, "stripe"))
+		return &billing_stripe_provider;
+	if (!name || !*name || !strcmp(name, "test"))
+		return &billing_test_provider;
+	return NULL;
 }
 
 /* Rows another provider charges (Stripe charges on its own) are not ours to renew. */
@@ -227,8 +238,8 @@ charge_invoice(struct billing *b, struct arena *a, struct subscription *sub, str
 		          store_errmsg(s));
 		return err; /* left pending: billing_reconcile finishes it */
 	}
-	if (b->crash_after_charge) {
-		/* Tests: die between the provider's charge and our record of it. */
+	if (fault_hit("crash-after-charge")) {
+		/* A fault build for tests: die between the provider's charge and our record of it. */
 		_exit(3);
 	}
 	return finish_charge(b, a, sub, inv, &c, attempt, res, now);

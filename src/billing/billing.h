@@ -24,15 +24,34 @@ struct charge_result {
 	const char *message; /* for the member: "Your card was declined." */
 };
 
+/* What a payment provider does for masthead. The site, the scheduler and the
+ * webhook reach a provider only through this table, chosen in one place
+ * (billing_provider_named). */
 struct billing_provider {
 	const char *name;
+	/* Where to send member m to pay for plan, or (plan NULL) to replace the
+	 * card on file, coming back to next (a local path) afterwards: *url.
+	 * MH_ERR_UNSUPPORTED: this plan cannot be bought through the provider
+	 * (yet); MH_ERR_NOTFOUND: the provider knows no card of this member;
+	 * other errors: the provider did not answer. msg says more, for the log. */
+	mh_err (*checkout)(struct billing *b, struct arena *a, const struct member *m, const struct plan *plan,
+	                   const char *next, int64_t now, const char **url, char *msg, size_t msglen);
 	/* Charges amount to the card under key; the same key never charges
 	 * twice. NULL for providers that charge on their own (Stripe). */
 	mh_err (*charge)(struct billing *b, struct arena *a, const struct payment_method *pm, int64_t amount,
 	                 const char *currency, const char *key, int64_t now, struct charge_result *out);
+	/* Applies one event the provider sent, its signature checked by the
+	 * caller. NULL for providers that send none (test). */
+	mh_err (*apply_event)(struct billing *b, struct arena *a, const char *body, size_t len, int64_t now, char *err,
+	                      size_t errlen);
 };
 
 extern const struct billing_provider billing_test_provider;
+extern const struct billing_provider billing_stripe_provider;
+/* The provider a billing-provider setting names, or NULL for none. */
+const struct billing_provider *billing_provider_named(const char *name);
+
+#define BILLING_CHECKOUT_MINUTES 60 /* the test provider's checkout page stays open this long */
 
 struct billing {
 	struct store *store;
@@ -40,7 +59,6 @@ struct billing {
 	const struct tmpl_set *templates; /* mail templates; NULL sends no mail */
 	struct mailer *mailer;            /* woken after queuing mail; may be NULL */
 	const struct billing_provider *provider;
-	int crash_after_charge; /* tests: exit right after the provider charged */
 };
 
 /* A card as the test checkout read it. */

@@ -4,10 +4,14 @@
  * idempotency key, as a real provider would, so a retried key returns the
  * first outcome instead of charging again. */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "billing/billing.h"
+#include "auth/token.h"
+#include "core/buf.h"
+#include "store/store.h"
 #include "core/slice.h"
 #include "core/banned.h"
 
@@ -171,4 +175,32 @@ test_charge(struct billing *b, struct arena *a, const struct payment_method *pm,
 	return MH_OK;
 }
 
-const struct billing_provider billing_test_provider = { "test", test_charge };
+/* The test provider's checkout: its own page, /checkout/TOKEN, open for an hour. */
+static mh_err
+test_checkout(struct billing *b, struct arena *a, const struct member *m, const struct plan *plan, const char *next,
+              int64_t now, const char **url, char *msg, size_t msglen)
+{
+	char token[TOKEN_CHARS + 1], hash[TOKEN_HASH_CHARS + 1];
+	token_new(token);
+	token_hash(token, hash);
+	struct checkout co = { hash,
+		               m->id,
+		               plan ? plan->id : 0,
+		               plan ? "subscribe" : "card",
+		               "open",
+		               now,
+		               now + BILLING_CHECKOUT_MINUTES * 60 };
+	mh_err err = store_checkout_create(b->store, &co);
+	if (err) {
+		snprintf(msg, msglen, "store: %s", store_errmsg(b->store));
+		return err;
+	}
+	struct buf u = BUF_INIT;
+	buf_printf(&u, "/checkout/%s?next=", token);
+	buf_add_urlenc(&u, next, strlen(next));
+	*url = arena_strndup(a, u.ptr, u.len);
+	buf_release(&u);
+	return MH_OK;
+}
+
+const struct billing_provider billing_test_provider = { "test", test_checkout, test_charge, NULL };

@@ -32,8 +32,7 @@ billing_open(struct config *cfg, struct store *s, struct cli_billing *cb)
 	cb->b.store = s;
 	cb->b.cfg = cfg;
 	cb->b.templates = cb->theme.templates;
-	cb->b.provider = strcmp(cfg->billing_provider, "stripe") == 0 ? NULL : &billing_test_provider;
-	cb->b.crash_after_charge = getenv("MASTHEAD_TEST_CRASH_AFTER_CHARGE") != NULL;
+	cb->b.provider = billing_provider_named(cfg->billing_provider);
 	return EXIT_OK;
 }
 

@@ -74,12 +74,8 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 		.error = app_error,
 		.before = web_before,
 	};
-	app.billing = (struct billing){ s,
-		                        cfg,
-		                        app.theme.templates,
-		                        NULL,
-		                        strcmp(cfg->billing_provider, "stripe") == 0 ? NULL : &billing_test_provider,
-		                        getenv("MASTHEAD_TEST_CRASH_AFTER_CHARGE") != NULL };
+	app.billing =
+	        (struct billing){ s, cfg, app.theme.templates, NULL, billing_provider_named(cfg->billing_provider) };
 	struct billing_scheduler *scheduler = NULL;
 	app.pages = cfg->page_cache ? pagecache_new(8192, PAGES_BYTES) : NULL;
 	app.fragments = cfg->page_cache ? pagecache_new(8192, FRAGMENTS_BYTES) : NULL;
@@ -235,7 +231,7 @@ seed_billing(const struct config *cfg, struct store *s, int64_t now)
 	if (store_plan_get(s, a, 0, "monthly", &p) == MH_OK)
 		monthly = p.id;
 	/* No mail: the demo's history happened before anyone was reading. */
-	struct billing b = { s, cfg, NULL, NULL, &billing_test_provider, 0 };
+	struct billing b = { s, cfg, NULL, NULL, &billing_test_provider };
 	const int64_t day = 86400;
 	time_t t = (time_t) (now - 45 * day);
 	struct tm tm;

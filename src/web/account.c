@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/fault.h"
 #include "auth/accounts.h"
 #include "auth/email.h"
 #include "auth/password.h"
@@ -171,14 +172,14 @@ struct signin {
 	char new_hash[PASSWORD_HASH_MAX];
 };
 
-/* Tests set MASTHEAD_TEST_PASSWORD_DELAY_MS to make sign-ins slow, to show
- * that pages keep answering meanwhile. */
+/* A fault build for tests makes sign-ins slow (password-delay-ms), to show
+ * that a slow password check holds up nobody else. */
 static void
 test_delay(void)
 {
-	const char *ms = getenv("MASTHEAD_TEST_PASSWORD_DELAY_MS");
-	if (ms)
-		usleep((useconds_t) strtoul(ms, NULL, 10) * 1000);
+	long ms = fault_value("password-delay-ms", 0);
+	if (ms > 0)
+		usleep((useconds_t) ms * 1000);
 }
 
 static void

@@ -8,15 +8,12 @@
 #include "core/clock.h"
 #include "auth/token.h"
 #include "billing/billing.h"
-#include "billing/providers/stripe.h"
 #include "core/log.h"
 #include "core/text.h"
 #include "web/app.h"
 #include "web/handlers.h"
 #include "web/page.h"
 #include "core/banned.h"
-
-#define CHECKOUT_MINUTES 60
 
 static void
 failed(struct http_req *r)
@@ -43,12 +40,6 @@ local_next(const char *next)
 {
 	const char *p = web_safe_next(next);
 	return strstr(p, "//") ? "/" : p;
-}
-
-static bool
-stripe_mode(struct app *app)
-{
-	return strcmp(app->cfg->billing_provider, "stripe") == 0;
 }
 
 static void
@@ -121,27 +112,37 @@ h_subscribe_page(struct http_req *r)
 	subscribe_page(r, 200, NULL);
 }
 
-/* A checkout page for the test provider, or Stripe's. */
+static void billing_page(struct http_req *r, int status, const char *notice, const char *error);
+
+/* Sends the member to the provider's checkout for plan, or (plan NULL) to
+ * replace the card: the test provider's page here, or Stripe's. */
 static void
-start_checkout(struct http_req *r, const char *purpose, int64_t plan_id, const char *next)
+go_to_checkout(struct http_req *r, const struct plan *plan, const char *next)
 {
 	struct app *app = r->app;
 	struct web_ctx *c = web_ctx(r);
-	int64_t now = clock_now();
-	char token[TOKEN_CHARS + 1], hash[TOKEN_HASH_CHARS + 1];
-	token_new(token);
-	token_hash(token, hash);
-	struct checkout co = { hash, c->member.id, plan_id, purpose, "open", now, now + CHECKOUT_MINUTES * 60 };
-	if (store_checkout_create(app->store, &co)) {
-		failed(r);
+	const char *url;
+	char msg[256] = "";
+	mh_err err = app->billing.provider->checkout(&app->billing, r->arena, &c->member, plan, next, clock_now(), &url,
+	                                             msg, sizeof msg);
+	if (err == MH_ERR_UNSUPPORTED) {
+		/* The operator has not set the plan up with the provider: nothing a
+		 * reader can retry, and no payment service was asked. */
+		log_warn("plan cannot be bought", "plan=%s detail=\"%s\"", plan ? plan->code : "-", msg);
+		subscribe_page(r, 503,
+		               "This plan cannot be bought yet. Please choose another plan, or come back later.");
 		return;
 	}
-	struct buf b = BUF_INIT;
-	buf_printf(&b, "/checkout/%s?next=", token);
-	buf_add_urlenc(&b, next, strlen(next));
+	if (err) {
+		log_error("checkout failed", "provider=%s detail=\"%s\"", app->billing.provider->name, msg);
+		if (plan)
+			subscribe_page(r, 502, "The payment service did not answer. Please try again in a moment.");
+		else
+			billing_page(r, 502, NULL, "The payment service did not answer. Please try again in a moment.");
+		return;
+	}
 	http_add_header(r, "Cache-Control", "private, no-store");
-	http_redirect(r, 303, arena_strndup(r->arena, b.ptr, b.len));
-	buf_release(&b);
+	http_redirect(r, 303, url);
 }
 
 void
@@ -166,36 +167,7 @@ h_subscribe(struct http_req *r)
 		failed(r);
 		return;
 	}
-	if (stripe_mode(app)) {
-		if (!plan.provider_price_id || !plan.provider_price_id[0]) {
-			/* The operator has not given the plan its Stripe price: nothing
-			 * a reader can retry, and no payment service was asked. */
-			log_warn("plan has no Stripe price", "plan=%s fix=\"masthead plan price %s PRICE_ID\"",
-			         plan.code, plan.code);
-			subscribe_page(
-			        r, 503,
-			        "This plan cannot be bought yet. Please choose another plan, or come back later.");
-			return;
-		}
-		struct subscription sub;
-		const char *customer = "", *url;
-		char msg[256];
-		if (store_subscription_by_member(app->store, r->arena, c->member.id, &sub) == MH_OK)
-			customer = sub.provider_customer;
-		const char *ok = arena_printf(r->arena, "%s%s", app->cfg->public_url, next);
-		const char *back = arena_printf(r->arena, "%s/subscribe", app->cfg->public_url);
-		char key[TOKEN_CHARS + 1];
-		token_new(key);
-		if (stripe_checkout(app->cfg, r->arena, &c->member, &plan, customer, ok, back, key, &url, msg,
-		                    sizeof msg)) {
-			log_error("stripe checkout failed", "detail=\"%s\"", msg);
-			subscribe_page(r, 502, "The payment service did not answer. Please try again in a moment.");
-			return;
-		}
-		http_redirect(r, 303, url);
-		return;
-	}
-	start_checkout(r, "subscribe", plan.id, next);
+	go_to_checkout(r, &plan, next);
 }
 
 /* The checkout in the path, when it is open and this member's. */
@@ -492,25 +464,7 @@ h_billing(struct http_req *r)
 	const char *next = local_next(http_form(r, "next"));
 	int64_t now = clock_now();
 	if (action && !strcmp(action, "card")) {
-		if (stripe_mode(app)) {
-			struct subscription sub;
-			const char *url;
-			char msg[256], key[TOKEN_CHARS + 1];
-			token_new(key);
-			if (store_subscription_by_member(app->store, r->arena, c->member.id, &sub) ||
-			    !sub.provider_customer[0] ||
-			    stripe_portal(app->cfg, r->arena, sub.provider_customer,
-			                  arena_printf(r->arena, "%s%s", app->cfg->public_url,
-			                               strcmp(next, "/") ? next : "/account/billing"),
-			                  key, &url, msg, sizeof msg)) {
-				billing_page(r, 502, NULL,
-				             "The payment service did not answer. Please try again in a moment.");
-				return;
-			}
-			http_redirect(r, 303, url);
-			return;
-		}
-		start_checkout(r, "card", 0, next);
+		go_to_checkout(r, NULL, next);
 		return;
 	}
 	if (action && (!strcmp(action, "cancel") || !strcmp(action, "resume"))) {

@@ -39,10 +39,11 @@ h_stripe_webhook(struct http_req *r)
 		http_respond_text(r, 400, "Bad or stale Stripe-Signature.");
 		return;
 	}
-	/* The app's billing, without a charging provider: Stripe charges. */
-	struct billing b = { app->store, app->cfg, app->theme.templates, app->mailer, NULL, 0 };
+	/* Stripe's events, whatever provider the site charges with now: a site
+	 * moving between providers still hears from the old one. */
+	struct billing b = { app->store, app->cfg, app->theme.templates, app->mailer, &billing_stripe_provider };
 	char err[256];
-	mh_err rc = stripe_apply_event(&b, r->arena, r->body.ptr, r->body.len, now, err, sizeof err);
+	mh_err rc = b.provider->apply_event(&b, r->arena, r->body.ptr, r->body.len, now, err, sizeof err);
 	switch (rc) {
 	case MH_OK: http_respond_text(r, 200, "ok"); break;
 	case MH_ERR_NOTFOUND:

@@ -535,7 +535,7 @@ setup(void **state)
 	    store_plan_upsert(f->s, &p, &f->plan) || store_plan_upsert(f->s, &y, &f->yearly))
 		return -1;
 	f->a = arena_new();
-	f->b = (struct billing){ f->s, &f->cfg, f->th.templates, NULL, NULL, 0 };
+	f->b = (struct billing){ f->s, &f->cfg, f->th.templates, NULL, &billing_stripe_provider };
 	*state = f;
 	return 0;
 }
@@ -822,12 +822,30 @@ test_events_malformed_and_unhandled(void **state)
 	                 MH_OK);
 }
 
+/* The provider is chosen in one place, and each one fills the table it needs. */
+static void
+test_provider_named(void **state)
+{
+	assert_ptr_equal(billing_provider_named("stripe"), &billing_stripe_provider);
+	assert_ptr_equal(billing_provider_named("test"), &billing_test_provider);
+	assert_ptr_equal(billing_provider_named(""), &billing_test_provider);
+	assert_null(billing_provider_named("paypal"));
+	/* Stripe charges on its own and sends events; the test provider charges and sends none. */
+	assert_null(billing_stripe_provider.charge);
+	assert_non_null(billing_stripe_provider.apply_event);
+	assert_non_null(billing_stripe_provider.checkout);
+	assert_non_null(billing_test_provider.charge);
+	assert_null(billing_test_provider.apply_event);
+	assert_non_null(billing_test_provider.checkout);
+}
+
 int
 main(void)
 {
 	if (sodium_init() < 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_provider_named),
 		cmocka_unit_test(test_verify_valid),
 		cmocka_unit_test(test_verify_wrong_secret_or_body),
 		cmocka_unit_test(test_verify_second_v1_matches),

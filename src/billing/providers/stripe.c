@@ -19,6 +19,8 @@
 #include <time.h>
 
 #include "billing/providers/stripe.h"
+#include "auth/token.h"
+#include "store/store.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/slice.h"
@@ -921,3 +923,38 @@ out:
 	json_decref(ev);
 	return rc;
 }
+
+/* Stripe's checkout: a Checkout Session for a plan, the billing portal for
+ * the card. Card numbers never reach masthead. */
+static mh_err
+stripe_provider_checkout(struct billing *b, struct arena *a, const struct member *m, const struct plan *plan,
+                         const char *next, int64_t now, const char **url, char *msg, size_t msglen)
+{
+	const struct config *cfg = b->cfg;
+	struct subscription sub;
+	const char *customer = "";
+	if (store_subscription_by_member(b->store, a, m->id, &sub) == MH_OK)
+		customer = sub.provider_customer;
+	char key[TOKEN_CHARS + 1];
+	token_new(key);
+	(void) now;
+	if (plan) {
+		if (!plan->provider_price_id || !plan->provider_price_id[0]) {
+			snprintf(msg, msglen, "plan %s has no Stripe price: masthead plan price %s PRICE_ID",
+			         plan->code, plan->code);
+			return MH_ERR_UNSUPPORTED;
+		}
+		const char *ok = arena_printf(a, "%s%s", cfg->public_url, next);
+		const char *back = arena_printf(a, "%s/subscribe", cfg->public_url);
+		return stripe_checkout(cfg, a, m, plan, customer, ok, back, key, url, msg, msglen);
+	}
+	if (!customer || !customer[0]) {
+		snprintf(msg, msglen, "member %lld has no Stripe customer", (long long) m->id);
+		return MH_ERR_NOTFOUND;
+	}
+	const char *back = arena_printf(a, "%s%s", cfg->public_url, strcmp(next, "/") ? next : "/account/billing");
+	return stripe_portal(cfg, a, customer, back, key, url, msg, msglen);
+}
+
+const struct billing_provider billing_stripe_provider = { "stripe", stripe_provider_checkout, NULL,
+	                                                  stripe_apply_event };
