@@ -77,9 +77,9 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	app.billing =
 	        (struct billing){ s, cfg, app.theme.templates, NULL, billing_provider_named(cfg->billing_provider) };
 	struct billing_scheduler *scheduler = NULL;
-	app.pages = cfg->page_cache ? pagecache_new(8192, PAGES_BYTES) : NULL;
-	app.fragments = cfg->page_cache ? pagecache_new(8192, FRAGMENTS_BYTES) : NULL;
-	app.sessions = pagecache_new(16384, SESSIONS_BYTES);
+	app.pages = cfg->page_cache ? vcache_new(8192, PAGES_BYTES) : NULL;
+	app.fragments = cfg->page_cache ? vcache_new(8192, FRAGMENTS_BYTES) : NULL;
+	app.sessions = vcache_new(16384, SESSIONS_BYTES);
 	pthread_mutex_init(&app.versions.lock, NULL);
 	unsigned char mark[8];
 	randombytes_buf(mark, sizeof mark);
@@ -133,9 +133,9 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	http_server_stop(srv, 10000);
 	billing_scheduler_stop(scheduler);
 	mailer_stop(app.mailer);
-	pagecache_free(app.pages);
-	pagecache_free(app.fragments);
-	pagecache_free(app.sessions);
+	vcache_free(app.pages);
+	vcache_free(app.fragments);
+	vcache_free(app.sessions);
 	pthread_mutex_destroy(&app.versions.lock);
 	free(old_public_url);
 	theme_release(&app.theme);

@@ -18,7 +18,7 @@
 struct tmpl_set;
 
 struct mailer;
-struct pagecache;
+struct vcache;
 
 /* The store's versions as this process last read them (see app_versions). */
 struct app_versions {
@@ -36,9 +36,9 @@ struct app {
 	unsigned char secret[32];  /* CSRF tokens, signed cookies */
 	struct proxy_list proxies; /* peers that may name the client (trusted-proxy) */
 	struct billing billing;
-	struct pagecache *pages;     /* rendered pages for visitors without cookies; NULL: off */
-	struct pagecache *fragments; /* page skeletons and article records for signed-in readers; NULL: off */
-	struct pagecache *sessions;  /* sessions with their member and subscription */
+	struct vcache *pages;     /* rendered pages for visitors without cookies; NULL: off */
+	struct vcache *fragments; /* page skeletons and article records for signed-in readers; NULL: off */
+	struct vcache *sessions;  /* sessions with their member and subscription */
 	struct app_versions versions;
 	/* Random text a page skeleton carries where a reader's own values go;
 	 * slot N is the mark followed by the digit N (see page.c). */

@@ -144,11 +144,11 @@ page_skeleton_serve(struct http_req *r, const char *key)
 	struct web_ctx *c = web_ctx(r);
 	if (!key)
 		return false;
-	struct pc_value *v = pagecache_get(app->fragments, key, c->versions.content, PAGECACHE_TTL);
+	struct vc_value *v = vcache_get(app->fragments, key, c->versions.content, PAGECACHE_TTL);
 	if (!v)
 		return false;
 	skeleton_send(r, 200, v->data, true);
-	pagecache_unref(v);
+	vcache_unref(v);
 	return true;
 }
 
@@ -286,7 +286,7 @@ page_send(struct http_req *r, int status, const char *name, json_t *ctx, enum ca
 		skeleton_build(app, b.ptr, b.len, &skel);
 		buf_release(&b);
 		if (status == 200 && cache != CACHE_PRIVATE && !buf_error(&skel))
-			pagecache_put(app->fragments, c->skel_key, c->versions.content, skel.ptr, skel.len);
+			vcache_put(app->fragments, c->skel_key, c->versions.content, skel.ptr, skel.len);
 		if (buf_error(&skel))
 			http_respond_text(r, 500, "Something went wrong on our side.");
 		else

@@ -1,205 +1,13 @@
+/* pagecache.c: whole pages in the versioned cache, for readers who send no
+ * cookie: the key a request may be answered under, and one libmicrohttpd
+ * response per page, made when it is stored. */
 #include "web/pagecache.h"
 
 #include <microhttpd.h>
-#include <pthread.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "core/clock.h"
 #include "core/alloc.h"
-#include "core/buf.h"
 #include "core/banned.h"
-
-#define STRIPES 64
-#define WAYS    4 /* entries a key may take: two keys on one slot do not evict each other */
-
-struct entry {
-	char *key;
-	struct pc_value *v;
-	int64_t version;
-	time_t stored;
-};
-
-struct pagecache {
-	struct entry *slots;
-	size_t n_slots;
-	size_t max_bytes;
-	size_t bytes;                    /* atomic: the values held */
-	pthread_rwlock_t locks[STRIPES]; /* readers never wait for each other */
-};
-
-struct pagecache *
-pagecache_new(size_t slots, size_t max_bytes)
-{
-	struct pagecache *c = xcalloc(1, sizeof *c);
-	c->n_slots = slots < WAYS ? WAYS : slots - slots % WAYS;
-	c->slots = xcalloc(c->n_slots, sizeof *c->slots);
-	c->max_bytes = max_bytes;
-	/* A writer (a new entry) goes before readers that come after it. */
-	pthread_rwlockattr_t attr;
-	pthread_rwlockattr_init(&attr);
-	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	for (int i = 0; i < STRIPES; i++)
-		pthread_rwlock_init(&c->locks[i], &attr);
-	pthread_rwlockattr_destroy(&attr);
-	return c;
-}
-
-void
-pagecache_unref(struct pc_value *v)
-{
-	if (v && __atomic_sub_fetch(&v->refs, 1, __ATOMIC_ACQ_REL) == 0)
-		free(v);
-}
-
-static void
-release_value(void *arg)
-{
-	pagecache_unref(arg);
-}
-
-/* Drops the table's hold on a value: its reference, and its response's
- * (whose last user then drops the reference that response holds). */
-static void
-drop_value(struct pc_value *v)
-{
-	if (!v)
-		return;
-	http_shared_drop(v->resp);
-	pagecache_unref(v);
-}
-
-void
-pagecache_free(struct pagecache *c)
-{
-	if (!c)
-		return;
-	for (size_t i = 0; i < c->n_slots; i++) {
-		free(c->slots[i].key);
-		drop_value(c->slots[i].v);
-	}
-	for (int i = 0; i < STRIPES; i++)
-		pthread_rwlock_destroy(&c->locks[i]);
-	free(c->slots);
-	free(c);
-}
-
-/* The first entry of the bucket key may take. */
-static size_t
-bucket_of(const struct pagecache *c, const char *key)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (const unsigned char *p = (const unsigned char *) key; *p; p++)
-		h = (h ^ *p) * 1099511628211ULL;
-	return (size_t) (h % (c->n_slots / WAYS)) * WAYS;
-}
-
-static pthread_rwlock_t *
-lock_of(struct pagecache *c, size_t bucket)
-{
-	return &c->locks[(bucket / WAYS) % STRIPES];
-}
-
-/* The fresh entry for key in its bucket, or NULL. */
-static struct entry *
-find(struct pagecache *c, size_t bucket, const char *key, int64_t version, long ttl, time_t now)
-{
-	for (size_t w = 0; w < WAYS; w++) {
-		struct entry *e = &c->slots[bucket + w];
-		if (e->v && e->version == version && now - e->stored < ttl && strcmp(e->key, key) == 0)
-			return e;
-	}
-	return NULL;
-}
-
-struct pc_value *
-pagecache_get(struct pagecache *c, const char *key, int64_t version, long ttl)
-{
-	size_t b = bucket_of(c, key);
-	pthread_rwlock_t *lock = lock_of(c, b);
-	struct pc_value *v = NULL;
-	time_t now = (time_t) clock_now();
-	pthread_rwlock_rdlock(lock);
-	struct entry *e = find(c, b, key, version, ttl, now);
-	if (e) {
-		v = e->v;
-		__atomic_add_fetch(&v->refs, 1, __ATOMIC_RELAXED);
-	}
-	pthread_rwlock_unlock(lock);
-	return v;
-}
-
-/* Where a new value for key goes: its old entry, else an empty one, else
- * one from another version, else the oldest. */
-static struct entry *
-victim(struct pagecache *c, size_t bucket, const char *key, int64_t version)
-{
-	struct entry *empty = NULL, *stale = NULL, *oldest = NULL;
-	for (size_t w = 0; w < WAYS; w++) {
-		struct entry *e = &c->slots[bucket + w];
-		if (!e->v) {
-			if (!empty)
-				empty = e;
-			continue;
-		}
-		if (strcmp(e->key, key) == 0)
-			return e;
-		if (e->version != version && !stale)
-			stale = e;
-		if (!oldest || e->stored < oldest->stored)
-			oldest = e;
-	}
-	return empty ? empty : stale ? stale : oldest;
-}
-
-static void
-put_value(struct pagecache *c, const char *key, int64_t version, struct pc_value *v)
-{
-	size_t b = bucket_of(c, key);
-	pthread_rwlock_t *lock = lock_of(c, b);
-	char *k = xstrdup(key);
-	pthread_rwlock_wrlock(lock);
-	struct entry *e = victim(c, b, key, version);
-	size_t old = e->v ? e->v->len : 0;
-	size_t held = __atomic_load_n(&c->bytes, __ATOMIC_RELAXED);
-	if (held - old + v->len > c->max_bytes) {
-		pthread_rwlock_unlock(lock);
-		free(k);
-		drop_value(v);
-		return;
-	}
-	char *old_key = e->key;
-	struct pc_value *old_v = e->v;
-	e->key = k;
-	e->v = v;
-	e->version = version;
-	e->stored = (time_t) clock_now();
-	__atomic_add_fetch(&c->bytes, v->len, __ATOMIC_RELAXED);
-	__atomic_sub_fetch(&c->bytes, old, __ATOMIC_RELAXED);
-	pthread_rwlock_unlock(lock);
-	free(old_key);
-	drop_value(old_v);
-}
-
-static struct pc_value *
-value_new(const void *data, size_t len)
-{
-	struct pc_value *v = xmalloc(sizeof *v + (len ? len : 1));
-	v->refs = 1;
-	v->len = len;
-	v->resp = NULL;
-	memcpy(v->data, data, len);
-	return v;
-}
-
-void
-pagecache_put(struct pagecache *c, const char *key, int64_t version, const void *data, size_t len)
-{
-	if (len > c->max_bytes)
-		return;
-	put_value(c, key, version, value_new(data, len));
-}
 
 const char *
 pagecache_key(struct http_req *r)
@@ -221,42 +29,61 @@ pagecache_path_key(struct http_req *r)
 	return page ? arena_printf(r->arena, "%s?page=%s", r->path, page) : r->path;
 }
 
-bool
-pagecache_serve(struct pagecache *c, struct http_req *r, const char *key, int64_t version)
+struct serve {
+	struct http_req *r;
+	bool hit;
+};
+
+static void
+serve_value(struct vc_value *v, void *arg)
 {
-	size_t b = bucket_of(c, key);
-	pthread_rwlock_t *lock = lock_of(c, b);
-	bool hit = false;
-	pthread_rwlock_rdlock(lock);
-	struct entry *e = find(c, b, key, version, PAGECACHE_TTL, (time_t) clock_now());
-	if (e && e->v->resp) {
-		/* Queued under the lock, so the entry cannot drop it meanwhile;
-		 * libmicrohttpd holds its own reference from here. */
-		http_respond_shared(r, 200, e->v->resp, e->v->len);
-		r->cache = "hit";
-		hit = true;
-	}
-	pthread_rwlock_unlock(lock);
-	return hit;
+	struct serve *s = arg;
+	if (!v->attached)
+		return;
+	/* Queued while the entry cannot change, so it cannot drop the response
+	 * meanwhile; libmicrohttpd holds its own reference from here. */
+	http_respond_shared(s->r, 200, v->attached, v->len);
+	s->r->cache = "hit";
+	s->hit = true;
+}
+
+bool
+pagecache_serve(struct vcache *c, struct http_req *r, const char *key, int64_t version)
+{
+	struct serve s = { r, false };
+	vcache_visit(c, key, version, PAGECACHE_TTL, serve_value, &s);
+	return s.hit;
+}
+
+static void
+release_value(void *arg)
+{
+	vcache_unref(arg);
+}
+
+static void
+drop_response(void *resp)
+{
+	http_shared_drop(resp);
 }
 
 void
-pagecache_put_page(struct pagecache *c, const char *key, int64_t version, const char *body, size_t len)
+pagecache_put_page(struct vcache *c, const char *key, int64_t version, const char *body, size_t len)
 {
 	static const struct http_header headers[] = {
 		{ "Cache-Control", "public, max-age=60" },
 		{ "Vary", "Cookie" },
 		{ "X-Cache", "hit" },
 	};
-	if (len > c->max_bytes)
-		return;
-	struct pc_value *v = value_new(body, len);
+	struct vc_value *v = vcache_value_new(body, len);
 	/* The response holds a reference of its own, dropped when libmicrohttpd
 	 * destroys it: after the table let go and the last request finished. */
 	v->refs++;
-	v->resp = http_shared_new("text/html; charset=utf-8", v->data, len, headers, sizeof headers / sizeof *headers,
-	                          release_value, v);
-	if (!v->resp)
+	v->attached = http_shared_new("text/html; charset=utf-8", v->data, len, headers,
+	                              sizeof headers / sizeof *headers, release_value, v);
+	if (v->attached)
+		v->detach = drop_response;
+	else
 		v->refs--;
-	put_value(c, key, version, v);
+	vcache_put_value(c, key, version, v);
 }

@@ -205,13 +205,13 @@ static bool
 meta_get(struct http_req *r, const char *slug, struct article *a)
 {
 	struct app *app = r->app;
-	struct pc_value *v = pagecache_get(app->fragments, arena_concat(r->arena, "M|", slug, NULL),
+	struct vc_value *v = vcache_get(app->fragments, arena_concat(r->arena, "M|", slug, NULL),
 	                                   web_ctx(r)->versions.content, PAGECACHE_TTL);
 	if (!v)
 		return false;
 	struct article_meta m;
 	memcpy(&m, v->data, sizeof m);
-	pagecache_unref(v);
+	vcache_unref(v);
 	memset(a, 0, sizeof *a);
 	a->id = m.id;
 	a->slug = slug;
@@ -226,7 +226,7 @@ meta_put(struct http_req *r, const struct article *a)
 {
 	struct app *app = r->app;
 	struct article_meta m = { a->id, (int) a->access, a->published_at, a->updated_at };
-	pagecache_put(app->fragments, arena_concat(r->arena, "M|", a->slug, NULL), web_ctx(r)->versions.content, &m,
+	vcache_put(app->fragments, arena_concat(r->arena, "M|", a->slug, NULL), web_ctx(r)->versions.content, &m,
 	              sizeof m);
 }
 

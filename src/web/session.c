@@ -191,7 +191,7 @@ session_cache_put(struct http_req *r, const char *hash, int64_t version)
 	for (int i = 0; i < 3; i++)
 		buf_add(&b, str[i] ? str[i] : "", cs.lens[i]);
 	if (!buf_error(&b))
-		pagecache_put(app->sessions, hash, version, b.ptr, b.len);
+		vcache_put(app->sessions, hash, version, b.ptr, b.len);
 	buf_release(&b);
 }
 
@@ -200,7 +200,7 @@ session_cache_get(struct http_req *r, const char *hash, int64_t version, int64_t
 {
 	struct app *app = r->app;
 	struct web_ctx *c = web_ctx(r);
-	struct pc_value *v = pagecache_get(app->sessions, hash, version, SESSION_TTL);
+	struct vc_value *v = vcache_get(app->sessions, hash, version, SESSION_TTL);
 	if (!v)
 		return false;
 	struct cached_session cs;
@@ -223,7 +223,7 @@ session_cache_get(struct http_req *r, const char *hash, int64_t version, int64_t
 		if (cs.csrf_cookie[0] && cookie && strcmp(cookie, cs.csrf_cookie) == 0)
 			c->csrf = arena_strndup(r->arena, cs.csrf, TOKEN_CHARS);
 	}
-	pagecache_unref(v);
+	vcache_unref(v);
 	return ok;
 }
 

@@ -4,16 +4,16 @@
 
 #include <string.h>
 
-#include "web/pagecache.h"
+#include "core/vcache.h"
 
 static bool
-has(struct pagecache *c, const char *key, int64_t version, const char *want)
+has(struct vcache *c, const char *key, int64_t version, const char *want)
 {
-	struct pc_value *v = pagecache_get(c, key, version, 60);
+	struct vc_value *v = vcache_get(c, key, version, 60);
 	if (!v)
 		return false;
 	bool same = v->len == strlen(want) && memcmp(v->data, want, v->len) == 0;
-	pagecache_unref(v);
+	vcache_unref(v);
 	return same;
 }
 
@@ -21,16 +21,16 @@ static void
 test_versions_and_lifetime(void **state)
 {
 	(void) state;
-	struct pagecache *c = pagecache_new(64, 1 << 20);
-	pagecache_put(c, "/a", 7, "alpha", 5);
+	struct vcache *c = vcache_new(64, 1 << 20);
+	vcache_put(c, "/a", 7, "alpha", 5);
 	assert_true(has(c, "/a", 7, "alpha"));
 	assert_false(has(c, "/a", 8, "alpha")); /* the version moved */
 	assert_false(has(c, "/b", 7, "alpha"));
-	assert_null(pagecache_get(c, "/a", 7, 0)); /* older than a ttl of 0 */
-	pagecache_put(c, "/a", 8, "beta", 4);      /* the same key, replaced */
+	assert_null(vcache_get(c, "/a", 7, 0)); /* older than a ttl of 0 */
+	vcache_put(c, "/a", 8, "beta", 4);      /* the same key, replaced */
 	assert_true(has(c, "/a", 8, "beta"));
 	assert_false(has(c, "/a", 7, "alpha"));
-	pagecache_free(c);
+	vcache_free(c);
 }
 
 static void
@@ -39,51 +39,51 @@ test_four_ways(void **state)
 	(void) state;
 	/* One bucket of four: four keys live side by side, a fifth takes the
 	 * entry of another version first, then the oldest. */
-	struct pagecache *c = pagecache_new(4, 1 << 20);
-	pagecache_put(c, "k1", 1, "1", 1);
-	pagecache_put(c, "k2", 2, "2", 1);
-	pagecache_put(c, "k3", 2, "3", 1);
-	pagecache_put(c, "k4", 2, "4", 1);
+	struct vcache *c = vcache_new(4, 1 << 20);
+	vcache_put(c, "k1", 1, "1", 1);
+	vcache_put(c, "k2", 2, "2", 1);
+	vcache_put(c, "k3", 2, "3", 1);
+	vcache_put(c, "k4", 2, "4", 1);
 	assert_true(has(c, "k1", 1, "1") && has(c, "k2", 2, "2") && has(c, "k3", 2, "3") && has(c, "k4", 2, "4"));
-	pagecache_put(c, "k5", 2, "5", 1);
+	vcache_put(c, "k5", 2, "5", 1);
 	assert_false(has(c, "k1", 1, "1"));
 	assert_true(has(c, "k2", 2, "2") && has(c, "k3", 2, "3") && has(c, "k4", 2, "4") && has(c, "k5", 2, "5"));
-	pagecache_put(c, "k6", 2, "6", 1);
+	vcache_put(c, "k6", 2, "6", 1);
 	assert_true(has(c, "k6", 2, "6"));
 	int left = has(c, "k2", 2, "2") + has(c, "k3", 2, "3") + has(c, "k4", 2, "4") + has(c, "k5", 2, "5");
 	assert_int_equal(left, 3);
-	pagecache_free(c);
+	vcache_free(c);
 }
 
 static void
 test_budget(void **state)
 {
 	(void) state;
-	struct pagecache *c = pagecache_new(64, 10);
-	pagecache_put(c, "a", 1, "12345678", 8);
-	pagecache_put(c, "b", 1, "12345678", 8); /* would hold 16 bytes: refused */
+	struct vcache *c = vcache_new(64, 10);
+	vcache_put(c, "a", 1, "12345678", 8);
+	vcache_put(c, "b", 1, "12345678", 8); /* would hold 16 bytes: refused */
 	assert_true(has(c, "a", 1, "12345678"));
 	assert_false(has(c, "b", 1, "12345678"));
-	pagecache_put(c, "a", 1, "1234567890", 10); /* replacing frees the old bytes */
+	vcache_put(c, "a", 1, "1234567890", 10); /* replacing frees the old bytes */
 	assert_true(has(c, "a", 1, "1234567890"));
-	pagecache_put(c, "c", 1, "12345678901", 11); /* larger than the whole budget */
+	vcache_put(c, "c", 1, "12345678901", 11); /* larger than the whole budget */
 	assert_false(has(c, "c", 1, "12345678901"));
-	pagecache_free(c);
+	vcache_free(c);
 }
 
 static void
 test_a_reader_keeps_its_value(void **state)
 {
 	(void) state;
-	struct pagecache *c = pagecache_new(64, 1 << 20);
-	pagecache_put(c, "k", 1, "old", 3);
-	struct pc_value *v = pagecache_get(c, "k", 1, 60);
+	struct vcache *c = vcache_new(64, 1 << 20);
+	vcache_put(c, "k", 1, "old", 3);
+	struct vc_value *v = vcache_get(c, "k", 1, 60);
 	assert_non_null(v);
-	pagecache_put(c, "k", 2, "new", 3);
-	pagecache_free(c); /* the table is gone; the reader's reference is not */
+	vcache_put(c, "k", 2, "new", 3);
+	vcache_free(c); /* the table is gone; the reader's reference is not */
 	assert_int_equal(v->len, 3);
 	assert_memory_equal(v->data, "old", 3);
-	pagecache_unref(v);
+	vcache_unref(v);
 }
 
 int
