@@ -128,12 +128,6 @@ ours(const struct billing *b, const struct subscription *sub)
 	return b->provider && b->provider->charge && strcmp(sub->provider, b->provider->name) == 0;
 }
 
-static bool
-status_is(const struct subscription *sub, const char *status)
-{
-	return strcmp(sub->status, status) == 0;
-}
-
 /* What a charge's outcome does to its invoice and subscription. Returns
  * true when it is the renewal's first failure (the member is mailed). */
 static bool
@@ -147,19 +141,19 @@ apply_outcome(struct billing *b, struct subscription *sub, struct invoice *inv, 
 		inv->status = "paid";
 		inv->paid_at = now;
 		inv->next_attempt_at = 0;
-		sub->status = "active";
+		sub->status = SUB_ACTIVE;
 		sub->grace_until = 0;
-		if (inv->period_end > sub->period_end || status_is(sub, "incomplete")) {
+		if (inv->period_end > sub->period_end || sub->status == SUB_INCOMPLETE) {
 			sub->period_start = inv->period_start;
 			sub->period_end = inv->period_end;
 		}
-	} else if (status_is(sub, "incomplete")) {
+	} else if (sub->status == SUB_INCOMPLETE) {
 		inv->next_attempt_at = 0; /* a first payment is not retried: the member is still at checkout */
 	} else {
 		inv->next_attempt_at = retry_at(b, inv->created_at, inv->attempts);
-		if (status_is(sub, "active") || status_is(sub, "trialing")) {
+		if (sub->status == SUB_ACTIVE || sub->status == SUB_TRIALING) {
 			long grace = b->cfg->grace_days > 0 ? b->cfg->grace_days : 7;
-			sub->status = "past_due";
+			sub->status = SUB_PAST_DUE;
 			sub->grace_until = now + grace * DAY;
 			first_failure = true;
 		}
@@ -332,13 +326,13 @@ billing_subscribe(struct billing *b, struct arena *a, int64_t member_id, int64_t
 	err = store_subscription_by_member(s, a, member_id, &sub);
 	if (err && err != MH_ERR_NOTFOUND)
 		return err;
-	if (!err && (status_is(&sub, "active") || status_is(&sub, "trialing") || status_is(&sub, "past_due"))) {
+	if (!err && sub_status_live(sub.status)) {
 		out->ok = true;
 		out->message = "You already have a subscription.";
 		return MH_OK;
 	}
 	/* A first payment that failed: the new card pays the same invoice. */
-	if (!err && status_is(&sub, "incomplete") && sub.plan_id == plan_id)
+	if (!err && sub.status == SUB_INCOMPLETE && sub.plan_id == plan_id)
 		return billing_update_card(b, a, member_id, card, now, out);
 	if (err == MH_ERR_NOTFOUND) {
 		memset(&sub, 0, sizeof sub);
@@ -353,12 +347,12 @@ billing_subscribe(struct billing *b, struct arena *a, int64_t member_id, int64_t
 	sub.canceled_at = sub.grace_until = 0;
 	sub.updated_at = now;
 	if (plan.trial_days > 0) {
-		sub.status = "trialing";
+		sub.status = SUB_TRIALING;
 		sub.trial_end = now + (int64_t) plan.trial_days * DAY;
 		sub.period_end = sub.trial_end;
 		sub.trial_reminded = false;
 	} else {
-		sub.status = "incomplete";
+		sub.status = SUB_INCOMPLETE;
 		sub.trial_end = 0;
 		sub.period_end = time_add_months(now, plan.interval_months);
 	}
@@ -410,7 +404,7 @@ billing_update_card(struct billing *b, struct arena *a, int64_t member_id, const
 	struct invoice inv;
 	err = store_invoice_open(s, a, sub.id, &inv);
 	if (err == MH_ERR_NOTFOUND) {
-		out->ok = status_is(&sub, "active") || status_is(&sub, "trialing");
+		out->ok = sub.status == SUB_ACTIVE || sub.status == SUB_TRIALING;
 		return MH_OK;
 	}
 	if (err)
@@ -440,7 +434,7 @@ billing_cancel(struct billing *b, int64_t member_id, bool cancel, int64_t now)
 	 * our write: the write then fails, and we read and decide again. */
 	for (int tries = 0; tries < 8 && err == MH_ERR_CONFLICT; tries++) {
 		err = store_subscription_by_member(s, a, member_id, &sub);
-		if (!err && !(status_is(&sub, "active") || status_is(&sub, "trialing") || status_is(&sub, "past_due")))
+		if (!err && !sub_status_live(sub.status))
 			err = MH_ERR_NOTFOUND;
 		if (err || sub.cancel_at_period_end == cancel)
 			break;
@@ -465,7 +459,7 @@ renew(struct billing *b, struct arena *a, struct subscription *sub, int64_t now,
 	if (err)
 		return err;
 	for (int i = 0; i < MAX_CATCH_UP && sub->period_end <= now; i++) {
-		if (!(status_is(sub, "active") || status_is(sub, "trialing")))
+		if (!(sub->status == SUB_ACTIVE || sub->status == SUB_TRIALING))
 			break;
 		struct invoice inv;
 		err = new_invoice(b, sub, &plan, sub->period_end, now, a, &inv);
@@ -485,7 +479,7 @@ renew(struct billing *b, struct arena *a, struct subscription *sub, int64_t now,
 			store_invoice_release(s, inv.id);
 			return err;
 		}
-		if (sub->cancel_at_period_end || !(status_is(sub, "active") || status_is(sub, "trialing"))) {
+		if (sub->cancel_at_period_end || !(sub->status == SUB_ACTIVE || sub->status == SUB_TRIALING)) {
 			inv.status = "void";
 			inv.next_attempt_at = 0;
 			err = store_invoice_save(s, &inv);
@@ -524,7 +518,7 @@ billing_run(struct billing *b, int64_t now, struct billing_stats *st)
 		struct subscription *sub = &subs[i];
 		if (!ours(b, sub))
 			continue;
-		if (status_is(sub, "trialing") && !sub->trial_reminded && sub->trial_end - TRIAL_NOTICE <= now &&
+		if (sub->status == SUB_TRIALING && !sub->trial_reminded && sub->trial_end - TRIAL_NOTICE <= now &&
 		    sub->trial_end > now) {
 			sub->trial_reminded = true;
 			sub->updated_at = now;
@@ -538,9 +532,9 @@ billing_run(struct billing *b, int64_t now, struct billing_stats *st)
 			}
 			continue;
 		}
-		if (status_is(sub, "past_due")) {
+		if (sub->status == SUB_PAST_DUE) {
 			if (sub->grace_until && sub->grace_until <= now) {
-				sub->status = "unpaid";
+				sub->status = SUB_UNPAID;
 				sub->updated_at = now;
 				if (!(err = store_subscription_save(s, sub)))
 					st->unpaid++;
@@ -552,7 +546,7 @@ billing_run(struct billing *b, int64_t now, struct billing_stats *st)
 		if (sub->period_end > now)
 			continue;
 		if (sub->cancel_at_period_end) {
-			sub->status = "canceled";
+			sub->status = SUB_CANCELED;
 			sub->updated_at = now;
 			if (!(err = store_subscription_save(s, sub)))
 				st->canceled++;
@@ -570,7 +564,7 @@ billing_run(struct billing *b, int64_t now, struct billing_stats *st)
 			struct subscription sub;
 			if ((err = store_subscription_get(s, a, due[i].subscription_id, &sub)))
 				break;
-			if (!ours(b, &sub) || (!status_is(&sub, "past_due") && !status_is(&sub, "unpaid")))
+			if (!ours(b, &sub) || (sub.status != SUB_PAST_DUE && sub.status != SUB_UNPAID))
 				continue;
 			if (store_invoice_claim(s, due[i].id, now, CLAIM_LEASE) == MH_ERR_CONFLICT)
 				continue;

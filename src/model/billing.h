@@ -22,6 +22,12 @@ enum sub_status {
 const char *sub_status_name(enum sub_status s);
 /* Returns -1 when s names no state. */
 int sub_status_parse(const char *s);
+/* A live subscription: it renews, and its member may cancel or resume it
+ * (active, trialing, past_due). The one rule for "has a subscription". */
+bool sub_status_live(enum sub_status s);
+/* One that will not come back (canceled, incomplete_expired): a new
+ * subscription may take its place. */
+bool sub_status_ended(enum sub_status s);
 
 struct plan {
 	int64_t id;
@@ -37,7 +43,7 @@ struct plan {
 
 struct subscription {
 	int64_t id, member_id, plan_id;
-	const char *status; /* Stripe's names: active, trialing, past_due, ... */
+	enum sub_status status; /* by Stripe's names (sub_status_name) */
 	int64_t period_start, period_end;
 	int64_t trial_end;
 	int64_t grace_until;

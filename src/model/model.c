@@ -84,3 +84,15 @@ sub_status_parse(const char *s)
 			return (int) i;
 	return -1;
 }
+
+bool
+sub_status_live(enum sub_status s)
+{
+	return s == SUB_ACTIVE || s == SUB_TRIALING || s == SUB_PAST_DUE;
+}
+
+bool
+sub_status_ended(enum sub_status s)
+{
+	return s == SUB_CANCELED || s == SUB_INCOMPLETE_EXPIRED;
+}

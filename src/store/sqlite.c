@@ -1553,7 +1553,8 @@ read_subscription(struct arena *a, sqlite3_stmt *st, struct subscription *out)
 	out->id = sqlite3_column_int64(st, 0);
 	out->member_id = sqlite3_column_int64(st, 1);
 	out->plan_id = sqlite3_column_int64(st, 2);
-	out->status = col_str(a, st, 3);
+	int status = sub_status_parse(col_str(a, st, 3));
+	out->status = status < 0 ? SUB_NONE : (enum sub_status) status;
 	out->period_start = sqlite3_column_int64(st, 4);
 	out->period_end = sqlite3_column_int64(st, 5);
 	out->trial_end = sqlite3_column_int64(st, 6);
@@ -1596,7 +1597,7 @@ sq_subscription_save(struct store *s, struct subscription *sub)
 		sqlite3_bind_int64(st, 1, sub->id);
 	sqlite3_bind_int64(st, 2, sub->member_id);
 	sqlite3_bind_int64(st, 3, sub->plan_id);
-	bind_text(st, 4, sub->status);
+	bind_text(st, 4, sub_status_name(sub->status));
 	sqlite3_bind_int64(st, 5, sub->period_start);
 	sqlite3_bind_int64(st, 6, sub->period_end);
 	sqlite3_bind_int64(st, 7, sub->trial_end);

@@ -259,7 +259,7 @@ checkout_notice(struct http_req *r, int64_t member_id, bool subscribe, int64_t n
 		for (size_t i = 0; i < n; i++)
 			if (!strcmp(list[i].status, "paid") && list[i].paid_at == now)
 				return "paid";
-	if (subscribe && !strcmp(sub.status, "trialing"))
+	if (subscribe && sub.status == SUB_TRIALING)
 		return "trial";
 	return "card";
 }
@@ -348,13 +348,12 @@ billing_page(struct http_req *r, int status, const char *notice, const char *err
 			json_object_set_new(o, "amount",
 			                    json_string(billing_money(r->arena, plan.amount, plan.currency)));
 		}
-		json_object_set_new(o, "status", json_string(sub.status));
-		json_object_set_new(o, "status_text", json_string(status_text(sub.status)));
+		json_object_set_new(o, "status", json_string(sub_status_name(sub.status)));
+		json_object_set_new(o, "status_text", json_string(status_text(sub_status_name(sub.status))));
 		char when[48];
-		bool live = !strcmp(sub.status, "active") || !strcmp(sub.status, "trialing") ||
-		            !strcmp(sub.status, "past_due");
+		bool live = sub_status_live(sub.status);
 		/* A failed payment: the card comes first, as saving one pays what is owed. */
-		bool owing = !strcmp(sub.status, "past_due") || !strcmp(sub.status, "unpaid");
+		bool owing = sub.status == SUB_PAST_DUE || sub.status == SUB_UNPAID;
 		struct invoice open;
 		bool has_open = store_invoice_open(s, r->arena, sub.id, &open) == MH_OK;
 		/* Owing past the period's end: the overdue invoice, not a "next charge" in the past. */

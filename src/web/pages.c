@@ -206,7 +206,7 @@ meta_get(struct http_req *r, const char *slug, struct article *a)
 {
 	struct app *app = r->app;
 	struct vc_value *v = vcache_get(app->fragments, arena_concat(r->arena, "M|", slug, NULL),
-	                                   web_ctx(r)->versions.content, PAGECACHE_TTL);
+	                                web_ctx(r)->versions.content, PAGECACHE_TTL);
 	if (!v)
 		return false;
 	struct article_meta m;
@@ -227,7 +227,7 @@ meta_put(struct http_req *r, const struct article *a)
 	struct app *app = r->app;
 	struct article_meta m = { a->id, (int) a->access, a->published_at, a->updated_at };
 	vcache_put(app->fragments, arena_concat(r->arena, "M|", a->slug, NULL), web_ctx(r)->versions.content, &m,
-	              sizeof m);
+	           sizeof m);
 }
 
 static bool

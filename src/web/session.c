@@ -11,7 +11,7 @@
 #include "web/pagecache.h"
 #include "core/banned.h"
 
-#define SESSION_TTL    60 /* seconds a session stays in memory, unless the member version moves */
+#define SESSION_TTL 60 /* seconds a session stays in memory, unless the member version moves */
 
 static int64_t
 mono_ms(void)
@@ -239,8 +239,7 @@ load_subscription(struct http_req *r)
 	if (err)
 		return err;
 	c->has_sub = true;
-	int st = sub_status_parse(sub.status);
-	c->sub.status = st < 0 ? SUB_NONE : (enum sub_status) st;
+	c->sub.status = sub.status;
 	c->sub.grace_until = sub.grace_until;
 	c->sub.period_end = sub.period_end;
 	c->sub.cancel_at_period_end = sub.cancel_at_period_end;

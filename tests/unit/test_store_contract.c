@@ -199,7 +199,7 @@ subscribed(struct store *s, const char *email, struct subscription *sub)
 	memset(sub, 0, sizeof *sub);
 	sub->member_id = member(s, email);
 	sub->plan_id = plans[0].id;
-	sub->status = "active";
+	sub->status = SUB_ACTIVE;
 	sub->period_start = T0;
 	sub->period_end = T0 + 30 * 86400;
 	sub->provider = "test";
@@ -223,17 +223,17 @@ test_subscription_save_is_conditional(void **state)
 	member_view.cancel_at_period_end = true;
 	assert_int_equal(store_subscription_save(s, &member_view), MH_OK);
 	/* A writer holding the older row loses, and writes nothing. */
-	run.status = "past_due";
+	run.status = SUB_PAST_DUE;
 	assert_int_equal(store_subscription_save(s, &run), MH_ERR_CONFLICT);
 	struct subscription now;
 	assert_int_equal(store_subscription_get(s, a, id, &now), MH_OK);
-	assert_string_equal(now.status, "active");
+	assert_int_equal(now.status, SUB_ACTIVE);
 	assert_true(now.cancel_at_period_end);
 	/* Read again, it applies. */
-	now.status = "past_due";
+	now.status = SUB_PAST_DUE;
 	assert_int_equal(store_subscription_save(s, &now), MH_OK);
 	assert_int_equal(store_subscription_get(s, a, id, &run), MH_OK);
-	assert_string_equal(run.status, "past_due");
+	assert_int_equal(run.status, SUB_PAST_DUE);
 	assert_true(run.cancel_at_period_end);
 	arena_free(a);
 }

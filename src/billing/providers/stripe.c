@@ -403,31 +403,18 @@ jpath(json_t *o, const char *path)
 	return o;
 }
 
-static const char *const statuses[] = {
-	"active", "trialing", "past_due", "canceled", "unpaid", "incomplete", "incomplete_expired", "paused",
-};
-
-/* Stripe's status names map 1:1; the static copy, or NULL for an unknown one. */
-static const char *
+/* Stripe's status names map 1:1 onto the model's; -1 for an unknown one. */
+static int
 known_status(const char *s)
 {
-	for (size_t i = 0; s && i < sizeof statuses / sizeof *statuses; i++)
-		if (strcmp(s, statuses[i]) == 0)
-			return statuses[i];
-	return NULL;
+	int st = s ? sub_status_parse(s) : -1;
+	return st == SUB_NONE ? -1 : st;
 }
 
 static bool
 is(const char *status, const char *name)
 {
 	return status && strcmp(status, name) == 0;
-}
-
-/* A subscription that will not come back: a new one may take its place. */
-static bool
-ended(const char *status)
-{
-	return is(status, "canceled") || is(status, "incomplete_expired");
 }
 
 static int64_t
@@ -570,14 +557,13 @@ on_checkout_completed(struct event *e)
 	bool same = !rc && is(sub.provider, "stripe") && is(sub.provider_id, sub_id);
 	if (same && sub.provider_updated) {
 		/* Stripe's subscription events came first: they know better. */
-		if (paid && is(sub.status, "incomplete"))
-			sub.status = "active";
+		if (paid && sub.status == SUB_INCOMPLETE)
+			sub.status = SUB_ACTIVE;
 	} else {
-		if (!rc && !same &&
-		    (is(sub.status, "active") || is(sub.status, "trialing") || is(sub.status, "past_due")))
+		if (!rc && !same && sub_status_live(sub.status))
 			log_warn("stripe checkout replaces a live subscription", "member=%ld old=\"%s\" new=%s",
 			         member_id, sub.provider_id, sub_id);
-		sub.status = paid ? "active" : "incomplete";
+		sub.status = paid ? SUB_ACTIVE : SUB_INCOMPLETE;
 		sub.plan_id = plan.id;
 		sub.period_start = e->created;
 		sub.period_end = time_add_months(e->created, plan.interval_months > 0 ? plan.interval_months : 1);
@@ -600,11 +586,12 @@ on_subscription(struct event *e)
 {
 	json_t *o = e->obj;
 	const char *sub_id = jstr(o, "id"), *customer = jstr(o, "customer");
-	const char *status = known_status(jstr(o, "status"));
+	int known = known_status(jstr(o, "status"));
 	if (!sub_id || !sub_id[0])
 		return invalid(e, "a subscription without an id");
-	if (!status)
+	if (known < 0)
 		return invalid(e, "an unknown subscription status");
+	enum sub_status status = (enum sub_status) known;
 	struct subscription sub;
 	bool other = false;
 	mh_err rc = find_sub(e, sub_id, customer, &sub, &other);
@@ -613,17 +600,17 @@ on_subscription(struct event *e)
 	if (other) {
 		/* Another subscription of the same customer: it takes over only
 		 * from one that ended, and never an ended one from a live one. */
-		if (!ended(sub.status) || ended(status))
+		if (!sub_status_ended(sub.status) || sub_status_ended(status))
 			return ignore(e, "the member's subscription is another one");
 		sub.provider_updated = 0;
 		sub.trial_reminded = false;
 	}
 	if (e->created < sub.provider_updated)
 		return ignore(e, "older than the subscription's last change");
-	const char *was = sub.status;
+	enum sub_status was = sub.status;
 	sub.status = status;
-	if (is(status, "past_due"))
-		sub.grace_until = is(was, "past_due") && sub.grace_until ? sub.grace_until : grace_until(e);
+	if (status == SUB_PAST_DUE)
+		sub.grace_until = was == SUB_PAST_DUE && sub.grace_until ? sub.grace_until : grace_until(e);
 	else
 		sub.grace_until = 0;
 	/* Before API version 2025-03-31 the period is on the subscription, since then on its items. */
@@ -640,7 +627,7 @@ on_subscription(struct event *e)
 	sub.cancel_at_period_end = json_is_true(json_object_get(o, "cancel_at_period_end"));
 	sub.trial_end = jint(o, "trial_end");
 	sub.canceled_at = jint(o, "canceled_at");
-	if (is(status, "canceled")) {
+	if (status == SUB_CANCELED) {
 		int64_t at = jint(o, "ended_at") ? jint(o, "ended_at") : e->created;
 		if (sub.period_end > at)
 			sub.period_end = at;
@@ -678,7 +665,7 @@ on_subscription_deleted(struct event *e)
 	if (e->created < sub.provider_updated)
 		return ignore(e, "older than the subscription's last change");
 	int64_t at = jint(o, "ended_at") ? jint(o, "ended_at") : e->created;
-	sub.status = "canceled";
+	sub.status = SUB_CANCELED;
 	sub.canceled_at = jint(o, "canceled_at") ? jint(o, "canceled_at") : at;
 	if (sub.period_end > at)
 		sub.period_end = at;
@@ -727,11 +714,11 @@ on_invoice_paid(struct event *e)
 	}
 	if (e->created < sub.provider_updated)
 		return ignore(e, "older than the subscription's last change");
-	if (ended(sub.status))
+	if (sub_status_ended(sub.status))
 		return ignore(e, "the subscription has ended");
 	/* A trial's invoice for nothing leaves it trialing. */
-	if (!is(sub.status, "trialing") || paid > 0) {
-		sub.status = "active";
+	if (sub.status != SUB_TRIALING || paid > 0) {
+		sub.status = SUB_ACTIVE;
 		sub.grace_until = 0;
 	}
 	json_t *period = jpath(o, "lines.data.0.period");
@@ -761,11 +748,11 @@ on_invoice_failed(struct event *e)
 		return ignore(e, "the member's subscription is another one");
 	if (e->created < sub.provider_updated)
 		return ignore(e, "older than the subscription's last change");
-	if (!is(sub.status, "active") && !is(sub.status, "trialing") && !is(sub.status, "past_due"))
+	if (!sub_status_live(sub.status))
 		return ignore(e, "the subscription is not live");
-	if (!is(sub.status, "past_due") || !sub.grace_until)
+	if (sub.status != SUB_PAST_DUE || !sub.grace_until)
 		sub.grace_until = grace_until(e);
-	sub.status = "past_due";
+	sub.status = SUB_PAST_DUE;
 	sub.provider_updated = e->created;
 	want_mail(e, "payment-failed", &sub, e->created, invoice_money(e, o, "amount_due"));
 	return save(e, &sub);
@@ -785,7 +772,7 @@ on_trial_will_end(struct event *e)
 	mh_err rc = find_sub(e, sub_id, customer, &sub, &other);
 	if (rc)
 		return rc;
-	if (other || ended(sub.status))
+	if (other || sub_status_ended(sub.status))
 		return ignore(e, "not the member's live subscription");
 	if (sub.trial_reminded)
 		return ignore(e, "the member was reminded already");
