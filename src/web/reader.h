@@ -1,5 +1,7 @@
 /* reader.h: the paywall on a request: who the reader is for the access
- * decision (subscription, gift link, meter), and what the page says after it. */
+ * decision (subscription, gift link, meter), and what the page says after it.
+ * The rules are in paywall/gift.h and paywall/meter.h; this side reads and
+ * writes their cookies and does the store calls they ask for. */
 #ifndef MH_READER_H
 #define MH_READER_H
 
@@ -7,19 +9,17 @@
 
 #include "http/http.h"
 #include "paywall/access.h"
-
-/* What became of a gift link for the article; past GIFT_OK, why it was refused. */
-enum reader_gift { GIFT_NONE, GIFT_OK, GIFT_UNKNOWN, GIFT_EXPIRED, GIFT_USED_UP, GIFT_REVOKED };
+#include "paywall/gift.h"
+#include "paywall/meter.h"
 
 struct reader {
 	struct viewer v;
-	enum reader_gift gift;
+	enum gift_outcome gift;
 	bool gift_refused; /* a gift link was given but no longer works */
 	bool personal;     /* the answer depends on this reader: never shared by caches */
 	int meter_limit;   /* 0: metered mode off */
 	int meter_used;
-	int64_t *meter_ids; /* anonymous: the articles in the meter cookie */
-	size_t meter_n;
+	struct meter_jar *meter_jar; /* anonymous: the meter cookie's articles (in the request's arena) */
 };
 
 /* Who reads article a (NULL: no gift or meter, e.g. for listings). */
