@@ -145,13 +145,11 @@ reader_after(struct http_req *r, const struct article *a, struct reader *rd, con
 }
 
 /* Why a gift link did not open the article, for its holder. */
+/* What the paywall says when a gift link was refused, by outcome: the
+ * words are the theme's (article.mustache). */
 static const char *const gift_refusals[] = {
-	[GIFT_NONE] = "",
-	[GIFT_OK] = "",
-	[GIFT_UNKNOWN] = "This gift link does not work: it may be mistyped or incomplete.",
-	[GIFT_EXPIRED] = "This gift link has expired.",
-	[GIFT_USED_UP] = "This gift link has reached its limit: as many people as it allows have opened it.",
-	[GIFT_REVOKED] = "The person who gave you this article has withdrawn the gift link.",
+	[GIFT_NONE] = NULL,         [GIFT_OK] = NULL,           [GIFT_UNKNOWN] = "unknown",
+	[GIFT_EXPIRED] = "expired", [GIFT_USED_UP] = "used_up", [GIFT_REVOKED] = "revoked",
 };
 
 json_t *
@@ -165,46 +163,25 @@ reader_paywall_json(struct http_req *r, const struct article *a, const struct re
 	bool members = a->access == ACCESS_MEMBERS;
 	/* A members article asks for a free account, not a subscription. */
 	bool sign_up = members && d->reason == REASON_ANONYMOUS;
-	const char *headline = members ? "This article is free for members" : "This article is for subscribers";
-	const char *message = "";
-	switch (d->reason) {
-	case REASON_ANONYMOUS:
-		message = members ? "Create a free account to keep reading, or sign in if you have one."
-		                  : "Subscribe to read the whole story and everything else we publish.";
-		break;
-	case REASON_NO_PLAN:
-		message = "Your account does not include a subscription yet. Subscribe to read the whole story.";
-		break;
-	case REASON_PAYMENT_FAILED:
-		headline = "Your payment did not go through";
-		message = "Please make sure the card on file is up to date. Once it is, we retry the payment right "
-		          "away and the article opens.";
-		break;
-	case REASON_LAPSED:
-		headline = "Your subscription has ended";
-		message = "Resubscribe to keep reading.";
-		break;
-	default: break;
+	json_object_set_new(p, "members_article", json_boolean(members));
+	json_t *refused = json_false();
+	if (rd->gift_refused && gift_refusals[rd->gift]) {
+		refused = json_object();
+		json_object_set_new(refused, gift_refusals[rd->gift], json_true());
 	}
-	if (rd->gift_refused)
-		message = arena_printf(r->arena, "%s %s", gift_refusals[rd->gift], message);
-	else if (rd->meter_limit && (d->reason == REASON_ANONYMOUS || d->reason == REASON_NO_PLAN) && !members)
-		message = arena_printf(r->arena, "You have read your %d free articles this month. %s", rd->meter_limit,
-		                       message);
-	json_object_set_new(p, "headline", json_string(headline));
-	json_object_set_new(p, "message", json_string(message));
+	json_object_set_new(p, "gift_refused", refused);
+	bool meter = !rd->gift_refused && rd->meter_limit &&
+	             (d->reason == REASON_ANONYMOUS || d->reason == REASON_NO_PLAN) && !members;
+	json_object_set_new(p, "meter_note", meter ? json_integer(rd->meter_limit) : json_false());
 	json_object_set_new(p, "anonymous", json_boolean(d->reason == REASON_ANONYMOUS));
 	json_object_set_new(p, "member", json_boolean(d->reason == REASON_NO_PLAN));
 	json_object_set_new(p, "payment_problem", json_boolean(d->reason == REASON_PAYMENT_FAILED));
 	json_object_set_new(p, "resubscribe", json_boolean(d->reason == REASON_LAPSED));
 	json_object_set_new(p, "signin_url", json_string(signin));
-	json_object_set_new(p, "signin_prompt",
-	                    json_string(members ? "Already have an account?" : "Already a subscriber?"));
 	/* Signing up or subscribing comes back to the article. */
 	json_object_set_new(
 	        p, "subscribe_url",
 	        json_string(arena_printf(r->arena, "%s?next=%s", sign_up ? "/signup" : "/subscribe", here)));
-	json_object_set_new(p, "subscribe_text", json_string(sign_up ? "Create a free account" : "Subscribe"));
 	/* One click to the card form, which returns here once the new card
 	 * has paid what is owed. */
 	json_object_set_new(p, "card_action", json_string("/account/billing"));
@@ -229,13 +206,10 @@ reader_banner_json(struct http_req *r, const struct article *a, const struct acc
 {
 	if (d->reason != REASON_GRACE)
 		return json_false();
+	/* The words are the theme's (article.mustache). */
 	json_t *b = json_object();
-	json_object_set_new(b, "message",
-	                    json_string("Your last payment did not go through. Please make sure the "
-	                                "card on file is up to date to keep your subscription."));
 	json_object_set_new(b, "url",
 	                    json_string(arena_printf(r->arena, "/account/billing?next=/articles/%s", a->slug)));
-	json_object_set_new(b, "link_text", json_string("Update your card"));
 	return b;
 }
 
@@ -247,9 +221,7 @@ reader_meter_json(struct http_req *r, const struct article *a, const struct read
 	int left = meter_left(rd->meter_limit, rd->meter_used);
 	json_t *m = json_object();
 	json_object_set_new(m, "remaining", json_integer(left));
-	json_object_set_new(
-	        m, "message",
-	        json_string(arena_printf(r->arena, "%d free article%s left this month.", left, left == 1 ? "" : "s")));
+	json_object_set_new(m, "one", json_boolean(left == 1));
 	json_object_set_new(m, "subscribe_url",
 	                    json_string(arena_printf(r->arena, "/subscribe?next=/articles/%s", a->slug)));
 	return m;
