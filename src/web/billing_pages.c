@@ -114,6 +114,17 @@ h_subscribe_page(struct http_req *r)
 
 static void billing_page(struct http_req *r, int status, const char *notice, const char *error);
 
+/* {name: true} with every other name false: a template section on a name
+ * that is missing would look it up in the context around it. */
+static json_t *
+one_of(const char *const *names, const char *name)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; names[i]; i++)
+		json_object_set_new(o, names[i], json_boolean(!strcmp(names[i], name)));
+	return o;
+}
+
 /* Sends the member to the provider's checkout for plan, or (plan NULL) to
  * replace the card: the test provider's page here, or Stripe's. */
 static void
@@ -138,7 +149,7 @@ go_to_checkout(struct http_req *r, const struct plan *plan, const char *next)
 		if (plan)
 			subscribe_page(r, 502, "The payment service did not answer. Please try again in a moment.");
 		else
-			billing_page(r, 502, NULL, "The payment service did not answer. Please try again in a moment.");
+			billing_page(r, 502, NULL, "provider_down");
 		return;
 	}
 	http_add_header(r, "Cache-Control", "private, no-store");
@@ -300,27 +311,6 @@ h_checkout(struct http_req *r)
 	http_redirect(r, 303, strcmp(next, "/") ? next : arena_printf(r->arena, "/account/billing?notice=%s", notice));
 }
 
-static const char *
-status_text(const char *st)
-{
-	static const struct {
-		const char *status, *text;
-	} texts[] = {
-		{ "active", "Active" },
-		{ "trialing", "Free trial" },
-		{ "past_due", "Payment failed: we will try again. Please make sure your card on file is up to date." },
-		{ "unpaid", "Unpaid: your payment did not go through. Update your card to read again." },
-		{ "canceled", "Canceled" },
-		{ "incomplete", "Waiting for the first payment" },
-		{ "incomplete_expired", "Expired before the first payment" },
-		{ "paused", "Paused" },
-	};
-	for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
-		if (!strcmp(st, texts[i].status))
-			return texts[i].text;
-	return st;
-}
-
 static void
 billing_page(struct http_req *r, int status, const char *notice, const char *error)
 {
@@ -349,7 +339,11 @@ billing_page(struct http_req *r, int status, const char *notice, const char *err
 			                    json_string(billing_money(r->arena, plan.amount, plan.currency)));
 		}
 		json_object_set_new(o, "status", json_string(sub_status_name(sub.status)));
-		json_object_set_new(o, "status_text", json_string(status_text(sub_status_name(sub.status))));
+		/* The words for each status are the theme's (billing.mustache). */
+		static const char *const statuses[] = { "active",   "trialing",   "past_due",           "unpaid",
+			                                "canceled", "incomplete", "incomplete_expired", "paused",
+			                                NULL };
+		json_object_set_new(o, "status_is", one_of(statuses, sub_status_name(sub.status)));
 		char when[48];
 		bool live = sub_status_live(sub.status);
 		/* A failed payment: the card comes first, as saving one pays what is owed. */
@@ -427,30 +421,25 @@ billing_page(struct http_req *r, int status, const char *notice, const char *err
 		json_object_set_new(ctx, "card", card);
 	}
 	json_object_set_new(ctx, "next", json_string(local_next(http_query(r, "next"))));
+	/* Notices and errors go by name; their words are the theme's. */
+	static const char *const notices[] = { "paid", "card", "trial", "subscribed", "canceled", "resumed", NULL };
+	static const char *const errors[] = { "provider_down", "nothing_to_change", "unknown_action", NULL };
 	if (notice)
-		json_object_set_new(ctx, "notice", json_string(notice));
+		json_object_set_new(ctx, "notice", one_of(notices, notice));
 	if (error)
-		json_object_set_new(ctx, "error", json_string(error));
+		json_object_set_new(ctx, "error", one_of(errors, error));
 	private_page(r, status, "billing", "Subscription and billing", ctx);
 }
 
 void
 h_billing_page(struct http_req *r)
 {
+	static const char *const known[] = { "paid", "card", "trial", "subscribed", "canceled", "resumed" };
 	const char *n = http_query(r, "notice");
 	const char *notice = NULL;
-	if (n && !strcmp(n, "paid"))
-		notice = "Thank you: your payment went through and your subscription is active.";
-	else if (n && !strcmp(n, "card"))
-		notice = "Your card was saved; nothing was charged.";
-	else if (n && !strcmp(n, "trial"))
-		notice = "Your free trial has started. Your card will be charged when it ends.";
-	else if (n && !strcmp(n, "subscribed"))
-		notice = "You already have a subscription. Nothing was charged.";
-	else if (n && !strcmp(n, "canceled"))
-		notice = "Your subscription will end at the end of the paid period.";
-	else if (n && !strcmp(n, "resumed"))
-		notice = "Your subscription continues.";
+	for (size_t i = 0; n && i < sizeof known / sizeof *known; i++)
+		if (!strcmp(n, known[i]))
+			notice = known[i];
 	billing_page(r, 200, notice, NULL);
 }
 
@@ -470,7 +459,7 @@ h_billing(struct http_req *r)
 		bool cancel = !strcmp(action, "cancel");
 		mh_err err = billing_cancel(&app->billing, c->member.id, cancel, now);
 		if (err == MH_ERR_NOTFOUND) {
-			billing_page(r, 409, NULL, "There is no running subscription to change.");
+			billing_page(r, 409, NULL, "nothing_to_change");
 			return;
 		}
 		if (err) {
@@ -480,5 +469,5 @@ h_billing(struct http_req *r)
 		http_redirect(r, 303, cancel ? "/account/billing?notice=canceled" : "/account/billing?notice=resumed");
 		return;
 	}
-	billing_page(r, 400, NULL, "Unknown action.");
+	billing_page(r, 400, NULL, "unknown_action");
 }

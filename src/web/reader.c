@@ -166,8 +166,11 @@ reader_paywall_json(struct http_req *r, const struct article *a, const struct re
 	json_object_set_new(p, "members_article", json_boolean(members));
 	json_t *refused = json_false();
 	if (rd->gift_refused && gift_refusals[rd->gift]) {
+		/* Every name set, so a missing one is not looked up around it. */
 		refused = json_object();
-		json_object_set_new(refused, gift_refusals[rd->gift], json_true());
+		for (size_t i = 0; i < sizeof gift_refusals / sizeof *gift_refusals; i++)
+			if (gift_refusals[i])
+				json_object_set_new(refused, gift_refusals[i], json_boolean(i == (size_t) rd->gift));
 	}
 	json_object_set_new(p, "gift_refused", refused);
 	bool meter = !rd->gift_refused && rd->meter_limit &&

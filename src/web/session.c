@@ -78,7 +78,9 @@ is_https(struct http_req *r)
 	struct app *app = r->app;
 	if (strncmp(app->cfg->public_url, "https://", 8) == 0)
 		return true;
-	return proxy_https(&app->proxies, http_client_addr(r), http_header(r, "X-Forwarded-Proto"));
+	/* The peer's address is looked up only when a proxy claims https. */
+	const char *proto = http_header(r, "X-Forwarded-Proto");
+	return proto && proxy_https(&app->proxies, http_client_addr(r), proto);
 }
 
 void
