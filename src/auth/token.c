@@ -127,3 +127,16 @@ csrf_valid(const unsigned char key[SECRET_BYTES], const char *cookie, const char
 	csrf_token(key, cookie, want);
 	return sodium_memcmp(want, token, TOKEN_CHARS) == 0;
 }
+
+void
+token_mac(const unsigned char key[SECRET_BYTES], const char *label, const char *payload, size_t n,
+          char out[TOKEN_MAC_CHARS + 1])
+{
+	crypto_auth_hmacsha256_state st;
+	unsigned char mac[crypto_auth_hmacsha256_BYTES];
+	crypto_auth_hmacsha256_init(&st, key, SECRET_BYTES);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *) label, strlen(label));
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *) payload, n);
+	crypto_auth_hmacsha256_final(&st, mac);
+	sodium_bin2hex(out, TOKEN_MAC_CHARS + 1, mac, TOKEN_MAC_CHARS / 2);
+}

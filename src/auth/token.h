@@ -26,6 +26,12 @@ mh_err secret_load(const struct config *cfg, unsigned char key[SECRET_BYTES], ch
 
 /* The form token that goes with a CSRF cookie: HMAC-SHA256 under key. */
 void csrf_token(const unsigned char key[SECRET_BYTES], const char *cookie, char out[TOKEN_CHARS + 1]);
+/* A signed value's MAC: the first 16 bytes of HMAC-SHA256(key, label ||
+ * payload), in lower-case hex. Each kind of signed cookie has its label, so
+ * that none passes for another. */
+#define TOKEN_MAC_CHARS 32
+void token_mac(const unsigned char key[SECRET_BYTES], const char *label, const char *payload, size_t n,
+               char out[TOKEN_MAC_CHARS + 1]);
 /* Compares in constant time. */
 bool csrf_valid(const unsigned char key[SECRET_BYTES], const char *cookie, const char *token);
 

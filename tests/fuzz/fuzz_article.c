@@ -21,18 +21,8 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/text.h"
+#include "fuzz.h"
 #include "core/banned.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-
-#define CHECK(cond)                                                                                                    \
-	do {                                                                                                           \
-		if (!(cond)) {                                                                                         \
-			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                   \
-			abort();                                                                                       \
-		}                                                                                                      \
-	} while (0)
 
 static const struct article_parse_opts opts = { .teaser_paragraphs = 2, .max_bytes = 1 << 20, .now = 1795165200 };
 

@@ -15,17 +15,8 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "fuzz.h"
 #include "core/banned.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                                    \
-	do {                                                                                                           \
-		if (!(cond)) {                                                                                         \
-			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                   \
-			abort();                                                                                       \
-		}                                                                                                      \
-	} while (0)
 
 static void
 load_file(struct config *c, const uint8_t *data, size_t size)

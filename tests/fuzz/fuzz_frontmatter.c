@@ -14,23 +14,14 @@
 
 #include "content/frontmatter.h"
 #include "core/arena.h"
+#include "fuzz.h"
 #include "core/banned.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #ifdef MH_FUZZ_STRICT
 #define KNOWN_ISSUE(cond) (0 && (cond))
 #else
 #define KNOWN_ISSUE(cond) (cond)
 #endif
-
-#define CHECK(cond)                                                                                                    \
-	do {                                                                                                           \
-		if (!(cond)) {                                                                                         \
-			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                   \
-			abort();                                                                                       \
-		}                                                                                                      \
-	} while (0)
 
 /* KNOWN ISSUE D (reported; remove this filter once fixed): libyaml ends
  * a line at a lone CR, U+0085, U+2028 and U+2029 too, find_close() at LF

@@ -25,17 +25,8 @@
 #include <string.h>
 
 #include "paywall/gift.h"
+#include "fuzz.h"
 #include "core/banned.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                                    \
-	do {                                                                                                           \
-		if (!(cond)) {                                                                                         \
-			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                   \
-			abort();                                                                                       \
-		}                                                                                                      \
-	} while (0)
 
 #define NOW   INT64_C(1796083200)          /* 2026-12-01T00:00:00Z */
 #define NEVER INT64_C(1000000000000000000) /* past any expiry the parser accepts (18 digits) */

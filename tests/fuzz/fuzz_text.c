@@ -16,17 +16,8 @@
 
 #include "content/slug.h"
 #include "core/text.h"
+#include "fuzz.h"
 #include "core/banned.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                                    \
-	do {                                                                                                           \
-		if (!(cond)) {                                                                                         \
-			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                   \
-			abort();                                                                                       \
-		}                                                                                                      \
-	} while (0)
 
 /* 253402300800 is 10000-01-01T00:00:00Z. */
 #define YEAR_10000 INT64_C(253402300800)
