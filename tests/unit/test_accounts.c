@@ -19,14 +19,8 @@ static int64_t member_id;
 static int
 setup(void **state)
 {
-	char url[128], err[256];
-	snprintf(dir, sizeof dir, "/tmp/mh-accounts-XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(url, sizeof url, "sqlite:%s/t.db", dir);
-	struct store *s;
-	int applied;
-	if (store_open(url, &s, err, sizeof err) || store_migrate(s, &applied))
+	struct store *s = unit_store_open(dir);
+	if (!s)
 		return -1;
 	struct member m = { 0, "ann@example.test", "Ann", "", ROLE_READER, T0, 0, false };
 	if (store_member_create(s, &m, &member_id))
@@ -38,10 +32,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	store_close(*state);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd);
+	return unit_store_close(*state, dir);
 }
 
 static void

@@ -20,14 +20,8 @@ static char dir[64];
 static int
 setup(void **state)
 {
-	char url[128], err[256];
-	snprintf(dir, sizeof dir, "/tmp/mh-reading-XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(url, sizeof url, "sqlite:%s/t.db", dir);
-	struct store *s;
-	int applied;
-	if (store_open(url, &s, err, sizeof err) || store_migrate(s, &applied))
+	struct store *s = unit_store_open(dir);
+	if (!s)
 		return -1;
 	static struct quote_input quotes[] = {
 		{ "ada-lind", "Ada Lind", "Harbormaster", "<blockquote>OPEN-QUOTE</blockquote>", false },
@@ -68,10 +62,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	store_close(*state);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd);
+	return unit_store_close(*state, dir);
 }
 
 static const struct viewer anonymous = { .meter_remaining = -1 };
