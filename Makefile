@@ -81,10 +81,10 @@ e2e: $(BUILD)/masthead faults
 		$(PY) -m pytest -q tests/e2e
 
 # The end-to-end suite once per awkward date (tests/dates): the 1st, the 28th
-# to the 31st, 29 February, 31 December.
+# to the 31st, 29 February, 31 December; DATES="..." runs only those.
 dates: $(BUILD)/masthead faults
 	MASTHEAD_BIN=$(abspath $(BUILD)/masthead) MASTHEAD_FAULT_BIN=$(abspath $(BUILD)-faults/masthead) \
-		PY=$(PY) tests/dates
+		PY=$(PY) tests/dates $(DATES)
 
 browser: $(BUILD)/masthead
 	MASTHEAD_BIN=$(abspath $(BUILD)/masthead) npm run --silent test:browser

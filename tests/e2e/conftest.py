@@ -1,10 +1,13 @@
 """End-to-end fixtures: the real masthead binary on a free port with a
 temporary data dir, spoken to over HTTP."""
 import datetime
+import glob
+import json
 import os
 import re
 import signal
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -13,6 +16,19 @@ import requests
 BIN = os.environ.get("MASTHEAD_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "masthead")
 BIN = os.path.abspath(BIN)
+
+# The same sources built with fault points (make faults: BUILD-faults/),
+# for the tests that make masthead crash or stall on purpose: a process
+# whose environment names MASTHEAD_FAULTS runs this binary.
+FAULT_BIN = os.path.abspath(os.environ.get("MASTHEAD_FAULT_BIN") or os.path.join(
+    os.path.dirname(BIN) + "-faults", "masthead"))
+
+
+def binary_for(env):
+    if env and "MASTHEAD_FAULTS" in env:
+        assert os.path.exists(FAULT_BIN), f"{FAULT_BIN} is missing: build it with make faults"
+        return FAULT_BIN
+    return BIN
 
 # Every test runs on a fixed clock: the binary's clock (MASTHEAD_CLOCK) and the
 # tests' now() start at MASTHEAD_TEST_CLOCK, whatever today's date is, and run
@@ -41,7 +57,7 @@ def clock_env():
 
 def run(*args, data=None, env=None, input=None, timeout=60):
     """Runs a masthead command; returns the CompletedProcess."""
-    cmd = [BIN, *args]
+    cmd = [binary_for(env), *args]
     if data is not None:
         cmd += ["--data", str(data)]
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("MASTHEAD_")}
@@ -49,6 +65,25 @@ def run(*args, data=None, env=None, input=None, timeout=60):
     full_env.update(env or {})
     return subprocess.run(cmd, capture_output=True, text=True, env=full_env,
                           input=input, timeout=timeout)
+
+
+def exported_articles(data):
+    """Every article the store of `data` holds, {slug: title}, as `masthead
+    export` writes them out (it reads every row of the articles table); the
+    command's own count must agree with the files it wrote."""
+    with tempfile.TemporaryDirectory() as out:
+        r = run("export", out, data=data)
+        assert r.returncode == 0, r.stderr
+        m = re.search(r"^export: (\d+) articles and \d+ members written to ", r.stdout, re.M)
+        assert m, r.stdout
+        got = {}
+        for path in glob.glob(os.path.join(out, "articles", "*.md")):
+            with open(path, encoding="utf-8") as f:
+                line = next(ln for ln in f if ln.startswith("title: "))
+            # Export writes the title double-quoted, which is also JSON.
+            got[os.path.basename(path)[:-len(".md")]] = json.loads(line[len("title: "):])
+        assert len(got) == int(m.group(1)), (r.stdout, sorted(got))
+        return got
 
 
 # A server reads the store's versions at most once a second, so a change made
@@ -75,7 +110,7 @@ class Server:
         self.log_path = os.path.join(str(data), log_name)
         os.makedirs(str(data), exist_ok=True)
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([BIN, *args, "--data", str(data)], stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen([binary_for(env), *args, "--data", str(data)], stdout=subprocess.PIPE,
                                      stderr=self.log, text=True, env=full_env)
         self.banner = []
         deadline = time.time() + 30

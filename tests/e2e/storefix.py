@@ -29,6 +29,11 @@ class Store:
         row = self.one(sql, *args)
         return row[0] if row else None
 
+    def execute(self, sql, *args):
+        """Runs one statement that returns no rows (UPDATE, DELETE); returns
+        how many rows it changed. Nothing is kept until commit()."""
+        return self.conn.execute(sql, args).rowcount
+
     def insert(self, sql, *args):
         cur = self.conn.execute(sql + " RETURNING id", args)
         return cur.fetchone()[0]
@@ -38,3 +43,18 @@ class Store:
 
     def close(self):
         self.conn.close()
+
+    # `with Store.of_data(data) as st:` commits what the block wrote when it
+    # ends normally, rolls it back when it raises, and closes either way.
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, tb):
+        try:
+            if kind is None:
+                self.conn.commit()
+            else:
+                self.conn.rollback()
+        finally:
+            self.conn.close()
+        return False

@@ -5,13 +5,13 @@ import datetime
 import glob
 import os
 import re
-import sqlite3
 
 import pytest
 import requests
 
 from conftest import Server, eventually, now, now_dt, run
 from members import csrf_of, mails, sign_in
+from storefix import Store
 
 PAID = "/articles/port-pier-9-overnight-cargo"
 CVC = "731"
@@ -26,27 +26,28 @@ def iso(ts):
 
 
 def db(srv):
-    return sqlite3.connect(str(srv.data / "masthead.db"))
+    """The site's store, for what no page or command shows (exact times,
+    invoice and charge rows); `with db(srv) as st:` commits and closes."""
+    return Store.of_data(srv.data)
 
 
 def sub_row(srv, email):
-    with db(srv) as c:
-        return c.execute("SELECT s.status, s.period_end, s.grace_until, s.cancel_at_period_end FROM subscriptions s "
-                         "JOIN members m ON m.id = s.member_id WHERE m.email = ?", (email,)).fetchone()
+    with db(srv) as st:
+        return st.one("SELECT s.status, s.period_end, s.grace_until, s.cancel_at_period_end FROM subscriptions s "
+                      "JOIN members m ON m.id = s.member_id WHERE m.email = ?", email)
 
 
 def invoices(srv, email):
-    with db(srv) as c:
-        return [r[0] for r in c.execute(
+    with db(srv) as st:
+        return [r[0] for r in st.all(
             "SELECT i.status FROM invoices i JOIN subscriptions s ON s.id = i.subscription_id JOIN members m "
-            "ON m.id = s.member_id WHERE m.email = ? ORDER BY i.id", (email,))]
+            "ON m.id = s.member_id WHERE m.email = ? ORDER BY i.id", email)]
 
 
 def attempts(srv, email):
-    with db(srv) as c:
-        return c.execute("SELECT count(*) FROM charges ch JOIN invoices i ON i.id = ch.invoice_id JOIN subscriptions s "
-                         "ON s.id = i.subscription_id JOIN members m ON m.id = s.member_id WHERE m.email = ?",
-                         (email,)).fetchone()[0]
+    with db(srv) as st:
+        return st.value("SELECT count(*) FROM charges ch JOIN invoices i ON i.id = ch.invoice_id JOIN subscriptions s "
+                        "ON s.id = i.subscription_id JOIN members m ON m.id = s.member_id WHERE m.email = ?", email)
 
 
 def billing_run(srv, ts, env=None):
@@ -159,8 +160,8 @@ def test_subscribe_renew_fail_recover_cancel(site):
     billing_run(site, period_end3 + 60)
     assert sub_row(site, who)[0] == "canceled"
     assert len(invoices(site, who)) == n
-    with db(site) as c:  # the page decides at the real time: move the period end into the past
-        c.execute("UPDATE subscriptions SET period_end = 1000")
+    with db(site) as st:  # the page decides at the real time: move the period end into the past
+        st.execute("UPDATE subscriptions SET period_end = 1000")
     page = s.get(site.url + PAID, timeout=10).text
     assert not full(page) and "Resubscribe" in page
 
@@ -190,8 +191,8 @@ def test_card_that_saves_but_fails(site):
                                       "cvc": CVC, "name": "R"}, allow_redirects=False, timeout=10)
     assert r2.status_code == 303
     assert sub_row(site, "reader@demo.test")[0] == "active"
-    with db(site) as c:
-        n = c.execute("SELECT count(*) FROM invoices WHERE status = 'paid'").fetchone()[0]
+    with db(site) as st:
+        n = st.value("SELECT count(*) FROM invoices WHERE status = 'paid'")
     assert n >= 1
 
 
@@ -262,10 +263,10 @@ def test_lapsed_updates_card_and_reads_at_once(site):
 
 
 def test_demo_states_come_from_the_machinery(site):
-    with db(site) as c:
-        rows = dict(c.execute("SELECT m.email, s.status FROM subscriptions s JOIN members m ON m.id = s.member_id"))
-        charges = c.execute("SELECT count(*) FROM charges").fetchone()[0]
-        failed = c.execute("SELECT count(*) FROM charges WHERE status = 'failed'").fetchone()[0]
+    with db(site) as st:
+        rows = dict(st.all("SELECT m.email, s.status FROM subscriptions s JOIN members m ON m.id = s.member_id"))
+        charges = st.value("SELECT count(*) FROM charges")
+        failed = st.value("SELECT count(*) FROM charges WHERE status = 'failed'")
     assert rows == {"subscriber@demo.test": "active", "pastdue@demo.test": "past_due",
                     "lapsed@demo.test": "unpaid"}
     assert charges >= 5 and failed >= 3
@@ -275,24 +276,22 @@ def test_crash_between_charge_and_record_charges_once(site):
     s, _ = sign_in(site, "reader@demo.test")
     assert checkout(site, s, "/subscribe", {"plan": "monthly"}, "4242424242424242").status_code == 303
     _, period_end, _, _ = sub_row(site, "reader@demo.test")
-    r = billing_run(site, period_end + 60, env={"MASTHEAD_TEST_CRASH_AFTER_CHARGE": "1"})
+    r = billing_run(site, period_end + 60, env={"MASTHEAD_FAULTS": "crash-after-charge"})
     assert r.returncode == 3
-    with db(site) as c:
-        pending = c.execute("SELECT idempotency_key FROM charges WHERE status = 'pending'").fetchall()
+    with db(site) as st:
+        pending = st.all("SELECT idempotency_key FROM charges WHERE status = 'pending'")
         assert len(pending) == 1
         key = pending[0][0]
-        assert c.execute("SELECT count(*) FROM test_provider_charges WHERE idempotency_key = ?",
-                         (key,)).fetchone()[0] == 1
+        assert st.value("SELECT count(*) FROM test_provider_charges WHERE idempotency_key = ?", key) == 1
     # The next run settles it from the provider's record: paid, and charged once.
     r = billing_run(site, period_end + 120)
     assert r.returncode == 0 and "1 reconciled" in r.stdout, r.stdout
-    with db(site) as c:
-        assert c.execute("SELECT count(*) FROM charges WHERE status = 'pending'").fetchone()[0] == 0
-        assert c.execute("SELECT count(*) FROM test_provider_charges WHERE idempotency_key = ?",
-                         (key,)).fetchone()[0] == 1
-        paid = c.execute("SELECT count(*) FROM invoices i JOIN subscriptions s ON s.id = i.subscription_id "
-                         "JOIN members m ON m.id = s.member_id WHERE m.email = 'reader@demo.test' "
-                         "AND i.status = 'paid'").fetchone()[0]
+    with db(site) as st:
+        assert st.value("SELECT count(*) FROM charges WHERE status = 'pending'") == 0
+        assert st.value("SELECT count(*) FROM test_provider_charges WHERE idempotency_key = ?", key) == 1
+        paid = st.value("SELECT count(*) FROM invoices i JOIN subscriptions s ON s.id = i.subscription_id "
+                        "JOIN members m ON m.id = s.member_id WHERE m.email = 'reader@demo.test' "
+                        "AND i.status = 'paid'")
     assert paid == 2
     assert sub_row(site, "reader@demo.test")[0] == "active"
     billing_run(site, period_end + 180)
@@ -319,9 +318,9 @@ def test_trial_reminder_then_first_charge(site):
     s, _ = sign_in(site, "reader@demo.test")
     r = checkout(site, s, "/subscribe", {"plan": "trial"}, "4242424242424242")
     assert r.status_code == 303
-    with db(site) as c:
-        status, trial_end = c.execute("SELECT status, trial_end FROM subscriptions s JOIN members m ON "
-                                      "m.id = s.member_id WHERE m.email = 'reader@demo.test'").fetchone()
+    with db(site) as st:
+        status, trial_end = st.one("SELECT status, trial_end FROM subscriptions s JOIN members m ON "
+                                   "m.id = s.member_id WHERE m.email = 'reader@demo.test'")
     assert status == "trialing"
     assert full(s.get(site.url + PAID, timeout=10).text)
     assert invoices(site, "reader@demo.test") == []

@@ -4,13 +4,13 @@ one reader's page to another kind of reader, and forget what changed: at
 once for this server's own writes, within --recheck-ms for another
 process's."""
 import re
-import sqlite3
 import time
 
 import pytest
 
 from conftest import OTHER_PROCESS_DELAY, Server, eventually, run
 from members import csrf_of, form_post, sign_in
+from storefix import Store
 
 PAID = "/articles/port-pier-9-overnight-cargo"
 
@@ -134,9 +134,9 @@ def test_another_process_changes_show_within_the_recheck(pair, tmp_path):
     for _ in range(3):
         assert full(get(cached, s, PAID).text)
     # Another process ends the subscription (as another node or a command would).
-    db = sqlite3.connect(str(tmp_path / "data" / "masthead.db"))
+    db = Store.of_data(tmp_path / "data")
     db.execute("UPDATE subscriptions SET status = 'canceled', period_end = 1000 WHERE member_id = "
-               "(SELECT id FROM members WHERE email = 'subscriber@demo.test')")
+               "(SELECT id FROM members WHERE email = ?)", "subscriber@demo.test")
     db.commit()
     changed = time.monotonic()
     page = eventually(lambda: get(cached, s, PAID).text, lambda t: not full(t))
@@ -156,10 +156,8 @@ def test_recheck_zero_sees_other_processes_at_once(tmp_path):
         s, _ = sign_in(srv, "subscriber@demo.test")
         for _ in range(3):
             assert full(get(srv, s, PAID).text)
-        db = sqlite3.connect(str(tmp_path / "data" / "masthead.db"))
-        db.execute("DELETE FROM sessions")
-        db.commit()
-        db.close()
+        with Store.of_data(tmp_path / "data") as db:
+            db.execute("DELETE FROM sessions")
         assert "Sign out" not in get(srv, s, "/").text
         (tmp_path / "new.md").write_text("---\ntitle: Fresh off the press\naccess: public\n---\nBody.\n")
         assert srv.get("/").status_code == 200 and srv.get("/").headers.get("X-Cache") == "hit"

@@ -1,7 +1,8 @@
 """Members over HTTP: sign-up, password and magic-link sign-in, sessions,
 CSRF, rate limits, account enumeration, reset, change of e-mail."""
+import glob
+import os
 import re
-import sqlite3
 import time
 
 import pytest
@@ -9,6 +10,7 @@ import requests
 
 from conftest import Server
 from members import PASSWORD, csrf_of, form_post, link_in, mail_count, sign_in, wait_mail
+from storefix import Store
 
 DEMO = ["reader@demo.test", "subscriber@demo.test", "pastdue@demo.test", "lapsed@demo.test",
         "editor@demo.test", "admin@demo.test"]
@@ -25,7 +27,9 @@ def site(tmp_path_factory):
 
 
 def db(site):
-    return sqlite3.connect(str(site.data / "masthead.db"))
+    """The site's store, for what no page shows (token rows, expiry times);
+    `with db(site) as st:` commits and closes."""
+    return Store.of_data(site.data)
 
 
 def strip_tokens(html):
@@ -85,8 +89,8 @@ def test_expired_link_is_refused(site):
     before = mail_count(site.data, "reader@demo.test")
     form_post(site, requests.Session(), "/signin", "/signin/link", {"email": "reader@demo.test"})
     path = link_in(wait_mail(site.data, "reader@demo.test", before), "/signin/link/")
-    with db(site) as c:
-        c.execute("UPDATE auth_tokens SET expires_at = expires_at - 16 * 60")
+    with db(site) as st:
+        st.execute("UPDATE auth_tokens SET expires_at = expires_at - 16 * 60")
     assert site.get(path).status_code == 410
     s = requests.Session()
     page = s.get(site.url + "/signin", timeout=10)
@@ -172,11 +176,15 @@ def test_only_the_hash_is_stored(site):
     s, _ = sign_in(site, "editor@demo.test")
     token = s.cookies.get("masthead_session")
     assert len(token) == 43
-    with db(site) as c:
-        rows = [r[0] for r in c.execute("SELECT token_hash FROM sessions")]
+    with db(site) as st:
+        rows = [r[0] for r in st.all("SELECT token_hash FROM sessions")]
     assert token not in rows and all(len(h) == 64 for h in rows)
-    raw = open(site.data / "masthead.db", "rb").read()
-    assert token.encode() not in raw
+    # Nor anywhere on disk: every file of the data dir (a SQLite store's
+    # database and journal among them).
+    for path in glob.glob(str(site.data / "**" / "*"), recursive=True):
+        if os.path.isfile(path):
+            with open(path, "rb") as f:
+                assert token.encode() not in f.read(), path
 
 
 def test_sign_out_and_sign_out_everywhere(site):
@@ -204,13 +212,13 @@ def test_account_requires_sign_in(site):
 
 def test_sliding_expiry(site):
     s, _ = sign_in(site, "reader@demo.test")
-    with db(site) as c:
-        c.execute("UPDATE sessions SET last_seen_at = last_seen_at - 3600, expires_at = expires_at - 3600")
-        before = c.execute("SELECT max(expires_at) FROM sessions").fetchone()[0]
+    with db(site) as st:
+        st.execute("UPDATE sessions SET last_seen_at = last_seen_at - 3600, expires_at = expires_at - 3600")
+        before = st.value("SELECT max(expires_at) FROM sessions")
     r = s.get(site.url + "/account", timeout=10)
     assert "masthead_session=" in r.headers.get("Set-Cookie", "")
-    with db(site) as c:
-        after = c.execute("SELECT max(expires_at) FROM sessions").fetchone()[0]
+    with db(site) as st:
+        after = st.value("SELECT max(expires_at) FROM sessions")
     assert after >= before + 3600
 
 
@@ -219,8 +227,8 @@ def test_expired_session_is_anonymous(site):
     token = s.cookies.get("masthead_session")
     import hashlib
     h = hashlib.blake2b(token.encode(), digest_size=32).hexdigest()
-    with db(site) as c:
-        c.execute("UPDATE sessions SET expires_at = 1 WHERE token_hash = ?", (h,))
+    with db(site) as st:
+        st.execute("UPDATE sessions SET expires_at = 1 WHERE token_hash = ?", h)
     r = s.get(site.url + "/account", allow_redirects=False, timeout=10)
     assert r.status_code == 303
 

@@ -4,11 +4,11 @@ site's identity, bad option values and what export is."""
 import os
 import select
 import shlex
-import sqlite3
 import subprocess
 import time
 
-from conftest import BIN, clock_env, run
+from conftest import BIN, clock_env, exported_articles, run
+from storefix import Store
 
 PASSWORD = "correct-horse-battery"
 
@@ -55,11 +55,9 @@ def on_terminal(args, typed, data, env=None, step_timeout=5):
 
 
 def members(data):
-    db = sqlite3.connect(os.path.join(str(data), "masthead.db"))
-    try:
-        return db.execute("SELECT email, password_hash FROM members ORDER BY email").fetchall()
-    finally:
-        db.close()
+    """Every member's e-mail and password hash: no command shows the hash."""
+    with Store.of_data(data) as st:
+        return st.all("SELECT email, password_hash FROM members ORDER BY email")
 
 
 # --- 1. passwords typed on a terminal are not echoed --------------------------
@@ -116,14 +114,9 @@ Gated paragraph of {title}.
 
 
 def article_titles(data):
-    path = os.path.join(str(data), "masthead.db")
-    if not os.path.exists(path):
-        return []
-    db = sqlite3.connect(path)
-    try:
-        return [r[0] for r in db.execute("SELECT title FROM articles ORDER BY title")]
-    finally:
-        db.close()
+    """The titles of every article the store holds, sorted, as `masthead
+    export` writes them out (a store not made yet holds none)."""
+    return sorted(exported_articles(data).values())
 
 
 def test_import_of_a_folder_without_markdown_fails_in_one_line(tmp_path):
@@ -318,12 +311,10 @@ def test_good_option_values_still_pass(tmp_path):
 # --- 2. one public URL for every command --------------------------------------
 
 def outbox(data, after=0):
-    db = sqlite3.connect(os.path.join(str(data), "masthead.db"))
-    try:
-        return db.execute("SELECT id, subject, body_text FROM mail_outbox WHERE id > ? ORDER BY id",
-                          (after,)).fetchall()
-    finally:
-        db.close()
+    """The queued mails after id `after`, with their text: `mail list` shows
+    no body."""
+    with Store.of_data(data) as st:
+        return st.all("SELECT id, subject, body_text FROM mail_outbox WHERE id > ? ORDER BY id", after)
 
 
 def iso(t):

@@ -1,12 +1,11 @@
 """Password checks on their own threads: sign-in answers as before, pages
 keep answering while sign-ins are slow, a full queue and a shutdown answer
 503, a client that leaves mid-check does no harm, hashes move to new
-parameters. MASTHEAD_TEST_PASSWORD_DELAY_MS makes every sign-in check that
+parameters. A fault build (MASTHEAD_FAULTS=password-delay-ms=N) makes every sign-in check that
 much slower, so the tests can order events without measuring time."""
 import re
 import signal
 import socket
-import sqlite3
 import threading
 import time
 import urllib.parse
@@ -15,8 +14,9 @@ import requests
 
 from conftest import run
 from members import PASSWORD, csrf_of, sign_in
+from storefix import Store
 
-SLOW = {"MASTHEAD_RATE_LIMIT": "1000", "MASTHEAD_TEST_PASSWORD_DELAY_MS": "1500"}
+SLOW = {"MASTHEAD_RATE_LIMIT": "1000", "MASTHEAD_FAULTS": "password-delay-ms=1500"}
 
 
 def article_paths(srv):
@@ -89,7 +89,7 @@ def test_pages_answer_while_sign_ins_are_checked(fresh):
 
 def test_a_full_queue_and_a_shutdown_answer_503(fresh):
     srv = fresh("demo", "--port", "0", "--password-threads", "1",
-                env={"MASTHEAD_RATE_LIMIT": "1000", "MASTHEAD_TEST_PASSWORD_DELAY_MS": "3000"})
+                env={"MASTHEAD_RATE_LIMIT": "1000", "MASTHEAD_FAULTS": "password-delay-ms=3000"})
     # One running and 32 waiting fill the line; the rest are turned away at once.
     ready = [ready_signin(srv, "reader@demo.test") for _ in range(40)]
     out = [None] * len(ready)
@@ -130,7 +130,7 @@ def raw_signin(srv, session, form, reset):
 
 def test_a_client_that_leaves_during_its_check_does_no_harm(fresh):
     srv = fresh("demo", "--port", "0", "--threads", "1", "--password-threads", "1",
-                env={"MASTHEAD_RATE_LIMIT": "1000", "MASTHEAD_TEST_PASSWORD_DELAY_MS": "300"})
+                env={"MASTHEAD_RATE_LIMIT": "1000", "MASTHEAD_FAULTS": "password-delay-ms=300"})
     socks = []
     for i in range(6):
         s, form = ready_signin(srv, "reader@demo.test", PASSWORD if i % 2 else "wrong-password")
@@ -149,11 +149,10 @@ def test_a_client_that_leaves_during_its_check_does_no_harm(fresh):
 
 def test_hashes_move_to_the_configured_memory(tmp_path, fresh):
     srv = fresh("demo", "--port", "0")
-    db = tmp_path / "data" / "masthead.db"
 
-    def stored(who):
-        with sqlite3.connect(str(db)) as c:
-            return c.execute("SELECT password_hash FROM members WHERE email = ?", (who,)).fetchone()[0]
+    def stored(who):  # no page or command shows a hash
+        with Store.of_data(tmp_path / "data") as st:
+            return st.one("SELECT password_hash FROM members WHERE email = ?", who)[0]
     assert stored("reader@demo.test").startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     srv.stop()
     srv = fresh("serve", "--listen", "127.0.0.1:0", "--password-memory-mib", "24")

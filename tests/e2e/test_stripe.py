@@ -12,7 +12,6 @@ import datetime
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import threading
 import time
@@ -24,6 +23,7 @@ import pytest
 from conftest import Server, run
 from conftest import now as clock_now
 from members import form_post, mail_count, sign_in, wait_mail
+from storefix import Store
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -113,12 +113,14 @@ class Stripe:
 # --- the database and the reader's view ---------------------------------------
 
 def db(srv):
-    return sqlite3.connect(str(srv.data / "masthead.db"))
+    """The site's store, for what no page shows (member ids, the exact times
+    and Stripe ids a webhook wrote); `with db(srv) as st:` closes it."""
+    return Store.of_data(srv.data)
 
 
 def member_id(srv, email):
-    with db(srv) as c:
-        return c.execute("SELECT id FROM members WHERE email = ?", (email,)).fetchone()[0]
+    with db(srv) as st:
+        return st.one("SELECT id FROM members WHERE email = ?", email)[0]
 
 
 SUB_COLS = ("status", "period_start", "period_end", "grace_until", "cancel_at_period_end", "canceled_at",
@@ -126,16 +128,15 @@ SUB_COLS = ("status", "period_start", "period_end", "grace_until", "cancel_at_pe
 
 
 def sub_row(srv, email=READER):
-    with db(srv) as c:
-        row = c.execute("SELECT " + ", ".join("s." + k for k in SUB_COLS) + " FROM subscriptions s "
-                        "JOIN members m ON m.id = s.member_id WHERE m.email = ?", (email,)).fetchone()
+    with db(srv) as st:
+        row = st.one("SELECT " + ", ".join("s." + k for k in SUB_COLS) + " FROM subscriptions s "
+                     "JOIN members m ON m.id = s.member_id WHERE m.email = ?", email)
     return dict(zip(SUB_COLS, row)) if row else None
 
 
 def recorded(srv, event_id):
-    with db(srv) as c:
-        return c.execute("SELECT count(*) FROM billing_events WHERE provider = 'stripe' AND event_id = ?",
-                         (event_id,)).fetchone()[0]
+    with db(srv) as st:
+        return st.value("SELECT count(*) FROM billing_events WHERE provider = 'stripe' AND event_id = ?", event_id)
 
 
 def full(text):
@@ -509,6 +510,6 @@ def test_billing_run_leaves_stripe_rows_to_stripe(site):
     r = run("billing", "run", "--at", at, data=site.data)
     assert r.returncode == 0, r.stderr
     assert sub_row(site) == before
-    with db(site) as c:
-        assert c.execute("SELECT count(*) FROM invoices i JOIN subscriptions s ON s.id = i.subscription_id "
-                         "WHERE s.provider = 'stripe'").fetchone()[0] == 0
+    with db(site) as st:
+        assert st.value("SELECT count(*) FROM invoices i JOIN subscriptions s ON s.id = i.subscription_id "
+                        "WHERE s.provider = 'stripe'") == 0
