@@ -183,6 +183,12 @@ finish_charge(struct billing *b, struct arena *a, struct subscription *sub, stru
 		if ((err = store_begin(s)))
 			return err;
 		err = store_charge_finish(s, c->id, res->ok ? "succeeded" : "failed", res->code, res->message, now);
+		if (err == MH_ERR_CONFLICT) {
+			/* Another worker (a reconcile) recorded this outcome already,
+			 * with its invoice and subscription: nothing more to do here. */
+			store_rollback(s);
+			return MH_OK;
+		}
 		if (!err) {
 			first_failure = apply_outcome(b, sub, inv, attempt, res, now);
 			if (!(err = store_invoice_save(s, inv)) && !(err = store_subscription_save(s, sub)))

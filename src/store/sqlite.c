@@ -314,7 +314,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_CHG_INSERT] = "INSERT INTO charges (invoice_id, idempotency_key, payment_method_id, status, created_at) "
 	                  "VALUES (?1, ?2, ?3, 'pending', ?4)",
 	[ST_CHG_FINISH] = "UPDATE charges SET status = ?2, failure_code = ?3, failure_message = ?4, finished_at = ?5 "
-	                  "WHERE id = ?1",
+	                  "WHERE id = ?1 AND status = 'pending'",
 	[ST_CHG_PENDING] = "SELECT " CHG_COLS " FROM charges WHERE status = 'pending' ORDER BY id",
 	[ST_CHG_LAST_FAILURE] = "SELECT " CHG_COLS " FROM charges WHERE invoice_id = ?1 AND status = 'failed' "
 	                        "ORDER BY id DESC LIMIT 1",
@@ -2065,7 +2065,10 @@ sq_charge_finish(struct store *s, int64_t id, const char *status, const char *co
 	bind_text(st, 3, code);
 	bind_text(st, 4, message);
 	sqlite3_bind_int64(st, 5, now);
-	return exec_stmt(s, st);
+	mh_err err = exec_stmt(s, st);
+	if (!err && sqlite3_changes(sqlite3_db_handle(st)) != 1)
+		err = MH_ERR_CONFLICT; /* finished already, by another worker */
+	return err;
 }
 
 static mh_err

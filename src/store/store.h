@@ -283,7 +283,8 @@ mh_err store_invoice_release(struct store *s, int64_t id);
 /* [unique] Records a charge as pending before the provider is asked. */
 mh_err store_charge_begin(struct store *s, struct charge *c);
 
-/* [claim] */
+/* [claim] Records a pending charge's outcome, once: MH_ERR_CONFLICT when
+ * it was finished already. */
 mh_err store_charge_finish(struct store *s, int64_t id, const char *status, const char *code, const char *message,
                            int64_t now);
 

@@ -383,6 +383,264 @@ test_transactions(void **state)
 	arena_free(a);
 }
 
+/* Content reads: listings, names, speakers and export sources. */
+static void
+test_content_reads(void **state)
+{
+	struct store *s = *state;
+	struct arena *a = arena_new();
+	static struct named_ref authors[] = { { "ana-reyes", "Ana Reyes" } };
+	static struct named_ref tags[] = { { "port", "Port" } };
+	static struct quote_input quotes[] = { { "ines-okafor", "Ines Okafor", "Chair", "<blockquote>Q</blockquote>",
+		                                 false } };
+	struct article_input in = { .slug = "first",
+		                    .title = "First",
+		                    .dek = "",
+		                    .summary = "s",
+		                    .access = ACCESS_PUBLIC,
+		                    .published_at = T0 - 10,
+		                    .updated_at = T0 - 10,
+		                    .teaser_md = "t",
+		                    .teaser_html = "<p>t</p>",
+		                    .gated_md = "g",
+		                    .gated_html = "<p>g</p>",
+		                    .authors = authors,
+		                    .n_authors = 1,
+		                    .tags = tags,
+		                    .n_tags = 1,
+		                    .quotes = quotes,
+		                    .n_quotes = 1 };
+	int64_t id;
+	bool created;
+	assert_int_equal(store_article_upsert(s, &in, &id, &created), MH_OK);
+	in.slug = "second";
+	in.published_at = T0 - 5;
+	assert_int_equal(store_article_upsert(s, &in, &id, &created), MH_OK);
+	in.slug = "scheduled";
+	in.published_at = T0 + 3600;
+	assert_int_equal(store_article_upsert(s, &in, &id, &created), MH_OK);
+	/* Newest first, nothing scheduled, by tag and by author, paged. */
+	struct article *list;
+	size_t n;
+	struct article_filter all = { LIST_ALL, NULL, T0, 10, 0 };
+	assert_int_equal(store_article_list(s, a, &all, &list, &n), MH_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].slug, "second");
+	struct article_filter by_tag = { LIST_TAG, "port", T0, 1, 1 };
+	assert_int_equal(store_article_list(s, a, &by_tag, &list, &n), MH_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].slug, "first");
+	struct article_filter by_author = { LIST_AUTHOR, "ana-reyes", T0, 10, 0 };
+	assert_int_equal(store_article_list(s, a, &by_author, &list, &n), MH_OK);
+	assert_int_equal(n, 2);
+	struct named_ref ref;
+	assert_int_equal(store_named_by_slug(s, a, LIST_TAG, "port", &ref), MH_OK);
+	assert_string_equal(ref.name, "Port");
+	assert_int_equal(store_named_by_slug(s, a, LIST_AUTHOR, "nobody", &ref), MH_ERR_NOTFOUND);
+	struct speaker sp;
+	struct quote *q;
+	assert_int_equal(store_speaker_by_slug(s, a, "ines-okafor", &sp), MH_OK);
+	assert_int_equal(store_speaker_quotes(s, a, sp.id, &q, &n), MH_OK);
+	assert_true(n >= 2);
+	struct article_source *src;
+	assert_int_equal(store_article_sources(s, a, &src, &n), MH_OK);
+	assert_int_equal(n, 3);
+	arena_free(a);
+}
+
+/* Members and sessions: the rest of their ops. */
+static void
+test_member_ops(void **state)
+{
+	struct store *s = *state;
+	struct arena *a = arena_new();
+	int64_t id = member(s, "m@example.test");
+	member(s, "n@example.test");
+	struct member *ms;
+	size_t n;
+	assert_int_equal(store_member_list(s, a, &ms, &n), MH_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_member_set_password(s, "m@example.test", "$argon2id$x"), MH_OK);
+	assert_int_equal(store_member_set_password(s, "nobody@example.test", "$argon2id$x"), MH_ERR_NOTFOUND);
+	assert_int_equal(store_member_update(s, id, "New Name", NULL, 1), MH_OK);
+	struct member m;
+	assert_int_equal(store_member_by_id(s, a, id, &m), MH_OK);
+	assert_string_equal(m.name, "New Name");
+	assert_string_equal(m.email, "m@example.test");
+	assert_string_equal(m.password_hash, "$argon2id$x");
+	assert_true(m.email_verified);
+	/* E-mail taken by another member: refused. */
+	assert_int_equal(store_member_update(s, id, NULL, "n@example.test", -1), MH_ERR_CONFLICT);
+	struct session one = { "cc01", id, T0, T0, T0 + 600, "ua", "192.0.2.1" };
+	struct session two = { "cc02", id, T0, T0, T0 + 600, "ua", "192.0.2.2" };
+	assert_int_equal(store_session_create(s, &one), MH_OK);
+	assert_int_equal(store_session_create(s, &two), MH_OK);
+	assert_int_equal(store_session_touch(s, "cc01", T0 + 60, T0 + 6000), MH_OK);
+	struct session *list;
+	assert_int_equal(store_session_list(s, a, id, T0 + 700, &list, &n), MH_OK);
+	assert_int_equal(n, 1); /* cc02 expired at T0 + 600; cc01 was moved on */
+	assert_int_equal(store_session_delete_member(s, id, "cc01"), MH_OK);
+	assert_int_equal(store_session_list(s, a, id, T0, &list, &n), MH_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].token_hash, "cc01");
+	arena_free(a);
+}
+
+/* The outbox after a claim: sent, retried later, listed. */
+static void
+test_outbox_lifecycle(void **state)
+{
+	struct store *s = *state;
+	struct arena *a = arena_new();
+	struct outbox_mail m = { 0, "to@example.test", "Subject", "text", "", "<id@x>", T0, 0, T0, 0, "" };
+	int64_t one, two;
+	assert_int_equal(store_outbox_push(s, &m, &one), MH_OK);
+	assert_int_equal(store_outbox_push(s, &m, &two), MH_OK);
+	struct outbox_mail *got;
+	size_t n;
+	assert_int_equal(store_outbox_claim(s, a, T0, 300, 10, &got, &n), MH_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_outbox_sent(s, one, T0 + 1), MH_OK);
+	assert_int_equal(store_outbox_retry(s, two, T0 + 600, "smtp: refused"), MH_OK);
+	/* Not due yet, then due again; the sent one never comes back. */
+	assert_int_equal(store_outbox_claim(s, a, T0 + 10, 300, 10, &got, &n), MH_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_outbox_claim(s, a, T0 + 601, 300, 10, &got, &n), MH_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(got[0].id, two);
+	assert_int_equal(store_outbox_list(s, a, &got, &n), MH_OK);
+	assert_int_equal(n, 2);
+	arena_free(a);
+}
+
+/* Gift links and the meter. */
+static void
+test_gifts_and_meter(void **state)
+{
+	struct store *s = *state;
+	struct arena *a = arena_new();
+	int64_t giver = member(s, "giver@example.test");
+	struct article_input in = { .slug = "gifted",
+		                    .title = "Gifted",
+		                    .dek = "",
+		                    .summary = "s",
+		                    .access = ACCESS_PAID,
+		                    .published_at = T0 - 10,
+		                    .updated_at = T0 - 10,
+		                    .teaser_md = "t",
+		                    .teaser_html = "<p>t</p>",
+		                    .gated_md = "g",
+		                    .gated_html = "<p>g</p>" };
+	int64_t article;
+	bool created;
+	assert_int_equal(store_article_upsert(s, &in, &article, &created), MH_OK);
+	struct gift_link g = { 0, "dd01", giver, article, 2, 0, T0, T0 + 86400, 0, NULL, NULL };
+	assert_int_equal(store_gift_create(s, &g), MH_OK);
+	struct gift_link got;
+	assert_int_equal(store_gift_get(s, a, "dd01", &got), MH_OK);
+	assert_int_equal(got.article_id, article);
+	/* Two uses, then no more. */
+	assert_int_equal(store_gift_use(s, got.id, T0 + 1), MH_OK);
+	assert_int_equal(store_gift_use(s, got.id, T0 + 2), MH_OK);
+	assert_int_not_equal(store_gift_use(s, got.id, T0 + 3), MH_OK);
+	struct gift_link *list;
+	size_t n;
+	assert_int_equal(store_gift_list(s, a, giver, &list, &n), MH_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].article_slug, "gifted");
+	/* Only the giver revokes, once. */
+	assert_int_not_equal(store_gift_revoke(s, got.id, giver + 1000, T0 + 4), MH_OK);
+	assert_int_equal(store_gift_revoke(s, got.id, giver, T0 + 4), MH_OK);
+	assert_int_not_equal(store_gift_revoke(s, got.id, giver, T0 + 5), MH_OK);
+	/* The meter counts an article once a month. */
+	int count = -1;
+	bool has = true;
+	assert_int_equal(store_meter_get(s, giver, "2026-12", article, &count, &has), MH_OK);
+	assert_int_equal(count, 0);
+	assert_false(has);
+	assert_int_equal(store_meter_add(s, giver, "2026-12", article, T0), MH_OK);
+	assert_int_equal(store_meter_add(s, giver, "2026-12", article, T0 + 1), MH_OK);
+	assert_int_equal(store_meter_get(s, giver, "2026-12", article, &count, &has), MH_OK);
+	assert_int_equal(count, 1);
+	assert_true(has);
+	assert_int_equal(store_meter_get(s, giver, "2027-01", article, &count, &has), MH_OK);
+	assert_int_equal(count, 0);
+	arena_free(a);
+}
+
+/* Billing's reads and the charge lifecycle. */
+static void
+test_billing_ops(void **state)
+{
+	struct store *s = *state;
+	struct arena *a = arena_new();
+	struct subscription sub, got;
+	subscribed(s, "bill@example.test", &sub);
+	struct plan p;
+	assert_int_equal(store_plan_get(s, a, 0, "monthly", &p), MH_OK);
+	assert_int_equal(store_plan_get(s, a, p.id, NULL, &p), MH_OK);
+	assert_int_equal(store_plan_get(s, a, 0, "weekly", &p), MH_ERR_NOTFOUND);
+	assert_int_equal(store_subscription_by_member(s, a, sub.member_id, &got), MH_OK);
+	assert_int_equal(got.id, sub.id);
+	/* Found by the provider's ids. */
+	got.provider = "stripe";
+	got.provider_id = "sub_9";
+	got.provider_customer = "cus_9";
+	assert_int_equal(store_subscription_save(s, &got), MH_OK);
+	assert_int_equal(store_subscription_by_provider(s, a, "sub_9", "", &got), MH_OK);
+	assert_int_equal(store_subscription_by_provider(s, a, "", "cus_9", &got), MH_OK);
+	assert_int_equal(store_subscription_by_provider(s, a, "sub_0", "cus_0", &got), MH_ERR_NOTFOUND);
+	/* Due: renewals whose period ended. */
+	struct subscription *due;
+	size_t n;
+	assert_int_equal(store_subscriptions_due(s, a, T0 + 31 * 86400, 3 * 86400, &due, &n), MH_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_subscriptions_due(s, a, T0, 3 * 86400, &due, &n), MH_OK);
+	assert_int_equal(n, 0);
+	struct payment_method pm = { 0, sub.member_id, "Visa", "4242", 12, 2030, "ok", false, "", T0 };
+	assert_int_equal(store_payment_method_add(s, &pm, true), MH_OK);
+	struct payment_method def;
+	assert_int_equal(store_payment_method_default(s, a, sub.member_id, &def), MH_OK);
+	assert_string_equal(def.last4, "4242");
+	/* An invoice: open, charged once with a failure, then paid. */
+	struct invoice inv = { 0, sub.id, 800, "usd", "open", T0, T0 + 86400, 0, T0 + 60, "contract-inv-2", "", 0, T0 };
+	assert_int_equal(store_invoice_create(s, &inv), MH_OK);
+	struct invoice one, *list;
+	assert_int_equal(store_invoice_open(s, a, sub.id, &one), MH_OK);
+	assert_int_equal(one.id, inv.id);
+	assert_int_equal(store_invoices_due(s, a, T0 + 61, &list, &n), MH_OK);
+	assert_int_equal(n, 1);
+	struct charge c = { 0, inv.id, "inv-a1", pm.id, "pending", "", "", T0, 0 };
+	assert_int_equal(store_charge_begin(s, &c), MH_OK);
+	struct charge *pending;
+	assert_int_equal(store_charges_pending(s, a, &pending, &n), MH_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_charge_finish(s, c.id, "failed", "card_declined", "Declined.", T0 + 1), MH_OK);
+	assert_int_not_equal(store_charge_finish(s, c.id, "succeeded", "", "", T0 + 2), MH_OK);
+	struct charge fail;
+	assert_int_equal(store_invoice_failure(s, a, inv.id, &fail), MH_OK);
+	assert_string_equal(fail.failure_message, "Declined.");
+	inv.status = "paid";
+	inv.paid_at = T0 + 3;
+	inv.next_attempt_at = 0;
+	assert_int_equal(store_invoice_save(s, &inv), MH_OK);
+	assert_int_equal(store_invoice_get(s, a, inv.id, &one), MH_OK);
+	assert_string_equal(one.status, "paid");
+	assert_int_equal(store_invoice_open(s, a, sub.id, &one), MH_ERR_NOTFOUND);
+	assert_int_equal(store_invoice_list(s, a, sub.id, &list, &n), MH_OK);
+	assert_int_equal(n, 1);
+	/* The test provider's ledger: a key's first outcome stands. */
+	const char *rec;
+	assert_int_equal(store_test_ledger_charge(s, a, "k-1", 800, "succeeded", T0, &rec), MH_OK);
+	assert_string_equal(rec, "succeeded");
+	assert_int_equal(store_test_ledger_charge(s, a, "k-1", 800, "failed", T0 + 1, &rec), MH_OK);
+	assert_string_equal(rec, "succeeded");
+	int count;
+	assert_int_equal(store_test_ledger_count(s, "k-", &count), MH_OK);
+	assert_int_equal(count, 1);
+	arena_free(a);
+}
+
 int
 main(void)
 {
@@ -396,6 +654,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_outbox_claims_two_senders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gated_needs_a_full_decision, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_content_reads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_ops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_lifecycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gifts_and_meter, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_billing_ops, setup, teardown),
 	};
 	log_set_level(LOG_WARN);
 	const char *urls = getenv("MASTHEAD_STORE_URLS");
