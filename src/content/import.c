@@ -223,7 +223,8 @@ collect(const char *path, struct pathlist *l, FILE *errors, int depth)
 		buf_release(&full);
 	}
 	closedir(d);
-	qsort(here.v, here.n, sizeof *here.v, cmp_str);
+	if (here.n)
+		qsort(here.v, here.n, sizeof *here.v, cmp_str); /* qsort(NULL, 0) is undefined */
 	mh_err rc = MH_OK;
 	for (size_t i = 0; i < here.n; i++) {
 		if (!rc)
