@@ -60,10 +60,13 @@ static void
 gift_check(struct http_req *r, const struct article *a, struct reader *rd)
 {
 	struct app *app = r->app;
+	const char *cookie = http_cookie(r, GIFT_COOKIE), *given = http_query(r, "gift");
+	if (!cookie && !given)
+		return; /* most readers: no gift held or given, nothing to read */
 	struct gift_jar *jar = arena_alloc(r->arena, sizeof *jar);
-	gift_cookie_parse(http_cookie(r, GIFT_COOKIE), app->secret, clock_now(), jar);
+	gift_cookie_parse(cookie, app->secret, clock_now(), jar);
 	struct gift_plan *plan = arena_alloc(r->arena, sizeof *plan);
-	gift_plan_for(plan, jar, a->id, http_query(r, "gift"));
+	gift_plan_for(plan, jar, a->id, given);
 	enum gift_outcome got = GIFT_NONE;
 	for (size_t i = 0; i < plan->n && got != GIFT_OK; i++)
 		got = gift_settle(plan, &plan->tries[i], got, gift_open(r, a, &plan->tries[i], jar));
