@@ -24,6 +24,13 @@ store_versions(struct store *s, struct store_versions *out)
 }
 
 mh_err
+store_member_changes(struct store *s, struct arena *a, int64_t *cursor, size_t max, int64_t **ids, size_t *n,
+                     bool *flush)
+{
+	return s->ops->member_changes(s, a, cursor, max, ids, n, flush);
+}
+
+mh_err
 store_begin(struct store *s)
 {
 	return s->ops->begin(s);

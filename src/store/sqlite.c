@@ -131,6 +131,8 @@ enum stmt_id {
 	ST_EVENT_INSERT,
 	ST_VERSIONS,
 	ST_PING,
+	ST_CHANGES,
+	ST_CHANGES_PRUNE,
 	ST_COUNT
 };
 
@@ -340,8 +342,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_EVENT_INSERT] = "INSERT INTO billing_events (provider, event_id, type, created, received_at) "
 	                    "VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_VERSIONS] = "SELECT (SELECT version FROM content_version WHERE id = 1), "
-	                "(SELECT version FROM member_version WHERE id = 1)",
+	                "(SELECT COALESCE(MAX(seq), 0) FROM member_changes)",
 	[ST_PING] = "SELECT 1",
+	[ST_CHANGES] = "SELECT seq, member_id FROM member_changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+	[ST_CHANGES_PRUNE] = "DELETE FROM member_changes WHERE seq <= (SELECT MAX(seq) FROM member_changes) - ?1",
 };
 
 struct conn {
@@ -574,6 +578,45 @@ sq_versions(struct store *s, struct store_versions *out)
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? MH_OK : sq_fail(s, sqlite3_db_handle(st), "read");
+}
+
+/* Member changes: the rows after *cursor, in commit order (SQLite has one
+ * writer, so a row's seq is its commit order). */
+static mh_err
+sq_member_changes(struct store *s, struct arena *a, int64_t *cursor, size_t max, int64_t **ids, size_t *n, bool *flush)
+{
+	*ids = NULL;
+	*n = 0;
+	*flush = false;
+	struct store_versions v;
+	mh_err err = sq_versions(s, &v);
+	if (err)
+		return err;
+	/* A first call, a reader further behind than housekeeping keeps, or a
+	 * store that went back (restored): nothing can be said per member. */
+	if (*cursor < 0 || *cursor > v.members || v.members - *cursor > STORE_CHANGES_BEHIND) {
+		*flush = true;
+		*cursor = v.members;
+		return MH_OK;
+	}
+	if (*cursor == v.members || max == 0)
+		return MH_OK;
+	sqlite3_stmt *st = stmt(s, ST_CHANGES);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, *cursor);
+	sqlite3_bind_int64(st, 2, (int64_t) max);
+	int64_t *out = arena_alloc(a, max * sizeof *out);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*cursor = sqlite3_column_int64(st, 0);
+		out[(*n)++] = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sq_fail(s, sqlite3_db_handle(st), "read");
+	*ids = out;
+	return MH_OK;
 }
 
 static mh_err
@@ -1374,6 +1417,15 @@ sq_housekeep(struct store *s, int64_t now, int *removed)
 			return err;
 		*removed += sqlite3_changes(sqlite3_db_handle(st));
 	}
+	/* Member changes: the newest STORE_CHANGES_KEPT, whatever their age. */
+	sqlite3_stmt *st = stmt(s, ST_CHANGES_PRUNE);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, STORE_CHANGES_KEPT);
+	mh_err err = exec_stmt(s, st);
+	if (err)
+		return err;
+	*removed += sqlite3_changes(sqlite3_db_handle(st));
 	return MH_OK;
 }
 
@@ -2246,6 +2298,7 @@ static const struct store_ops sqlite_ops = {
 	.migrate = sq_migrate,
 	.ping = sq_ping,
 	.versions = sq_versions,
+	.member_changes = sq_member_changes,
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.rollback = sq_rollback,

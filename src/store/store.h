@@ -78,9 +78,25 @@ mh_err store_migrate(struct store *s, int *applied);
 mh_err store_ping(struct store *s);
 
 /* [read] Numbers that change whenever published content (content) or what a
- * signed-in request knows of its member (members: sessions ended,
- * members and subscriptions changed) changes, from any process. */
+ * signed-in request knows of its member (members: the newest member change,
+ * see store_member_changes) changes, from any process. */
 mh_err store_versions(struct store *s, struct store_versions *out);
+
+/* How many member changes a store keeps, and how far behind a reader may
+ * fall before it is told to forget everything instead. */
+#define STORE_CHANGES_KEPT   100000
+#define STORE_CHANGES_BEHIND 50000
+
+/* [read] The members whose sessions ended or whose row or subscription
+ * changed, from any process, in commit order: up to max ids of the changes
+ * after *cursor into *ids (a member may come more than once), and *cursor
+ * moved past them. *flush when changes may have been missed (the first call,
+ * with *cursor STORE_CHANGES_FIRST; a reader further behind than the store
+ * keeps; a cursor the store never gave): forget everything kept about
+ * members, and go on from the new *cursor. */
+#define STORE_CHANGES_FIRST (-1)
+mh_err store_member_changes(struct store *s, struct arena *a, int64_t *cursor, size_t max, int64_t **ids, size_t *n,
+                            bool *flush);
 
 /* [txn] */
 mh_err store_begin(struct store *s);

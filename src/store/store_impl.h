@@ -16,6 +16,8 @@ struct store_ops {
 	 * signed-in request knows of its member (members: sessions ended,
 	 * members and subscriptions changed) changes, from any process. */
 	mh_err (*versions)(struct store *s, struct store_versions *out);
+	mh_err (*member_changes)(struct store *s, struct arena *a, int64_t *cursor, size_t max, int64_t **ids,
+	                         size_t *n, bool *flush);
 	mh_err (*begin)(struct store *s);
 	mh_err (*commit)(struct store *s);
 	mh_err (*rollback)(struct store *s);

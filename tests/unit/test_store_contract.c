@@ -641,6 +641,55 @@ test_billing_ops(void **state)
 	arena_free(a);
 }
 
+static void
+test_member_changes(void **state)
+{
+	struct store *s = *state;
+	struct arena *a = arena_new();
+	int64_t one = member(s, "change1@example.test"), two = member(s, "change2@example.test");
+	struct session sess = { "cc01", two, T0, T0, T0 + 3600, "ua", "127.0.0.1" };
+	assert_int_equal(store_session_create(s, &sess), MH_OK);
+	int64_t cursor = STORE_CHANGES_FIRST, *ids;
+	size_t n;
+	bool flush;
+	/* The first call knows nothing: flush, and go on from the newest change. */
+	assert_int_equal(store_member_changes(s, a, &cursor, 10, &ids, &n, &flush), MH_OK);
+	assert_true(flush);
+	assert_int_equal(n, 0);
+	int64_t start = cursor;
+	assert_int_equal(store_member_changes(s, a, &cursor, 10, &ids, &n, &flush), MH_OK);
+	assert_false(flush);
+	assert_int_equal(n, 0);
+	assert_int_equal(cursor, start);
+	/* A row change, a session ended: in commit order, max at a time. */
+	assert_int_equal(store_member_set_role(s, "change1@example.test", ROLE_EDITOR), MH_OK);
+	assert_int_equal(store_session_delete(s, "cc01"), MH_OK);
+	assert_int_equal(store_member_changes(s, a, &cursor, 1, &ids, &n, &flush), MH_OK);
+	assert_false(flush);
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0], one);
+	assert_int_equal(store_member_changes(s, a, &cursor, 10, &ids, &n, &flush), MH_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0], two);
+	assert_int_equal(store_member_changes(s, a, &cursor, 10, &ids, &n, &flush), MH_OK);
+	assert_int_equal(n, 0);
+	/* The newest change is what versions.members says. */
+	struct store_versions v;
+	assert_int_equal(store_versions(s, &v), MH_OK);
+	assert_int_equal(v.members, cursor);
+	/* A cursor the store never gave (a restored store): flush. */
+	int64_t ahead = cursor + 5;
+	assert_int_equal(store_member_changes(s, a, &ahead, 10, &ids, &n, &flush), MH_OK);
+	assert_true(flush);
+	assert_int_equal(ahead, cursor);
+	/* Housekeeping keeps the newest changes. */
+	int removed;
+	assert_int_equal(store_housekeep(s, T0, &removed), MH_OK);
+	assert_int_equal(store_member_changes(s, a, &cursor, 10, &ids, &n, &flush), MH_OK);
+	assert_false(flush);
+	arena_free(a);
+}
+
 int
 main(void)
 {
@@ -659,6 +708,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_outbox_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gifts_and_meter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_billing_ops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_changes, setup, teardown),
 	};
 	log_set_level(LOG_WARN);
 	const char *urls = getenv("MASTHEAD_STORE_URLS");
