@@ -1,0 +1,24 @@
+-- Search (docs/search.md): two full-text indexes, by rowid = articles.id.
+-- search_public holds what every reader may see (title, dek, teaser);
+-- search_gated holds the gated part's text, which, like article_gated, is
+-- read (as a snippet) only under a FULL decision for that very article.
+-- The text is the articles' HTML turned into plain text by the backend's
+-- code (core/htmltext.h) when an article is written: SQL cannot strip
+-- tags, so this file only makes the tables and queues every article that
+-- exists already; the backend indexes the queue right after migrating.
+-- (FTS5 is SQLite's own; docs/search.md gives the PostgreSQL tables.)
+
+CREATE VIRTUAL TABLE search_public USING fts5(title, dek, body, tokenize = 'unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE search_gated USING fts5(body, tokenize = 'unicode61 remove_diacritics 2');
+
+CREATE TABLE search_pending (
+	article_id BIGINT PRIMARY KEY
+);
+INSERT INTO search_pending (article_id) SELECT id FROM articles;
+
+-- An article that goes takes its index rows with it, however it goes.
+CREATE TRIGGER search_articles_del AFTER DELETE ON articles BEGIN
+	DELETE FROM search_public WHERE rowid = old.id;
+	DELETE FROM search_gated WHERE rowid = old.id;
+	DELETE FROM search_pending WHERE article_id = old.id;
+END;
