@@ -121,13 +121,19 @@ search_terms_parse(const char *q, size_t len, struct search_terms *out)
 		}
 		i += step;
 	}
-	size_t m = 0, t = 0;
+	size_t m = 0, t = 0, o = 0;
 	for (size_t k = 0; k < out->n; k++) {
 		size_t n = strlen(out->terms[k]);
 		if (k) {
 			out->match[m++] = ' ';
 			out->text[t++] = ' ';
+			memcpy(out->any + o, " OR ", 4);
+			o += 4;
 		}
+		out->any[o++] = '"';
+		memcpy(out->any + o, out->terms[k], n);
+		o += n;
+		out->any[o++] = '"';
 		out->match[m++] = '"';
 		memcpy(out->match + m, out->terms[k], n);
 		m += n;
@@ -136,6 +142,7 @@ search_terms_parse(const char *q, size_t len, struct search_terms *out)
 		t += n;
 	}
 	out->match[m] = '\0';
+	out->any[o] = '\0';
 	out->text[t] = '\0';
 	return out->n > 0;
 }

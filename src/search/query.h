@@ -23,6 +23,8 @@ struct search_terms {
 	char terms[SEARCH_TERMS_MAX][SEARCH_TERM_MAX + 1];
 	/* The FTS5 query: "a" "b" (each term in double quotes, none inside). */
 	char match[SEARCH_TERMS_MAX * (SEARCH_TERM_MAX + 3) + 1];
+	/* Any of the terms, "a" OR "b": which words a snippet marks. */
+	char any[SEARCH_TERMS_MAX * (SEARCH_TERM_MAX + 6) + 1];
 	/* The terms joined by one space, to show the reader what was searched. */
 	char text[SEARCH_TERMS_MAX * (SEARCH_TERM_MAX + 1) + 1];
 };

@@ -114,14 +114,14 @@ search_query(struct store *s, struct arena *a, const char *q, size_t len, const 
 		struct kept *e = &kept[first + i];
 		struct search_hit *h = &out->hits[i];
 		struct search_excerpt ex;
-		if ((err = store_search_excerpt(s, a, out->terms.match, e->row.article_id, &ex)))
+		if ((err = store_search_excerpt(s, a, out->terms.any, e->row.article_id, &ex)))
 			return err;
 		const char *snippet = ex.snippet_marked;
 		bool gated = false;
 		/* The gated part speaks only when the public text has no match to show. */
 		if (e->gated_ok && !strchr(snippet, '\x01')) {
 			const char *g;
-			if ((err = store_search_gated_snippet(s, a, out->terms.match, &e->d, &g)))
+			if ((err = store_search_gated_snippet(s, a, out->terms.any, &e->d, &g)))
 				return err;
 			if (strchr(g, '\x01')) {
 				snippet = g;

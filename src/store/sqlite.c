@@ -222,7 +222,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SEARCH_PUB_DELETE] = "DELETE FROM search_public WHERE rowid = ?1",
 	[ST_SEARCH_GATED_DELETE] = "DELETE FROM search_gated WHERE rowid = ?1",
 	[ST_SEARCH_PUB_INSERT] = "INSERT INTO search_public (rowid, title, dek, body) VALUES (?1, ?2, ?3, ?4)",
-	[ST_SEARCH_GATED_INSERT] = "INSERT INTO search_gated (rowid, body) VALUES (?1, ?2)",
+	[ST_SEARCH_GATED_INSERT] = "INSERT INTO search_gated (rowid, open, body) VALUES (?1, ?2, ?3)",
 	[ST_SEARCH_PENDING] = "SELECT p.article_id, a.title, a.dek, a.teaser_html, COALESCE(g.body_html, '') "
 	                      "FROM search_pending p JOIN articles a ON a.id = p.article_id "
 	                      "LEFT JOIN article_gated g ON g.article_id = a.id ORDER BY p.article_id LIMIT 200",
@@ -242,7 +242,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	        "WHERE search_public MATCH ?1 AND search_public.rowid = ?2",
 	[ST_SEARCH_ARTICLE] = "SELECT slug, title, dek, published_at FROM articles WHERE id = ?1",
 	[ST_SEARCH_GATED_SNIPPET] =
-	        "SELECT snippet(search_gated, 0, X'01', X'02', '\xe2\x80\xa6', 24) FROM search_gated "
+	        "SELECT snippet(search_gated, 1, X'01', X'02', '\xe2\x80\xa6', 24) FROM search_gated "
 	        "WHERE search_gated MATCH ?1 AND rowid = ?2",
 	[ST_MEMBER_INSERT] = "INSERT INTO members (email, name, password_hash, role, created_at, comped_until) "
 	                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -753,6 +753,13 @@ search_index(struct store *s, int64_t id, const char *title, const char *dek, co
 	htmltext_append(&text, dek);
 	char *d = buf_detach(&text, NULL);
 	htmltext_append(&text, teaser_html);
+	/* The gated index's open column: all the public text, one run. */
+	struct buf open = BUF_INIT;
+	buf_puts(&open, t);
+	buf_putc(&open, ' ');
+	buf_puts(&open, d);
+	buf_putc(&open, ' ');
+	buf_puts(&open, text.ptr);
 	sqlite3_stmt *st = stmt(s, ST_SEARCH_PUB_INSERT);
 	if (!st) {
 		err = MH_ERR_DB;
@@ -772,12 +779,14 @@ search_index(struct store *s, int64_t id, const char *title, const char *dek, co
 			goto out;
 		}
 		sqlite3_bind_int64(st, 1, id);
-		bind_text(st, 2, text.ptr);
+		bind_text(st, 2, open.ptr);
+		bind_text(st, 3, text.ptr);
 		err = exec_stmt(s, st);
 	}
 out:
 	free(t);
 	free(d);
+	buf_release(&open);
 	buf_release(&text);
 	return err;
 }

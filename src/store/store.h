@@ -125,7 +125,7 @@ struct search_row {
 	int64_t published_at;
 	double rank;    /* the public index's bm25 (lower is better); 0 without a public match */
 	bool in_public; /* titles, deks, teasers matched */
-	bool in_gated;  /* the gated part matched: only for a reader whose decision allows it */
+	bool in_gated;  /* all of the text (gated part too) matched: for a reader whose decision allows it */
 };
 
 /* What a result shows, from the public index. Marked text holds 0x01 where
@@ -143,14 +143,15 @@ struct search_excerpt {
 mh_err store_search(struct store *s, struct arena *a, const char *match, int64_t now, struct search_row **out,
                     size_t *n);
 
-/* [read] MH_ERR_NOTFOUND for an unknown article. */
-mh_err store_search_excerpt(struct store *s, struct arena *a, const char *match, int64_t article_id,
+/* [read] An article's excerpt with the words of mark (an FTS query too,
+ * usually any of the terms) marked; MH_ERR_NOTFOUND for an unknown article. */
+mh_err store_search_excerpt(struct store *s, struct arena *a, const char *mark, int64_t article_id,
                             struct search_excerpt *out);
 
 /* [read] The gated index's snippet of an article (marked as above), under the
- * rule of store_article_gated, stricter: the decision must be FULL for this
+ * rule of store_article_gated, stricter (mark as above): the decision must be FULL for this
  * article by right, not by a gift link or the meter; MH_ERR_DENIED otherwise. */
-mh_err store_search_gated_snippet(struct store *s, struct arena *a, const char *match,
+mh_err store_search_gated_snippet(struct store *s, struct arena *a, const char *mark,
                                   const struct access_decision *decision, const char **snippet);
 
 /* ---- Members --------------------------------------------------------------------------------- */

@@ -1,7 +1,10 @@
 -- Search (docs/search.md): two full-text indexes, by rowid = articles.id.
 -- search_public holds what every reader may see (title, dek, teaser);
--- search_gated holds the gated part's text, which, like article_gated, is
--- read (as a snippet) only under a FULL decision for that very article.
+-- search_gated holds, for an article with a gated part, all of its text:
+-- the open part (title, dek, teaser) in one column and the gated part in
+-- the other, so that the words of a query may match across the two. Like
+-- article_gated, it is searched and read (as a snippet) only for a reader
+-- whose decision on that very article is FULL.
 -- The text is the articles' HTML turned into plain text by the backend's
 -- code (core/htmltext.h) when an article is written: SQL cannot strip
 -- tags, so this file only makes the tables and queues every article that
@@ -9,7 +12,7 @@
 -- (FTS5 is SQLite's own; docs/search.md gives the PostgreSQL tables.)
 
 CREATE VIRTUAL TABLE search_public USING fts5(title, dek, body, tokenize = 'unicode61 remove_diacritics 2');
-CREATE VIRTUAL TABLE search_gated USING fts5(body, tokenize = 'unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE search_gated USING fts5(open, body, tokenize = 'unicode61 remove_diacritics 2');
 
 CREATE TABLE search_pending (
 	article_id BIGINT PRIMARY KEY
