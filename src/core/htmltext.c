@@ -47,10 +47,10 @@ put_utf8(struct buf *b, uint32_t cp)
 	buf_add(b, out, n);
 }
 
-/* Decodes the entity at p (just after '&'); returns the bytes it took, 0
- * when it is none we know (the '&' then stands for itself). */
+/* Decodes the entity at p (just after '&') into *cp; returns the bytes it
+ * took, 0 when it is none we know (the '&' then stands for itself). */
 static size_t
-entity(struct buf *b, const char *p)
+entity(const char *p, uint32_t *cp_out)
 {
 	static const struct {
 		const char *name;
@@ -61,7 +61,7 @@ entity(struct buf *b, const char *p)
 	for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
 		size_t n = strlen(named[i].name);
 		if (strncmp(p, named[i].name, n) == 0) {
-			put_utf8(b, named[i].cp);
+			*cp_out = named[i].cp;
 			return n;
 		}
 	}
@@ -79,10 +79,10 @@ entity(struct buf *b, const char *p)
 	}
 	if (!digits || p[i] != ';')
 		return 0;
-	/* NUL, surrogates and what lies past Unicode read as a space. */
-	if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+	/* Control characters, surrogates and what lies past Unicode read as a space. */
+	if (cp < 0x20 || cp == 0x7f || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
 		cp = ' ';
-	put_utf8(b, cp < 0x20 ? ' ' : cp);
+	*cp_out = cp;
 	return i + 1;
 }
 
@@ -115,10 +115,18 @@ htmltext_append(struct buf *b, const char *html)
 			continue;
 		}
 		if (c == '&') {
-			size_t took = entity(b, p + 1);
+			uint32_t cp;
+			size_t took = entity(p + 1, &cp);
 			if (took) {
 				p += took + 1;
-				space = false;
+				if (cp == ' ') {
+					if (!space)
+						buf_putc(b, ' ');
+					space = true;
+				} else {
+					put_utf8(b, cp);
+					space = false;
+				}
 				continue;
 			}
 		}
