@@ -3,6 +3,7 @@
  * store (search/search.h). */
 #include "unit.h"
 
+#include <sqlite3.h>
 #include <string.h>
 
 #include "core/buf.h"
@@ -256,6 +257,51 @@ test_search_query_rule(void **state)
 	assert_int_equal(unit_store_close(s, dir), 0);
 }
 
+/* A database from before migration 0009: its articles get indexed when it
+ * is migrated. The old state is made by undoing 0009 with SQLite itself,
+ * which no code outside src/store/ does otherwise. */
+static void
+test_migration_indexes_old_articles(void **state)
+{
+	char dir[64], path[128], url[160], err[256];
+	struct store *s = unit_store_open(dir);
+	assert_non_null(s);
+	add(s, "old-paid", ACCESS_PAID, T0 - 100, "Ferry <b>timetable</b>", "<p>Open words.</p>",
+	    "<p>Closed zebrafrost.</p>");
+	add(s, "old-public", ACCESS_PUBLIC, T0 - 90, "Ferry fares", "<p>Cheap.</p>", "");
+	store_close(s);
+	snprintf(path, sizeof path, "%s/t.db", dir);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	                              "DROP TRIGGER search_articles_del; DROP TABLE search_public; "
+	                              "DROP TABLE search_gated; DROP TABLE search_pending; "
+	                              "DELETE FROM schema_migrations WHERE version = 9",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(db);
+	snprintf(url, sizeof url, "sqlite:%s", path);
+	assert_int_equal(store_open(url, &s, err, sizeof err), MH_OK);
+	int applied;
+	assert_int_equal(store_migrate(s, &applied), MH_OK);
+	assert_int_equal(applied, 1);
+	struct arena *a = arena_new();
+	struct search_row *rows;
+	size_t n;
+	assert_int_equal(store_search(s, a, "\"ferry\"", T0, &rows, &n), MH_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_search(s, a, "\"timetable\" \"zebrafrost\"", T0, &rows, &n), MH_OK);
+	assert_int_equal(n, 1);
+	assert_true(rows[0].in_gated);
+	/* Indexed once: migrating again finds nothing queued. */
+	assert_int_equal(store_migrate(s, &applied), MH_OK);
+	assert_int_equal(applied, 0);
+	assert_int_equal(store_search(s, a, "\"ferry\"", T0, &rows, &n), MH_OK);
+	assert_int_equal(n, 2);
+	arena_free(a);
+	assert_int_equal(unit_store_close(s, dir), 0);
+}
+
 int
 main(void)
 {
@@ -267,6 +313,7 @@ main(void)
 		cmocka_unit_test(test_marked_html),
 		cmocka_unit_test(test_gated_allowed),
 		cmocka_unit_test(test_search_query_rule),
+		cmocka_unit_test(test_migration_indexes_old_articles),
 	};
 	log_set_level(LOG_WARN);
 	return cmocka_run_group_tests_name("search", tests, NULL, NULL);
