@@ -273,12 +273,13 @@ test_migration_indexes_old_articles(void **state)
 	snprintf(path, sizeof path, "%s/t.db", dir);
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
-	                              "DROP TRIGGER search_articles_del; DROP TABLE search_public; "
-	                              "DROP TABLE search_gated; DROP TABLE search_pending; "
-	                              "DELETE FROM schema_migrations WHERE version = 9",
-	                              NULL, NULL, NULL),
-	                 SQLITE_OK);
+	assert_int_equal(
+	        sqlite3_exec(db,
+	                     "DROP TRIGGER search_articles_del; DROP INDEX articles_search; DROP TABLE search_public; "
+	                     "DROP TABLE search_gated; DROP TABLE search_pending; "
+	                     "DELETE FROM schema_migrations WHERE version = 9",
+	                     NULL, NULL, NULL),
+	        SQLITE_OK);
 	sqlite3_close(db);
 	snprintf(url, sizeof url, "sqlite:%s", path);
 	assert_int_equal(store_open(url, &s, err, sizeof err), MH_OK);
