@@ -3,6 +3,7 @@
 #include "store/store.h"
 
 #include "store/store_impl.h"
+#include "paywall/access.h"
 #include "core/banned.h"
 
 mh_err
@@ -457,4 +458,28 @@ store_billing_event_record(struct store *s, const char *provider, const char *ev
                            int64_t created, int64_t now)
 {
 	return s->ops->billing_event_record(s, provider, event_id, type, created, now);
+}
+
+mh_err
+store_search(struct store *s, struct arena *a, const char *match, int64_t now, struct search_row **out, size_t *n)
+{
+	return s->ops->search(s, a, match, now, out, n);
+}
+
+mh_err
+store_search_excerpt(struct store *s, struct arena *a, const char *match, int64_t article_id,
+                     struct search_excerpt *out)
+{
+	return s->ops->search_excerpt(s, a, match, article_id, out);
+}
+
+mh_err
+store_search_gated_snippet(struct store *s, struct arena *a, const char *match, const struct access_decision *decision,
+                           const char **snippet)
+{
+	*snippet = "";
+	if (!decision || !decision->full || decision->article_id <= 0 || decision->reason == REASON_GIFT ||
+	    decision->reason == REASON_METERED)
+		return MH_ERR_DENIED;
+	return s->ops->search_gated_snippet(s, a, match, decision->article_id, snippet);
 }

@@ -21,6 +21,7 @@
 #include "core/clock.h"
 #include "core/alloc.h"
 #include "core/embed.h"
+#include "core/htmltext.h"
 #include "core/log.h"
 #include "store/store.h"
 #include "store/store_impl.h"
@@ -58,6 +59,17 @@ enum stmt_id {
 	ST_SPEAKER_BY_SLUG,
 	ST_SPEAKER_QUOTES,
 	ST_QUOTE_GATED,
+	ST_SEARCH_PUB_DELETE,
+	ST_SEARCH_GATED_DELETE,
+	ST_SEARCH_PUB_INSERT,
+	ST_SEARCH_GATED_INSERT,
+	ST_SEARCH_PENDING,
+	ST_SEARCH_PENDING_DONE,
+	ST_SEARCH_PUBLIC,
+	ST_SEARCH_GATED,
+	ST_SEARCH_EXCERPT,
+	ST_SEARCH_ARTICLE,
+	ST_SEARCH_GATED_SNIPPET,
 	ST_MEMBER_INSERT,
 	ST_MEMBER_BY_EMAIL,
 	ST_MEMBER_LIST,
@@ -207,6 +219,36 @@ static const char *const stmt_sql[ST_COUNT] = {
 	                      "WHERE q.speaker_id = ?1 AND a.published_at <= ?2 "
 	                      "ORDER BY a.published_at DESC, q.position",
 	[ST_QUOTE_GATED] = "SELECT text_html FROM quote_gated WHERE quote_id = ?1",
+	/* Search (docs/search.md): FTS5, so SQLite's own SQL. Marks are 0x01
+	 * and 0x02, which indexed text never holds (core/htmltext.h). */
+	[ST_SEARCH_PUB_DELETE] = "DELETE FROM search_public WHERE rowid = ?1",
+	[ST_SEARCH_GATED_DELETE] = "DELETE FROM search_gated WHERE rowid = ?1",
+	[ST_SEARCH_PUB_INSERT] = "INSERT INTO search_public (rowid, title, dek, body) VALUES (?1, ?2, ?3, ?4)",
+	[ST_SEARCH_GATED_INSERT] = "INSERT INTO search_gated (rowid, open, body) VALUES (?1, ?2, ?3)",
+	[ST_SEARCH_PENDING] = "SELECT p.article_id, a.title, a.dek, a.teaser_html, COALESCE(g.body_html, '') "
+	                      "FROM search_pending p JOIN articles a ON a.id = p.article_id "
+	                      "LEFT JOIN article_gated g ON g.article_id = a.id ORDER BY p.article_id LIMIT 200",
+	[ST_SEARCH_PENDING_DONE] = "DELETE FROM search_pending WHERE article_id = ?1",
+	/* Title hits weigh most, then the dek, then the teaser. The articles
+	 * are read through the narrow index that migration 0009 made for it (the
+	 * planner would read the rows, text and all, by their id). */
+	[ST_SEARCH_PUBLIC] =
+	        "SELECT a.id, a.access, a.published_at, bm25(search_public, 10.0, 4.0, 1.0) "
+	        "FROM search_public JOIN articles a INDEXED BY articles_search ON a.id = search_public.rowid "
+	        "WHERE search_public MATCH ?1 AND a.published_at <= ?2 ORDER BY search_public.rowid",
+	[ST_SEARCH_GATED] = "SELECT a.id, a.access, a.published_at FROM search_gated "
+	                    "JOIN articles a INDEXED BY articles_search ON a.id = search_gated.rowid "
+	                    "WHERE search_gated MATCH ?1 AND a.published_at <= ?2 ORDER BY search_gated.rowid",
+	[ST_SEARCH_EXCERPT] =
+	        "SELECT a.slug, a.title, a.dek, a.published_at, highlight(search_public, 0, X'01', X'02'), "
+	        "highlight(search_public, 1, X'01', X'02'), "
+	        "snippet(search_public, 2, X'01', X'02', '\xe2\x80\xa6', 24) "
+	        "FROM search_public JOIN articles a ON a.id = search_public.rowid "
+	        "WHERE search_public MATCH ?1 AND search_public.rowid = ?2",
+	[ST_SEARCH_ARTICLE] = "SELECT slug, title, dek, published_at FROM articles WHERE id = ?1",
+	[ST_SEARCH_GATED_SNIPPET] =
+	        "SELECT snippet(search_gated, 1, X'01', X'02', '\xe2\x80\xa6', 24) FROM search_gated "
+	        "WHERE search_gated MATCH ?1 AND rowid = ?2",
 	[ST_MEMBER_INSERT] = "INSERT INTO members (email, name, password_hash, role, created_at, comped_until) "
 	                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_MEMBER_BY_EMAIL] = "SELECT " MEMBER_COLS " FROM members WHERE email = ?1",
@@ -635,6 +677,8 @@ sq_rollback(struct store *s)
 	return exec_sql(s, "ROLLBACK");
 }
 
+static mh_err search_index_pending(struct store *s, int *done);
+
 static mh_err
 sq_migrate(struct store *s, int *applied)
 {
@@ -691,6 +735,11 @@ sq_migrate(struct store *s, int *applied)
 		(*applied)++;
 		log_info("migration applied", "name=%s", m->name);
 	}
+	int indexed;
+	if ((err = search_index_pending(s, &indexed)))
+		return err;
+	if (indexed)
+		log_info("search index built", "articles=%d", indexed);
 	return MH_OK;
 fail:
 	sq_rollback(s);
@@ -733,6 +782,106 @@ clear_for(struct store *s, enum stmt_id id, int64_t article_id)
 	return exec_stmt(s, st);
 }
 
+/* Search (docs/search.md): an article's rows in both indexes, rewritten
+ * whole in the caller's transaction; the gated index gets a row only when
+ * there is gated text. */
+static mh_err
+search_index(struct store *s, int64_t id, const char *title, const char *dek, const char *teaser_html,
+             const char *gated_html)
+{
+	mh_err err;
+	if ((err = clear_for(s, ST_SEARCH_PUB_DELETE, id)) || (err = clear_for(s, ST_SEARCH_GATED_DELETE, id)) ||
+	    (err = clear_for(s, ST_SEARCH_PENDING_DONE, id)))
+		return err;
+	struct buf text = BUF_INIT;
+	htmltext_append(&text, title);
+	char *t = buf_detach(&text, NULL);
+	htmltext_append(&text, dek);
+	char *d = buf_detach(&text, NULL);
+	htmltext_append(&text, teaser_html);
+	/* The gated index's open column: all the public text, one run. */
+	struct buf open = BUF_INIT;
+	buf_puts(&open, t);
+	buf_putc(&open, ' ');
+	buf_puts(&open, d);
+	buf_putc(&open, ' ');
+	buf_puts(&open, text.ptr);
+	sqlite3_stmt *st = stmt(s, ST_SEARCH_PUB_INSERT);
+	if (!st) {
+		err = MH_ERR_DB;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, t);
+	bind_text(st, 3, d);
+	bind_text(st, 4, text.ptr);
+	if ((err = exec_stmt(s, st)))
+		goto out;
+	if (gated_html && gated_html[0]) {
+		buf_reset(&text);
+		htmltext_append(&text, gated_html);
+		if (!(st = stmt(s, ST_SEARCH_GATED_INSERT))) {
+			err = MH_ERR_DB;
+			goto out;
+		}
+		sqlite3_bind_int64(st, 1, id);
+		bind_text(st, 2, open.ptr);
+		bind_text(st, 3, text.ptr);
+		err = exec_stmt(s, st);
+	}
+out:
+	free(t);
+	free(d);
+	buf_release(&open);
+	buf_release(&text);
+	return err;
+}
+
+/* Indexes the articles queued in search_pending (by migration 0009, for
+ * the articles a database held before it), a batch a transaction. */
+static mh_err
+search_index_pending(struct store *s, int *done)
+{
+	*done = 0;
+	for (;;) {
+		struct arena *a = arena_new();
+		mh_err err = sq_begin(s);
+		sqlite3_stmt *st = err ? NULL : stmt(s, ST_SEARCH_PENDING);
+		if (!err && !st)
+			err = MH_ERR_DB;
+		size_t n = 0, cap = 200;
+		struct {
+			int64_t id;
+			const char *title, *dek, *teaser, *gated;
+		} *rows = arena_alloc(a, cap * sizeof *rows);
+		int rc = SQLITE_DONE;
+		while (!err && n < cap && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			rows[n].id = sqlite3_column_int64(st, 0);
+			rows[n].title = col_str(a, st, 1);
+			rows[n].dek = col_str(a, st, 2);
+			rows[n].teaser = col_str(a, st, 3);
+			rows[n].gated = col_str(a, st, 4);
+			n++;
+		}
+		if (st)
+			sqlite3_reset(st);
+		if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
+			err = sq_fail(s, handle(s), "search index");
+		for (size_t i = 0; !err && i < n; i++)
+			err = search_index(s, rows[i].id, rows[i].title, rows[i].dek, rows[i].teaser, rows[i].gated);
+		arena_free(a);
+		if (err) {
+			sq_rollback(s);
+			return err;
+		}
+		if ((err = sq_commit(s)))
+			return err;
+		*done += (int) n;
+		if (n == 0)
+			return MH_OK;
+	}
+}
+
 static mh_err
 upsert_body(struct store *s, const struct article_input *in, int64_t *id, bool *created)
 {
@@ -773,6 +922,8 @@ upsert_body(struct store *s, const struct article_input *in, int64_t *id, bool *
 		if ((err = exec_stmt(s, st)))
 			return err;
 	}
+	if ((err = search_index(s, *id, in->title, in->dek, in->teaser_html, has_gated ? in->gated_html : "")))
+		return err;
 	if ((err = clear_for(s, ST_AUTHORS_CLEAR, *id)) ||
 	    (err = link_names(s, *id, in->authors, in->n_authors, ST_AUTHOR_UPSERT, ST_AUTHOR_ID, ST_AUTHOR_LINK)) ||
 	    (err = clear_for(s, ST_TAGS_CLEAR, *id)) ||
@@ -930,6 +1081,135 @@ static mh_err
 sq_quote_gated(struct store *s, struct arena *a, int64_t quote_id, const char **html)
 {
 	return text_by_id(s, a, ST_QUOTE_GATED, quote_id, html);
+}
+
+/* Reads one index's matches (ordered by article id) into rows. */
+static mh_err
+search_rows(struct store *s, struct arena *a, enum stmt_id id, const char *match, int64_t now, bool ranked,
+            struct search_row **out, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, id);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, match);
+	sqlite3_bind_int64(st, 2, now);
+	size_t cap = 64, count = 0;
+	struct search_row *rows = arena_alloc(a, cap * sizeof *rows);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (count == cap) {
+			struct search_row *more = arena_alloc(a, 2 * cap * sizeof *rows);
+			memcpy(more, rows, cap * sizeof *rows);
+			rows = more;
+			cap *= 2;
+		}
+		struct search_row *r = &rows[count++];
+		memset(r, 0, sizeof *r);
+		r->article_id = sqlite3_column_int64(st, 0);
+		int level = access_level_parse((const char *) sqlite3_column_text(st, 1));
+		r->access = level < 0 ? ACCESS_PAID : (enum access_level) level;
+		r->published_at = sqlite3_column_int64(st, 2);
+		if (ranked) {
+			r->rank = sqlite3_column_double(st, 3);
+			r->in_public = true;
+		} else {
+			r->in_gated = true;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sq_fail(s, sqlite3_db_handle(st), "search");
+	*out = rows;
+	*n = count;
+	return MH_OK;
+}
+
+static mh_err
+sq_search(struct store *s, struct arena *a, const char *match, int64_t now, struct search_row **out, size_t *n)
+{
+	struct search_row *pub, *gated;
+	size_t np, ng;
+	mh_err err = search_rows(s, a, ST_SEARCH_PUBLIC, match, now, true, &pub, &np);
+	if (!err)
+		err = search_rows(s, a, ST_SEARCH_GATED, match, now, false, &gated, &ng);
+	if (err)
+		return err;
+	/* Both lists are in article order: merge them, one row an article. */
+	struct search_row *rows = arena_alloc(a, (np + ng + 1) * sizeof *rows);
+	size_t i = 0, j = 0, k = 0;
+	while (i < np || j < ng) {
+		if (j == ng || (i < np && pub[i].article_id < gated[j].article_id)) {
+			rows[k++] = pub[i++];
+		} else if (i == np || gated[j].article_id < pub[i].article_id) {
+			rows[k++] = gated[j++];
+		} else {
+			rows[k] = pub[i++];
+			rows[k++].in_gated = true;
+			j++;
+		}
+	}
+	*out = rows;
+	*n = k;
+	return MH_OK;
+}
+
+static mh_err
+sq_search_excerpt(struct store *s, struct arena *a, const char *match, int64_t article_id, struct search_excerpt *out)
+{
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *st = stmt(s, ST_SEARCH_EXCERPT);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, match);
+	sqlite3_bind_int64(st, 2, article_id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->slug = col_str(a, st, 0);
+		out->title = col_str(a, st, 1);
+		out->dek = col_str(a, st, 2);
+		out->published_at = sqlite3_column_int64(st, 3);
+		out->title_marked = col_str(a, st, 4);
+		out->dek_marked = col_str(a, st, 5);
+		out->snippet_marked = col_str(a, st, 6);
+		out->matched = true;
+		sqlite3_reset(st);
+		return MH_OK;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sq_fail(s, sqlite3_db_handle(st), "search");
+	/* No public match: the article as it is, nothing marked. */
+	if (!(st = stmt(s, ST_SEARCH_ARTICLE)))
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, article_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->slug = col_str(a, st, 0);
+		out->title = out->title_marked = col_str(a, st, 1);
+		out->dek = out->dek_marked = col_str(a, st, 2);
+		out->published_at = sqlite3_column_int64(st, 3);
+		out->snippet_marked = "";
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return MH_ERR_NOTFOUND;
+	return rc == SQLITE_ROW ? MH_OK : sq_fail(s, sqlite3_db_handle(st), "search");
+}
+
+static mh_err
+sq_search_gated_snippet(struct store *s, struct arena *a, const char *match, int64_t article_id, const char **snippet)
+{
+	*snippet = "";
+	sqlite3_stmt *st = stmt(s, ST_SEARCH_GATED_SNIPPET);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, match);
+	sqlite3_bind_int64(st, 2, article_id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*snippet = col_str(a, st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MH_OK : sq_fail(s, sqlite3_db_handle(st), "search");
 }
 
 static mh_err
@@ -2303,6 +2583,9 @@ static const struct store_ops sqlite_ops = {
 	.commit = sq_commit,
 	.rollback = sq_rollback,
 	.article_upsert = sq_article_upsert,
+	.search = sq_search,
+	.search_excerpt = sq_search_excerpt,
+	.search_gated_snippet = sq_search_gated_snippet,
 	.article_by_slug = sq_article_by_slug,
 	.article_gated = sq_article_gated,
 	.article_list = sq_article_list,

@@ -132,6 +132,44 @@ mh_err store_speaker_by_slug(struct store *s, struct arena *a, const char *slug,
 /* [read] */
 mh_err store_speaker_quotes(struct store *s, struct arena *a, int64_t speaker_id, struct quote **out, size_t *n);
 
+/* ---- Search (docs/search.md) ---------------------------------------------------------------- */
+
+/* An article that a query matches, in one index or both. */
+struct search_row {
+	int64_t article_id;
+	enum access_level access; /* as stored: the auto-paywall is the caller's to apply */
+	int64_t published_at;
+	double rank;    /* the public index's bm25 (lower is better); 0 without a public match */
+	bool in_public; /* titles, deks, teasers matched */
+	bool in_gated;  /* all of the text (gated part too) matched: for a reader whose decision allows it */
+};
+
+/* What a result shows, from the public index. Marked text holds 0x01 where
+ * a match starts and 0x02 where it ends, and is not escaped. */
+struct search_excerpt {
+	const char *slug, *title, *dek;
+	int64_t published_at;
+	const char *title_marked, *dek_marked, *snippet_marked;
+	bool matched; /* false: the public index does not match it (nothing marked) */
+};
+
+/* [read] Every article published at now that match (an FTS query built by
+ * search/query.h, never a reader's text) matches in either index, in
+ * article id order. search/search.h alone decides which rows a reader gets. */
+mh_err store_search(struct store *s, struct arena *a, const char *match, int64_t now, struct search_row **out,
+                    size_t *n);
+
+/* [read] An article's excerpt with the words of mark (an FTS query too,
+ * usually any of the terms) marked; MH_ERR_NOTFOUND for an unknown article. */
+mh_err store_search_excerpt(struct store *s, struct arena *a, const char *mark, int64_t article_id,
+                            struct search_excerpt *out);
+
+/* [read] The gated index's snippet of an article (marked as above), under the
+ * rule of store_article_gated, stricter (mark as above): the decision must be FULL for this
+ * article by right, not by a gift link or the meter; MH_ERR_DENIED otherwise. */
+mh_err store_search_gated_snippet(struct store *s, struct arena *a, const char *mark,
+                                  const struct access_decision *decision, const char **snippet);
+
 /* ---- Members --------------------------------------------------------------------------------- */
 
 /* [unique] */

@@ -46,6 +46,9 @@ void h_billing(struct http_req *r);
 /* webhooks.c */
 void h_stripe_webhook(struct http_req *r);
 
+/* search_page.c */
+void h_search(struct http_req *r);
+
 /* gifts.c */
 void h_gift_create(struct http_req *r);
 void h_gift_revoke(struct http_req *r);

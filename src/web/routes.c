@@ -15,6 +15,7 @@ const struct route app_routes[] = {
 	{ HTTP_GET, "/tags/:slug", h_tag, P },
 	{ HTTP_GET, "/authors/:slug", h_author, P },
 	{ HTTP_GET, "/people/:slug", h_person, P },
+	{ HTTP_GET, "/search", h_search, 0 },
 	{ HTTP_GET, "/signin", h_signin_form, 0 },
 	{ HTTP_POST, "/signin", h_signin, C },
 	{ HTTP_POST, "/signin/link", h_link_request, C },

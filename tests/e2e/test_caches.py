@@ -160,7 +160,8 @@ def test_a_change_to_one_member_keeps_the_others_cached(pair, tmp_path):
     for _ in range(2):
         assert full(get(cached, a, PAID).text)
         get(cached, b, "/")
-    log = cached.logs()
+    # The access log line is written once the answer went out: wait for it.
+    log = eventually(cached.logs, lambda t: re.search(r'path="/" status=200 .* session=cache', t))
     assert re.search(r'path="/" status=200 .* session=cache', log), log[-2000:]
     with Store.of_data(tmp_path / "data") as db:
         db.execute("UPDATE subscriptions SET status = 'canceled', period_end = 1000 WHERE member_id = "
@@ -168,7 +169,7 @@ def test_a_change_to_one_member_keeps_the_others_cached(pair, tmp_path):
     page = eventually(lambda: get(cached, a, PAID).text, lambda t: not full(t))
     assert not full(page)
     get(cached, b, "/account")
-    log = cached.logs()
+    log = eventually(cached.logs, lambda t: re.search(r'path="/account" status=200 .* session=', t))
     assert re.search(r'path="/account" status=200 .* session=cache', log), log[-2000:]
     paid = re.findall(r'path="%s" status=200 .* session=(\w+)' % re.escape(PAID), log)
     assert paid.count("store") == 2, paid

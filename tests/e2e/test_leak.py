@@ -38,6 +38,8 @@ The gated part says {MARKER} here.
 
 EXTRA = ["/feed.xml", "/sitemap.xml", "/robots.txt", "/api/v1/articles", "/api/v1/articles/leak-canary",
          "/api/v1/people/canary-speaker", "/search?q=" + MARKER, "/search?q=canary",
+         "/search?q=gated+part+says", "/search?q=canary+" + MARKER, "/search?q=" + QUOTE_MARKER,
+         "/search?q=teaser+canary&page=1", "/search",
          "/people/canary-speaker", "/tags/canary", "/authors/canary-writer"]
 
 
@@ -87,6 +89,10 @@ def test_marker_never_reaches_readers_without_access(tmp_path, fresh, who):
         assert MARKER not in str(headers), path
     page = bodies["/articles/leak-canary"][1]
     assert "The public teaser of the canary." in page
+    # Search: the gated words find nothing, count nothing; the public ones find the teaser.
+    for q in (MARKER, "gated+part+says", "canary+" + MARKER, QUOTE_MARKER):
+        assert '<p class="search-count" role="status">0 results' in bodies["/search?q=" + q][1], q
+    assert '/articles/leak-canary">Leak <mark>canary</mark>' in bodies["/search?q=canary"][1]
     assert "Teaser quote is public." in bodies["/people/canary-speaker"][1]
     assert "Quote available to subscribers" in bodies["/people/canary-speaker"][1]
 
@@ -98,3 +104,6 @@ def test_subscriber_reads_the_marker(tmp_path, fresh):
     s, _ = sign_in(srv, "subscriber@demo.test")
     assert MARKER in s.get(srv.url + "/articles/leak-canary", timeout=10).text
     assert QUOTE_MARKER in s.get(srv.url + "/people/canary-speaker", timeout=10).text
+    found = s.get(srv.url + "/search?q=" + MARKER, timeout=10).text
+    assert '<p class="search-count" role="status">1 result for' in found
+    assert 'href="/articles/leak-canary"' in found and "<mark>7731</mark>" in found

@@ -690,6 +690,96 @@ test_member_changes(void **state)
 	arena_free(a);
 }
 
+/* Search: both indexes follow every upsert; the gated snippet needs a FULL
+ * decision by right for that very article. */
+static void
+test_search_ops(void **state)
+{
+	struct store *s = *state;
+	struct arena *a = arena_new();
+	struct article_input in = { .slug = "fog",
+		                    .title = "Harbor <em>fog</em> returns",
+		                    .dek = "Keepers &amp; boats",
+		                    .summary = "s",
+		                    .access = ACCESS_PAID,
+		                    .published_at = T0 - 10,
+		                    .updated_at = T0 - 10,
+		                    .teaser_md = "t",
+		                    .teaser_html = "<p>The lighthouse keepers wait.</p>",
+		                    .gated_md = "g",
+		                    .gated_html = "<p>Behind the wall: zebrafrost.</p>" };
+	int64_t id, later;
+	bool created;
+	assert_int_equal(store_article_upsert(s, &in, &id, &created), MH_OK);
+	in.slug = "later";
+	in.title = "Scheduled fog";
+	in.published_at = T0 + 3600;
+	assert_int_equal(store_article_upsert(s, &in, &later, &created), MH_OK);
+	struct search_row *rows;
+	size_t n;
+	/* A title word: the public index, ranked; not the scheduled one. */
+	assert_int_equal(store_search(s, a, "\"fog\"", T0, &rows, &n), MH_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].article_id, id);
+	assert_true(rows[0].in_public);
+	assert_true(rows[0].rank < 0);
+	assert_int_equal(rows[0].access, ACCESS_PAID);
+	assert_int_equal(rows[0].published_at, T0 - 10);
+	/* A gated word: only the gated index; with a public word too, across both. */
+	assert_int_equal(store_search(s, a, "\"zebrafrost\"", T0, &rows, &n), MH_OK);
+	assert_int_equal(n, 1);
+	assert_false(rows[0].in_public);
+	assert_true(rows[0].in_gated);
+	assert_int_equal(store_search(s, a, "\"lighthouse\" \"zebrafrost\"", T0, &rows, &n), MH_OK);
+	assert_int_equal(n, 1);
+	assert_false(rows[0].in_public);
+	assert_true(rows[0].in_gated);
+	/* The text is the HTML's words: no tags, entities decoded. */
+	assert_int_equal(store_search(s, a, "\"em\"", T0, &rows, &n), MH_OK);
+	assert_int_equal(n, 0);
+	struct search_excerpt ex;
+	assert_int_equal(store_search_excerpt(s, a, "\"fog\" OR \"keepers\"", id, &ex), MH_OK);
+	assert_true(ex.matched);
+	assert_string_equal(ex.slug, "fog");
+	assert_string_equal(ex.title_marked, "Harbor \x01"
+	                                     "fog\x02 returns");
+	assert_string_equal(ex.dek_marked, "\x01Keepers\x02 & boats");
+	assert_non_null(strstr(ex.snippet_marked, "\x01keepers\x02"));
+	assert_int_equal(store_search_excerpt(s, a, "\"zebrafrost\"", id, &ex), MH_OK);
+	assert_false(ex.matched);
+	assert_string_equal(ex.title_marked, "Harbor <em>fog</em> returns"); /* as stored */
+	assert_int_equal(store_search_excerpt(s, a, "\"fog\"", id + 1000, &ex), MH_ERR_NOTFOUND);
+	/* The gated snippet: FULL by right for this article only. */
+	const char *snip = "x";
+	struct access_decision d = { id, true, REASON_SUBSCRIBER };
+	assert_int_equal(store_search_gated_snippet(s, a, "\"zebrafrost\"", &d, &snip), MH_OK);
+	assert_non_null(strstr(snip, "\x01zebrafrost\x02"));
+	struct access_decision teaser = { id, false, REASON_ANONYMOUS };
+	struct access_decision gift = { id, true, REASON_GIFT };
+	struct access_decision metered = { id, true, REASON_METERED };
+	assert_int_equal(store_search_gated_snippet(s, a, "\"zebrafrost\"", &teaser, &snip), MH_ERR_DENIED);
+	assert_string_equal(snip, "");
+	assert_int_equal(store_search_gated_snippet(s, a, "\"zebrafrost\"", &gift, &snip), MH_ERR_DENIED);
+	assert_int_equal(store_search_gated_snippet(s, a, "\"zebrafrost\"", &metered, &snip), MH_ERR_DENIED);
+	assert_int_equal(store_search_gated_snippet(s, a, "\"zebrafrost\"", NULL, &snip), MH_ERR_DENIED);
+	/* An edit replaces both rows; an article without a gated part has no gated row. */
+	in.slug = "fog";
+	in.title = "Harbor mist returns";
+	in.published_at = T0 - 10;
+	in.gated_html = "";
+	in.gated_md = "";
+	assert_int_equal(store_article_upsert(s, &in, &id, &created), MH_OK);
+	assert_false(created);
+	assert_int_equal(store_search(s, a, "\"zebrafrost\"", T0, &rows, &n), MH_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_search(s, a, "\"mist\"", T0, &rows, &n), MH_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_search(s, a, "\"fog\"", T0 + 7200, &rows, &n), MH_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].article_id, later);
+	arena_free(a);
+}
+
 int
 main(void)
 {
@@ -709,6 +799,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_gifts_and_meter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_billing_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_member_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_search_ops, setup, teardown),
 	};
 	log_set_level(LOG_WARN);
 	const char *urls = getenv("MASTHEAD_STORE_URLS");
