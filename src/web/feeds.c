@@ -112,6 +112,74 @@ send_doc(struct http_req *r, const char *type, struct buf *body, const char *eta
 /* Builds a public document into out; MH_ERR_NOTFOUND answers 404. */
 typedef mh_err (*doc_builder)(struct http_req *r, const void *arg, struct buf *out);
 
+#define PUBLIC_CACHE "public, max-age=60"
+
+struct hit {
+	struct http_req *r;
+	bool done;
+};
+
+/* A kept document is its ETag (ETAG_CHARS bytes, NUL included), then its
+ * bytes, with one prepared response queued again on every hit. */
+static void
+serve_kept(struct vc_value *v, void *arg)
+{
+	struct hit *h = arg;
+	if (!v->attached || v->len < ETAG_CHARS)
+		return;
+	const char *inm = http_header(h->r, "If-None-Match");
+	if (inm && (strstr(inm, v->data) || strcmp(inm, "*") == 0)) {
+		http_add_header(h->r, "ETag", arena_strdup(h->r->arena, v->data));
+		http_add_header(h->r, "Cache-Control", PUBLIC_CACHE);
+		http_respond_static(h->r, 304, NULL, "", 0);
+	} else {
+		http_respond_shared(h->r, 200, v->attached, v->len - ETAG_CHARS);
+	}
+	h->r->cache = "hit";
+	h->done = true;
+}
+
+static void
+release_kept(void *arg)
+{
+	vcache_unref(arg);
+}
+
+static void
+drop_kept(void *resp)
+{
+	http_shared_drop(resp);
+}
+
+static void
+keep(struct app *app, const char *key, int64_t version, const char *type, const char *etag, const struct buf *b)
+{
+	struct buf kept = BUF_INIT;
+	buf_add(&kept, etag, ETAG_CHARS);
+	buf_add(&kept, b->ptr, b->len);
+	if (buf_error(&kept)) {
+		buf_release(&kept);
+		return;
+	}
+	const struct http_header headers[] = {
+		{ "ETag", etag },
+		{ "Cache-Control", PUBLIC_CACHE },
+		{ "X-Cache", "hit" },
+	};
+	struct vc_value *v = vcache_value_new(kept.ptr, kept.len);
+	buf_release(&kept);
+	/* The response holds a reference of its own, dropped when libmicrohttpd
+	 * destroys it (as the page cache does, web/pagecache.c). */
+	v->refs++;
+	v->attached = http_shared_new(type, v->data + ETAG_CHARS, v->len - ETAG_CHARS, headers,
+	                              sizeof headers / sizeof *headers, release_kept, v);
+	if (v->attached)
+		v->detach = drop_kept;
+	else
+		v->refs--;
+	vcache_put_value(app->fragments, key, version, v);
+}
+
 /* A public document (the same for everyone): from the versioned cache
  * while the content version holds (60 seconds at most, for scheduled
  * articles and the auto-paywall), else built and kept. */
@@ -120,26 +188,15 @@ serve_public(struct http_req *r, const char *type, doc_builder build, const void
 {
 	struct app *app = r->app;
 	struct web_ctx *c = web_ctx(r);
-	static const char cc[] = "public, max-age=60";
 	const char *key = NULL;
-	if (app->fragments && web_request_versions(r))
+	if (app->fragments && web_request_versions(r)) {
 		key = arena_concat(r->arena, "X|", r->path, NULL);
-	struct buf b = BUF_INIT;
-	if (key) {
-		struct vc_value *v = vcache_get(app->fragments, key, c->versions.content, PAGECACHE_TTL);
-		if (v && v->len >= ETAG_CHARS) {
-			char etag[ETAG_CHARS];
-			memcpy(etag, v->data, ETAG_CHARS);
-			etag[ETAG_CHARS - 1] = '\0';
-			buf_add(&b, v->data + ETAG_CHARS, v->len - ETAG_CHARS);
-			vcache_unref(v);
-			r->cache = "hit";
-			send_doc(r, type, &b, etag, cc);
+		struct hit h = { r, false };
+		vcache_visit(app->fragments, key, c->versions.content, PAGECACHE_TTL, serve_kept, &h);
+		if (h.done)
 			return;
-		}
-		if (v)
-			vcache_unref(v);
 	}
+	struct buf b = BUF_INIT;
 	buf_init(&b, XML_MAX_BYTES);
 	mh_err err = build(r, arg, &b);
 	if (err == MH_ERR_NOTFOUND) {
@@ -156,15 +213,9 @@ serve_public(struct http_req *r, const char *type, doc_builder build, const void
 	}
 	char etag[ETAG_CHARS];
 	etag_of(b.ptr, b.len, etag);
-	if (key) {
-		struct buf kept = BUF_INIT;
-		buf_add(&kept, etag, ETAG_CHARS);
-		buf_add(&kept, b.ptr, b.len);
-		if (!buf_error(&kept))
-			vcache_put(app->fragments, key, c->versions.content, kept.ptr, kept.len);
-		buf_release(&kept);
-	}
-	send_doc(r, type, &b, etag, cc);
+	if (key)
+		keep(app, key, c->versions.content, type, etag, &b);
+	send_doc(r, type, &b, etag, PUBLIC_CACHE);
 }
 
 /* ---- RSS -------------------------------------------------------------------------------------- */

@@ -6,14 +6,19 @@ import datetime
 import os
 import re
 import subprocess
+import warnings
 from xml.etree import ElementTree
 
-import feedparser
 import pytest
 import requests
 
-from conftest import Server, now, run
+from conftest import Server, eventually, now, run
 from members import csrf_of, sign_in
+
+with warnings.catch_warnings():
+    # Debian's feedparser still imports the cgi module, deprecated in 3.11.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import feedparser
 
 SCHEMAS = os.path.join(os.path.dirname(__file__), "schemas")
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -108,7 +113,27 @@ def test_feed_etag_and_304(site):
     again = site.get("/feed.xml", headers={"If-None-Match": etag})
     assert again.status_code == 304
     assert again.content == b""
-    assert site.get("/feed.xml", headers={"If-None-Match": '"other"'}).status_code == 200
+    other = site.get("/feed.xml", headers={"If-None-Match": '"other"'})
+    assert other.status_code == 200
+    # From the cache now: the same bytes, the same validator and headers.
+    assert other.content == r.content
+    assert other.headers["ETag"] == etag
+    assert other.headers["Content-Type"] == r.headers["Content-Type"]
+    assert other.headers["Cache-Control"] == "public, max-age=60"
+    assert site.get("/sitemap.xml", headers={"If-None-Match": site.get("/sitemap.xml").headers["ETag"]}) \
+        .status_code == 304
+
+
+def test_feed_follows_an_import(fresh, tmp_path):
+    srv = fresh()
+    before = srv.get("/feed.xml")
+    assert "/articles/feed-new" not in before.text
+    (tmp_path / "new.md").write_text(article("feed-new", "Brand new", "public", now() - 60))
+    assert run("import", str(tmp_path / "new.md"), data=tmp_path / "data").returncode == 0
+    after = eventually(lambda: srv.get("/feed.xml"), lambda r: "/articles/feed-new" in r.text)
+    assert "/articles/feed-new" in after.text
+    assert after.headers["ETag"] != before.headers["ETag"]
+    assert srv.get("/feed.xml", headers={"If-None-Match": before.headers["ETag"]}).status_code == 200
 
 
 def test_tag_and_author_feeds(site, tmp_path):
