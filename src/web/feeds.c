@@ -498,8 +498,11 @@ h_private_feed(struct http_req *r)
 {
 	struct app *app = r->app;
 	char token[TOKEN_CHARS + 1], hash[TOKEN_HASH_CHARS + 1];
-	/* Feed readers send no cookie: the token is the credential. */
-	if (!feed_token_param(r->params[0], token)) {
+	/* Feed readers send no cookie: the token is the credential, so it
+	 * goes into no log line and no page (the access log writes r->path). */
+	bool shaped = feed_token_param(r->params[0], token);
+	r->path = "/feed/TOKEN.xml";
+	if (!shaped) {
 		app_not_found(r);
 		return;
 	}

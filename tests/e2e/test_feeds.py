@@ -204,6 +204,11 @@ def test_private_feed_of_a_subscriber_is_full(site, tmp_path):
     assert path in page
     assert requests.get(site.url + path, headers={"If-None-Match": r.headers["ETag"]},
                         timeout=10).status_code == 304
+    # The token is a credential: no log line holds it.
+    token = path[len("/feed/"):-len(".xml")]
+    log = site.logs()
+    assert token not in log
+    assert 'path="/feed/TOKEN.xml" status=200' in log
 
 
 def test_private_feed_of_a_lapsed_subscriber_is_teasers_with_the_reason(site, tmp_path):
@@ -253,7 +258,10 @@ def test_renewed_and_revoked_tokens_are_404(site):
 def test_unknown_and_malformed_tokens_are_404(site):
     for path in ["/feed/" + "A" * 43 + ".xml", "/feed/short.xml", "/feed/" + "A" * 43, "/feed/" + "A" * 44 + ".xml",
                  "/feed/%3Cscript%3E.xml"]:
-        assert site.get(path).status_code == 404, path
+        r = site.get(path)
+        assert r.status_code == 404, path
+        assert "A" * 43 not in r.text, path
+        assert "<script>.xml" not in r.text and "&lt;script&gt;" not in r.text
 
 
 def test_feed_token_forms_need_csrf_and_a_session(site):
