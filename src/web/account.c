@@ -655,7 +655,7 @@ h_account(struct http_req *r)
 		{ "email", "Your e-mail address is changed." },
 		{ "name", "Your name is saved." },
 		{ "gift", "The gift link no longer works." },
-		{ "feed", "Your private feed has a new address. The old one no longer works." },
+		{ "feed", "Your private feed address is below. Any address it had before no longer works." },
 		{ "feed_revoked", "Your private feed is switched off. Its address no longer works." },
 	};
 	const char *which = http_query(r, "notice");

@@ -184,7 +184,7 @@ def make_feed(site, who):
     page = s.get(site.url + r.headers["Location"], timeout=10).text
     m = re.search(r'value="(http://127\.0\.0\.1:\d+(/feed/[A-Za-z0-9_-]{43}\.xml))"', page)
     assert m, page
-    assert "private feed has a new address" in page
+    assert "Your private feed address is below" in page
     return s, m.group(2)
 
 
