@@ -483,3 +483,33 @@ store_search_gated_snippet(struct store *s, struct arena *a, const char *match, 
 		return MH_ERR_DENIED;
 	return s->ops->search_gated_snippet(s, a, match, decision->article_id, snippet);
 }
+
+mh_err
+store_feed_token_save(struct store *s, const struct feed_token *t)
+{
+	return s->ops->feed_token_save(s, t);
+}
+
+mh_err
+store_feed_token_delete(struct store *s, int64_t member_id)
+{
+	return s->ops->feed_token_delete(s, member_id);
+}
+
+mh_err
+store_feed_token_by_member(struct store *s, struct arena *a, int64_t member_id, struct feed_token *out)
+{
+	return s->ops->feed_token_by_member(s, a, member_id, out);
+}
+
+mh_err
+store_feed_token_find(struct store *s, struct arena *a, const char *token_hash, struct feed_token *out)
+{
+	return s->ops->feed_token_find(s, a, token_hash, out);
+}
+
+mh_err
+store_sitemap_list(struct store *s, struct arena *a, int64_t now, struct sitemap_entry **out, size_t *n)
+{
+	return s->ops->sitemap_list(s, a, now, out, n);
+}

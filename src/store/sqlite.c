@@ -145,6 +145,11 @@ enum stmt_id {
 	ST_PING,
 	ST_CHANGES,
 	ST_CHANGES_PRUNE,
+	ST_FEED_TOKEN_SAVE,
+	ST_FEED_TOKEN_DELETE,
+	ST_FEED_TOKEN_BY_MEMBER,
+	ST_FEED_TOKEN_FIND,
+	ST_SITEMAP,
 	ST_COUNT
 };
 
@@ -388,6 +393,27 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PING] = "SELECT 1",
 	[ST_CHANGES] = "SELECT seq, member_id FROM member_changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
 	[ST_CHANGES_PRUNE] = "DELETE FROM member_changes WHERE seq <= (SELECT MAX(seq) FROM member_changes) - ?1",
+	[ST_FEED_TOKEN_SAVE] =
+	        "INSERT INTO feed_tokens (member_id, token_hash, nonce, created_at) VALUES (?1, ?2, ?3, ?4) "
+	        "ON CONFLICT (member_id) DO UPDATE SET token_hash = excluded.token_hash, "
+	        "nonce = excluded.nonce, created_at = excluded.created_at",
+	[ST_FEED_TOKEN_DELETE] = "DELETE FROM feed_tokens WHERE member_id = ?1",
+	[ST_FEED_TOKEN_BY_MEMBER] =
+	        "SELECT member_id, token_hash, nonce, created_at FROM feed_tokens WHERE member_id = ?1",
+	[ST_FEED_TOKEN_FIND] = "SELECT member_id, token_hash, nonce, created_at FROM feed_tokens WHERE token_hash = ?1",
+	/* Published articles, then the tags, authors and speakers that have one. */
+	[ST_SITEMAP] = "SELECT 'a', a.slug, a.title, a.published_at, a.updated_at FROM articles a "
+	               "WHERE a.published_at <= ?1 "
+	               "UNION ALL SELECT 't', t.slug, t.name, 0, 0 FROM tags t WHERE EXISTS (SELECT 1 FROM "
+	               "article_tags x JOIN articles a ON a.id = x.article_id WHERE x.tag_id = t.id AND "
+	               "a.published_at <= ?1) "
+	               "UNION ALL SELECT 'u', au.slug, au.name, 0, 0 FROM authors au WHERE EXISTS (SELECT 1 FROM "
+	               "article_authors x JOIN articles a ON a.id = x.article_id WHERE x.author_id = au.id AND "
+	               "a.published_at <= ?1) "
+	               "UNION ALL SELECT 'p', sp.slug, sp.name, 0, 0 FROM speakers sp WHERE EXISTS (SELECT 1 FROM "
+	               "quotes q JOIN articles a ON a.id = q.article_id WHERE q.speaker_id = sp.id AND "
+	               "a.published_at <= ?1) "
+	               "ORDER BY 1, 4 DESC, 2",
 };
 
 struct conn {
@@ -2572,6 +2598,102 @@ sq_billing_event_record(struct store *s, const char *provider, const char *event
 	return exec_stmt(s, st);
 }
 
+/* ---- Private feed tokens and the sitemap ---- */
+
+static mh_err
+sq_feed_token_save(struct store *s, const struct feed_token *t)
+{
+	sqlite3_stmt *st = stmt(s, ST_FEED_TOKEN_SAVE);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, t->member_id);
+	bind_text(st, 2, t->token_hash);
+	bind_text(st, 3, t->nonce);
+	sqlite3_bind_int64(st, 4, t->created_at);
+	return exec_stmt(s, st);
+}
+
+static mh_err
+sq_feed_token_delete(struct store *s, int64_t member_id)
+{
+	sqlite3_stmt *st = stmt(s, ST_FEED_TOKEN_DELETE);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, member_id);
+	mh_err err = exec_stmt(s, st);
+	if (!err && sqlite3_changes(sqlite3_db_handle(st)) != 1)
+		err = MH_ERR_NOTFOUND;
+	return err;
+}
+
+static mh_err
+feed_token_row(struct store *s, struct arena *a, sqlite3_stmt *st, struct feed_token *out)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->member_id = sqlite3_column_int64(st, 0);
+		out->token_hash = col_str(a, st, 1);
+		out->nonce = col_str(a, st, 2);
+		out->created_at = sqlite3_column_int64(st, 3);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return MH_OK;
+	return rc == SQLITE_DONE ? MH_ERR_NOTFOUND : sq_fail(s, sqlite3_db_handle(st), "read");
+}
+
+static mh_err
+sq_feed_token_by_member(struct store *s, struct arena *a, int64_t member_id, struct feed_token *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_FEED_TOKEN_BY_MEMBER);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, member_id);
+	return feed_token_row(s, a, st, out);
+}
+
+static mh_err
+sq_feed_token_find(struct store *s, struct arena *a, const char *token_hash, struct feed_token *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_FEED_TOKEN_FIND);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, token_hash);
+	return feed_token_row(s, a, st, out);
+}
+
+static mh_err
+sq_sitemap_list(struct store *s, struct arena *a, int64_t now, struct sitemap_entry **out, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_SITEMAP);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, now);
+	size_t cap = 64, count = 0;
+	struct sitemap_entry *list = xmallocarray(cap, sizeof *list);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (count == cap)
+			list = xrealloc(list, (cap *= 2) * sizeof *list);
+		const unsigned char *kind = sqlite3_column_text(st, 0);
+		list[count].kind = kind ? (char) kind[0] : 'a';
+		list[count].slug = col_str(a, st, 1);
+		list[count].title = col_str(a, st, 2);
+		list[count].published_at = sqlite3_column_int64(st, 3);
+		list[count].updated_at = sqlite3_column_int64(st, 4);
+		count++;
+	}
+	sqlite3_reset(st);
+	mh_err err = rc == SQLITE_DONE ? MH_OK : sq_fail(s, sqlite3_db_handle(st), "read");
+	/* Hand the list to the arena so the caller frees nothing. */
+	struct sitemap_entry *copy = arena_alloc(a, (count ? count : 1) * sizeof *copy);
+	memcpy(copy, list, count * sizeof *copy);
+	free(list);
+	*out = copy;
+	*n = err ? 0 : count;
+	return err;
+}
+
 static const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -2654,6 +2776,11 @@ static const struct store_ops sqlite_ops = {
 	.test_ledger_charge = sq_test_ledger_charge,
 	.test_ledger_count = sq_test_ledger_count,
 	.billing_event_record = sq_billing_event_record,
+	.feed_token_save = sq_feed_token_save,
+	.feed_token_delete = sq_feed_token_delete,
+	.feed_token_by_member = sq_feed_token_by_member,
+	.feed_token_find = sq_feed_token_find,
+	.sitemap_list = sq_sitemap_list,
 };
 
 mh_err

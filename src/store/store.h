@@ -386,4 +386,40 @@ mh_err store_test_ledger_count(struct store *s, const char *key_prefix, int *n);
 mh_err store_billing_event_record(struct store *s, const char *provider, const char *event_id, const char *type,
                                   int64_t created, int64_t now);
 
+/* ---- Private feeds and the sitemap ----------------------------------------------------------- */
+
+/* A member's private feed: the hash of the token in its address, and the
+ * nonce the address is derived from (web/feeds.c). One per member. */
+struct feed_token {
+	int64_t member_id;
+	const char *token_hash; /* hex BLAKE2b-256 of the token */
+	const char *nonce;
+	int64_t created_at;
+};
+
+/* One address of the sitemap: kind 'a' article (with its title and
+ * times), 't' tag, 'u' author, 'p' speaker (title is the name, times 0). */
+struct sitemap_entry {
+	char kind;
+	const char *slug;
+	const char *title;
+	int64_t published_at, updated_at;
+};
+
+/* [write] Makes or replaces the member's feed token. */
+mh_err store_feed_token_save(struct store *s, const struct feed_token *t);
+
+/* [claim] Revokes it; MH_ERR_NOTFOUND when the member has none. */
+mh_err store_feed_token_delete(struct store *s, int64_t member_id);
+
+/* [read] */
+mh_err store_feed_token_by_member(struct store *s, struct arena *a, int64_t member_id, struct feed_token *out);
+
+/* [read] The token with that hash; MH_ERR_NOTFOUND when unknown or revoked. */
+mh_err store_feed_token_find(struct store *s, struct arena *a, const char *token_hash, struct feed_token *out);
+
+/* [read] Every article published at now (newest first), then the tags,
+ * authors and speakers with one. */
+mh_err store_sitemap_list(struct store *s, struct arena *a, int64_t now, struct sitemap_entry **out, size_t *n);
+
 #endif

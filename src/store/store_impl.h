@@ -161,6 +161,13 @@ struct store_ops {
 	/* A provider event, applied once: MH_ERR_CONFLICT when seen before. */
 	mh_err (*billing_event_record)(struct store *s, const char *provider, const char *event_id, const char *type,
 	                               int64_t created, int64_t now);
+
+	/* Private feeds and the sitemap. */
+	mh_err (*feed_token_save)(struct store *s, const struct feed_token *t);
+	mh_err (*feed_token_delete)(struct store *s, int64_t member_id);
+	mh_err (*feed_token_by_member)(struct store *s, struct arena *a, int64_t member_id, struct feed_token *out);
+	mh_err (*feed_token_find)(struct store *s, struct arena *a, const char *token_hash, struct feed_token *out);
+	mh_err (*sitemap_list)(struct store *s, struct arena *a, int64_t now, struct sitemap_entry **out, size_t *n);
 };
 
 struct store {

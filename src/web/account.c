@@ -26,6 +26,7 @@
 #include "core/text.h"
 #include "mail/mail.h"
 #include "web/app.h"
+#include "web/feeds.h"
 #include "web/handlers.h"
 #include "web/page.h"
 #include "core/banned.h"
@@ -640,6 +641,7 @@ account_page(struct http_req *r, int status, const char *notice, const char *err
 	}
 	json_object_set_new(x, "gifts", gl);
 	json_object_set_new(x, "has_gifts", json_boolean(ng > 0));
+	json_object_set_new(x, "feed", feed_account_json(r));
 	if (notice)
 		json_object_set_new(x, "notice", json_string(notice));
 	if (error)
@@ -657,6 +659,8 @@ h_account(struct http_req *r)
 		{ "email", "Your e-mail address is changed." },
 		{ "name", "Your name is saved." },
 		{ "gift", "The gift link no longer works." },
+		{ "feed", "Your private feed address is below. Any address it had before no longer works." },
+		{ "feed_revoked", "Your private feed is switched off. Its address no longer works." },
 	};
 	const char *which = http_query(r, "notice");
 	const char *notice = NULL;

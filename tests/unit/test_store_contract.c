@@ -780,6 +780,97 @@ test_search_ops(void **state)
 	arena_free(a);
 }
 
+/* Private feed tokens: one per member, found by hash, replaced on renewal,
+ * gone on revocation; and the sitemap's list. */
+static void
+test_feed_tokens_and_sitemap(void **state)
+{
+	struct store *s = *state;
+	struct arena *a = arena_new();
+	int64_t m1 = member(s, "feed1@example.test"), m2 = member(s, "feed2@example.test");
+	struct feed_token t1 = { m1, "aa01", "n1", T0 }, t2 = { m2, "bb02", "n2", T0 }, got;
+	assert_int_equal(store_feed_token_by_member(s, a, m1, &got), MH_ERR_NOTFOUND);
+	assert_int_equal(store_feed_token_save(s, &t1), MH_OK);
+	assert_int_equal(store_feed_token_save(s, &t2), MH_OK);
+	assert_int_equal(store_feed_token_find(s, a, "aa01", &got), MH_OK);
+	assert_int_equal(got.member_id, m1);
+	assert_string_equal(got.nonce, "n1");
+	assert_int_equal(got.created_at, T0);
+	/* Renewing replaces the member's token: the old hash finds nothing. */
+	struct feed_token renewed = { m1, "aa03", "n3", T0 + 5 };
+	assert_int_equal(store_feed_token_save(s, &renewed), MH_OK);
+	assert_int_equal(store_feed_token_find(s, a, "aa01", &got), MH_ERR_NOTFOUND);
+	assert_int_equal(store_feed_token_by_member(s, a, m1, &got), MH_OK);
+	assert_string_equal(got.token_hash, "aa03");
+	assert_string_equal(got.nonce, "n3");
+	/* Two members cannot hold the same hash. */
+	struct feed_token clash = { m2, "aa03", "n4", T0 };
+	assert_int_not_equal(store_feed_token_save(s, &clash), MH_OK);
+	/* Revoking is once, and only the member's own. */
+	assert_int_equal(store_feed_token_delete(s, m1), MH_OK);
+	assert_int_equal(store_feed_token_delete(s, m1), MH_ERR_NOTFOUND);
+	assert_int_equal(store_feed_token_find(s, a, "aa03", &got), MH_ERR_NOTFOUND);
+	assert_int_equal(store_feed_token_find(s, a, "bb02", &got), MH_OK);
+
+	/* The sitemap: published articles newest first, then their tags,
+	 * authors and speakers; a scheduled article and its tag are left out. */
+	struct named_ref au = { "writer-one", "Writer One" }, tag = { "harbor", "Harbor" },
+	                 later = { "later", "Later" };
+	struct quote_input q = { "speaker-one", "Speaker One", "Role", "<blockquote>q</blockquote>", false };
+	struct article_input older = { .slug = "older",
+		                       .title = "Older",
+		                       .dek = "",
+		                       .summary = "s",
+		                       .access = ACCESS_PUBLIC,
+		                       .published_at = T0 - 200,
+		                       .updated_at = T0 - 100,
+		                       .teaser_md = "t",
+		                       .teaser_html = "<p>t</p>",
+		                       .gated_md = "",
+		                       .gated_html = "",
+		                       .authors = &au,
+		                       .n_authors = 1,
+		                       .tags = &tag,
+		                       .n_tags = 1,
+		                       .quotes = &q,
+		                       .n_quotes = 1 };
+	struct article_input newer = older, scheduled = older;
+	newer.slug = "newer";
+	newer.title = "Newer";
+	newer.published_at = T0 - 50;
+	newer.n_quotes = 0;
+	scheduled.slug = "scheduled";
+	scheduled.published_at = T0 + 3600;
+	scheduled.tags = &later;
+	scheduled.n_quotes = 0;
+	int64_t id;
+	bool created;
+	assert_int_equal(store_article_upsert(s, &older, &id, &created), MH_OK);
+	assert_int_equal(store_article_upsert(s, &newer, &id, &created), MH_OK);
+	assert_int_equal(store_article_upsert(s, &scheduled, &id, &created), MH_OK);
+	struct sitemap_entry *e;
+	size_t n;
+	assert_int_equal(store_sitemap_list(s, a, T0, &e, &n), MH_OK);
+	assert_int_equal(n, 5);
+	assert_int_equal(e[0].kind, 'a');
+	assert_string_equal(e[0].slug, "newer");
+	assert_string_equal(e[0].title, "Newer");
+	assert_int_equal(e[0].published_at, T0 - 50);
+	assert_string_equal(e[1].slug, "older");
+	assert_int_equal(e[1].updated_at, T0 - 100);
+	assert_int_equal(e[2].kind, 'p');
+	assert_string_equal(e[2].slug, "speaker-one");
+	assert_int_equal(e[3].kind, 't');
+	assert_string_equal(e[3].slug, "harbor");
+	assert_int_equal(e[4].kind, 'u');
+	assert_string_equal(e[4].slug, "writer-one");
+	/* Once the scheduled article is out, it and its tag are listed. */
+	assert_int_equal(store_sitemap_list(s, a, T0 + 3600, &e, &n), MH_OK);
+	assert_int_equal(n, 7);
+	assert_string_equal(e[0].slug, "scheduled");
+	arena_free(a);
+}
+
 int
 main(void)
 {
@@ -800,6 +891,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_billing_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_member_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search_ops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_tokens_and_sitemap, setup, teardown),
 	};
 	log_set_level(LOG_WARN);
 	const char *urls = getenv("MASTHEAD_STORE_URLS");
