@@ -53,6 +53,8 @@ struct config {
 	char *stripe_webhook_secret;
 	char *stripe_api_base; /* https://api.stripe.com; tests point it at a stub */
 	char *secret;          /* HMAC key for CSRF tokens and signed cookies; empty: DATA/secret.key */
+	/* The Content API's CORS: "*", "https://a.example,https://b.example" or "". */
+	char *api_cors_origins;
 	/* demo only */
 	long port;
 	bool public_url_derived; /* public_url came from listen, not from the operator */

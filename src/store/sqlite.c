@@ -131,6 +131,11 @@ enum stmt_id {
 	ST_EVENT_INSERT,
 	ST_VERSIONS,
 	ST_PING,
+	ST_APIKEY_INSERT,
+	ST_APIKEY_BY_HASH,
+	ST_APIKEY_LIST,
+	ST_APIKEY_REVOKE,
+	ST_SPEAKER_LIST,
 	ST_COUNT
 };
 
@@ -342,6 +347,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_VERSIONS] = "SELECT (SELECT version FROM content_version WHERE id = 1), "
 	                "(SELECT version FROM member_version WHERE id = 1)",
 	[ST_PING] = "SELECT 1",
+	[ST_APIKEY_INSERT] = "INSERT INTO api_keys (name, key_hash, created_at) VALUES (?1, ?2, ?3)",
+	[ST_APIKEY_BY_HASH] = "SELECT id, name, key_hash, created_at, revoked_at FROM api_keys WHERE key_hash = ?1",
+	[ST_APIKEY_LIST] = "SELECT id, name, key_hash, created_at, revoked_at FROM api_keys ORDER BY id",
+	[ST_APIKEY_REVOKE] = "UPDATE api_keys SET revoked_at = ?2 WHERE name = ?1 AND revoked_at = 0",
+	[ST_SPEAKER_LIST] =
+	        "SELECT s.id, s.slug, s.name, s.role FROM speakers s WHERE EXISTS (SELECT 1 FROM quotes q "
+	        "JOIN articles a ON a.id = q.article_id WHERE q.speaker_id = s.id AND a.published_at <= ?1) "
+	        "ORDER BY s.name, s.id",
 };
 
 struct conn {
@@ -2240,6 +2253,91 @@ sq_billing_event_record(struct store *s, const char *provider, const char *event
 	return exec_stmt(s, st);
 }
 
+static void
+read_api_key(struct arena *a, sqlite3_stmt *st, void *p)
+{
+	struct api_key *k = p;
+	k->id = sqlite3_column_int64(st, 0);
+	k->name = col_str(a, st, 1);
+	k->key_hash = col_str(a, st, 2);
+	k->created_at = sqlite3_column_int64(st, 3);
+	k->revoked_at = sqlite3_column_int64(st, 4);
+}
+
+static mh_err
+sq_api_key_create(struct store *s, const struct api_key *k, int64_t *id)
+{
+	sqlite3_stmt *st = stmt(s, ST_APIKEY_INSERT);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, k->name);
+	bind_text(st, 2, k->key_hash);
+	sqlite3_bind_int64(st, 3, k->created_at);
+	mh_err err = exec_stmt(s, st);
+	if (!err && id)
+		*id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
+	return err;
+}
+
+static mh_err
+sq_api_key_by_hash(struct store *s, struct arena *a, const char *key_hash, struct api_key *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_APIKEY_BY_HASH);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, key_hash);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		read_api_key(a, st, out);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return MH_OK;
+	return rc == SQLITE_DONE ? MH_ERR_NOTFOUND : sq_fail(s, sqlite3_db_handle(st), "read");
+}
+
+static mh_err
+sq_api_key_list(struct store *s, struct arena *a, struct api_key **out, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_APIKEY_LIST);
+	if (!st)
+		return MH_ERR_DB;
+	return collect_rows(s, a, st, sizeof **out, read_api_key, (void **) out, n);
+}
+
+static mh_err
+sq_api_key_revoke(struct store *s, const char *name, int64_t now)
+{
+	sqlite3_stmt *st = stmt(s, ST_APIKEY_REVOKE);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, name);
+	sqlite3_bind_int64(st, 2, now);
+	mh_err err = exec_stmt(s, st);
+	if (!err && sqlite3_changes(sqlite3_db_handle(st)) != 1)
+		err = MH_ERR_NOTFOUND;
+	return err;
+}
+
+static void
+read_speaker(struct arena *a, sqlite3_stmt *st, void *p)
+{
+	struct speaker *sp = p;
+	sp->id = sqlite3_column_int64(st, 0);
+	sp->slug = col_str(a, st, 1);
+	sp->name = col_str(a, st, 2);
+	sp->role = col_str(a, st, 3);
+}
+
+static mh_err
+sq_speaker_list(struct store *s, struct arena *a, int64_t now, struct speaker **out, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_SPEAKER_LIST);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, now);
+	return collect_rows(s, a, st, sizeof **out, read_speaker, (void **) out, n);
+}
+
 static const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -2318,6 +2416,11 @@ static const struct store_ops sqlite_ops = {
 	.test_ledger_charge = sq_test_ledger_charge,
 	.test_ledger_count = sq_test_ledger_count,
 	.billing_event_record = sq_billing_event_record,
+	.api_key_create = sq_api_key_create,
+	.api_key_by_hash = sq_api_key_by_hash,
+	.api_key_list = sq_api_key_list,
+	.api_key_revoke = sq_api_key_revoke,
+	.speaker_list = sq_speaker_list,
 };
 
 mh_err

@@ -152,6 +152,13 @@ struct store_ops {
 	/* A provider event, applied once: MH_ERR_CONFLICT when seen before. */
 	mh_err (*billing_event_record)(struct store *s, const char *provider, const char *event_id, const char *type,
 	                               int64_t created, int64_t now);
+
+	/* The Content API's keys (store.h has the promises) and its speaker list. */
+	mh_err (*api_key_create)(struct store *s, const struct api_key *k, int64_t *id);
+	mh_err (*api_key_by_hash)(struct store *s, struct arena *a, const char *key_hash, struct api_key *out);
+	mh_err (*api_key_list)(struct store *s, struct arena *a, struct api_key **out, size_t *n);
+	mh_err (*api_key_revoke)(struct store *s, const char *name, int64_t now);
+	mh_err (*speaker_list)(struct store *s, struct arena *a, int64_t now, struct speaker **out, size_t *n);
 };
 
 struct store {

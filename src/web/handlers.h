@@ -50,4 +50,7 @@ void h_stripe_webhook(struct http_req *r);
 void h_gift_create(struct http_req *r);
 void h_gift_revoke(struct http_req *r);
 
+/* api.c: the Content API */
+void h_api(struct http_req *r);
+
 #endif

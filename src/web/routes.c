@@ -46,5 +46,7 @@ const struct route app_routes[] = {
 	{ HTTP_GET, "/static/*", h_static, 0 },
 	{ HTTP_GET, "/healthz", h_healthz, 0 },
 	{ HTTP_GET, "/robots.txt", h_robots, 0 },
+	{ HTTP_GET | HTTP_OPTIONS, "/ghost/api/*", h_api, 0 },
+	{ HTTP_GET | HTTP_OPTIONS, "/api/v1/*", h_api, 0 },
 	{ 0, NULL, NULL, 0 },
 };

@@ -1,0 +1,174 @@
+/* api.c: the glue between HTTP and the Content API (api/content.h): the
+ * prefixes it answers under, the key, CORS, the ETag and the error
+ * envelope. What the answer holds is decided in src/api/, as an anonymous
+ * reader, whoever asks and whatever cookies they bring. */
+#include <sodium.h>
+#include <string.h>
+
+#include "api/content.h"
+#include "auth/token.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "web/app.h"
+#include "web/handlers.h"
+#include "core/banned.h"
+
+/* The versions before "content/" that Ghost's clients use. */
+static const char *const versions[] = { "", "v3/", "v4/", "v5/", "canary/", NULL };
+
+/* The path after the API prefix, or NULL when it is none of them. */
+static const char *
+api_rest(struct http_req *r)
+{
+	if (!strncmp(r->path, "/api/v1/", 8))
+		return r->path + 8;
+	if (strncmp(r->path, "/ghost/api/", 11))
+		return NULL;
+	const char *s = r->path + 11;
+	for (const char *const *v = versions; *v; v++) {
+		size_t n = strlen(*v);
+		if (!strncmp(s, *v, n) && !strncmp(s + n, "content/", 8))
+			return s + n + 8;
+	}
+	return NULL;
+}
+
+/* Access-Control-Allow-Origin when the request's Origin may call the API. */
+static void
+cors(struct http_req *r)
+{
+	struct app *app = r->app;
+	const char *allowed = app->cfg->api_cors_origins;
+	const char *origin = http_header(r, "Origin");
+	if (!allowed || !allowed[0])
+		return;
+	if (!strcmp(allowed, "*")) {
+		http_add_header(r, "Access-Control-Allow-Origin", "*");
+		return;
+	}
+	http_add_header(r, "Vary", "Origin");
+	if (!origin || !origin[0] || strlen(origin) > 256)
+		return;
+	size_t n = strlen(origin);
+	for (const char *s = allowed; *s;) {
+		while (*s == ' ' || *s == ',')
+			s++;
+		const char *end = s;
+		while (*end && *end != ',' && *end != ' ')
+			end++;
+		if ((size_t) (end - s) == n && !memcmp(s, origin, n)) {
+			http_add_header(r, "Access-Control-Allow-Origin", arena_strdup(r->arena, origin));
+			return;
+		}
+		s = end;
+	}
+}
+
+static void
+send_json(struct http_req *r, int status, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	struct buf b = BUF_INIT;
+	if (text) {
+		buf_puts(&b, text);
+		free(text);
+	}
+	cors(r);
+	if (status == 200) {
+		/* The answer's own hash: a 304 exactly when the client holds these bytes. */
+		unsigned char h[16];
+		char hex[33];
+		crypto_generichash(h, sizeof h, (const unsigned char *) b.ptr, b.len, NULL, 0);
+		sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+		const char *etag = arena_printf(r->arena, "\"%s\"", hex);
+		http_add_header(r, "ETag", etag);
+		http_add_header(r, "Cache-Control", "public, max-age=0, must-revalidate");
+		const char *inm = http_header(r, "If-None-Match");
+		if (inm && (strstr(inm, etag) || !strcmp(inm, "*"))) {
+			buf_release(&b);
+			http_respond_static(r, 304, "application/json; charset=utf-8", "", 0);
+			return;
+		}
+	} else {
+		http_add_header(r, "Cache-Control", "no-store");
+	}
+	http_respond(r, status, "application/json; charset=utf-8", &b);
+}
+
+static void
+send_error(struct http_req *r, int status, const char *type, const char *message, const char *context)
+{
+	send_json(r, status, api_error(type, message, context));
+}
+
+/* The key: none 403, malformed, unknown or revoked 401. */
+static bool
+key_ok(struct http_req *r)
+{
+	struct app *app = r->app;
+	const char *key = http_query(r, "key");
+	if (!key || !key[0]) {
+		send_error(r, 403, "NoPermissionError", "Authorization failed",
+		           "Unable to determine the authenticated member or integration. Check the supplied Content "
+		           "API Key.");
+		return false;
+	}
+	char hash[TOKEN_HASH_CHARS + 1];
+	struct api_key k;
+	mh_err err = MH_ERR_NOTFOUND;
+	if (api_key_well_formed(key)) {
+		token_hash(key, hash);
+		err = store_api_key_by_hash(app->store, r->arena, hash, &k);
+		/* The row was found by its hash; compare the whole of it in constant time all the same. */
+		if (!err && (strlen(k.key_hash) != TOKEN_HASH_CHARS ||
+		             sodium_memcmp(k.key_hash, hash, TOKEN_HASH_CHARS) != 0 || k.revoked_at))
+			err = MH_ERR_NOTFOUND;
+	}
+	if (err == MH_ERR_NOTFOUND) {
+		send_error(r, 401, "UnauthorizedError", "Unknown Content API Key", NULL);
+		return false;
+	}
+	if (err) {
+		log_error("cannot read API keys", "error=\"%s\"", store_errmsg(app->store));
+		send_error(r, 500, "InternalServerError", "The server could not answer. Try again later.", NULL);
+		return false;
+	}
+	return true;
+}
+
+void
+h_api(struct http_req *r)
+{
+	struct app *app = r->app;
+	const char *rest = api_rest(r);
+	struct api_route rt;
+	if (!rest || !api_route_parse(r->arena, rest, &rt)) {
+		send_error(r, 404, "NotFoundError", "Resource not found", "The Content API has no such address.");
+		return;
+	}
+	if (r->method == HTTP_OPTIONS) {
+		cors(r);
+		http_add_header(r, "Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
+		http_add_header(r, "Access-Control-Allow-Headers", "Accept-Version, Content-Type");
+		http_add_header(r, "Access-Control-Max-Age", "86400");
+		http_respond_static(r, 204, "text/plain; charset=utf-8", "", 0);
+		return;
+	}
+	if (!key_ok(r))
+		return;
+	struct api_params p = {
+		http_query(r, "include"), http_query(r, "fields"), http_query(r, "formats"), http_query(r, "limit"),
+		http_query(r, "page"),    http_query(r, "order"),  http_query(r, "filter"),
+	};
+	struct api_site site = {
+		app->store,          app->cfg->public_url,
+		app->cfg->site_name, app->cfg->site_tagline,
+		app->secret,         { app->cfg->auto_paywall_days },
+		clock_now(),
+	};
+	int status = 500;
+	json_t *body = api_answer(&site, r->arena, &rt, &p, &status);
+	send_json(r, status, body);
+}
