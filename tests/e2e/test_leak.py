@@ -41,8 +41,25 @@ EXTRA = ["/feed.xml", "/sitemap.xml", "/robots.txt", "/api/v1/articles", "/api/v
          "/people/canary-speaker", "/tags/canary", "/authors/canary-writer"]
 
 
-def crawl(srv, cookies=None, limit=400):
-    seen, queue, bodies = set(), ["/"] + EXTRA, {}
+# The Content API (docs/api.md), under each prefix, with a key made for the crawl.
+API_PATHS = ["posts/?include=tags,authors&formats=html,plaintext&limit=all",
+             "posts/slug/leak-canary/?formats=html,plaintext&include=tags,authors",
+             "posts/?filter=tag:canary&formats=plaintext", "posts/?filter=visibility:paid%2Btag:canary",
+             "people/", "people/slug/canary-speaker/", "tags/?include=count.posts", "authors/", "settings/",
+             "tiers/"]
+API_PREFIXES = ["/ghost/api/content/", "/ghost/api/v3/content/", "/ghost/api/canary/content/", "/api/v1/"]
+
+
+def api_urls(data):
+    r = run("key", "add", "leak crawl", data=data)
+    assert r.returncode == 0, r.stderr
+    key = r.stdout.strip()
+    return [prefix + path + ("&" if "?" in path else "?") + "key=" + key
+            for prefix in API_PREFIXES for path in API_PATHS]
+
+
+def crawl(srv, cookies=None, limit=400, extra=()):
+    seen, queue, bodies = set(), ["/"] + EXTRA + list(extra), {}
     while queue and len(seen) < limit:
         path = queue.pop(0)
         if path in seen:
@@ -68,6 +85,7 @@ def test_marker_never_reaches_readers_without_access(tmp_path, fresh, who):
     srv = fresh(env={"MASTHEAD_RATE_LIMIT": "1000"})
     r = run("import", str(tmp_path / "canary.md"), data=tmp_path / "data")
     assert r.returncode == 0, r.stderr
+    api = api_urls(tmp_path / "data")
     cookies = None
     if who:
         # A subscriber reads everything first, so every page a signed-in
@@ -77,7 +95,7 @@ def test_marker_never_reaches_readers_without_access(tmp_path, fresh, who):
         s, r = sign_in(srv, who)
         assert r.status_code == 303
         cookies = s.cookies
-    bodies = crawl(srv, cookies)
+    bodies = crawl(srv, cookies, extra=api)
     assert "/articles/leak-canary" in bodies
     assert "/people/canary-speaker" in bodies
     assert len(bodies) > 30
@@ -89,6 +107,14 @@ def test_marker_never_reaches_readers_without_access(tmp_path, fresh, who):
     assert "The public teaser of the canary." in page
     assert "Teaser quote is public." in bodies["/people/canary-speaker"][1]
     assert "Quote available to subscribers" in bodies["/people/canary-speaker"][1]
+    # The API answered, with the teaser and the open quote, under every prefix.
+    for url in api:
+        status, text, _ = bodies[url]
+        assert status == 200, (url, text[:300])
+        if "posts/slug/leak-canary" in url or "filter=tag:canary" in url:
+            assert "The public teaser of the canary." in text, url
+        if "people/slug" in url:
+            assert "Teaser quote is public." in text, url
 
 
 def test_subscriber_reads_the_marker(tmp_path, fresh):
@@ -98,3 +124,8 @@ def test_subscriber_reads_the_marker(tmp_path, fresh):
     s, _ = sign_in(srv, "subscriber@demo.test")
     assert MARKER in s.get(srv.url + "/articles/leak-canary", timeout=10).text
     assert QUOTE_MARKER in s.get(srv.url + "/people/canary-speaker", timeout=10).text
+    # The API answers as an anonymous reader whatever cookies come with it.
+    for url in api_urls(tmp_path / "data"):
+        r = s.get(srv.url + url, timeout=10)
+        assert r.status_code == 200, (url, r.text[:300])
+        assert MARKER not in r.text and QUOTE_MARKER not in r.text, url
