@@ -36,7 +36,7 @@ api_key_well_formed(const char *s)
 
 /* ---- Routes and parameters ---------------------------------------------------------------------- */
 
-static const char *const resources[] = { "posts", "tags", "authors", "settings", "tiers", "people", NULL };
+static const char *const resources[] = { "posts", "pages", "tags", "authors", "settings", "tiers", "people", NULL };
 
 bool
 api_route_parse(struct arena *a, const char *rest, struct api_route *out)
@@ -71,7 +71,7 @@ api_route_parse(struct arena *a, const char *rest, struct api_route *out)
 		return true;
 	if (single)
 		return false;
-	if (n == 2 && !strcmp(out->resource, "posts")) {
+	if (n == 2 && (!strcmp(out->resource, "posts") || !strcmp(out->resource, "pages"))) {
 		out->by = "id";
 		out->key = arena_strndup(a, seg[1], len[1]);
 		return true;
@@ -962,6 +962,13 @@ api_answer(const struct api_site *site, struct arena *a, const struct api_route 
 		return bad_request(status, err);
 	if (!strcmp(rt->resource, "posts"))
 		return posts_answer(site, a, rt, &q, status);
+	if (!strcmp(rt->resource, "pages")) {
+		/* masthead has articles only: no pages to list, none to read. */
+		if (rt->by)
+			return not_found(status, "Page not found.");
+		*status = 200;
+		return envelope("pages", json_array(), pagination(&q, 0));
+	}
 	if (!strcmp(rt->resource, "tags"))
 		return named_answer(site, a, rt, &q, true, status);
 	if (!strcmp(rt->resource, "authors"))

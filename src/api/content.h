@@ -65,7 +65,7 @@ struct api_site {
 
 /* Where a request goes: the resource, and for a read whether by id or slug. */
 struct api_route {
-	const char *resource; /* posts, tags, authors, settings, tiers, people */
+	const char *resource; /* posts, pages, tags, authors, settings, tiers, people */
 	const char *by;       /* NULL: browse; "id" or "slug" */
 	const char *key;
 };

@@ -311,6 +311,12 @@ def test_settings_and_tiers(site):
     assert any(t["monthly_price"] for t in paid) and all(t["currency"] == "USD" for t in paid)
 
 
+def test_pages_are_an_empty_list(site):
+    body = ok(site, "pages/")
+    assert body["pages"] == [] and body["meta"]["pagination"]["total"] == 0
+    assert_error(get(site, "pages/slug/about/"), 404, "NotFoundError")
+
+
 def test_people(site):
     body = ok(site, "people/", limit="all")
     assert set(body) == {"people", "meta"}
