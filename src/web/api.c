@@ -12,6 +12,8 @@
 #include "core/log.h"
 #include "web/app.h"
 #include "web/handlers.h"
+#include "web/pagecache.h"
+#include "core/vcache.h"
 #include "core/banned.h"
 
 /* The versions before "content/" that Ghost's clients use. */
@@ -65,42 +67,73 @@ cors(struct http_req *r)
 	}
 }
 
+/* Sends a JSON answer: a 200 with its ETag (a 304 when the client holds
+ * these bytes), anything else not to be cached. */
 static void
-send_json(struct http_req *r, int status, json_t *body)
+send_bytes(struct http_req *r, int status, const char *etag, const char *data, size_t len)
 {
-	char *text = json_dumps(body, JSON_COMPACT);
-	json_decref(body);
-	struct buf b = BUF_INIT;
-	if (text) {
-		buf_puts(&b, text);
-		free(text);
-	}
 	cors(r);
 	if (status == 200) {
-		/* The answer's own hash: a 304 exactly when the client holds these bytes. */
-		unsigned char h[16];
-		char hex[33];
-		crypto_generichash(h, sizeof h, (const unsigned char *) b.ptr, b.len, NULL, 0);
-		sodium_bin2hex(hex, sizeof hex, h, sizeof h);
-		const char *etag = arena_printf(r->arena, "\"%s\"", hex);
 		http_add_header(r, "ETag", etag);
 		http_add_header(r, "Cache-Control", "public, max-age=0, must-revalidate");
 		const char *inm = http_header(r, "If-None-Match");
 		if (inm && (strstr(inm, etag) || !strcmp(inm, "*"))) {
-			buf_release(&b);
 			http_respond_static(r, 304, "application/json; charset=utf-8", "", 0);
 			return;
 		}
 	} else {
 		http_add_header(r, "Cache-Control", "no-store");
 	}
+	struct buf b = BUF_INIT;
+	buf_add(&b, data, len);
 	http_respond(r, status, "application/json; charset=utf-8", &b);
+}
+
+/* The ETag of a body: its own hash, 32 hex digits in quotes. */
+#define ETAG_CHARS 34
+static void
+etag_of(const char *data, size_t len, char out[ETAG_CHARS + 1])
+{
+	unsigned char h[16];
+	crypto_generichash(h, sizeof h, (const unsigned char *) data, len, NULL, 0);
+	out[0] = '"';
+	sodium_bin2hex(out + 1, 33, h, sizeof h);
+	out[ETAG_CHARS - 1] = '"';
+	out[ETAG_CHARS] = '\0';
+}
+
+/* Serializes body (taken) and sends it; a 200 also goes into the cache
+ * under cache_key (when not NULL) as its ETag and its bytes. */
+static void
+send_json(struct http_req *r, int status, json_t *body, const char *cache_key, int64_t version)
+{
+	struct app *app = r->app;
+	char *text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	if (!text) {
+		static const char oom[] = "{\"errors\":[{\"message\":\"The server could not answer.\",\"type\":"
+		                          "\"InternalServerError\"}]}";
+		send_bytes(r, 500, "", oom, sizeof oom - 1);
+		return;
+	}
+	size_t len = strlen(text);
+	char etag[ETAG_CHARS + 1];
+	etag_of(text, len, etag);
+	if (status == 200 && cache_key) {
+		struct buf v = BUF_INIT;
+		buf_add(&v, etag, ETAG_CHARS);
+		buf_add(&v, text, len);
+		vcache_put(app->pages, cache_key, version, v.ptr, v.len);
+		buf_release(&v);
+	}
+	send_bytes(r, status, arena_strdup(r->arena, etag), text, len);
+	free(text);
 }
 
 static void
 send_error(struct http_req *r, int status, const char *type, const char *message, const char *context)
 {
-	send_json(r, status, api_error(type, message, context));
+	send_json(r, status, api_error(type, message, context), NULL, 0);
 }
 
 /* The key: none 403, malformed, unknown or revoked 401. */
@@ -168,7 +201,37 @@ h_api(struct http_req *r)
 		app->secret,         { app->cfg->auto_paywall_days },
 		clock_now(),
 	};
+	/* Answers are the same for every key and every reader: kept in the
+	 * page cache under the content version, as pages are, at most
+	 * PAGECACHE_TTL seconds (so a scheduled post or the auto-paywall shows
+	 * within that). Tiers come from the plans, which that version does not
+	 * follow: never kept. */
+	const char *cache_key = NULL;
+	struct web_ctx *c = web_ctx(r);
+	if (app->pages && strcmp(rt.resource, "tiers") && web_request_versions(r)) {
+		const char *vals[] = { p.include, p.fields, p.formats, p.limit, p.page, p.order, p.filter };
+		struct buf k = BUF_INIT;
+		buf_printf(&k, "api|%s", r->path);
+		for (size_t i = 0; i < sizeof vals / sizeof *vals; i++) {
+			if (vals[i])
+				buf_printf(&k, "|%zu:%s", strlen(vals[i]), vals[i]);
+			else
+				buf_puts(&k, "|-");
+		}
+		cache_key = arena_strndup(r->arena, k.ptr, k.len);
+		buf_release(&k);
+		struct vc_value *hit = vcache_get(app->pages, cache_key, c->versions.content, PAGECACHE_TTL);
+		if (hit && hit->len >= ETAG_CHARS) {
+			r->cache = "hit";
+			send_bytes(r, 200, arena_strndup(r->arena, hit->data, ETAG_CHARS), hit->data + ETAG_CHARS,
+			           hit->len - ETAG_CHARS);
+			vcache_unref(hit);
+			return;
+		}
+		if (hit)
+			vcache_unref(hit);
+	}
 	int status = 500;
 	json_t *body = api_answer(&site, r->arena, &rt, &p, &status);
-	send_json(r, status, body);
+	send_json(r, status, body, cache_key, c->versions.content);
 }
