@@ -622,10 +622,57 @@ server_error(int *status)
 	return api_error("InternalServerError", "The server could not answer. Try again later.", NULL);
 }
 
+/* A page of every published post, newest first: what most browses ask for,
+ * read a page at a time rather than through load_posts. */
+static json_t *
+posts_page(const struct api_site *site, struct arena *a, const struct api_query *q, int *status)
+{
+	size_t total, n = 0;
+	struct article *list = NULL;
+	if (store_article_count(site->store, site->now, &total))
+		return server_error(status);
+	if (total > API_SCAN_MAX)
+		total = API_SCAN_MAX;
+	size_t from = (q->page - 1) * q->limit;
+	if (from < total) {
+		size_t want = total - from < q->limit ? total - from : q->limit;
+		struct article_filter f = { LIST_ALL, NULL, site->now, want, from };
+		if (store_article_list(site->store, a, &f, &list, &n))
+			return server_error(status);
+	}
+	json_t *posts = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *post;
+		if (post_json(site, a, &list[i], q, &post)) {
+			json_decref(posts);
+			return server_error(status);
+		}
+		json_array_append_new(posts, post);
+	}
+	*status = 200;
+	return envelope("posts", posts, pagination(q, total));
+}
+
 static json_t *
 posts_answer(const struct api_site *site, struct arena *a, const struct api_route *rt, const struct api_query *q,
              int *status)
 {
+	if (rt->by && !strcmp(rt->by, "slug")) {
+		struct article *art;
+		mh_err err = store_article_by_slug(site->store, a, rt->key, &art);
+		if (err == MH_ERR_NOTFOUND || (!err && art->published_at > site->now))
+			return not_found(status, "Post not found.");
+		json_t *post;
+		if (err || post_json(site, a, art, q, &post))
+			return server_error(status);
+		json_t *list = json_array();
+		json_array_append_new(list, post);
+		*status = 200;
+		return envelope("posts", list, NULL);
+	}
+	if (!rt->by && !q->filter &&
+	    (q->n_order == 0 || (q->n_order == 1 && q->order[0].field == API_ORD_PUBLISHED_AT && q->order[0].desc)))
+		return posts_page(site, a, q, status);
 	struct post_set ps;
 	if (load_posts(site, a, &ps))
 		return server_error(status);

@@ -481,3 +481,9 @@ store_speaker_list(struct store *s, struct arena *a, int64_t now, struct speaker
 {
 	return s->ops->speaker_list(s, a, now, out, n);
 }
+
+mh_err
+store_article_count(struct store *s, int64_t before, size_t *n)
+{
+	return s->ops->article_count(s, before, n);
+}

@@ -136,6 +136,7 @@ enum stmt_id {
 	ST_APIKEY_LIST,
 	ST_APIKEY_REVOKE,
 	ST_SPEAKER_LIST,
+	ST_ARTICLE_COUNT,
 	ST_COUNT
 };
 
@@ -355,6 +356,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	        "SELECT s.id, s.slug, s.name, s.role FROM speakers s WHERE EXISTS (SELECT 1 FROM quotes q "
 	        "JOIN articles a ON a.id = q.article_id WHERE q.speaker_id = s.id AND a.published_at <= ?1) "
 	        "ORDER BY s.name, s.id",
+	[ST_ARTICLE_COUNT] = "SELECT count(*) FROM articles WHERE published_at <= ?1",
 };
 
 struct conn {
@@ -2338,6 +2340,20 @@ sq_speaker_list(struct store *s, struct arena *a, int64_t now, struct speaker **
 	return collect_rows(s, a, st, sizeof **out, read_speaker, (void **) out, n);
 }
 
+static mh_err
+sq_article_count(struct store *s, int64_t before, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_ARTICLE_COUNT);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, before ? before : INT64_MAX);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*n = (size_t) sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? MH_OK : sq_fail(s, sqlite3_db_handle(st), "count");
+}
+
 static const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -2421,6 +2437,7 @@ static const struct store_ops sqlite_ops = {
 	.api_key_list = sq_api_key_list,
 	.api_key_revoke = sq_api_key_revoke,
 	.speaker_list = sq_speaker_list,
+	.article_count = sq_article_count,
 };
 
 mh_err

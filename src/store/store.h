@@ -347,6 +347,9 @@ mh_err store_api_key_list(struct store *s, struct arena *a, struct api_key **out
 /* [claim] Revokes the key named name at now; MH_ERR_NOTFOUND when unknown or revoked already. */
 mh_err store_api_key_revoke(struct store *s, const char *name, int64_t now);
 
+/* [read] How many articles are published at before (what store_article_list with LIST_ALL pages through). */
+mh_err store_article_count(struct store *s, int64_t before, size_t *n);
+
 /* [read] Every speaker who has a quote in an article published at now, by name. */
 mh_err store_speaker_list(struct store *s, struct arena *a, int64_t now, struct speaker **out, size_t *n);
 

@@ -159,6 +159,7 @@ struct store_ops {
 	mh_err (*api_key_list)(struct store *s, struct arena *a, struct api_key **out, size_t *n);
 	mh_err (*api_key_revoke)(struct store *s, const char *name, int64_t now);
 	mh_err (*speaker_list)(struct store *s, struct arena *a, int64_t now, struct speaker **out, size_t *n);
+	mh_err (*article_count)(struct store *s, int64_t before, size_t *n);
 };
 
 struct store {

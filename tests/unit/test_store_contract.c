@@ -445,6 +445,13 @@ test_content_reads(void **state)
 	struct article_source *src;
 	assert_int_equal(store_article_sources(s, a, &src, &n), MH_OK);
 	assert_int_equal(n, 3);
+	/* The count pages through what LIST_ALL lists. */
+	assert_int_equal(store_article_count(s, T0, &n), MH_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_article_count(s, T0 + 3600, &n), MH_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(store_article_count(s, T0 - 8, &n), MH_OK);
+	assert_int_equal(n, 1);
 	arena_free(a);
 }
 
