@@ -102,6 +102,74 @@ etag_of(const char *data, size_t len, char out[ETAG_CHARS + 1])
 	out[ETAG_CHARS] = '\0';
 }
 
+/* Whether every answer carries the same CORS headers (any origin, or none),
+ * so one prepared response serves every request. */
+static bool
+cors_constant(const struct app *app)
+{
+	const char *allowed = app->cfg->api_cors_origins;
+	return !allowed || !allowed[0] || !strcmp(allowed, "*");
+}
+
+static void
+release_value(void *arg)
+{
+	vcache_unref(arg);
+}
+
+static void
+drop_response(void *resp)
+{
+	http_shared_drop(resp);
+}
+
+/* Keeps an answer: its ETag, then its bytes; with a libmicrohttpd response
+ * made once, queued again for every request it fits, as pages are. */
+static void
+cache_put(struct app *app, const char *key, int64_t version, const char *etag, const char *text, size_t len)
+{
+	struct buf b = BUF_INIT;
+	buf_add(&b, etag, ETAG_CHARS);
+	buf_add(&b, text, len);
+	struct vc_value *v = vcache_value_new(b.ptr, b.len);
+	buf_release(&b);
+	if (cors_constant(app)) {
+		const char *allowed = app->cfg->api_cors_origins;
+		struct http_header headers[] = {
+			{ "ETag", etag },
+			{ "Cache-Control", "public, max-age=0, must-revalidate" },
+			{ "Access-Control-Allow-Origin", "*" },
+		};
+		size_t n = allowed && !strcmp(allowed, "*") ? 3 : 2;
+		/* The response holds a reference of its own, dropped when
+		 * libmicrohttpd destroys it. */
+		v->refs++;
+		v->attached = http_shared_new("application/json; charset=utf-8", v->data + ETAG_CHARS, len, headers, n,
+		                              release_value, v);
+		if (v->attached)
+			v->detach = drop_response;
+		else
+			v->refs--;
+	}
+	vcache_put_value(app->pages, key, version, v);
+}
+
+struct serve {
+	struct http_req *r;
+	bool hit;
+};
+
+static void
+serve_value(struct vc_value *v, void *arg)
+{
+	struct serve *s = arg;
+	if (!v->attached)
+		return;
+	http_respond_shared(s->r, 200, v->attached, v->len - ETAG_CHARS);
+	s->r->cache = "hit";
+	s->hit = true;
+}
+
 /* Serializes body (taken) and sends it; a 200 also goes into the cache
  * under cache_key (when not NULL) as its ETag and its bytes. */
 static void
@@ -119,13 +187,8 @@ send_json(struct http_req *r, int status, json_t *body, const char *cache_key, i
 	size_t len = strlen(text);
 	char etag[ETAG_CHARS + 1];
 	etag_of(text, len, etag);
-	if (status == 200 && cache_key) {
-		struct buf v = BUF_INIT;
-		buf_add(&v, etag, ETAG_CHARS);
-		buf_add(&v, text, len);
-		vcache_put(app->pages, cache_key, version, v.ptr, v.len);
-		buf_release(&v);
-	}
+	if (status == 200 && cache_key)
+		cache_put(app, cache_key, version, etag, text, len);
 	send_bytes(r, status, arena_strdup(r->arena, etag), text, len);
 	free(text);
 }
@@ -220,6 +283,11 @@ h_api(struct http_req *r)
 		}
 		cache_key = arena_strndup(r->arena, k.ptr, k.len);
 		buf_release(&k);
+		/* The prepared response, unless the client holds a copy to check. */
+		struct serve sv = { r, false };
+		if (!http_header(r, "If-None-Match") && cors_constant(app) &&
+		    vcache_visit(app->pages, cache_key, c->versions.content, PAGECACHE_TTL, serve_value, &sv) && sv.hit)
+			return;
 		struct vc_value *hit = vcache_get(app->pages, cache_key, c->versions.content, PAGECACHE_TTL);
 		if (hit && hit->len >= ETAG_CHARS) {
 			r->cache = "hit";

@@ -358,7 +358,14 @@ def test_etag_and_304(site):
     assert other.status_code == 200 and other.headers["ETag"] != etag
     head = site.request("HEAD", API + "posts/", params={"key": site.key, "limit": 2})
     assert head.status_code == 200 and head.headers["ETag"] == etag
-    # Errors are not cached.
+    # From the cache: the same bytes and headers as the first answer.
+    hit = get(site, "posts/", limit=2)
+    assert hit.status_code == 200 and hit.content == r.content
+    assert hit.headers["ETag"] == etag and hit.headers["Cache-Control"] == r.headers["Cache-Control"]
+    assert hit.headers["Access-Control-Allow-Origin"] == "*"
+    assert hit.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert hit.headers["X-Content-Type-Options"] == "nosniff"
+        # Errors are not cached.
     assert get(site, "posts/", key=False).headers["Cache-Control"] == "no-store"
 
 
