@@ -200,6 +200,7 @@ send_error(struct http_req *r, int status, const char *type, const char *message
 }
 
 /* The key: none 403, malformed, unknown or revoked 401. */
+#define API_KEY_TTL 1 /* seconds a key found valid is believed without asking the store */
 static bool
 key_ok(struct http_req *r)
 {
@@ -216,12 +217,22 @@ key_ok(struct http_req *r)
 	mh_err err = MH_ERR_NOTFOUND;
 	if (api_key_well_formed(key)) {
 		token_hash(key, hash);
+		/* A key found valid is remembered for up to a second (keyed by its
+		 * hash), so a revocation from any process holds within a second. */
+		const char *known = app->pages ? arena_concat(r->arena, "apikey|", hash, NULL) : NULL;
+		struct vc_value *v = known ? vcache_get(app->pages, known, 0, API_KEY_TTL) : NULL;
+		if (v) {
+			vcache_unref(v);
+			return true;
+		}
 		err = store_api_key_by_hash(app->store, r->arena, hash, &k);
 		/* The row was found by its hash; compare the whole of it in constant time all the same. */
 		if (!err && (strlen(k.key_hash) != TOKEN_HASH_CHARS ||
 		             sodium_memcmp(k.key_hash, hash, TOKEN_HASH_CHARS) != 0 || k.revoked_at))
 			err = MH_ERR_NOTFOUND;
 	}
+	if (!err && app->pages)
+		vcache_put(app->pages, arena_concat(r->arena, "apikey|", hash, NULL), 0, "1", 1);
 	if (err == MH_ERR_NOTFOUND) {
 		send_error(r, 401, "UnauthorizedError", "Unknown Content API Key", NULL);
 		return false;

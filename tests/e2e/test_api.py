@@ -85,13 +85,15 @@ def test_missing_key_is_403_unknown_401(site):
     assert_error(get(site, "settings/", key=site.key + "0"), 401, "UnauthorizedError")
 
 
-def test_revoked_key_is_refused_at_once(site):
+def test_revoked_key_is_refused_within_a_second(site):
     r = run("key", "add", "short lived", data=site.data)
     key = r.stdout.strip()
     assert get(site, "posts/", key=key).status_code == 200
     r = run("key", "revoke", "short lived", data=site.data)
     assert r.returncode == 0, r.stderr
-    assert_error(get(site, "posts/", key=key), 401, "UnauthorizedError")
+    # Believed for a second at most after the revocation (docs/api.md).
+    got = eventually(lambda: get(site, "posts/", key=key), lambda g: g.status_code == 401, within=1.5)
+    assert_error(got, 401, "UnauthorizedError")
     assert re.search(r"^short lived\tmade \S+\trevoked \S+$", run("key", "list", data=site.data).stdout, re.M)
     assert run("key", "revoke", "short lived", data=site.data).returncode == 2
 
