@@ -26,7 +26,7 @@ DEMO     := $(sort $(wildcard demo/articles/*.md))
 TESTS_C  := $(sort $(wildcard tests/unit/test_*.c))
 TESTS    := $(TESTS_C:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit e2e dates faults browser sanitize format format-check clean bench demo fuzz fuzz-replay
+.PHONY: all test unit e2e dates faults browser api-client sanitize format format-check clean bench demo fuzz fuzz-replay
 
 all: $(BUILD)/masthead
 
@@ -89,9 +89,13 @@ dates: $(BUILD)/masthead faults
 browser: $(BUILD)/masthead
 	MASTHEAD_BIN=$(abspath $(BUILD)/masthead) npm run --silent test:browser
 
+# The official Ghost Content API client (npm) against the real binary.
+api-client: $(BUILD)/masthead
+	MASTHEAD_BIN=$(abspath $(BUILD)/masthead) npm run --silent test:api-client
+
 # The whole suite: unit tests, end-to-end tests against the real binary, then
 # the same binary in a real browser.
-test: all unit e2e browser
+test: all unit e2e browser api-client
 
 # Everything C under ASan and UBSan: unit, end-to-end and the fuzz corpora.
 sanitize:

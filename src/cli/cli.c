@@ -30,7 +30,7 @@
 	        "session-days", "secret", "rate-limit", "meter-articles", "auto-paywall-days", "gift-max-uses",        \
 	        "gift-days", "grace-days", "page-cache", "recheck-ms", "retry-days", "billing-interval",               \
 	        "billing-provider", "stripe-secret-key", "stripe-webhook-secret", "stripe-api-base",                   \
-	        "password-threads", "password-memory-mib"
+	        "password-threads", "password-memory-mib", "api-cors-origins"
 
 static const char *const serve_keys[] = { "listen", "trusted-proxy", SERVER_KEYS, NULL };
 static const char *const demo_keys[] = { "port", "teaser-paragraphs", SERVER_KEYS, NULL };
@@ -55,6 +55,7 @@ const struct command commands[] = {
 	{ "billing", cmd_billing, "run [--at ISO8601]", "renewals, retries, dunning and reminders due at that time",
 	  billing_keys },
 	{ "plan", cmd_plan, "add|list|retire|price ...", "manage subscription plans", no_keys },
+	{ "key", cmd_key, "add NAME | list | revoke NAME", "manage Content API keys", no_keys },
 	{ "mail", cmd_mail, "test EMAIL | list | flush", "send a test mail, list the outbox, send what is due",
 	  mail_keys },
 	{ NULL, NULL, NULL, NULL, NULL },

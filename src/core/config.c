@@ -74,6 +74,8 @@ const struct config_key config_keys[] = {
 	    "memory of one password hash in MiB (argon2id, 2 passes; 19 to 4096); hashes move to it at the next sign-in"),
 	KEY("secret", CONFIG_STR, secret, "",
 	    "key for CSRF tokens and signed cookies, 32+ characters, the same on every node (default: DATA/secret.key, made on first start)"),
+	KEY("api-cors-origins", CONFIG_STR, api_cors_origins, "*",
+	    "origins that may call the Content API from a browser: * (any), comma-separated origins, or empty (none)"),
 	KEY("sitemap-urls", CONFIG_LONG, sitemap_urls, "10000",
 	    "addresses per sitemap file; beyond it /sitemap.xml is an index of several (1 to 50000)"),
 	KEY("port", CONFIG_LONG, port, "8080", "demo only: port on 127.0.0.1 (0 picks a free one)"),

@@ -513,3 +513,39 @@ store_sitemap_list(struct store *s, struct arena *a, int64_t now, struct sitemap
 {
 	return s->ops->sitemap_list(s, a, now, out, n);
 }
+
+mh_err
+store_api_key_create(struct store *s, const struct api_key *k, int64_t *id)
+{
+	return s->ops->api_key_create(s, k, id);
+}
+
+mh_err
+store_api_key_by_hash(struct store *s, struct arena *a, const char *key_hash, struct api_key *out)
+{
+	return s->ops->api_key_by_hash(s, a, key_hash, out);
+}
+
+mh_err
+store_api_key_list(struct store *s, struct arena *a, struct api_key **out, size_t *n)
+{
+	return s->ops->api_key_list(s, a, out, n);
+}
+
+mh_err
+store_api_key_revoke(struct store *s, const char *name, int64_t now)
+{
+	return s->ops->api_key_revoke(s, name, now);
+}
+
+mh_err
+store_speaker_list(struct store *s, struct arena *a, int64_t now, struct speaker **out, size_t *n)
+{
+	return s->ops->speaker_list(s, a, now, out, n);
+}
+
+mh_err
+store_article_count(struct store *s, int64_t before, size_t *n)
+{
+	return s->ops->article_count(s, before, n);
+}

@@ -131,6 +131,12 @@ enum stmt_id {
 	ST_CHG_PENDING,
 	ST_CHG_LAST_FAILURE,
 	ST_SUB_DUE,
+	ST_APIKEY_INSERT,
+	ST_APIKEY_BY_HASH,
+	ST_APIKEY_LIST,
+	ST_APIKEY_REVOKE,
+	ST_SPEAKER_LIST,
+	ST_ARTICLE_COUNT,
 	ST_SUB_BY_PROVIDER,
 	ST_CARDS_EXPIRING,
 	ST_CARD_REMINDED,
@@ -342,6 +348,15 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_METER_GET] =
 	        "SELECT count(*), coalesce(sum(CASE WHEN article_id = ?3 THEN 1 ELSE 0 END), 0) FROM meter_reads "
 	        "WHERE member_id = ?1 AND month = ?2",
+	[ST_APIKEY_INSERT] = "INSERT INTO api_keys (name, key_hash, created_at) VALUES (?1, ?2, ?3)",
+	[ST_APIKEY_BY_HASH] = "SELECT id, name, key_hash, created_at, revoked_at FROM api_keys WHERE key_hash = ?1",
+	[ST_APIKEY_LIST] = "SELECT id, name, key_hash, created_at, revoked_at FROM api_keys ORDER BY id",
+	[ST_APIKEY_REVOKE] = "UPDATE api_keys SET revoked_at = ?2 WHERE name = ?1 AND revoked_at = 0",
+	[ST_SPEAKER_LIST] =
+	        "SELECT s.id, s.slug, s.name, s.role FROM speakers s WHERE EXISTS (SELECT 1 FROM quotes q "
+	        "JOIN articles a ON a.id = q.article_id WHERE q.speaker_id = s.id AND a.published_at <= ?1) "
+	        "ORDER BY s.name, s.id",
+	[ST_ARTICLE_COUNT] = "SELECT count(*) FROM articles WHERE published_at <= ?1",
 	[ST_METER_ADD] = "INSERT INTO meter_reads (member_id, month, article_id, read_at) VALUES (?1, ?2, ?3, ?4) "
 	                 "ON CONFLICT DO NOTHING",
 	[ST_INV_INSERT] = "INSERT INTO invoices (subscription_id, amount, currency, status, period_start, period_end, "
@@ -2694,6 +2709,105 @@ sq_sitemap_list(struct store *s, struct arena *a, int64_t now, struct sitemap_en
 	return err;
 }
 
+static void
+read_api_key(struct arena *a, sqlite3_stmt *st, void *p)
+{
+	struct api_key *k = p;
+	k->id = sqlite3_column_int64(st, 0);
+	k->name = col_str(a, st, 1);
+	k->key_hash = col_str(a, st, 2);
+	k->created_at = sqlite3_column_int64(st, 3);
+	k->revoked_at = sqlite3_column_int64(st, 4);
+}
+
+static mh_err
+sq_api_key_create(struct store *s, const struct api_key *k, int64_t *id)
+{
+	sqlite3_stmt *st = stmt(s, ST_APIKEY_INSERT);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, k->name);
+	bind_text(st, 2, k->key_hash);
+	sqlite3_bind_int64(st, 3, k->created_at);
+	mh_err err = exec_stmt(s, st);
+	if (!err && id)
+		*id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
+	return err;
+}
+
+static mh_err
+sq_api_key_by_hash(struct store *s, struct arena *a, const char *key_hash, struct api_key *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_APIKEY_BY_HASH);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, key_hash);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		read_api_key(a, st, out);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return MH_OK;
+	return rc == SQLITE_DONE ? MH_ERR_NOTFOUND : sq_fail(s, sqlite3_db_handle(st), "read");
+}
+
+static mh_err
+sq_api_key_list(struct store *s, struct arena *a, struct api_key **out, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_APIKEY_LIST);
+	if (!st)
+		return MH_ERR_DB;
+	return collect_rows(s, a, st, sizeof **out, read_api_key, (void **) out, n);
+}
+
+static mh_err
+sq_api_key_revoke(struct store *s, const char *name, int64_t now)
+{
+	sqlite3_stmt *st = stmt(s, ST_APIKEY_REVOKE);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, name);
+	sqlite3_bind_int64(st, 2, now);
+	mh_err err = exec_stmt(s, st);
+	if (!err && sqlite3_changes(sqlite3_db_handle(st)) != 1)
+		err = MH_ERR_NOTFOUND;
+	return err;
+}
+
+static void
+read_speaker(struct arena *a, sqlite3_stmt *st, void *p)
+{
+	struct speaker *sp = p;
+	sp->id = sqlite3_column_int64(st, 0);
+	sp->slug = col_str(a, st, 1);
+	sp->name = col_str(a, st, 2);
+	sp->role = col_str(a, st, 3);
+}
+
+static mh_err
+sq_speaker_list(struct store *s, struct arena *a, int64_t now, struct speaker **out, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_SPEAKER_LIST);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, now);
+	return collect_rows(s, a, st, sizeof **out, read_speaker, (void **) out, n);
+}
+
+static mh_err
+sq_article_count(struct store *s, int64_t before, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_ARTICLE_COUNT);
+	if (!st)
+		return MH_ERR_DB;
+	sqlite3_bind_int64(st, 1, before ? before : INT64_MAX);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*n = (size_t) sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? MH_OK : sq_fail(s, sqlite3_db_handle(st), "count");
+}
+
 static const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -2772,6 +2886,12 @@ static const struct store_ops sqlite_ops = {
 	.card_reminded = sq_card_reminded,
 	.checkout_create = sq_checkout_create,
 	.checkout_get = sq_checkout_get,
+	.api_key_create = sq_api_key_create,
+	.api_key_by_hash = sq_api_key_by_hash,
+	.api_key_list = sq_api_key_list,
+	.api_key_revoke = sq_api_key_revoke,
+	.speaker_list = sq_speaker_list,
+	.article_count = sq_article_count,
 	.checkout_complete = sq_checkout_complete,
 	.test_ledger_charge = sq_test_ledger_charge,
 	.test_ledger_count = sq_test_ledger_count,

@@ -21,6 +21,7 @@
 
 #include "core/arena.h"
 #include "core/err.h"
+#include "model/api.h"
 #include "model/billing.h"
 #include "model/content.h"
 #include "model/mail.h"
@@ -421,5 +422,25 @@ mh_err store_feed_token_find(struct store *s, struct arena *a, const char *token
 /* [read] Every article published at now (newest first), then the tags,
  * authors and speakers with one. */
 mh_err store_sitemap_list(struct store *s, struct arena *a, int64_t now, struct sitemap_entry **out, size_t *n);
+
+/* ---- The Content API: keys and listings ----------------------------------------------------- */
+
+/* [unique] A new key (name and key_hash are each unique). */
+mh_err store_api_key_create(struct store *s, const struct api_key *k, int64_t *id);
+
+/* [read] The key with that hash, revoked or not; MH_ERR_NOTFOUND when unknown. */
+mh_err store_api_key_by_hash(struct store *s, struct arena *a, const char *key_hash, struct api_key *out);
+
+/* [read] Every key, in the order they were made. */
+mh_err store_api_key_list(struct store *s, struct arena *a, struct api_key **out, size_t *n);
+
+/* [claim] Revokes the key named name at now; MH_ERR_NOTFOUND when unknown or revoked already. */
+mh_err store_api_key_revoke(struct store *s, const char *name, int64_t now);
+
+/* [read] How many articles are published at before (what store_article_list with LIST_ALL pages through). */
+mh_err store_article_count(struct store *s, int64_t before, size_t *n);
+
+/* [read] Every speaker who has a quote in an article published at now, by name. */
+mh_err store_speaker_list(struct store *s, struct arena *a, int64_t now, struct speaker **out, size_t *n);
 
 #endif

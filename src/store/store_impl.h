@@ -152,6 +152,13 @@ struct store_ops {
 	/* open to complete, once; MH_ERR_NOTFOUND when it was not open. */
 	mh_err (*checkout_complete)(struct store *s, const char *token_hash);
 
+	/* The Content API's keys (store.h has the promises) and its speaker list. */
+	mh_err (*api_key_create)(struct store *s, const struct api_key *k, int64_t *id);
+	mh_err (*api_key_by_hash)(struct store *s, struct arena *a, const char *key_hash, struct api_key *out);
+	mh_err (*api_key_list)(struct store *s, struct arena *a, struct api_key **out, size_t *n);
+	mh_err (*api_key_revoke)(struct store *s, const char *name, int64_t now);
+	mh_err (*speaker_list)(struct store *s, struct arena *a, int64_t now, struct speaker **out, size_t *n);
+	mh_err (*article_count)(struct store *s, int64_t before, size_t *n);
 	/* The test provider's ledger: the outcome recorded under key, or the
 	 * given one recorded now. */
 	mh_err (*test_ledger_charge)(struct store *s, struct arena *a, const char *key, int64_t amount,

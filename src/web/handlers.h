@@ -64,4 +64,7 @@ void h_robots(struct http_req *r);
 void h_sitemap_file(struct http_req *r);
 void h_news_sitemap(struct http_req *r);
 
+/* api.c: the Content API */
+void h_api(struct http_req *r);
+
 #endif

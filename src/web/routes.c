@@ -46,6 +46,8 @@ const struct route app_routes[] = {
 	{ HTTP_POST, "/webhooks/stripe", h_stripe_webhook, ROUTE_RAW_BODY },
 	{ HTTP_GET, "/static/*", h_static, 0 },
 	{ HTTP_GET, "/healthz", h_healthz, 0 },
+	{ HTTP_GET | HTTP_OPTIONS, "/ghost/api/*", h_api, 0 },
+	{ HTTP_GET | HTTP_OPTIONS, "/api/v1/*", h_api, 0 },
 	{ HTTP_GET, "/robots.txt", h_robots, 0 },
 	{ HTTP_GET, "/feed.xml", h_feed, 0 },
 	{ HTTP_GET, "/tags/:slug/feed.xml", h_tag_feed, 0 },

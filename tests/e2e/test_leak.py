@@ -44,6 +44,23 @@ EXTRA = ["/feed.xml", "/sitemap.xml", "/robots.txt", "/api/v1/articles", "/api/v
          "/tags/canary/feed.xml", "/authors/canary-writer/feed.xml", "/news-sitemap.xml", "/sitemaps/1.xml"]
 
 
+# The Content API (docs/api.md), under each prefix, with a key made for the crawl.
+API_PATHS = ["posts/?include=tags,authors&formats=html,plaintext&limit=all",
+             "posts/slug/leak-canary/?formats=html,plaintext&include=tags,authors",
+             "posts/?filter=tag:canary&formats=plaintext", "posts/?filter=visibility:paid%2Btag:canary",
+             "people/", "people/slug/canary-speaker/", "tags/?include=count.posts", "authors/", "settings/",
+             "tiers/"]
+API_PREFIXES = ["/ghost/api/content/", "/ghost/api/v3/content/", "/ghost/api/canary/content/", "/api/v1/"]
+
+
+def api_urls(data):
+    r = run("key", "add", "leak crawl", data=data)
+    assert r.returncode == 0, r.stderr
+    key = r.stdout.strip()
+    return [prefix + path + ("&" if "?" in path else "?") + "key=" + key
+            for prefix in API_PREFIXES for path in API_PATHS]
+
+
 def crawl(srv, cookies=None, limit=400, extra=()):
     seen, queue, bodies = set(), ["/"] + EXTRA + list(extra), {}
     while queue and len(seen) < limit:
@@ -81,6 +98,7 @@ def test_marker_never_reaches_readers_without_access(tmp_path, fresh, who):
     srv = fresh(env={"MASTHEAD_RATE_LIMIT": "1000"})
     r = run("import", str(tmp_path / "canary.md"), data=tmp_path / "data")
     assert r.returncode == 0, r.stderr
+    api = api_urls(tmp_path / "data")
     cookies = None
     if who:
         # A subscriber reads everything first, so every page a signed-in
@@ -99,7 +117,7 @@ def test_marker_never_reaches_readers_without_access(tmp_path, fresh, who):
         extra = [mine]
     else:
         extra = []
-    bodies = crawl(srv, cookies, extra=extra)
+    bodies = crawl(srv, cookies, extra=extra + api)
     for path in EXTRA[:3] + ["/tags/canary/feed.xml", "/authors/canary-writer/feed.xml"] + extra:
         assert bodies[path][0] == 200, path
     assert "The public teaser of the canary." in bodies["/feed.xml"][1]
@@ -118,6 +136,14 @@ def test_marker_never_reaches_readers_without_access(tmp_path, fresh, who):
     assert '/articles/leak-canary">Leak <mark>canary</mark>' in bodies["/search?q=canary"][1]
     assert "Teaser quote is public." in bodies["/people/canary-speaker"][1]
     assert "Quote available to subscribers" in bodies["/people/canary-speaker"][1]
+    # The API answered, with the teaser and the open quote, under every prefix.
+    for url in api:
+        status, text, _ = bodies[url]
+        assert status == 200, (url, text[:300])
+        if "posts/slug/leak-canary" in url or "filter=tag:canary" in url:
+            assert "The public teaser of the canary." in text, url
+        if "people/slug" in url:
+            assert "Teaser quote is public." in text, url
 
 
 def test_subscriber_reads_the_marker(tmp_path, fresh):
@@ -127,6 +153,11 @@ def test_subscriber_reads_the_marker(tmp_path, fresh):
     s, _ = sign_in(srv, "subscriber@demo.test")
     assert MARKER in s.get(srv.url + "/articles/leak-canary", timeout=10).text
     assert QUOTE_MARKER in s.get(srv.url + "/people/canary-speaker", timeout=10).text
+    # The API answers as an anonymous reader whatever cookies come with it.
+    for url in api_urls(tmp_path / "data"):
+        r = s.get(srv.url + url, timeout=10)
+        assert r.status_code == 200, (url, r.text[:300])
+        assert MARKER not in r.text and QUOTE_MARKER not in r.text, url
     found = s.get(srv.url + "/search?q=" + MARKER, timeout=10).text
     assert '<p class="search-count" role="status">1 result for' in found
     assert 'href="/articles/leak-canary"' in found and "<mark>7731</mark>" in found

@@ -445,6 +445,13 @@ test_content_reads(void **state)
 	struct article_source *src;
 	assert_int_equal(store_article_sources(s, a, &src, &n), MH_OK);
 	assert_int_equal(n, 3);
+	/* The count pages through what LIST_ALL lists. */
+	assert_int_equal(store_article_count(s, T0, &n), MH_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_article_count(s, T0 + 3600, &n), MH_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(store_article_count(s, T0 - 8, &n), MH_OK);
+	assert_int_equal(n, 1);
 	arena_free(a);
 }
 
@@ -871,6 +878,73 @@ test_feed_tokens_and_sitemap(void **state)
 	arena_free(a);
 }
 
+/* Content API keys: unique by name and hash, found by hash, revoked once;
+ * the speaker list holds only speakers quoted in a published article. */
+static void
+test_api_keys_and_speakers(void **state)
+{
+	struct store *s = *state;
+	struct arena *a = arena_new();
+	struct api_key k = { 0, "front end", "aa11", T0, 0 }, got;
+	int64_t id = 0;
+	assert_int_equal(store_api_key_create(s, &k, &id), MH_OK);
+	assert_true(id > 0);
+	struct api_key same_name = { 0, "front end", "bb22", T0, 0 }, same_hash = { 0, "other", "aa11", T0, 0 };
+	assert_int_equal(store_api_key_create(s, &same_name, NULL), MH_ERR_CONFLICT);
+	assert_int_equal(store_api_key_create(s, &same_hash, NULL), MH_ERR_CONFLICT);
+	assert_int_equal(store_api_key_by_hash(s, a, "aa11", &got), MH_OK);
+	assert_string_equal(got.name, "front end");
+	assert_int_equal(got.revoked_at, 0);
+	assert_int_equal(store_api_key_by_hash(s, a, "nope", &got), MH_ERR_NOTFOUND);
+	struct api_key second = { 0, "second", "cc33", T0 + 1, 0 }, *list;
+	assert_int_equal(store_api_key_create(s, &second, NULL), MH_OK);
+	size_t n;
+	assert_int_equal(store_api_key_list(s, a, &list, &n), MH_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].name, "front end");
+	assert_string_equal(list[1].key_hash, "cc33");
+	/* Revoked once: the second call changes nothing. */
+	assert_int_equal(store_api_key_revoke(s, "front end", T0 + 5), MH_OK);
+	assert_int_equal(store_api_key_revoke(s, "front end", T0 + 6), MH_ERR_NOTFOUND);
+	assert_int_equal(store_api_key_revoke(s, "nobody", T0 + 6), MH_ERR_NOTFOUND);
+	assert_int_equal(store_api_key_by_hash(s, a, "aa11", &got), MH_OK);
+	assert_int_equal(got.revoked_at, T0 + 5);
+
+	static struct named_ref authors[] = { { "ana-reyes", "Ana Reyes" } };
+	static struct quote_input now_q[] = { { "zoe-quinn", "Zoe Quinn", "Mayor", "<p>Now</p>", false } };
+	static struct quote_input later_q[] = { { "abe-later", "Abe Later", "Clerk", "<p>Later</p>", false } };
+	struct article_input in = { .slug = "published",
+		                    .title = "P",
+		                    .dek = "",
+		                    .summary = "s",
+		                    .access = ACCESS_PUBLIC,
+		                    .published_at = T0 - 10,
+		                    .updated_at = T0 - 10,
+		                    .teaser_md = "t",
+		                    .teaser_html = "<p>t</p>",
+		                    .gated_md = "",
+		                    .gated_html = "",
+		                    .authors = authors,
+		                    .n_authors = 1,
+		                    .quotes = now_q,
+		                    .n_quotes = 1 };
+	bool created;
+	assert_int_equal(store_article_upsert(s, &in, &id, &created), MH_OK);
+	in.slug = "scheduled";
+	in.published_at = T0 + 3600;
+	in.quotes = later_q;
+	assert_int_equal(store_article_upsert(s, &in, &id, &created), MH_OK);
+	struct speaker *sp;
+	assert_int_equal(store_speaker_list(s, a, T0, &sp, &n), MH_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(sp[0].slug, "zoe-quinn");
+	assert_string_equal(sp[0].role, "Mayor");
+	assert_int_equal(store_speaker_list(s, a, T0 + 3600, &sp, &n), MH_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(sp[0].slug, "abe-later");
+	arena_free(a);
+}
+
 int
 main(void)
 {
@@ -889,6 +963,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_outbox_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gifts_and_meter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_billing_ops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_api_keys_and_speakers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_member_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_tokens_and_sitemap, setup, teardown),
