@@ -3,7 +3,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS     = libmicrohttpd sqlite3 libsodium libcmark yaml-0.1 jansson inih libcurl
+PKGS     = libmicrohttpd sqlite3 libpq libsodium libcmark yaml-0.1 jansson inih libcurl
 PY      ?= /usr/bin/python3
 SANITIZE ?=
 
@@ -20,7 +20,7 @@ endif
 SRC      := $(shell find src -name '*.c' ! -path 'src/main.c' | sort)
 OBJ      := $(SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/embedded_migrations.o $(BUILD)/gen/embedded_theme.o \
             $(BUILD)/gen/embedded_demo.o
-MIGRATIONS := $(sort $(wildcard src/store/migrations/*.sql))
+MIGRATIONS := $(sort $(wildcard src/store/migrations/*/*.sql))
 THEME    := $(shell find themes/default -type f | sort)
 DEMO     := $(sort $(wildcard demo/articles/*.md))
 TESTS_C  := $(sort $(wildcard tests/unit/test_*.c))

@@ -18,8 +18,7 @@ store_open(const char *url, struct store **out, char *err, size_t errlen)
 	if (strncmp(url, "sqlite:", 7) == 0 && url[7]) {
 		rc = sqlite_store_open(url + 7, s, err, errlen);
 	} else if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
-		snprintf(err, errlen, "%s: the PostgreSQL backend is not built yet; use sqlite:PATH", url);
-		rc = MH_ERR_UNSUPPORTED;
+		rc = postgres_store_open(url, s, err, errlen);
 	} else {
 		snprintf(err, errlen, "%s: not a database URL (expected sqlite:PATH or postgres://...)", url);
 		rc = MH_ERR_INVALID;

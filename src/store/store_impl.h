@@ -154,8 +154,12 @@ struct store_ops {
 	                               int64_t created, int64_t now);
 };
 
+struct db_driver;
+
 struct store {
 	const struct store_ops *ops;
+	/* The statement driver the shared ops run on (sql.h). */
+	const struct db_driver *db;
 	char *url;
 	void *impl;
 	/* Write transactions this process committed; bumped (atomically) once
@@ -168,5 +172,6 @@ char *store_errbuf(void);
 #define STORE_ERRMSG_MAX 256
 
 mh_err sqlite_store_open(const char *path, struct store *s, char *err, size_t errlen);
+mh_err postgres_store_open(const char *url, struct store *s, char *err, size_t errlen);
 
 #endif

@@ -4,6 +4,7 @@
  * same op from several threads, each on its own connection. */
 #include "unit.h"
 
+#include <libpq-fe.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,26 @@
 
 static char url[512];
 static char dir[64];
+static char pgdb[64]; /* the fresh PostgreSQL database of the running test */
+
+/* Runs one command on the cluster url names; 0 when it worked. */
+static int
+pg_admin(const char *sql)
+{
+	PGconn *c = PQconnectdb(url);
+	int rc = -1;
+	if (PQstatus(c) == CONNECTION_OK) {
+		PGresult *r = PQexec(c, sql);
+		rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
+		if (rc)
+			fprintf(stderr, "%s: %s", sql, PQerrorMessage(c));
+		PQclear(r);
+	} else {
+		fprintf(stderr, "cannot connect to %s: %s", url, PQerrorMessage(c));
+	}
+	PQfinish(c);
+	return rc;
+}
 
 static int
 setup(void **state)
@@ -29,8 +50,17 @@ setup(void **state)
 			return -1;
 		snprintf(u, sizeof u, "sqlite:%s/t.db", dir);
 	} else {
+		/* Each test gets a database of its own on the same server. */
+		static int serial;
 		dir[0] = '\0';
-		snprintf(u, sizeof u, "%s", url);
+		snprintf(pgdb, sizeof pgdb, "mh_contract_%d_%d", (int) getpid(), ++serial);
+		char sql[128];
+		snprintf(sql, sizeof sql, "CREATE DATABASE %s", pgdb);
+		if (pg_admin(sql))
+			return -1;
+		const char *slash = strrchr(url, '/');
+		const char *query = strchr(slash, '?');
+		snprintf(u, sizeof u, "%.*s/%s%s", (int) (slash - url), url, pgdb, query ? query : "");
 	}
 	struct store *s;
 	char err[256];
@@ -49,6 +79,12 @@ static int
 teardown(void **state)
 {
 	store_close(*state);
+	if (pgdb[0]) {
+		char sql[128];
+		snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", pgdb);
+		pgdb[0] = '\0';
+		return pg_admin(sql);
+	}
 	if (dir[0]) {
 		char cmd[128];
 		snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
