@@ -26,7 +26,7 @@ DEMO     := $(sort $(wildcard demo/articles/*.md))
 TESTS_C  := $(sort $(wildcard tests/unit/test_*.c))
 TESTS    := $(TESTS_C:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit e2e dates faults browser sanitize format format-check clean bench demo fuzz fuzz-replay
+.PHONY: all test unit e2e dates faults browser sanitize format format-check clean bench demo fuzz fuzz-replay test-pg
 
 all: $(BUILD)/masthead
 
@@ -92,6 +92,21 @@ browser: $(BUILD)/masthead
 # The whole suite: unit tests, end-to-end tests against the real binary, then
 # the same binary in a real browser.
 test: all unit e2e browser
+
+# The store contract and the end-to-end suite again on PostgreSQL: a
+# throwaway cluster (scripts/pg-cluster: initdb as the postgres user, a free
+# port on 127.0.0.1, a temporary directory) for the run, stopped and removed
+# after it, also when a test fails. Each contract test and each test's data
+# dir gets a database of its own on it.
+PG_ENV = $(abspath $(BUILD))/pg-cluster.env
+test-pg: $(BUILD)/masthead $(BUILD)/tests/test_store_contract faults
+	@set -e; url=$$(scripts/pg-cluster start $(PG_ENV)); \
+	trap 'scripts/pg-cluster stop $(PG_ENV)' EXIT INT TERM; \
+	echo "== store contract on $$url"; \
+	MASTHEAD_STORE_URLS="$$url" $(BUILD)/tests/test_store_contract; \
+	echo "== e2e on $$url"; \
+	MASTHEAD_TEST_DB="$$url" MASTHEAD_BIN=$(abspath $(BUILD)/masthead) \
+		MASTHEAD_FAULT_BIN=$(abspath $(BUILD)-faults/masthead) $(PY) -m pytest -q tests/e2e $(PYTEST_ARGS)
 
 # Everything C under ASan and UBSan: unit, end-to-end and the fuzz corpora.
 sanitize:

@@ -32,7 +32,7 @@
 	        "billing-provider", "stripe-secret-key", "stripe-webhook-secret", "stripe-api-base",                   \
 	        "password-threads", "password-memory-mib"
 
-static const char *const serve_keys[] = { "listen", "trusted-proxy", SERVER_KEYS, NULL };
+static const char *const serve_keys[] = { "listen", "trusted-proxy", "no-migrate", SERVER_KEYS, NULL };
 static const char *const demo_keys[] = { "port", "teaser-paragraphs", SERVER_KEYS, NULL };
 static const char *const import_keys[] = { "teaser-paragraphs", "max-import-bytes", NULL };
 static const char *const no_keys[] = { NULL };
@@ -236,6 +236,8 @@ cli_main(int argc, char **argv)
 			goto out;
 		}
 		const char *value = eq ? eq + 1 : NULL;
+		if (!value && !strcmp(name, "no-migrate"))
+			value = "true"; /* a switch: --no-migrate alone */
 		if (!value) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "masthead %s: option --%s needs a value\n", cmd->name, name);
@@ -367,7 +369,18 @@ cli_open_store(struct config *cfg, int *code)
 		return NULL;
 	}
 	int applied;
-	if ((rc = store_migrate(s, &applied))) {
+	if (cfg->no_migrate) {
+		/* Another node or `masthead migrate` migrates; this one only checks
+		 * that it was done. */
+		struct store_versions v;
+		if (store_versions(s, &v)) {
+			fprintf(stderr, "masthead: %s is not migrated (run masthead migrate first): %s\n", cfg->db,
+			        store_errmsg(s));
+			store_close(s);
+			*code = EXIT_FAIL;
+			return NULL;
+		}
+	} else if ((rc = store_migrate(s, &applied))) {
 		fprintf(stderr, "masthead: cannot migrate %s: %s\n", cfg->db, store_errmsg(s));
 		store_close(s);
 		*code = EXIT_FAIL;
@@ -386,6 +399,7 @@ cmd_init(struct config *cfg, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	int code;
+	cfg->no_migrate = false; /* migrating is this command's whole job */
 	struct store *s = cli_open_store(cfg, &code);
 	if (!s)
 		return code;

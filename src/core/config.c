@@ -75,6 +75,8 @@ const struct config_key config_keys[] = {
 	KEY("secret", CONFIG_STR, secret, "",
 	    "key for CSRF tokens and signed cookies, 32+ characters, the same on every node (default: DATA/secret.key, made on first start)"),
 	KEY("port", CONFIG_LONG, port, "8080", "demo only: port on 127.0.0.1 (0 picks a free one)"),
+	KEY("no-migrate", CONFIG_BOOL, no_migrate, "false",
+	    "serve only: apply no migrations, refuse to start on a database that lacks them (run masthead migrate first)"),
 	{ NULL, 0, 0, NULL, NULL },
 };
 /* struct config's given has a bit for each key. */

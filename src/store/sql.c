@@ -11,7 +11,10 @@
  *  - new ids: SQLite reads sqlite3_last_insert_rowid, PostgreSQL appends
  *    RETURNING id to the inserts in returns_id[] below;
  *  - transactions: BEGIN IMMEDIATE (SQLite's writer lock) or BEGIN (each
- *    driver names its own begin_sql). */
+ *    driver names its own begin_sql);
+ *  - a count-then-insert in one statement (the rate limit) is atomic in
+ *    SQLite, whose writers queue; in PostgreSQL two can count at once, so
+ *    it runs after a lock on its key (sql_lock_before). */
 #include "store/sql.h"
 
 #include <stdio.h>
@@ -127,6 +130,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_RATE_INSERT] = "INSERT INTO rate_events (bucket, at) SELECT ?1, ?2 WHERE (SELECT count(*) FROM "
 	                   "rate_events WHERE bucket = ?1 AND at > ?3) < ?4",
 	[ST_RATE_PRUNE] = "DELETE FROM rate_events WHERE at < ?1",
+	/* PostgreSQL only (sql_lock_before): two attempts on one bucket queue
+	 * here, so each counts what the other inserted. */
+	[ST_RATE_LOCK] = "SELECT pg_advisory_xact_lock(hashtext(?1))",
 	[ST_HK_SESSIONS] = "DELETE FROM sessions WHERE expires_at < ?1",
 	[ST_HK_TOKENS] = "DELETE FROM auth_tokens WHERE expires_at < ?1",
 	[ST_HK_CHECKOUTS] = "DELETE FROM checkouts WHERE expires_at < ?1",
@@ -236,6 +242,12 @@ static const bool returns_id[ST_COUNT] = {
 	[ST_OUTBOX_INSERT] = true,  [ST_SUB_INSERT] = true,   [ST_PM_INSERT] = true,
 	[ST_GIFT_INSERT] = true,    [ST_INV_INSERT] = true,   [ST_CHG_INSERT] = true,
 };
+
+bool
+sql_lock_before(enum sql_dialect d, enum stmt_id id)
+{
+	return d == SQL_POSTGRES && id == ST_RATE_INSERT;
+}
 
 bool
 sql_returns_id(enum stmt_id id)

@@ -71,6 +71,7 @@ enum stmt_id {
 	ST_RATE_COUNT,
 	ST_RATE_INSERT,
 	ST_RATE_PRUNE,
+	ST_RATE_LOCK,
 	ST_OUTBOX_INSERT,
 	ST_OUTBOX_DUE,
 	ST_OUTBOX_CLAIM,
@@ -130,6 +131,9 @@ enum sql_dialect { SQL_SQLITE, SQL_POSTGRES };
  * PostgreSQL's with $n for ?n and RETURNING id after an insert whose new id
  * is read. *nparams gets the highest parameter number it names. */
 char *sql_render(enum sql_dialect d, enum stmt_id id, int *nparams);
+/* Whether, in dialect d, the statement must run after its lock statement
+ * (ST_RATE_LOCK for ST_RATE_INSERT) in one transaction. */
+bool sql_lock_before(enum sql_dialect d, enum stmt_id id);
 /* Whether the statement inserts a row whose new id the caller reads. */
 bool sql_returns_id(enum stmt_id id);
 /* A migration or ad-hoc statement (? numbered placeholders) in the dialect. */

@@ -827,17 +827,62 @@ op_token_use(struct store *s, const char *token_hash, enum token_purpose purpose
 }
 
 static mh_err
+rate_lock(struct store *s, const char *bucket)
+{
+	mh_err err = exec_sql(s, "SAVEPOINT rate_hit");
+	if (err)
+		return err;
+	struct db_stmt *st = stmt(s, ST_RATE_LOCK);
+	if (!st)
+		err = MH_ERR_DB;
+	else {
+		bind_text(st, 1, bucket);
+		err = exec_stmt(s, st);
+	}
+	if (err) {
+		exec_sql(s, "ROLLBACK TO rate_hit");
+		exec_sql(s, "RELEASE rate_hit");
+	}
+	return err;
+}
+
+/* Ends rate_lock's savepoint: kept when err is MH_OK, undone otherwise. */
+static mh_err
+rate_unlock(struct store *s, mh_err err)
+{
+	if (err) {
+		char msg[STORE_ERRMSG_MAX];
+		snprintf(msg, sizeof msg, "%s", store_errbuf());
+		exec_sql(s, "ROLLBACK TO rate_hit");
+		exec_sql(s, "RELEASE rate_hit");
+		snprintf(store_errbuf(), STORE_ERRMSG_MAX, "%s", msg);
+		return err;
+	}
+	return exec_sql(s, "RELEASE rate_hit");
+}
+
+static mh_err
 op_rate_hit(struct store *s, const char *bucket, int64_t now, int64_t window, int limit, bool *allowed,
             int64_t *retry_after)
 {
+	/* Where one statement's count does not see a concurrent insert
+	 * (PostgreSQL), attempts on a bucket queue on its lock first. */
+	bool queue = sql_lock_before(s->db->dialect, ST_RATE_INSERT);
+	mh_err err;
+	if (queue && (err = rate_lock(s, bucket)))
+		return err;
 	struct db_stmt *st = stmt(s, ST_RATE_INSERT);
 	if (!st)
-		return MH_ERR_DB;
-	bind_text(st, 1, bucket);
-	db_bind_int64(st, 2, now);
-	db_bind_int64(st, 3, now - window);
-	db_bind_int64(st, 4, limit);
-	mh_err err = exec_stmt(s, st);
+		err = MH_ERR_DB;
+	else {
+		bind_text(st, 1, bucket);
+		db_bind_int64(st, 2, now);
+		db_bind_int64(st, 3, now - window);
+		db_bind_int64(st, 4, limit);
+		err = exec_stmt(s, st);
+	}
+	if (queue)
+		err = rate_unlock(s, err);
 	if (err)
 		return err;
 	*allowed = db_changes(st) == 1;
