@@ -57,6 +57,8 @@ const struct command commands[] = {
 	{ "plan", cmd_plan, "add|list|retire|price ...", "manage subscription plans", no_keys },
 	{ "mail", cmd_mail, "test EMAIL | list | flush", "send a test mail, list the outbox, send what is due",
 	  mail_keys },
+	{ "copy", cmd_copy, "--from URL --to URL",
+	  "copy a whole site into a new, empty database, of either engine; all or nothing", no_keys },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -222,6 +224,13 @@ cli_main(int argc, char **argv)
 		const char *eq = strchr(a, '=');
 		char name[64];
 		snprintf(name, sizeof name, "%.*s", (int) (eq ? (size_t) (eq - a - 2) : strlen(a + 2)), a + 2);
+		if (!strcmp(cmd->name, "copy") && (!strcmp(name, "from") || !strcmp(name, "to"))) {
+			/* The command's own two URLs, handed on as arguments. */
+			pos[npos++] = argv[i];
+			if (!eq && i + 1 < argc)
+				pos[npos++] = argv[++i];
+			continue;
+		}
 		if (!strcmp(cmd->name, "billing") && !strcmp(name, "at")) {
 			/* A flag of the command itself, not a setting: handed on as arguments. */
 			pos[npos++] = argv[i];

@@ -297,3 +297,24 @@ sql_render(enum sql_dialect d, enum stmt_id id, int *nparams)
 		memcpy(out + strlen(out), " RETURNING id", sizeof " RETURNING id");
 	return out;
 }
+
+const char *
+sql_tables_query(enum sql_dialect d)
+{
+	return d == SQL_POSTGRES ? "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+	                         : "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'";
+}
+
+char *
+sql_after_copy(enum sql_dialect d, const char *table)
+{
+	if (d != SQL_POSTGRES)
+		return NULL;
+	/* An identity column's sequence moves on past the copied ids. */
+	size_t n = 3 * strlen(table) + 160;
+	char *out = xmalloc(n);
+	snprintf(out, n,
+	         "SELECT setval(pg_get_serial_sequence('%s', 'id'), COALESCE((SELECT max(id) FROM %s), 0) + 1, false)",
+	         table, table);
+	return out;
+}

@@ -167,7 +167,19 @@ struct db_driver {
 	/* Sets the message from the engine's last error on st (NULL: the
 	 * thread's connection) and maps it: a constraint is MH_ERR_CONFLICT. */
 	mh_err (*fail)(struct store *s, struct db_stmt *st, const char *what);
+	/* An ad-hoc statement (? numbered placeholders), for this use only:
+	 * its parameters are typed by the statement, and finalize frees it. */
+	struct db_stmt *(*prepare)(struct store *s, const char *sql);
+	void (*finalize)(struct db_stmt *st);
+	int (*col_count)(struct db_stmt *st);
+	const char *(*col_name)(struct db_stmt *st, int i);
 };
+
+/* The query that lists the database's tables, one name a row. */
+const char *sql_tables_query(enum sql_dialect d);
+/* What a copy runs on the target after filling table (which has an id
+ * column): NULL when nothing (SQLite's next rowid follows max(id)). */
+char *sql_after_copy(enum sql_dialect d, const char *table);
 
 /* Fills every op of the table but name, close and migrate with the shared
  * implementations, which run on s->db. */

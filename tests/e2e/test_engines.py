@@ -1,7 +1,11 @@
 """What running on either engine adds: nodes that must not migrate
-(--no-migrate), and the migrations that every node may start at once.
-Runs on the engine under test (storefix: MASTHEAD_TEST_DB)."""
+(--no-migrate), the migrations that every node may start at once, and
+masthead copy between the engines. Runs on the engine under test (storefix:
+MASTHEAD_TEST_DB)."""
+import re
 import subprocess
+
+import pytest
 
 from conftest import BIN, ENGINE, Server, clock_env, db_env, run
 from storefix import Store
@@ -43,3 +47,91 @@ def test_migrations_applied_once_by_nodes_starting_together(tmp_path):
         # Each migration once, by whichever process came first.
         assert applied == n
         assert st.value("SELECT count(DISTINCT version) FROM schema_migrations") == n
+
+
+SITE = ["--site-name", "The Harbor Vale Ledger", "--site-tagline", "Independent news for Harbor Vale and the coast",
+        "--public-url", "http://news.example.test", "--billing-interval", "0"]
+SECRET = {"MASTHEAD_SECRET": "copy-test-secret-copy-test-secret-0123456789"}
+
+
+def pages(srv, cookies):
+    """The bytes of the pages a reader and a subscriber see, by path."""
+    import requests
+    anon = requests.Session()
+    signed = requests.Session()
+    signed.cookies.update(cookies)
+    front = srv.get("/")
+    assert front.status_code == 200
+    paths = ["/", "/feed.xml", "/sitemap.xml", "/robots.txt"]
+    paths += sorted(set(re.findall(r'href="(/(?:articles|tags|authors|people)/[a-z0-9-]+)"', front.text)))
+    assert any(p.startswith("/articles/") for p in paths), front.text[:500]
+    out = {}
+    for p in paths:
+        for who, s in (("anonymous", anon), ("subscriber", signed)):
+            r = s.get(srv.url + p, allow_redirects=False, timeout=10)
+            out[(who, p)] = (r.status_code, r.content)
+    return out
+
+
+def serve_and_read(data, env, cookies):
+    srv = Server(["serve", "--listen", "127.0.0.1:0", *SITE], data, env={**SECRET, **env})
+    try:
+        return pages(srv, cookies)
+    finally:
+        srv.stop()
+        srv.check_clean()
+
+
+@pytest.mark.skipif(ENGINE != "postgres",
+                    reason="copies between the engines: needs MASTHEAD_TEST_DB=postgres://... (make test-pg)")
+def test_a_copied_site_serves_the_same_pages_byte_for_byte(tmp_path):
+    from members import sign_in
+    lite = tmp_path / "lite"
+    lite_env = {"MASTHEAD_DB": "sqlite:" + str(lite / "masthead.db")}
+    srv = Server(["demo", "--port", "0", *SITE], lite, env={**SECRET, **lite_env})
+    try:
+        s, r = sign_in(srv, "subscriber@demo.test")
+        assert r.status_code == 303, r.text[:300]
+        cookies = s.cookies.get_dict()
+    finally:
+        srv.stop()
+    before = serve_and_read(lite, lite_env, cookies)
+    assert len(before) >= 10
+    # The subscriber is signed in (the copy carries sessions too): some pages
+    # differ from the anonymous reader's.
+    assert any(before[("subscriber", p)] != before[("anonymous", p)] for (_, p) in before)
+
+    # SQLite to PostgreSQL.
+    pg = tmp_path / "pg"
+    pg_url = db_env(pg)["MASTHEAD_DB"]
+    r = run("copy", "--from", lite_env["MASTHEAD_DB"], "--to", pg_url)
+    assert r.returncode == 0, r.stderr
+    assert re.match(r"copy: \d+ rows from sqlite to postgres, every table's count and checksum checked", r.stdout)
+    after = serve_and_read(pg, {"MASTHEAD_DB": pg_url}, cookies)
+    assert sorted(after) == sorted(before)
+    for k in before:
+        assert after[k] == before[k], k
+
+    # And back, into a new SQLite file.
+    back = tmp_path / "back"
+    back_env = {"MASTHEAD_DB": "sqlite:" + str(back / "masthead.db")}
+    back.mkdir()
+    r = run("copy", "--from", pg_url, "--to", back_env["MASTHEAD_DB"])
+    assert r.returncode == 0, r.stderr
+    again = serve_and_read(back, back_env, cookies)
+    for k in before:
+        assert again[k] == before[k], k
+
+    # All or nothing: a target that holds a site is refused, and keeps it.
+    r = run("copy", "--from", lite_env["MASTHEAD_DB"], "--to", pg_url)
+    assert r.returncode == 3 and "is not empty" in r.stderr, (r.returncode, r.stderr)
+    assert serve_and_read(pg, {"MASTHEAD_DB": pg_url}, cookies) == before
+
+
+def test_copy_usage_errors(tmp_path):
+    r = run("copy", "--from", "sqlite:" + str(tmp_path / "a.db"))
+    assert r.returncode == 2 and "give both --from URL and --to URL" in r.stderr
+    r = run("copy", "--from", "sqlite:x.db", "--to", "sqlite:x.db")
+    assert r.returncode == 2 and "same database" in r.stderr
+    r = run("copy", "--from", "mysql://x", "--to", "sqlite:" + str(tmp_path / "b.db"))
+    assert r.returncode == 2 and "not a database URL" in r.stderr

@@ -33,7 +33,7 @@
 #include "store/store_impl.h"
 #include "core/banned.h"
 
-#define PG_MAXPARAMS 24
+#define PG_MAXPARAMS 32
 #define OID_INT8     20
 #define OID_TEXT     25
 /* The advisory lock migrations run under: "mh" "migr" as a number. */
@@ -48,6 +48,7 @@ struct pg_stmt {
 	char *sql;
 	int nparams;
 	bool prepared, returns_id, is_select, ran;
+	bool adhoc; /* prepare(): run unnamed, parameters typed by the server */
 	const char *vals[PG_MAXPARAMS];
 	char nums[PG_MAXPARAMS][24];
 	unsigned types[PG_MAXPARAMS];
@@ -298,6 +299,20 @@ execute(struct pg_stmt *st)
 {
 	struct pgconn *c = st->c;
 	struct store *s = c->s;
+	if (st->adhoc) {
+		st->res = PQexecParams(c->conn, st->sql, st->nparams, NULL, st->vals, NULL, NULL, 0);
+		ExecStatusType t = PQresultStatus(st->res);
+		if (t != PGRES_COMMAND_OK && t != PGRES_TUPLES_OK) {
+			note_error(c, st->res);
+			return DB_ERROR;
+		}
+		const char *n = PQcmdTuples(st->res);
+		st->changes = n && *n ? strtoll(n, NULL, 10) : 0;
+		st->nrows = PQntuples(st->res);
+		if (!st->is_select && !in_transaction(c))
+			count_write(s);
+		return DB_DONE;
+	}
 	char name[16];
 	snprintf(name, sizeof name, "s%d", (int) st->id);
 	if (!st->prepared) {
@@ -428,6 +443,53 @@ drv_fail(struct store *s, struct db_stmt *dst, const char *what)
 	return conn_fail(c, what);
 }
 
+static struct db_stmt *
+drv_prepare(struct store *s, const char *sql)
+{
+	struct pgconn *c = conn_get(s);
+	if (!c)
+		return NULL;
+	struct pg_stmt *st = xcalloc(1, sizeof *st);
+	st->base.drv = &postgres_driver;
+	st->c = c;
+	st->adhoc = true;
+	st->sql = sql_render_text(SQL_POSTGRES, sql, &st->nparams);
+	st->is_select = strncmp(st->sql, "SELECT", 6) == 0;
+	if (st->nparams > PG_MAXPARAMS) {
+		snprintf(store_errbuf(), STORE_ERRMSG_MAX, "too many parameters: %d", st->nparams);
+		free(st->sql);
+		free(st);
+		return NULL;
+	}
+	return &st->base;
+}
+
+static void
+drv_finalize(struct db_stmt *dst)
+{
+	if (!dst)
+		return;
+	struct pg_stmt *st = PG(dst);
+	stmt_clear(st);
+	free(st->sql);
+	free(st);
+}
+
+static int
+drv_col_count(struct db_stmt *dst)
+{
+	struct pg_stmt *st = PG(dst);
+	return st->res ? PQnfields(st->res) : 0;
+}
+
+static const char *
+drv_col_name(struct db_stmt *dst, int i)
+{
+	struct pg_stmt *st = PG(dst);
+	const char *n = st->res ? PQfname(st->res, i) : NULL;
+	return n ? n : "";
+}
+
 const struct db_driver postgres_driver = {
 	.dialect = SQL_POSTGRES,
 	.begin_sql = "BEGIN",
@@ -444,6 +506,10 @@ const struct db_driver postgres_driver = {
 	.changes = drv_changes,
 	.last_id = drv_last_id,
 	.fail = drv_fail,
+	.prepare = drv_prepare,
+	.finalize = drv_finalize,
+	.col_count = drv_col_count,
+	.col_name = drv_col_name,
 };
 
 static void

@@ -173,7 +173,10 @@ drv_bind_int64(struct db_stmt *st, int i, int64_t v)
 static void
 drv_bind_text(struct db_stmt *st, int i, const char *v)
 {
-	sqlite3_bind_text(SQ(st), i, v, -1, SQLITE_STATIC);
+	if (v)
+		sqlite3_bind_text(SQ(st), i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(SQ(st), i);
 }
 
 static int
@@ -344,6 +347,44 @@ fail:
 	return err;
 }
 
+static struct db_stmt *
+drv_prepare(struct store *s, const char *sql)
+{
+	sqlite3 *db = handle(s);
+	if (!db)
+		return NULL;
+	struct sq_stmt *st = xcalloc(1, sizeof *st);
+	st->base.drv = &sqlite_driver;
+	if (sqlite3_prepare_v2(db, sql, -1, &st->st, NULL) != SQLITE_OK) {
+		sq_fail(s, db, "prepare");
+		free(st);
+		return NULL;
+	}
+	return &st->base;
+}
+
+static void
+drv_finalize(struct db_stmt *st)
+{
+	if (!st)
+		return;
+	sqlite3_finalize(SQ(st));
+	free(st);
+}
+
+static int
+drv_col_count(struct db_stmt *st)
+{
+	return sqlite3_column_count(SQ(st));
+}
+
+static const char *
+drv_col_name(struct db_stmt *st, int i)
+{
+	const char *n = sqlite3_column_name(SQ(st), i);
+	return n ? n : "";
+}
+
 static struct store_ops sqlite_ops;
 
 const struct db_driver sqlite_driver = {
@@ -362,6 +403,10 @@ const struct db_driver sqlite_driver = {
 	.changes = drv_changes,
 	.last_id = drv_last_id,
 	.fail = drv_fail,
+	.prepare = drv_prepare,
+	.finalize = drv_finalize,
+	.col_count = drv_col_count,
+	.col_name = drv_col_name,
 };
 
 static void
