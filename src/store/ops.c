@@ -18,6 +18,12 @@ store_ping(struct store *s)
 }
 
 mh_err
+store_site_secret(struct store *s, const char *fresh, char *out, size_t outlen)
+{
+	return s->ops->site_secret(s, fresh, out, outlen);
+}
+
+mh_err
 store_versions(struct store *s, struct store_versions *out)
 {
 	return s->ops->versions(s, out);

@@ -1801,9 +1801,29 @@ op_billing_event_record(struct store *s, const char *provider, const char *event
 	return exec_stmt(s, st);
 }
 
+static mh_err
+op_site_secret(struct store *s, const char *fresh, char *out, size_t outlen)
+{
+	struct db_stmt *st = stmt(s, ST_SECRET_INSERT);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, fresh);
+	mh_err err = exec_stmt(s, st);
+	if (err || !(st = stmt(s, ST_SECRET_GET)))
+		return err ? err : MH_ERR_DB;
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		snprintf(out, outlen, "%s", db_col_text(st, 0));
+	db_reset(st);
+	if (rc == DB_ROW)
+		return MH_OK;
+	return rc == DB_DONE ? MH_ERR_NOTFOUND : db_fail(s, st, "secret");
+}
+
 void
 sql_ops_fill(struct store_ops *o)
 {
+	o->site_secret = op_site_secret;
 	o->ping = op_ping;
 	o->versions = op_versions;
 	o->begin = op_begin;

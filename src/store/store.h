@@ -76,11 +76,15 @@ mh_err store_migrate(struct store *s, int *applied);
 
 /* [read] */
 mh_err store_ping(struct store *s);
-/* Copies every row of from into to, a migrated and empty store, of either
+/* [txn] Copies every row of from into to, a migrated and empty store, of either
  * engine, in one transaction of to that commits only when each table's row
  * count and checksum read back from to agree with from's (src/store/copy.c).
  * MH_ERR_CONFLICT when to is not empty; *rows counts the rows copied. */
 mh_err store_copy(struct store *from, struct store *to, int64_t *rows);
+/* [unique] The site's signing secret (hex), shared by every node of the
+ * database: fresh is stored when there is none yet, and out gets the one
+ * stored, so of several first starts exactly one key wins. */
+mh_err store_site_secret(struct store *s, const char *fresh, char *out, size_t outlen);
 
 /* [read] Numbers that change whenever published content (content) or what a
  * signed-in request knows of its member (members: sessions ended,

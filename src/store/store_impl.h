@@ -152,6 +152,9 @@ struct store_ops {
 	/* A provider event, applied once: MH_ERR_CONFLICT when seen before. */
 	mh_err (*billing_event_record)(struct store *s, const char *provider, const char *event_id, const char *type,
 	                               int64_t created, int64_t now);
+
+	/* The site's signing secret: fresh unless one is stored; out gets the stored one. */
+	mh_err (*site_secret)(struct store *s, const char *fresh, char *out, size_t outlen);
 };
 
 struct db_driver;

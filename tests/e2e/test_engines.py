@@ -135,3 +135,30 @@ def test_copy_usage_errors(tmp_path):
     assert r.returncode == 2 and "same database" in r.stderr
     r = run("copy", "--from", "mysql://x", "--to", "sqlite:" + str(tmp_path / "b.db"))
     assert r.returncode == 2 and "not a database URL" in r.stderr
+
+
+def test_two_nodes_on_one_database_share_the_signing_secret(tmp_path):
+    """No --secret and a data dir each: the key comes from the database, so
+    a form served by one node is accepted by the other."""
+    import requests
+    from members import csrf_of
+    a, b = tmp_path / "a", tmp_path / "b"
+    shared = db_env(a).get("MASTHEAD_DB") or "sqlite:" + str(a / "masthead.db")
+    one = Server(["demo", "--port", "0"], a, env={"MASTHEAD_DB": shared})
+    two = Server(["serve", "--listen", "127.0.0.1:0"], b, env={"MASTHEAD_DB": shared})
+    try:
+        s = requests.Session()
+        page = s.get(one.url + "/signin", timeout=10)
+        assert page.status_code == 200
+        token = csrf_of(page.text)
+        r = s.post(two.url + "/signin", data={"email": "reader@demo.test", "password": "masthead-demo",
+                                              "next": "/", "csrf": token}, allow_redirects=False, timeout=30)
+        assert r.status_code == 303, (r.status_code, r.text[:300])
+        # Signed in on the second node, the session works on the first.
+        assert "Sign out" in s.get(one.url + "/account", timeout=10).text
+        assert not (a / "secret.key").exists() and not (b / "secret.key").exists()
+    finally:
+        one.stop()
+        two.stop()
+    one.check_clean()
+    two.check_clean()

@@ -677,6 +677,51 @@ test_billing_ops(void **state)
 	arena_free(a);
 }
 
+struct secret_job {
+	struct store *s;
+	char fresh[65];
+	char got[80];
+	mh_err err;
+};
+
+static void *
+secret_worker(void *p)
+{
+	struct secret_job *j = p;
+	j->err = store_site_secret(j->s, j->fresh, j->got, sizeof j->got);
+	return NULL;
+}
+
+/* [unique]: of several first starts at once, one key is stored and every
+ * caller gets that one; later callers get it too, whatever they offer. */
+static void
+test_site_secret_first_wins(void **state)
+{
+	struct secret_job jobs[4];
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++) {
+		jobs[i] = (struct secret_job){ .s = *state };
+		memset(jobs[i].fresh, 'a' + i, 64);
+		jobs[i].fresh[64] = '\0';
+		assert_int_equal(pthread_create(&th[i], NULL, secret_worker, &jobs[i]), 0);
+	}
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(jobs[i].err, MH_OK);
+		assert_string_equal(jobs[i].got, jobs[0].got);
+	}
+	bool offered = false;
+	for (int i = 0; i < 4; i++)
+		offered |= strcmp(jobs[0].got, jobs[i].fresh) == 0;
+	assert_true(offered);
+	char again[80];
+	assert_int_equal(store_site_secret(*state, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	                                   again, sizeof again),
+	                 MH_OK);
+	assert_string_equal(again, jobs[0].got);
+}
+
 int
 main(void)
 {
@@ -695,6 +740,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_outbox_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gifts_and_meter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_billing_ops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_site_secret_first_wins, setup, teardown),
 	};
 	log_set_level(LOG_WARN);
 	const char *urls = getenv("MASTHEAD_STORE_URLS");
