@@ -383,14 +383,14 @@ cli_open_store(struct config *cfg, int *code)
 		 * that it was done. */
 		struct store_versions v;
 		if (store_versions(s, &v)) {
-			fprintf(stderr, "masthead: %s is not migrated (run masthead migrate first): %s\n", cfg->db,
+			fprintf(stderr, "masthead: %s is not migrated (run masthead migrate first): %s\n", store_url(s),
 			        store_errmsg(s));
 			store_close(s);
 			*code = EXIT_FAIL;
 			return NULL;
 		}
 	} else if ((rc = store_migrate(s, &applied))) {
-		fprintf(stderr, "masthead: cannot migrate %s: %s\n", cfg->db, store_errmsg(s));
+		fprintf(stderr, "masthead: cannot migrate %s: %s\n", store_url(s), store_errmsg(s));
 		store_close(s);
 		*code = EXIT_FAIL;
 		return NULL;
@@ -412,7 +412,7 @@ cmd_init(struct config *cfg, int argc, char **argv)
 	struct store *s = cli_open_store(cfg, &code);
 	if (!s)
 		return code;
-	printf("database ready: %s\n", cfg->db);
+	printf("database ready: %s\n", store_url(s));
 	store_close(s);
 	return EXIT_OK;
 }

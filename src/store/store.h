@@ -52,7 +52,8 @@ struct store_versions {
 /* Opens the store named by url; on failure writes a message into err. */
 mh_err store_open(const char *url, struct store **out, char *err, size_t errlen);
 void store_close(struct store *s);
-/* The backend's name ("sqlite") and the URL it was opened from. */
+/* The backend's name ("sqlite", "postgres") and the URL it was opened from,
+ * with its password (if any) shown as ***. */
 const char *store_engine(const struct store *s);
 const char *store_url(const struct store *s);
 /* The last backend message of this thread, for the operator. */

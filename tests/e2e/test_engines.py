@@ -162,3 +162,17 @@ def test_two_nodes_on_one_database_share_the_signing_secret(tmp_path):
         two.stop()
     one.check_clean()
     two.check_clean()
+
+
+@pytest.mark.skipif(ENGINE != "postgres", reason="a password in the URL: needs MASTHEAD_TEST_DB=postgres://...")
+def test_the_database_password_is_never_shown(tmp_path):
+    url = db_env(tmp_path / "data")["MASTHEAD_DB"]
+    # The test cluster trusts loopback, so any password connects.
+    with_pw = url.replace("postgres://postgres@", "postgres://postgres:hunter2-secret@", 1)
+    assert with_pw != url
+    r = run("migrate", env={"MASTHEAD_DB": with_pw})
+    assert r.returncode == 0, r.stderr
+    assert "postgres://postgres:***@" in r.stdout
+    srv = Server(["serve", "--listen", "127.0.0.1:0"], tmp_path / "data", env={"MASTHEAD_DB": with_pw})
+    srv.stop()
+    assert "hunter2-secret" not in r.stdout + r.stderr + open(srv.log_path).read()
