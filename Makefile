@@ -21,6 +21,11 @@ SRC      := $(shell find src -name '*.c' ! -path 'src/main.c' | sort)
 OBJ      := $(SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/embedded_migrations.o $(BUILD)/gen/embedded_theme.o \
             $(BUILD)/gen/embedded_demo.o
 MIGRATIONS := $(sort $(wildcard src/store/migrations/*/*.sql))
+# Migrations live per engine: a file left directly in migrations/ would be
+# compiled into neither.
+ifneq ($(wildcard src/store/migrations/*.sql),)
+$(error $(wildcard src/store/migrations/*.sql): move it into src/store/migrations/sqlite/ and write its twin in src/store/migrations/postgres/)
+endif
 THEME    := $(shell find themes/default -type f | sort)
 DEMO     := $(sort $(wildcard demo/articles/*.md))
 TESTS_C  := $(sort $(wildcard tests/unit/test_*.c))
