@@ -15,11 +15,6 @@ import requests
 
 from storefix import ENGINE, db_env  # noqa: F401 (tests import them from here)
 
-# Tests about SQLite's own file (its path in the data dir, copying it) run
-# only on SQLite; on PostgreSQL they are skipped with this reason.
-sqlite_only = pytest.mark.skipif(ENGINE != "sqlite",
-                                 reason="about SQLite's database file in the data dir; PostgreSQL keeps no such file")
-
 BIN = os.environ.get("MASTHEAD_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "masthead")
 BIN = os.path.abspath(BIN)
