@@ -13,7 +13,18 @@ import time
 import pytest
 import requests
 
+import storefix
 from storefix import ENGINE, db_env  # noqa: F401 (tests import them from here)
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_databases():
+    """On PostgreSQL, each test's databases go when it ends (after its
+    servers stopped); those made before it (the session's demo) stay."""
+    before = storefix.created()
+    yield
+    if ENGINE == "postgres":
+        storefix.drop_databases(keep=before)
 
 BIN = os.environ.get("MASTHEAD_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "masthead")

@@ -42,6 +42,26 @@ def db_url(data):
     return f"{base}/{name}"
 
 
+def drop_databases(keep):
+    """Drops the databases this process created, but those in keep (a
+    test's own, once its servers have stopped), so a run does not pile up
+    a database per test on the cluster."""
+    gone = _created - set(keep)
+    if ENGINE != "postgres" or not gone:
+        return
+    conn = _pg_connect(TEST_DB)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        for name in sorted(gone):
+            cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            _created.discard(name)
+    conn.close()
+
+
+def created():
+    return set(_created)
+
+
 def db_env(data):
     """What a process started on data needs in its environment to use the
     engine under test (nothing for SQLite: --data names the file)."""
