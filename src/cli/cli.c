@@ -381,10 +381,14 @@ cli_open_store(struct config *cfg, int *code)
 	if (cfg->no_migrate) {
 		/* Another node or `masthead migrate` migrates; this one only checks
 		 * that it was done. */
-		struct store_versions v;
-		if (store_versions(s, &v)) {
-			fprintf(stderr, "masthead: %s is not migrated (run masthead migrate first): %s\n", store_url(s),
-			        store_errmsg(s));
+		int pending = 0;
+		if (store_migrations_pending(s, &pending) || pending) {
+			if (pending)
+				fprintf(stderr, "masthead: %s lacks %d migration%s (run masthead migrate first)\n",
+				        store_url(s), pending, pending == 1 ? "" : "s");
+			else
+				fprintf(stderr, "masthead: %s is not migrated (run masthead migrate first): %s\n",
+				        store_url(s), store_errmsg(s));
 			store_close(s);
 			*code = EXIT_FAIL;
 			return NULL;

@@ -12,6 +12,12 @@ store_migrate(struct store *s, int *applied)
 }
 
 mh_err
+store_migrations_pending(struct store *s, int *pending)
+{
+	return s->ops->migrations_pending(s, pending);
+}
+
+mh_err
 store_ping(struct store *s)
 {
 	return s->ops->ping(s);

@@ -135,6 +135,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_RATE_LOCK] = "SELECT pg_advisory_xact_lock(hashtext(?1))",
 	[ST_SECRET_INSERT] = "INSERT INTO site_secret (id, key_hex) VALUES (1, ?1) ON CONFLICT DO NOTHING",
 	[ST_SECRET_GET] = "SELECT key_hex FROM site_secret WHERE id = 1",
+	[ST_MIGRATION_APPLIED] = "SELECT 1 FROM schema_migrations WHERE version = ?1",
 	[ST_HK_SESSIONS] = "DELETE FROM sessions WHERE expires_at < ?1",
 	[ST_HK_TOKENS] = "DELETE FROM auth_tokens WHERE expires_at < ?1",
 	[ST_HK_CHECKOUTS] = "DELETE FROM checkouts WHERE expires_at < ?1",

@@ -74,6 +74,7 @@ enum stmt_id {
 	ST_RATE_LOCK,
 	ST_SECRET_INSERT,
 	ST_SECRET_GET,
+	ST_MIGRATION_APPLIED,
 	ST_OUTBOX_INSERT,
 	ST_OUTBOX_DUE,
 	ST_OUTBOX_CLAIM,
@@ -153,6 +154,7 @@ enum { DB_ERROR = 1, DB_ROW = 100, DB_DONE = 101 };
 struct db_driver {
 	enum sql_dialect dialect;
 	const char *begin_sql;
+	const char *migrations; /* its folder in embedded_migrations: "sqlite/" */
 	/* The statement, reset and with no bindings; NULL (message set) on error. */
 	struct db_stmt *(*stmt)(struct store *s, enum stmt_id id);
 	mh_err (*exec)(struct store *s, const char *sql);

@@ -7,6 +7,7 @@
 
 #include "core/alloc.h"
 #include "core/clock.h"
+#include "core/embed.h"
 #include "store/sql.h"
 #include "store/store.h"
 #include "store/store_impl.h"
@@ -1820,9 +1821,34 @@ op_site_secret(struct store *s, const char *fresh, char *out, size_t outlen)
 	return rc == DB_DONE ? MH_ERR_NOTFOUND : db_fail(s, st, "secret");
 }
 
+/* How many of this binary's migrations the database has not applied; an
+ * error when it has none at all (no schema_migrations). */
+static mh_err
+op_migrations_pending(struct store *s, int *pending)
+{
+	*pending = 0;
+	size_t plen = strlen(s->db->migrations);
+	for (const struct embedded_file *m = embedded_migrations; m->name; m++) {
+		if (strncmp(m->name, s->db->migrations, plen) != 0)
+			continue;
+		struct db_stmt *st = stmt(s, ST_MIGRATION_APPLIED);
+		if (!st)
+			return MH_ERR_DB;
+		db_bind_int64(st, 1, strtol(m->name + plen, NULL, 10));
+		int rc = db_step(st);
+		db_reset(st);
+		if (rc == DB_DONE)
+			(*pending)++;
+		else if (rc != DB_ROW)
+			return db_fail(s, st, "migrations");
+	}
+	return MH_OK;
+}
+
 void
 sql_ops_fill(struct store_ops *o)
 {
+	o->migrations_pending = op_migrations_pending;
 	o->site_secret = op_site_secret;
 	o->ping = op_ping;
 	o->versions = op_versions;

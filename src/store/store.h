@@ -75,6 +75,10 @@ mh_err store_quote_gated(struct store *s, struct arena *a, const struct quote *q
 /* [once] */
 mh_err store_migrate(struct store *s, int *applied);
 
+/* [read] How many of this binary's migrations the database lacks
+ * (an error when it was never migrated). */
+mh_err store_migrations_pending(struct store *s, int *pending);
+
 /* [read] */
 mh_err store_ping(struct store *s);
 /* [txn] Copies every row of from into to, a migrated and empty store, of either

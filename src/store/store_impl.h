@@ -11,6 +11,8 @@ struct store_ops {
 	const char *name;
 	void (*close)(struct store *s);
 	mh_err (*migrate)(struct store *s, int *applied);
+	/* How many migrations of this binary the database lacks. */
+	mh_err (*migrations_pending)(struct store *s, int *pending);
 	mh_err (*ping)(struct store *s);
 	/* Numbers that change whenever published content (content) or what a
 	 * signed-in request knows of its member (members: sessions ended,

@@ -24,6 +24,14 @@ def test_no_migrate_refuses_an_unmigrated_database_then_serves(tmp_path):
             assert st.value("SELECT count(*) FROM sqlite_master WHERE name = 'articles'") == 0
     r = run("migrate", data=data)
     assert r.returncode == 0, r.stderr
+    # One migration behind (as after installing a newer binary): refused too.
+    with Store.of_data(data) as st:
+        last = st.one("SELECT version, name, applied_at FROM schema_migrations ORDER BY version DESC LIMIT 1")
+        assert st.execute("DELETE FROM schema_migrations WHERE version = ?", last[0]) == 1
+    r = run("serve", "--listen", "127.0.0.1:0", "--no-migrate", data=data, timeout=30)
+    assert r.returncode == 1 and "lacks 1 migration (run masthead migrate first)" in r.stderr, r.stderr
+    with Store.of_data(data) as st:
+        st.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)", *last)
     srv = Server(["serve", "--listen", "127.0.0.1:0", "--no-migrate"], data)
     try:
         assert srv.get("/healthz").status_code == 200

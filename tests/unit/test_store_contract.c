@@ -722,6 +722,15 @@ test_site_secret_first_wins(void **state)
 	assert_string_equal(again, jobs[0].got);
 }
 
+/* [read]: after store_migrate, no migration of this binary is pending. */
+static void
+test_nothing_pending_after_migrate(void **state)
+{
+	int pending = -1;
+	assert_int_equal(store_migrations_pending(*state, &pending), MH_OK);
+	assert_int_equal(pending, 0);
+}
+
 int
 main(void)
 {
@@ -741,6 +750,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_gifts_and_meter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_billing_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_site_secret_first_wins, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nothing_pending_after_migrate, setup, teardown),
 	};
 	log_set_level(LOG_WARN);
 	const char *urls = getenv("MASTHEAD_STORE_URLS");

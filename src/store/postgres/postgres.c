@@ -493,6 +493,7 @@ drv_col_name(struct db_stmt *dst, int i)
 const struct db_driver postgres_driver = {
 	.dialect = SQL_POSTGRES,
 	.begin_sql = "BEGIN",
+	.migrations = "postgres/",
 	.stmt = stmt,
 	.exec = exec_sql,
 	.bind_int64 = drv_bind_int64,

@@ -390,6 +390,7 @@ static struct store_ops sqlite_ops;
 const struct db_driver sqlite_driver = {
 	.dialect = SQL_SQLITE,
 	.begin_sql = "BEGIN IMMEDIATE",
+	.migrations = "sqlite/",
 	.stmt = stmt,
 	.exec = exec_sql,
 	.bind_int64 = drv_bind_int64,
