@@ -140,3 +140,32 @@ account_link_spend(struct store *s, struct arena *a, const char *token, enum tok
 		m->email_verified = true;
 	return err;
 }
+
+mh_err
+account_password_reset(struct store *s, struct arena *a, const char *token, const char *hash, int64_t now,
+                       struct member *m)
+{
+	struct auth_token t;
+	mh_err err = account_link_spend(s, a, token, TOKEN_RESET, now, &t, m);
+	if (!err)
+		err = store_member_set_password(s, m->email, hash);
+	if (!err)
+		err = store_session_delete_member(s, m->id, NULL);
+	if (!err && !m->email_verified && !store_member_update(s, m->id, NULL, NULL, 1))
+		m->email_verified = true;
+	return err;
+}
+
+mh_err
+account_email_change(struct store *s, struct arena *a, const char *token, int64_t now, struct member *m)
+{
+	struct auth_token t;
+	mh_err err = account_link_spend(s, a, token, TOKEN_EMAIL, now, &t, m);
+	if (!err)
+		err = store_member_update(s, m->id, NULL, t.new_email, 1);
+	if (!err) {
+		m->email = t.new_email;
+		m->email_verified = true;
+	}
+	return err;
+}

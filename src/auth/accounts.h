@@ -71,4 +71,16 @@ mh_err account_link_check(struct store *s, struct arena *a, const char *token, e
 mh_err account_link_spend(struct store *s, struct arena *a, const char *token, enum token_purpose purpose, int64_t now,
                           struct auth_token *out, struct member *m);
 
+/* Spends a reset link and gives its member the password hash: every session
+ * of the member ends (whoever knew the old password is signed out) and the
+ * address counts as confirmed (the link reached it). MH_ERR_NOTFOUND as for
+ * account_link_spend; *m is the member after the change. */
+mh_err account_password_reset(struct store *s, struct arena *a, const char *token, const char *hash, int64_t now,
+                              struct member *m);
+
+/* Spends an address-change link and moves its member to the new address,
+ * confirmed. MH_ERR_CONFLICT when another account took that address in the
+ * meantime (the link is spent, the address unchanged). */
+mh_err account_email_change(struct store *s, struct arena *a, const char *token, int64_t now, struct member *m);
+
 #endif

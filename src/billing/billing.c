@@ -430,6 +430,28 @@ billing_update_card(struct billing *b, struct arena *a, int64_t member_id, const
 }
 
 mh_err
+billing_checkout_open(struct billing *b, struct arena *a, const char *token_hash, int64_t member_id, int64_t now,
+                      struct checkout *out)
+{
+	mh_err err = store_checkout_get(b->store, a, token_hash, now, out);
+	if (!err && (out->member_id != member_id || strcmp(out->status, "open") != 0))
+		err = MH_ERR_NOTFOUND;
+	return err;
+}
+
+mh_err
+billing_checkout_pay(struct billing *b, struct arena *a, const struct checkout *co, const struct test_card *card,
+                     int64_t now, struct billing_outcome *out)
+{
+	mh_err err = strcmp(co->purpose, "subscribe") == 0
+	                     ? billing_subscribe(b, a, co->member_id, co->plan_id, card, now, out)
+	                     : billing_update_card(b, a, co->member_id, card, now, out);
+	if (!err && out->ok)
+		store_checkout_complete(b->store, co->token_hash);
+	return err;
+}
+
+mh_err
 billing_cancel(struct billing *b, int64_t member_id, bool cancel, int64_t now)
 {
 	struct store *s = b->store;

@@ -91,6 +91,15 @@ mh_err billing_subscribe(struct billing *b, struct arena *a, int64_t member_id, 
 /* Saves card as the default and retries the open invoice at once. */
 mh_err billing_update_card(struct billing *b, struct arena *a, int64_t member_id, const struct test_card *card,
                            int64_t now, struct billing_outcome *out);
+/* The test provider's checkout behind token_hash, while it is open and
+ * member_id's: MH_ERR_NOTFOUND when unknown, expired, used or another's. */
+mh_err billing_checkout_open(struct billing *b, struct arena *a, const char *token_hash, int64_t member_id, int64_t now,
+                             struct checkout *out);
+/* Pays an open checkout with card: subscribes or saves the card, as its
+ * purpose says, and completes the checkout once the card was taken (a
+ * refused card leaves it open for another try). */
+mh_err billing_checkout_pay(struct billing *b, struct arena *a, const struct checkout *co, const struct test_card *card,
+                            int64_t now, struct billing_outcome *out);
 /* Cancel at the end of the paid period, or take that back. */
 mh_err billing_cancel(struct billing *b, int64_t member_id, bool cancel, int64_t now);
 

@@ -18,12 +18,13 @@
 #include "mail/mail.h"
 #include "web/app.h"
 #include "web/pagecache.h"
+#include "core/alloc.h"
 #include "core/banned.h"
 
 /* What the in-memory caches may hold (see docs/performance.md). */
 #define PAGES_BYTES     (16u << 20)
 #define FRAGMENTS_BYTES (16u << 20)
-#define SESSIONS_BYTES  (8u << 20)
+#define SESSIONS_BYTES  (16u << 20)
 
 int
 cli_serve(struct config *cfg, struct store *s, const char *banner)
@@ -79,8 +80,10 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	struct billing_scheduler *scheduler = NULL;
 	app.pages = cfg->page_cache ? vcache_new(8192, PAGES_BYTES) : NULL;
 	app.fragments = cfg->page_cache ? vcache_new(8192, FRAGMENTS_BYTES) : NULL;
-	app.sessions = vcache_new(16384, SESSIONS_BYTES);
+	app.sessions = vcache_new(32768, SESSIONS_BYTES);
 	pthread_mutex_init(&app.versions.lock, NULL);
+	app.members_changed = xcalloc(1, sizeof *app.members_changed);
+	app.versions.changes_cursor = STORE_CHANGES_FIRST;
 	unsigned char mark[8];
 	randombytes_buf(mark, sizeof mark);
 	memcpy(app.slot_mark, "mhslot", 6);
@@ -137,6 +140,7 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	vcache_free(app.fragments);
 	vcache_free(app.sessions);
 	pthread_mutex_destroy(&app.versions.lock);
+	free(app.members_changed);
 	free(old_public_url);
 	theme_release(&app.theme);
 	log_info("stopped", "%s", "");

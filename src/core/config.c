@@ -74,6 +74,8 @@ const struct config_key config_keys[] = {
 	    "memory of one password hash in MiB (argon2id, 2 passes; 19 to 4096); hashes move to it at the next sign-in"),
 	KEY("secret", CONFIG_STR, secret, "",
 	    "key for CSRF tokens and signed cookies, 32+ characters, the same on every node (default: DATA/secret.key, made on first start)"),
+	KEY("sitemap-urls", CONFIG_LONG, sitemap_urls, "10000",
+	    "addresses per sitemap file; beyond it /sitemap.xml is an index of several (1 to 50000)"),
 	KEY("port", CONFIG_LONG, port, "8080", "demo only: port on 127.0.0.1 (0 picks a free one)"),
 	KEY("no-migrate", CONFIG_BOOL, no_migrate, "false",
 	    "serve only: apply no migrations, refuse to start on a database that lacks them (run masthead migrate first)"),
@@ -177,6 +179,8 @@ value_problem(const char *name, const char *v, long n, char *buf, size_t buflen)
 		snprintf(buf, buflen, "%ld is more than 1024", n);
 	else if ((!strcmp(name, "max-connections") || !strcmp(name, "max-import-bytes")) && n < 1)
 		snprintf(buf, buflen, "must be at least 1");
+	else if (!strcmp(name, "sitemap-urls") && (n < 1 || n > 50000))
+		snprintf(buf, buflen, "must be from 1 to 50000 (the sitemaps protocol's limit)");
 	else
 		return NULL;
 	return buf;

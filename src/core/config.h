@@ -54,6 +54,7 @@ struct config {
 	char *stripe_webhook_secret;
 	char *stripe_api_base; /* https://api.stripe.com; tests point it at a stub */
 	char *secret;          /* HMAC key for CSRF tokens and signed cookies; empty: DATA/secret.key */
+	long sitemap_urls;     /* addresses per sitemap file (web/feeds.c) */
 	/* demo only */
 	long port;
 	bool public_url_derived; /* public_url came from listen, not from the operator */

@@ -73,7 +73,8 @@ struct http_req {
 	struct http_field *form; /* the parsed urlencoded body, on first http_form() */
 	size_t n_form;
 	bool form_parsed;
-	const char *cache; /* "hit", "skeleton": which cache answered, for the access log */
+	const char *cache;   /* "hit", "skeleton": which cache answered, for the access log */
+	const char *session; /* "cache", "store": where the caller's session was found, for the access log */
 	struct http_server *server;
 	struct http_job *job; /* set by http_defer() until its done callback runs */
 };

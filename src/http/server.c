@@ -182,9 +182,10 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_Reque
 	}
 	if (s->o.access_log) {
 		double ms = (double) (mono_ns() - r->start_ns) / 1e6;
-		log_info("request", "method=%s path=\"%s\" status=%d bytes=%zu ms=%.3f ip=%s%s%s%s", r->method_name,
+		log_info("request", "method=%s path=\"%s\" status=%d bytes=%zu ms=%.3f ip=%s%s%s%s%s%s", r->method_name,
 		         r->path, r->status, r->bytes, ms, http_client_addr(r), r->cache ? " cache=" : "",
-		         r->cache ? r->cache : "", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=true");
+		         r->cache ? r->cache : "", r->session ? " session=" : "", r->session ? r->session : "",
+		         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=true");
 	}
 	buf_release(&r->body);
 	arena_free(r->arena);

@@ -107,6 +107,15 @@ workers_stop(struct workers *w)
 		pthread_join(w->threads[i], NULL);
 }
 
+bool
+workers_stopping(struct workers *w)
+{
+	pthread_mutex_lock(&w->lock);
+	bool stopping = w->stopping;
+	pthread_mutex_unlock(&w->lock);
+	return stopping;
+}
+
 void
 workers_free(struct workers *w)
 {

@@ -27,6 +27,8 @@ void workers_submit(struct workers *w, workers_fn fn, void *arg);
 /* Jobs still waiting run fn(arg, true); jobs running finish; the threads
  * end. Later workers_reserve() calls fail. Idempotent. */
 void workers_stop(struct workers *w);
+/* True once workers_stop() has begun (its jobs may still be finishing). */
+bool workers_stopping(struct workers *w);
 /* Stops the pool when still running, then frees it. NULL is fine. */
 void workers_free(struct workers *w);
 

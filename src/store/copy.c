@@ -27,12 +27,24 @@ static const char *const tables[] = {
 	"speakers",    "quotes",         "quote_gated", "members",         "sessions",        "auth_tokens",
 	"rate_events", "mail_outbox",    "plans",       "payment_methods", "subscriptions",   "invoices",
 	"charges",     "billing_events", "checkouts",   "gift_links",      "meter_reads",     "test_provider_charges",
-	"site_secret",
+	"site_secret", "feed_tokens",
 };
 #define NTABLES (sizeof tables / sizeof tables[0])
 
-/* Each engine's own bookkeeping, made by the migrations on both sides. */
-static const char *const own[] = { "schema_migrations", "content_version", "member_version" };
+/* Each engine's own bookkeeping, made by the migrations on both sides, and
+ * what is derived from the copied rows: the member change log (filled on
+ * the target by its triggers as rows arrive; a node that read the source
+ * forgets all sessions when its cursor is beyond the target's) and the
+ * search indexes, which differ between the engines (FTS5 and its shadow
+ * tables, tsvector tables) and are rebuilt from the articles on the target
+ * after the copy commits. */
+static const char *const own[] = {
+	"schema_migrations",   "content_version",       "member_version",        "member_changes",
+	"search_public",       "search_gated",          "search_pending",        "search_public_data",
+	"search_public_idx",   "search_public_content", "search_public_docsize", "search_public_config",
+	"search_gated_data",   "search_gated_idx",      "search_gated_content",  "search_gated_docsize",
+	"search_gated_config",
+};
 
 static bool
 listed(const char *name, const char *const *list, size_t n)
@@ -240,5 +252,16 @@ store_copy(struct store *from, struct store *to, int64_t *rows)
 		snprintf(store_errbuf(), STORE_ERRMSG_MAX, "%s", msg);
 		return err;
 	}
-	return to->ops->commit(to);
+	/* Every copied article into the target's search queue, then indexed. */
+	if (!err)
+		err = run_sql(to, "INSERT INTO search_pending (article_id) SELECT id FROM articles "
+		                  "ON CONFLICT DO NOTHING");
+	if (err) {
+		to->ops->rollback(to);
+		return err;
+	}
+	if ((err = to->ops->commit(to)))
+		return err;
+	int indexed;
+	return sql_search_index_pending(to, &indexed);
 }

@@ -3,6 +3,7 @@
 #include "store/store.h"
 
 #include "store/store_impl.h"
+#include "paywall/access.h"
 #include "core/banned.h"
 
 mh_err
@@ -33,6 +34,13 @@ mh_err
 store_versions(struct store *s, struct store_versions *out)
 {
 	return s->ops->versions(s, out);
+}
+
+mh_err
+store_member_changes(struct store *s, struct arena *a, int64_t *cursor, size_t max, int64_t **ids, size_t *n,
+                     bool *flush)
+{
+	return s->ops->member_changes(s, a, cursor, max, ids, n, flush);
 }
 
 mh_err
@@ -462,4 +470,58 @@ store_billing_event_record(struct store *s, const char *provider, const char *ev
                            int64_t created, int64_t now)
 {
 	return s->ops->billing_event_record(s, provider, event_id, type, created, now);
+}
+
+mh_err
+store_search(struct store *s, struct arena *a, const char *match, int64_t now, struct search_row **out, size_t *n)
+{
+	return s->ops->search(s, a, match, now, out, n);
+}
+
+mh_err
+store_search_excerpt(struct store *s, struct arena *a, const char *match, int64_t article_id,
+                     struct search_excerpt *out)
+{
+	return s->ops->search_excerpt(s, a, match, article_id, out);
+}
+
+mh_err
+store_search_gated_snippet(struct store *s, struct arena *a, const char *match, const struct access_decision *decision,
+                           const char **snippet)
+{
+	*snippet = "";
+	if (!decision || !decision->full || decision->article_id <= 0 || decision->reason == REASON_GIFT ||
+	    decision->reason == REASON_METERED)
+		return MH_ERR_DENIED;
+	return s->ops->search_gated_snippet(s, a, match, decision->article_id, snippet);
+}
+
+mh_err
+store_feed_token_save(struct store *s, const struct feed_token *t)
+{
+	return s->ops->feed_token_save(s, t);
+}
+
+mh_err
+store_feed_token_delete(struct store *s, int64_t member_id)
+{
+	return s->ops->feed_token_delete(s, member_id);
+}
+
+mh_err
+store_feed_token_by_member(struct store *s, struct arena *a, int64_t member_id, struct feed_token *out)
+{
+	return s->ops->feed_token_by_member(s, a, member_id, out);
+}
+
+mh_err
+store_feed_token_find(struct store *s, struct arena *a, const char *token_hash, struct feed_token *out)
+{
+	return s->ops->feed_token_find(s, a, token_hash, out);
+}
+
+mh_err
+store_sitemap_list(struct store *s, struct arena *a, int64_t now, struct sitemap_entry **out, size_t *n)
+{
+	return s->ops->sitemap_list(s, a, now, out, n);
 }

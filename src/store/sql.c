@@ -14,7 +14,10 @@
  *    driver names its own begin_sql);
  *  - a count-then-insert in one statement (the rate limit) is atomic in
  *    SQLite, whose writers queue; in PostgreSQL two can count at once, so
- *    it runs after a lock on its key (sql_lock_before). */
+ *    it runs after a lock on its key (sql_lock_before);
+ *  - full text search: FTS5 on SQLite, tsvector/GIN on PostgreSQL
+ *    (docs/search.md): the ST_SEARCH_* statements below have a PostgreSQL
+ *    text of their own in pg_sql[]. */
 #include "store/sql.h"
 
 #include <stdio.h>
@@ -236,8 +239,94 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_EVENT_INSERT] = "INSERT INTO billing_events (provider, event_id, type, created, received_at) "
 	                    "VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_VERSIONS] = "SELECT (SELECT version FROM content_version WHERE id = 1), "
-	                "(SELECT version FROM member_version WHERE id = 1)",
+	                "(SELECT COALESCE(MAX(seq), 0) FROM member_changes)",
 	[ST_PING] = "SELECT 1",
+	[ST_CHANGES] = "SELECT seq, member_id FROM member_changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+	[ST_CHANGES_PRUNE] = "DELETE FROM member_changes WHERE seq <= (SELECT MAX(seq) FROM member_changes) - ?1",
+	[ST_FEED_TOKEN_SAVE] =
+	        "INSERT INTO feed_tokens (member_id, token_hash, nonce, created_at) VALUES (?1, ?2, ?3, ?4) "
+	        "ON CONFLICT (member_id) DO UPDATE SET token_hash = excluded.token_hash, "
+	        "nonce = excluded.nonce, created_at = excluded.created_at",
+	[ST_FEED_TOKEN_DELETE] = "DELETE FROM feed_tokens WHERE member_id = ?1",
+	[ST_FEED_TOKEN_BY_MEMBER] =
+	        "SELECT member_id, token_hash, nonce, created_at FROM feed_tokens WHERE member_id = ?1",
+	[ST_FEED_TOKEN_FIND] = "SELECT member_id, token_hash, nonce, created_at FROM feed_tokens WHERE token_hash = ?1",
+	/* Published articles, then the tags, authors and speakers that have one. */
+	[ST_SITEMAP] = "SELECT 'a', a.slug, a.title, a.published_at, a.updated_at FROM articles a "
+	               "WHERE a.published_at <= ?1 "
+	               "UNION ALL SELECT 't', t.slug, t.name, 0, 0 FROM tags t WHERE EXISTS (SELECT 1 FROM "
+	               "article_tags x JOIN articles a ON a.id = x.article_id WHERE x.tag_id = t.id AND "
+	               "a.published_at <= ?1) "
+	               "UNION ALL SELECT 'u', au.slug, au.name, 0, 0 FROM authors au WHERE EXISTS (SELECT 1 FROM "
+	               "article_authors x JOIN articles a ON a.id = x.article_id WHERE x.author_id = au.id AND "
+	               "a.published_at <= ?1) "
+	               "UNION ALL SELECT 'p', sp.slug, sp.name, 0, 0 FROM speakers sp WHERE EXISTS (SELECT 1 FROM "
+	               "quotes q JOIN articles a ON a.id = q.article_id WHERE q.speaker_id = sp.id AND "
+	               "a.published_at <= ?1) "
+	               "ORDER BY 1, 4 DESC, 2",
+	/* Search on SQLite: FTS5. Marks are 0x01 and 0x02, which indexed text
+	 * never holds (core/htmltext.h). */
+	[ST_SEARCH_PUB_DELETE] = "DELETE FROM search_public WHERE rowid = ?1",
+	[ST_SEARCH_GATED_DELETE] = "DELETE FROM search_gated WHERE rowid = ?1",
+	[ST_SEARCH_PUB_INSERT] = "INSERT INTO search_public (rowid, title, dek, body) VALUES (?1, ?2, ?3, ?4)",
+	[ST_SEARCH_GATED_INSERT] = "INSERT INTO search_gated (rowid, open, body) VALUES (?1, ?2, ?3)",
+	[ST_SEARCH_PENDING] = "SELECT p.article_id, a.title, a.dek, a.teaser_html, COALESCE(g.body_html, '') "
+	                      "FROM search_pending p JOIN articles a ON a.id = p.article_id "
+	                      "LEFT JOIN article_gated g ON g.article_id = a.id ORDER BY p.article_id LIMIT 200",
+	[ST_SEARCH_PENDING_DONE] = "DELETE FROM search_pending WHERE article_id = ?1",
+	/* Title hits weigh most, then the dek, then the teaser. The articles
+	 * are read through the narrow index that migration 0009 made for it (the
+	 * planner would read the rows, text and all, by their id). */
+	[ST_SEARCH_PUBLIC] =
+	        "SELECT a.id, a.access, a.published_at, bm25(search_public, 10.0, 4.0, 1.0) "
+	        "FROM search_public JOIN articles a INDEXED BY articles_search ON a.id = search_public.rowid "
+	        "WHERE search_public MATCH ?1 AND a.published_at <= ?2 ORDER BY search_public.rowid",
+	[ST_SEARCH_GATED] = "SELECT a.id, a.access, a.published_at FROM search_gated "
+	                    "JOIN articles a INDEXED BY articles_search ON a.id = search_gated.rowid "
+	                    "WHERE search_gated MATCH ?1 AND a.published_at <= ?2 ORDER BY search_gated.rowid",
+	[ST_SEARCH_EXCERPT] =
+	        "SELECT a.slug, a.title, a.dek, a.published_at, highlight(search_public, 0, X'01', X'02'), "
+	        "highlight(search_public, 1, X'01', X'02'), "
+	        "snippet(search_public, 2, X'01', X'02', '\xe2\x80\xa6', 24) "
+	        "FROM search_public JOIN articles a ON a.id = search_public.rowid "
+	        "WHERE search_public MATCH ?1 AND search_public.rowid = ?2",
+	[ST_SEARCH_ARTICLE] = "SELECT slug, title, dek, published_at FROM articles WHERE id = ?1",
+	[ST_SEARCH_GATED_SNIPPET] =
+	        "SELECT snippet(search_gated, 1, X'01', X'02', '\xe2\x80\xa6', 24) FROM search_gated "
+	        "WHERE search_gated MATCH ?1 AND rowid = ?2",
+};
+
+/* Search on PostgreSQL (migrations/postgres/0009_search.sql): the same
+ * statements over tsvector columns. The query text is the one FTS5 gets,
+ * turned into a tsquery by search_tsquery() word by word. The rank is
+ * ts_rank with the title first, negated so that lower ranks first like
+ * bm25. Marks as on SQLite; a headline shows the whole title and dek and
+ * at most 24 words of the body. */
+#define PG_CFG  "'masthead_search'"
+#define PG_MARK "StartSel=\x01, StopSel=\x02"
+static const char *const pg_sql[ST_COUNT] = {
+	[ST_SEARCH_PUB_DELETE] = "DELETE FROM search_public WHERE article_id = ?1",
+	[ST_SEARCH_GATED_DELETE] = "DELETE FROM search_gated WHERE article_id = ?1",
+	[ST_SEARCH_PUB_INSERT] =
+	        "INSERT INTO search_public (article_id, title, dek, body, doc) VALUES (?1, ?2, ?3, ?4, "
+	        "setweight(to_tsvector(" PG_CFG ", ?2), 'A') || setweight(to_tsvector(" PG_CFG
+	        ", ?3), 'B') || setweight(to_tsvector(" PG_CFG ", ?4), 'D'))",
+	[ST_SEARCH_GATED_INSERT] = "INSERT INTO search_gated (article_id, open, body, doc) VALUES (?1, ?2, ?3, "
+	                           "to_tsvector(" PG_CFG ", ?2) || to_tsvector(" PG_CFG ", ?3))",
+	[ST_SEARCH_PUBLIC] = "SELECT a.id, a.access, a.published_at, -ts_rank('{0.1, 0.25, 0.4, 1.0}', p.doc, q, 1) "
+	                     "FROM search_tsquery(?1) q, search_public p JOIN articles a ON a.id = p.article_id "
+	                     "WHERE p.doc @@ q AND a.published_at <= ?2 ORDER BY p.article_id",
+	[ST_SEARCH_GATED] = "SELECT a.id, a.access, a.published_at "
+	                    "FROM search_tsquery(?1) q, search_gated g JOIN articles a ON a.id = g.article_id "
+	                    "WHERE g.doc @@ q AND a.published_at <= ?2 ORDER BY g.article_id",
+	[ST_SEARCH_EXCERPT] = "SELECT a.slug, a.title, a.dek, a.published_at, "
+	                      "ts_headline(" PG_CFG ", p.title, q, '" PG_MARK ", HighlightAll=true'), "
+	                      "ts_headline(" PG_CFG ", p.dek, q, '" PG_MARK ", HighlightAll=true'), "
+	                      "ts_headline(" PG_CFG ", p.body, q, '" PG_MARK ", MaxWords=24, MinWords=8') "
+	                      "FROM search_tsquery(?1) q, search_public p JOIN articles a ON a.id = p.article_id "
+	                      "WHERE p.doc @@ q AND p.article_id = ?2",
+	[ST_SEARCH_GATED_SNIPPET] = "SELECT ts_headline(" PG_CFG ", g.body, q, '" PG_MARK ", MaxWords=24, MinWords=8') "
+	                            "FROM search_tsquery(?1) q, search_gated g WHERE g.doc @@ q AND g.article_id = ?2",
 };
 
 static const bool returns_id[ST_COUNT] = {
@@ -295,7 +384,8 @@ sql_render_text(enum sql_dialect d, const char *sql, int *nparams)
 char *
 sql_render(enum sql_dialect d, enum stmt_id id, int *nparams)
 {
-	char *out = sql_render_text(d, stmt_sql[id], nparams);
+	const char *text = d == SQL_POSTGRES && pg_sql[id] ? pg_sql[id] : stmt_sql[id];
+	char *out = sql_render_text(d, text, nparams);
 	if (d == SQL_POSTGRES && returns_id[id])
 		memcpy(out + strlen(out), " RETURNING id", sizeof " RETURNING id");
 	return out;

@@ -125,6 +125,25 @@ enum stmt_id {
 	ST_EVENT_INSERT,
 	ST_VERSIONS,
 	ST_PING,
+	ST_CHANGES,
+	ST_CHANGES_PRUNE,
+	ST_FEED_TOKEN_SAVE,
+	ST_FEED_TOKEN_DELETE,
+	ST_FEED_TOKEN_BY_MEMBER,
+	ST_FEED_TOKEN_FIND,
+	ST_SITEMAP,
+	/* Search (docs/search.md): each engine's own full text SQL. */
+	ST_SEARCH_PUB_DELETE,
+	ST_SEARCH_GATED_DELETE,
+	ST_SEARCH_PUB_INSERT,
+	ST_SEARCH_GATED_INSERT,
+	ST_SEARCH_PENDING,
+	ST_SEARCH_PENDING_DONE,
+	ST_SEARCH_PUBLIC,
+	ST_SEARCH_GATED,
+	ST_SEARCH_EXCERPT,
+	ST_SEARCH_ARTICLE,
+	ST_SEARCH_GATED_SNIPPET,
 	ST_COUNT
 };
 
@@ -184,6 +203,11 @@ const char *sql_tables_query(enum sql_dialect d);
 /* What a copy runs on the target after filling table (which has an id
  * column): NULL when nothing (SQLite's next rowid follows max(id)). */
 char *sql_after_copy(enum sql_dialect d, const char *table);
+
+/* Indexes the articles queued in search_pending (by migration 0009 for
+ * the articles a database held before it, or by a copy), a batch a
+ * transaction; *done gets how many. Each engine runs it after migrating. */
+mh_err sql_search_index_pending(struct store *s, int *done);
 
 /* Fills every op of the table but name, close and migrate with the shared
  * implementations, which run on s->db. */

@@ -8,6 +8,8 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/embed.h"
+#include "core/buf.h"
+#include "core/htmltext.h"
 #include "store/sql.h"
 #include "store/store.h"
 #include "store/store_impl.h"
@@ -157,6 +159,47 @@ op_versions(struct store *s, struct store_versions *out)
 	return rc == DB_ROW ? MH_OK : db_fail(s, st, "read");
 }
 
+/* Member changes: the rows after *cursor, in commit order. SQLite has one
+ * writer, so a row's seq is its commit order; on PostgreSQL the trigger of
+ * migration 0010 makes it so (an advisory lock held to commit around the
+ * seq's draw), so both engines read the same way. */
+static mh_err
+op_member_changes(struct store *s, struct arena *a, int64_t *cursor, size_t max, int64_t **ids, size_t *n, bool *flush)
+{
+	*ids = NULL;
+	*n = 0;
+	*flush = false;
+	struct store_versions v;
+	mh_err err = op_versions(s, &v);
+	if (err)
+		return err;
+	/* A first call, a reader further behind than housekeeping keeps, or a
+	 * store that went back (restored): nothing can be said per member. */
+	if (*cursor < 0 || *cursor > v.members || v.members - *cursor > STORE_CHANGES_BEHIND) {
+		*flush = true;
+		*cursor = v.members;
+		return MH_OK;
+	}
+	if (*cursor == v.members || max == 0)
+		return MH_OK;
+	struct db_stmt *st = stmt(s, ST_CHANGES);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, *cursor);
+	db_bind_int64(st, 2, (int64_t) max);
+	int64_t *out = arena_alloc(a, max * sizeof *out);
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		*cursor = db_col_int64(st, 0);
+		out[(*n)++] = db_col_int64(st, 1);
+	}
+	db_reset(st);
+	if (rc != DB_DONE)
+		return db_fail(s, st, "read");
+	*ids = out;
+	return MH_OK;
+}
+
 static mh_err
 op_begin(struct store *s)
 {
@@ -209,6 +252,104 @@ clear_for(struct store *s, enum stmt_id id, int64_t article_id)
 	return exec_stmt(s, st);
 }
 
+/* Rewrites one article's rows in both search indexes (docs/search.md), in
+ * the caller's transaction; the gated index gets a row only when there is
+ * gated text. The statements are each engine's (sql.c). */
+static mh_err
+search_index(struct store *s, int64_t id, const char *title, const char *dek, const char *teaser_html,
+             const char *gated_html)
+{
+	mh_err err;
+	if ((err = clear_for(s, ST_SEARCH_PUB_DELETE, id)) || (err = clear_for(s, ST_SEARCH_GATED_DELETE, id)) ||
+	    (err = clear_for(s, ST_SEARCH_PENDING_DONE, id)))
+		return err;
+	struct buf text = BUF_INIT;
+	htmltext_append(&text, title);
+	char *t = buf_detach(&text, NULL);
+	htmltext_append(&text, dek);
+	char *d = buf_detach(&text, NULL);
+	htmltext_append(&text, teaser_html);
+	/* The gated index's open column: all the public text, one run. */
+	struct buf open = BUF_INIT;
+	buf_puts(&open, t);
+	buf_putc(&open, ' ');
+	buf_puts(&open, d);
+	buf_putc(&open, ' ');
+	buf_puts(&open, text.ptr ? text.ptr : "");
+	struct db_stmt *st = stmt(s, ST_SEARCH_PUB_INSERT);
+	if (!st) {
+		err = MH_ERR_DB;
+		goto out;
+	}
+	db_bind_int64(st, 1, id);
+	bind_text(st, 2, t);
+	bind_text(st, 3, d);
+	bind_text(st, 4, text.ptr);
+	if ((err = exec_stmt(s, st)))
+		goto out;
+	if (gated_html && gated_html[0]) {
+		buf_reset(&text);
+		htmltext_append(&text, gated_html);
+		if (!(st = stmt(s, ST_SEARCH_GATED_INSERT))) {
+			err = MH_ERR_DB;
+			goto out;
+		}
+		db_bind_int64(st, 1, id);
+		bind_text(st, 2, open.ptr);
+		bind_text(st, 3, text.ptr);
+		err = exec_stmt(s, st);
+	}
+out:
+	free(t);
+	free(d);
+	buf_release(&open);
+	buf_release(&text);
+	return err;
+}
+
+mh_err
+sql_search_index_pending(struct store *s, int *done)
+{
+	*done = 0;
+	for (;;) {
+		struct arena *a = arena_new();
+		mh_err err = op_begin(s);
+		struct db_stmt *st = err ? NULL : stmt(s, ST_SEARCH_PENDING);
+		if (!err && !st)
+			err = MH_ERR_DB;
+		size_t n = 0, cap = 200;
+		struct {
+			int64_t id;
+			const char *title, *dek, *teaser, *gated;
+		} *rows = arena_alloc(a, cap * sizeof *rows);
+		int rc = DB_DONE;
+		while (!err && n < cap && (rc = db_step(st)) == DB_ROW) {
+			rows[n].id = db_col_int64(st, 0);
+			rows[n].title = col_str(a, st, 1);
+			rows[n].dek = col_str(a, st, 2);
+			rows[n].teaser = col_str(a, st, 3);
+			rows[n].gated = col_str(a, st, 4);
+			n++;
+		}
+		if (st)
+			db_reset(st);
+		if (!err && rc != DB_ROW && rc != DB_DONE)
+			err = db_fail(s, st, "search index");
+		for (size_t i = 0; !err && i < n; i++)
+			err = search_index(s, rows[i].id, rows[i].title, rows[i].dek, rows[i].teaser, rows[i].gated);
+		arena_free(a);
+		if (err) {
+			op_rollback(s);
+			return err;
+		}
+		if ((err = op_commit(s)))
+			return err;
+		*done += (int) n;
+		if (n == 0)
+			return MH_OK;
+	}
+}
+
 static mh_err
 upsert_body(struct store *s, const struct article_input *in, int64_t *id, bool *created)
 {
@@ -249,6 +390,8 @@ upsert_body(struct store *s, const struct article_input *in, int64_t *id, bool *
 		if ((err = exec_stmt(s, st)))
 			return err;
 	}
+	if ((err = search_index(s, *id, in->title, in->dek, in->teaser_html, has_gated ? in->gated_html : "")))
+		return err;
 	if ((err = clear_for(s, ST_AUTHORS_CLEAR, *id)) ||
 	    (err = link_names(s, *id, in->authors, in->n_authors, ST_AUTHOR_UPSERT, ST_AUTHOR_ID, ST_AUTHOR_LINK)) ||
 	    (err = clear_for(s, ST_TAGS_CLEAR, *id)) ||
@@ -936,6 +1079,15 @@ op_housekeep(struct store *s, int64_t now, int *removed)
 			return err;
 		*removed += db_changes(st);
 	}
+	/* Member changes: the newest STORE_CHANGES_KEPT, whatever their age. */
+	struct db_stmt *st = stmt(s, ST_CHANGES_PRUNE);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, STORE_CHANGES_KEPT);
+	mh_err err = exec_stmt(s, st);
+	if (err)
+		return err;
+	*removed += db_changes(st);
 	return MH_OK;
 }
 
@@ -1845,6 +1997,236 @@ op_migrations_pending(struct store *s, int *pending)
 	return MH_OK;
 }
 
+/* ---- Search (docs/search.md) ---- */
+
+/* Reads one index's matches (ordered by article id) into rows. */
+static mh_err
+search_rows(struct store *s, struct arena *a, enum stmt_id id, const char *match, int64_t now, bool ranked,
+            struct search_row **out, size_t *n)
+{
+	struct db_stmt *st = stmt(s, id);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, match);
+	db_bind_int64(st, 2, now);
+	size_t cap = 64, count = 0;
+	struct search_row *rows = arena_alloc(a, cap * sizeof *rows);
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		if (count == cap) {
+			struct search_row *more = arena_alloc(a, 2 * cap * sizeof *rows);
+			memcpy(more, rows, cap * sizeof *rows);
+			rows = more;
+			cap *= 2;
+		}
+		struct search_row *r = &rows[count++];
+		memset(r, 0, sizeof *r);
+		r->article_id = db_col_int64(st, 0);
+		int level = access_level_parse(db_col_text(st, 1));
+		r->access = level < 0 ? ACCESS_PAID : (enum access_level) level;
+		r->published_at = db_col_int64(st, 2);
+		if (ranked) {
+			/* A real on either engine, read as its text. */
+			r->rank = strtod(db_col_text(st, 3), NULL);
+			r->in_public = true;
+		} else {
+			r->in_gated = true;
+		}
+	}
+	db_reset(st);
+	if (rc != DB_DONE)
+		return db_fail(s, st, "search");
+	*out = rows;
+	*n = count;
+	return MH_OK;
+}
+
+static mh_err
+op_search(struct store *s, struct arena *a, const char *match, int64_t now, struct search_row **out, size_t *n)
+{
+	struct search_row *pub, *gated;
+	size_t np, ng;
+	mh_err err = search_rows(s, a, ST_SEARCH_PUBLIC, match, now, true, &pub, &np);
+	if (!err)
+		err = search_rows(s, a, ST_SEARCH_GATED, match, now, false, &gated, &ng);
+	if (err)
+		return err;
+	/* Both lists are in article order: merge them, one row an article. */
+	struct search_row *rows = arena_alloc(a, (np + ng + 1) * sizeof *rows);
+	size_t i = 0, j = 0, k = 0;
+	while (i < np || j < ng) {
+		if (j == ng || (i < np && pub[i].article_id < gated[j].article_id)) {
+			rows[k++] = pub[i++];
+		} else if (i == np || gated[j].article_id < pub[i].article_id) {
+			rows[k++] = gated[j++];
+		} else {
+			rows[k] = pub[i++];
+			rows[k++].in_gated = true;
+			j++;
+		}
+	}
+	*out = rows;
+	*n = k;
+	return MH_OK;
+}
+
+static mh_err
+op_search_excerpt(struct store *s, struct arena *a, const char *match, int64_t article_id, struct search_excerpt *out)
+{
+	memset(out, 0, sizeof *out);
+	struct db_stmt *st = stmt(s, ST_SEARCH_EXCERPT);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, match);
+	db_bind_int64(st, 2, article_id);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		out->slug = col_str(a, st, 0);
+		out->title = col_str(a, st, 1);
+		out->dek = col_str(a, st, 2);
+		out->published_at = db_col_int64(st, 3);
+		out->title_marked = col_str(a, st, 4);
+		out->dek_marked = col_str(a, st, 5);
+		out->snippet_marked = col_str(a, st, 6);
+		out->matched = true;
+		db_reset(st);
+		return MH_OK;
+	}
+	db_reset(st);
+	if (rc != DB_DONE)
+		return db_fail(s, st, "search");
+	/* No public match: the article as it is, nothing marked. */
+	if (!(st = stmt(s, ST_SEARCH_ARTICLE)))
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, article_id);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		out->slug = col_str(a, st, 0);
+		out->title = out->title_marked = col_str(a, st, 1);
+		out->dek = out->dek_marked = col_str(a, st, 2);
+		out->published_at = db_col_int64(st, 3);
+		out->snippet_marked = "";
+	}
+	db_reset(st);
+	if (rc == DB_DONE)
+		return MH_ERR_NOTFOUND;
+	return rc == DB_ROW ? MH_OK : db_fail(s, st, "search");
+}
+
+/* Called only through store_search_gated_snippet(), which has checked the
+ * decision (FULL by right for this article). */
+static mh_err
+op_search_gated_snippet(struct store *s, struct arena *a, const char *match, int64_t article_id, const char **snippet)
+{
+	*snippet = "";
+	struct db_stmt *st = stmt(s, ST_SEARCH_GATED_SNIPPET);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, match);
+	db_bind_int64(st, 2, article_id);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		*snippet = col_str(a, st, 0);
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? MH_OK : db_fail(s, st, "search");
+}
+
+/* ---- Private feed tokens and the sitemap ---- */
+
+static mh_err
+op_feed_token_save(struct store *s, const struct feed_token *t)
+{
+	struct db_stmt *st = stmt(s, ST_FEED_TOKEN_SAVE);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, t->member_id);
+	bind_text(st, 2, t->token_hash);
+	bind_text(st, 3, t->nonce);
+	db_bind_int64(st, 4, t->created_at);
+	return exec_stmt(s, st);
+}
+
+static mh_err
+op_feed_token_delete(struct store *s, int64_t member_id)
+{
+	struct db_stmt *st = stmt(s, ST_FEED_TOKEN_DELETE);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, member_id);
+	mh_err err = exec_stmt(s, st);
+	if (!err && db_changes(st) != 1)
+		err = MH_ERR_NOTFOUND;
+	return err;
+}
+
+static mh_err
+feed_token_row(struct store *s, struct arena *a, struct db_stmt *st, struct feed_token *out)
+{
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		out->member_id = db_col_int64(st, 0);
+		out->token_hash = col_str(a, st, 1);
+		out->nonce = col_str(a, st, 2);
+		out->created_at = db_col_int64(st, 3);
+	}
+	db_reset(st);
+	if (rc == DB_ROW)
+		return MH_OK;
+	return rc == DB_DONE ? MH_ERR_NOTFOUND : db_fail(s, st, "read");
+}
+
+static mh_err
+op_feed_token_by_member(struct store *s, struct arena *a, int64_t member_id, struct feed_token *out)
+{
+	struct db_stmt *st = stmt(s, ST_FEED_TOKEN_BY_MEMBER);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, member_id);
+	return feed_token_row(s, a, st, out);
+}
+
+static mh_err
+op_feed_token_find(struct store *s, struct arena *a, const char *token_hash, struct feed_token *out)
+{
+	struct db_stmt *st = stmt(s, ST_FEED_TOKEN_FIND);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, token_hash);
+	return feed_token_row(s, a, st, out);
+}
+
+static mh_err
+op_sitemap_list(struct store *s, struct arena *a, int64_t now, struct sitemap_entry **out, size_t *n)
+{
+	struct db_stmt *st = stmt(s, ST_SITEMAP);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, now);
+	size_t cap = 64, count = 0;
+	struct sitemap_entry *list = xmallocarray(cap, sizeof *list);
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		if (count == cap)
+			list = xrealloc(list, (cap *= 2) * sizeof *list);
+		const char *kind = db_col_text(st, 0);
+		list[count].kind = kind[0] ? kind[0] : 'a';
+		list[count].slug = col_str(a, st, 1);
+		list[count].title = col_str(a, st, 2);
+		list[count].published_at = db_col_int64(st, 3);
+		list[count].updated_at = db_col_int64(st, 4);
+		count++;
+	}
+	db_reset(st);
+	mh_err err = rc == DB_DONE ? MH_OK : db_fail(s, st, "read");
+	/* Hand the list to the arena so the caller frees nothing. */
+	struct sitemap_entry *copy = arena_alloc(a, (count ? count : 1) * sizeof *copy);
+	memcpy(copy, list, count * sizeof *copy);
+	free(list);
+	*out = copy;
+	*n = err ? 0 : count;
+	return err;
+}
+
 void
 sql_ops_fill(struct store_ops *o)
 {
@@ -1924,4 +2306,13 @@ sql_ops_fill(struct store_ops *o)
 	o->test_ledger_charge = op_test_ledger_charge;
 	o->test_ledger_count = op_test_ledger_count;
 	o->billing_event_record = op_billing_event_record;
+	o->member_changes = op_member_changes;
+	o->search = op_search;
+	o->search_excerpt = op_search_excerpt;
+	o->search_gated_snippet = op_search_gated_snippet;
+	o->feed_token_save = op_feed_token_save;
+	o->feed_token_delete = op_feed_token_delete;
+	o->feed_token_by_member = op_feed_token_by_member;
+	o->feed_token_find = op_feed_token_find;
+	o->sitemap_list = op_sitemap_list;
 }

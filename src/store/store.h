@@ -92,9 +92,25 @@ mh_err store_copy(struct store *from, struct store *to, int64_t *rows);
 mh_err store_site_secret(struct store *s, const char *fresh, char *out, size_t outlen);
 
 /* [read] Numbers that change whenever published content (content) or what a
- * signed-in request knows of its member (members: sessions ended,
- * members and subscriptions changed) changes, from any process. */
+ * signed-in request knows of its member (members: the newest member change,
+ * see store_member_changes) changes, from any process. */
 mh_err store_versions(struct store *s, struct store_versions *out);
+
+/* How many member changes a store keeps, and how far behind a reader may
+ * fall before it is told to forget everything instead. */
+#define STORE_CHANGES_KEPT   100000
+#define STORE_CHANGES_BEHIND 50000
+
+/* [read] The members whose sessions ended or whose row or subscription
+ * changed, from any process, in commit order: up to max ids of the changes
+ * after *cursor into *ids (a member may come more than once), and *cursor
+ * moved past them. *flush when changes may have been missed (the first call,
+ * with *cursor STORE_CHANGES_FIRST; a reader further behind than the store
+ * keeps; a cursor the store never gave): forget everything kept about
+ * members, and go on from the new *cursor. */
+#define STORE_CHANGES_FIRST (-1)
+mh_err store_member_changes(struct store *s, struct arena *a, int64_t *cursor, size_t max, int64_t **ids, size_t *n,
+                            bool *flush);
 
 /* [txn] */
 mh_err store_begin(struct store *s);
@@ -129,6 +145,44 @@ mh_err store_speaker_by_slug(struct store *s, struct arena *a, const char *slug,
 
 /* [read] */
 mh_err store_speaker_quotes(struct store *s, struct arena *a, int64_t speaker_id, struct quote **out, size_t *n);
+
+/* ---- Search (docs/search.md) ---------------------------------------------------------------- */
+
+/* An article that a query matches, in one index or both. */
+struct search_row {
+	int64_t article_id;
+	enum access_level access; /* as stored: the auto-paywall is the caller's to apply */
+	int64_t published_at;
+	double rank;    /* the public index's bm25 (lower is better); 0 without a public match */
+	bool in_public; /* titles, deks, teasers matched */
+	bool in_gated;  /* all of the text (gated part too) matched: for a reader whose decision allows it */
+};
+
+/* What a result shows, from the public index. Marked text holds 0x01 where
+ * a match starts and 0x02 where it ends, and is not escaped. */
+struct search_excerpt {
+	const char *slug, *title, *dek;
+	int64_t published_at;
+	const char *title_marked, *dek_marked, *snippet_marked;
+	bool matched; /* false: the public index does not match it (nothing marked) */
+};
+
+/* [read] Every article published at now that match (an FTS query built by
+ * search/query.h, never a reader's text) matches in either index, in
+ * article id order. search/search.h alone decides which rows a reader gets. */
+mh_err store_search(struct store *s, struct arena *a, const char *match, int64_t now, struct search_row **out,
+                    size_t *n);
+
+/* [read] An article's excerpt with the words of mark (an FTS query too,
+ * usually any of the terms) marked; MH_ERR_NOTFOUND for an unknown article. */
+mh_err store_search_excerpt(struct store *s, struct arena *a, const char *mark, int64_t article_id,
+                            struct search_excerpt *out);
+
+/* [read] The gated index's snippet of an article (marked as above), under the
+ * rule of store_article_gated, stricter (mark as above): the decision must be FULL for this
+ * article by right, not by a gift link or the meter; MH_ERR_DENIED otherwise. */
+mh_err store_search_gated_snippet(struct store *s, struct arena *a, const char *mark,
+                                  const struct access_decision *decision, const char **snippet);
 
 /* ---- Members --------------------------------------------------------------------------------- */
 
@@ -345,5 +399,41 @@ mh_err store_test_ledger_count(struct store *s, const char *key_prefix, int *n);
 /* [unique] A provider event, applied once: MH_ERR_CONFLICT when seen before. */
 mh_err store_billing_event_record(struct store *s, const char *provider, const char *event_id, const char *type,
                                   int64_t created, int64_t now);
+
+/* ---- Private feeds and the sitemap ----------------------------------------------------------- */
+
+/* A member's private feed: the hash of the token in its address, and the
+ * nonce the address is derived from (web/feeds.c). One per member. */
+struct feed_token {
+	int64_t member_id;
+	const char *token_hash; /* hex BLAKE2b-256 of the token */
+	const char *nonce;
+	int64_t created_at;
+};
+
+/* One address of the sitemap: kind 'a' article (with its title and
+ * times), 't' tag, 'u' author, 'p' speaker (title is the name, times 0). */
+struct sitemap_entry {
+	char kind;
+	const char *slug;
+	const char *title;
+	int64_t published_at, updated_at;
+};
+
+/* [write] Makes or replaces the member's feed token. */
+mh_err store_feed_token_save(struct store *s, const struct feed_token *t);
+
+/* [claim] Revokes it; MH_ERR_NOTFOUND when the member has none. */
+mh_err store_feed_token_delete(struct store *s, int64_t member_id);
+
+/* [read] */
+mh_err store_feed_token_by_member(struct store *s, struct arena *a, int64_t member_id, struct feed_token *out);
+
+/* [read] The token with that hash; MH_ERR_NOTFOUND when unknown or revoked. */
+mh_err store_feed_token_find(struct store *s, struct arena *a, const char *token_hash, struct feed_token *out);
+
+/* [read] Every article published at now (newest first), then the tags,
+ * authors and speakers with one. */
+mh_err store_sitemap_list(struct store *s, struct arena *a, int64_t now, struct sitemap_entry **out, size_t *n);
 
 #endif

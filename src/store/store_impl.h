@@ -18,6 +18,8 @@ struct store_ops {
 	 * signed-in request knows of its member (members: sessions ended,
 	 * members and subscriptions changed) changes, from any process. */
 	mh_err (*versions)(struct store *s, struct store_versions *out);
+	mh_err (*member_changes)(struct store *s, struct arena *a, int64_t *cursor, size_t max, int64_t **ids,
+	                         size_t *n, bool *flush);
 	mh_err (*begin)(struct store *s);
 	mh_err (*commit)(struct store *s);
 	mh_err (*rollback)(struct store *s);
@@ -33,6 +35,13 @@ struct store_ops {
 	mh_err (*speaker_by_slug)(struct store *s, struct arena *a, const char *slug, struct speaker *out);
 	mh_err (*speaker_quotes)(struct store *s, struct arena *a, int64_t speaker_id, struct quote **out, size_t *n);
 	mh_err (*quote_gated)(struct store *s, struct arena *a, int64_t quote_id, const char **html);
+	/* Search (docs/search.md). */
+	mh_err (*search)(struct store *s, struct arena *a, const char *match, int64_t now, struct search_row **out,
+	                 size_t *n);
+	mh_err (*search_excerpt)(struct store *s, struct arena *a, const char *match, int64_t article_id,
+	                         struct search_excerpt *out);
+	mh_err (*search_gated_snippet)(struct store *s, struct arena *a, const char *match, int64_t article_id,
+	                               const char **snippet);
 
 	mh_err (*member_create)(struct store *s, const struct member *m, int64_t *id);
 	mh_err (*member_by_email)(struct store *s, struct arena *a, const char *email, struct member *out);
@@ -157,6 +166,13 @@ struct store_ops {
 
 	/* The site's signing secret: fresh unless one is stored; out gets the stored one. */
 	mh_err (*site_secret)(struct store *s, const char *fresh, char *out, size_t outlen);
+
+	/* Private feeds and the sitemap. */
+	mh_err (*feed_token_save)(struct store *s, const struct feed_token *t);
+	mh_err (*feed_token_delete)(struct store *s, int64_t member_id);
+	mh_err (*feed_token_by_member)(struct store *s, struct arena *a, int64_t member_id, struct feed_token *out);
+	mh_err (*feed_token_find)(struct store *s, struct arena *a, const char *token_hash, struct feed_token *out);
+	mh_err (*sitemap_list)(struct store *s, struct arena *a, int64_t now, struct sitemap_entry **out, size_t *n);
 };
 
 struct db_driver;

@@ -26,6 +26,7 @@
 #include "core/text.h"
 #include "mail/mail.h"
 #include "web/app.h"
+#include "web/feeds.h"
 #include "web/handlers.h"
 #include "web/page.h"
 #include "core/banned.h"
@@ -539,18 +540,22 @@ reset_done(struct http_req *r, void *arg)
 	struct app *app = r->app;
 	struct new_hash *nh = arg;
 	struct member m;
-	/* Spent only now, so a reset that never finishes leaves the link usable. */
-	if (!spend(r, TOKEN_RESET, &m))
+	if (nh->err) {
+		db_failed(r);
 		return;
-	if (nh->err || store_member_set_password(app->store, m.email, nh->hash) ||
-	    store_session_delete_member(app->store, m.id, NULL)) {
+	}
+	/* Spent only now, so a reset that never finishes leaves the link usable. */
+	mh_err err = account_password_reset(app->store, r->arena, r->params[0], nh->hash, clock_now(), &m);
+	if (err == MH_ERR_NOTFOUND) {
+		link_gone(r);
+		return;
+	}
+	if (err) {
 		db_failed(r);
 		return;
 	}
 	/* Whoever knew the old password is signed out everywhere; this device signs in. */
 	web_ctx(r)->signed_in = false;
-	if (!m.email_verified)
-		store_member_update(app->store, m.id, NULL, NULL, 1);
 	finish_sign_in(r, &m, "/account?notice=password");
 }
 
@@ -636,6 +641,7 @@ account_page(struct http_req *r, int status, const char *notice, const char *err
 	}
 	json_object_set_new(x, "gifts", gl);
 	json_object_set_new(x, "has_gifts", json_boolean(ng > 0));
+	json_object_set_new(x, "feed", feed_account_json(r));
 	if (notice)
 		json_object_set_new(x, "notice", json_string(notice));
 	if (error)
@@ -653,6 +659,8 @@ h_account(struct http_req *r)
 		{ "email", "Your e-mail address is changed." },
 		{ "name", "Your name is saved." },
 		{ "gift", "The gift link no longer works." },
+		{ "feed", "Your private feed address is below. Any address it had before no longer works." },
+		{ "feed_revoked", "Your private feed is switched off. Its address no longer works." },
 	};
 	const char *which = http_query(r, "notice");
 	const char *notice = NULL;
@@ -775,10 +783,11 @@ h_email_use(struct http_req *r)
 {
 	struct app *app = r->app;
 	struct member m;
-	struct auth_token *t = spend(r, TOKEN_EMAIL, &m);
-	if (!t)
+	mh_err err = account_email_change(app->store, r->arena, r->params[0], clock_now(), &m);
+	if (err == MH_ERR_NOTFOUND) {
+		link_gone(r);
 		return;
-	mh_err err = store_member_update(app->store, m.id, NULL, t->new_email, 1);
+	}
 	if (err == MH_ERR_CONFLICT) {
 		message_page(r, 409, "That address is taken",
 		             "Another account started using this address in the meantime. Your address is unchanged.",

@@ -13,6 +13,7 @@
 #include "core/config.h"
 #include "http/http.h"
 #include "render/theme.h"
+#include "core/epochs.h"
 #include "store/store.h"
 
 struct tmpl_set;
@@ -26,6 +27,7 @@ struct app_versions {
 	int64_t content, members; /* atomics */
 	uint64_t writes_seen;     /* store_writes() when they were read */
 	int64_t read_ms;          /* monotonic time of that read; 0: never */
+	int64_t changes_cursor;   /* the last member change applied (under lock) */
 };
 
 struct app {
@@ -40,6 +42,7 @@ struct app {
 	struct vcache *fragments; /* page skeletons and article records for signed-in readers; NULL: off */
 	struct vcache *sessions;  /* sessions with their member and subscription */
 	struct app_versions versions;
+	struct epochs *members_changed; /* members whose cached sessions are stale (store_member_changes) */
 	/* Random text a page skeleton carries where a reader's own values go;
 	 * slot N is the mark followed by the digit N (see page.c). */
 	char slot_mark[24];
@@ -52,9 +55,10 @@ web_account_rules(const struct app *app)
 	return (struct account_rules){ app->cfg->session_days, app->cfg->rate_limit };
 }
 
-/* The content and member versions: read from the store at most once a
- * second (so another node's change shows within a second), and at once
- * after any write this process committed. */
+/* The content version and the member changes: read from the store at most
+ * once a second (so another node's change shows within a second), and at
+ * once after any write this process committed. Each member change read
+ * marks that member's cached sessions stale (app->members_changed). */
 mh_err app_versions(struct app *app, struct store_versions *out);
 
 /* Per request: who is asking. Allocated from the request's arena. */

@@ -192,9 +192,8 @@ checkout_of(struct http_req *r, struct checkout *co)
 	}
 	char hash[TOKEN_HASH_CHARS + 1];
 	token_hash(r->params[0], hash);
-	mh_err err = store_checkout_get(app->store, r->arena, hash, clock_now(), co);
-	if (err == MH_ERR_NOTFOUND ||
-	    (!err && (co->member_id != web_ctx(r)->member.id || strcmp(co->status, "open")))) {
+	mh_err err = billing_checkout_open(&app->billing, r->arena, hash, web_ctx(r)->member.id, clock_now(), co);
+	if (err == MH_ERR_NOTFOUND) {
 		app_error(r, 410, "This checkout has expired. Please start again from your account.");
 		return false;
 	}
@@ -292,8 +291,7 @@ h_checkout(struct http_req *r)
 	}
 	struct billing_outcome out;
 	bool subscribe = strcmp(co.purpose, "subscribe") == 0;
-	mh_err err = subscribe ? billing_subscribe(&app->billing, r->arena, co.member_id, co.plan_id, &card, now, &out)
-	                       : billing_update_card(&app->billing, r->arena, co.member_id, &card, now, &out);
+	mh_err err = billing_checkout_pay(&app->billing, r->arena, &co, &card, now, &out);
 	if (err) {
 		failed(r);
 		return;
@@ -303,7 +301,6 @@ h_checkout(struct http_req *r)
 		checkout_page(r, 402, &co, out.message ? out.message : "The payment did not go through.");
 		return;
 	}
-	store_checkout_complete(app->store, co.token_hash);
 	const char *next = local_next(http_query(r, "next"));
 	/* billing_subscribe says why nothing was done when there already is a subscription. */
 	const char *notice = subscribe && out.message ? "subscribed" : checkout_notice(r, co.member_id, subscribe, now);

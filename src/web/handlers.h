@@ -12,7 +12,6 @@ void h_author(struct http_req *r);
 void h_person(struct http_req *r);
 void h_static(struct http_req *r);
 void h_healthz(struct http_req *r);
-void h_robots(struct http_req *r);
 
 /* account.c: members */
 void h_signin_form(struct http_req *r);
@@ -46,8 +45,23 @@ void h_billing(struct http_req *r);
 /* webhooks.c */
 void h_stripe_webhook(struct http_req *r);
 
+/* search_page.c */
+void h_search(struct http_req *r);
+
 /* gifts.c */
 void h_gift_create(struct http_req *r);
 void h_gift_revoke(struct http_req *r);
+
+/* feeds.c: feeds, sitemaps, robots.txt; the account page's private feed */
+void h_feed(struct http_req *r);
+void h_tag_feed(struct http_req *r);
+void h_author_feed(struct http_req *r);
+void h_private_feed(struct http_req *r);
+void h_feed_token_renew(struct http_req *r);
+void h_feed_token_revoke(struct http_req *r);
+void h_sitemap(struct http_req *r);
+void h_robots(struct http_req *r);
+void h_sitemap_file(struct http_req *r);
+void h_news_sitemap(struct http_req *r);
 
 #endif

@@ -196,6 +196,12 @@ page_context(struct http_req *r, const char *title, const char *description)
 	json_object_set_new(page, "og_type", json_string("website"));
 	json_object_set_new(page, "og_image", json_string(""));
 	json_object_set_new(page, "noindex", json_false());
+	/* Feed readers find the site's feed from any page (web/feeds.c). */
+	json_t *feeds = json_array(), *feed = json_object();
+	json_object_set_new(feed, "title", json_string(app->cfg->site_name));
+	json_object_set_new(feed, "url", json_string(page_url(r, "/feed.xml")));
+	json_array_append_new(feeds, feed);
+	json_object_set_new(page, "feeds", feeds);
 	json_object_set_new(ctx, "page", page);
 
 	time_t now = (time_t) clock_now();

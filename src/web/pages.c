@@ -84,6 +84,18 @@ send_listing(struct http_req *r, const char *template, enum list_kind kind, cons
 		n = per;
 	const char *title = page > 1 ? arena_printf(r->arena, "%s, page %ld", heading, page) : heading;
 	json_t *ctx = page_context(r, title, description);
+	if (kind != LIST_ALL) {
+		/* This tag's or author's own feed, beside the site's. */
+		json_t *feed = json_object();
+		json_object_set_new(
+		        feed, "title",
+		        json_string(arena_printf(r->arena, "%s \xe2\x80\x94 %s", heading, app->cfg->site_name)));
+		json_object_set_new(
+		        feed, "url",
+		        json_string(page_url(r, arena_printf(r->arena, "/%s/%s/feed.xml",
+		                                             kind == LIST_TAG ? "tags" : "authors", slug))));
+		json_array_append_new(json_object_get(json_object_get(ctx, "page"), "feeds"), feed);
+	}
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++) {
 		access_apply_auto_paywall(&list[i], app->cfg->auto_paywall_days, f.before);
@@ -431,13 +443,4 @@ h_healthz(struct http_req *r)
 	}
 	static const char ok[] = "{\"status\":\"ok\",\"database\":\"ok\"}\n";
 	http_respond_static(r, 200, "application/json", ok, sizeof ok - 1);
-}
-
-void
-h_robots(struct http_req *r)
-{
-	static const char robots[] = "User-agent: *\nDisallow: /account\nDisallow: /admin\nDisallow: /signin\n"
-	                             "Disallow: /checkout\n";
-	http_add_header(r, "Cache-Control", "public, max-age=3600");
-	http_respond_static(r, 200, "text/plain; charset=utf-8", robots, sizeof robots - 1);
 }

@@ -11,7 +11,7 @@
 #include "web/pagecache.h"
 #include "core/banned.h"
 
-#define SESSION_TTL 60 /* seconds a session stays in memory, unless the member version moves */
+#define SESSION_TTL 600 /* seconds a session stays in memory, unless its member changes */
 
 static int64_t
 mono_ms(void)
@@ -19,6 +19,32 @@ mono_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads the member changes after the last one applied and marks those
+ * members stale; under versions.lock (one applier, in commit order). */
+static mh_err
+apply_member_changes(struct app *app)
+{
+	enum { BATCH = 512 };
+	struct arena *a = arena_new();
+	mh_err err;
+	for (;;) {
+		int64_t *ids;
+		size_t n;
+		bool flush;
+		err = store_member_changes(app->store, a, &app->versions.changes_cursor, BATCH, &ids, &n, &flush);
+		if (err)
+			break;
+		if (flush)
+			epochs_flush(app->members_changed);
+		for (size_t i = 0; i < n; i++)
+			epochs_change(app->members_changed, ids[i]);
+		if (n < BATCH)
+			break;
+	}
+	arena_free(a);
+	return err;
 }
 
 mh_err
@@ -40,6 +66,10 @@ app_versions(struct app *app, struct store_versions *out)
 	if (err)
 		return err;
 	pthread_mutex_lock(&v->lock);
+	if (app->members_changed && (err = apply_member_changes(app)) != MH_OK) {
+		pthread_mutex_unlock(&v->lock);
+		return err;
+	}
 	__atomic_store_n(&v->content, out->content, __ATOMIC_RELAXED);
 	__atomic_store_n(&v->members, out->members, __ATOMIC_RELAXED);
 	__atomic_store_n(&v->writes_seen, writes, __ATOMIC_RELEASE);
@@ -159,10 +189,11 @@ struct cached_session {
 	bool has_sub;
 	struct viewer sub;
 	uint16_t lens[3];
+	uint64_t mark; /* epochs_mark() before the store was read */
 };
 
 static void
-session_cache_put(struct http_req *r, const char *hash, int64_t version)
+session_cache_put(struct http_req *r, const char *hash, uint64_t mark)
 {
 	struct app *app = r->app;
 	const struct web_ctx *c = web_ctx(r);
@@ -175,6 +206,7 @@ session_cache_put(struct http_req *r, const char *hash, int64_t version)
 	cs.s = c->session;
 	cs.has_sub = c->has_sub;
 	cs.sub = c->sub;
+	cs.mark = mark;
 	const char *cookie = http_cookie(r, CSRF_COOKIE);
 	if (token_well_formed(cookie)) {
 		memcpy(cs.csrf_cookie, cookie, TOKEN_CHARS);
@@ -193,21 +225,21 @@ session_cache_put(struct http_req *r, const char *hash, int64_t version)
 	for (int i = 0; i < 3; i++)
 		buf_add(&b, str[i] ? str[i] : "", cs.lens[i]);
 	if (!buf_error(&b))
-		vcache_put(app->sessions, hash, version, b.ptr, b.len);
+		vcache_put(app->sessions, hash, 0, b.ptr, b.len);
 	buf_release(&b);
 }
 
 static bool
-session_cache_get(struct http_req *r, const char *hash, int64_t version, int64_t now)
+session_cache_get(struct http_req *r, const char *hash, int64_t now)
 {
 	struct app *app = r->app;
 	struct web_ctx *c = web_ctx(r);
-	struct vc_value *v = vcache_get(app->sessions, hash, version, SESSION_TTL);
+	struct vc_value *v = vcache_get(app->sessions, hash, 0, SESSION_TTL);
 	if (!v)
 		return false;
 	struct cached_session cs;
 	memcpy(&cs, v->data, sizeof cs);
-	bool ok = cs.s.expires_at > now;
+	bool ok = cs.s.expires_at > now && epochs_fresh(app->members_changed, cs.m.id, cs.mark);
 	if (ok) {
 		const char *p = v->data + sizeof cs;
 		const char **str[3] = { &cs.m.email, &cs.m.name, &cs.m.password_hash };
@@ -260,12 +292,16 @@ web_resolve_session(struct http_req *r)
 	int64_t now = clock_now();
 	mh_err err = MH_ERR_NOTFOUND;
 	bool cached = false;
+	uint64_t mark = 0;
 	if (account_token_hash(cookie, hash)) {
-		bool versions = app->sessions && web_request_versions(r);
-		cached = versions && session_cache_get(r, hash, c->versions.members, now);
+		bool versions = app->sessions && app->members_changed && web_request_versions(r);
+		mark = versions ? epochs_mark(app->members_changed) : 0;
+		cached = versions && session_cache_get(r, hash, now);
 		err = cached ? MH_OK : account_session_find(app->store, r->arena, hash, now, &c->session, &c->member);
 		if (!err && !cached && (err = load_subscription(r)) == MH_OK && versions)
-			session_cache_put(r, hash, c->versions.members);
+			session_cache_put(r, hash, mark);
+		if (!err)
+			r->session = cached ? "cache" : "store";
 	}
 	if (err) {
 		if (err != MH_ERR_NOTFOUND)
@@ -281,7 +317,7 @@ web_resolve_session(struct http_req *r)
 	if (account_session_touch(app->store, &rules, hash, &c->session, now, &touched, &max_age) == MH_OK && touched) {
 		web_set_cookie(r, SESSION_COOKIE, arena_strdup(r->arena, cookie), max_age);
 		/* The touch moves no version: the entry stays valid, with the new times. */
-		if (app->sessions)
-			session_cache_put(r, hash, c->versions.members);
+		if (app->sessions && mark)
+			session_cache_put(r, hash, mark);
 	}
 }

@@ -546,6 +546,9 @@ export const PAGES = [
     name: 'article-gift', path: (server) => createGiftLink(server),
     viewer: 'anonymous (gift link)', shows: 'Okafor said the study',
   },
+  // Search (docs/search.md).
+  { name: 'search', path: '/search?q=ferry', viewer: 'anonymous', shows: 'results for' },
+  { name: 'search-form', path: '/search', viewer: 'subscriber@demo.test', shows: 'Words to search for' },
 ];
 
 /**

@@ -176,7 +176,9 @@ def test_declined_cards_at_checkout(site, number, message):
     r = checkout(site, s, "/subscribe", {"plan": "yearly"}, number)
     assert r.status_code == 402 and message in r.text
     assert sub_row(site, "reader@demo.test") is None
-    assert number.replace(" ", "").replace("-", "") not in r.text and CVC not in r.text
+    assert number.replace(" ", "").replace("-", "") not in r.text
+    # The CVC as a value of its own: a port or a token may hold the digits.
+    assert not re.search(r"(?<![\w-])%s(?![\w-])" % CVC, r.text)
 
 
 def test_card_that_saves_but_fails(site):

@@ -150,6 +150,31 @@ def test_another_process_changes_show_within_the_recheck(pair, tmp_path):
     assert "Sign out" not in page and "Sign in" in page
 
 
+def test_a_change_to_one_member_keeps_the_others_cached(pair, tmp_path):
+    """Another process changes one member: that member's session is read
+    again, every other member's stays in memory (per-member changes, not one
+    counter that made every node forget every session)."""
+    cached, _ = pair
+    a, _ = sign_in(cached, "subscriber@demo.test")
+    b, _ = sign_in(cached, "reader@demo.test")
+    for _ in range(2):
+        assert full(get(cached, a, PAID).text)
+        get(cached, b, "/")
+    # The access log line is written once the answer went out: wait for it.
+    log = eventually(cached.logs, lambda t: re.search(r'path="/" status=200 .* session=cache', t))
+    assert re.search(r'path="/" status=200 .* session=cache', log), log[-2000:]
+    with Store.of_data(tmp_path / "data") as db:
+        db.execute("UPDATE subscriptions SET status = 'canceled', period_end = 1000 WHERE member_id = "
+                   "(SELECT id FROM members WHERE email = ?)", "subscriber@demo.test")
+    page = eventually(lambda: get(cached, a, PAID).text, lambda t: not full(t))
+    assert not full(page)
+    get(cached, b, "/account")
+    log = eventually(cached.logs, lambda t: re.search(r'path="/account" status=200 .* session=', t))
+    assert re.search(r'path="/account" status=200 .* session=cache', log), log[-2000:]
+    paid = re.findall(r'path="%s" status=200 .* session=(\w+)' % re.escape(PAID), log)
+    assert paid.count("store") == 2, paid
+
+
 def test_recheck_zero_sees_other_processes_at_once(tmp_path):
     srv = Server(["demo", "--port", "0", "--recheck-ms", "0"], tmp_path / "data")
     try:

@@ -7,7 +7,7 @@ from urllib.parse import urljoin, urlparse
 import pytest
 
 from conftest import run
-from members import sign_in
+from members import csrf_of, sign_in
 
 MARKER = "ZQX-GATED-7731"
 QUOTE_MARKER = "ZQX-QUOTE-4410"
@@ -38,11 +38,14 @@ The gated part says {MARKER} here.
 
 EXTRA = ["/feed.xml", "/sitemap.xml", "/robots.txt", "/api/v1/articles", "/api/v1/articles/leak-canary",
          "/api/v1/people/canary-speaker", "/search?q=" + MARKER, "/search?q=canary",
-         "/people/canary-speaker", "/tags/canary", "/authors/canary-writer"]
+         "/search?q=gated+part+says", "/search?q=canary+" + MARKER, "/search?q=" + QUOTE_MARKER,
+         "/search?q=teaser+canary&page=1", "/search",
+         "/people/canary-speaker", "/tags/canary", "/authors/canary-writer",
+         "/tags/canary/feed.xml", "/authors/canary-writer/feed.xml", "/news-sitemap.xml", "/sitemaps/1.xml"]
 
 
-def crawl(srv, cookies=None, limit=400):
-    seen, queue, bodies = set(), ["/"] + EXTRA, {}
+def crawl(srv, cookies=None, limit=400, extra=()):
+    seen, queue, bodies = set(), ["/"] + EXTRA + list(extra), {}
     while queue and len(seen) < limit:
         path = queue.pop(0)
         if path in seen:
@@ -61,6 +64,16 @@ def crawl(srv, cookies=None, limit=400):
     return bodies
 
 
+def private_feed(srv, session):
+    """Makes the member's private feed on the account page; its path."""
+    page = session.get(srv.url + "/account", timeout=10).text
+    r = session.post(srv.url + "/account/feed", data={"csrf": csrf_of(page)}, allow_redirects=False, timeout=10)
+    assert r.status_code == 303
+    m = re.search(r"(/feed/[A-Za-z0-9_-]{43}\.xml)", session.get(srv.url + "/account", timeout=10).text)
+    assert m
+    return m.group(1)
+
+
 @pytest.mark.parametrize("who", [None, "reader@demo.test", "lapsed@demo.test"])
 def test_marker_never_reaches_readers_without_access(tmp_path, fresh, who):
     (tmp_path / "canary.md").write_text(ARTICLE)
@@ -73,11 +86,23 @@ def test_marker_never_reaches_readers_without_access(tmp_path, fresh, who):
         # A subscriber reads everything first, so every page a signed-in
         # reader can get from a skeleton already has one, full ones included.
         sub, _ = sign_in(srv, "subscriber@demo.test")
-        assert MARKER in crawl(srv, sub.cookies)["/articles/leak-canary"][1]
+        sub_feed = private_feed(srv, sub)
+        seen = crawl(srv, sub.cookies, extra=[sub_feed])
+        assert MARKER in seen["/articles/leak-canary"][1]
+        assert MARKER in seen[sub_feed][1]
         s, r = sign_in(srv, who)
         assert r.status_code == 303
         cookies = s.cookies
-    bodies = crawl(srv, cookies)
+        # The reader's own private feed, fetched as a feed reader does (no cookie).
+        mine = private_feed(srv, s)
+        assert MARKER not in srv.get(mine).text
+        extra = [mine]
+    else:
+        extra = []
+    bodies = crawl(srv, cookies, extra=extra)
+    for path in EXTRA[:3] + ["/tags/canary/feed.xml", "/authors/canary-writer/feed.xml"] + extra:
+        assert bodies[path][0] == 200, path
+    assert "The public teaser of the canary." in bodies["/feed.xml"][1]
     assert "/articles/leak-canary" in bodies
     assert "/people/canary-speaker" in bodies
     assert len(bodies) > 30
@@ -87,6 +112,10 @@ def test_marker_never_reaches_readers_without_access(tmp_path, fresh, who):
         assert MARKER not in str(headers), path
     page = bodies["/articles/leak-canary"][1]
     assert "The public teaser of the canary." in page
+    # Search: the gated words find nothing, count nothing; the public ones find the teaser.
+    for q in (MARKER, "gated+part+says", "canary+" + MARKER, QUOTE_MARKER):
+        assert '<p class="search-count" role="status">0 results' in bodies["/search?q=" + q][1], q
+    assert '/articles/leak-canary">Leak <mark>canary</mark>' in bodies["/search?q=canary"][1]
     assert "Teaser quote is public." in bodies["/people/canary-speaker"][1]
     assert "Quote available to subscribers" in bodies["/people/canary-speaker"][1]
 
@@ -98,3 +127,6 @@ def test_subscriber_reads_the_marker(tmp_path, fresh):
     s, _ = sign_in(srv, "subscriber@demo.test")
     assert MARKER in s.get(srv.url + "/articles/leak-canary", timeout=10).text
     assert QUOTE_MARKER in s.get(srv.url + "/people/canary-speaker", timeout=10).text
+    found = s.get(srv.url + "/search?q=" + MARKER, timeout=10).text
+    assert '<p class="search-count" role="status">1 result for' in found
+    assert 'href="/articles/leak-canary"' in found and "<mark>7731</mark>" in found

@@ -17,7 +17,8 @@ ifndef MH_FUZZ_MK
 MH_FUZZ_MK := 1
 
 FUZZ_DIR      := tests/fuzz
-FUZZ_TARGETS  := article frontmatter template text config proxy email meter gift
+FUZZ_TARGETS  := article frontmatter template text config proxy email meter gift xml
+FUZZ_TARGETS  += search
 FUZZ_BUILD    ?= build-fuzz
 FUZZ_CC       ?= clang
 FUZZ_SECONDS  ?= 60

@@ -105,6 +105,53 @@ test_links(void **state)
 }
 
 static void
+test_reset_and_address_change(void **state)
+{
+	struct store *s = *state;
+	struct arena *a = arena_new();
+	struct account_rules rules = { 2, 0 };
+	struct member m = { .id = member_id, .email = "ann@example.test" };
+	char token[TOKEN_CHARS + 1], reset[TOKEN_CHARS + 1], hash[TOKEN_HASH_CHARS + 1];
+	int64_t max_age = 0;
+	struct session sess;
+	struct member got;
+	/* A reset ends every session, sets the hash and confirms the address. */
+	assert_int_equal(account_session_start(s, a, &rules, &m, NULL, NULL, NULL, T0, token, &max_age), MH_OK);
+	assert_true(account_token_hash(token, hash));
+	assert_int_equal(account_link_issue(s, &m, TOKEN_RESET, NULL, NULL, T0, reset), MH_OK);
+	assert_int_equal(account_password_reset(s, a, reset, "$argon2id$new", T0 + 1, &got), MH_OK);
+	assert_true(got.email_verified);
+	assert_int_equal(account_session_find(s, a, hash, T0 + 2, &sess, &got), MH_ERR_NOTFOUND);
+	assert_int_equal(store_member_by_email(s, a, "ann@example.test", &got), MH_OK);
+	assert_string_equal(got.password_hash, "$argon2id$new");
+	assert_true(got.email_verified);
+	/* Once only; a sign-in link is not a reset link. */
+	assert_int_equal(account_password_reset(s, a, reset, "$argon2id$again", T0 + 2, &got), MH_ERR_NOTFOUND);
+	assert_int_equal(account_link_issue(s, &m, TOKEN_SIGNIN, NULL, NULL, T0, token), MH_OK);
+	assert_int_equal(account_password_reset(s, a, token, "$argon2id$again", T0 + 2, &got), MH_ERR_NOTFOUND);
+	assert_int_equal(store_member_by_email(s, a, "ann@example.test", &got), MH_OK);
+	assert_string_equal(got.password_hash, "$argon2id$new");
+
+	/* An address change moves the member; a taken address is refused. */
+	char change[TOKEN_CHARS + 1];
+	assert_int_equal(account_link_issue(s, &m, TOKEN_EMAIL, "ann@new.test", NULL, T0, change), MH_OK);
+	assert_int_equal(account_email_change(s, a, change, T0 + 3, &got), MH_OK);
+	assert_string_equal(got.email, "ann@new.test");
+	assert_int_equal(store_member_by_email(s, a, "ann@new.test", &got), MH_OK);
+	assert_int_equal(got.id, member_id);
+	assert_int_equal(account_email_change(s, a, change, T0 + 4, &got), MH_ERR_NOTFOUND);
+	struct member bob = { 0, "bob@example.test", "Bob", "", ROLE_READER, T0, 0, false };
+	int64_t bob_id;
+	assert_int_equal(store_member_create(s, &bob, &bob_id), MH_OK);
+	m.email = "ann@new.test";
+	assert_int_equal(account_link_issue(s, &m, TOKEN_EMAIL, "bob@example.test", NULL, T0, change), MH_OK);
+	assert_int_equal(account_email_change(s, a, change, T0 + 5, &got), MH_ERR_CONFLICT);
+	assert_int_equal(store_member_by_id(s, a, member_id, &got), MH_OK);
+	assert_string_equal(got.email, "ann@new.test");
+	arena_free(a);
+}
+
+static void
 test_rate(void **state)
 {
 	struct store *s = *state;
@@ -145,6 +192,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_links, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_and_address_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

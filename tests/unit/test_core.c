@@ -10,6 +10,7 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/config.h"
+#include "core/epochs.h"
 #include "core/text.h"
 
 static void
@@ -242,6 +243,35 @@ test_dummy_hash_has_todays_parameters(void **state)
 	assert_false(password_needs_rehash(password_dummy_hash));
 }
 
+static void
+test_epochs(void **state)
+{
+	(void) state;
+	struct epochs *e = calloc(1, sizeof *e);
+	assert_non_null(e);
+	uint64_t m0 = epochs_mark(e);
+	assert_true(epochs_fresh(e, 7, m0));
+	/* A change makes values read before it stale, for that key only. */
+	epochs_change(e, 7);
+	assert_false(epochs_fresh(e, 7, m0));
+	assert_true(epochs_fresh(e, 8, m0));
+	uint64_t m1 = epochs_mark(e);
+	assert_true(m1 > m0);
+	assert_true(epochs_fresh(e, 7, m1));
+	/* Consecutive ids land in different slots. */
+	for (int64_t k = 100; k < 1100; k++)
+		epochs_change(e, k);
+	assert_true(epochs_fresh(e, 7, m1));
+	assert_false(epochs_fresh(e, 500, m1));
+	/* A flush makes everything read before it stale. */
+	uint64_t m2 = epochs_mark(e);
+	epochs_flush(e);
+	assert_false(epochs_fresh(e, 7, m2));
+	assert_false(epochs_fresh(e, 99999, m2));
+	assert_true(epochs_fresh(e, 7, epochs_mark(e)));
+	free(e);
+}
+
 int
 main(void)
 {
@@ -249,6 +279,7 @@ main(void)
 		cmocka_unit_test(test_buf_sticky_error),
 		cmocka_unit_test(test_buf_escapes),
 		cmocka_unit_test(test_arena),
+		cmocka_unit_test(test_epochs),
 		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_times),

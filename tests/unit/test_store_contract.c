@@ -731,6 +731,236 @@ test_nothing_pending_after_migrate(void **state)
 	assert_int_equal(pending, 0);
 }
 
+static void
+test_member_changes(void **state)
+{
+	struct store *s = *state;
+	struct arena *a = arena_new();
+	int64_t one = member(s, "change1@example.test"), two = member(s, "change2@example.test");
+	struct session sess = { "cc01", two, T0, T0, T0 + 3600, "ua", "127.0.0.1" };
+	assert_int_equal(store_session_create(s, &sess), MH_OK);
+	int64_t cursor = STORE_CHANGES_FIRST, *ids;
+	size_t n;
+	bool flush;
+	/* The first call knows nothing: flush, and go on from the newest change. */
+	assert_int_equal(store_member_changes(s, a, &cursor, 10, &ids, &n, &flush), MH_OK);
+	assert_true(flush);
+	assert_int_equal(n, 0);
+	int64_t start = cursor;
+	assert_int_equal(store_member_changes(s, a, &cursor, 10, &ids, &n, &flush), MH_OK);
+	assert_false(flush);
+	assert_int_equal(n, 0);
+	assert_int_equal(cursor, start);
+	/* A row change, a session ended: in commit order, max at a time. */
+	assert_int_equal(store_member_set_role(s, "change1@example.test", ROLE_EDITOR), MH_OK);
+	assert_int_equal(store_session_delete(s, "cc01"), MH_OK);
+	assert_int_equal(store_member_changes(s, a, &cursor, 1, &ids, &n, &flush), MH_OK);
+	assert_false(flush);
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0], one);
+	assert_int_equal(store_member_changes(s, a, &cursor, 10, &ids, &n, &flush), MH_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0], two);
+	assert_int_equal(store_member_changes(s, a, &cursor, 10, &ids, &n, &flush), MH_OK);
+	assert_int_equal(n, 0);
+	/* The newest change is what versions.members says. */
+	struct store_versions v;
+	assert_int_equal(store_versions(s, &v), MH_OK);
+	assert_int_equal(v.members, cursor);
+	/* A cursor the store never gave (a restored store): flush. */
+	int64_t ahead = cursor + 5;
+	assert_int_equal(store_member_changes(s, a, &ahead, 10, &ids, &n, &flush), MH_OK);
+	assert_true(flush);
+	assert_int_equal(ahead, cursor);
+	/* Housekeeping keeps the newest changes. */
+	int removed;
+	assert_int_equal(store_housekeep(s, T0, &removed), MH_OK);
+	assert_int_equal(store_member_changes(s, a, &cursor, 10, &ids, &n, &flush), MH_OK);
+	assert_false(flush);
+	arena_free(a);
+}
+
+/* Search: both indexes follow every upsert; the gated snippet needs a FULL
+ * decision by right for that very article. */
+static void
+test_search_ops(void **state)
+{
+	struct store *s = *state;
+	struct arena *a = arena_new();
+	struct article_input in = { .slug = "fog",
+		                    .title = "Harbor <em>fog</em> returns",
+		                    .dek = "Keepers &amp; boats",
+		                    .summary = "s",
+		                    .access = ACCESS_PAID,
+		                    .published_at = T0 - 10,
+		                    .updated_at = T0 - 10,
+		                    .teaser_md = "t",
+		                    .teaser_html = "<p>The lighthouse keepers wait.</p>",
+		                    .gated_md = "g",
+		                    .gated_html = "<p>Behind the wall: zebrafrost.</p>" };
+	int64_t id, later;
+	bool created;
+	assert_int_equal(store_article_upsert(s, &in, &id, &created), MH_OK);
+	in.slug = "later";
+	in.title = "Scheduled fog";
+	in.published_at = T0 + 3600;
+	assert_int_equal(store_article_upsert(s, &in, &later, &created), MH_OK);
+	struct search_row *rows;
+	size_t n;
+	/* A title word: the public index, ranked; not the scheduled one. */
+	assert_int_equal(store_search(s, a, "\"fog\"", T0, &rows, &n), MH_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].article_id, id);
+	assert_true(rows[0].in_public);
+	assert_true(rows[0].rank < 0);
+	assert_int_equal(rows[0].access, ACCESS_PAID);
+	assert_int_equal(rows[0].published_at, T0 - 10);
+	/* A gated word: only the gated index; with a public word too, across both. */
+	assert_int_equal(store_search(s, a, "\"zebrafrost\"", T0, &rows, &n), MH_OK);
+	assert_int_equal(n, 1);
+	assert_false(rows[0].in_public);
+	assert_true(rows[0].in_gated);
+	assert_int_equal(store_search(s, a, "\"lighthouse\" \"zebrafrost\"", T0, &rows, &n), MH_OK);
+	assert_int_equal(n, 1);
+	assert_false(rows[0].in_public);
+	assert_true(rows[0].in_gated);
+	/* The text is the HTML's words: no tags, entities decoded. */
+	assert_int_equal(store_search(s, a, "\"em\"", T0, &rows, &n), MH_OK);
+	assert_int_equal(n, 0);
+	struct search_excerpt ex;
+	assert_int_equal(store_search_excerpt(s, a, "\"fog\" OR \"keepers\"", id, &ex), MH_OK);
+	assert_true(ex.matched);
+	assert_string_equal(ex.slug, "fog");
+	assert_string_equal(ex.title_marked, "Harbor \x01"
+	                                     "fog\x02 returns");
+	assert_string_equal(ex.dek_marked, "\x01Keepers\x02 & boats");
+	assert_non_null(strstr(ex.snippet_marked, "\x01keepers\x02"));
+	assert_int_equal(store_search_excerpt(s, a, "\"zebrafrost\"", id, &ex), MH_OK);
+	assert_false(ex.matched);
+	assert_string_equal(ex.title_marked, "Harbor <em>fog</em> returns"); /* as stored */
+	assert_int_equal(store_search_excerpt(s, a, "\"fog\"", id + 1000, &ex), MH_ERR_NOTFOUND);
+	/* The gated snippet: FULL by right for this article only. */
+	const char *snip = "x";
+	struct access_decision d = { id, true, REASON_SUBSCRIBER };
+	assert_int_equal(store_search_gated_snippet(s, a, "\"zebrafrost\"", &d, &snip), MH_OK);
+	assert_non_null(strstr(snip, "\x01zebrafrost\x02"));
+	struct access_decision teaser = { id, false, REASON_ANONYMOUS };
+	struct access_decision gift = { id, true, REASON_GIFT };
+	struct access_decision metered = { id, true, REASON_METERED };
+	assert_int_equal(store_search_gated_snippet(s, a, "\"zebrafrost\"", &teaser, &snip), MH_ERR_DENIED);
+	assert_string_equal(snip, "");
+	assert_int_equal(store_search_gated_snippet(s, a, "\"zebrafrost\"", &gift, &snip), MH_ERR_DENIED);
+	assert_int_equal(store_search_gated_snippet(s, a, "\"zebrafrost\"", &metered, &snip), MH_ERR_DENIED);
+	assert_int_equal(store_search_gated_snippet(s, a, "\"zebrafrost\"", NULL, &snip), MH_ERR_DENIED);
+	/* An edit replaces both rows; an article without a gated part has no gated row. */
+	in.slug = "fog";
+	in.title = "Harbor mist returns";
+	in.published_at = T0 - 10;
+	in.gated_html = "";
+	in.gated_md = "";
+	assert_int_equal(store_article_upsert(s, &in, &id, &created), MH_OK);
+	assert_false(created);
+	assert_int_equal(store_search(s, a, "\"zebrafrost\"", T0, &rows, &n), MH_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_search(s, a, "\"mist\"", T0, &rows, &n), MH_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_search(s, a, "\"fog\"", T0 + 7200, &rows, &n), MH_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].article_id, later);
+	arena_free(a);
+}
+
+/* Private feed tokens: one per member, found by hash, replaced on renewal,
+ * gone on revocation; and the sitemap's list. */
+static void
+test_feed_tokens_and_sitemap(void **state)
+{
+	struct store *s = *state;
+	struct arena *a = arena_new();
+	int64_t m1 = member(s, "feed1@example.test"), m2 = member(s, "feed2@example.test");
+	struct feed_token t1 = { m1, "aa01", "n1", T0 }, t2 = { m2, "bb02", "n2", T0 }, got;
+	assert_int_equal(store_feed_token_by_member(s, a, m1, &got), MH_ERR_NOTFOUND);
+	assert_int_equal(store_feed_token_save(s, &t1), MH_OK);
+	assert_int_equal(store_feed_token_save(s, &t2), MH_OK);
+	assert_int_equal(store_feed_token_find(s, a, "aa01", &got), MH_OK);
+	assert_int_equal(got.member_id, m1);
+	assert_string_equal(got.nonce, "n1");
+	assert_int_equal(got.created_at, T0);
+	/* Renewing replaces the member's token: the old hash finds nothing. */
+	struct feed_token renewed = { m1, "aa03", "n3", T0 + 5 };
+	assert_int_equal(store_feed_token_save(s, &renewed), MH_OK);
+	assert_int_equal(store_feed_token_find(s, a, "aa01", &got), MH_ERR_NOTFOUND);
+	assert_int_equal(store_feed_token_by_member(s, a, m1, &got), MH_OK);
+	assert_string_equal(got.token_hash, "aa03");
+	assert_string_equal(got.nonce, "n3");
+	/* Two members cannot hold the same hash. */
+	struct feed_token clash = { m2, "aa03", "n4", T0 };
+	assert_int_not_equal(store_feed_token_save(s, &clash), MH_OK);
+	/* Revoking is once, and only the member's own. */
+	assert_int_equal(store_feed_token_delete(s, m1), MH_OK);
+	assert_int_equal(store_feed_token_delete(s, m1), MH_ERR_NOTFOUND);
+	assert_int_equal(store_feed_token_find(s, a, "aa03", &got), MH_ERR_NOTFOUND);
+	assert_int_equal(store_feed_token_find(s, a, "bb02", &got), MH_OK);
+
+	/* The sitemap: published articles newest first, then their tags,
+	 * authors and speakers; a scheduled article and its tag are left out. */
+	struct named_ref au = { "writer-one", "Writer One" }, tag = { "harbor", "Harbor" },
+	                 later = { "later", "Later" };
+	struct quote_input q = { "speaker-one", "Speaker One", "Role", "<blockquote>q</blockquote>", false };
+	struct article_input older = { .slug = "older",
+		                       .title = "Older",
+		                       .dek = "",
+		                       .summary = "s",
+		                       .access = ACCESS_PUBLIC,
+		                       .published_at = T0 - 200,
+		                       .updated_at = T0 - 100,
+		                       .teaser_md = "t",
+		                       .teaser_html = "<p>t</p>",
+		                       .gated_md = "",
+		                       .gated_html = "",
+		                       .authors = &au,
+		                       .n_authors = 1,
+		                       .tags = &tag,
+		                       .n_tags = 1,
+		                       .quotes = &q,
+		                       .n_quotes = 1 };
+	struct article_input newer = older, scheduled = older;
+	newer.slug = "newer";
+	newer.title = "Newer";
+	newer.published_at = T0 - 50;
+	newer.n_quotes = 0;
+	scheduled.slug = "scheduled";
+	scheduled.published_at = T0 + 3600;
+	scheduled.tags = &later;
+	scheduled.n_quotes = 0;
+	int64_t id;
+	bool created;
+	assert_int_equal(store_article_upsert(s, &older, &id, &created), MH_OK);
+	assert_int_equal(store_article_upsert(s, &newer, &id, &created), MH_OK);
+	assert_int_equal(store_article_upsert(s, &scheduled, &id, &created), MH_OK);
+	struct sitemap_entry *e;
+	size_t n;
+	assert_int_equal(store_sitemap_list(s, a, T0, &e, &n), MH_OK);
+	assert_int_equal(n, 5);
+	assert_int_equal(e[0].kind, 'a');
+	assert_string_equal(e[0].slug, "newer");
+	assert_string_equal(e[0].title, "Newer");
+	assert_int_equal(e[0].published_at, T0 - 50);
+	assert_string_equal(e[1].slug, "older");
+	assert_int_equal(e[1].updated_at, T0 - 100);
+	assert_int_equal(e[2].kind, 'p');
+	assert_string_equal(e[2].slug, "speaker-one");
+	assert_int_equal(e[3].kind, 't');
+	assert_string_equal(e[3].slug, "harbor");
+	assert_int_equal(e[4].kind, 'u');
+	assert_string_equal(e[4].slug, "writer-one");
+	/* Once the scheduled article is out, it and its tag are listed. */
+	assert_int_equal(store_sitemap_list(s, a, T0 + 3600, &e, &n), MH_OK);
+	assert_int_equal(n, 7);
+	assert_string_equal(e[0].slug, "scheduled");
+	arena_free(a);
+}
+
 int
 main(void)
 {
@@ -751,6 +981,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_billing_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_site_secret_first_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nothing_pending_after_migrate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_search_ops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_tokens_and_sitemap, setup, teardown),
 	};
 	log_set_level(LOG_WARN);
 	const char *urls = getenv("MASTHEAD_STORE_URLS");

@@ -602,6 +602,10 @@ pg_migrate(struct store *s, int *applied)
 		(*applied)++;
 		log_info("migration applied", "name=%s", name);
 	}
+	/* Still under the lock, so that two nodes do not index the queue at once. */
+	int indexed;
+	if (!(err = sql_search_index_pending(s, &indexed)) && indexed)
+		log_info("search index built", "articles=%d", indexed);
 out:
 	snprintf(lock, sizeof lock, "SELECT pg_advisory_unlock(%lld)", (long long) MIGRATE_LOCK);
 	run(c, lock);

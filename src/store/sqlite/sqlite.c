@@ -341,6 +341,11 @@ sq_migrate(struct store *s, int *applied)
 		(*applied)++;
 		log_info("migration applied", "name=%s", name);
 	}
+	int indexed;
+	if ((err = sql_search_index_pending(s, &indexed)))
+		return err;
+	if (indexed)
+		log_info("search index built", "articles=%d", indexed);
 	return MH_OK;
 fail:
 	sq_rollback(s);
