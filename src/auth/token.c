@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "store/store.h"
 #include "core/banned.h"
 
 void
@@ -50,8 +51,30 @@ token_hash(const char *token, char out[TOKEN_HASH_CHARS + 1])
 	out[2 * sizeof h] = '\0';
 }
 
+static mh_err
+secret_shared(struct store *s, unsigned char key[SECRET_BYTES], char *err, size_t errlen)
+{
+	unsigned char fresh[SECRET_BYTES];
+	char hex[2 * SECRET_BYTES + 1], stored[2 * SECRET_BYTES + 2];
+	randombytes_buf(fresh, sizeof fresh);
+	sodium_bin2hex(hex, sizeof hex, fresh, sizeof fresh);
+	sodium_memzero(fresh, sizeof fresh);
+	mh_err rc = store_site_secret(s, hex, stored, sizeof stored);
+	sodium_memzero(hex, sizeof hex);
+	size_t got = 0;
+	if (rc) {
+		snprintf(err, errlen, "cannot read the site's secret from the database: %s", store_errmsg(s));
+	} else if (sodium_hex2bin(key, SECRET_BYTES, stored, strlen(stored), NULL, &got, NULL) != 0 ||
+	           got != SECRET_BYTES) {
+		snprintf(err, errlen, "the database's site_secret is not a secret key (64 hex digits)");
+		rc = MH_ERR_INVALID;
+	}
+	sodium_memzero(stored, sizeof stored);
+	return rc;
+}
+
 mh_err
-secret_load(const struct config *cfg, unsigned char key[SECRET_BYTES], char *err, size_t errlen)
+secret_load(const struct config *cfg, struct store *s, unsigned char key[SECRET_BYTES], char *err, size_t errlen)
 {
 	if (cfg->secret && cfg->secret[0]) {
 		if (strlen(cfg->secret) < 32) {
@@ -83,6 +106,10 @@ secret_load(const struct config *cfg, unsigned char key[SECRET_BYTES], char *err
 		rc = MH_ERR_IO;
 		goto out;
 	}
+	if (s) {
+		rc = secret_shared(s, key, err, errlen);
+		goto out;
+	}
 	/* O_EXCL: when two processes start at once, one writes and both read it. */
 	randombytes_buf(key, SECRET_BYTES);
 	char hex[2 * SECRET_BYTES + 2];
@@ -92,7 +119,7 @@ secret_load(const struct config *cfg, unsigned char key[SECRET_BYTES], char *err
 	fd = open(path.ptr, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	if (fd < 0 && errno == EEXIST) {
 		buf_release(&path);
-		return secret_load(cfg, key, err, errlen);
+		return secret_load(cfg, s, key, err, errlen);
 	}
 	if (fd < 0 || write(fd, hex, 2 * SECRET_BYTES + 1) != 2 * SECRET_BYTES + 1 || fsync(fd) != 0) {
 		snprintf(err, errlen, "%s: cannot write: %s", path.ptr, strerror(errno));

@@ -19,10 +19,16 @@ void token_new(char out[TOKEN_CHARS + 1]);
 bool token_well_formed(const char *s);
 void token_hash(const char *token, char out[TOKEN_HASH_CHARS + 1]);
 
+struct store;
+
 /* The key for CSRF tokens and signed values: cfg->secret when set (at least
- * 32 characters), else DATA/secret.key, made with 32 random bytes on first
- * use (mode 0600). */
-mh_err secret_load(const struct config *cfg, unsigned char key[SECRET_BYTES], char *err, size_t errlen);
+ * 32 characters); else DATA/secret.key when it exists (a site from before the
+ * key moved into the database); else the database's own (store_site_secret),
+ * made with 32 random bytes by the first process that needs it, so every
+ * node of the site agrees. Without a store (s NULL), the file is made
+ * (mode 0600) as before. */
+mh_err secret_load(const struct config *cfg, struct store *s, unsigned char key[SECRET_BYTES], char *err,
+                   size_t errlen);
 
 /* The form token that goes with a CSRF cookie: HMAC-SHA256 under key. */
 void csrf_token(const unsigned char key[SECRET_BYTES], const char *cookie, char out[TOKEN_CHARS + 1]);

@@ -32,7 +32,7 @@
 	        "billing-provider", "stripe-secret-key", "stripe-webhook-secret", "stripe-api-base",                   \
 	        "password-threads", "password-memory-mib", "api-cors-origins"
 
-static const char *const serve_keys[] = { "listen", "trusted-proxy", SERVER_KEYS, NULL };
+static const char *const serve_keys[] = { "listen", "trusted-proxy", "no-migrate", SERVER_KEYS, NULL };
 static const char *const demo_keys[] = { "port", "teaser-paragraphs", SERVER_KEYS, NULL };
 static const char *const import_keys[] = { "teaser-paragraphs", "max-import-bytes", NULL };
 static const char *const no_keys[] = { NULL };
@@ -58,6 +58,8 @@ const struct command commands[] = {
 	{ "key", cmd_key, "add NAME | list | revoke NAME", "manage Content API keys", no_keys },
 	{ "mail", cmd_mail, "test EMAIL | list | flush", "send a test mail, list the outbox, send what is due",
 	  mail_keys },
+	{ "copy", cmd_copy, "--from URL --to URL",
+	  "copy a whole site into a new, empty database, of either engine; all or nothing", no_keys },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -223,6 +225,13 @@ cli_main(int argc, char **argv)
 		const char *eq = strchr(a, '=');
 		char name[64];
 		snprintf(name, sizeof name, "%.*s", (int) (eq ? (size_t) (eq - a - 2) : strlen(a + 2)), a + 2);
+		if (!strcmp(cmd->name, "copy") && (!strcmp(name, "from") || !strcmp(name, "to"))) {
+			/* The command's own two URLs, handed on as arguments. */
+			pos[npos++] = argv[i];
+			if (!eq && i + 1 < argc)
+				pos[npos++] = argv[++i];
+			continue;
+		}
 		if (!strcmp(cmd->name, "billing") && !strcmp(name, "at")) {
 			/* A flag of the command itself, not a setting: handed on as arguments. */
 			pos[npos++] = argv[i];
@@ -237,6 +246,8 @@ cli_main(int argc, char **argv)
 			goto out;
 		}
 		const char *value = eq ? eq + 1 : NULL;
+		if (!value && !strcmp(name, "no-migrate"))
+			value = "true"; /* a switch: --no-migrate alone */
 		if (!value) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "masthead %s: option --%s needs a value\n", cmd->name, name);
@@ -368,8 +379,23 @@ cli_open_store(struct config *cfg, int *code)
 		return NULL;
 	}
 	int applied;
-	if ((rc = store_migrate(s, &applied))) {
-		fprintf(stderr, "masthead: cannot migrate %s: %s\n", cfg->db, store_errmsg(s));
+	if (cfg->no_migrate) {
+		/* Another node or `masthead migrate` migrates; this one only checks
+		 * that it was done. */
+		int pending = 0;
+		if (store_migrations_pending(s, &pending) || pending) {
+			if (pending)
+				fprintf(stderr, "masthead: %s lacks %d migration%s (run masthead migrate first)\n",
+				        store_url(s), pending, pending == 1 ? "" : "s");
+			else
+				fprintf(stderr, "masthead: %s is not migrated (run masthead migrate first): %s\n",
+				        store_url(s), store_errmsg(s));
+			store_close(s);
+			*code = EXIT_FAIL;
+			return NULL;
+		}
+	} else if ((rc = store_migrate(s, &applied))) {
+		fprintf(stderr, "masthead: cannot migrate %s: %s\n", store_url(s), store_errmsg(s));
 		store_close(s);
 		*code = EXIT_FAIL;
 		return NULL;
@@ -387,10 +413,11 @@ cmd_init(struct config *cfg, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	int code;
+	cfg->no_migrate = false; /* migrating is this command's whole job */
 	struct store *s = cli_open_store(cfg, &code);
 	if (!s)
 		return code;
-	printf("database ready: %s\n", cfg->db);
+	printf("database ready: %s\n", store_url(s));
 	store_close(s);
 	return EXIT_OK;
 }

@@ -44,7 +44,7 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 		theme_release(&app.theme);
 		return EXIT_USAGE;
 	}
-	if (secret_load(cfg, app.secret, err, sizeof err)) {
+	if (secret_load(cfg, s, app.secret, err, sizeof err)) {
 		fprintf(stderr, "masthead: %s\n", err);
 		theme_release(&app.theme);
 		return EXIT_FAIL;

@@ -79,6 +79,8 @@ const struct config_key config_keys[] = {
 	KEY("sitemap-urls", CONFIG_LONG, sitemap_urls, "10000",
 	    "addresses per sitemap file; beyond it /sitemap.xml is an index of several (1 to 50000)"),
 	KEY("port", CONFIG_LONG, port, "8080", "demo only: port on 127.0.0.1 (0 picks a free one)"),
+	KEY("no-migrate", CONFIG_BOOL, no_migrate, "false",
+	    "serve only: apply no migrations, refuse to start on a database that lacks them (run masthead migrate first)"),
 	{ NULL, 0, 0, NULL, NULL },
 };
 /* struct config's given has a bit for each key. */

@@ -31,6 +31,7 @@ struct config {
 	long max_import_bytes;
 	bool access_log;
 	bool page_cache; /* keep pages for visitors without cookies in memory */
+	bool no_migrate; /* serve: migrate nothing (another node or `masthead migrate` does) */
 	long recheck_ms; /* between reads of the store's versions */
 	/* members and mail */
 	char *smtp_url; /* empty: .eml files under DATA/outbox/ */

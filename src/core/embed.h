@@ -10,7 +10,8 @@ struct embedded_file {
 	size_t len;
 };
 
-/* SQL migrations, src/store/migrations/NNNN_name.sql, in name order. */
+/* SQL migrations, src/store/migrations/ENGINE/NNNN_name.sql, named
+ * "ENGINE/NNNN_name.sql", in name order. */
 extern const struct embedded_file embedded_migrations[];
 /* The default theme, themes/default/... */
 extern const struct embedded_file embedded_theme[];

@@ -13,9 +13,21 @@ store_migrate(struct store *s, int *applied)
 }
 
 mh_err
+store_migrations_pending(struct store *s, int *pending)
+{
+	return s->ops->migrations_pending(s, pending);
+}
+
+mh_err
 store_ping(struct store *s)
 {
 	return s->ops->ping(s);
+}
+
+mh_err
+store_site_secret(struct store *s, const char *fresh, char *out, size_t outlen)
+{
+	return s->ops->site_secret(s, fresh, out, outlen);
 }
 
 mh_err

@@ -9,17 +9,53 @@
 #include "store/store_impl.h"
 #include "core/banned.h"
 
+/* The URL as logs and messages show it: a password (user:PASSWORD@ or
+ * password=...) is replaced by ***. */
+static char *
+redacted(const char *url)
+{
+	size_t n = strlen(url);
+	char *out = xmalloc(2 * n + 8); /* "***" may be longer than what it hides */
+	size_t o = 0;
+	const char *scheme = strstr(url, "://");
+	const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+	const char *slash = scheme ? strchr(scheme + 3, '/') : NULL;
+	if (at && slash && slash < at)
+		at = NULL;
+	for (size_t i = 0; i < n;) {
+		const char *p = url + i;
+		if (at && p > scheme + 2 && p < at && *p == ':') {
+			memcpy(out + o, ":***", 4);
+			o += 4;
+			i = (size_t) (at - url);
+			continue;
+		}
+		if (strncmp(p, "password=", 9) == 0 && (i == 0 || url[i - 1] == '?' || url[i - 1] == '&')) {
+			memcpy(out + o, "password=", 9);
+			o += 9;
+			i += 9;
+			while (i < n && url[i] != '&')
+				i++;
+			memcpy(out + o, "***", 3);
+			o += 3;
+			continue;
+		}
+		out[o++] = url[i++];
+	}
+	out[o] = '\0';
+	return out;
+}
+
 mh_err
 store_open(const char *url, struct store **out, char *err, size_t errlen)
 {
 	struct store *s = xcalloc(1, sizeof *s);
-	s->url = xstrdup(url);
+	s->url = redacted(url);
 	mh_err rc;
 	if (strncmp(url, "sqlite:", 7) == 0 && url[7]) {
 		rc = sqlite_store_open(url + 7, s, err, errlen);
 	} else if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
-		snprintf(err, errlen, "%s: the PostgreSQL backend is not built yet; use sqlite:PATH", url);
-		rc = MH_ERR_UNSUPPORTED;
+		rc = postgres_store_open(url, s, err, errlen);
 	} else {
 		snprintf(err, errlen, "%s: not a database URL (expected sqlite:PATH or postgres://...)", url);
 		rc = MH_ERR_INVALID;

@@ -53,7 +53,8 @@ struct store_versions {
 /* Opens the store named by url; on failure writes a message into err. */
 mh_err store_open(const char *url, struct store **out, char *err, size_t errlen);
 void store_close(struct store *s);
-/* The backend's name ("sqlite") and the URL it was opened from. */
+/* The backend's name ("sqlite", "postgres") and the URL it was opened from,
+ * with its password (if any) shown as ***. */
 const char *store_engine(const struct store *s);
 const char *store_url(const struct store *s);
 /* The last backend message of this thread, for the operator. */
@@ -75,8 +76,21 @@ mh_err store_quote_gated(struct store *s, struct arena *a, const struct quote *q
 /* [once] */
 mh_err store_migrate(struct store *s, int *applied);
 
+/* [read] How many of this binary's migrations the database lacks
+ * (an error when it was never migrated). */
+mh_err store_migrations_pending(struct store *s, int *pending);
+
 /* [read] */
 mh_err store_ping(struct store *s);
+/* [txn] Copies every row of from into to, a migrated and empty store, of either
+ * engine, in one transaction of to that commits only when each table's row
+ * count and checksum read back from to agree with from's (src/store/copy.c).
+ * MH_ERR_CONFLICT when to is not empty; *rows counts the rows copied. */
+mh_err store_copy(struct store *from, struct store *to, int64_t *rows);
+/* [unique] The site's signing secret (hex), shared by every node of the
+ * database: fresh is stored when there is none yet, and out gets the one
+ * stored, so of several first starts exactly one key wins. */
+mh_err store_site_secret(struct store *s, const char *fresh, char *out, size_t outlen);
 
 /* [read] Numbers that change whenever published content (content) or what a
  * signed-in request knows of its member (members: the newest member change,

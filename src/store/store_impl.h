@@ -11,6 +11,8 @@ struct store_ops {
 	const char *name;
 	void (*close)(struct store *s);
 	mh_err (*migrate)(struct store *s, int *applied);
+	/* How many migrations of this binary the database lacks. */
+	mh_err (*migrations_pending)(struct store *s, int *pending);
 	mh_err (*ping)(struct store *s);
 	/* Numbers that change whenever published content (content) or what a
 	 * signed-in request knows of its member (members: sessions ended,
@@ -169,6 +171,9 @@ struct store_ops {
 	mh_err (*billing_event_record)(struct store *s, const char *provider, const char *event_id, const char *type,
 	                               int64_t created, int64_t now);
 
+	/* The site's signing secret: fresh unless one is stored; out gets the stored one. */
+	mh_err (*site_secret)(struct store *s, const char *fresh, char *out, size_t outlen);
+
 	/* Private feeds and the sitemap. */
 	mh_err (*feed_token_save)(struct store *s, const struct feed_token *t);
 	mh_err (*feed_token_delete)(struct store *s, int64_t member_id);
@@ -177,8 +182,12 @@ struct store_ops {
 	mh_err (*sitemap_list)(struct store *s, struct arena *a, int64_t now, struct sitemap_entry **out, size_t *n);
 };
 
+struct db_driver;
+
 struct store {
 	const struct store_ops *ops;
+	/* The statement driver the shared ops run on (sql.h). */
+	const struct db_driver *db;
 	char *url;
 	void *impl;
 	/* Write transactions this process committed; bumped (atomically) once
@@ -191,5 +200,6 @@ char *store_errbuf(void);
 #define STORE_ERRMSG_MAX 256
 
 mh_err sqlite_store_open(const char *path, struct store *s, char *err, size_t errlen);
+mh_err postgres_store_open(const char *url, struct store *s, char *err, size_t errlen);
 
 #endif

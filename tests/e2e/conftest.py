@@ -13,6 +13,19 @@ import time
 import pytest
 import requests
 
+import storefix
+from storefix import ENGINE, db_env  # noqa: F401 (tests import them from here)
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_databases():
+    """On PostgreSQL, each test's databases go when it ends (after its
+    servers stopped); those made before it (the session's demo) stay."""
+    before = storefix.created()
+    yield
+    if ENGINE == "postgres":
+        storefix.drop_databases(keep=before)
+
 BIN = os.environ.get("MASTHEAD_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "masthead")
 BIN = os.path.abspath(BIN)
@@ -62,6 +75,8 @@ def run(*args, data=None, env=None, input=None, timeout=60):
         cmd += ["--data", str(data)]
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("MASTHEAD_")}
     full_env.update(clock_env())
+    if data is not None:
+        full_env.update(db_env(data))
     full_env.update(env or {})
     return subprocess.run(cmd, capture_output=True, text=True, env=full_env,
                           input=input, timeout=timeout)
@@ -106,6 +121,7 @@ class Server:
     def __init__(self, args, data, env=None, log_name="server.log"):
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("MASTHEAD_")}
         full_env.update(clock_env())
+        full_env.update(db_env(data))
         full_env.update(env or {})
         self.log_path = os.path.join(str(data), log_name)
         os.makedirs(str(data), exist_ok=True)

@@ -1,4 +1,5 @@
 """The command line: import, export, help, config precedence, errors."""
+import os
 import re
 import signal
 import socket
@@ -8,7 +9,7 @@ import time
 import pytest
 import requests
 
-from conftest import BIN, Server, exported_articles, run
+from conftest import BIN, Server, db_env, exported_articles, run
 
 GOOD = """---
 title: {title}
@@ -267,7 +268,8 @@ def test_import_draws_progress_on_a_terminal(tmp_path):
     import shlex
     import subprocess
     cmd = " ".join(shlex.quote(a) for a in [BIN, "import", str(src), "--data", str(tmp_path / "data")])
-    r = subprocess.run(["script", "-qec", cmd, "/dev/null"], capture_output=True, timeout=60)
+    r = subprocess.run(["script", "-qec", cmd, "/dev/null"], capture_output=True, timeout=60,
+                       env={**os.environ, **db_env(tmp_path / "data")})
     out = r.stdout.decode()
     assert r.returncode == 0, out
     assert "\rchecking" in out and "\rwriting 300/300 files (" in out and "/s)" in out

@@ -7,7 +7,7 @@ import subprocess
 
 import requests
 
-from conftest import BIN, Server, clock_env, now, run
+from conftest import BIN, Server, clock_env, db_env, now, run
 from members import form_post, sign_in
 from storefix import Store
 
@@ -63,7 +63,7 @@ def test_two_billing_runs_do_everything_once(tmp_path):
     if datetime.datetime.fromtimestamp(at, datetime.timezone.utc).day == 1:
         at += DAY
     seed(db, at)
-    env = {**{k: v for k, v in __import__("os").environ.items() if not k.startswith("MASTHEAD_")}, **clock_env()}
+    env = {**{k: v for k, v in __import__("os").environ.items() if not k.startswith("MASTHEAD_")}, **clock_env(), **db_env(data)}
     procs = [subprocess.Popen([BIN, "billing", "run", "--at", iso(at), "--data", str(data)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
              for _ in range(2)]
@@ -119,7 +119,7 @@ def test_cancel_during_a_run_is_kept(tmp_path):
         r = run("user", "passwd", w, data=data, input="masthead-demo\n")
         assert r.returncode == 0, r.stderr
     sessions = [sign_in(srv, w)[0] for w in who]
-    env = {**{k: v for k, v in __import__("os").environ.items() if not k.startswith("MASTHEAD_")}, **clock_env()}
+    env = {**{k: v for k, v in __import__("os").environ.items() if not k.startswith("MASTHEAD_")}, **clock_env(), **db_env(data)}
     proc = subprocess.Popen([BIN, "billing", "run", "--at", iso(at + DAY), "--data", str(data)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     codes = []

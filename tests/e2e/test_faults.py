@@ -2,7 +2,7 @@
 installed ignores MASTHEAD_FAULTS, so no setting makes it crash or stall."""
 import subprocess
 
-from conftest import BIN, FAULT_BIN, Server, clock_env
+from conftest import BIN, FAULT_BIN, Server, clock_env, db_env
 from members import sign_in
 
 
@@ -10,7 +10,7 @@ def test_the_installed_binary_has_no_fault_points(tmp_path):
     srv = Server(["demo", "--port", "0"], tmp_path / "data")
     s, _ = sign_in(srv, "reader@demo.test")
     srv.stop()
-    env = {**clock_env(), "MASTHEAD_FAULTS": "crash-after-charge,password-delay-ms=99999"}
+    env = {**clock_env(), **db_env(tmp_path / "data"), "MASTHEAD_FAULTS": "crash-after-charge,password-delay-ms=99999"}
     for binary, code in ((BIN, 0), (FAULT_BIN, 0)):
         r = subprocess.run([binary, "billing", "run", "--data", str(tmp_path / "data")], env=env,
                            capture_output=True, text=True, timeout=60)

@@ -7,7 +7,7 @@ import shlex
 import subprocess
 import time
 
-from conftest import BIN, clock_env, exported_articles, run
+from conftest import BIN, clock_env, db_env, exported_articles, run
 from storefix import Store
 
 PASSWORD = "correct-horse-battery"
@@ -20,6 +20,7 @@ def on_terminal(args, typed, data, env=None, step_timeout=5):
     cmd = " ".join(shlex.quote(a) for a in [BIN, *args, "--data", str(data)])
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("MASTHEAD_")}
     full_env.update(clock_env())
+    full_env.update(db_env(data))
     full_env.update(env or {})
     p = subprocess.Popen(["script", "-qec", cmd, "/dev/null"], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=full_env)

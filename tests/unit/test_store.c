@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/embed.h"
 #include "paywall/access.h"
 #include "store/store.h"
 
@@ -199,6 +200,33 @@ test_bad_urls(void **state)
 	assert_int_equal(store_open("sqlite:/nonexistent-dir/x/y.db", &s, err, sizeof err), MH_ERR_DB);
 }
 
+/* Each engine has its own migration set, and the two have the same files
+ * (number and name): a migration written for one engine only would leave
+ * the other a schema behind. */
+static void
+test_migrations_pair_up(void **state)
+{
+	(void) state;
+	int lite = 0, pg = 0;
+	for (const struct embedded_file *m = embedded_migrations; m->name; m++) {
+		bool is_lite = strncmp(m->name, "sqlite/", 7) == 0, is_pg = strncmp(m->name, "postgres/", 9) == 0;
+		assert_true(is_lite || is_pg);
+		const char *base = m->name + (is_lite ? 7 : 9);
+		lite += is_lite;
+		pg += is_pg;
+		bool twin = false;
+		for (const struct embedded_file *o = embedded_migrations; o->name; o++) {
+			const char *other = is_lite ? "postgres/" : "sqlite/";
+			if (strncmp(o->name, other, strlen(other)) == 0 && strcmp(o->name + strlen(other), base) == 0)
+				twin = true;
+		}
+		if (!twin)
+			fail_msg("migration %s has no twin for the other engine", m->name);
+	}
+	assert_true(lite >= 6);
+	assert_int_equal(lite, pg);
+}
+
 int
 main(void)
 {
@@ -208,6 +236,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_transaction_rolls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_members, setup, teardown),
 		cmocka_unit_test(test_bad_urls),
+		cmocka_unit_test(test_migrations_pair_up),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

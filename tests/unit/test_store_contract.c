@@ -4,6 +4,7 @@
  * same op from several threads, each on its own connection. */
 #include "unit.h"
 
+#include <libpq-fe.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,26 @@
 
 static char url[512];
 static char dir[64];
+static char pgdb[64]; /* the fresh PostgreSQL database of the running test */
+
+/* Runs one command on the cluster url names; 0 when it worked. */
+static int
+pg_admin(const char *sql)
+{
+	PGconn *c = PQconnectdb(url);
+	int rc = -1;
+	if (PQstatus(c) == CONNECTION_OK) {
+		PGresult *r = PQexec(c, sql);
+		rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
+		if (rc)
+			fprintf(stderr, "%s: %s", sql, PQerrorMessage(c));
+		PQclear(r);
+	} else {
+		fprintf(stderr, "cannot connect to %s: %s", url, PQerrorMessage(c));
+	}
+	PQfinish(c);
+	return rc;
+}
 
 static int
 setup(void **state)
@@ -29,8 +50,17 @@ setup(void **state)
 			return -1;
 		snprintf(u, sizeof u, "sqlite:%s/t.db", dir);
 	} else {
+		/* Each test gets a database of its own on the same server. */
+		static int serial;
 		dir[0] = '\0';
-		snprintf(u, sizeof u, "%s", url);
+		snprintf(pgdb, sizeof pgdb, "mh_contract_%d_%d", (int) getpid(), ++serial);
+		char sql[128];
+		snprintf(sql, sizeof sql, "CREATE DATABASE %s", pgdb);
+		if (pg_admin(sql))
+			return -1;
+		const char *slash = strrchr(url, '/');
+		const char *query = strchr(slash, '?');
+		snprintf(u, sizeof u, "%.*s/%s%s", (int) (slash - url), url, pgdb, query ? query : "");
 	}
 	struct store *s;
 	char err[256];
@@ -49,6 +79,12 @@ static int
 teardown(void **state)
 {
 	store_close(*state);
+	if (pgdb[0]) {
+		char sql[128];
+		snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", pgdb);
+		pgdb[0] = '\0';
+		return pg_admin(sql);
+	}
 	if (dir[0]) {
 		char cmd[128];
 		snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
@@ -648,6 +684,60 @@ test_billing_ops(void **state)
 	arena_free(a);
 }
 
+struct secret_job {
+	struct store *s;
+	char fresh[65];
+	char got[80];
+	mh_err err;
+};
+
+static void *
+secret_worker(void *p)
+{
+	struct secret_job *j = p;
+	j->err = store_site_secret(j->s, j->fresh, j->got, sizeof j->got);
+	return NULL;
+}
+
+/* [unique]: of several first starts at once, one key is stored and every
+ * caller gets that one; later callers get it too, whatever they offer. */
+static void
+test_site_secret_first_wins(void **state)
+{
+	struct secret_job jobs[4];
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++) {
+		jobs[i] = (struct secret_job){ .s = *state };
+		memset(jobs[i].fresh, 'a' + i, 64);
+		jobs[i].fresh[64] = '\0';
+		assert_int_equal(pthread_create(&th[i], NULL, secret_worker, &jobs[i]), 0);
+	}
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(jobs[i].err, MH_OK);
+		assert_string_equal(jobs[i].got, jobs[0].got);
+	}
+	bool offered = false;
+	for (int i = 0; i < 4; i++)
+		offered |= strcmp(jobs[0].got, jobs[i].fresh) == 0;
+	assert_true(offered);
+	char again[80];
+	assert_int_equal(store_site_secret(*state, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	                                   again, sizeof again),
+	                 MH_OK);
+	assert_string_equal(again, jobs[0].got);
+}
+
+/* [read]: after store_migrate, no migration of this binary is pending. */
+static void
+test_nothing_pending_after_migrate(void **state)
+{
+	int pending = -1;
+	assert_int_equal(store_migrations_pending(*state, &pending), MH_OK);
+	assert_int_equal(pending, 0);
+}
+
 static void
 test_member_changes(void **state)
 {
@@ -964,6 +1054,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_gifts_and_meter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_billing_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_api_keys_and_speakers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_site_secret_first_wins, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nothing_pending_after_migrate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_member_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_tokens_and_sitemap, setup, teardown),

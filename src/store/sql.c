@@ -1,0 +1,423 @@
+/* sql.c: the text of every statement, in the SQL both engines speak, and
+ * the one place where their dialects differ.
+ *
+ * The shared dialect: ON CONFLICT ... DO NOTHING, not INSERT OR IGNORE;
+ * CASE expressions, not summed comparisons; every parameter whose type the
+ * statement does not fix (IS NULL, COALESCE) cast to it; booleans stored as
+ * integers and compared with = 1; numbered placeholders ?1, ?2...
+ *
+ * What differs, decided here and only here:
+ *  - placeholders: SQLite takes ?n as written, PostgreSQL gets $n;
+ *  - new ids: SQLite reads sqlite3_last_insert_rowid, PostgreSQL appends
+ *    RETURNING id to the inserts in returns_id[] below;
+ *  - transactions: BEGIN IMMEDIATE (SQLite's writer lock) or BEGIN (each
+ *    driver names its own begin_sql);
+ *  - a count-then-insert in one statement (the rate limit) is atomic in
+ *    SQLite, whose writers queue; in PostgreSQL two can count at once, so
+ *    it runs after a lock on its key (sql_lock_before);
+ *  - full text search: FTS5 on SQLite, tsvector/GIN on PostgreSQL
+ *    (docs/search.md): the ST_SEARCH_* statements below have a PostgreSQL
+ *    text of their own in pg_sql[]. */
+#include "store/sql.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/banned.h"
+
+#define ARTICLE_COLS "a.id, a.slug, a.title, a.dek, a.summary, a.access, a.published_at, a.updated_at, a.has_gated"
+#define LIST_TAIL    " AND a.published_at <= ?2 ORDER BY a.published_at DESC, a.id DESC LIMIT ?3 OFFSET ?4"
+#define MEMBER_COLS  "id, email, name, password_hash, role, created_at, comped_until, email_verified"
+#define PLAN_COLS    "id, code, name, amount, currency, interval_months, trial_days, retired, provider_price_id"
+#define SUB_COLS                                                                                                       \
+	"id, member_id, plan_id, status, period_start, period_end, trial_end, grace_until, cancel_at_period_end, "     \
+	"canceled_at, provider, provider_id, provider_customer, provider_updated, created_at, updated_at, "            \
+	"trial_reminded, version"
+#define INV_COLS                                                                                                       \
+	"id, subscription_id, amount, currency, status, period_start, period_end, attempts, next_attempt_at, "         \
+	"idempotency_key, provider_id, paid_at, created_at"
+#define CHG_COLS                                                                                                       \
+	"id, invoice_id, idempotency_key, payment_method_id, status, failure_code, failure_message, created_at, "      \
+	"finished_at"
+#define PM_COLS "id, member_id, brand, last4, exp_month, exp_year, behavior, is_default, provider_id, created_at"
+#define GIFT_COLS                                                                                                      \
+	"g.id, g.token_hash, g.member_id, g.article_id, g.max_uses, g.uses, g.created_at, g.expires_at, g.revoked_at"
+#define SESSION_COLS "token_hash, member_id, created_at, last_seen_at, expires_at, user_agent, ip"
+#define OUTBOX_COLS                                                                                                    \
+	"id, to_addr, subject, body_text, body_html, message_id, created_at, attempts, next_attempt_at, sent_at, last_error"
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_ARTICLE_ID] = "SELECT id FROM articles WHERE slug = ?1",
+	[ST_ARTICLE_INSERT] =
+	        "INSERT INTO articles (slug, title, dek, summary, access, published_at, updated_at, teaser_md, "
+	        "teaser_html, has_marker, has_gated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[ST_ARTICLE_UPDATE] =
+	        "UPDATE articles SET slug = ?1, title = ?2, dek = ?3, summary = ?4, access = ?5, published_at = ?6, "
+	        "updated_at = ?7, teaser_md = ?8, teaser_html = ?9, has_marker = ?10, has_gated = ?11 WHERE id = ?12",
+	[ST_GATED_DELETE] = "DELETE FROM article_gated WHERE article_id = ?1",
+	[ST_GATED_INSERT] = "INSERT INTO article_gated (article_id, body_md, body_html) VALUES (?1, ?2, ?3)",
+	[ST_AUTHORS_CLEAR] = "DELETE FROM article_authors WHERE article_id = ?1",
+	[ST_AUTHOR_UPSERT] =
+	        "INSERT INTO authors (slug, name) VALUES (?1, ?2) ON CONFLICT (slug) DO UPDATE SET name = excluded.name",
+	[ST_AUTHOR_ID] = "SELECT id FROM authors WHERE slug = ?1",
+	[ST_AUTHOR_LINK] =
+	        "INSERT INTO article_authors (article_id, author_id, position) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+	[ST_TAGS_CLEAR] = "DELETE FROM article_tags WHERE article_id = ?1",
+	[ST_TAG_UPSERT] =
+	        "INSERT INTO tags (slug, name) VALUES (?1, ?2) ON CONFLICT (slug) DO UPDATE SET name = excluded.name",
+	[ST_TAG_ID] = "SELECT id FROM tags WHERE slug = ?1",
+	[ST_TAG_LINK] =
+	        "INSERT INTO article_tags (article_id, tag_id, position) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+	[ST_QUOTES_CLEAR] = "DELETE FROM quotes WHERE article_id = ?1",
+	[ST_SPEAKER_UPSERT] = "INSERT INTO speakers (slug, name, role) VALUES (?1, ?2, ?3) "
+	                      "ON CONFLICT (slug) DO UPDATE SET name = excluded.name, role = excluded.role",
+	[ST_SPEAKER_ID] = "SELECT id FROM speakers WHERE slug = ?1",
+	[ST_QUOTE_INSERT] = "INSERT INTO quotes (article_id, speaker_id, position, role, gated, text_html) "
+	                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_QUOTE_GATED_INSERT] = "INSERT INTO quote_gated (quote_id, text_html) VALUES (?1, ?2)",
+	[ST_ARTICLE_BY_SLUG] = "SELECT " ARTICLE_COLS ", a.teaser_html FROM articles a WHERE a.slug = ?1",
+	[ST_ARTICLE_AUTHORS] = "SELECT au.slug, au.name FROM article_authors x JOIN authors au ON au.id = x.author_id "
+	                       "WHERE x.article_id = ?1 ORDER BY x.position",
+	[ST_ARTICLE_TAGS] = "SELECT t.slug, t.name FROM article_tags x JOIN tags t ON t.id = x.tag_id "
+	                    "WHERE x.article_id = ?1 ORDER BY x.position",
+	[ST_ARTICLE_GATED] = "SELECT body_html FROM article_gated WHERE article_id = ?1",
+	[ST_LIST_ALL] = "SELECT " ARTICLE_COLS " FROM articles a WHERE CAST(?1 AS TEXT) IS NULL" LIST_TAIL,
+	[ST_LIST_TAG] = "SELECT " ARTICLE_COLS " FROM articles a JOIN article_tags x ON x.article_id = a.id "
+	                "JOIN tags t ON t.id = x.tag_id WHERE t.slug = ?1" LIST_TAIL,
+	[ST_LIST_AUTHOR] = "SELECT " ARTICLE_COLS " FROM articles a JOIN article_authors x ON x.article_id = a.id "
+	                   "JOIN authors au ON au.id = x.author_id WHERE au.slug = ?1" LIST_TAIL,
+	[ST_SOURCES] = "SELECT " ARTICLE_COLS ", a.teaser_md, COALESCE(g.body_md, ''), a.has_marker "
+	               "FROM articles a LEFT JOIN article_gated g ON g.article_id = a.id ORDER BY a.published_at, a.id",
+	[ST_TAG_BY_SLUG] = "SELECT slug, name FROM tags WHERE slug = ?1",
+	[ST_AUTHOR_BY_SLUG] = "SELECT slug, name FROM authors WHERE slug = ?1",
+	[ST_SPEAKER_BY_SLUG] = "SELECT id, slug, name, role FROM speakers WHERE slug = ?1",
+	[ST_SPEAKER_QUOTES] = "SELECT q.id, q.article_id, q.role, q.gated, q.text_html, a.slug, a.title, a.access, "
+	                      "a.published_at FROM quotes q JOIN articles a ON a.id = q.article_id "
+	                      "WHERE q.speaker_id = ?1 AND a.published_at <= ?2 "
+	                      "ORDER BY a.published_at DESC, q.position",
+	[ST_QUOTE_GATED] = "SELECT text_html FROM quote_gated WHERE quote_id = ?1",
+	[ST_MEMBER_INSERT] = "INSERT INTO members (email, name, password_hash, role, created_at, comped_until) "
+	                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_MEMBER_BY_EMAIL] = "SELECT " MEMBER_COLS " FROM members WHERE email = ?1",
+	[ST_MEMBER_LIST] = "SELECT " MEMBER_COLS " FROM members ORDER BY id",
+	[ST_MEMBER_SET_ROLE] = "UPDATE members SET role = ?2 WHERE email = ?1",
+	[ST_MEMBER_SET_PASSWORD] = "UPDATE members SET password_hash = ?2 WHERE email = ?1",
+	[ST_MEMBER_BY_ID] = "SELECT " MEMBER_COLS " FROM members WHERE id = ?1",
+	[ST_MEMBER_UPDATE] =
+	        "UPDATE members SET name = COALESCE(CAST(?2 AS TEXT), name), email = COALESCE(CAST(?3 AS TEXT), email), "
+	        "email_verified = CASE WHEN CAST(?4 AS INTEGER) >= 0 THEN CAST(?4 AS INTEGER) ELSE email_verified END "
+	        "WHERE id = ?1",
+	[ST_SESSION_INSERT] = "INSERT INTO sessions (" SESSION_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_SESSION_GET] =
+	        "SELECT s.token_hash, s.member_id, s.created_at, s.last_seen_at, s.expires_at, s.user_agent, "
+	        "s.ip, m.id, m.email, m.name, m.password_hash, m.role, m.created_at, m.comped_until, "
+	        "m.email_verified FROM sessions s JOIN members m ON m.id = s.member_id "
+	        "WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+	[ST_SESSION_TOUCH] = "UPDATE sessions SET last_seen_at = ?2, expires_at = ?3 WHERE token_hash = ?1",
+	[ST_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = ?1",
+	[ST_SESSION_DELETE_MEMBER] =
+	        "DELETE FROM sessions WHERE member_id = ?1 AND token_hash <> COALESCE(CAST(?2 AS TEXT), '')",
+	[ST_SESSION_LIST] = "SELECT " SESSION_COLS " FROM sessions WHERE member_id = ?1 AND expires_at > ?2 "
+	                    "ORDER BY last_seen_at DESC",
+	[ST_TOKEN_INSERT] = "INSERT INTO auth_tokens (token_hash, purpose, member_id, new_email, next, created_at, "
+	                    "expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_TOKEN_GET] = "SELECT token_hash, member_id, new_email, next, created_at, expires_at FROM auth_tokens "
+	                 "WHERE token_hash = ?1 AND purpose = ?2 AND used_at = 0 AND expires_at > ?3",
+	[ST_TOKEN_USE] = "UPDATE auth_tokens SET used_at = ?3 WHERE token_hash = ?1 AND purpose = ?2 AND used_at = 0 "
+	                 "AND expires_at > ?3",
+	[ST_RATE_COUNT] = "SELECT count(*), min(at) FROM rate_events WHERE bucket = ?1 AND at > ?2",
+	/* Counted and recorded in one statement: two attempts at once cannot
+	 * both see room for one more. */
+	[ST_RATE_INSERT] = "INSERT INTO rate_events (bucket, at) SELECT ?1, ?2 WHERE (SELECT count(*) FROM "
+	                   "rate_events WHERE bucket = ?1 AND at > ?3) < ?4",
+	[ST_RATE_PRUNE] = "DELETE FROM rate_events WHERE at < ?1",
+	/* PostgreSQL only (sql_lock_before): two attempts on one bucket queue
+	 * here, so each counts what the other inserted. */
+	[ST_RATE_LOCK] = "SELECT pg_advisory_xact_lock(hashtext(?1))",
+	[ST_SECRET_INSERT] = "INSERT INTO site_secret (id, key_hex) VALUES (1, ?1) ON CONFLICT DO NOTHING",
+	[ST_SECRET_GET] = "SELECT key_hex FROM site_secret WHERE id = 1",
+	[ST_MIGRATION_APPLIED] = "SELECT 1 FROM schema_migrations WHERE version = ?1",
+	[ST_HK_SESSIONS] = "DELETE FROM sessions WHERE expires_at < ?1",
+	[ST_HK_TOKENS] = "DELETE FROM auth_tokens WHERE expires_at < ?1",
+	[ST_HK_CHECKOUTS] = "DELETE FROM checkouts WHERE expires_at < ?1",
+	[ST_HK_METER] = "DELETE FROM meter_reads WHERE read_at < ?1",
+	[ST_OUTBOX_INSERT] = "INSERT INTO mail_outbox (to_addr, subject, body_text, body_html, message_id, created_at, "
+	                     "next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+	[ST_OUTBOX_DUE] = "SELECT " OUTBOX_COLS " FROM mail_outbox WHERE sent_at = 0 AND next_attempt_at <= ?1 "
+	                  "AND claimed_until <= ?1 ORDER BY next_attempt_at, id LIMIT ?2",
+	[ST_OUTBOX_CLAIM] = "UPDATE mail_outbox SET claimed_until = ?2, attempts = attempts + 1 "
+	                    "WHERE id = ?1 AND sent_at = 0 AND claimed_until <= ?3",
+	[ST_OUTBOX_SENT] = "UPDATE mail_outbox SET sent_at = ?2, claimed_until = 0, last_error = '' WHERE id = ?1",
+	[ST_OUTBOX_RETRY] =
+	        "UPDATE mail_outbox SET next_attempt_at = ?2, claimed_until = 0, last_error = ?3 WHERE id = ?1",
+	[ST_OUTBOX_LIST] = "SELECT " OUTBOX_COLS " FROM mail_outbox ORDER BY id",
+	[ST_PLAN_UPSERT] = "INSERT INTO plans (code, name, amount, currency, interval_months, trial_days, retired, "
+	                   "provider_price_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+	                   "ON CONFLICT (code) DO UPDATE SET name = excluded.name, amount = excluded.amount, "
+	                   "currency = excluded.currency, interval_months = excluded.interval_months, "
+	                   "trial_days = excluded.trial_days, retired = excluded.retired, "
+	                   "provider_price_id = excluded.provider_price_id",
+	[ST_PLAN_LIST] =
+	        "SELECT " PLAN_COLS " FROM plans WHERE ?1 = 1 OR retired = 0 ORDER BY interval_months, amount, id",
+	[ST_PLAN_GET] = "SELECT " PLAN_COLS " FROM plans WHERE id = ?1 OR code = ?2",
+	[ST_PLAN_ID] = "SELECT id FROM plans WHERE code = ?1",
+	[ST_SUB_BY_MEMBER] = "SELECT " SUB_COLS " FROM subscriptions WHERE member_id = ?1",
+	[ST_SUB_GET] = "SELECT " SUB_COLS " FROM subscriptions WHERE id = ?1",
+	[ST_SUB_INSERT] =
+	        "INSERT INTO subscriptions (member_id, plan_id, status, period_start, period_end, trial_end, "
+	        "grace_until, cancel_at_period_end, canceled_at, provider, provider_id, provider_customer, "
+	        "provider_updated, created_at, updated_at, trial_reminded) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+	        "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+	[ST_SUB_UPDATE] = "UPDATE subscriptions SET member_id = ?2, plan_id = ?3, status = ?4, period_start = ?5, "
+	                  "period_end = ?6, trial_end = ?7, grace_until = ?8, cancel_at_period_end = ?9, "
+	                  "canceled_at = ?10, provider = ?11, provider_id = ?12, provider_customer = ?13, "
+	                  "provider_updated = ?14, created_at = ?15, updated_at = ?16, trial_reminded = ?17, "
+	                  "version = version + 1 WHERE id = ?1 AND version = ?18",
+	[ST_PM_CLEAR_DEFAULT] = "UPDATE payment_methods SET is_default = 0 WHERE member_id = ?1",
+	[ST_PM_INSERT] = "INSERT INTO payment_methods (member_id, brand, last4, exp_month, exp_year, behavior, "
+	                 "is_default, provider_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_PM_DEFAULT] = "SELECT " PM_COLS " FROM payment_methods WHERE member_id = ?1 AND is_default = 1 "
+	                  "ORDER BY id DESC LIMIT 1",
+	[ST_GIFT_INSERT] = "INSERT INTO gift_links (token_hash, member_id, article_id, max_uses, uses, created_at, "
+	                   "expires_at) VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6)",
+	[ST_GIFT_GET] = "SELECT " GIFT_COLS " FROM gift_links g WHERE g.token_hash = ?1",
+	[ST_GIFT_USE] = "UPDATE gift_links SET uses = uses + 1 WHERE id = ?1 AND uses < max_uses AND "
+	                "expires_at > ?2 AND revoked_at = 0",
+	[ST_GIFT_LIST] =
+	        "SELECT " GIFT_COLS ", a.slug, a.title FROM gift_links g JOIN articles a ON a.id = g.article_id "
+	        "WHERE g.member_id = ?1 ORDER BY g.created_at DESC, g.id DESC",
+	[ST_GIFT_REVOKE] = "UPDATE gift_links SET revoked_at = ?3 WHERE id = ?1 AND member_id = ?2 AND revoked_at = 0",
+	[ST_METER_GET] =
+	        "SELECT count(*), coalesce(sum(CASE WHEN article_id = ?3 THEN 1 ELSE 0 END), 0) FROM meter_reads "
+	        "WHERE member_id = ?1 AND month = ?2",
+	[ST_METER_ADD] = "INSERT INTO meter_reads (member_id, month, article_id, read_at) VALUES (?1, ?2, ?3, ?4) "
+	                 "ON CONFLICT DO NOTHING",
+	[ST_INV_INSERT] = "INSERT INTO invoices (subscription_id, amount, currency, status, period_start, period_end, "
+	                  "attempts, next_attempt_at, idempotency_key, provider_id, paid_at, created_at) "
+	                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	[ST_INV_ID_BY_KEY] = "SELECT id FROM invoices WHERE idempotency_key = ?1",
+	[ST_INV_SAVE] = "UPDATE invoices SET status = ?2, attempts = ?3, next_attempt_at = ?4, paid_at = ?5, "
+	                "provider_id = ?6 WHERE id = ?1",
+	[ST_INV_GET] = "SELECT " INV_COLS " FROM invoices WHERE id = ?1",
+	[ST_INV_OPEN] = "SELECT " INV_COLS " FROM invoices WHERE subscription_id = ?1 AND status = 'open' "
+	                "ORDER BY created_at DESC, id DESC LIMIT 1",
+	[ST_INV_LIST] =
+	        "SELECT " INV_COLS " FROM invoices WHERE subscription_id = ?1 ORDER BY created_at DESC, id DESC "
+	        "LIMIT 50",
+	[ST_INV_DUE] = "SELECT " INV_COLS " FROM invoices WHERE status = 'open' AND next_attempt_at > 0 AND "
+	               "next_attempt_at <= ?1 AND claimed_until <= ?1 ORDER BY next_attempt_at, id LIMIT 500",
+	[ST_INV_CLAIM] = "UPDATE invoices SET claimed_until = ?2 + ?3 WHERE id = ?1 AND claimed_until <= ?2",
+	[ST_INV_RELEASE] = "UPDATE invoices SET claimed_until = 0 WHERE id = ?1",
+	[ST_CHG_INSERT] = "INSERT INTO charges (invoice_id, idempotency_key, payment_method_id, status, created_at) "
+	                  "VALUES (?1, ?2, ?3, 'pending', ?4)",
+	[ST_CHG_FINISH] = "UPDATE charges SET status = ?2, failure_code = ?3, failure_message = ?4, finished_at = ?5 "
+	                  "WHERE id = ?1 AND status = 'pending'",
+	[ST_CHG_PENDING] = "SELECT " CHG_COLS " FROM charges WHERE status = 'pending' ORDER BY id",
+	[ST_CHG_LAST_FAILURE] = "SELECT " CHG_COLS " FROM charges WHERE invoice_id = ?1 AND status = 'failed' "
+	                        "ORDER BY id DESC LIMIT 1",
+	[ST_SUB_DUE] = "SELECT " SUB_COLS " FROM subscriptions WHERE status IN ('active', 'trialing', 'past_due') AND "
+	               "(period_end <= ?1 OR (status = 'past_due' AND grace_until > 0 AND grace_until <= ?1) OR "
+	               "(status = 'trialing' AND trial_reminded = 0 AND trial_end > 0 AND trial_end - ?2 <= ?1)) "
+	               "ORDER BY id",
+	[ST_SUB_BY_PROVIDER] = "SELECT " SUB_COLS " FROM subscriptions WHERE (?1 <> '' AND provider_id = ?1) OR "
+	                       "(?2 <> '' AND provider_customer = ?2) ORDER BY (provider_id = ?1) DESC LIMIT 1",
+	[ST_CARDS_EXPIRING] = "SELECT " PM_COLS " FROM payment_methods WHERE is_default = 1 AND expiry_reminded = 0 "
+	                      "AND exp_year * 12 + exp_month - 1 < ?1 ORDER BY id",
+	[ST_CARD_REMINDED] = "UPDATE payment_methods SET expiry_reminded = 1 WHERE id = ?1 AND expiry_reminded = 0",
+	[ST_CHECKOUT_INSERT] = "INSERT INTO checkouts (token_hash, member_id, plan_id, purpose, status, created_at, "
+	                       "expires_at) VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6)",
+	[ST_CHECKOUT_GET] = "SELECT token_hash, member_id, plan_id, purpose, status, created_at, expires_at FROM "
+	                    "checkouts WHERE token_hash = ?1 AND expires_at > ?2",
+	[ST_CHECKOUT_COMPLETE] = "UPDATE checkouts SET status = 'complete' WHERE token_hash = ?1 AND status = 'open'",
+	[ST_LEDGER_INSERT] = "INSERT INTO test_provider_charges (idempotency_key, amount, outcome, created_at) "
+	                     "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+	[ST_LEDGER_GET] = "SELECT outcome FROM test_provider_charges WHERE idempotency_key = ?1",
+	[ST_LEDGER_COUNT] = "SELECT count(*) FROM test_provider_charges WHERE idempotency_key LIKE ?1 || '%' AND "
+	                    "outcome = 'succeeded'",
+	[ST_EVENT_INSERT] = "INSERT INTO billing_events (provider, event_id, type, created, received_at) "
+	                    "VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_VERSIONS] = "SELECT (SELECT version FROM content_version WHERE id = 1), "
+	                "(SELECT COALESCE(MAX(seq), 0) FROM member_changes)",
+	[ST_PING] = "SELECT 1",
+	[ST_CHANGES] = "SELECT seq, member_id FROM member_changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+	[ST_CHANGES_PRUNE] = "DELETE FROM member_changes WHERE seq <= (SELECT MAX(seq) FROM member_changes) - ?1",
+	[ST_FEED_TOKEN_SAVE] =
+	        "INSERT INTO feed_tokens (member_id, token_hash, nonce, created_at) VALUES (?1, ?2, ?3, ?4) "
+	        "ON CONFLICT (member_id) DO UPDATE SET token_hash = excluded.token_hash, "
+	        "nonce = excluded.nonce, created_at = excluded.created_at",
+	[ST_FEED_TOKEN_DELETE] = "DELETE FROM feed_tokens WHERE member_id = ?1",
+	[ST_FEED_TOKEN_BY_MEMBER] =
+	        "SELECT member_id, token_hash, nonce, created_at FROM feed_tokens WHERE member_id = ?1",
+	[ST_FEED_TOKEN_FIND] = "SELECT member_id, token_hash, nonce, created_at FROM feed_tokens WHERE token_hash = ?1",
+	/* Published articles, then the tags, authors and speakers that have one. */
+	[ST_SITEMAP] = "SELECT 'a', a.slug, a.title, a.published_at, a.updated_at FROM articles a "
+	               "WHERE a.published_at <= ?1 "
+	               "UNION ALL SELECT 't', t.slug, t.name, 0, 0 FROM tags t WHERE EXISTS (SELECT 1 FROM "
+	               "article_tags x JOIN articles a ON a.id = x.article_id WHERE x.tag_id = t.id AND "
+	               "a.published_at <= ?1) "
+	               "UNION ALL SELECT 'u', au.slug, au.name, 0, 0 FROM authors au WHERE EXISTS (SELECT 1 FROM "
+	               "article_authors x JOIN articles a ON a.id = x.article_id WHERE x.author_id = au.id AND "
+	               "a.published_at <= ?1) "
+	               "UNION ALL SELECT 'p', sp.slug, sp.name, 0, 0 FROM speakers sp WHERE EXISTS (SELECT 1 FROM "
+	               "quotes q JOIN articles a ON a.id = q.article_id WHERE q.speaker_id = sp.id AND "
+	               "a.published_at <= ?1) "
+	               "ORDER BY 1, 4 DESC, 2",
+	[ST_APIKEY_INSERT] = "INSERT INTO api_keys (name, key_hash, created_at) VALUES (?1, ?2, ?3)",
+	[ST_APIKEY_BY_HASH] = "SELECT id, name, key_hash, created_at, revoked_at FROM api_keys WHERE key_hash = ?1",
+	[ST_APIKEY_LIST] = "SELECT id, name, key_hash, created_at, revoked_at FROM api_keys ORDER BY id",
+	[ST_APIKEY_REVOKE] = "UPDATE api_keys SET revoked_at = ?2 WHERE name = ?1 AND revoked_at = 0",
+	[ST_SPEAKER_LIST] =
+	        "SELECT s.id, s.slug, s.name, s.role FROM speakers s WHERE EXISTS (SELECT 1 FROM quotes q "
+	        "JOIN articles a ON a.id = q.article_id WHERE q.speaker_id = s.id AND a.published_at <= ?1) "
+	        "ORDER BY s.name, s.id",
+	[ST_ARTICLE_COUNT] = "SELECT count(*) FROM articles WHERE published_at <= ?1",
+	/* Search on SQLite: FTS5. Marks are 0x01 and 0x02, which indexed text
+	 * never holds (core/htmltext.h). */
+	[ST_SEARCH_PUB_DELETE] = "DELETE FROM search_public WHERE rowid = ?1",
+	[ST_SEARCH_GATED_DELETE] = "DELETE FROM search_gated WHERE rowid = ?1",
+	[ST_SEARCH_PUB_INSERT] = "INSERT INTO search_public (rowid, title, dek, body) VALUES (?1, ?2, ?3, ?4)",
+	[ST_SEARCH_GATED_INSERT] = "INSERT INTO search_gated (rowid, open, body) VALUES (?1, ?2, ?3)",
+	[ST_SEARCH_PENDING] = "SELECT p.article_id, a.title, a.dek, a.teaser_html, COALESCE(g.body_html, '') "
+	                      "FROM search_pending p JOIN articles a ON a.id = p.article_id "
+	                      "LEFT JOIN article_gated g ON g.article_id = a.id ORDER BY p.article_id LIMIT 200",
+	[ST_SEARCH_PENDING_DONE] = "DELETE FROM search_pending WHERE article_id = ?1",
+	/* Title hits weigh most, then the dek, then the teaser. The articles
+	 * are read through the narrow index that migration 0009 made for it (the
+	 * planner would read the rows, text and all, by their id). */
+	[ST_SEARCH_PUBLIC] =
+	        "SELECT a.id, a.access, a.published_at, bm25(search_public, 10.0, 4.0, 1.0) "
+	        "FROM search_public JOIN articles a INDEXED BY articles_search ON a.id = search_public.rowid "
+	        "WHERE search_public MATCH ?1 AND a.published_at <= ?2 ORDER BY search_public.rowid",
+	[ST_SEARCH_GATED] = "SELECT a.id, a.access, a.published_at FROM search_gated "
+	                    "JOIN articles a INDEXED BY articles_search ON a.id = search_gated.rowid "
+	                    "WHERE search_gated MATCH ?1 AND a.published_at <= ?2 ORDER BY search_gated.rowid",
+	[ST_SEARCH_EXCERPT] =
+	        "SELECT a.slug, a.title, a.dek, a.published_at, highlight(search_public, 0, X'01', X'02'), "
+	        "highlight(search_public, 1, X'01', X'02'), "
+	        "snippet(search_public, 2, X'01', X'02', '\xe2\x80\xa6', 24) "
+	        "FROM search_public JOIN articles a ON a.id = search_public.rowid "
+	        "WHERE search_public MATCH ?1 AND search_public.rowid = ?2",
+	[ST_SEARCH_ARTICLE] = "SELECT slug, title, dek, published_at FROM articles WHERE id = ?1",
+	[ST_SEARCH_GATED_SNIPPET] =
+	        "SELECT snippet(search_gated, 1, X'01', X'02', '\xe2\x80\xa6', 24) FROM search_gated "
+	        "WHERE search_gated MATCH ?1 AND rowid = ?2",
+};
+
+/* Search on PostgreSQL (migrations/postgres/0009_search.sql): the same
+ * statements over tsvector columns. The query text is the one FTS5 gets,
+ * turned into a tsquery by search_tsquery() word by word. The rank is
+ * ts_rank with the title first, negated so that lower ranks first like
+ * bm25. Marks as on SQLite; a headline shows the whole title and dek and
+ * at most 24 words of the body. */
+#define PG_CFG  "'masthead_search'"
+#define PG_MARK "StartSel=\x01, StopSel=\x02"
+static const char *const pg_sql[ST_COUNT] = {
+	[ST_SEARCH_PUB_DELETE] = "DELETE FROM search_public WHERE article_id = ?1",
+	[ST_SEARCH_GATED_DELETE] = "DELETE FROM search_gated WHERE article_id = ?1",
+	[ST_SEARCH_PUB_INSERT] =
+	        "INSERT INTO search_public (article_id, title, dek, body, doc) VALUES (?1, ?2, ?3, ?4, "
+	        "setweight(to_tsvector(" PG_CFG ", ?2), 'A') || setweight(to_tsvector(" PG_CFG
+	        ", ?3), 'B') || setweight(to_tsvector(" PG_CFG ", ?4), 'D'))",
+	[ST_SEARCH_GATED_INSERT] = "INSERT INTO search_gated (article_id, open, body, doc) VALUES (?1, ?2, ?3, "
+	                           "to_tsvector(" PG_CFG ", ?2) || to_tsvector(" PG_CFG ", ?3))",
+	[ST_SEARCH_PUBLIC] = "SELECT a.id, a.access, a.published_at, -ts_rank('{0.1, 0.25, 0.4, 1.0}', p.doc, q, 1) "
+	                     "FROM search_tsquery(?1) q, search_public p JOIN articles a ON a.id = p.article_id "
+	                     "WHERE p.doc @@ q AND a.published_at <= ?2 ORDER BY p.article_id",
+	[ST_SEARCH_GATED] = "SELECT a.id, a.access, a.published_at "
+	                    "FROM search_tsquery(?1) q, search_gated g JOIN articles a ON a.id = g.article_id "
+	                    "WHERE g.doc @@ q AND a.published_at <= ?2 ORDER BY g.article_id",
+	[ST_SEARCH_EXCERPT] = "SELECT a.slug, a.title, a.dek, a.published_at, "
+	                      "ts_headline(" PG_CFG ", p.title, q, '" PG_MARK ", HighlightAll=true'), "
+	                      "ts_headline(" PG_CFG ", p.dek, q, '" PG_MARK ", HighlightAll=true'), "
+	                      "ts_headline(" PG_CFG ", p.body, q, '" PG_MARK ", MaxWords=24, MinWords=8') "
+	                      "FROM search_tsquery(?1) q, search_public p JOIN articles a ON a.id = p.article_id "
+	                      "WHERE p.doc @@ q AND p.article_id = ?2",
+	[ST_SEARCH_GATED_SNIPPET] = "SELECT ts_headline(" PG_CFG ", g.body, q, '" PG_MARK ", MaxWords=24, MinWords=8') "
+	                            "FROM search_tsquery(?1) q, search_gated g WHERE g.doc @@ q AND g.article_id = ?2",
+};
+
+static const bool returns_id[ST_COUNT] = {
+	[ST_ARTICLE_INSERT] = true, [ST_QUOTE_INSERT] = true, [ST_MEMBER_INSERT] = true,
+	[ST_OUTBOX_INSERT] = true,  [ST_SUB_INSERT] = true,   [ST_PM_INSERT] = true,
+	[ST_GIFT_INSERT] = true,    [ST_INV_INSERT] = true,   [ST_CHG_INSERT] = true,
+	[ST_APIKEY_INSERT] = true,
+};
+
+bool
+sql_lock_before(enum sql_dialect d, enum stmt_id id)
+{
+	return d == SQL_POSTGRES && id == ST_RATE_INSERT;
+}
+
+bool
+sql_returns_id(enum stmt_id id)
+{
+	return returns_id[id];
+}
+
+char *
+sql_render_text(enum sql_dialect d, const char *sql, int *nparams)
+{
+	size_t len = strlen(sql);
+	/* "$n" is never longer than "?n"; room for " RETURNING id". */
+	char *out = xmalloc(len + 32);
+	size_t o = 0;
+	int max = 0;
+	char quote = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = sql[i];
+		if (quote) {
+			if (c == quote)
+				quote = 0;
+		} else if (c == '\'' || c == '"') {
+			quote = c;
+		} else if (c == '?' && i + 1 < len && sql[i + 1] >= '0' && sql[i + 1] <= '9') {
+			int n = 0;
+			size_t j = i + 1;
+			while (j < len && sql[j] >= '0' && sql[j] <= '9')
+				n = n * 10 + (sql[j++] - '0');
+			if (n > max)
+				max = n;
+			if (d == SQL_POSTGRES)
+				c = '$';
+		}
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	if (nparams)
+		*nparams = max;
+	return out;
+}
+
+char *
+sql_render(enum sql_dialect d, enum stmt_id id, int *nparams)
+{
+	const char *text = d == SQL_POSTGRES && pg_sql[id] ? pg_sql[id] : stmt_sql[id];
+	char *out = sql_render_text(d, text, nparams);
+	if (d == SQL_POSTGRES && returns_id[id])
+		memcpy(out + strlen(out), " RETURNING id", sizeof " RETURNING id");
+	return out;
+}
+
+const char *
+sql_tables_query(enum sql_dialect d)
+{
+	return d == SQL_POSTGRES ? "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+	                         : "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'";
+}
+
+char *
+sql_after_copy(enum sql_dialect d, const char *table)
+{
+	if (d != SQL_POSTGRES)
+		return NULL;
+	/* An identity column's sequence moves on past the copied ids. */
+	size_t n = 3 * strlen(table) + 160;
+	char *out = xmalloc(n);
+	snprintf(out, n,
+	         "SELECT setval(pg_get_serial_sequence('%s', 'id'), COALESCE((SELECT max(id) FROM %s), 0) + 1, false)",
+	         table, table);
+	return out;
+}
