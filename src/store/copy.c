@@ -252,10 +252,11 @@ store_copy(struct store *from, struct store *to, int64_t *rows)
 		snprintf(store_errbuf(), STORE_ERRMSG_MAX, "%s", msg);
 		return err;
 	}
-	/* Every copied article into the target's search queue, then indexed. */
-	if (!err)
-		err = run_sql(to, "INSERT INTO search_pending (article_id) SELECT id FROM articles "
-		                  "ON CONFLICT DO NOTHING");
+	/* Every copied article into the target's search queue, indexed once
+	 * the copy is in (the WHERE: SQLite's parser wants one before an
+	 * upsert's ON CONFLICT). */
+	err = run_sql(to, "INSERT INTO search_pending (article_id) SELECT id FROM articles WHERE 1 = 1 "
+	                  "ON CONFLICT DO NOTHING");
 	if (err) {
 		to->ops->rollback(to);
 		return err;

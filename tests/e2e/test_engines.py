@@ -78,6 +78,17 @@ def pages(srv, cookies):
         for who, s in (("anonymous", anon), ("subscriber", signed)):
             r = s.get(srv.url + p, allow_redirects=False, timeout=10)
             out[(who, p)] = (r.status_code, r.content)
+    # Search: the engines rank and cut snippets each their own way, so what
+    # must agree is which articles each reader finds, by a word of the first
+    # article's address.
+    first = next(p for p in paths if p.startswith("/articles/"))
+    word = max(first.split("/")[-1].split("-"), key=len)
+    for who, s in (("anonymous", anon), ("subscriber", signed)):
+        r = s.get(srv.url + "/search", params={"q": word}, allow_redirects=False, timeout=10)
+        assert r.status_code == 200, r.status_code
+        found = set(re.findall(r'href="(/articles/[a-z0-9-]+)"', r.text))
+        assert found, (word, r.text[:500])
+        out[(who, "search:" + word)] = (r.status_code, sorted(found))
     return out
 
 

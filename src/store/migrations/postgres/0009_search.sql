@@ -64,6 +64,7 @@ BEGIN
 			result := result && part;
 		END IF;
 	END LOOP;
-	RETURN COALESCE(result, ''::tsquery);
+	-- No word: NULL, which matches nothing.
+	RETURN result;
 END;
 $$;
