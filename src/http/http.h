@@ -152,7 +152,7 @@ struct http_server;
 
 mh_err http_server_start(const struct http_server_opts *o, struct http_server **out, char *err, size_t errlen);
 uint16_t http_server_port(struct http_server *s);
-/* Stops accepting, waits up to grace_ms for requests in flight, then stops. */
+/* Waits up to grace_ms for requests in flight, then stops. */
 void http_server_stop(struct http_server *s, unsigned grace_ms);
 
 #endif

@@ -331,9 +331,13 @@ http_server_port(struct http_server *s)
 void
 http_server_stop(struct http_server *s, unsigned grace_ms)
 {
-	MHD_socket fd = MHD_quiesce_daemon(s->d);
-	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
+	/* No MHD_quiesce_daemon(): in epoll mode it races the daemon's own
+	 * thread, which removes the same listen socket from the epoll set when
+	 * it sees the daemon quiesced; the loser gets ENOENT and libmicrohttpd
+	 * aborts the process ("Failed to remove listen FD from epoll set", seen
+	 * once in a few hundred stops under load). The listener stays open
+	 * through the grace period instead: a connection that arrives then is
+	 * served or, after it, closed by MHD_stop_daemon() like any other. */
 	for (unsigned waited = 0; atomic_load(&s->inflight) > 0 && waited < grace_ms; waited += 10)
 		usleep(10000);
 	/* libmicrohttpd cannot stop with connections suspended: deferred work
