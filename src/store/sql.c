@@ -339,10 +339,9 @@ static const char *const pg_sql[ST_COUNT] = {
 };
 
 static const bool returns_id[ST_COUNT] = {
-	[ST_ARTICLE_INSERT] = true, [ST_QUOTE_INSERT] = true, [ST_MEMBER_INSERT] = true,
-	[ST_OUTBOX_INSERT] = true,  [ST_SUB_INSERT] = true,   [ST_PM_INSERT] = true,
-	[ST_GIFT_INSERT] = true,    [ST_INV_INSERT] = true,   [ST_CHG_INSERT] = true,
-	[ST_APIKEY_INSERT] = true,
+	[ST_ARTICLE_INSERT] = true, [ST_QUOTE_INSERT] = true,  [ST_MEMBER_INSERT] = true, [ST_OUTBOX_INSERT] = true,
+	[ST_SUB_INSERT] = true,     [ST_PM_INSERT] = true,     [ST_GIFT_INSERT] = true,   [ST_INV_INSERT] = true,
+	[ST_CHG_INSERT] = true,     [ST_APIKEY_INSERT] = true,
 };
 
 bool
