@@ -213,6 +213,14 @@ class Cluster:
                    "the balancer answers", 60)
 
 
+def pytest_configure(config):
+    """SIGTERM (a CI timeout) unwinds like Ctrl-C, so the session's
+    fixtures still stop the nodes, HAProxy and PostgreSQL."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def _pg_start(envfile):
     r = subprocess.run([os.path.join(ROOT, "scripts", "pg-cluster"), "start", envfile],
                        capture_output=True, text=True, timeout=300)

@@ -104,11 +104,11 @@ def reader(lb, load, session, paths, want_full):
             load.record(f"GET {path}", t0, False, type(e).__name__)
 
 
-def writer(lb, load, stop):
+def writer(lb, load, stop, prefix):
     n = 0
     while not stop.is_set():
         n += 1
-        email = f"w{n}@cluster.test"
+        email = f"{prefix}{n}@cluster.test"
         s = requests.Session()
         what, t0 = "GET /signup", time.monotonic()
         try:
@@ -129,9 +129,10 @@ def writer(lb, load, stop):
             load.record(what, t0, False, type(e).__name__, email if what.startswith("POST") else "")
 
 
-def test_kill_a_node_under_load(up):
+def under_load(up, prefix, disrupt):
+    """Readers and a writer through the balancer; disrupt() a third of the
+    way through the reads. Returns (load, begin, t_disrupt, t_done, end)."""
     lb = up.url()
-    victim = up.nodes[1]
     subscriber, r = members.sign_in(Via(lb), "subscriber@demo.test")
     assert r.status_code == 303
     load = Load()
@@ -139,57 +140,83 @@ def test_kill_a_node_under_load(up):
     threads = [threading.Thread(target=reader, args=(lb, load, sessions[i], [PAID, "/"] if i else [PAID], i == 0))
                for i in range(READERS)]
     stop_writes = threading.Event()
-    w = threading.Thread(target=writer, args=(lb, load, stop_writes))
+    w = threading.Thread(target=writer, args=(lb, load, stop_writes, prefix))
     begin = time.monotonic()
     for t in threads:
         t.start()
     w.start()
-    eventually(lambda: load.reads_done >= KILL_AFTER, "the first third of the reads", 600)
-    served_before = len(victim.requests_for(PAID)) + len(victim.requests_for("/"))
-    t_kill = time.monotonic()
-    victim.kill9()
-    # The kernel takes a moment to tear a process down: until then its
-    # sockets still take connections, which die with it.
-    t_dead = time.monotonic()
-    for t in threads:
-        t.join()
-    stop_writes.set()
-    w.join()
-    end = time.monotonic()
+    try:
+        eventually(lambda: load.reads_done >= KILL_AFTER, "the first third of the reads", 600)
+        t_disrupt = time.monotonic()
+        disrupt()
+        t_done = time.monotonic()
+    finally:
+        for t in threads:
+            t.join()
+        stop_writes.set()
+        w.join()
+    return load, begin, t_disrupt, t_done, time.monotonic()
 
+
+def report(up, title, prefix, load, begin, t0, t1, end):
     recs = load.records
     failed = [r for r in recs if not r[3]]
-    after = [r for r in recs if r[1] > t_kill]
-    print(f"\nfailover: {len(recs)} requests in {end - begin:.1f} s "
-          f"({len(recs) / (end - begin):.0f}/s), node2 killed at +{t_kill - begin:.2f} s "
-          f"(gone {1000 * (t_dead - t_kill):.0f} ms later), "
-          f"{len(after)} sent after the kill, {len(failed)} failed")
+    after = [r for r in recs if r[1] > t0]
+    print(f"\n{title}: {len(recs)} requests in {end - begin:.1f} s ({len(recs) / (end - begin):.0f}/s), "
+          f"node2 hit at +{t0 - begin:.2f} s (done {1000 * (t1 - t0):.0f} ms later), "
+          f"{len(after)} sent after that, {len(failed)} failed")
     db = up.store()
     try:
-        have = {e for (e,) in db.all("SELECT email FROM members WHERE email LIKE 'w%@cluster.test'")}
+        have = {e for (e,) in db.all("SELECT email FROM members WHERE email LIKE ?", f"{prefix}%@cluster.test")}
     finally:
         db.close()
-    for what, t0, t1, _, detail, email in failed:
+    for what, s0, s1, _, detail, email in failed:
         applied = f" (the sign-up was {'' if email in have else 'not '}applied)" if email else ""
-        print(f"  failed: {what} {detail}, sent {t0 - t_kill:+.3f} s from the kill, "
-              f"ended {t1 - t_kill:+.3f} s{applied}")
+        print(f"  failed: {what} {detail}, sent {s0 - t0:+.3f} s from it, ended {s1 - t0:+.3f} s{applied}")
     print(f"sign-ups acknowledged: {len(load.acked)}")
+    assert len(after) > READERS * READS_EACH // 2, "too few requests after the disruption"
+    # Every acknowledged write is in the database.
+    assert load.acked
+    assert set(load.acked) <= have, sorted(set(load.acked) - have)
+    return failed
 
-    assert served_before > 0, "the killed node had served nothing: the test proves nothing"
-    assert len(after) > READERS * READS_EACH // 2, "too few requests after the kill"
+
+def test_kill_a_node_under_load(up):
+    victim = up.nodes[1]
+    served = []
+
+    def kill():
+        served.append(len(victim.requests_for(PAID)) + len(victim.requests_for("/")))
+        victim.kill9()
+    # t_dead: the kernel takes a moment to tear a process down; until then
+    # its sockets still take connections, which die with it.
+    load, begin, t_kill, t_dead, end = under_load(up, "k", kill)
+    failed = report(up, "kill -9", "k", load, begin, t_kill, t_dead, end)
+    assert served[0] > 0, "the killed node had served nothing: the test proves nothing"
     # Only requests in flight at the kill may fail: sent before the process
     # was gone, and at most one per client connection.
     assert all(r[1] <= t_dead for r in failed), failed
     assert len(failed) <= READERS + 1, failed
-    # Every acknowledged write is in the database.
-    assert load.acked
-    assert set(load.acked) <= have, sorted(set(load.acked) - have)
 
     # HAProxy saw the node go and, once it is back, sends it readers again.
     assert eventually(lambda: "Server masthead/node2 is DOWN" in up.lb.logs(), "HAProxy marks node2 down", 60)
     up.ensure_up()
-    eventually(lambda: requests.get(lb + PAID, timeout=30).status_code == 200 and victim.requests_for(PAID),
+    eventually(lambda: requests.get(up.url(PAID), timeout=30).status_code == 200 and victim.requests_for(PAID),
                "the restarted node serves again", 60)
+
+
+def test_restart_a_node_under_load(up):
+    """Rolling a node as docs/deploy.md says (SIGTERM, start again, no
+    balancer command): no request fails."""
+    victim = up.nodes[1]
+
+    def restart():
+        assert victim.stop() == 0
+        victim.start()
+    load, begin, t0, t1, end = under_load(up, "r", restart)
+    failed = report(up, "restart (SIGTERM, start)", "r", load, begin, t0, t1, end)
+    assert failed == []
+    up.ensure_up()
 
 
 # --- (c) both schedulers over the same due work ---------------------------------
