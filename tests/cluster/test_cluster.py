@@ -1,7 +1,8 @@
 """Two masthead nodes on one PostgreSQL database behind HAProxy
 (deploy/haproxy.cfg): a reader's session works on either node; a node
 killed with SIGKILL under load costs no more than the requests it had in
-flight, and loses nothing it acknowledged; both nodes' schedulers over the
+flight, and loses nothing it acknowledged; a node restarted under load
+costs nothing; both nodes' schedulers over the
 same few hundred due renewals and card reminders charge each invoice once
 and send each mail once.
 
@@ -37,24 +38,35 @@ def full_article(text):
 # --- (a) a reader's session on each node in turn -----------------------------
 
 
+def served_by(up, get):
+    """get() through the balancer; returns the response and the node that
+    answered, by its access log. A node logs a request once it has sent
+    the answer: wait for the line before the next request."""
+    before = [len(n.requests_for(PAID)) for n in up.nodes]
+    r = get()
+
+    def logged():
+        counts = [len(n.requests_for(PAID)) for n in up.nodes]
+        return counts if sum(counts) == sum(before) + 1 else None
+    after = eventually(logged, "the access log line of the read", 30)
+    who = [n for n, b, a in zip(up.nodes, before, after) if a == b + 1][0]
+    return r, who
+
+
 def test_signed_in_reader_is_served_by_each_node(up):
     s, r = members.sign_in(Via(up.url()), "subscriber@demo.test", next_path=PAID)
     assert r.status_code == 303, r.text[:500]
-    # Anonymous, the article is a teaser, on any node.
-    anon = requests.get(up.url(PAID), timeout=30)
+    # Anonymous, the article is a teaser.
+    anon, who = served_by(up, lambda: requests.get(up.url(PAID), timeout=30))
     assert anon.status_code == 200 and GATED not in anon.text and 'class="paywall"' in anon.text
+    assert " session=" not in who.requests_for(PAID)[-1]
 
     served = []
     for _ in range(6):
-        before = [len(n.requests_for(PAID)) for n in up.nodes]
-        r = s.get(up.url(PAID), timeout=30)
+        r, who = served_by(up, lambda: s.get(up.url(PAID), timeout=30))
         assert r.status_code == 200
         assert full_article(r.text), "the subscriber got a teaser"
         assert "private" in r.headers.get("Cache-Control", "")
-        # The node that answered logged it (after sending it: wait for the line).
-        after = eventually(lambda: (lambda a: a if sum(a) == sum(before) + 1 else None)(
-            [len(n.requests_for(PAID)) for n in up.nodes]), "the access log line of the read", 30)
-        who = [n for n, b, a in zip(up.nodes, before, after) if a == b + 1][0]
         line = who.requests_for(PAID)[-1]
         # The node knew the reader (the session is in the shared database).
         assert "status=200" in line and re.search(r" session=(store|cache)", line), line
@@ -65,7 +77,7 @@ def test_signed_in_reader_is_served_by_each_node(up):
     assert all(a != b for a, b in zip(served, served[1:])), served
 
 
-# --- (b) kill -9 one node under load ------------------------------------------
+# --- (b) kill -9 one node under load; (c) restart one ---------------------------
 
 READERS = 3
 READS_EACH = 600
@@ -76,7 +88,7 @@ KILL_AFTER = READERS * READS_EACH // 3  # reads completed when the node dies
 class Load:
     def __init__(self):
         self.lock = threading.Lock()
-        self.records = []  # (what, start, end, ok, detail)
+        self.records = []  # (what, start, end, ok, detail, sign-up e-mail)
         self.reads_done = 0
         self.acked = []  # sign-ups the site acknowledged
 
@@ -219,7 +231,7 @@ def test_restart_a_node_under_load(up):
     up.ensure_up()
 
 
-# --- (c) both schedulers over the same due work ---------------------------------
+# --- (d) both schedulers over the same due work ---------------------------------
 
 RENEWALS, CARDS = 200, 100
 
