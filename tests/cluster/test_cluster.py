@@ -77,6 +77,29 @@ def test_signed_in_reader_is_served_by_each_node(up):
     assert all(a != b for a, b in zip(served, served[1:])), served
 
 
+def test_sign_out_on_one_node_shows_on_the_other(up):
+    """Both nodes keep the session in memory once they have seen it; a
+    sign-out on node1 must reach node2 through the database (its recheck
+    of the store's versions, --recheck-ms, a second by default)."""
+    node1, node2 = (f"http://127.0.0.1:{n.port}" for n in up.nodes)
+    s, r = members.sign_in(Via(node1), "subscriber@demo.test")
+    assert r.status_code == 303
+    cookie = s.cookies.get("masthead_session")
+    for base in (node1, node2, node1, node2):
+        assert full_article(s.get(base + PAID, timeout=30).text)
+    page = s.get(node1 + "/account", timeout=30).text
+    r = s.post(node1 + "/signout", data={"csrf": members.csrf_of(page)}, allow_redirects=False, timeout=30)
+    assert r.status_code == 303
+    t0 = time.monotonic()
+
+    def teaser_on_node2():
+        r = requests.get(node2 + PAID, cookies={"masthead_session": cookie}, timeout=30)
+        return r.status_code == 200 and not full_article(r.text)
+    # Bounded generously (a loaded machine); the figure is printed.
+    eventually(teaser_on_node2, "the sign-out on node2", 15)
+    print(f"\nsign-out on node1 shown on node2 after {time.monotonic() - t0:.2f} s")
+
+
 # --- (b) kill -9 one node under load; (c) restart one ---------------------------
 
 READERS = 3
