@@ -31,7 +31,7 @@ DEMO     := $(sort $(wildcard demo/articles/*.md))
 TESTS_C  := $(sort $(wildcard tests/unit/test_*.c))
 TESTS    := $(TESTS_C:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit e2e dates faults browser api-client sanitize format format-check clean bench demo fuzz fuzz-replay test-pg
+.PHONY: all test unit e2e dates faults browser api-client sanitize format format-check clean bench demo fuzz fuzz-replay test-pg test-cluster
 
 all: $(BUILD)/masthead
 
@@ -116,6 +116,12 @@ test-pg: $(BUILD)/masthead $(BUILD)/tests/test_store_contract faults
 	echo "== e2e on $$url"; \
 	MASTHEAD_TEST_DB="$$url" MASTHEAD_BIN=$(abspath $(BUILD)/masthead) \
 		MASTHEAD_FAULT_BIN=$(abspath $(BUILD)-faults/masthead) $(PY) -m pytest -q tests/e2e $(PYTEST_ARGS)
+
+# Two nodes on one throwaway PostgreSQL behind HAProxy (deploy/haproxy.cfg),
+# all on 127.0.0.1: sessions across nodes, kill -9 under load, both
+# schedulers over the same due work. -rP prints the failover figures.
+test-cluster: $(BUILD)/masthead
+	MASTHEAD_BIN=$(abspath $(BUILD)/masthead) $(PY) -m pytest -q -rP tests/cluster $(PYTEST_ARGS)
 
 # Everything C under ASan and UBSan: unit, end-to-end and the fuzz corpora.
 sanitize:
