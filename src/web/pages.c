@@ -122,6 +122,10 @@ void
 h_front(struct http_req *r)
 {
 	struct app *app = r->app;
+	/* WordPress's own address of a post: /?p=ID. */
+	const char *p = http_query(r, "p");
+	if (p && strlen(p) <= 20 && app_redirect_old(r, arena_concat(r->arena, "/?p=", p, NULL)))
+		return;
 	if (skeleton_or_capture(r, "list"))
 		return;
 	send_listing(r, "index", LIST_ALL, NULL, "", "Latest", app->cfg->site_tagline);
