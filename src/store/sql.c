@@ -272,8 +272,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	                    "ON CONFLICT (old_path) DO UPDATE SET new_path = ?2, source = ?3",
 	[ST_REDIRECT_GET] = "SELECT new_path FROM redirects WHERE old_path = ?1",
 	[ST_REDIRECT_LIST] = "SELECT old_path, new_path, source, created_at FROM redirects ORDER BY old_path",
-	[ST_CONSENT_PUT] = "INSERT INTO member_consents (member_id, newsletter, source, updated_at) VALUES (?1, ?2, ?3, ?4) "
-	                   "ON CONFLICT (member_id) DO UPDATE SET newsletter = ?2, source = ?3, updated_at = ?4",
+	[ST_CONSENT_PUT] =
+	        "INSERT INTO member_consents (member_id, newsletter, source, updated_at) VALUES (?1, ?2, ?3, ?4) "
+	        "ON CONFLICT (member_id) DO UPDATE SET newsletter = ?2, source = ?3, updated_at = ?4",
 	[ST_CONSENT_GET] = "SELECT newsletter FROM member_consents WHERE member_id = ?1",
 	[ST_MEMBER_SET_COMPED] = "UPDATE members SET comped_until = ?2 WHERE id = ?1",
 	[ST_SPEAKER_LIST] =

@@ -461,8 +461,7 @@ mh_err store_speaker_list(struct store *s, struct arena *a, int64_t now, struct 
 
 /* [idempotent] old_path (an old site's path, with "?p=ID" for WordPress's
  * query form) answers 301 with new_path, a same-site path. */
-mh_err store_redirect_put(struct store *s, const char *old_path, const char *new_path, const char *source,
-                          int64_t now);
+mh_err store_redirect_put(struct store *s, const char *old_path, const char *new_path, const char *source, int64_t now);
 
 /* [read] MH_ERR_NOTFOUND when old_path has no redirect. */
 mh_err store_redirect_get(struct store *s, struct arena *a, const char *old_path, const char **new_path);
