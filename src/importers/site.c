@@ -135,14 +135,16 @@ site_read_file(const char *path, size_t max, char **out, size_t *len)
 
 /* ---- Members' CSV files ---------------------------------------------------------------------- */
 
+/* The column of the first of names (in their order) the header has. */
 static int
 column(char **head, size_t n, const char *const *names)
 {
-	for (size_t i = 0; i < n; i++)
-		for (const char *const *k = names; *k; k++)
-			if (!strcasecmp(slice_trim(slice_from(head[i])).ptr, *k) &&
-			    slice_trim(slice_from(head[i])).len == strlen(*k))
+	for (const char *const *k = names; *k; k++)
+		for (size_t i = 0; i < n; i++) {
+			struct slice h = slice_trim(slice_from(head[i]));
+			if (h.len == strlen(*k) && !strncasecmp(h.ptr, *k, h.len))
 				return (int) i;
+		}
 	return -1;
 }
 
@@ -600,6 +602,11 @@ site_run(struct store *s, struct site_data *d, const struct site_opts *o)
 			if (!o->dry_run)
 				rc = store_consent_put(s, m.id, sm->newsletter, d->source, o->now);
 		}
+		if (!rc && sm->paying && !stripe)
+			site_issue(d,
+			           "%s: a paying subscriber without a Stripe customer id: imported as a member; "
+			           "link their subscription by hand",
+			           sm->where);
 		if (!rc && stripe) {
 			char msg[256] = "";
 			mh_err ar = MH_OK;
