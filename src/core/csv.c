@@ -45,7 +45,7 @@ csv_next(struct csv *c, struct arena *a, char ***fields, size_t *n, int *line)
 	if (c->p >= c->end)
 		return 0;
 	const char *start = c->p;
-	char **out = arena_alloc(a, CSV_MAX_FIELDS * sizeof *out);
+	char *out[CSV_MAX_FIELDS]; /* copied to the arena at the end, at its real size */
 	struct buf f = BUF_INIT;
 	for (;;) {
 		buf_reset(&f);
@@ -95,6 +95,7 @@ csv_next(struct csv *c, struct arena *a, char ***fields, size_t *n, int *line)
 		c->line++;
 	}
 	buf_release(&f);
-	*fields = out;
+	*fields = arena_alloc(a, *n * sizeof **fields);
+	memcpy(*fields, out, *n * sizeof *out);
 	return 1;
 }

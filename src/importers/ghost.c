@@ -4,7 +4,9 @@
  * the mobiledoc or lexical document is rendered to HTML here, its paywall
  * card or node as Ghost's own <!--members-only--> marker, and converted
  * like any other body. */
+#include <errno.h>
 #include <jansson.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -437,13 +439,23 @@ joined(struct site_data *d, const char *post_id, const struct link *join, size_t
 bool
 site_read_ghost(struct site_data *d, const char *path)
 {
-	char *text;
-	size_t len;
-	if (!site_read_file(path, MAX_EXPORT, &text, &len))
+	/* Parsed from the file as it is read: the text is never held whole. */
+	FILE *f = fopen(path, "rb");
+	struct stat st;
+	if (!f || fstat(fileno(f), &st) != 0) {
+		fprintf(stderr, "%s: cannot read: %s\n", path, strerror(errno));
+		if (f)
+			fclose(f);
 		return false;
+	}
+	if ((size_t) st.st_size > MAX_EXPORT) {
+		fprintf(stderr, "%s: larger than %zu bytes\n", path, MAX_EXPORT);
+		fclose(f);
+		return false;
+	}
 	json_error_t jerr;
-	json_t *root = json_loadb(text, len, 0, &jerr);
-	free(text);
+	json_t *root = json_loadf(f, 0, &jerr);
+	fclose(f);
 	if (!root) {
 		fprintf(stderr, "%s:%d: not JSON: %s\n", path, jerr.line, jerr.text);
 		return false;
