@@ -107,6 +107,14 @@ command_help(const struct command *c)
 		       "sign-up time. It leaves out subscriptions, invoices, cards, password hashes and\n"
 		       "sessions, and members.csv cannot be imported back: to back up a site, copy the\n"
 		       "database (see docs/reference.md, \"Backups\").\n");
+	if (!strcmp(c->name, "import-site"))
+		printf("\nflags of the command:\n"
+		       "  --dry-run            report what would happen and write nothing\n"
+		       "  --members FILE.csv   ghost: the members export\n"
+		       "  --source-url URL     ghost: where the old site's images stay (__GHOST_URL__ in images)\n"
+		       "  --paywall-at-more    wordpress: gate what follows <!--more--> (posts paid unless --access)\n"
+		       "  --access LEVEL       wordpress: public, members or paid for every post\n\n"
+		       "A real run writes everything in one transaction; see docs/import-site.md.\n");
 	if (!strcmp(c->name, "user"))
 		printf("\nsubcommands:\n  user add EMAIL [NAME] [ROLE]   asks for the password\n"
 		       "  user list\n  user role EMAIL reader|editor|admin\n"
