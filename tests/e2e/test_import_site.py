@@ -290,3 +290,23 @@ def test_bare_export_without_users_or_tags(tmp_path):
         assert "From a bare export without users or tags." in page and 'href="/authors/staff"' in page
     finally:
         srv.stop()
+
+
+def test_stripe_recognises_imported_customers_at_the_next_webhook(tmp_path, fresh):
+    from test_stripe import SECRET, Stripe, subscription_event
+    from conftest import now as clock_now
+    srv = fresh(env={"MASTHEAD_STRIPE_WEBHOOK_SECRET": SECRET, "MASTHEAD_RATE_LIMIT": "1000"})
+    data = tmp_path / "data"
+    assert import_site(data, "ghost", GHOST, "--members", MEMBERS).returncode == 0
+    # Leo's Ghost subscription had lapsed; he renews on Stripe, which says so.
+    t = int(clock_now())
+    ev = subscription_event("customer.subscription.updated", t - 60, t - 60, t + 30 * 86400)
+    ev["data"]["object"]["customer"] = "cus_LAPSED1"
+    ev["data"]["object"]["id"] = "sub_LAPSED1"
+    r = Stripe(srv, tmp_path).post(ev)
+    assert (r.status_code, r.text) == (200, "ok\n"), r.text
+    st = storefix.Store.of_data(data)
+    assert st.one("SELECT s.status, s.provider_id FROM subscriptions s JOIN members m ON m.id = s.member_id "
+                  "WHERE m.email = 'lapsed@moving.test'") == ("active", "sub_LAPSED1")
+    leo = magic_link_session(srv, data, "lapsed@moving.test")
+    assert "GATEDGHOST1" in leo.get(srv.url + "/articles/harbour-night-window", timeout=10).text
