@@ -476,6 +476,15 @@ site_read_ghost(struct site_data *d, const char *path)
 	struct link *pt = links(d, data, "posts_tags", "post_id", "tag_id", NULL, &n_pt);
 	struct link *pa = links(d, data, "posts_authors", "post_id", "author_id", NULL, &n_pa);
 	struct link *meta = links(d, data, "posts_meta", "post_id", NULL, NULL, &n_meta);
+	/* The old listings: /tag/SLUG/ and /author/SLUG/. */
+	for (size_t k = 0; k < n_tags; k++)
+		if (tags[k].slug && tags[k].val && tags[k].val[0] != '#')
+			site_redirect_named(d, arena_concat(d->a, "/tag/", tags[k].slug, "/", NULL), "tags",
+			                    tags[k].val);
+	for (size_t k = 0; k < n_users; k++)
+		if (users[k].slug && users[k].val)
+			site_redirect_named(d, arena_concat(d->a, "/author/", users[k].slug, "/", NULL), "authors",
+			                    users[k].val);
 	if (!json_object_get(data, "users"))
 		site_issue(d, "%s: the export has no users table: posts get the default author (Staff)", path);
 	if (!json_object_get(data, "tags"))

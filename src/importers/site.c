@@ -41,6 +41,7 @@ site_data_release(struct site_data *d)
 {
 	free(d->posts);
 	free(d->members);
+	free(d->redirects);
 	for (size_t i = 0; i < d->n_issues; i++)
 		free(d->issues[i]);
 	free(d->issues);
@@ -80,6 +81,26 @@ site_issue(struct site_data *d, const char *fmt, ...)
 		d->issues = xrealloc(d->issues,
 		                     (d->cap_issues = d->cap_issues ? 2 * d->cap_issues : 16) * sizeof *d->issues);
 	d->issues[d->n_issues++] = buf_detach(&b, NULL);
+}
+
+void
+site_redirect_named(struct site_data *d, const char *from, const char *kind, const char *name)
+{
+	char slug[SLUG_MAX + 1];
+	if (!from || from[0] != '/' || from[1] == '/' || !name || !slug_from(name, slug, sizeof slug))
+		return;
+	if (d->n_redirects == d->cap_redirects)
+		d->redirects =
+		        xrealloc(d->redirects, (d->cap_redirects = d->cap_redirects ? 2 * d->cap_redirects : 64) *
+		                                       sizeof *d->redirects);
+	d->redirects[d->n_redirects].from = from;
+	d->redirects[d->n_redirects++].to = arena_concat(d->a, "/", kind, "/", slug, NULL);
+}
+
+static int
+cmp_redirect(const void *x, const void *y)
+{
+	return strcmp(((const struct site_redirect *) x)->from, ((const struct site_redirect *) y)->from);
 }
 
 size_t
@@ -542,6 +563,19 @@ site_run(struct store *s, struct site_data *d, const struct site_opts *o)
 			}
 		}
 		arena_free(a);
+	}
+	/* Listings' old addresses, once each. */
+	if (d->n_redirects)
+		qsort(d->redirects, d->n_redirects, sizeof *d->redirects, cmp_redirect);
+	for (size_t i = 0; i < d->n_redirects; i++) {
+		if (i && !strcmp(d->redirects[i].from, d->redirects[i - 1].from))
+			continue;
+		c.redirects++;
+		if (!o->dry_run && store_redirect_put(s, d->redirects[i].from, d->redirects[i].to, d->source, o->now)) {
+			fprintf(stderr, "import-site: cannot store a redirect: %s\n", store_errmsg(s));
+			code = 1;
+			goto out_keys;
+		}
 	}
 	c.tags = count_distinct(tag_keys, n_tag_keys);
 	c.authors = count_distinct(author_keys, n_author_keys);

@@ -50,6 +50,11 @@ struct site_member {
 	int64_t created_at;
 };
 
+/* An old listing's address (a tag, an author) and the new one. */
+struct site_redirect {
+	const char *from, *to;
+};
+
 struct site_data {
 	struct arena *a;
 	const char *source; /* "ghost", "wordpress", "substack" */
@@ -58,6 +63,8 @@ struct site_data {
 	size_t n_posts, cap_posts;
 	struct site_member *members;
 	size_t n_members, cap_members;
+	struct site_redirect *redirects; /* besides the posts' own (old_paths) */
+	size_t n_redirects, cap_redirects;
 	char **issues; /* unmappable rows and items, with their reasons */
 	size_t n_issues, cap_issues;
 	int64_t default_time; /* for items without a date */
@@ -68,6 +75,10 @@ void site_data_release(struct site_data *d);
 struct site_post *site_post_new(struct site_data *d);
 struct site_member *site_member_new(struct site_data *d);
 void site_issue(struct site_data *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* from (an old path) answers 301 with kind ("tags", "authors") and the
+ * slug masthead makes of name. Duplicates are fine. */
+void site_redirect_named(struct site_data *d, const char *from, const char *kind, const char *name);
 
 /* A named_ref list from names (slugs made from them); NULL names skipped. */
 size_t site_names(struct site_data *d, const char *const *names, size_t n, struct named_ref **out);

@@ -307,6 +307,17 @@ site_read_wordpress(struct site_data *d, const char *path, bool paywall_at_more,
 					read_text(r, &t);
 					it.cats[it.n_cats++] = str(d, &t);
 					buf_release(&t);
+					/* The old archive: /category/NICENAME/ or /tag/NICENAME/. */
+					xmlChar *nice = xmlTextReaderGetAttribute(r, (const xmlChar *) "nicename");
+					if (nice && nice[0] && strcmp(it.cats[it.n_cats - 1], "Uncategorized"))
+						site_redirect_named(d,
+						                    arena_concat(d->a,
+						                                 !strcmp((char *) dom, "category")
+						                                         ? "/category/"
+						                                         : "/tag/",
+						                                 (char *) nice, "/", NULL),
+						                    "tags", it.cats[it.n_cats - 1]);
+					xmlFree(nice);
 				}
 				xmlFree(dom);
 			}

@@ -103,11 +103,13 @@ def test_ghost_round_trip_as_readers_see_it(tmp_path, fresh):
 
     # Old addresses answer 301 with the new one; unknown ones still 404.
     for old, new in (("/harbour-night-window/", "/articles/harbour-night-window"),
-                     ("/about/", "/articles/about"), ("/ferries-resume", "/articles/ferries-resume")):
+                     ("/about/", "/articles/about"), ("/ferries-resume", "/articles/ferries-resume"),
+                     ("/tag/harbour/", "/tags/harbour"), ("/author/mara/", "/authors/mara-ellison")):
         r = srv.get(old)
         assert r.status_code == 301 and r.headers["Location"] == new, old
     assert srv.get("/no-such-post/").status_code == 404
     assert srv.get("/dredging-plan-draft/").status_code == 404
+    assert srv.get("/tag/hash-internal/").status_code == 404  # internal tags are not listings
     r = run("redirects", data=data)
     assert r.returncode == 0 and "/harbour-night-window/\t/articles/harbour-night-window\tghost" in r.stdout
 
@@ -199,7 +201,8 @@ def test_wordpress_and_substack(tmp_path, fresh):
     assert "Crème brûlée stall wins the market prize — 市場" in srv.get("/articles/market-prize").text
     assert srv.get("/articles/about").text.count("since 1998") >= 1  # pages stay public
     for old, new in (("/2025/11/04/pier-9-night-shift/", "/articles/pier-9-night-shift"),
-                     ("/?p=101", "/articles/pier-9-night-shift"), ("/?page_id=104", "/articles/about")):
+                     ("/?p=101", "/articles/pier-9-night-shift"), ("/?page_id=104", "/articles/about"),
+                     ("/category/port/", "/tags/port"), ("/tag/night-work/", "/tags/night-work")):
         r = srv.get(old)
         assert r.status_code == 301 and r.headers["Location"] == new, old
     assert srv.get("/?p=999").status_code == 200  # an unknown id is just the front page
