@@ -44,6 +44,15 @@ struct billing_provider {
 	 * caller. NULL for providers that send none (test). */
 	mh_err (*apply_event)(struct billing *b, struct arena *a, const char *body, size_t len, int64_t now, char *err,
 	                      size_t errlen);
+	/* Links member_id to a customer the provider already knows (a site
+	 * moving in): the member's subscription row carries it, live when
+	 * paying, ended otherwise, so the provider's next event about that
+	 * customer finds the member. Doing it twice is doing it once.
+	 * MH_ERR_CONFLICT: the member pays through something else already;
+	 * MH_ERR_NOTFOUND: there is no plan to hang it on. msg says which.
+	 * NULL for providers without customers of their own (test). */
+	mh_err (*attach_customer)(struct billing *b, struct arena *a, int64_t member_id, const char *customer,
+	                          bool paying, int64_t now, char *msg, size_t msglen);
 };
 
 extern const struct billing_provider billing_test_provider;

@@ -203,4 +203,4 @@ test_checkout(struct billing *b, struct arena *a, const struct member *m, const 
 	return MH_OK;
 }
 
-const struct billing_provider billing_test_provider = { "test", test_checkout, test_charge, NULL };
+const struct billing_provider billing_test_provider = { "test", test_checkout, test_charge, NULL, NULL };

@@ -49,6 +49,10 @@ const struct command commands[] = {
 	{ "migrate", cmd_init, "", "apply pending database migrations", no_keys },
 	{ "import", cmd_import, "PATH...", "import Markdown files (or folders of them) with front matter",
 	  import_keys },
+	{ "import-site", cmd_import_site,
+	  "ghost FILE.json [--members FILE.csv] | wordpress FILE.xml | substack ZIP|DIR",
+	  "move a whole publication in from Ghost, WordPress or Substack, all or nothing ([--dry-run])", import_keys },
+	{ "redirects", cmd_redirects, "", "list the old addresses an imported site answers with 301", no_keys },
 	{ "export", cmd_export, "DIR",
 	  "write articles as Markdown and a members list (CSV) into DIR, for other tools; not a backup", no_keys },
 	{ "user", cmd_user, "add|list|role|passwd ...", "manage member accounts", user_keys },
@@ -103,6 +107,14 @@ command_help(const struct command *c)
 		       "sign-up time. It leaves out subscriptions, invoices, cards, password hashes and\n"
 		       "sessions, and members.csv cannot be imported back: to back up a site, copy the\n"
 		       "database (see docs/reference.md, \"Backups\").\n");
+	if (!strcmp(c->name, "import-site"))
+		printf("\nflags of the command:\n"
+		       "  --dry-run            report what would happen and write nothing\n"
+		       "  --members FILE.csv   ghost: the members export\n"
+		       "  --source-url URL     ghost: where the old site's images stay (__GHOST_URL__ in images)\n"
+		       "  --paywall-at-more    wordpress: gate what follows <!--more--> (posts paid unless --access)\n"
+		       "  --access LEVEL       wordpress: public, members or paid for every post\n\n"
+		       "A real run writes everything in one transaction; see docs/import-site.md.\n");
 	if (!strcmp(c->name, "user"))
 		printf("\nsubcommands:\n  user add EMAIL [NAME] [ROLE]   asks for the password\n"
 		       "  user list\n  user role EMAIL reader|editor|admin\n"
@@ -229,6 +241,15 @@ cli_main(int argc, char **argv)
 			/* The command's own two URLs, handed on as arguments. */
 			pos[npos++] = argv[i];
 			if (!eq && i + 1 < argc)
+				pos[npos++] = argv[++i];
+			continue;
+		}
+		if (!strcmp(cmd->name, "import-site") &&
+		    (!strcmp(name, "members") || !strcmp(name, "source-url") || !strcmp(name, "access") ||
+		     !strcmp(name, "dry-run") || !strcmp(name, "paywall-at-more"))) {
+			/* The command's own flags, handed on as arguments (two are switches). */
+			pos[npos++] = argv[i];
+			if (!eq && i + 1 < argc && strcmp(name, "dry-run") && strcmp(name, "paywall-at-more"))
 				pos[npos++] = argv[++i];
 			continue;
 		}

@@ -83,8 +83,8 @@ time_of(const struct frontmatter *fm, const char *key, int64_t def, int64_t *out
 }
 
 /* The first sentence-sized piece of text, cut at a word under SUMMARY_MAX bytes. */
-static const char *
-summarize(struct arena *a, const char *text)
+const char *
+article_summary(struct arena *a, const char *text)
 {
 	size_t n = strlen(text);
 	if (n <= SUMMARY_MAX)
@@ -226,7 +226,7 @@ article_parse(struct arena *a, const char *src, size_t len, const struct article
 	out->has_marker = md.has_marker;
 	out->quotes = md.quotes;
 	out->n_quotes = md.n_quotes;
-	out->summary = summarize(a, out->dek[0] ? out->dek : md.first_paragraph);
+	out->summary = article_summary(a, out->dek[0] ? out->dek : md.first_paragraph);
 	return MH_OK;
 }
 

@@ -21,6 +21,9 @@ struct article_parse_opts {
 mh_err article_parse(struct arena *a, const char *src, size_t len, const struct article_parse_opts *opts,
                      struct article_input *out, char *err, size_t errlen);
 
+/* A summary for meta tags: text cut at a word under 200 bytes. */
+const char *article_summary(struct arena *a, const char *text);
+
 /* Writes an article back as Markdown with front matter (for export). */
 struct buf;
 void article_write_markdown(struct buf *b, const struct article_source *src);

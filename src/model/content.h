@@ -92,4 +92,10 @@ struct quote {
 	struct article article; /* title, slug, access, published_at only */
 };
 
+/* An old site's address and where it now lives (import-site). */
+struct redirect {
+	const char *old_path, *new_path, *source;
+	int64_t created_at;
+};
+
 #endif

@@ -27,7 +27,7 @@ static const char *const tables[] = {
 	"speakers",    "quotes",         "quote_gated", "members",         "sessions",        "auth_tokens",
 	"rate_events", "mail_outbox",    "plans",       "payment_methods", "subscriptions",   "invoices",
 	"charges",     "billing_events", "checkouts",   "gift_links",      "meter_reads",     "test_provider_charges",
-	"site_secret", "feed_tokens",    "api_keys",
+	"site_secret", "feed_tokens",    "api_keys",    "redirects",       "member_consents",
 };
 #define NTABLES (sizeof tables / sizeof tables[0])
 

@@ -551,6 +551,42 @@ store_api_key_revoke(struct store *s, const char *name, int64_t now)
 }
 
 mh_err
+store_redirect_put(struct store *s, const char *old_path, const char *new_path, const char *source, int64_t now)
+{
+	return s->ops->redirect_put(s, old_path, new_path, source, now);
+}
+
+mh_err
+store_redirect_get(struct store *s, struct arena *a, const char *old_path, const char **new_path)
+{
+	return s->ops->redirect_get(s, a, old_path, new_path);
+}
+
+mh_err
+store_redirect_list(struct store *s, struct arena *a, struct redirect **out, size_t *n)
+{
+	return s->ops->redirect_list(s, a, out, n);
+}
+
+mh_err
+store_consent_put(struct store *s, int64_t member_id, bool newsletter, const char *source, int64_t now)
+{
+	return s->ops->consent_put(s, member_id, newsletter, source, now);
+}
+
+mh_err
+store_consent_get(struct store *s, int64_t member_id, bool *newsletter)
+{
+	return s->ops->consent_get(s, member_id, newsletter);
+}
+
+mh_err
+store_member_set_comped(struct store *s, int64_t member_id, int64_t until)
+{
+	return s->ops->member_set_comped(s, member_id, until);
+}
+
+mh_err
 store_speaker_list(struct store *s, struct arena *a, int64_t now, struct speaker **out, size_t *n)
 {
 	return s->ops->speaker_list(s, a, now, out, n);

@@ -268,6 +268,15 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_APIKEY_BY_HASH] = "SELECT id, name, key_hash, created_at, revoked_at FROM api_keys WHERE key_hash = ?1",
 	[ST_APIKEY_LIST] = "SELECT id, name, key_hash, created_at, revoked_at FROM api_keys ORDER BY id",
 	[ST_APIKEY_REVOKE] = "UPDATE api_keys SET revoked_at = ?2 WHERE name = ?1 AND revoked_at = 0",
+	[ST_REDIRECT_PUT] = "INSERT INTO redirects (old_path, new_path, source, created_at) VALUES (?1, ?2, ?3, ?4) "
+	                    "ON CONFLICT (old_path) DO UPDATE SET new_path = ?2, source = ?3",
+	[ST_REDIRECT_GET] = "SELECT new_path FROM redirects WHERE old_path = ?1",
+	[ST_REDIRECT_LIST] = "SELECT old_path, new_path, source, created_at FROM redirects ORDER BY old_path",
+	[ST_CONSENT_PUT] =
+	        "INSERT INTO member_consents (member_id, newsletter, source, updated_at) VALUES (?1, ?2, ?3, ?4) "
+	        "ON CONFLICT (member_id) DO UPDATE SET newsletter = ?2, source = ?3, updated_at = ?4",
+	[ST_CONSENT_GET] = "SELECT newsletter FROM member_consents WHERE member_id = ?1",
+	[ST_MEMBER_SET_COMPED] = "UPDATE members SET comped_until = ?2 WHERE id = ?1",
 	[ST_SPEAKER_LIST] =
 	        "SELECT s.id, s.slug, s.name, s.role FROM speakers s WHERE EXISTS (SELECT 1 FROM quotes q "
 	        "JOIN articles a ON a.id = q.article_id WHERE q.speaker_id = s.id AND a.published_at <= ?1) "

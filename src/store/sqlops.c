@@ -2328,9 +2328,106 @@ op_article_count(struct store *s, int64_t before, size_t *n)
 	return rc == DB_ROW ? MH_OK : db_fail(s, st, "count");
 }
 
+static mh_err
+op_redirect_put(struct store *s, const char *old_path, const char *new_path, const char *source, int64_t now)
+{
+	struct db_stmt *st = stmt(s, ST_REDIRECT_PUT);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, old_path);
+	bind_text(st, 2, new_path);
+	bind_text(st, 3, source);
+	db_bind_int64(st, 4, now);
+	return exec_stmt(s, st);
+}
+
+static mh_err
+op_redirect_get(struct store *s, struct arena *a, const char *old_path, const char **new_path)
+{
+	struct db_stmt *st = stmt(s, ST_REDIRECT_GET);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, old_path);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		*new_path = col_str(a, st, 0);
+	db_reset(st);
+	if (rc == DB_ROW)
+		return MH_OK;
+	return rc == DB_DONE ? MH_ERR_NOTFOUND : db_fail(s, st, "read");
+}
+
+static void
+read_redirect(struct arena *a, struct db_stmt *st, void *p)
+{
+	struct redirect *r = p;
+	r->old_path = col_str(a, st, 0);
+	r->new_path = col_str(a, st, 1);
+	r->source = col_str(a, st, 2);
+	r->created_at = db_col_int64(st, 3);
+}
+
+static mh_err
+op_redirect_list(struct store *s, struct arena *a, struct redirect **out, size_t *n)
+{
+	struct db_stmt *st = stmt(s, ST_REDIRECT_LIST);
+	if (!st)
+		return MH_ERR_DB;
+	return collect_rows(s, a, st, sizeof **out, read_redirect, (void **) out, n);
+}
+
+static mh_err
+op_consent_put(struct store *s, int64_t member_id, bool newsletter, const char *source, int64_t now)
+{
+	struct db_stmt *st = stmt(s, ST_CONSENT_PUT);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, member_id);
+	db_bind_int64(st, 2, newsletter ? 1 : 0);
+	bind_text(st, 3, source);
+	db_bind_int64(st, 4, now);
+	return exec_stmt(s, st);
+}
+
+static mh_err
+op_consent_get(struct store *s, int64_t member_id, bool *newsletter)
+{
+	struct db_stmt *st = stmt(s, ST_CONSENT_GET);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, member_id);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		*newsletter = db_col_int64(st, 0) == 1;
+	db_reset(st);
+	if (rc == DB_ROW)
+		return MH_OK;
+	return rc == DB_DONE ? MH_ERR_NOTFOUND : db_fail(s, st, "read");
+}
+
+static mh_err
+op_member_set_comped(struct store *s, int64_t member_id, int64_t until)
+{
+	struct db_stmt *st = stmt(s, ST_MEMBER_SET_COMPED);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, member_id);
+	db_bind_int64(st, 2, until);
+	mh_err err = exec_stmt(s, st);
+	if (!err && db_changes(st) == 0)
+		err = MH_ERR_NOTFOUND;
+	return err;
+}
+
 void
 sql_ops_fill(struct store_ops *o)
 {
+	o->redirect_put = op_redirect_put;
+	o->redirect_get = op_redirect_get;
+	o->redirect_list = op_redirect_list;
+	o->consent_put = op_consent_put;
+	o->consent_get = op_consent_get;
+	o->member_set_comped = op_member_set_comped;
 	o->migrations_pending = op_migrations_pending;
 	o->site_secret = op_site_secret;
 	o->ping = op_ping;

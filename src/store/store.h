@@ -457,4 +457,25 @@ mh_err store_article_count(struct store *s, int64_t before, size_t *n);
 /* [read] Every speaker who has a quote in an article published at now, by name. */
 mh_err store_speaker_list(struct store *s, struct arena *a, int64_t now, struct speaker **out, size_t *n);
 
+/* ---- Moving in (import-site): redirects, newsletter consent, comped members ------------------ */
+
+/* [idempotent] old_path (an old site's path, with "?p=ID" for WordPress's
+ * query form) answers 301 with new_path, a same-site path. */
+mh_err store_redirect_put(struct store *s, const char *old_path, const char *new_path, const char *source, int64_t now);
+
+/* [read] MH_ERR_NOTFOUND when old_path has no redirect. */
+mh_err store_redirect_get(struct store *s, struct arena *a, const char *old_path, const char **new_path);
+
+/* [read] Every redirect, by old path. */
+mh_err store_redirect_list(struct store *s, struct arena *a, struct redirect **out, size_t *n);
+
+/* [idempotent] The member's newsletter consent as the old platform kept it. */
+mh_err store_consent_put(struct store *s, int64_t member_id, bool newsletter, const char *source, int64_t now);
+
+/* [read] MH_ERR_NOTFOUND when none was recorded. */
+mh_err store_consent_get(struct store *s, int64_t member_id, bool *newsletter);
+
+/* [write] A comped member reads everything until `until` (0: not comped). */
+mh_err store_member_set_comped(struct store *s, int64_t member_id, int64_t until);
+
 #endif

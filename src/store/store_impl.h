@@ -161,6 +161,14 @@ struct store_ops {
 	mh_err (*api_key_revoke)(struct store *s, const char *name, int64_t now);
 	mh_err (*speaker_list)(struct store *s, struct arena *a, int64_t now, struct speaker **out, size_t *n);
 	mh_err (*article_count)(struct store *s, int64_t before, size_t *n);
+	/* Moving in: redirects, newsletter consent, comped members. */
+	mh_err (*redirect_put)(struct store *s, const char *old_path, const char *new_path, const char *source,
+	                       int64_t now);
+	mh_err (*redirect_get)(struct store *s, struct arena *a, const char *old_path, const char **new_path);
+	mh_err (*redirect_list)(struct store *s, struct arena *a, struct redirect **out, size_t *n);
+	mh_err (*consent_put)(struct store *s, int64_t member_id, bool newsletter, const char *source, int64_t now);
+	mh_err (*consent_get)(struct store *s, int64_t member_id, bool *newsletter);
+	mh_err (*member_set_comped)(struct store *s, int64_t member_id, int64_t until);
 	/* The test provider's ledger: the outcome recorded under key, or the
 	 * given one recorded now. */
 	mh_err (*test_ledger_charge)(struct store *s, struct arena *a, const char *key, int64_t amount,

@@ -103,6 +103,8 @@ extern const struct route app_routes[];
 void web_resolve_session(struct http_req *r);
 bool web_request_versions(struct http_req *r);
 void app_not_found(struct http_req *r);
+/* 301 to where an imported site's old_path lives now; false when it has no redirect. */
+bool app_redirect_old(struct http_req *r, const char *old_path);
 void app_method_not_allowed(struct http_req *r);
 void app_error(struct http_req *r, int status, const char *message);
 

@@ -34,9 +34,29 @@ app_error(struct http_req *r, int status, const char *message)
 	page_send(r, status, "error", ctx, CACHE_PRIVATE);
 }
 
+/* An imported site's old address (store_redirect_put): 301 to where it
+ * lives now. The target is checked again here, so a row written by other
+ * means can never send a reader to another site. */
+bool
+app_redirect_old(struct http_req *r, const char *old_path)
+{
+	struct app *app = r->app;
+	const char *to;
+	if ((r->method != HTTP_GET && r->method != HTTP_HEAD) || strlen(old_path) > 1024 ||
+	    store_redirect_get(app->store, r->arena, old_path, &to) != MH_OK)
+		return false;
+	if (to[0] != '/' || to[1] == '/' || to[1] == '\\' || strpbrk(to, "\r\n"))
+		return false;
+	http_add_header(r, "Cache-Control", "public, max-age=3600");
+	http_redirect(r, 301, to);
+	return true;
+}
+
 void
 app_not_found(struct http_req *r)
 {
+	if (app_redirect_old(r, r->path))
+		return;
 	app_error(r, 404, "We could not find that page. It may have moved, or the link may be mistyped.");
 }
 

@@ -122,6 +122,13 @@ void
 h_front(struct http_req *r)
 {
 	struct app *app = r->app;
+	/* WordPress's own addresses of a post and a page: /?p=ID, /?page_id=ID. */
+	static const char *const wp[] = { "p", "page_id" };
+	for (size_t i = 0; i < 2; i++) {
+		const char *id = http_query(r, wp[i]);
+		if (id && strlen(id) <= 20 && app_redirect_old(r, arena_concat(r->arena, "/?", wp[i], "=", id, NULL)))
+			return;
+	}
 	if (skeleton_or_capture(r, "list"))
 		return;
 	send_listing(r, "index", LIST_ALL, NULL, "", "Latest", app->cfg->site_tagline);

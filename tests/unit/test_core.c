@@ -10,6 +10,7 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/config.h"
+#include "core/csv.h"
 #include "core/epochs.h"
 #include "core/text.h"
 
@@ -272,6 +273,45 @@ test_epochs(void **state)
 	free(e);
 }
 
+/* Members' exports: quotes, doubled quotes, line breaks inside quotes,
+ * CRLF, a BOM, and a quote left open that must not swallow the rows after it. */
+static void
+test_csv_records(void **state)
+{
+	(void) state;
+	struct arena *a = arena_new();
+	const char *text = "\xef\xbb\xbf"
+	                   "email,name,note\r\n"
+	                   "a@b.example,\"Doe, Jane\",\"says \"\"hi\"\"\nand more\"\r\n"
+	                   "\n"
+	                   "c@d.example,\"open,x\r\n"
+	                   "e@f.example,,\r\n"
+	                   "g@h.example,\"x\"y,z\n";
+	struct csv c;
+	csv_init(&c, text, strlen(text));
+	char **f;
+	size_t n;
+	int line;
+	assert_int_equal(csv_next(&c, a, &f, &n, &line), 1);
+	assert_int_equal(n, 3);
+	assert_string_equal(f[0], "email");
+	assert_int_equal(line, 1);
+	assert_int_equal(csv_next(&c, a, &f, &n, &line), 1);
+	assert_int_equal(line, 2);
+	assert_string_equal(f[1], "Doe, Jane");
+	assert_string_equal(f[2], "says \"hi\"\nand more");
+	assert_int_equal(csv_next(&c, a, &f, &n, &line), -1); /* the quote left open */
+	assert_int_equal(line, 5);
+	assert_int_equal(csv_next(&c, a, &f, &n, &line), 1);
+	assert_int_equal(line, 6);
+	assert_int_equal(n, 3);
+	assert_string_equal(f[0], "e@f.example");
+	assert_string_equal(f[2], "");
+	assert_int_equal(csv_next(&c, a, &f, &n, &line), -1); /* text after a closing quote */
+	assert_int_equal(csv_next(&c, a, &f, &n, &line), 0);
+	arena_free(a);
+}
+
 int
 main(void)
 {
@@ -287,6 +327,7 @@ main(void)
 		cmocka_unit_test(test_config_precedence_and_errors),
 		cmocka_unit_test(test_config_neutral_defaults_and_derived_sender),
 		cmocka_unit_test(test_dummy_hash_has_todays_parameters),
+		cmocka_unit_test(test_csv_records),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -122,6 +122,46 @@ test_members(void **state)
 	arena_free(a);
 }
 
+/* Moving in: redirects are idempotent upserts, consent one row a member,
+ * comped until a time. */
+static void
+test_import_site_ops(void **state)
+{
+	struct store *s = *state;
+	struct arena *a = arena_new();
+	const char *to = NULL;
+	assert_int_equal(store_redirect_get(s, a, "/old/", &to), MH_ERR_NOTFOUND);
+	assert_int_equal(store_redirect_put(s, "/old/", "/articles/old", "ghost", T0), MH_OK);
+	assert_int_equal(store_redirect_put(s, "/?p=7", "/articles/seven", "wordpress", T0), MH_OK);
+	assert_int_equal(store_redirect_put(s, "/old/", "/articles/new", "ghost", T0 + 1), MH_OK);
+	assert_int_equal(store_redirect_get(s, a, "/old/", &to), MH_OK);
+	assert_string_equal(to, "/articles/new");
+	struct redirect *list;
+	size_t n;
+	assert_int_equal(store_redirect_list(s, a, &list, &n), MH_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].old_path, "/?p=7");
+	assert_string_equal(list[1].old_path, "/old/");
+	assert_string_equal(list[1].source, "ghost");
+
+	int64_t id = member(s, "consent@example.test");
+	bool yes = true;
+	assert_int_equal(store_consent_get(s, id, &yes), MH_ERR_NOTFOUND);
+	assert_int_equal(store_consent_put(s, id, true, "ghost", T0), MH_OK);
+	assert_int_equal(store_consent_get(s, id, &yes), MH_OK);
+	assert_true(yes);
+	assert_int_equal(store_consent_put(s, id, false, "ghost", T0 + 1), MH_OK);
+	assert_int_equal(store_consent_get(s, id, &yes), MH_OK);
+	assert_false(yes);
+
+	assert_int_equal(store_member_set_comped(s, id, T0 + 86400), MH_OK);
+	struct member m;
+	assert_int_equal(store_member_by_id(s, a, id, &m), MH_OK);
+	assert_int_equal(m.comped_until, T0 + 86400);
+	assert_int_equal(store_member_set_comped(s, id + 1000, T0), MH_ERR_NOTFOUND);
+	arena_free(a);
+}
+
 static void
 test_sessions_and_housekeeping(void **state)
 {
@@ -1041,6 +1081,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_members, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions_and_housekeeping, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import_site_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tokens_are_single_use, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_limit_two_writers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscription_save_is_conditional, setup, teardown),

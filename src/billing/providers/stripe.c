@@ -943,5 +943,55 @@ stripe_provider_checkout(struct billing *b, struct arena *a, const struct member
 	return stripe_portal(cfg, a, customer, back, key, url, msg, msglen);
 }
 
-const struct billing_provider billing_stripe_provider = { "stripe", stripe_provider_checkout, NULL,
-	                                                  stripe_apply_event };
+/* A Stripe customer from the site a member moved in from (import-site).
+ * Until Stripe says more, a paying member's row is active for a month and
+ * provider_updated stays 0, so any event about the customer (Stripe sends
+ * customer.subscription.updated at the next renewal at the latest) sets
+ * the real state. */
+static mh_err
+stripe_attach_customer(struct billing *b, struct arena *a, int64_t member_id, const char *customer, bool paying,
+                       int64_t now, char *msg, size_t msglen)
+{
+	struct store *s = b->store;
+	struct subscription sub;
+	mh_err rc = store_subscription_by_member(s, a, member_id, &sub);
+	if (rc && rc != MH_ERR_NOTFOUND)
+		return rc;
+	if (!rc) {
+		if (is(sub.provider, "stripe") && is(sub.provider_customer, customer))
+			return MH_OK; /* attached before: Stripe's events may have moved it on since */
+		if (sub_status_live(sub.status)) {
+			snprintf(msg, msglen, "the member already has a live %s subscription", sub.provider);
+			return MH_ERR_CONFLICT;
+		}
+	} else {
+		memset(&sub, 0, sizeof sub);
+		sub.member_id = member_id;
+		sub.created_at = now;
+	}
+	struct plan *plans;
+	size_t n = 0;
+	if ((rc = store_plan_list(s, a, false, &plans, &n)) || (!n && (rc = store_plan_list(s, a, true, &plans, &n))))
+		return rc;
+	if (!n) {
+		snprintf(msg, msglen, "there is no plan yet (masthead plan add)");
+		return MH_ERR_NOTFOUND;
+	}
+	if (!sub.plan_id)
+		sub.plan_id = plans[0].id;
+	sub.status = paying ? SUB_ACTIVE : SUB_CANCELED;
+	sub.period_start = now;
+	sub.period_end = paying ? time_add_months(now, 1) : now;
+	sub.canceled_at = paying ? 0 : now;
+	sub.trial_end = sub.grace_until = 0;
+	sub.cancel_at_period_end = sub.trial_reminded = false;
+	sub.provider = "stripe";
+	sub.provider_id = "";
+	sub.provider_customer = customer;
+	sub.provider_updated = 0;
+	sub.updated_at = now;
+	return store_subscription_save(s, &sub);
+}
+
+const struct billing_provider billing_stripe_provider = { "stripe", stripe_provider_checkout, NULL, stripe_apply_event,
+	                                                  stripe_attach_customer };
