@@ -307,6 +307,16 @@ out:
 	return err;
 }
 
+static mh_err
+op_search_compact(struct store *s)
+{
+	struct db_stmt *st = stmt(s, ST_SEARCH_COMPACT_PUB);
+	mh_err err = st ? exec_stmt(s, st) : MH_ERR_DB;
+	if (!err)
+		err = (st = stmt(s, ST_SEARCH_COMPACT_GATED)) ? exec_stmt(s, st) : MH_ERR_DB;
+	return err;
+}
+
 mh_err
 sql_search_index_pending(struct store *s, int *done)
 {
@@ -346,7 +356,7 @@ sql_search_index_pending(struct store *s, int *done)
 			return err;
 		*done += (int) n;
 		if (n == 0)
-			return MH_OK;
+			return *done >= STORE_SEARCH_COMPACT_AFTER ? op_search_compact(s) : MH_OK;
 	}
 }
 
@@ -2416,6 +2426,7 @@ sql_ops_fill(struct store_ops *o)
 	o->search = op_search;
 	o->search_excerpt = op_search_excerpt;
 	o->search_gated_snippet = op_search_gated_snippet;
+	o->search_compact = op_search_compact;
 	o->feed_token_save = op_feed_token_save;
 	o->feed_token_delete = op_feed_token_delete;
 	o->feed_token_by_member = op_feed_token_by_member;

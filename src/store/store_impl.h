@@ -40,6 +40,7 @@ struct store_ops {
 	                 struct search_row **out, size_t *n, bool *more);
 	mh_err (*search_excerpt)(struct store *s, struct arena *a, const char *match, int64_t article_id,
 	                         struct search_excerpt *out);
+	mh_err (*search_compact)(struct store *s);
 	mh_err (*search_gated_snippet)(struct store *s, struct arena *a, const char *match, int64_t article_id,
 	                               const char **snippet);
 

@@ -917,6 +917,11 @@ test_search_ops(void **state)
 	assert_int_equal(n, 3);
 	assert_false(more);
 	assert_int_equal(rows[2].article_id, older);
+	/* Compacting the indexes changes no answer. */
+	assert_int_equal(store_search_compact(s), MH_OK);
+	assert_int_equal(store_search(s, a, "\"mist\"", &sc, &rows, &n, &more), MH_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(rows[0].article_id, newer);
 	/* Moved in time, an article moves in the order. */
 	in.published_at = T0 - 1;
 	assert_int_equal(store_article_upsert(s, &in, &older, &created), MH_OK);
