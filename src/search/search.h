@@ -66,8 +66,7 @@ bool search_gated_allowed(struct article *art, const struct viewer *v, const str
 
 /* Which articles' gated index v may search, in the store's terms: the
  * decision above taken on an article of each access level. */
-void search_scope_for(const struct viewer *v, const struct reading_rules *rules, int64_t now,
-                      struct search_scope *out);
+void search_scope_for(const struct viewer *v, const struct reading_rules *rules, int64_t now, struct search_scope *out);
 
 /* Marked text (0x01 starts a match, 0x02 ends it) as escaped HTML with <mark>. */
 const char *search_marked_html(struct arena *a, const char *marked);

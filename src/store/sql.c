@@ -32,15 +32,15 @@
  * indexes is its minute of publication (from 1970 to 2097: earlier ones
  * count as 1970, later ones as 2097) in the high bits and its id in the
  * low 37; PostgreSQL orders its matches by the same two numbers. */
-#define SEARCH_MINUTE(t)    "MIN(MAX(" t ", 0) / 60, 67108863)"
-#define SEARCH_KEY(t, id)   "((" SEARCH_MINUTE(t) " << 37) | " id ")"
-#define SEARCH_KEY_LAST(t)  "((" SEARCH_MINUTE(t) " << 37) | 137438953471)"
-#define SEARCH_ID(rowid)    "(" rowid " & 137438953471)"
+#define SEARCH_MINUTE(t)   "MIN(MAX(" t ", 0) / 60, 67108863)"
+#define SEARCH_KEY(t, id)  "((" SEARCH_MINUTE(t) " << 37) | " id ")"
+#define SEARCH_KEY_LAST(t) "((" SEARCH_MINUTE(t) " << 37) | 137438953471)"
+#define SEARCH_ID(rowid)   "(" rowid " & 137438953471)"
 #define SEARCH_SCOPE                                                                                                   \
 	"CASE WHEN a.access = 'members' THEN ?5 WHEN a.access = 'public' AND a.published_at > ?7 THEN ?4 ELSE ?6 END = 1"
-#define LIST_TAIL    " AND a.published_at <= ?2 ORDER BY a.published_at DESC, a.id DESC LIMIT ?3 OFFSET ?4"
-#define MEMBER_COLS  "id, email, name, password_hash, role, created_at, comped_until, email_verified"
-#define PLAN_COLS    "id, code, name, amount, currency, interval_months, trial_days, retired, provider_price_id"
+#define LIST_TAIL   " AND a.published_at <= ?2 ORDER BY a.published_at DESC, a.id DESC LIMIT ?3 OFFSET ?4"
+#define MEMBER_COLS "id, email, name, password_hash, role, created_at, comped_until, email_verified"
+#define PLAN_COLS   "id, code, name, amount, currency, interval_months, trial_days, retired, provider_price_id"
 #define SUB_COLS                                                                                                       \
 	"id, member_id, plan_id, status, period_start, period_end, trial_end, grace_until, cancel_at_period_end, "     \
 	"canceled_at, provider, provider_id, provider_customer, provider_updated, created_at, updated_at, "            \
@@ -307,20 +307,23 @@ static const char *const stmt_sql[ST_COUNT] = {
 	 * reading every match as bm25() does. The articles are read
 	 * through the narrow index that migration 0009 made for it (the planner
 	 * would read the rows, text and all, by their id). */
-	[ST_SEARCH_PUBLIC] = "SELECT a.id, a.access, a.published_at, masthead_bm25(search_public, 10.0, 4.0, 1.0) "
-	                     "FROM search_public JOIN articles a INDEXED BY articles_search ON a.id = "
-	                     SEARCH_ID("search_public.rowid") " WHERE search_public MATCH ?1 AND search_public.rowid <= "
-	                     SEARCH_KEY_LAST("?2") " AND a.published_at <= ?2 ORDER BY search_public.rowid DESC LIMIT ?3",
+	[ST_SEARCH_PUBLIC] =
+	        "SELECT a.id, a.access, a.published_at, masthead_bm25(search_public, 10.0, 4.0, 1.0) "
+	        "FROM search_public JOIN articles a INDEXED BY articles_search ON a.id = " SEARCH_ID(
+	                "search_public.rowid") " WHERE search_public MATCH ?1 AND search_public.rowid <= " SEARCH_KEY_LAST("?2") " AND a.published_at <= ?2 ORDER BY search_public.rowid DESC LIMIT ?3",
 	/* The newest ?3 matches of the gated index that the public index does not
 	 * match, among the articles whose gated index this reader may search:
 	 * ?4 public, ?5 members, ?6 paid articles; a public article published at
 	 * or before ?7 counts as paid (the auto-paywall). */
-	[ST_SEARCH_GATED] = "SELECT a.id, a.access, a.published_at FROM search_gated "
-	                    "JOIN articles a INDEXED BY articles_search ON a.id = " SEARCH_ID("search_gated.rowid") " "
-	                    "WHERE search_gated MATCH ?1 AND search_gated.rowid <= " SEARCH_KEY_LAST("?2") " "
-	                    "AND a.published_at <= ?2 AND " SEARCH_SCOPE " "
-	                    "AND search_gated.rowid NOT IN (SELECT rowid FROM search_public WHERE search_public MATCH ?1) "
-	                    "ORDER BY search_gated.rowid DESC LIMIT ?3",
+	[ST_SEARCH_GATED] =
+	        "SELECT a.id, a.access, a.published_at FROM search_gated "
+	        "JOIN articles a INDEXED BY articles_search ON a.id = " SEARCH_ID(
+	                "search_gated.rowid") " "
+	                                      "WHERE search_gated MATCH ?1 AND search_gated.rowid <= " SEARCH_KEY_LAST(
+	                                              "?2") " "
+	                                                    "AND a.published_at <= ?2 AND " SEARCH_SCOPE " "
+	                                                    "AND search_gated.rowid NOT IN (SELECT rowid FROM search_public WHERE search_public MATCH ?1) "
+	                                                    "ORDER BY search_gated.rowid DESC LIMIT ?3",
 	[ST_SEARCH_EXCERPT] =
 	        "SELECT a.slug, a.title, a.dek, a.published_at, highlight(search_public, 0, X'01', X'02'), "
 	        "highlight(search_public, 1, X'01', X'02'), "
@@ -332,9 +335,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	 * segment, and a bulk import leaves a dozen or more. */
 	[ST_SEARCH_COMPACT_PUB] = "INSERT INTO search_public (search_public) VALUES ('optimize')",
 	[ST_SEARCH_COMPACT_GATED] = "INSERT INTO search_gated (search_gated) VALUES ('optimize')",
-	[ST_SEARCH_GATED_SNIPPET] = "SELECT snippet(search_gated, 1, X'01', X'02', '\xe2\x80\xa6', 24) FROM search_gated "
-	                            "WHERE search_gated MATCH ?1 AND rowid = "
-	                            "(SELECT " SEARCH_KEY("published_at", "id") " FROM articles WHERE id = ?2)",
+	[ST_SEARCH_GATED_SNIPPET] =
+	        "SELECT snippet(search_gated, 1, X'01', X'02', '\xe2\x80\xa6', 24) FROM search_gated "
+	        "WHERE search_gated MATCH ?1 AND rowid = "
+	        "(SELECT " SEARCH_KEY("published_at", "id") " FROM articles WHERE id = ?2)",
 };
 
 /* Search on PostgreSQL (migrations/postgres/0009_search.sql): the same
@@ -343,10 +347,9 @@ static const char *const stmt_sql[ST_COUNT] = {
  * ts_rank with the title first, negated so that lower ranks first like
  * bm25. Marks as on SQLite; a headline shows the whole title and dek and
  * at most 24 words of the body. */
-#define PG_CFG  "'masthead_search'"
-#define PG_MARK "StartSel=\x01, StopSel=\x02"
-#define PG_SEARCH_ORDER(t)                                                                                             \
-	"LEAST(GREATEST(" t ".published_at, 0) / 60, 67108863) DESC, " t ".id DESC"
+#define PG_CFG             "'masthead_search'"
+#define PG_MARK            "StartSel=\x01, StopSel=\x02"
+#define PG_SEARCH_ORDER(t) "LEAST(GREATEST(" t ".published_at, 0) / 60, 67108863) DESC, " t ".id DESC"
 static const char *const pg_sql[ST_COUNT] = {
 	[ST_SEARCH_PUB_DELETE] = "DELETE FROM search_public WHERE article_id = ?1",
 	[ST_SEARCH_GATED_DELETE] = "DELETE FROM search_gated WHERE article_id = ?1",
@@ -361,8 +364,9 @@ static const char *const pg_sql[ST_COUNT] = {
 	[ST_SEARCH_PUBLIC] = "SELECT w.id, w.access, w.published_at, -ts_rank('{0.1, 0.25, 0.4, 1.0}', w.doc, w.q, 1) "
 	                     "FROM (SELECT a.id, a.access, a.published_at, p.doc, q "
 	                     "FROM search_tsquery(?1) q, search_public p JOIN articles a ON a.id = p.article_id "
-	                     "WHERE p.doc @@ q AND a.published_at <= ?2 ORDER BY " PG_SEARCH_ORDER("a") " LIMIT ?3) w "
-	                     "ORDER BY " PG_SEARCH_ORDER("w"),
+	                     "WHERE p.doc @@ q AND a.published_at <= ?2 ORDER BY " PG_SEARCH_ORDER(
+	                             "a") " LIMIT ?3) w "
+	                                  "ORDER BY " PG_SEARCH_ORDER("w"),
 	[ST_SEARCH_GATED] = "SELECT a.id, a.access, a.published_at "
 	                    "FROM search_tsquery(?1) q, search_gated g JOIN articles a ON a.id = g.article_id "
 	                    "WHERE g.doc @@ q AND a.published_at <= ?2 AND " SEARCH_SCOPE " "
