@@ -8,6 +8,7 @@
 
 #include "core/buf.h"
 #include "core/text.h"
+#include "search/search.h"
 #include "store/store.h"
 #include "core/banned.h"
 
@@ -131,7 +132,7 @@ api_query_parse(struct arena *a, const struct api_params *p, struct api_query *q
 	q->limit = API_LIMIT_DEFAULT;
 	q->page = 1;
 	q->html = true;
-	const char *all[] = { p->include, p->fields, p->formats, p->limit, p->page, p->order, p->filter };
+	const char *all[] = { p->include, p->fields, p->formats, p->limit, p->page, p->order, p->filter, p->search };
 	for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
 		if (all[i] && strlen(all[i]) > API_PARAM_MAX) {
 			snprintf(err, errlen, "A query parameter is longer than %d characters", API_PARAM_MAX);
@@ -243,6 +244,14 @@ api_query_parse(struct arena *a, const struct api_params *p, struct api_query *q
 			snprintf(err, errlen, "Error parsing filter: %s", msg);
 			return MH_ERR_INVALID;
 		}
+	}
+	if (p->search && p->search[0]) {
+		if (q->filter || q->n_order) {
+			snprintf(err, errlen,
+			         "search cannot be combined with filter or order: results come best first");
+			return MH_ERR_INVALID;
+		}
+		q->search = p->search;
 	}
 	return MH_OK;
 }
@@ -480,28 +489,35 @@ named_json(const struct api_site *site, struct arena *a, bool tag, const struct 
 
 /* ---- Posts -------------------------------------------------------------------------------------- */
 
-/* The articles published at now (newest API_SCAN_MAX), each decided for an
- * anonymous reader, which applies the auto-paywall to its access. */
-struct post_set {
-	struct article *list;
-	size_t n;
-	const char **ids;
-};
+/* Calls fn on every article published at now, newest first, read
+ * site->scan_batch (API_SCAN_BATCH) at a time, each decided for an
+ * anonymous reader (which applies the auto-paywall to its access) and with
+ * the id the API shows. A batch's memory goes with it: what fn keeps, it
+ * copies. fn returns false to stop. Filters are evaluated here, in memory,
+ * the same on every engine, over every post: a cost that follows the
+ * number of posts, paid by filtered and reordered lists only. */
+typedef bool (*post_fn)(const struct article *art, const char *id, void *arg);
 
 static mh_err
-load_posts(const struct api_site *site, struct arena *a, struct post_set *ps)
+each_post(const struct api_site *site, post_fn fn, void *arg)
 {
-	struct article_filter f = { LIST_ALL, NULL, site->now, API_SCAN_MAX, 0 };
-	mh_err err = store_article_list(site->store, a, &f, &ps->list, &ps->n);
-	if (err)
-		return err;
-	ps->ids = arena_alloc(a, (ps->n ? ps->n : 1) * sizeof *ps->ids);
+	const size_t batch = site->scan_batch ? site->scan_batch : API_SCAN_BATCH;
 	const struct viewer anon = { .meter_remaining = -1 };
-	for (size_t i = 0; i < ps->n; i++) {
-		(void) reading_decide(&ps->list[i], &anon, &site->rules, site->now);
-		ps->ids[i] = post_id(a, ps->list[i].id);
+	for (size_t from = 0;; from += batch) {
+		struct arena *tmp = arena_new();
+		struct article *list;
+		size_t n;
+		struct article_filter f = { LIST_ALL, NULL, site->now, batch, from };
+		mh_err err = store_article_list(site->store, tmp, &f, &list, &n);
+		bool go = !err;
+		for (size_t i = 0; go && i < n; i++) {
+			(void) reading_decide(&list[i], &anon, &site->rules, site->now);
+			go = fn(&list[i], post_id(tmp, list[i].id), arg);
+		}
+		arena_free(tmp);
+		if (err || !go || n < batch)
+			return err;
 	}
-	return MH_OK;
 }
 
 static int
@@ -623,7 +639,7 @@ server_error(int *status)
 }
 
 /* A page of every published post, newest first: what most browses ask for,
- * read a page at a time rather than through load_posts. */
+ * read a page at a time rather than through each_post. */
 static json_t *
 posts_page(const struct api_site *site, struct arena *a, const struct api_query *q, int *status)
 {
@@ -631,8 +647,6 @@ posts_page(const struct api_site *site, struct arena *a, const struct api_query 
 	struct article *list = NULL;
 	if (store_article_count(site->store, site->now, &total))
 		return server_error(status);
-	if (total > API_SCAN_MAX)
-		total = API_SCAN_MAX;
 	size_t from = (q->page - 1) * q->limit;
 	if (from < total) {
 		size_t want = total - from < q->limit ? total - from : q->limit;
@@ -653,6 +667,82 @@ posts_page(const struct api_site *site, struct arena *a, const struct api_query 
 	return envelope("posts", posts, pagination(q, total));
 }
 
+/* posts/?search=words: the reading path's search (search/search.h) for an
+ * anonymous reader, so only the public index and the gated index of open
+ * articles are searched; best first, at most SEARCH_LIMIT_MAX a page and
+ * SEARCH_RESULTS_MAX in all. meta.search says what was searched and whether
+ * more matched than the results hold. */
+static json_t *
+posts_search(const struct api_site *site, struct arena *a, const struct api_query *q, int *status)
+{
+	struct api_query sq = *q;
+	if (sq.limit > SEARCH_LIMIT_MAX)
+		sq.limit = SEARCH_LIMIT_MAX;
+	struct search_results res = { 0 };
+	const struct viewer anon = { .meter_remaining = -1 };
+	/* Past the last page there is nothing to rank: the count still is. */
+	size_t page = sq.page > SEARCH_PAGE_MAX ? 1 : sq.page;
+	if (search_query(site->store, a, q->search, strlen(q->search), &anon, &site->rules, site->now, page, sq.limit,
+	                 &res))
+		return server_error(status);
+	json_t *list = json_array();
+	for (size_t i = 0; page == sq.page && i < res.n; i++) {
+		struct article listed = { .id = res.hits[i].article_id, .slug = res.hits[i].slug };
+		json_t *post;
+		if (post_json(site, a, &listed, &sq, &post)) {
+			json_decref(list);
+			return server_error(status);
+		}
+		json_array_append_new(list, post);
+	}
+	json_t *meta = pagination(&sq, res.total);
+	json_t *about = json_object();
+	json_object_set_new(about, "terms", json_string(res.terms.text));
+	json_object_set_new(about, "more", json_boolean(res.more));
+	json_object_set_new(meta, "search", about);
+	*status = 200;
+	return envelope("posts", list, meta);
+}
+
+/* The posts a read or a filtered list asks for, kept in the request's arena. */
+struct post_match {
+	const struct api_route *rt;
+	const struct api_query *q;
+	struct arena *a;
+	struct article *list;
+	size_t n, cap;
+};
+
+static bool
+keep_post(const struct article *art, const char *id, void *arg)
+{
+	struct post_match *m = arg;
+	const struct api_route *rt = m->rt;
+	if (rt->by && !strcmp(rt->by, "id") && strcmp(id, rt->key))
+		return true;
+	if (rt->by && !strcmp(rt->by, "slug") && strcmp(art->slug, rt->key))
+		return true;
+	struct nql_subject subj = { art, id, false };
+	if (!rt->by && m->q->filter && !nql_match(m->q->filter, &subj))
+		return true;
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? 2 * m->cap : 64;
+		struct article *more = arena_alloc(m->a, cap * sizeof *more);
+		if (m->n)
+			memcpy(more, m->list, m->n * sizeof *more);
+		m->list = more;
+		m->cap = cap;
+	}
+	/* What the order and post_json read: the rest is read again by slug. */
+	m->list[m->n++] = (struct article){ .id = art->id,
+		                            .slug = arena_strdup(m->a, art->slug),
+		                            .title = arena_strdup(m->a, art->title ? art->title : ""),
+		                            .access = art->access,
+		                            .published_at = art->published_at,
+		                            .updated_at = art->updated_at };
+	return !rt->by; /* a read stops at its post */
+}
+
 static json_t *
 posts_answer(const struct api_site *site, struct arena *a, const struct api_route *rt, const struct api_query *q,
              int *status)
@@ -670,25 +760,16 @@ posts_answer(const struct api_site *site, struct arena *a, const struct api_rout
 		*status = 200;
 		return envelope("posts", list, NULL);
 	}
+	if (!rt->by && q->search)
+		return posts_search(site, a, q, status);
 	if (!rt->by && !q->filter &&
 	    (q->n_order == 0 || (q->n_order == 1 && q->order[0].field == API_ORD_PUBLISHED_AT && q->order[0].desc)))
 		return posts_page(site, a, q, status);
-	struct post_set ps;
-	if (load_posts(site, a, &ps))
+	struct post_match m = { rt, q, a, NULL, 0, 0 };
+	if (each_post(site, keep_post, &m))
 		return server_error(status);
-	/* The matches, in order. */
-	struct article *match = arena_alloc(a, (ps.n ? ps.n : 1) * sizeof *match);
-	size_t n = 0;
-	for (size_t i = 0; i < ps.n; i++) {
-		struct nql_subject subj = { &ps.list[i], ps.ids[i], false };
-		if (rt->by && !strcmp(rt->by, "id") && strcmp(ps.ids[i], rt->key))
-			continue;
-		if (rt->by && !strcmp(rt->by, "slug") && strcmp(ps.list[i].slug, rt->key))
-			continue;
-		if (!rt->by && q->filter && !nql_match(q->filter, &subj))
-			continue;
-		match[n++] = ps.list[i];
-	}
+	struct article *match = m.list;
+	size_t n = m.n;
 	if (rt->by) {
 		if (n == 0)
 			return not_found(status, "Post not found.");
@@ -701,6 +782,13 @@ posts_answer(const struct api_site *site, struct arena *a, const struct api_rout
 		return envelope("posts", list, NULL);
 	}
 	qsort_r(match, n, sizeof *match, cmp_posts, (void *) q);
+	/* An article published while the batches were read shifts them by one:
+	 * one post may come twice, and its copies sort side by side. */
+	size_t w = 0;
+	for (size_t i = 0; i < n; i++)
+		if (w == 0 || match[w - 1].id != match[i].id)
+			match[w++] = match[i];
+	n = w;
 	json_t *list = json_array();
 	size_t from = (q->page - 1) * q->limit;
 	for (size_t i = from; i < n && i < from + q->limit; i++) {
@@ -760,6 +848,46 @@ named_matches(const struct nql_node *filter, const char *slug, const char *id)
 	return nql_match(filter, &subj);
 }
 
+/* Every tag or author of a published post, with its count: kept in the
+ * request's arena. */
+struct named_tally {
+	struct arena *a;
+	bool tag;
+	struct named_count *all;
+	size_t n, cap;
+};
+
+static bool
+tally_named(const struct article *art, const char *id, void *arg)
+{
+	(void) id;
+	struct named_tally *t = arg;
+	const struct named_ref *refs = t->tag ? art->tags : art->authors;
+	size_t nr = t->tag ? art->n_tags : art->n_authors;
+	for (size_t k = 0; k < nr; k++) {
+		size_t j = 0;
+		while (j < t->n && strcmp(t->all[j].ref.slug, refs[k].slug))
+			j++;
+		if (j == t->n) {
+			if (t->n == t->cap) {
+				size_t cap = t->cap ? 2 * t->cap : 16;
+				struct named_count *more = arena_alloc(t->a, cap * sizeof *more);
+				if (t->n)
+					memcpy(more, t->all, t->n * sizeof *more);
+				t->all = more;
+				t->cap = cap;
+			}
+			t->all[j].ref = refs[k];
+			t->all[j].ref.slug = arena_strdup(t->a, refs[k].slug);
+			t->all[j].ref.name = arena_strdup(t->a, refs[k].name ? refs[k].name : "");
+			t->all[j].posts = 0;
+			t->n++;
+		}
+		t->all[j].posts++;
+	}
+	return true;
+}
+
 static json_t *
 named_answer(const struct api_site *site, struct arena *a, const struct api_route *rt, const struct api_query *q,
              bool tag, int *status)
@@ -767,34 +895,11 @@ named_answer(const struct api_site *site, struct arena *a, const struct api_rout
 	if (!rt->by && q->filter && !filter_fits_named(q->filter))
 		return bad_request(status,
 		                   "Error parsing filter: tags and authors filter on id, slug and visibility only");
-	struct post_set ps;
-	if (load_posts(site, a, &ps))
+	struct named_tally t = { a, tag, NULL, 0, 0 };
+	if (each_post(site, tally_named, &t))
 		return server_error(status);
-	/* Every tag or author of a published post, with its count. */
-	size_t cap = 16, n = 0;
-	struct named_count *all = arena_alloc(a, cap * sizeof *all);
-	for (size_t i = 0; i < ps.n; i++) {
-		const struct article *art = &ps.list[i];
-		const struct named_ref *refs = tag ? art->tags : art->authors;
-		size_t nr = tag ? art->n_tags : art->n_authors;
-		for (size_t k = 0; k < nr; k++) {
-			size_t j = 0;
-			while (j < n && strcmp(all[j].ref.slug, refs[k].slug))
-				j++;
-			if (j == n) {
-				if (n == cap) {
-					struct named_count *more = arena_alloc(a, 2 * cap * sizeof *all);
-					memcpy(more, all, cap * sizeof *all);
-					all = more;
-					cap *= 2;
-				}
-				all[n].ref = refs[k];
-				all[n].posts = 0;
-				n++;
-			}
-			all[j].posts++;
-		}
-	}
+	struct named_count *all = t.all;
+	size_t n = t.n;
 	struct named_count *match = arena_alloc(a, (n ? n : 1) * sizeof *match);
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {

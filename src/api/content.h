@@ -18,7 +18,7 @@
 
 #define API_LIMIT_DEFAULT 15
 #define API_LIMIT_MAX     100   /* limit=all, and any larger limit, page by this many */
-#define API_SCAN_MAX      10000 /* the newest articles a browse or a filter considers */
+#define API_SCAN_BATCH    10000 /* articles read at a time by a filtered or reordered list */
 #define API_PARAM_MAX     2048  /* bytes of one query value */
 #define API_FIELDS_MAX    32
 #define API_ORDER_MAX     4
@@ -26,6 +26,7 @@
 /* The query's values as they came (NULL when absent). */
 struct api_params {
 	const char *include, *fields, *formats, *limit, *page, *order, *filter;
+	const char *search; /* masthead's own: posts/?search=words (docs/api.md) */
 };
 
 enum api_order_field {
@@ -51,6 +52,7 @@ struct api_query {
 	} order[API_ORDER_MAX];
 	size_t n_order; /* 0: the resource's default */
 	struct nql_node *filter;
+	const char *search; /* NULL, or the words of ?search= (not empty) */
 };
 
 /* What the answers need of the site. */
@@ -61,6 +63,7 @@ struct api_site {
 	const unsigned char *secret; /* 32 bytes: derives the posts' uuids */
 	struct reading_rules rules;
 	int64_t now;
+	size_t scan_batch; /* 0: API_SCAN_BATCH (tests set it small) */
 };
 
 /* Where a request goes: the resource, and for a read whether by id or slug. */

@@ -123,6 +123,14 @@ theme_load(struct theme *t, const char *dir, char *err, size_t errlen)
 	if (dir && dir[0]) {
 		if ((rc = load_dir(t, dir, "templates", err, errlen)) || (rc = load_dir(t, dir, "static", err, errlen)))
 			return rc;
+		/* Templates added after a theme was copied come from the built-in
+		 * theme, so an older copy keeps working (the feed note). */
+		for (const struct embedded_file *f = embedded_theme; f->name && !rc; f++)
+			if (!strcmp(f->name, "templates/feed-note.mustache") &&
+			    !tmpl_set_has(t->templates, "feed-note"))
+				rc = add_file(t, f->name, f->data, f->len, err, errlen);
+		if (rc)
+			return rc;
 	} else {
 		for (const struct embedded_file *f = embedded_theme; f->name && !rc; f++)
 			rc = add_file(t, f->name, f->data, f->len, err, errlen);

@@ -1,6 +1,7 @@
 /* search.c: search that respects the paywall (search.h). */
 #include "search/search.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,26 @@ search_gated_allowed(struct article *art, const struct viewer *v, const struct r
 	by_right.meter_counted = false;
 	*d = reading_decide(art, &by_right, rules, now);
 	return d->full && d->reason != REASON_GIFT && d->reason != REASON_METERED;
+}
+
+void
+search_scope_for(const struct viewer *v, const struct reading_rules *rules, int64_t now, struct search_scope *out)
+{
+	/* The decision depends on the article by its access level alone, once
+	 * the auto-paywall has turned an old public article paid: probe each
+	 * level with an article published now, which no auto-paywall touches. */
+	struct access_decision d;
+	struct article probe = { .published_at = now };
+	memset(out, 0, sizeof *out);
+	out->now = now;
+	probe.access = ACCESS_PUBLIC;
+	out->gated_public = search_gated_allowed(&probe, v, rules, now, &d);
+	probe.access = ACCESS_MEMBERS;
+	out->gated_members = search_gated_allowed(&probe, v, rules, now, &d);
+	probe.access = ACCESS_PAID;
+	out->gated_paid = search_gated_allowed(&probe, v, rules, now, &d);
+	long days = rules ? rules->auto_paywall_days : 0;
+	out->paywalled_before = days > 0 ? now - (int64_t) days * 86400 : INT64_MIN;
 }
 
 const char *
@@ -82,9 +103,12 @@ search_query(struct store *s, struct arena *a, const char *q, size_t len, const 
 	out->page = page < 1 ? 1 : page > SEARCH_PAGE_MAX ? SEARCH_PAGE_MAX : page;
 	if (!search_terms_parse(q, len, &out->terms))
 		return MH_OK;
+	struct search_scope scope;
+	search_scope_for(v, rules, now, &scope);
+	scope.limit = SEARCH_RESULTS_MAX;
 	struct search_row *rows;
 	size_t n;
-	mh_err err = store_search(s, a, out->terms.match, now, &rows, &n);
+	mh_err err = store_search(s, a, out->terms.match, &scope, &rows, &n, &out->more);
 	if (err)
 		return err;
 	struct kept *kept = arena_alloc(a, (n + 1) * sizeof *kept);
@@ -95,11 +119,12 @@ search_query(struct store *s, struct arena *a, const char *q, size_t len, const 
 			               .published_at = rows[i].published_at };
 		struct kept *e = &kept[k];
 		e->row = rows[i];
-		e->gated_ok = rows[i].in_gated && search_gated_allowed(&art, v, rules, now, &e->d);
+		/* Decided again here, whatever the store's scope said: a gated-only
+		 * row counts only for a reader who may search that index, and a
+		 * public one may show a snippet of the gated part only to them. */
+		e->gated_ok = search_gated_allowed(&art, v, rules, now, &e->d);
 		e->row.access = art.access; /* the auto-paywall applied */
-		/* What the reader may not search was never matched, for this reader. */
-		e->row.in_gated = e->gated_ok;
-		if (e->row.in_public || e->row.in_gated)
+		if (e->row.in_public || (e->row.in_gated && e->gated_ok))
 			k++;
 	}
 	qsort(kept, k, sizeof *kept, kept_cmp);

@@ -21,9 +21,11 @@
 #include "search/query.h"
 
 struct store;
+struct search_scope;
 
-#define SEARCH_LIMIT_MAX 50
-#define SEARCH_PAGE_MAX  1000
+#define SEARCH_LIMIT_MAX   50
+#define SEARCH_PAGE_MAX    1000
+#define SEARCH_RESULTS_MAX 1000 /* results a query ranks and shows: the newest that match */
 
 struct search_hit {
 	int64_t article_id;
@@ -40,7 +42,8 @@ struct search_hit {
 
 struct search_results {
 	struct search_terms terms; /* what was searched: terms.text, terms.n (0: nothing to search) */
-	size_t total;              /* results for this reader, on every page */
+	size_t total;              /* results for this reader, on every page: at most SEARCH_RESULTS_MAX */
+	bool more;                 /* more than total matched: "more than 1,000 results" */
 	size_t page, pages, limit;
 	struct search_hit *hits; /* this page's, best first */
 	size_t n;
@@ -48,7 +51,9 @@ struct search_results {
 
 /* Searches q (a reader's text, any bytes, len of them) for viewer v, the
  * publication's rules, at now; page from 1, limit results a page (both
- * clamped into range). No words in q: MH_OK with terms.n 0 and no results.
+ * clamped into range). The results are the newest SEARCH_RESULTS_MAX that
+ * match, in order (docs/search.md): the cost follows that cap, not the
+ * number of matches. No words in q: MH_OK with terms.n 0 and no results.
  * Everything is allocated from a. */
 mh_err search_query(struct store *s, struct arena *a, const char *q, size_t len, const struct viewer *v,
                     const struct reading_rules *rules, int64_t now, size_t page, size_t limit,
@@ -58,6 +63,10 @@ mh_err search_query(struct store *s, struct arena *a, const char *q, size_t len,
  * taken without a gift link or the meter, is FULL by right. *d gets it. */
 bool search_gated_allowed(struct article *art, const struct viewer *v, const struct reading_rules *rules, int64_t now,
                           struct access_decision *d);
+
+/* Which articles' gated index v may search, in the store's terms: the
+ * decision above taken on an article of each access level. */
+void search_scope_for(const struct viewer *v, const struct reading_rules *rules, int64_t now, struct search_scope *out);
 
 /* Marked text (0x01 starts a match, 0x02 ends it) as escaped HTML with <mark>. */
 const char *search_marked_html(struct arena *a, const char *marked);

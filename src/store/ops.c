@@ -473,9 +473,16 @@ store_billing_event_record(struct store *s, const char *provider, const char *ev
 }
 
 mh_err
-store_search(struct store *s, struct arena *a, const char *match, int64_t now, struct search_row **out, size_t *n)
+store_search_compact(struct store *s)
 {
-	return s->ops->search(s, a, match, now, out, n);
+	return s->ops->search_compact(s);
+}
+
+mh_err
+store_search(struct store *s, struct arena *a, const char *match, const struct search_scope *scope,
+             struct search_row **out, size_t *n, bool *more)
+{
+	return s->ops->search(s, a, match, scope, out, n, more);
 }
 
 mh_err

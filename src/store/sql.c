@@ -28,9 +28,19 @@
 #include "core/banned.h"
 
 #define ARTICLE_COLS "a.id, a.slug, a.title, a.dek, a.summary, a.access, a.published_at, a.updated_at, a.has_gated"
-#define LIST_TAIL    " AND a.published_at <= ?2 ORDER BY a.published_at DESC, a.id DESC LIMIT ?3 OFFSET ?4"
-#define MEMBER_COLS  "id, email, name, password_hash, role, created_at, comped_until, email_verified"
-#define PLAN_COLS    "id, code, name, amount, currency, interval_months, trial_days, retired, provider_price_id"
+/* Search (docs/search.md): on SQLite an article's rowid in both FTS5
+ * indexes is its minute of publication (from 1970 to 2097: earlier ones
+ * count as 1970, later ones as 2097) in the high bits and its id in the
+ * low 37; PostgreSQL orders its matches by the same two numbers. */
+#define SEARCH_MINUTE(t)   "MIN(MAX(" t ", 0) / 60, 67108863)"
+#define SEARCH_KEY(t, id)  "((" SEARCH_MINUTE(t) " << 37) | " id ")"
+#define SEARCH_KEY_LAST(t) "((" SEARCH_MINUTE(t) " << 37) | 137438953471)"
+#define SEARCH_ID(rowid)   "(" rowid " & 137438953471)"
+#define SEARCH_SCOPE                                                                                                   \
+	"CASE WHEN a.access = 'members' THEN ?5 WHEN a.access = 'public' AND a.published_at > ?7 THEN ?4 ELSE ?6 END = 1"
+#define LIST_TAIL   " AND a.published_at <= ?2 ORDER BY a.published_at DESC, a.id DESC LIMIT ?3 OFFSET ?4"
+#define MEMBER_COLS "id, email, name, password_hash, role, created_at, comped_until, email_verified"
+#define PLAN_COLS   "id, code, name, amount, currency, interval_months, trial_days, retired, provider_price_id"
 #define SUB_COLS                                                                                                       \
 	"id, member_id, plan_id, status, period_start, period_end, trial_end, grace_until, cancel_at_period_end, "     \
 	"canceled_at, provider, provider_id, provider_customer, provider_updated, created_at, updated_at, "            \
@@ -283,35 +293,61 @@ static const char *const stmt_sql[ST_COUNT] = {
 	        "ORDER BY s.name, s.id",
 	[ST_ARTICLE_COUNT] = "SELECT count(*) FROM articles WHERE published_at <= ?1",
 	/* Search on SQLite: FTS5. Marks are 0x01 and 0x02, which indexed text
-	 * never holds (core/htmltext.h). */
-	[ST_SEARCH_PUB_DELETE] = "DELETE FROM search_public WHERE rowid = ?1",
-	[ST_SEARCH_GATED_DELETE] = "DELETE FROM search_gated WHERE rowid = ?1",
-	[ST_SEARCH_PUB_INSERT] = "INSERT INTO search_public (rowid, title, dek, body) VALUES (?1, ?2, ?3, ?4)",
-	[ST_SEARCH_GATED_INSERT] = "INSERT INTO search_gated (rowid, open, body) VALUES (?1, ?2, ?3)",
+	 * never holds (core/htmltext.h). An article's rows in both indexes are
+	 * keyed by SEARCH_KEY (its minute of publication, then its id), so the
+	 * index's own order is newest first and a query can read the newest
+	 * matches and stop (docs/search.md, "Speed"). The old rows go before the
+	 * article's row changes (sqlops.c, upsert_body). */
+	[ST_SEARCH_PUB_DELETE] = "DELETE FROM search_public WHERE rowid = "
+	                         "(SELECT " SEARCH_KEY("published_at", "id") " FROM articles WHERE id = ?1)",
+	[ST_SEARCH_GATED_DELETE] = "DELETE FROM search_gated WHERE rowid = "
+	                           "(SELECT " SEARCH_KEY("published_at", "id") " FROM articles WHERE id = ?1)",
+	[ST_SEARCH_PUB_INSERT] = "INSERT INTO search_public (rowid, title, dek, body) "
+	                         "SELECT " SEARCH_KEY("published_at", "id") ", ?2, ?3, ?4 FROM articles WHERE id = ?1",
+	[ST_SEARCH_GATED_INSERT] = "INSERT INTO search_gated (rowid, open, body) "
+	                           "SELECT " SEARCH_KEY("published_at", "id") ", ?2, ?3 FROM articles WHERE id = ?1",
 	[ST_SEARCH_PENDING] = "SELECT p.article_id, a.title, a.dek, a.teaser_html, COALESCE(g.body_html, '') "
 	                      "FROM search_pending p JOIN articles a ON a.id = p.article_id "
 	                      "LEFT JOIN article_gated g ON g.article_id = a.id ORDER BY p.article_id LIMIT 200",
 	[ST_SEARCH_PENDING_DONE] = "DELETE FROM search_pending WHERE article_id = ?1",
-	/* Title hits weigh most, then the dek, then the teaser. The articles
-	 * are read through the narrow index that migration 0009 made for it (the
-	 * planner would read the rows, text and all, by their id). */
+	/* The newest ?3 matches, ranked: title hits weigh most, then the dek,
+	 * then the teaser. The rank runs on those rows only, and is bm25 with
+	 * each word's document count capped (sqlite/rank.h), which keeps it from
+	 * reading every match as bm25() does. The articles are read
+	 * through the narrow index that migration 0009 made for it (the planner
+	 * would read the rows, text and all, by their id). */
 	[ST_SEARCH_PUBLIC] =
-	        "SELECT a.id, a.access, a.published_at, bm25(search_public, 10.0, 4.0, 1.0) "
-	        "FROM search_public JOIN articles a INDEXED BY articles_search ON a.id = search_public.rowid "
-	        "WHERE search_public MATCH ?1 AND a.published_at <= ?2 ORDER BY search_public.rowid",
-	[ST_SEARCH_GATED] = "SELECT a.id, a.access, a.published_at FROM search_gated "
-	                    "JOIN articles a INDEXED BY articles_search ON a.id = search_gated.rowid "
-	                    "WHERE search_gated MATCH ?1 AND a.published_at <= ?2 ORDER BY search_gated.rowid",
+	        "SELECT a.id, a.access, a.published_at, masthead_bm25(search_public, 10.0, 4.0, 1.0) "
+	        "FROM search_public JOIN articles a INDEXED BY articles_search ON a.id = " SEARCH_ID(
+	                "search_public.rowid") " WHERE search_public MATCH ?1 AND search_public.rowid <= " SEARCH_KEY_LAST("?2") " AND a.published_at <= ?2 ORDER BY search_public.rowid DESC LIMIT ?3",
+	/* The newest ?3 matches of the gated index that the public index does not
+	 * match, among the articles whose gated index this reader may search:
+	 * ?4 public, ?5 members, ?6 paid articles; a public article published at
+	 * or before ?7 counts as paid (the auto-paywall). */
+	[ST_SEARCH_GATED] =
+	        "SELECT a.id, a.access, a.published_at FROM search_gated "
+	        "JOIN articles a INDEXED BY articles_search ON a.id = " SEARCH_ID(
+	                "search_gated.rowid") " "
+	                                      "WHERE search_gated MATCH ?1 AND search_gated.rowid <= " SEARCH_KEY_LAST(
+	                                              "?2") " "
+	                                                    "AND a.published_at <= ?2 AND " SEARCH_SCOPE " "
+	                                                    "AND search_gated.rowid NOT IN (SELECT rowid FROM search_public WHERE search_public MATCH ?1) "
+	                                                    "ORDER BY search_gated.rowid DESC LIMIT ?3",
 	[ST_SEARCH_EXCERPT] =
 	        "SELECT a.slug, a.title, a.dek, a.published_at, highlight(search_public, 0, X'01', X'02'), "
 	        "highlight(search_public, 1, X'01', X'02'), "
 	        "snippet(search_public, 2, X'01', X'02', '\xe2\x80\xa6', 24) "
-	        "FROM search_public JOIN articles a ON a.id = search_public.rowid "
-	        "WHERE search_public MATCH ?1 AND search_public.rowid = ?2",
+	        "FROM search_public, articles a WHERE a.id = ?2 AND search_public MATCH ?1 AND search_public.rowid = "
+	        "(SELECT " SEARCH_KEY("published_at", "id") " FROM articles WHERE id = ?2)",
 	[ST_SEARCH_ARTICLE] = "SELECT slug, title, dek, published_at FROM articles WHERE id = ?1",
+	/* One segment an index: each query seeks a word's list once per
+	 * segment, and a bulk import leaves a dozen or more. */
+	[ST_SEARCH_COMPACT_PUB] = "INSERT INTO search_public (search_public) VALUES ('optimize')",
+	[ST_SEARCH_COMPACT_GATED] = "INSERT INTO search_gated (search_gated) VALUES ('optimize')",
 	[ST_SEARCH_GATED_SNIPPET] =
 	        "SELECT snippet(search_gated, 1, X'01', X'02', '\xe2\x80\xa6', 24) FROM search_gated "
-	        "WHERE search_gated MATCH ?1 AND rowid = ?2",
+	        "WHERE search_gated MATCH ?1 AND rowid = "
+	        "(SELECT " SEARCH_KEY("published_at", "id") " FROM articles WHERE id = ?2)",
 };
 
 /* Search on PostgreSQL (migrations/postgres/0009_search.sql): the same
@@ -320,8 +356,9 @@ static const char *const stmt_sql[ST_COUNT] = {
  * ts_rank with the title first, negated so that lower ranks first like
  * bm25. Marks as on SQLite; a headline shows the whole title and dek and
  * at most 24 words of the body. */
-#define PG_CFG  "'masthead_search'"
-#define PG_MARK "StartSel=\x01, StopSel=\x02"
+#define PG_CFG             "'masthead_search'"
+#define PG_MARK            "StartSel=\x01, StopSel=\x02"
+#define PG_SEARCH_ORDER(t) "LEAST(GREATEST(" t ".published_at, 0) / 60, 67108863) DESC, " t ".id DESC"
 static const char *const pg_sql[ST_COUNT] = {
 	[ST_SEARCH_PUB_DELETE] = "DELETE FROM search_public WHERE article_id = ?1",
 	[ST_SEARCH_GATED_DELETE] = "DELETE FROM search_gated WHERE article_id = ?1",
@@ -331,18 +368,29 @@ static const char *const pg_sql[ST_COUNT] = {
 	        ", ?3), 'B') || setweight(to_tsvector(" PG_CFG ", ?4), 'D'))",
 	[ST_SEARCH_GATED_INSERT] = "INSERT INTO search_gated (article_id, open, body, doc) VALUES (?1, ?2, ?3, "
 	                           "to_tsvector(" PG_CFG ", ?2) || to_tsvector(" PG_CFG ", ?3))",
-	[ST_SEARCH_PUBLIC] = "SELECT a.id, a.access, a.published_at, -ts_rank('{0.1, 0.25, 0.4, 1.0}', p.doc, q, 1) "
+	/* As on SQLite: the newest ?3 matches (by minute, then id), and only
+	 * they are ranked; the gated-only matches within the reader's scope. */
+	[ST_SEARCH_PUBLIC] = "SELECT w.id, w.access, w.published_at, -ts_rank('{0.1, 0.25, 0.4, 1.0}', w.doc, w.q, 1) "
+	                     "FROM (SELECT a.id, a.access, a.published_at, p.doc, q "
 	                     "FROM search_tsquery(?1) q, search_public p JOIN articles a ON a.id = p.article_id "
-	                     "WHERE p.doc @@ q AND a.published_at <= ?2 ORDER BY p.article_id",
+	                     "WHERE p.doc @@ q AND a.published_at <= ?2 ORDER BY " PG_SEARCH_ORDER(
+	                             "a") " LIMIT ?3) w "
+	                                  "ORDER BY " PG_SEARCH_ORDER("w"),
 	[ST_SEARCH_GATED] = "SELECT a.id, a.access, a.published_at "
 	                    "FROM search_tsquery(?1) q, search_gated g JOIN articles a ON a.id = g.article_id "
-	                    "WHERE g.doc @@ q AND a.published_at <= ?2 ORDER BY g.article_id",
+	                    "WHERE g.doc @@ q AND a.published_at <= ?2 AND " SEARCH_SCOPE " "
+	                    "AND NOT EXISTS (SELECT 1 FROM search_public p WHERE p.article_id = g.article_id "
+	                    "AND p.doc @@ q) ORDER BY " PG_SEARCH_ORDER("a") " LIMIT ?3",
 	[ST_SEARCH_EXCERPT] = "SELECT a.slug, a.title, a.dek, a.published_at, "
 	                      "ts_headline(" PG_CFG ", p.title, q, '" PG_MARK ", HighlightAll=true'), "
 	                      "ts_headline(" PG_CFG ", p.dek, q, '" PG_MARK ", HighlightAll=true'), "
 	                      "ts_headline(" PG_CFG ", p.body, q, '" PG_MARK ", MaxWords=24, MinWords=8') "
 	                      "FROM search_tsquery(?1) q, search_public p JOIN articles a ON a.id = p.article_id "
 	                      "WHERE p.doc @@ q AND p.article_id = ?2",
+	/* GIN indexes merge their own pending lists; fresh statistics keep
+	 * the planner's choice for a common word. */
+	[ST_SEARCH_COMPACT_PUB] = "ANALYZE search_public",
+	[ST_SEARCH_COMPACT_GATED] = "ANALYZE search_gated",
 	[ST_SEARCH_GATED_SNIPPET] = "SELECT ts_headline(" PG_CFG ", g.body, q, '" PG_MARK ", MaxWords=24, MinWords=8') "
 	                            "FROM search_tsquery(?1) q, search_gated g WHERE g.doc @@ q AND g.article_id = ?2",
 };

@@ -307,6 +307,16 @@ out:
 	return err;
 }
 
+static mh_err
+op_search_compact(struct store *s)
+{
+	struct db_stmt *st = stmt(s, ST_SEARCH_COMPACT_PUB);
+	mh_err err = st ? exec_stmt(s, st) : MH_ERR_DB;
+	if (!err)
+		err = (st = stmt(s, ST_SEARCH_COMPACT_GATED)) ? exec_stmt(s, st) : MH_ERR_DB;
+	return err;
+}
+
 mh_err
 sql_search_index_pending(struct store *s, int *done)
 {
@@ -346,7 +356,7 @@ sql_search_index_pending(struct store *s, int *done)
 			return err;
 		*done += (int) n;
 		if (n == 0)
-			return MH_OK;
+			return *done >= STORE_SEARCH_COMPACT_AFTER ? op_search_compact(s) : MH_OK;
 	}
 }
 
@@ -357,6 +367,11 @@ upsert_body(struct store *s, const struct article_input *in, int64_t *id, bool *
 	if (err && err != MH_ERR_NOTFOUND)
 		return err;
 	*created = err == MH_ERR_NOTFOUND;
+	/* SQLite keys the search rows by the publication time as stored
+	 * (sql.c, SEARCH_KEY): they go while it still finds them. */
+	if (!*created &&
+	    ((err = clear_for(s, ST_SEARCH_PUB_DELETE, *id)) || (err = clear_for(s, ST_SEARCH_GATED_DELETE, *id))))
+		return err;
 	struct db_stmt *st = stmt(s, *created ? ST_ARTICLE_INSERT : ST_ARTICLE_UPDATE);
 	if (!st)
 		return MH_ERR_DB;
@@ -1999,26 +2014,27 @@ op_migrations_pending(struct store *s, int *pending)
 
 /* ---- Search (docs/search.md) ---- */
 
-/* Reads one index's matches (ordered by article id) into rows. */
+/* Reads up to max of one index's matches, in the statement's order. */
 static mh_err
-search_rows(struct store *s, struct arena *a, enum stmt_id id, const char *match, int64_t now, bool ranked,
-            struct search_row **out, size_t *n)
+search_rows(struct store *s, enum stmt_id id, const char *match, const struct search_scope *scope, size_t max,
+            struct search_row *rows, size_t *n)
 {
 	struct db_stmt *st = stmt(s, id);
 	if (!st)
 		return MH_ERR_DB;
+	bool ranked = id == ST_SEARCH_PUBLIC;
 	bind_text(st, 1, match);
-	db_bind_int64(st, 2, now);
-	size_t cap = 64, count = 0;
-	struct search_row *rows = arena_alloc(a, cap * sizeof *rows);
-	int rc;
-	while ((rc = db_step(st)) == DB_ROW) {
-		if (count == cap) {
-			struct search_row *more = arena_alloc(a, 2 * cap * sizeof *rows);
-			memcpy(more, rows, cap * sizeof *rows);
-			rows = more;
-			cap *= 2;
-		}
+	db_bind_int64(st, 2, scope->now);
+	db_bind_int64(st, 3, (int64_t) max);
+	if (!ranked) {
+		db_bind_int64(st, 4, scope->gated_public);
+		db_bind_int64(st, 5, scope->gated_members);
+		db_bind_int64(st, 6, scope->gated_paid);
+		db_bind_int64(st, 7, scope->paywalled_before);
+	}
+	size_t count = 0;
+	int rc = DB_DONE;
+	while (count < max && (rc = db_step(st)) == DB_ROW) {
 		struct search_row *r = &rows[count++];
 		memset(r, 0, sizeof *r);
 		r->article_id = db_col_int64(st, 0);
@@ -2033,40 +2049,39 @@ search_rows(struct store *s, struct arena *a, enum stmt_id id, const char *match
 			r->in_gated = true;
 		}
 	}
+	if (count == max)
+		rc = DB_DONE;
 	db_reset(st);
 	if (rc != DB_DONE)
 		return db_fail(s, st, "search");
-	*out = rows;
 	*n = count;
 	return MH_OK;
 }
 
+/* One row past the limit on each side tells whether there are more. */
 static mh_err
-op_search(struct store *s, struct arena *a, const char *match, int64_t now, struct search_row **out, size_t *n)
+op_search(struct store *s, struct arena *a, const char *match, const struct search_scope *scope,
+          struct search_row **out, size_t *n, bool *more)
 {
-	struct search_row *pub, *gated;
-	size_t np, ng;
-	mh_err err = search_rows(s, a, ST_SEARCH_PUBLIC, match, now, true, &pub, &np);
-	if (!err)
-		err = search_rows(s, a, ST_SEARCH_GATED, match, now, false, &gated, &ng);
+	size_t limit = scope->limit, np = 0, ng = 0;
+	struct search_row *rows = arena_alloc(a, (limit + 2) * sizeof *rows);
+	*out = rows;
+	*n = 0;
+	*more = false;
+	mh_err err = search_rows(s, ST_SEARCH_PUBLIC, match, scope, limit + 1, rows, &np);
 	if (err)
 		return err;
-	/* Both lists are in article order: merge them, one row an article. */
-	struct search_row *rows = arena_alloc(a, (np + ng + 1) * sizeof *rows);
-	size_t i = 0, j = 0, k = 0;
-	while (i < np || j < ng) {
-		if (j == ng || (i < np && pub[i].article_id < gated[j].article_id)) {
-			rows[k++] = pub[i++];
-		} else if (i == np || gated[j].article_id < pub[i].article_id) {
-			rows[k++] = gated[j++];
-		} else {
-			rows[k] = pub[i++];
-			rows[k++].in_gated = true;
-			j++;
-		}
+	if (np > limit) {
+		*n = limit;
+		*more = true;
+		return MH_OK;
 	}
-	*out = rows;
-	*n = k;
+	if (scope->gated_public || scope->gated_members || scope->gated_paid) {
+		if ((err = search_rows(s, ST_SEARCH_GATED, match, scope, limit - np + 1, rows + np, &ng)))
+			return err;
+	}
+	*more = np + ng > limit;
+	*n = *more ? limit : np + ng;
 	return MH_OK;
 }
 
@@ -2508,6 +2523,7 @@ sql_ops_fill(struct store_ops *o)
 	o->search = op_search;
 	o->search_excerpt = op_search_excerpt;
 	o->search_gated_snippet = op_search_gated_snippet;
+	o->search_compact = op_search_compact;
 	o->feed_token_save = op_feed_token_save;
 	o->feed_token_delete = op_feed_token_delete;
 	o->feed_token_by_member = op_feed_token_by_member;

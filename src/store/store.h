@@ -149,14 +149,26 @@ mh_err store_speaker_quotes(struct store *s, struct arena *a, int64_t speaker_id
 
 /* ---- Search (docs/search.md) ---------------------------------------------------------------- */
 
-/* An article that a query matches, in one index or both. */
+/* An article that a query matches. */
 struct search_row {
 	int64_t article_id;
 	enum access_level access; /* as stored: the auto-paywall is the caller's to apply */
 	int64_t published_at;
 	double rank;    /* the public index's bm25 (lower is better); 0 without a public match */
 	bool in_public; /* titles, deks, teasers matched */
-	bool in_gated;  /* all of the text (gated part too) matched: for a reader whose decision allows it */
+	bool in_gated;  /* only all of the text (gated part too) matched */
+};
+
+/* What a search reads: the articles published at now, at most limit of
+ * them, and the gated index only for the articles whose gated index the
+ * reader may search (search/search.h derives it from the reading path's
+ * decision): by access as stored, a public article published at or before
+ * paywalled_before counting as paid (the auto-paywall; INT64_MIN: never). */
+struct search_scope {
+	int64_t now;
+	size_t limit;
+	bool gated_public, gated_members, gated_paid;
+	int64_t paywalled_before;
 };
 
 /* What a result shows, from the public index. Marked text holds 0x01 where
@@ -168,11 +180,16 @@ struct search_excerpt {
 	bool matched; /* false: the public index does not match it (nothing marked) */
 };
 
-/* [read] Every article published at now that match (an FTS query built by
- * search/query.h, never a reader's text) matches in either index, in
- * article id order. search/search.h alone decides which rows a reader gets. */
-mh_err store_search(struct store *s, struct arena *a, const char *match, int64_t now, struct search_row **out,
-                    size_t *n);
+/* [read] The articles that match (an FTS query built by search/query.h,
+ * never a reader's text) matches, newest first (by the minute published,
+ * then id), at most scope->limit: first the public index's matches, ranked
+ * (in_public), then, when they are fewer than the limit, the gated index's
+ * matches in scope that the public index does not match (in_gated). *more:
+ * there are matches past the limit. Only the rows returned are ranked, so
+ * the cost follows the limit, not the number of matches. search/search.h
+ * decides, again, which rows a reader gets. */
+mh_err store_search(struct store *s, struct arena *a, const char *match, const struct search_scope *scope,
+                    struct search_row **out, size_t *n, bool *more);
 
 /* [read] An article's excerpt with the words of mark (an FTS query too,
  * usually any of the terms) marked; MH_ERR_NOTFOUND for an unknown article. */
@@ -184,6 +201,13 @@ mh_err store_search_excerpt(struct store *s, struct arena *a, const char *mark, 
  * article by right, not by a gift link or the meter; MH_ERR_DENIED otherwise. */
 mh_err store_search_gated_snippet(struct store *s, struct arena *a, const char *mark,
                                   const struct access_decision *decision, const char **snippet);
+
+/* [write] Merges both indexes into one part each (FTS5's optimize: about
+ * 20 s at 100,000 articles; PostgreSQL: fresh statistics). Run after a
+ * bulk write of STORE_SEARCH_COMPACT_AFTER articles or more (import, the
+ * index built after a migration): queries get slower with every part. */
+#define STORE_SEARCH_COMPACT_AFTER 1000
+mh_err store_search_compact(struct store *s);
 
 /* ---- Members --------------------------------------------------------------------------------- */
 

@@ -36,10 +36,11 @@ struct store_ops {
 	mh_err (*speaker_quotes)(struct store *s, struct arena *a, int64_t speaker_id, struct quote **out, size_t *n);
 	mh_err (*quote_gated)(struct store *s, struct arena *a, int64_t quote_id, const char **html);
 	/* Search (docs/search.md). */
-	mh_err (*search)(struct store *s, struct arena *a, const char *match, int64_t now, struct search_row **out,
-	                 size_t *n);
+	mh_err (*search)(struct store *s, struct arena *a, const char *match, const struct search_scope *scope,
+	                 struct search_row **out, size_t *n, bool *more);
 	mh_err (*search_excerpt)(struct store *s, struct arena *a, const char *match, int64_t article_id,
 	                         struct search_excerpt *out);
+	mh_err (*search_compact)(struct store *s);
 	mh_err (*search_gated_snippet)(struct store *s, struct arena *a, const char *match, int64_t article_id,
 	                               const char **snippet);
 

@@ -267,13 +267,13 @@ h_api(struct http_req *r)
 		return;
 	struct api_params p = {
 		http_query(r, "include"), http_query(r, "fields"), http_query(r, "formats"), http_query(r, "limit"),
-		http_query(r, "page"),    http_query(r, "order"),  http_query(r, "filter"),
+		http_query(r, "page"),    http_query(r, "order"),  http_query(r, "filter"),  http_query(r, "search"),
 	};
 	struct api_site site = {
 		app->store,          app->cfg->public_url,
 		app->cfg->site_name, app->cfg->site_tagline,
 		app->secret,         { app->cfg->auto_paywall_days },
-		clock_now(),
+		clock_now(),         0,
 	};
 	/* Answers are the same for every key and every reader: kept in the
 	 * page cache under the content version, as pages are, at most
@@ -283,7 +283,7 @@ h_api(struct http_req *r)
 	const char *cache_key = NULL;
 	struct web_ctx *c = web_ctx(r);
 	if (app->pages && strcmp(rt.resource, "tiers") && web_request_versions(r)) {
-		const char *vals[] = { p.include, p.fields, p.formats, p.limit, p.page, p.order, p.filter };
+		const char *vals[] = { p.include, p.fields, p.formats, p.limit, p.page, p.order, p.filter, p.search };
 		struct buf k = BUF_INIT;
 		buf_printf(&k, "api|%s", r->path);
 		for (size_t i = 0; i < sizeof vals / sizeof *vals; i++) {

@@ -12,11 +12,13 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/htmltext.h"
 #include "core/log.h"
 #include "core/slice.h"
 #include "core/text.h"
 #include "core/xml.h"
 #include "paywall/reading.h"
+#include "render/template.h"
 #include "web/feeds.h"
 #include "web/handlers.h"
 #include "web/page.h"
@@ -245,28 +247,54 @@ el_url(struct http_req *r, struct buf *b, const char *name, const char *path)
 	el(b, name, page_url(r, path));
 }
 
-/* Why a private feed shows only the beginning of an article, for its reader. */
-static const char *
-teaser_reason(struct http_req *r, const struct access_decision *d)
+/* The line that ends an item cut short, in the theme's words
+ * (feed-note.mustache): why, in a private feed, and who the rest is for,
+ * in a public one. Into *html; false when the theme cannot render it. */
+static bool
+feed_note(struct http_req *r, const struct feed_spec *fs, const struct article *a, const struct access_decision *d,
+          const char *url, const char **html)
 {
-	switch (d->reason) {
-	case REASON_PAYMENT_FAILED:
-		return arena_printf(r->arena,
-		                    "Your last payment did not go through, so this feed shows only the beginning of "
-		                    "articles for subscribers. Update your card at %s to read them here in full again.",
-		                    page_url(r, "/account/billing"));
-	case REASON_LAPSED:
-		return arena_printf(r->arena,
-		                    "Your subscription has ended, so this feed shows only the beginning of articles "
-		                    "for subscribers. Subscribe again at %s to read them here in full.",
-		                    page_url(r, "/subscribe"));
-	case REASON_NO_PLAN:
-		return arena_printf(r->arena,
-		                    "Your account has no subscription, so this feed shows only the beginning of "
-		                    "articles for subscribers. Subscribe at %s to read them here in full.",
-		                    page_url(r, "/subscribe"));
-	default: return "This feed shows only the beginning of this article.";
+	struct app *app = r->app;
+	json_t *ctx = json_object();
+	json_object_set_new(ctx, "url", json_string(url));
+	json_object_set_new(ctx, "title", json_string(a->title ? a->title : ""));
+	json_object_set_new(ctx, "billing_url", json_string(page_url(r, "/account/billing")));
+	json_object_set_new(ctx, "subscribe_url", json_string(page_url(r, "/subscribe")));
+	json_object_set_new(ctx, "private", json_boolean(fs->full_text));
+	json_object_set_new(ctx, "payment_problem", json_boolean(d->reason == REASON_PAYMENT_FAILED));
+	json_object_set_new(ctx, "resubscribe", json_boolean(d->reason == REASON_LAPSED));
+	json_object_set_new(ctx, "member", json_boolean(d->reason == REASON_NO_PLAN));
+	json_object_set_new(ctx, "whole", json_boolean(d->full));
+	json_object_set_new(ctx, "members_article", json_boolean(!d->full && a->access == ACCESS_MEMBERS));
+	json_object_set_new(ctx, "subscribers_article", json_boolean(!d->full && a->access != ACCESS_MEMBERS));
+	struct buf b = BUF_INIT;
+	mh_err err = tmpl_render(app->theme.templates, "feed-note", ctx, &b);
+	json_decref(ctx);
+	if (err || buf_error(&b)) {
+		log_error("cannot render the feed note", "error=\"%s\"", mh_strerror(err ? err : MH_ERR_TOOBIG));
+		buf_release(&b);
+		return false;
 	}
+	/* Trimmed: the template's own line breaks are not the item's. */
+	size_t start = 0, end = b.len;
+	while (start < end && (b.ptr[start] == '\n' || b.ptr[start] == ' '))
+		start++;
+	while (end > start && (b.ptr[end - 1] == '\n' || b.ptr[end - 1] == ' '))
+		end--;
+	*html = arena_strndup(r->arena, b.ptr + start, end - start);
+	buf_release(&b);
+	return true;
+}
+
+/* The note as plain text, for the channel's description. */
+static const char *
+note_text(struct http_req *r, const char *html)
+{
+	struct buf b = BUF_INIT;
+	htmltext_append(&b, html);
+	const char *text = arena_strndup(r->arena, b.ptr ? b.ptr : "", b.len);
+	buf_release(&b);
+	return text;
 }
 
 /* One <item>: the teaser, and the gated part when the feed is private and
@@ -314,22 +342,14 @@ feed_item(struct http_req *r, const struct feed_spec *fs, struct article *a, int
 	if (gated) {
 		buf_puts(&html, gated);
 	} else if (a->has_gated) {
-		const char *line;
-		if (fs->full_text && !d.full) {
-			line = teaser_reason(r, &d);
-			*why = line;
-		} else if (d.full) {
-			line = "Read the whole article on the site.";
-		} else {
-			line = a->access == ACCESS_MEMBERS
-			               ? "The rest of this article is for members: sign in to read it."
-			               : "The rest of this article is for subscribers.";
+		const char *note;
+		if (!feed_note(r, fs, a, &d, url, &note)) {
+			buf_release(&html);
+			return MH_ERR_INVALID;
 		}
-		buf_puts(&html, "<p class=\"feed-note\"><em>");
-		buf_add_html(&html, line, strlen(line));
-		buf_puts(&html, "</em> <a href=\"");
-		buf_add_html(&html, url, strlen(url));
-		buf_puts(&html, "\">Continue reading</a></p>");
+		buf_puts(&html, note);
+		if (fs->full_text && !d.full)
+			*why = note_text(r, note);
 	}
 	mh_err err = buf_error(&html);
 	if (!err) {

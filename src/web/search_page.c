@@ -72,9 +72,14 @@ h_search(struct http_req *r)
 	json_object_set_new(s, "text", json_string(res.terms.text));
 	json_object_set_new(s, "asked", json_boolean(asked));
 	json_object_set_new(s, "total", json_integer((json_int_t) res.total));
-	json_object_set_new(
-	        s, "total_label",
-	        json_string(res.total == 1 ? "1 result" : arena_printf(r->arena, "%zu results", res.total)));
+	/* Past the cap the count is a floor: "More than 1,000 results". */
+	const char *label =
+	        res.more ? arena_printf(r->arena, "More than %zu,%03zu results", (size_t) SEARCH_RESULTS_MAX / 1000,
+	                                (size_t) SEARCH_RESULTS_MAX % 1000)
+	        : res.total == 1 ? "1 result"
+	                         : arena_printf(r->arena, "%zu results", res.total);
+	json_object_set_new(s, "total_label", json_string(label));
+	json_object_set_new(s, "more", json_boolean(res.more));
 	json_object_set_new(s, "none", json_boolean(asked && res.total == 0));
 	json_t *list = json_array();
 	for (size_t i = 0; i < res.n; i++) {

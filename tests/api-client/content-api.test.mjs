@@ -140,3 +140,16 @@ test('an unknown key is refused with Ghost\'s error', async () => {
     return true;
   });
 });
+
+test('posts.browse with masthead\'s search: best first, the same post objects, meta.search', async () => {
+  const [first] = await client().posts.browse({ limit: 1 });
+  const word = first.title.split(/[^A-Za-z0-9]+/).filter((w) => w.length > 3)[0];
+  const found = await client().posts.browse({ search: word, limit: 50, include: 'tags' });
+  assert.ok(found.some((p) => p.id === first.id), `${word} finds ${first.slug}`);
+  assert.equal(found.meta.search.terms, word.toLowerCase());
+  assert.equal(found.meta.pagination.total, found.length);
+  assert.ok(Array.isArray(found[0].tags));
+  const none = await client().posts.browse({ search: 'zzqxjv' });
+  assert.equal(none.length, 0);
+  assert.equal(none.meta.pagination.total, 0);
+});

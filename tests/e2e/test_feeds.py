@@ -99,7 +99,10 @@ def test_site_feed_is_rss_with_teasers_only(site, tmp_path):
     # Escaped once: the reader gets the teaser's HTML back, text and all.
     assert "The opening of Fresh news &amp; friends" in body
     assert "<em>escaped</em>" in body
-    assert "for subscribers" in body
+    assert "This article is for subscribers. Subscribe to read the whole story" in body
+    assert re.search(r'<a href="http://127\.0\.0\.1:\d+/articles/feed-fresh">Continue reading “Fresh news[^”]*” '
+                     r'on the site</a>\.</p>$', body)
+    assert "Your payment" not in body and "this feed shows" not in body  # reasons are the private feed's
     assert MARKER not in site.get("/feed.xml").text
     assert "The gated part" not in site.get("/feed.xml").text
     dates = [e.published_parsed for e in feed.entries]
@@ -220,9 +223,13 @@ def test_private_feed_of_a_lapsed_subscriber_is_teasers_with_the_reason(site, tm
     body = fresh.content[0].value
     assert "The opening of Fresh news" in body
     assert "The gated part" not in body
-    assert "Your last payment did not go through" in body
-    assert "/account/billing" in body
-    assert "Your last payment did not go through" in feed.feed.description
+    # The paywall box's words: what happened, what to do, where.
+    assert "<strong>Your payment did not go through</strong>, so this feed shows only the beginning" in body
+    assert "Please make sure the card on file is up to date" in body
+    assert re.search(r'<a href="http://127\.0\.0\.1:\d+/account/billing">update your card</a>\.', body)
+    assert re.search(r'<a href="http://127\.0\.0\.1:\d+/articles/feed-fresh">Continue reading “Fresh news[^”]*” '
+                     r'on the site</a>\.</p>$', body)
+    assert "Your payment did not go through, so this feed shows only the beginning" in feed.feed.description
     # A public article is whole for everyone with a private feed.
     old = next(e for e in feed.entries if e.link.endswith("/feed-old"))
     assert "The gated part of Older news" in old.content[0].value
@@ -233,7 +240,11 @@ def test_private_feed_of_a_free_member_says_there_is_no_subscription(site, tmp_p
     r = requests.get(site.url + path, timeout=10)
     feed = parse_feed(tmp_path, r)
     assert MARKER not in r.text
-    assert "no subscription" in feed.feed.description
+    assert "Your account does not include a subscription yet, so this feed shows only the beginning" \
+        in feed.feed.description
+    fresh = next(e for e in feed.entries if e.link.endswith("/feed-fresh"))
+    assert re.search(r'<a href="http://127\.0\.0\.1:\d+/subscribe">Subscribe</a> to read them here in full\.',
+                     fresh.content[0].value)
 
 
 def test_renewed_and_revoked_tokens_are_404(site):

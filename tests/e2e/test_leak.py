@@ -1,6 +1,7 @@
 """Gated text never leaves the server for a TEASER viewer: a paid article
 whose gated part holds a unique marker, then a crawl of every URL the site
 serves, as an anonymous reader."""
+import json
 import re
 from urllib.parse import urljoin, urlparse
 
@@ -49,7 +50,9 @@ API_PATHS = ["posts/?include=tags,authors&formats=html,plaintext&limit=all",
              "posts/slug/leak-canary/?formats=html,plaintext&include=tags,authors",
              "posts/?filter=tag:canary&formats=plaintext", "posts/?filter=visibility:paid%2Btag:canary",
              "people/", "people/slug/canary-speaker/", "tags/?include=count.posts", "authors/", "settings/",
-             "tiers/"]
+             "tiers/", "posts/?search=" + MARKER, "posts/?search=canary+" + MARKER,
+             "posts/?search=gated+part+says&formats=html,plaintext", "posts/?search=" + QUOTE_MARKER,
+             "posts/?search=canary&formats=html,plaintext"]
 API_PREFIXES = ["/ghost/api/content/", "/ghost/api/v3/content/", "/ghost/api/canary/content/", "/api/v1/"]
 
 
@@ -144,6 +147,14 @@ def test_marker_never_reaches_readers_without_access(tmp_path, fresh, who):
             assert "The public teaser of the canary." in text, url
         if "people/slug" in url:
             assert "Teaser quote is public." in text, url
+        # API search: the gated words find nothing and count nothing.
+        if "search=" in url:
+            found = json.loads(text)
+            slugs = [p["slug"] for p in found["posts"]]
+            if "search=canary&" in url:
+                assert "leak-canary" in slugs, url
+            else:
+                assert slugs == [] and found["meta"]["pagination"]["total"] == 0, url
 
 
 def test_subscriber_reads_the_marker(tmp_path, fresh):

@@ -247,3 +247,66 @@ def test_reimport_and_the_index_follows(tmp_path, fresh):
     assert "<mark>keepers</mark>" in html and "beacon" in html
     # Still nothing behind the paywall for a reader without access.
     assert results(get(srv2, None, "/search?q=glacierpine")) == ([], 0)
+
+
+def cap_article(i):
+    """One of 1,003 paid articles: capword in the teaser, capsecret only behind the paywall."""
+    return f"""---
+title: Harbor log entry {i}
+slug: cap-{i:04d}
+access: paid
+published_at: 2026-{1 + i // 100:02d}-{1 + i % 100 // 4:02d}T{i % 4:02d}:00:00Z
+---
+Entry {i} of the harbor log says capword.
+
+<!-- paywall -->
+
+The paid part says capsecret.
+"""
+
+
+# Older than every paid article: a public article whose gated part holds
+# capsecret, which an anonymous reader may search.
+CAP_OPEN = """---
+title: The open harbor log
+slug: cap-open
+access: public
+published_at: 2025-06-01T08:00:00Z
+---
+An open teaser.
+
+<!-- paywall -->
+
+The open article's second part says capsecret.
+"""
+
+
+def test_results_stop_at_the_cap_and_say_more(tmp_path, fresh):
+    """A word in 1,003 articles: the newest 1,000 are ranked and shown, the
+    count says "More than 1,000", and the window of the gated index is the
+    reader's own: paid articles a reader may not search never push out the
+    one match an anonymous reader has."""
+    src = tmp_path / "src"
+    for k in range(11):
+        (src / f"{k:02d}").mkdir(parents=True)
+    for i in range(1003):
+        (src / f"{i // 100:02d}" / f"cap-{i:04d}.md").write_text(cap_article(i))
+    (src / "cap-open.md").write_text(CAP_OPEN)
+    data = tmp_path / "data"
+    r = run("import", str(src), data=data, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "1004 created" in r.stdout
+    srv2 = fresh(env={"MASTHEAD_RATE_LIMIT": "1000"})
+    first = get(srv2, None, "/search?q=capword")
+    assert '<p class="search-count" role="status">More than 1,000 results for <strong>capword</strong>, ' \
+           'page 1 of 100.</p>' in first
+    assert "These are the newest 1000, the best matches first." in first
+    slugs = results(first)[0]
+    assert slugs[0] == "cap-1002" and len(slugs) == 10
+    last = get(srv2, None, "/search?q=capword&page=100")
+    assert results(last)[0][-1] == "cap-0003"  # the three oldest are past the cap
+    assert srv2.get("/search?q=capword&page=101").status_code == 404
+    # No leak through the window: 1,003 paid gated parts say capsecret.
+    assert results(get(srv2, None, "/search?q=capsecret")) == (["cap-open"], 1)
+    sub = session_for(srv2, "subscriber@demo.test")
+    assert "More than 1,000 results" in get(srv2, sub, "/search?q=capsecret")

@@ -44,3 +44,24 @@ def test_one_notice_at_a_time(tmp_path):
         assert ">Active<" in page
     finally:
         srv.stop()
+
+
+def test_a_theme_rewords_the_feed_note_and_an_older_copy_gets_the_built_in_one(tmp_path):
+    theme = tmp_path / "theme"
+    shutil.copytree(os.path.join(ROOT, "themes", "default"), theme)
+    note = theme / "templates" / "feed-note.mustache"
+    note.write_text(note.read_text().replace("This article is for subscribers.", "Ledger readers who pay read on."))
+    srv = Server(["demo", "--port", "0", "--theme", str(theme)], tmp_path / "data")
+    try:
+        feed = requests.get(srv.url + "/feed.xml", timeout=10).text
+        assert "Ledger readers who pay read on." in feed and "This article is for subscribers." not in feed
+    finally:
+        srv.stop()
+    # A theme copied before the feed note existed: the built-in words.
+    note.unlink()
+    srv = Server(["demo", "--port", "0", "--theme", str(theme)], tmp_path / "data2")
+    try:
+        feed = requests.get(srv.url + "/feed.xml", timeout=10).text
+        assert "This article is for subscribers. Subscribe to read the whole story" in feed
+    finally:
+        srv.stop()

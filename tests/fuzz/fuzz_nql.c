@@ -79,7 +79,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(rt.resource != NULL);
 		CHECK(!rt.by || (rt.key && rt.key[0] && !strchr(rt.key, '/')));
 	}
-	struct api_params p = { rest, rest, rest, rest, rest, rest, NULL };
+	struct api_params p = { rest, rest, rest, rest, rest, rest, NULL, NULL };
 	struct api_query q;
 	if (api_query_parse(a, &p, &q, err, sizeof err) == MH_OK)
 		CHECK(q.limit >= 1 && q.limit <= API_LIMIT_MAX && q.page >= 1 && q.n_order <= API_ORDER_MAX);

@@ -827,6 +827,20 @@ test_member_changes(void **state)
 	arena_free(a);
 }
 
+/* A scope that reads the gated index of every article, for store tests. */
+static const struct search_scope *
+every(int64_t now)
+{
+	static struct search_scope sc;
+	sc = (struct search_scope){ .now = now,
+		                    .limit = 100,
+		                    .gated_public = true,
+		                    .gated_members = true,
+		                    .gated_paid = true,
+		                    .paywalled_before = INT64_MIN };
+	return &sc;
+}
+
 /* Search: both indexes follow every upsert; the gated snippet needs a FULL
  * decision by right for that very article. */
 static void
@@ -854,8 +868,9 @@ test_search_ops(void **state)
 	assert_int_equal(store_article_upsert(s, &in, &later, &created), MH_OK);
 	struct search_row *rows;
 	size_t n;
+	bool more;
 	/* A title word: the public index, ranked; not the scheduled one. */
-	assert_int_equal(store_search(s, a, "\"fog\"", T0, &rows, &n), MH_OK);
+	assert_int_equal(store_search(s, a, "\"fog\"", every(T0), &rows, &n, &more), MH_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].article_id, id);
 	assert_true(rows[0].in_public);
@@ -863,16 +878,16 @@ test_search_ops(void **state)
 	assert_int_equal(rows[0].access, ACCESS_PAID);
 	assert_int_equal(rows[0].published_at, T0 - 10);
 	/* A gated word: only the gated index; with a public word too, across both. */
-	assert_int_equal(store_search(s, a, "\"zebrafrost\"", T0, &rows, &n), MH_OK);
+	assert_int_equal(store_search(s, a, "\"zebrafrost\"", every(T0), &rows, &n, &more), MH_OK);
 	assert_int_equal(n, 1);
 	assert_false(rows[0].in_public);
 	assert_true(rows[0].in_gated);
-	assert_int_equal(store_search(s, a, "\"lighthouse\" \"zebrafrost\"", T0, &rows, &n), MH_OK);
+	assert_int_equal(store_search(s, a, "\"lighthouse\" \"zebrafrost\"", every(T0), &rows, &n, &more), MH_OK);
 	assert_int_equal(n, 1);
 	assert_false(rows[0].in_public);
 	assert_true(rows[0].in_gated);
 	/* The text is the HTML's words: no tags, entities decoded. */
-	assert_int_equal(store_search(s, a, "\"em\"", T0, &rows, &n), MH_OK);
+	assert_int_equal(store_search(s, a, "\"em\"", every(T0), &rows, &n, &more), MH_OK);
 	assert_int_equal(n, 0);
 	struct search_excerpt ex;
 	assert_int_equal(store_search_excerpt(s, a, "\"fog\" OR \"keepers\"", id, &ex), MH_OK);
@@ -899,6 +914,14 @@ test_search_ops(void **state)
 	assert_int_equal(store_search_gated_snippet(s, a, "\"zebrafrost\"", &gift, &snip), MH_ERR_DENIED);
 	assert_int_equal(store_search_gated_snippet(s, a, "\"zebrafrost\"", &metered, &snip), MH_ERR_DENIED);
 	assert_int_equal(store_search_gated_snippet(s, a, "\"zebrafrost\"", NULL, &snip), MH_ERR_DENIED);
+	/* The gated index only in the reader's scope. */
+	struct search_scope sc = *every(T0);
+	sc.gated_paid = false;
+	assert_int_equal(store_search(s, a, "\"zebrafrost\"", &sc, &rows, &n, &more), MH_OK);
+	assert_int_equal(n, 0);
+	assert_false(more);
+	assert_int_equal(store_search(s, a, "\"fog\"", &sc, &rows, &n, &more), MH_OK);
+	assert_int_equal(n, 1); /* the public index is everyone's */
 	/* An edit replaces both rows; an article without a gated part has no gated row. */
 	in.slug = "fog";
 	in.title = "Harbor mist returns";
@@ -907,13 +930,44 @@ test_search_ops(void **state)
 	in.gated_md = "";
 	assert_int_equal(store_article_upsert(s, &in, &id, &created), MH_OK);
 	assert_false(created);
-	assert_int_equal(store_search(s, a, "\"zebrafrost\"", T0, &rows, &n), MH_OK);
+	assert_int_equal(store_search(s, a, "\"zebrafrost\"", every(T0), &rows, &n, &more), MH_OK);
 	assert_int_equal(n, 0);
-	assert_int_equal(store_search(s, a, "\"mist\"", T0, &rows, &n), MH_OK);
+	assert_int_equal(store_search(s, a, "\"mist\"", every(T0), &rows, &n, &more), MH_OK);
 	assert_int_equal(n, 1);
-	assert_int_equal(store_search(s, a, "\"fog\"", T0 + 7200, &rows, &n), MH_OK);
+	assert_int_equal(store_search(s, a, "\"fog\"", every(T0 + 7200), &rows, &n, &more), MH_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].article_id, later);
+	/* A limit: the newest matches, by publication (not by id), and more. */
+	int64_t older, newer;
+	in.slug = "newer";
+	in.published_at = T0 - 5;
+	assert_int_equal(store_article_upsert(s, &in, &newer, &created), MH_OK);
+	in.slug = "older";
+	in.published_at = T0 - 3600;
+	assert_int_equal(store_article_upsert(s, &in, &older, &created), MH_OK);
+	sc = *every(T0);
+	sc.limit = 2;
+	assert_int_equal(store_search(s, a, "\"mist\"", &sc, &rows, &n, &more), MH_OK);
+	assert_int_equal(n, 2);
+	assert_true(more);
+	assert_int_equal(rows[0].article_id, newer);
+	assert_int_equal(rows[1].article_id, id);
+	sc.limit = 3;
+	assert_int_equal(store_search(s, a, "\"mist\"", &sc, &rows, &n, &more), MH_OK);
+	assert_int_equal(n, 3);
+	assert_false(more);
+	assert_int_equal(rows[2].article_id, older);
+	/* Compacting the indexes changes no answer. */
+	assert_int_equal(store_search_compact(s), MH_OK);
+	assert_int_equal(store_search(s, a, "\"mist\"", &sc, &rows, &n, &more), MH_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(rows[0].article_id, newer);
+	/* Moved in time, an article moves in the order. */
+	in.published_at = T0 - 1;
+	assert_int_equal(store_article_upsert(s, &in, &older, &created), MH_OK);
+	assert_int_equal(store_search(s, a, "\"mist\"", &sc, &rows, &n, &more), MH_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(rows[0].article_id, older);
 	arena_free(a);
 }
 

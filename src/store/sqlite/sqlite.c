@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "core/alloc.h"
 #include "core/embed.h"
+#include "store/sqlite/rank.h"
 #include "core/log.h"
 #include "store/sql.h"
 #include "store/store.h"
@@ -113,6 +114,12 @@ conn_get(struct store *s)
 		return NULL;
 	}
 	sqlite3_busy_timeout(c->db, 5000);
+	if (sqlite_rank_register(c->db) != SQLITE_OK) {
+		sq_fail(s, c->db, "masthead_bm25");
+		log_error("cannot register the search rank", "error=\"%s\"", store_errbuf());
+		conn_close(c);
+		return NULL;
+	}
 	/* 512 KiB of page cache a connection (not SQLite's 2 MiB): every thread
 	 * has one, the server keeps what it reads most in its own caches, and
 	 * the kernel keeps the file. */
