@@ -333,7 +333,7 @@ store_newsletter_send_mark(struct store *s, int64_t send_id, int64_t enqueued_at
 
 mh_err
 store_newsletter_lease(struct store *s, int64_t send_id, const char *owner, const char *steal, int64_t now,
-                       int64_t until, int64_t *orphans, const char **holder)
+                       int64_t until, int64_t *orphans, char *holder, size_t holderlen)
 {
 	*orphans = 0;
 	mh_err err = store_begin(s);
@@ -372,7 +372,8 @@ store_newsletter_lease(struct store *s, int64_t send_id, const char *owner, cons
 		goto out;
 	if (changed != 1) {
 		if (holder)
-			*holder = before_until > now ? "another sender" : "";
+			snprintf(holder, holderlen, "%s", before);
+		(void) before_until;
 		err = MH_ERR_CONFLICT;
 		goto out;
 	}

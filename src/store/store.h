@@ -518,8 +518,7 @@ mh_err store_newsletter_save(struct store *s, const struct newsletter *nl, int64
 /* [read] By slug; slug NULL: the first one made. */
 mh_err store_newsletter_get(struct store *s, struct arena *a, const char *slug, struct newsletter *out);
 /* [read] Every newsletter; with member_id, .subscribed says whether that member gets it. */
-mh_err store_newsletter_list(struct store *s, struct arena *a, int64_t member_id, struct newsletter **out,
-                             size_t *n);
+mh_err store_newsletter_list(struct store *s, struct arena *a, int64_t member_id, struct newsletter **out, size_t *n);
 /* [idempotent] Subscribes (on) or unsubscribes a member. */
 mh_err store_newsletter_subscribe(struct store *s, int64_t newsletter_id, int64_t member_id, bool on, int64_t now);
 /* [unique] The send of article_id by newsletter_id: MH_ERR_CONFLICT (and *id
@@ -542,10 +541,10 @@ mh_err store_newsletter_enqueue(struct store *s, int64_t send_id, const struct n
 mh_err store_newsletter_send_mark(struct store *s, int64_t send_id, int64_t enqueued_at, int64_t finished_at);
 /* [claim] Takes the send's lease for owner until `until`: when it is free
  * (expired at now), held by owner, or held by steal (a dead owner); else
- * MH_ERR_CONFLICT. Taking it from anyone else turns their claimed rows
+ * MH_ERR_CONFLICT, and holder gets who holds it. Taking it from anyone else turns their claimed rows
  * into unconfirmed ones (*orphans counts them): they are never sent again. */
 mh_err store_newsletter_lease(struct store *s, int64_t send_id, const char *owner, const char *steal, int64_t now,
-                              int64_t until, int64_t *orphans, const char **holder);
+                              int64_t until, int64_t *orphans, char *holder, size_t holderlen);
 /* [read] Up to max queued recipients due at now with id > after, by id. */
 mh_err store_newsletter_due(struct store *s, struct arena *a, int64_t send_id, int64_t after, int64_t now, size_t max,
                             struct nl_recipient **out, size_t *n);
@@ -563,8 +562,8 @@ mh_err store_newsletter_recipient(struct store *s, struct arena *a, int64_t id, 
 mh_err store_newsletter_unsubscribe(struct store *s, int64_t recipient_id, int64_t now);
 /* [idempotent] A bounce of the recipient's message: the row becomes
  * bounced; hard (or a complaint) suppresses the address for every newsletter. */
-mh_err store_newsletter_bounce(struct store *s, int64_t recipient_id, bool hard, const char *reason,
-                               const char *detail, int64_t now);
+mh_err store_newsletter_bounce(struct store *s, int64_t recipient_id, bool hard, const char *reason, const char *detail,
+                               int64_t now);
 /* [read] Whether an address is suppressed. */
 mh_err store_mail_suppressed(struct store *s, const char *email, bool *yes);
 
