@@ -276,7 +276,8 @@ store_newsletter_audience(struct store *s, struct arena *a, int64_t newsletter_i
 		r->member_id = col_i(st, 0);
 		r->email = col_s(a, st, 1);
 		r->name = col_s(a, st, 2);
-		r->role = (enum member_role) col_i(st, 3);
+		int role = member_role_parse(st->drv->col_text(st, 3));
+		r->role = role < 0 ? ROLE_READER : (enum member_role) role;
 		r->comped_until = col_i(st, 4);
 		r->has_sub = col_i(st, 5) != 0;
 		int status = sub_status_parse(st->drv->col_text(st, 6));
