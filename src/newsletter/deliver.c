@@ -81,7 +81,9 @@ struct run {
 	struct arena *arena;
 
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
+	pthread_cond_t cond;       /* the queue, the end of a run */
+	pthread_cond_t claim_cond; /* a group commit finished */
+	double last_flush;
 	/* the queue */
 	struct job *jobs;
 	size_t njobs, next_job;
@@ -131,6 +133,7 @@ fail_run(struct run *r, const char *msg)
 	}
 	r->stop = true;
 	pthread_cond_broadcast(&r->cond);
+	pthread_cond_broadcast(&r->claim_cond);
 	pthread_mutex_unlock(&r->lock);
 }
 
@@ -184,12 +187,14 @@ add_outcome(struct run *r, int64_t id, enum nl_state st, int64_t retry_at, const
 		r->committing = true;
 		flush_outcomes_locked(r);
 		r->committing = false;
-		pthread_cond_broadcast(&r->cond);
+		pthread_cond_broadcast(&r->claim_cond);
 	}
 	pthread_mutex_unlock(&r->lock);
 }
 
-/* Claims one row; several threads' claims go out in one transaction. */
+/* Claims one row; several threads' claims go out in one transaction,
+ * with the outcomes gathered since the last (when there are enough of
+ * them, or they are old enough). */
 static bool
 claim(struct run *r, int64_t id)
 {
@@ -199,7 +204,7 @@ claim(struct run *r, int64_t id)
 	r->pending = &me;
 	while (!me.done) {
 		if (r->committing) {
-			pthread_cond_wait(&r->cond, &r->lock);
+			pthread_cond_wait(&r->claim_cond, &r->lock);
 			continue;
 		}
 		r->committing = true;
@@ -208,15 +213,30 @@ claim(struct run *r, int64_t id)
 		size_t n = 0;
 		for (struct claim_req *q = batch; q; q = q->next)
 			n++;
-		int64_t *ids = xcalloc(n, sizeof *ids);
-		bool *won = xcalloc(n, sizeof *won);
+		int64_t ids[64], *idp = n <= 64 ? ids : xcalloc(n, sizeof *idp);
+		bool wonb[64], *won = n <= 64 ? wonb : xcalloc(n, sizeof *won);
 		size_t i = 0;
 		for (struct claim_req *q = batch; q; q = q->next)
-			ids[i++] = q->id;
-		/* The outcomes so far go first, so that a crash loses as few as it can. */
-		flush_outcomes_locked(r);
+			idp[i++] = q->id;
+		struct nl_outcome *o = NULL;
+		char **errs = NULL;
+		size_t no = 0;
+		double t = mono();
+		if (r->noutcomes >= 32 || (r->noutcomes && t - r->last_flush > 0.2)) {
+			o = r->outcomes;
+			errs = r->outcome_errs;
+			no = r->noutcomes;
+			r->outcomes = xcalloc(r->cap_outcomes, sizeof *r->outcomes);
+			r->outcome_errs = xcalloc(r->cap_outcomes, sizeof *r->outcome_errs);
+			r->noutcomes = 0;
+			r->last_flush = t;
+		}
 		pthread_mutex_unlock(&r->lock);
-		mh_err rc = store_newsletter_claim(r->s, ids, n, clock_now(), won);
+		mh_err rc = store_newsletter_claim(r->s, idp, n, clock_now(), won, o, no);
+		for (size_t k = 0; k < no; k++)
+			free(errs[k]);
+		free(o);
+		free(errs);
 		if (rc)
 			fail_run(r, store_errmsg(r->s));
 		pthread_mutex_lock(&r->lock);
@@ -225,10 +245,12 @@ claim(struct run *r, int64_t id)
 			q->won = won[i++] && !rc;
 			q->done = true;
 		}
-		free(ids);
-		free(won);
+		if (idp != ids)
+			free(idp);
+		if (won != wonb)
+			free(won);
 		r->committing = false;
-		pthread_cond_broadcast(&r->cond);
+		pthread_cond_broadcast(&r->claim_cond);
 	}
 	pthread_mutex_unlock(&r->lock);
 	return me.won;
@@ -281,10 +303,12 @@ take(struct run *r, struct job *out)
 			return true;
 		}
 		/* Refill: the outcomes first, so the store's view is current. */
+		while (r->committing)
+			pthread_cond_wait(&r->claim_cond, &r->lock);
 		r->committing = true;
 		flush_outcomes_locked(r);
 		r->committing = false;
-		pthread_cond_broadcast(&r->cond);
+		pthread_cond_broadcast(&r->claim_cond);
 		struct arena *a = arena_new();
 		struct nl_recipient *rows;
 		size_t n = 0;
@@ -352,7 +376,9 @@ done_job(struct run *r)
 {
 	pthread_mutex_lock(&r->lock);
 	r->in_flight--;
-	pthread_cond_broadcast(&r->cond);
+	/* Only a refill waiting for the last message in flight cares. */
+	if (r->in_flight == 0)
+		pthread_cond_broadcast(&r->cond);
 	pthread_mutex_unlock(&r->lock);
 }
 
@@ -502,15 +528,18 @@ smtp_connect(struct run *r, struct smtp *c, char *err, size_t errlen)
 static void
 stuff(struct buf *out, const struct buf *msg)
 {
-	bool bol = true;
-	for (size_t i = 0; i < msg->len; i++) {
-		char ch = msg->ptr[i];
-		if (bol && ch == '.')
+	const char *p = msg->ptr, *end = msg->ptr + msg->len;
+	if (p < end && *p == '.')
+		buf_putc(out, '.');
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t) (end - p));
+		const char *stop = nl ? nl + 1 : end;
+		buf_add(out, p, (size_t) (stop - p));
+		if (nl && stop < end && *stop == '.')
 			buf_putc(out, '.');
-		buf_putc(out, ch);
-		bol = ch == '\n';
+		p = stop;
 	}
-	if (!bol)
+	if (msg->len && msg->ptr[msg->len - 1] != '\n')
 		buf_puts(out, "\r\n");
 }
 
@@ -811,6 +840,7 @@ newsletter_deliver(struct store *s, const struct config *cfg, const struct theme
 	r->arena = arena_new();
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->cond, NULL);
+	pthread_cond_init(&r->claim_cond, NULL);
 	nl_marks_init(&r->marks);
 	mh_err rc = MH_OK;
 	pthread_t *threads = NULL;
@@ -952,6 +982,7 @@ out:
 	free(r->outcome_errs);
 	pthread_mutex_destroy(&r->lock);
 	pthread_cond_destroy(&r->cond);
+	pthread_cond_destroy(&r->claim_cond);
 	arena_free(r->arena);
 	free(r);
 	return rc;

@@ -42,6 +42,25 @@ struct nl_dkim {
 	char *selector, *domain;
 };
 
+/* The PEM key as base64 of its PKCS#1 DER (malloc'd), or NULL. */
+static unsigned char *
+der_base64(const unsigned char *pem, size_t n)
+{
+	BIO *bio = BIO_new_mem_buf(pem, (int) n);
+	EVP_PKEY *pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+	unsigned char *der = NULL, *out = NULL;
+	int len = pkey ? i2d_PrivateKey(pkey, &der) : -1;
+	if (len > 0) {
+		size_t b64len = sodium_base64_ENCODED_LEN((size_t) len, sodium_base64_VARIANT_ORIGINAL);
+		out = xmalloc(b64len);
+		sodium_bin2base64((char *) out, b64len, der, (size_t) len, sodium_base64_VARIANT_ORIGINAL);
+		OPENSSL_clear_free(der, (size_t) len);
+	}
+	EVP_PKEY_free(pkey);
+	BIO_free(bio);
+	return out;
+}
+
 mh_err
 nl_dkim_open(const char *path, const char *selector, const char *domain, struct nl_dkim **out, char *err, size_t errlen)
 {
@@ -79,10 +98,29 @@ nl_dkim_open(const char *path, const char *selector, const char *domain, struct 
 	d->key = key;
 	d->selector = xstrdup(selector);
 	d->domain = xstrdup(domain);
-	/* Sign something now, so a bad key fails here and not at the first recipient. */
+	/* libopendkim decodes the key at every signature, and OpenSSL 3 is far
+	 * slower at PEM (PKCS#8 above all) than at PKCS#1 DER, which
+	 * libopendkim takes in base64: hand it that, when it signs with it. */
 	static const char probe[] = "From: a@b.example\r\nSubject: probe\r\n\r\nprobe\r\n";
 	struct buf sig = BUF_INIT;
-	mh_err rc = nl_dkim_sign(d, probe, sizeof probe - 1, &sig);
+	unsigned char *der64 = der_base64(key, n);
+	mh_err rc = MH_ERR_INVALID;
+	if (der64) {
+		d->key = der64;
+		rc = nl_dkim_sign(d, probe, sizeof probe - 1, &sig);
+		if (rc) {
+			d->key = key;
+			sodium_memzero(der64, strlen((char *) der64));
+			free(der64);
+		} else {
+			sodium_memzero(key, n);
+			free(key);
+		}
+	}
+	if (rc) {
+		buf_reset(&sig);
+		rc = nl_dkim_sign(d, probe, sizeof probe - 1, &sig);
+	}
 	buf_release(&sig);
 	if (rc) {
 		snprintf(err, errlen, "libopendkim cannot sign with %s (an RSA private key in PEM?)", path);

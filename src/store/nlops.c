@@ -431,12 +431,34 @@ store_newsletter_due(struct store *s, struct arena *a, int64_t send_id, int64_t 
 	return finish_read(s, st, rc);
 }
 
-mh_err
-store_newsletter_claim(struct store *s, const int64_t *ids, size_t n, int64_t now, bool *won)
+static mh_err
+settle_rows(struct store *s, const struct nl_outcome *o, size_t n, int64_t now)
 {
+	mh_err err = MH_OK;
+	for (size_t i = 0; i < n && !err; i++) {
+		struct db_stmt *st = stmt(s, ST_NL_SETTLE);
+		if (!st)
+			return MH_ERR_DB;
+		bind_i(st, 1, o[i].id);
+		bind_t(st, 2, nl_state_name(o[i].state));
+		bind_i(st, 3, now);
+		bind_i(st, 4, o[i].state == NL_QUEUED ? o[i].retry_at : 0);
+		bind_t(st, 5, o[i].error);
+		err = exec_st(s, st, NULL);
+	}
+	return err;
+}
+
+mh_err
+store_newsletter_claim(struct store *s, const int64_t *ids, size_t n, int64_t now, bool *won,
+                       const struct nl_outcome *o, size_t no)
+{
+	for (size_t i = 0; i < n; i++)
+		won[i] = false;
 	mh_err err = store_begin(s);
 	if (err)
 		return err;
+	err = settle_rows(s, o, no, now);
 	for (size_t i = 0; i < n && !err; i++) {
 		struct db_stmt *st = stmt(s, ST_NL_CLAIM);
 		if (!st) {
@@ -449,13 +471,14 @@ store_newsletter_claim(struct store *s, const int64_t *ids, size_t n, int64_t no
 		err = exec_st(s, st, &changed);
 		won[i] = changed == 1;
 	}
-	if (err) {
+	if (!err)
+		err = store_commit(s);
+	else
 		store_rollback(s);
+	if (err)
 		for (size_t i = 0; i < n; i++)
 			won[i] = false;
-		return err;
-	}
-	return store_commit(s);
+	return err;
 }
 
 mh_err
@@ -466,20 +489,7 @@ store_newsletter_settle(struct store *s, const struct nl_outcome *o, size_t n, i
 	mh_err err = store_begin(s);
 	if (err)
 		return err;
-	for (size_t i = 0; i < n && !err; i++) {
-		struct db_stmt *st = stmt(s, ST_NL_SETTLE);
-		if (!st) {
-			err = MH_ERR_DB;
-			break;
-		}
-		bind_i(st, 1, o[i].id);
-		bind_t(st, 2, nl_state_name(o[i].state));
-		bind_i(st, 3, now);
-		bind_i(st, 4, o[i].state == NL_QUEUED ? o[i].retry_at : 0);
-		bind_t(st, 5, o[i].error);
-		err = exec_st(s, st, NULL);
-	}
-	if (err) {
+	if ((err = settle_rows(s, o, n, now))) {
 		store_rollback(s);
 		return err;
 	}

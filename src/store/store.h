@@ -548,9 +548,11 @@ mh_err store_newsletter_lease(struct store *s, int64_t send_id, const char *owne
 /* [read] Up to max queued recipients due at now with id > after, by id. */
 mh_err store_newsletter_due(struct store *s, struct arena *a, int64_t send_id, int64_t after, int64_t now, size_t max,
                             struct nl_recipient **out, size_t *n);
-/* [claim] Claims each of ids (queued to claimed, in one transaction);
- * won[i] says whether ids[i] was this caller's. */
-mh_err store_newsletter_claim(struct store *s, const int64_t *ids, size_t n, int64_t now, bool *won);
+/* [claim] Claims each of ids (queued to claimed) and records the outcomes o
+ * (as store_newsletter_settle), in one transaction; won[i] says whether
+ * ids[i] was this caller's. */
+mh_err store_newsletter_claim(struct store *s, const int64_t *ids, size_t n, int64_t now, bool *won,
+                              const struct nl_outcome *o, size_t no);
 /* [txn] Records outcomes in one transaction. */
 mh_err store_newsletter_settle(struct store *s, const struct nl_outcome *o, size_t n, int64_t now);
 /* [read] */
