@@ -90,6 +90,7 @@ struct run {
 	int64_t cursor;
 	int in_flight;
 	bool drained, stop, failed;
+	bool refilling; /* one thread reads the next batch; the others wait for it */
 	char fail_msg[512];
 	/* group commit */
 	struct claim_req *pending;
@@ -302,6 +303,11 @@ take(struct run *r, struct job *out)
 			pthread_mutex_unlock(&r->lock);
 			return true;
 		}
+		if (r->refilling) {
+			pthread_cond_wait(&r->cond, &r->lock);
+			continue;
+		}
+		r->refilling = true;
 		/* Refill: the outcomes first, so the store's view is current. */
 		while (r->committing)
 			pthread_cond_wait(&r->claim_cond, &r->lock);
@@ -315,15 +321,13 @@ take(struct run *r, struct job *out)
 		pthread_mutex_unlock(&r->lock);
 		mh_err rc = store_newsletter_due(r->s, a, r->send_id, r->cursor, clock_now(), BATCH, &rows, &n);
 		pthread_mutex_lock(&r->lock);
+		r->refilling = false;
+		pthread_cond_broadcast(&r->cond);
 		if (rc) {
 			arena_free(a);
 			pthread_mutex_unlock(&r->lock);
 			fail_run(r, store_errmsg(r->s));
 			return false;
-		}
-		if (r->next_job < r->njobs) { /* another thread refilled meanwhile */
-			arena_free(a);
-			continue;
 		}
 		if (n) {
 			free(r->jobs);
@@ -343,20 +347,30 @@ take(struct run *r, struct job *out)
 			continue;
 		}
 		arena_free(a);
-		/* Nothing due after the cursor: done when nothing is in flight and
-		 * nothing waits for a retry; else look again from the start. */
+		/* Nothing due after the cursor. A message in flight keeps its row
+		 * queued until its claim: wait for those before looking again
+		 * from the start, or they would be taken twice. */
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += 1;
+		if (r->in_flight > 0) {
+			pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+			continue;
+		}
+		/* Done when nothing waits for a retry either. */
 		struct nl_counts c;
-		int inflight = r->in_flight;
+		r->refilling = true;
 		pthread_mutex_unlock(&r->lock);
 		rc = store_newsletter_counts(r->s, r->send_id, &c);
 		pthread_mutex_lock(&r->lock);
+		r->refilling = false;
+		pthread_cond_broadcast(&r->cond);
 		if (rc) {
 			pthread_mutex_unlock(&r->lock);
 			fail_run(r, store_errmsg(r->s));
 			return false;
 		}
-		if (inflight == 0 && r->in_flight == 0 && c.state[NL_QUEUED] == 0 && r->noutcomes == 0 &&
-		    !r->committing) {
+		if (r->in_flight == 0 && c.state[NL_QUEUED] == 0 && r->noutcomes == 0 && !r->committing) {
 			r->drained = true;
 			r->stop = true;
 			pthread_cond_broadcast(&r->cond);
@@ -364,9 +378,6 @@ take(struct run *r, struct job *out)
 			return false;
 		}
 		r->cursor = 0;
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += 1;
 		pthread_cond_timedwait(&r->cond, &r->lock, &ts);
 	}
 }

@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "core/alloc.h"
+#include "core/log.h"
 #include "newsletter/newsletter.h"
 #include "core/banned.h"
 
@@ -117,11 +118,14 @@ nl_dkim_open(const char *path, const char *selector, const char *domain, struct 
 			free(key);
 		}
 	}
+	bool der = !rc;
 	if (rc) {
 		buf_reset(&sig);
 		rc = nl_dkim_sign(d, probe, sizeof probe - 1, &sig);
 	}
 	buf_release(&sig);
+	if (!rc)
+		log_info("DKIM key loaded", "selector=%s domain=%s form=%s", selector, domain, der ? "der" : "pem");
 	if (rc) {
 		snprintf(err, errlen, "libopendkim cannot sign with %s (an RSA private key in PEM?)", path);
 		nl_dkim_free(d);

@@ -345,8 +345,10 @@ def test_crash_between_claim_and_dot_never_sends_a_second_copy(site, smtp):
     assert set(counts) == DEMO and set(counts.values()) == {1}, counts
     st = status(site)
     # The third was delivered, but its sender died before it recorded the
-    # server's 250: it is unconfirmed, and was not sent again.
-    assert st["unconfirmed"] == 1 and st["sent"] == 5
+    # server's 250: it is unconfirmed, and was not sent again; so may be the
+    # one before it, whose 250 was still in the batch of outcomes not yet
+    # written (docs/newsletters.md). Every one of them got exactly one copy.
+    assert 1 <= st["unconfirmed"] <= 2 and st["sent"] + st["unconfirmed"] == 6, st
     # Before the dot: that one recipient gets nothing, and is reported so.
     path = site.data.parent / "third.md"
     path.write_text(ARTICLE.replace(SLUG, "nl-third"))
@@ -356,8 +358,11 @@ def test_crash_between_claim_and_dot_never_sends_a_second_copy(site, smtp):
     assert r.returncode == 137 or r.returncode < 0
     assert send(site, smtp["url"], slug="nl-third").returncode == 0
     third = [rc for rc, envs in sink.by_rcpt().items() for e in envs if b"nl-third" in e.content]
+    # The second was claimed and never finished: nobody gets it twice, and
+    # that one recipient not at all (at most once), counted as unconfirmed.
     assert len(third) == len(set(third)) == 5
-    assert status(site, "nl-third")["unconfirmed"] == 1
+    st = status(site, "nl-third")
+    assert 1 <= st["unconfirmed"] <= 2 and st["sent"] + st["unconfirmed"] == 6, st
 
 
 def test_smtp_server_down_then_up(site, smtp):
