@@ -51,6 +51,7 @@
 #define SETTLE_FLUSH   256
 #define RETRY_MAX_S    300
 #define MAX_VERSIONS   16
+#define MAX_ATTEMPTS   10
 
 struct job {
 	struct nl_recipient r;
@@ -579,6 +580,21 @@ crash_point(struct run *r, const char *name)
 }
 
 /* Sends one message on a connected c. False when the connection is gone. */
+/* The connection went before the claim: the server drops the unfinished
+ * message and the row stays queued; it is tried again after a backoff, and
+ * given up as failed after MAX_ATTEMPTS, so that a message a server always
+ * cuts off does not loop. False: the connection is gone. */
+static bool
+lost(struct run *r, const struct job *j)
+{
+	if (j->r.attempts + 1 >= MAX_ATTEMPTS)
+		add_outcome(r, j->r.id, NL_FAILED, 0, "the server closed the connection at every attempt");
+	else
+		add_outcome(r, j->r.id, NL_QUEUED, clock_now() + backoff(r, j->r.attempts + 1),
+		            "the connection closed before the message was sent");
+	return false;
+}
+
 static bool
 smtp_send(struct run *r, struct smtp *c, const struct job *j, const char *token, const struct buf *body)
 {
@@ -592,7 +608,7 @@ smtp_send(struct run *r, struct smtp *c, const struct job *j, const char *token,
 	int codes[3] = { -1, -1, -1 };
 	if (c->pipelining) {
 		if (!smtp_write(c, cmds, (size_t) n))
-			return false;
+			return lost(r, j);
 		for (int i = 0; i < 3; i++)
 			codes[i] = smtp_reply(c, false);
 	} else {
@@ -600,7 +616,7 @@ smtp_send(struct run *r, struct smtp *c, const struct job *j, const char *token,
 		for (int i = 0; i < 3; i++) {
 			const char *e = strstr(p, "\r\n") + 2;
 			if (!smtp_write(c, p, (size_t) (e - p)))
-				return false;
+				return lost(r, j);
 			codes[i] = smtp_reply(c, false);
 			if (codes[i] < 0 || codes[i] >= 400)
 				break;
@@ -609,7 +625,7 @@ smtp_send(struct run *r, struct smtp *c, const struct job *j, const char *token,
 	}
 	for (int i = 0; i < 3; i++)
 		if (codes[i] < 0 && (c->pipelining || i == 0 || (codes[i - 1] >= 200 && codes[i - 1] < 400)))
-			return false; /* nothing claimed: the row stays queued */
+			return lost(r, j);
 	if (codes[0] != 250 || codes[1] < 200 || codes[1] >= 300 || codes[2] != 354) {
 		char why[400];
 		int bad = codes[0] != 250 ? codes[0] : codes[1] < 200 || codes[1] >= 300 ? codes[1] : codes[2];
@@ -617,9 +633,9 @@ smtp_send(struct run *r, struct smtp *c, const struct job *j, const char *token,
 		if (codes[2] == 354) {
 			/* The server took DATA though RCPT failed: end it empty, so nothing goes out. */
 			if (!smtp_write(c, ".\r\n", 3) || smtp_reply(c, false) < 0)
-				return false;
+				return lost(r, j);
 		} else if (!smtp_write(c, "RSET\r\n", 6) || smtp_reply(c, false) < 0) {
-			return false;
+			return lost(r, j);
 		}
 		if (bad >= 500 && codes[0] == 250 && codes[1] >= 500) {
 			/* The recipient refused for good: a hard bounce. */
@@ -635,7 +651,7 @@ smtp_send(struct run *r, struct smtp *c, const struct job *j, const char *token,
 		return true;
 	}
 	if (!smtp_write(c, body->ptr, body->len))
-		return false;
+		return lost(r, j);
 	if (!claim(r, j->r.id)) {
 		/* Another sender has it: abandon this message unfinished. */
 		return false;
