@@ -595,9 +595,29 @@ lost(struct run *r, const struct job *j)
 	return false;
 }
 
+/* A name or address that may go into an SMTP command as it is. */
+static bool
+smtp_safe(const char *s, bool domain)
+{
+	if (!s[0])
+		return false;
+	for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+		if (*p <= ' ' || *p >= 0x7f || *p == '<' || *p == '>')
+			return false;
+		if (domain && !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		                *p == '.' || *p == '-'))
+			return false;
+	}
+	return true;
+}
+
 static bool
 smtp_send(struct run *r, struct smtp *c, const struct job *j, const char *token, const struct buf *body)
 {
+	if (!smtp_safe(j->r.email, false) || !strchr(j->r.email, '@')) {
+		add_outcome(r, j->r.id, NL_FAILED, 0, "the address cannot be used in SMTP");
+		return true;
+	}
 	char cmds[1200];
 	int n = snprintf(cmds, sizeof cmds, "MAIL FROM:<bounce+%s@%s>\r\nRCPT TO:<%s>\r\nDATA\r\n", token,
 	                 r->env.domain, j->r.email);
@@ -872,7 +892,9 @@ newsletter_deliver(struct store *s, const struct config *cfg, const struct theme
 	mh_err rc = MH_OK;
 	pthread_t *threads = NULL;
 	int nthreads = 0;
-	char owner[320], host[256];
+	char owner[320], host[256], holder[256] = "";
+	bool leased = false;
+	int64_t orphans = 0;
 	if (!parse_url(r, cfg->smtp_url, err, errlen)) {
 		rc = MH_ERR_INVALID;
 		goto out;
@@ -904,8 +926,6 @@ newsletter_deliver(struct store *s, const struct config *cfg, const struct theme
 	sodium_bin2hex(hex, sizeof hex, rnd, sizeof rnd);
 	snprintf(owner, sizeof owner, "%s/%ld/%s", host, (long) getpid(), hex);
 	r->owner = owner;
-	int64_t orphans = 0;
-	char holder[256] = "";
 	rc = store_newsletter_lease(s, send_id, owner, NULL, clock_now(), clock_now() + LEASE_SECONDS, &orphans, holder,
 	                            sizeof holder);
 	if (rc == MH_ERR_CONFLICT && holder_dead(holder))
@@ -917,12 +937,19 @@ newsletter_deliver(struct store *s, const struct config *cfg, const struct theme
 	}
 	if (rc)
 		goto db;
+	leased = true;
 	if (orphans)
 		log_warn("newsletter: recipients left unconfirmed by a sender that stopped",
 		         "count=%lld detail=\"never sent again: they may have been delivered\"", (long long) orphans);
 	/* What every message shares. */
 	const char *from = r->nl.sender[0] ? r->nl.sender : cfg->mail_from;
 	char domain[256], dkim_domain[256];
+	if ((cfg->bounce_domain[0] && !smtp_safe(cfg->bounce_domain, true)) ||
+	    (cfg->dkim_domain[0] && !smtp_safe(cfg->dkim_domain, true))) {
+		snprintf(err, errlen, "bounce-domain and dkim-domain hold letters, digits, '.' and '-' only");
+		rc = MH_ERR_INVALID;
+		goto out;
+	}
 	if (cfg->bounce_domain[0])
 		snprintf(domain, sizeof domain, "%s", cfg->bounce_domain);
 	else
@@ -991,8 +1018,6 @@ newsletter_deliver(struct store *s, const struct config *cfg, const struct theme
 		if (rc)
 			goto db;
 	}
-	/* Let the lease go, so the next run need not wait for it. */
-	store_newsletter_lease(s, send_id, owner, NULL, clock_now(), 0, &orphans, holder, sizeof holder);
 	out->send_id = send_id;
 	out->versions = (size_t) r->nversions;
 	out->counts = c;
@@ -1000,6 +1025,9 @@ newsletter_deliver(struct store *s, const struct config *cfg, const struct theme
 db:
 	snprintf(err, errlen, "%s", store_errmsg(s));
 out:
+	/* Let the lease go, so the next run need not wait for it. */
+	if (leased)
+		store_newsletter_lease(s, send_id, owner, NULL, clock_now(), 0, &orphans, holder, sizeof holder);
 	free(threads);
 	for (int i = 0; i < r->nversions; i++)
 		nl_version_release(&r->versions[i]);

@@ -191,6 +191,13 @@ def test_unknown_article_or_newsletter_is_a_clear_error(site, smtp):
     assert r.returncode == 3 and "no newsletter 'nope'" in r.stderr
     r = send(site, "smtps://127.0.0.1:1")
     assert r.returncode == 2 and "smtp://" in r.stderr
+    # A domain that would put more than a domain into the SMTP commands.
+    r = send(site, smtp["url"], extra=("--bounce-domain", "x.example>\r\nRCPT TO:<a@b.example"))
+    assert r.returncode == 2 and "bounce-domain" in r.stderr, r.stderr
+    # Nothing went out, and a good run afterwards still sends it once to each.
+    sink = smtp["start"]()
+    assert send(site, smtp["url"]).returncode == 0
+    assert {rc: len(e) for rc, e in sink.by_rcpt().items()} == {rc: 1 for rc in DEMO}
 
 
 def test_unsubscribe_by_link_and_by_one_click_post(site, smtp):
@@ -326,10 +333,12 @@ def test_kill_9_in_the_middle_and_restart_sends_each_recipient_one_copy(site, sm
     counts = {rc: len(envs) for rc, envs in got.items()}
     assert max(counts.values()) == 1, {k: v for k, v in counts.items() if v > 1}
     st = status(site)
-    # At most once: a row claimed when the process died is never sent again,
-    # and the only rows that can lack their copy are those few.
+    # At most once: a row claimed when the process died is never sent again.
+    # Unconfirmed are the messages whose 250 was not yet written (a batch of
+    # at most 32, docs/newsletters.md) and at most one a connection caught
+    # between its claim and its dot: only those can lack their copy.
     missing = (bulk | DEMO) - set(got)
-    assert len(missing) <= st["unconfirmed"] <= 3, (missing, st)
+    assert len(missing) <= 3 and len(missing) <= st["unconfirmed"] <= 3 + 32, (missing, st)
     assert st["sent"] + st["unconfirmed"] == 126 and st["queued"] == 0
 
 
