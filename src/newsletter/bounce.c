@@ -116,9 +116,10 @@ nl_inbound_parse(const char *msg, size_t len, struct nl_inbound *out)
 	field(hend, end, "Diagnostic-Code", diag, sizeof diag);
 	size_t sl = strspn(status, "0123456789.");
 	status[sl < sizeof out->status ? sl : sizeof out->status - 1] = '\0';
-	snprintf(out->status, sizeof out->status, "%s", status);
+	snprintf(out->status, sizeof out->status, "%.15s", status);
 	out->hard = status[0] == '5' || (!status[0] && !strncasecmp(action, "failed", 6));
 	if (status[0] == '4' || !strncasecmp(action, "delayed", 7))
 		out->hard = false;
-	snprintf(out->detail, sizeof out->detail, "%s%s%s", status[0] ? status : "no status", diag[0] ? " " : "", diag);
+	snprintf(out->detail, sizeof out->detail, "%.15s%s%.180s", status[0] ? status : "no status", diag[0] ? " " : "",
+	         diag);
 }
