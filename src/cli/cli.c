@@ -40,6 +40,23 @@ static const char *const user_keys[] = { "password-memory-mib", NULL };
 static const char *const billing_keys[] = { "grace-days", "retry-days", "billing-provider",
 	                                    "smtp-url",   "mail-from",  "site-name",
 	                                    "public-url", "theme",      NULL };
+static const char *const newsletter_keys[] = { "smtp-url",
+	                                       "mail-from",
+	                                       "mail-retry-base",
+	                                       "site-name",
+	                                       "public-url",
+	                                       "theme",
+	                                       "secret",
+	                                       "auto-paywall-days",
+	                                       "newsletter-connections",
+	                                       "newsletter-rate",
+	                                       "newsletter-give-up",
+	                                       "dkim-selector",
+	                                       "dkim-domain",
+	                                       "dkim-key",
+	                                       "bounce-domain",
+	                                       NULL };
+static const char *const dkim_keys[] = { "dkim-key", NULL };
 static const char *const mail_keys[] = { "smtp-url", "mail-from", "mail-retry-base", "site-name", "public-url", NULL };
 
 const struct command commands[] = {
@@ -62,6 +79,11 @@ const struct command commands[] = {
 	{ "key", cmd_key, "add NAME | list | revoke NAME", "manage Content API keys", no_keys },
 	{ "mail", cmd_mail, "test EMAIL | list | flush", "send a test mail, list the outbox, send what is due",
 	  mail_keys },
+	{ "newsletter", cmd_newsletter,
+	  "send SLUG [--newsletter NAME] | status [SLUG] | add SLUG NAME | bounce < MESSAGE",
+	  "mail an article to a newsletter's members, report on sends, feed back bounces", newsletter_keys },
+	{ "dkim", cmd_dkim, "keygen --selector S --domain D [--bits 2048]",
+	  "make the DKIM key newsletters are signed with; prints the DNS record", dkim_keys },
 	{ "copy", cmd_copy, "--from URL --to URL",
 	  "copy a whole site into a new, empty database, of either engine; all or nothing", no_keys },
 	{ NULL, NULL, NULL, NULL, NULL },
@@ -253,7 +275,10 @@ cli_main(int argc, char **argv)
 				pos[npos++] = argv[++i];
 			continue;
 		}
-		if (!strcmp(cmd->name, "billing") && !strcmp(name, "at")) {
+		if ((!strcmp(cmd->name, "billing") && !strcmp(name, "at")) ||
+		    (!strcmp(cmd->name, "newsletter") && !strcmp(name, "newsletter")) ||
+		    (!strcmp(cmd->name, "dkim") &&
+		     (!strcmp(name, "selector") || !strcmp(name, "domain") || !strcmp(name, "bits")))) {
 			/* A flag of the command itself, not a setting: handed on as arguments. */
 			pos[npos++] = argv[i];
 			if (!eq && i + 1 < argc)

@@ -37,6 +37,8 @@ int cmd_mail(struct config *cfg, int argc, char **argv);
 int cmd_billing(struct config *cfg, int argc, char **argv);
 int cmd_plan(struct config *cfg, int argc, char **argv);
 int cmd_key(struct config *cfg, int argc, char **argv);
+int cmd_newsletter(struct config *cfg, int argc, char **argv);
+int cmd_dkim(struct config *cfg, int argc, char **argv);
 int cmd_copy(struct config *cfg, int argc, char **argv);
 int cmd_import_site(struct config *cfg, int argc, char **argv);
 int cmd_redirects(struct config *cfg, int argc, char **argv);

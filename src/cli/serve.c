@@ -209,6 +209,34 @@ seed_accounts(struct store *s)
 	return code;
 }
 
+/* The demo's newsletter, with every demo account subscribed (README.md). */
+static int
+seed_newsletter(struct store *s)
+{
+	struct arena *a = arena_new();
+	struct newsletter nl;
+	int64_t id = 0;
+	mh_err rc = store_newsletter_get(s, a, "ledger-daily", &nl);
+	if (rc == MH_OK)
+		id = nl.id;
+	else if (rc == MH_ERR_NOTFOUND) {
+		nl = (struct newsletter){ 0,    "ledger-daily", "The Ledger Daily", "", "", "public,members,paid",
+			                  true, false };
+		rc = store_newsletter_save(s, &nl, &id);
+	}
+	for (size_t i = 0; !rc && i < sizeof demo_accounts / sizeof *demo_accounts; i++) {
+		struct member m;
+		if (!(rc = store_member_by_email(s, a, demo_accounts[i].email, &m)))
+			rc = store_newsletter_subscribe(s, id, m.id, true, clock_now());
+	}
+	arena_free(a);
+	if (rc) {
+		fprintf(stderr, "masthead demo: cannot seed the newsletter: %s\n", store_errmsg(s));
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
 /* The demo's plans, and the subscription states of the demo accounts (README.md)
  * reached by driving the billing machinery through a shifted clock: the
  * checkouts of the past, then a billing run for every day since. */
@@ -326,7 +354,8 @@ cmd_demo(struct config *cfg, int argc, char **argv)
 		                  NULL,
 		                  stderr };
 	struct import_summary sum;
-	if (import_sources(s, src, n, &io, &sum) || seed_accounts(s) || seed_billing(cfg, s, clock_now())) {
+	if (import_sources(s, src, n, &io, &sum) || seed_accounts(s) || seed_newsletter(s) ||
+	    seed_billing(cfg, s, clock_now())) {
 		store_close(s);
 		return EXIT_FAIL;
 	}

@@ -37,6 +37,14 @@ struct config {
 	char *smtp_url; /* empty: .eml files under DATA/outbox/ */
 	char *mail_from;
 	long mail_retry_base; /* seconds before the first retry; doubles each time */
+	/* newsletters (docs/newsletters.md) */
+	long newsletter_connections; /* SMTP connections a send uses */
+	long newsletter_rate;        /* messages a second at most; 0: no limit */
+	long newsletter_give_up;     /* seconds without a reachable SMTP server before a send stops */
+	char *dkim_key;              /* PEM private key; empty: DATA/dkim/SELECTOR.pem */
+	char *dkim_selector;         /* empty: newsletters go out unsigned */
+	char *dkim_domain;           /* empty: the sender's domain */
+	char *bounce_domain;         /* VERP and unsubscribe mail: bounce+TOKEN@HERE; empty: the sender's domain */
 	long session_days;
 	char *trusted_proxy;      /* peers whose X-Forwarded-For and -Proto count (http/proxy.h) */
 	long rate_limit;          /* sign-in, link and reset attempts per address per 10 minutes */

@@ -69,6 +69,22 @@ site_member_new(struct site_data *d)
 	return m;
 }
 
+/* The old platform's newsletter choice, applied to this site's newsletters:
+ * a member who declined is taken off every one (the sign-up trigger put
+ * them on those that subscribe new members); one who agreed is put on
+ * those. */
+static mh_err
+site_apply_consent(struct store *s, struct arena *a, int64_t member_id, bool yes, int64_t now)
+{
+	struct newsletter *nl = NULL;
+	size_t n = 0;
+	mh_err rc = store_newsletter_list(s, a, 0, &nl, &n);
+	for (size_t i = 0; rc == MH_OK && i < n; i++)
+		if (!yes || nl[i].subscribe_on_signup)
+			rc = store_newsletter_subscribe(s, nl[i].id, member_id, yes, now);
+	return rc;
+}
+
 void
 site_issue(struct site_data *d, const char *fmt, ...)
 {
@@ -641,6 +657,8 @@ site_run(struct store *s, struct site_data *d, const struct site_opts *o)
 			c.consent += sm->newsletter;
 			if (!o->dry_run)
 				rc = store_consent_put(s, m.id, sm->newsletter, d->source, o->now);
+			if (!rc && !o->dry_run)
+				rc = site_apply_consent(s, a, m.id, sm->newsletter, o->now);
 		}
 		if (!rc && sm->paying && !stripe)
 			site_issue(d,

@@ -34,10 +34,10 @@ has_crlf(const char *s)
 
 /* The domain of the From address, for Message-IDs; "localhost" when it
  * holds anything but letters, digits, dots and hyphens. */
-static void
-from_domain(const struct config *cfg, char *out, size_t n)
+void
+mail_address_domain(const char *from, char *out, size_t n)
 {
-	const char *from = cfg->mail_from ? cfg->mail_from : "";
+	from = from ? from : "";
 	const char *lt = strrchr(from, '<');
 	const char *start = lt ? lt + 1 : from;
 	const char *end = lt ? strchr(start, '>') : from + strlen(from);
@@ -74,7 +74,7 @@ mail_queue(struct store *s, const struct config *cfg, const struct mail_msg *m)
 	char hex[sizeof rnd * 2 + 1], domain[128], msgid[256];
 	randombytes_buf(rnd, sizeof rnd);
 	sodium_bin2hex(hex, sizeof hex, rnd, sizeof rnd);
-	from_domain(cfg, domain, sizeof domain);
+	mail_address_domain(cfg->mail_from, domain, sizeof domain);
 	int64_t now = clock_now();
 	snprintf(msgid, sizeof msgid, "<%lld.%s@%s>", (long long) now, hex, domain);
 	struct outbox_mail o = {
@@ -183,8 +183,8 @@ put_encoded_words(struct buf *out, const char *s, size_t n)
 }
 
 /* One unstructured header (Subject): plain when short printable ASCII. */
-static void
-put_unstructured(struct buf *out, const char *name, const char *value)
+void
+mail_put_unstructured(struct buf *out, const char *name, const char *value)
 {
 	size_t n = strlen(value), used = strlen(name) + 2;
 	buf_printf(out, "%s: ", name);
@@ -197,8 +197,8 @@ put_unstructured(struct buf *out, const char *name, const char *value)
 
 /* From: the display name is encoded when it is not ASCII; the address is
  * the operator's setting and is copied as it is (control bytes dropped). */
-static void
-put_from(struct buf *out, const char *from)
+void
+mail_put_from(struct buf *out, const char *from)
 {
 	const char *lt = strrchr(from, '<');
 	buf_puts(out, "From: ");
@@ -233,8 +233,8 @@ put_from(struct buf *out, const char *from)
 }
 
 /* RFC 5322 3.3 date-time in UTC, without the locale's names. */
-static void
-put_date(struct buf *out, int64_t t)
+void
+mail_put_date(struct buf *out, int64_t t)
 {
 	static const char *days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
 	static const char *months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -264,8 +264,8 @@ line_break_at(const char *s, size_t n, size_t i, size_t *len)
  * encoded; space and tab before a line end are encoded; so are a '.' or
  * "From " at the start of a line, which some relays would otherwise
  * mangle. Soft breaks keep every line within 76 characters. */
-static void
-qp_encode(struct buf *out, const char *s, size_t n)
+void
+mail_qp_encode(struct buf *out, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t col = 0, brk;
@@ -314,8 +314,8 @@ mail_format(struct buf *out, const struct config *cfg, const struct outbox_mail 
 	if (sodium_init() < 0)
 		abort(); /* no randomness for the boundary: nothing sensible is left to do */
 	const char *html_src = m->html ? m->html : "";
-	qp_encode(&text, m->text ? m->text : "", m->text ? strlen(m->text) : 0);
-	qp_encode(&html, html_src, strlen(html_src));
+	mail_qp_encode(&text, m->text ? m->text : "", m->text ? strlen(m->text) : 0);
+	mail_qp_encode(&html, html_src, strlen(html_src));
 	/* "=_" cannot occur in quoted-printable; the check is cheap insurance. */
 	char boundary[64];
 	do {
@@ -327,12 +327,12 @@ mail_format(struct buf *out, const struct config *cfg, const struct outbox_mail 
 	} while (memmem(text.ptr, text.len, boundary, strlen(boundary)) ||
 	         memmem(html.ptr, html.len, boundary, strlen(boundary)));
 
-	put_from(out, cfg->mail_from ? cfg->mail_from : "");
+	mail_put_from(out, cfg->mail_from ? cfg->mail_from : "");
 	buf_puts(out, "To: ");
 	put_header_text(out, m->to ? m->to : "", m->to ? strlen(m->to) : 0);
 	buf_puts(out, "\r\n");
-	put_unstructured(out, "Subject", m->subject ? m->subject : "");
-	put_date(out, m->created_at ? m->created_at : clock_now());
+	mail_put_unstructured(out, "Subject", m->subject ? m->subject : "");
+	mail_put_date(out, m->created_at ? m->created_at : clock_now());
 	const char *id = m->message_id ? m->message_id : "";
 	buf_puts(out, "Message-ID: ");
 	if (id[0] != '<')

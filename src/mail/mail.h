@@ -33,6 +33,16 @@ mh_err mail_queue_template(struct store *s, const struct config *cfg, const stru
  * multipart/alternative with quoted-printable UTF-8 parts; CRLF endings. */
 void mail_format(struct buf *out, const struct config *cfg, const struct outbox_mail *m);
 
+/* Pieces of mail_format, for mail composed elsewhere (newsletter/): each
+ * appends one header line with its CRLF, or a quoted-printable body. */
+void mail_put_from(struct buf *out, const char *from);
+void mail_put_unstructured(struct buf *out, const char *name, const char *value);
+void mail_put_date(struct buf *out, int64_t t);
+void mail_qp_encode(struct buf *out, const char *s, size_t n);
+/* The domain of an address ("Name <a@b.example>" or "a@b.example") into
+ * out; "localhost" when it holds anything but letters, digits, dots, hyphens. */
+void mail_address_domain(const char *from, char *out, size_t n);
+
 struct mailer;
 /* Starts the sender thread. It claims what is due every second (at once
  * after mailer_wake) and sends it; a failure is retried after

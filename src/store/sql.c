@@ -58,6 +58,9 @@
 #define OUTBOX_COLS                                                                                                    \
 	"id, to_addr, subject, body_text, body_html, message_id, created_at, attempts, next_attempt_at, sent_at, last_error"
 
+#define NL_COLS      "id, slug, name, sender, reply_to, full_levels, subscribe_on_signup"
+#define NL_SEND_COLS "s.id, s.newsletter_id, s.article_id, s.created_at, s.enqueued_at, s.finished_at"
+
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ARTICLE_ID] = "SELECT id FROM articles WHERE slug = ?1",
 	[ST_ARTICLE_INSERT] =
@@ -348,6 +351,71 @@ static const char *const stmt_sql[ST_COUNT] = {
 	        "SELECT snippet(search_gated, 1, X'01', X'02', '\xe2\x80\xa6', 24) FROM search_gated "
 	        "WHERE search_gated MATCH ?1 AND rowid = "
 	        "(SELECT " SEARCH_KEY("published_at", "id") " FROM articles WHERE id = ?2)",
+
+	/* Newsletters (migration 0014, nlops.c). */
+	[ST_NL_SAVE] = "INSERT INTO newsletters (slug, name, sender, reply_to, full_levels, subscribe_on_signup, "
+	               "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (slug) DO UPDATE SET "
+	               "name = excluded.name, sender = excluded.sender, reply_to = excluded.reply_to, "
+	               "full_levels = excluded.full_levels, subscribe_on_signup = excluded.subscribe_on_signup",
+	[ST_NL_ID] = "SELECT id FROM newsletters WHERE slug = ?1",
+	[ST_NL_GET] = "SELECT " NL_COLS ", 0 FROM newsletters WHERE slug = ?1",
+	[ST_NL_FIRST] = "SELECT " NL_COLS ", 0 FROM newsletters ORDER BY id LIMIT 1",
+	[ST_NL_LIST] = "SELECT " NL_COLS ", CASE WHEN EXISTS (SELECT 1 FROM newsletter_members m "
+	               "WHERE m.newsletter_id = newsletters.id AND m.member_id = ?1) THEN 1 ELSE 0 END "
+	               "FROM newsletters ORDER BY id",
+	[ST_NL_SUB_ON] = "INSERT INTO newsletter_members (newsletter_id, member_id, subscribed_at) VALUES (?1, ?2, ?3) "
+	                 "ON CONFLICT DO NOTHING",
+	[ST_NL_SUB_OFF] = "DELETE FROM newsletter_members WHERE newsletter_id = ?1 AND member_id = ?2",
+	[ST_NL_SEND_INSERT] =
+	        "INSERT INTO newsletter_sends (newsletter_id, article_id, created_at) VALUES (?1, ?2, ?3)",
+	[ST_NL_SEND_GET] = "SELECT " NL_SEND_COLS ", '', '' FROM newsletter_sends s "
+	                   "WHERE s.newsletter_id = ?1 AND s.article_id = ?2",
+	[ST_NL_SENDS] = "SELECT " NL_SEND_COLS ", n.slug, a.slug FROM newsletter_sends s "
+	                "JOIN newsletters n ON n.id = s.newsletter_id JOIN articles a ON a.id = s.article_id "
+	                "ORDER BY s.id DESC",
+	[ST_NL_AUDIENCE] =
+	        "SELECT m.id, m.email, m.name, m.role, m.comped_until, "
+	        "CASE WHEN s.id IS NULL THEN 0 ELSE 1 END, COALESCE(s.status, ''), COALESCE(s.grace_until, 0), "
+	        "COALESCE(s.period_end, 0), COALESCE(s.cancel_at_period_end, 0) "
+	        "FROM newsletter_members nm JOIN members m ON m.id = nm.member_id "
+	        "LEFT JOIN subscriptions s ON s.member_id = m.id "
+	        "WHERE nm.newsletter_id = ?1 AND nm.member_id > ?2 "
+	        "AND NOT EXISTS (SELECT 1 FROM mail_suppressions x WHERE x.email = m.email) "
+	        "ORDER BY nm.member_id LIMIT ?3",
+	[ST_NL_ENQUEUE] = "INSERT INTO newsletter_recipients (send_id, member_id, email, name, reason, full_text) "
+	                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+	[ST_NL_SEND_MARK] =
+	        "UPDATE newsletter_sends SET "
+	        "enqueued_at = CASE WHEN CAST(?2 AS BIGINT) > 0 THEN CAST(?2 AS BIGINT) ELSE enqueued_at END, "
+	        "finished_at = CASE WHEN CAST(?3 AS BIGINT) > 0 THEN CAST(?3 AS BIGINT) ELSE finished_at END "
+	        "WHERE id = ?1",
+	[ST_NL_LEASE] = "UPDATE newsletter_sends SET lease_owner = ?2, lease_until = ?4 WHERE id = ?1 "
+	                "AND (lease_until <= ?3 OR lease_owner = ?2 OR lease_owner = ?5)",
+	[ST_NL_LEASE_HOLDER] = "SELECT lease_owner, lease_until FROM newsletter_sends WHERE id = ?1",
+	[ST_NL_ORPHANS] = "UPDATE newsletter_recipients SET state = 'unconfirmed', "
+	                  "last_error = 'its sender stopped before the server confirmed it' "
+	                  "WHERE send_id = ?1 AND state = 'claimed'",
+	[ST_NL_DUE] = "SELECT id, send_id, member_id, email, name, reason, full_text, state, attempts "
+	              "FROM newsletter_recipients WHERE send_id = ?1 AND state = 'queued' AND id > ?2 "
+	              "AND next_attempt_at <= ?3 ORDER BY id LIMIT ?4",
+	[ST_NL_CLAIM] = "UPDATE newsletter_recipients SET state = 'claimed', claimed_at = ?2, attempts = attempts + 1 "
+	                "WHERE id = ?1 AND state = 'queued'",
+	[ST_NL_SETTLE] =
+	        "UPDATE newsletter_recipients SET state = CAST(?2 AS TEXT), sent_at = CASE WHEN "
+	        "CAST(?2 AS TEXT) = 'sent' THEN CAST(?3 AS BIGINT) ELSE sent_at END, next_attempt_at = ?4, last_error = ?5, "
+	        "attempts = attempts + CASE WHEN state = 'queued' THEN 1 ELSE 0 END "
+	        "WHERE id = ?1 AND state IN ('queued', 'claimed')",
+	[ST_NL_COUNTS] = "SELECT state, COUNT(*), SUM(CASE WHEN unsubscribed_at > 0 THEN 1 ELSE 0 END) "
+	                 "FROM newsletter_recipients WHERE send_id = ?1 GROUP BY state",
+	[ST_NL_RECIPIENT] = "SELECT r.id, r.send_id, r.member_id, r.email, r.name, r.reason, r.full_text, r.state, "
+	                    "r.attempts, s.newsletter_id, s.article_id FROM newsletter_recipients r "
+	                    "JOIN newsletter_sends s ON s.id = r.send_id WHERE r.id = ?1",
+	[ST_NL_UNSUB_ROW] =
+	        "UPDATE newsletter_recipients SET unsubscribed_at = ?2 WHERE id = ?1 AND unsubscribed_at = 0",
+	[ST_NL_BOUNCE_ROW] = "UPDATE newsletter_recipients SET state = 'bounced', last_error = ?2 WHERE id = ?1",
+	[ST_NL_SUPPRESS] = "INSERT INTO mail_suppressions (email, reason, detail, created_at) VALUES (?1, ?2, ?3, ?4) "
+	                   "ON CONFLICT DO NOTHING",
+	[ST_NL_SUPPRESSED] = "SELECT 1 FROM mail_suppressions WHERE email = ?1",
 };
 
 /* Search on PostgreSQL (migrations/postgres/0009_search.sql): the same
@@ -396,9 +464,9 @@ static const char *const pg_sql[ST_COUNT] = {
 };
 
 static const bool returns_id[ST_COUNT] = {
-	[ST_ARTICLE_INSERT] = true, [ST_QUOTE_INSERT] = true,  [ST_MEMBER_INSERT] = true, [ST_OUTBOX_INSERT] = true,
-	[ST_SUB_INSERT] = true,     [ST_PM_INSERT] = true,     [ST_GIFT_INSERT] = true,   [ST_INV_INSERT] = true,
-	[ST_CHG_INSERT] = true,     [ST_APIKEY_INSERT] = true,
+	[ST_ARTICLE_INSERT] = true, [ST_QUOTE_INSERT] = true,  [ST_MEMBER_INSERT] = true,  [ST_OUTBOX_INSERT] = true,
+	[ST_SUB_INSERT] = true,     [ST_PM_INSERT] = true,     [ST_GIFT_INSERT] = true,    [ST_INV_INSERT] = true,
+	[ST_CHG_INSERT] = true,     [ST_APIKEY_INSERT] = true, [ST_NL_SEND_INSERT] = true,
 };
 
 bool

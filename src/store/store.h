@@ -501,5 +501,116 @@ mh_err store_consent_get(struct store *s, int64_t member_id, bool *newsletter);
 
 /* [write] A comped member reads everything until `until` (0: not comped). */
 mh_err store_member_set_comped(struct store *s, int64_t member_id, int64_t until);
+/* ---- Newsletters (docs/newsletters.md; src/store/nlops.c) ------------------------------------- */
+
+struct newsletter {
+	int64_t id;
+	const char *slug, *name; /* name "": the site's name */
+	const char *sender;      /* From; "": the site's mail-from */
+	const char *reply_to;    /* "": none */
+	const char *full_levels; /* article access levels mailed in full: "public,members,paid" */
+	bool subscribe_on_signup;
+	bool subscribed; /* store_newsletter_list with a member: that member's choice */
+};
+
+/* A subscribed member, with what the access decision reads of them. */
+struct nl_audience {
+	int64_t member_id;
+	const char *email, *name;
+	enum member_role role;
+	int64_t comped_until;
+	bool has_sub;
+	enum sub_status status;
+	int64_t grace_until, period_end;
+	bool cancel_at_period_end;
+};
+
+enum nl_state { NL_QUEUED, NL_CLAIMED, NL_SENT, NL_FAILED, NL_BOUNCED, NL_UNCONFIRMED, NL_STATE_COUNT };
+
+struct nl_recipient {
+	int64_t id, send_id, member_id;
+	const char *email, *name;
+	const char *reason; /* access_reason_name() of the decision the version follows */
+	bool full;
+	enum nl_state state;
+	int attempts;
+	int64_t newsletter_id, article_id; /* store_newsletter_recipient only */
+};
+
+struct nl_send {
+	int64_t id, newsletter_id, article_id;
+	int64_t created_at, enqueued_at, finished_at;
+	const char *newsletter_slug, *article_slug; /* store_newsletter_sends only */
+};
+
+struct nl_counts {
+	int64_t recipients, state[NL_STATE_COUNT], unsubscribed;
+};
+
+/* What became of one claimed or queued recipient (store_newsletter_settle). */
+struct nl_outcome {
+	int64_t id;
+	enum nl_state state; /* NL_SENT, NL_FAILED, NL_BOUNCED; NL_QUEUED: try again at retry_at */
+	int64_t retry_at;
+	const char *error;
+};
+
+const char *nl_state_name(enum nl_state st);
+
+/* [write] Creates the newsletter, or updates the one with its slug. */
+mh_err store_newsletter_save(struct store *s, const struct newsletter *nl, int64_t *id);
+/* [read] By slug; slug NULL: the first one made. */
+mh_err store_newsletter_get(struct store *s, struct arena *a, const char *slug, struct newsletter *out);
+/* [read] Every newsletter; with member_id, .subscribed says whether that member gets it. */
+mh_err store_newsletter_list(struct store *s, struct arena *a, int64_t member_id, struct newsletter **out, size_t *n);
+/* [idempotent] Subscribes (on) or unsubscribes a member. */
+mh_err store_newsletter_subscribe(struct store *s, int64_t newsletter_id, int64_t member_id, bool on, int64_t now);
+/* [unique] The send of article_id by newsletter_id: MH_ERR_CONFLICT (and *id
+ * the existing one) when it was started before. */
+mh_err store_newsletter_send_create(struct store *s, int64_t newsletter_id, int64_t article_id, int64_t now,
+                                    int64_t *id);
+/* [read] */
+mh_err store_newsletter_send_get(struct store *s, struct arena *a, int64_t newsletter_id, int64_t article_id,
+                                 struct nl_send *out);
+/* [read] Every send, newest first, with the slugs. */
+mh_err store_newsletter_sends(struct store *s, struct arena *a, struct nl_send **out, size_t *n);
+/* [read] Up to max subscribed members after member id `after`, by id, but
+ * those whose address is suppressed. */
+mh_err store_newsletter_audience(struct store *s, struct arena *a, int64_t newsletter_id, int64_t after, size_t max,
+                                 struct nl_audience **out, size_t *n);
+/* [txn] Queues recipients of a send in one transaction; a member queued
+ * already is skipped, so an interrupted enqueue can run again. */
+mh_err store_newsletter_enqueue(struct store *s, int64_t send_id, const struct nl_recipient *r, size_t n);
+/* [write] Marks the enqueue (finished) or the whole send (finished_at) done. */
+mh_err store_newsletter_send_mark(struct store *s, int64_t send_id, int64_t enqueued_at, int64_t finished_at);
+/* [claim] Takes the send's lease for owner until `until`: when it is free
+ * (expired at now), held by owner, or held by steal (a dead owner); else
+ * MH_ERR_CONFLICT, and holder gets who holds it. Taking it from anyone else turns their claimed rows
+ * into unconfirmed ones (*orphans counts them): they are never sent again. */
+mh_err store_newsletter_lease(struct store *s, int64_t send_id, const char *owner, const char *steal, int64_t now,
+                              int64_t until, int64_t *orphans, char *holder, size_t holderlen);
+/* [read] Up to max queued recipients due at now with id > after, by id. */
+mh_err store_newsletter_due(struct store *s, struct arena *a, int64_t send_id, int64_t after, int64_t now, size_t max,
+                            struct nl_recipient **out, size_t *n);
+/* [claim] Claims each of ids (queued to claimed) and records the outcomes o
+ * (as store_newsletter_settle), in one transaction; won[i] says whether
+ * ids[i] was this caller's. */
+mh_err store_newsletter_claim(struct store *s, const int64_t *ids, size_t n, int64_t now, bool *won,
+                              const struct nl_outcome *o, size_t no);
+/* [txn] Records outcomes in one transaction. */
+mh_err store_newsletter_settle(struct store *s, const struct nl_outcome *o, size_t n, int64_t now);
+/* [read] */
+mh_err store_newsletter_counts(struct store *s, int64_t send_id, struct nl_counts *out);
+/* [read] One recipient, with its send's newsletter and article. */
+mh_err store_newsletter_recipient(struct store *s, struct arena *a, int64_t id, struct nl_recipient *out);
+/* [idempotent] The recipient's member leaves the send's newsletter; the
+ * recipient row remembers it (counts' unsubscribed). */
+mh_err store_newsletter_unsubscribe(struct store *s, int64_t recipient_id, int64_t now);
+/* [idempotent] A bounce of the recipient's message: the row becomes
+ * bounced; hard (or a complaint) suppresses the address for every newsletter. */
+mh_err store_newsletter_bounce(struct store *s, int64_t recipient_id, bool hard, const char *reason, const char *detail,
+                               int64_t now);
+/* [read] Whether an address is suppressed. */
+mh_err store_mail_suppressed(struct store *s, const char *email, bool *yes);
 
 #endif

@@ -642,6 +642,9 @@ account_page(struct http_req *r, int status, const char *notice, const char *err
 	json_object_set_new(x, "gifts", gl);
 	json_object_set_new(x, "has_gifts", json_boolean(ng > 0));
 	json_object_set_new(x, "feed", feed_account_json(r));
+	json_t *nls = newsletters_account_json(r);
+	json_object_set_new(x, "has_newsletters", json_boolean(json_array_size(nls) > 0));
+	json_object_set_new(x, "newsletters", nls);
 	if (notice)
 		json_object_set_new(x, "notice", json_string(notice));
 	if (error)
@@ -661,6 +664,7 @@ h_account(struct http_req *r)
 		{ "gift", "The gift link no longer works." },
 		{ "feed", "Your private feed address is below. Any address it had before no longer works." },
 		{ "feed_revoked", "Your private feed is switched off. Its address no longer works." },
+		{ "newsletters", "Your newsletter choices are saved." },
 	};
 	const char *which = http_query(r, "notice");
 	const char *notice = NULL;

@@ -23,5 +23,7 @@ bool feed_token_param(const char *segment, char out[TOKEN_CHARS + 1]);
 /* The account page's "Private feed" part for the signed-in member: false
  * when there is none, else its address (when it still works) and date. */
 json_t *feed_account_json(struct http_req *r);
+/* The account page's newsletters (web/newsletters.c): each with its field and choice. */
+json_t *newsletters_account_json(struct http_req *r);
 
 #endif

@@ -64,6 +64,12 @@ void h_robots(struct http_req *r);
 void h_sitemap_file(struct http_req *r);
 void h_news_sitemap(struct http_req *r);
 
+/* newsletters.c: unsubscribe, the account page's choices, the archive */
+void h_unsubscribe_page(struct http_req *r);
+void h_unsubscribe(struct http_req *r);
+void h_account_newsletters(struct http_req *r);
+void h_newsletter_archive(struct http_req *r);
+
 /* api.c: the Content API */
 void h_api(struct http_req *r);
 

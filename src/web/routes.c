@@ -58,5 +58,10 @@ const struct route app_routes[] = {
 	{ HTTP_GET, "/sitemap.xml", h_sitemap, 0 },
 	{ HTTP_GET, "/sitemaps/:file", h_sitemap_file, 0 },
 	{ HTTP_GET, "/news-sitemap.xml", h_news_sitemap, 0 },
+	/* The token is the authority: no cookie, no CSRF token (RFC 8058). */
+	{ HTTP_GET, "/unsubscribe/:token", h_unsubscribe_page, 0 },
+	{ HTTP_POST, "/unsubscribe/:token", h_unsubscribe, 0 },
+	{ HTTP_POST, "/account/newsletters", h_account_newsletters, S | C },
+	{ HTTP_GET, "/newsletters/:newsletter/:slug", h_newsletter_archive, 0 },
 	{ 0, NULL, NULL, 0 },
 };

@@ -124,6 +124,12 @@ def test_ghost_round_trip_as_readers_see_it(tmp_path, fresh):
     assert consent == {"paying@moving.test": 1, "noname@moving.test": 0, "comped@moving.test": 1,
                        "lapsed@moving.test": 1}
     assert st.value("SELECT name FROM members WHERE email = 'noname@moving.test'") == ""
+    # The consent decides who is on the site's newsletter (the demo's, which
+    # subscribes new members): the one who declined is not mailed.
+    on_list = set(e for (e,) in st.all(
+        "SELECT m.email FROM newsletter_members nm JOIN members m ON m.id = nm.member_id "
+        "WHERE m.email LIKE '%@moving.test'"))
+    assert on_list == {"paying@moving.test", "comped@moving.test", "lapsed@moving.test"}
     # A comped member reads paid articles.
     comped = magic_link_session(srv, data, "comped@moving.test")
     assert "GATEDGHOST1" in comped.get(srv.url + "/articles/harbour-night-window", timeout=10).text

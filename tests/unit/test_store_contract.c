@@ -1129,6 +1129,137 @@ test_api_keys_and_speakers(void **state)
 	arena_free(a);
 }
 
+/* Newsletters: sign-up subscribes (migration 0014's trigger), a send is
+ * unique per article and newsletter, a recipient is claimed once, a lease
+ * has one holder and taking it from another orphans their claims, bounces
+ * suppress an address. */
+static void
+test_newsletter_ops(void **state)
+{
+	struct store *s = *state;
+	struct arena *a = arena_new();
+	struct newsletter nl = { 0, "weekly", "The Weekly", "", "", "", true, false }, got;
+	int64_t nid = 0, again = 0;
+	assert_int_equal(store_newsletter_save(s, &nl, &nid), MH_OK);
+	nl.name = "Weekly, renamed";
+	assert_int_equal(store_newsletter_save(s, &nl, &again), MH_OK);
+	assert_int_equal(again, nid);
+	assert_int_equal(store_newsletter_get(s, a, NULL, &got), MH_OK);
+	assert_string_equal(got.name, "Weekly, renamed");
+	assert_string_equal(got.full_levels, "public,members,paid");
+	assert_int_equal(store_newsletter_get(s, a, "nope", &got), MH_ERR_NOTFOUND);
+	int64_t m1 = member(s, "nl1@example.test"), m2 = member(s, "nl2@example.test"),
+	        m3 = member(s, "nl3@example.test");
+	struct newsletter *list;
+	size_t n;
+	assert_int_equal(store_newsletter_list(s, a, m1, &list, &n), MH_OK);
+	assert_int_equal(n, 1);
+	assert_true(list[0].subscribed); /* subscribed at sign-up */
+	assert_int_equal(store_newsletter_subscribe(s, nid, m3, false, T0), MH_OK);
+	assert_int_equal(store_newsletter_subscribe(s, nid, m3, false, T0), MH_OK);
+	assert_int_equal(store_newsletter_list(s, a, m3, &list, &n), MH_OK);
+	assert_false(list[0].subscribed);
+	struct nl_audience *aud;
+	assert_int_equal(store_newsletter_audience(s, a, nid, 0, 10, &aud, &n), MH_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(aud[0].member_id, m1);
+	assert_int_equal(aud[1].member_id, m2);
+	assert_int_equal(store_newsletter_audience(s, a, nid, m1, 10, &aud, &n), MH_OK);
+	assert_int_equal(n, 1);
+
+	struct article_input in = { .slug = "mailed",
+		                    .title = "Mailed",
+		                    .dek = "",
+		                    .summary = "s",
+		                    .access = ACCESS_PAID,
+		                    .published_at = T0 - 10,
+		                    .updated_at = T0 - 10,
+		                    .teaser_md = "t",
+		                    .teaser_html = "<p>t</p>",
+		                    .gated_md = "g",
+		                    .gated_html = "<p>g</p>" };
+	int64_t article, send = 0, send2 = 0;
+	bool created;
+	assert_int_equal(store_article_upsert(s, &in, &article, &created), MH_OK);
+	assert_int_equal(store_newsletter_send_create(s, nid, article, T0, &send), MH_OK);
+	assert_int_equal(store_newsletter_send_create(s, nid, article, T0, &send2), MH_ERR_CONFLICT);
+	assert_int_equal(send2, send);
+	struct nl_recipient rs[2] = {
+		{ .member_id = m1, .email = "nl1@example.test", .name = "One", .reason = "no_plan", .full = false },
+		{ .member_id = m2, .email = "nl2@example.test", .name = "", .reason = "staff", .full = true }
+	};
+	assert_int_equal(store_newsletter_enqueue(s, send, rs, 2), MH_OK);
+	assert_int_equal(store_newsletter_enqueue(s, send, rs, 2), MH_OK); /* resumable: no duplicates */
+	struct nl_counts c;
+	assert_int_equal(store_newsletter_counts(s, send, &c), MH_OK);
+	assert_int_equal(c.recipients, 2);
+	assert_int_equal(c.state[NL_QUEUED], 2);
+	assert_int_equal(store_newsletter_send_mark(s, send, T0, 0), MH_OK);
+	struct nl_send sd;
+	assert_int_equal(store_newsletter_send_get(s, a, nid, article, &sd), MH_OK);
+	assert_int_equal(sd.enqueued_at, T0);
+	assert_int_equal(sd.finished_at, 0);
+
+	/* The lease: one holder; a dead holder's claims become unconfirmed. */
+	int64_t orphans = -1;
+	char holder[64];
+	assert_int_equal(store_newsletter_lease(s, send, "h/1/a", NULL, T0, T0 + 60, &orphans, holder, sizeof holder),
+	                 MH_OK);
+	assert_int_equal(
+	        store_newsletter_lease(s, send, "h/2/b", NULL, T0 + 1, T0 + 61, &orphans, holder, sizeof holder),
+	        MH_ERR_CONFLICT);
+	assert_string_equal(holder, "h/1/a");
+	struct nl_recipient *due;
+	assert_int_equal(store_newsletter_due(s, a, send, 0, T0, 10, &due, &n), MH_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(due[1].reason, "staff");
+	assert_true(due[1].full);
+	int64_t ids[2] = { due[0].id, due[1].id };
+	bool won[2];
+	assert_int_equal(store_newsletter_claim(s, ids, 2, T0, won, NULL, 0), MH_OK);
+	assert_true(won[0] && won[1]);
+	assert_int_equal(store_newsletter_claim(s, ids, 2, T0, won, NULL, 0), MH_OK);
+	assert_false(won[0] || won[1]); /* once */
+	struct nl_outcome sent = { ids[0], NL_SENT, 0, "" };
+	assert_int_equal(store_newsletter_settle(s, &sent, 1, T0), MH_OK);
+	assert_int_equal(
+	        store_newsletter_lease(s, send, "h/2/b", "h/1/a", T0 + 1, T0 + 61, &orphans, holder, sizeof holder),
+	        MH_OK);
+	assert_int_equal(orphans, 1);
+	assert_int_equal(store_newsletter_counts(s, send, &c), MH_OK);
+	assert_int_equal(c.state[NL_SENT], 1);
+	assert_int_equal(c.state[NL_UNCONFIRMED], 1);
+	assert_int_equal(store_newsletter_due(s, a, send, 0, T0, 10, &due, &n), MH_OK);
+	assert_int_equal(n, 0); /* never sent again */
+
+	/* Unsubscribe by a recipient; a hard bounce suppresses the address. */
+	assert_int_equal(store_newsletter_unsubscribe(s, ids[0], T0), MH_OK);
+	assert_int_equal(store_newsletter_unsubscribe(s, ids[0], T0 + 5), MH_OK);
+	assert_int_equal(store_newsletter_counts(s, send, &c), MH_OK);
+	assert_int_equal(c.unsubscribed, 1);
+	assert_int_equal(store_newsletter_list(s, a, m1, &list, &n), MH_OK);
+	assert_false(list[0].subscribed);
+	bool sup = true;
+	assert_int_equal(store_mail_suppressed(s, "nl2@example.test", &sup), MH_OK);
+	assert_false(sup);
+	assert_int_equal(store_newsletter_bounce(s, ids[1], true, "bounce", "5.1.1", T0), MH_OK);
+	assert_int_equal(store_mail_suppressed(s, "nl2@example.test", &sup), MH_OK);
+	assert_true(sup);
+	assert_int_equal(store_newsletter_audience(s, a, nid, 0, 10, &aud, &n), MH_OK);
+	assert_int_equal(n, 0); /* m1 left, m2 suppressed, m3 never subscribed */
+	struct nl_recipient one;
+	assert_int_equal(store_newsletter_recipient(s, a, ids[1], &one), MH_OK);
+	assert_int_equal(one.state, NL_BOUNCED);
+	assert_int_equal(one.article_id, article);
+	assert_int_equal(store_newsletter_recipient(s, a, 999999, &one), MH_ERR_NOTFOUND);
+	struct nl_send *sends;
+	assert_int_equal(store_newsletter_sends(s, a, &sends, &n), MH_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(sends[0].article_slug, "mailed");
+	assert_string_equal(sends[0].newsletter_slug, "weekly");
+	arena_free(a);
+}
+
 int
 main(void)
 {
@@ -1154,6 +1285,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_member_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_tokens_and_sitemap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newsletter_ops, setup, teardown),
 	};
 	log_set_level(LOG_WARN);
 	const char *urls = getenv("MASTHEAD_STORE_URLS");
