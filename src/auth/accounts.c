@@ -97,7 +97,7 @@ account_session_touch(struct store *s, const struct account_rules *rules, const 
 
 mh_err
 account_link_issue(struct store *s, const struct member *m, enum token_purpose purpose, const char *new_email,
-                   const char *next, int64_t now, char token[TOKEN_CHARS + 1])
+                   const char *next, const char *password_hash, int64_t now, char token[TOKEN_CHARS + 1])
 {
 	char hash[TOKEN_HASH_CHARS + 1];
 	token_new(token);
@@ -109,7 +109,8 @@ account_link_issue(struct store *s, const struct member *m, enum token_purpose p
 		                next ? next : "/",
 		                now,
 		                now + account_link_minutes(purpose) * 60,
-		                0 };
+		                0,
+		                password_hash ? password_hash : "" };
 	return store_token_create(s, &t);
 }
 
@@ -136,9 +137,29 @@ account_link_spend(struct store *s, struct arena *a, const char *token, enum tok
 	if (!err)
 		err = store_member_by_id(s, a, out->member_id, m);
 	/* The link reached this mailbox: the address is confirmed. */
-	if (!err && purpose == TOKEN_SIGNIN && !m->email_verified && !store_member_update(s, m->id, NULL, NULL, 1))
-		m->email_verified = true;
+	if (!err && purpose == TOKEN_SIGNIN && !m->email_verified)
+		err = account_confirm(s, m, out->password_hash, now);
 	return err;
+}
+
+mh_err
+account_confirm(struct store *s, struct member *m, const char *password_hash, int64_t now)
+{
+	const char *hash = password_hash ? password_hash : "";
+	mh_err err = store_begin(s);
+	if (err)
+		return err;
+	if (!(err = store_member_update(s, m->id, NULL, NULL, 1)) &&
+	    !(err = store_member_set_password(s, m->email, hash)) &&
+	    !(err = store_session_delete_member(s, m->id, NULL)) && !(err = store_token_spend_member(s, m->id, now)))
+		err = store_commit(s);
+	if (err) {
+		store_rollback(s);
+		return err;
+	}
+	m->email_verified = true;
+	m->password_hash = hash;
+	return MH_OK;
 }
 
 mh_err
@@ -151,8 +172,12 @@ account_password_reset(struct store *s, struct arena *a, const char *token, cons
 		err = store_member_set_password(s, m->email, hash);
 	if (!err)
 		err = store_session_delete_member(s, m->id, NULL);
+	if (!err)
+		err = store_token_spend_member(s, m->id, now);
 	if (!err && !m->email_verified && !store_member_update(s, m->id, NULL, NULL, 1))
 		m->email_verified = true;
+	if (!err)
+		m->password_hash = hash;
 	return err;
 }
 

@@ -267,7 +267,7 @@ cmd_user(struct config *cfg, int argc, char **argv)
 			rc = store_member_set_password(s, email, hash);
 		} else {
 			struct member m = {
-				0, email, argc >= 3 ? argv[2] : "", hash, (enum member_role) role, clock_now(), 0, false
+				0, email, argc >= 3 ? argv[2] : "", hash, (enum member_role) role, clock_now(), 0, true
 			};
 			rc = store_member_create(s, &m, NULL);
 		}

@@ -240,6 +240,10 @@ mh_err store_token_get(struct store *s, struct arena *a, const char *token_hash,
 /* [claim] Marks it used; MH_ERR_NOTFOUND when it was used, expired or unknown (one winner). */
 mh_err store_token_use(struct store *s, const char *token_hash, enum token_purpose purpose, int64_t now);
 
+/* [write] Spends every unused link of the member at now (a confirmed
+ * address, a new password: links mailed before stop working). */
+mh_err store_token_spend_member(struct store *s, int64_t member_id, int64_t now);
+
 /* ---- Limits and housekeeping ----------------------------------------------------------------- */
 
 /* [claim] Counts an attempt in bucket; *allowed false (and nothing counted) when

@@ -69,6 +69,7 @@ struct store_ops {
 	                    int64_t now, struct auth_token *out);
 	/* Marks it used; MH_ERR_NOTFOUND when it was used, expired or unknown (one winner). */
 	mh_err (*token_use)(struct store *s, const char *token_hash, enum token_purpose purpose, int64_t now);
+	mh_err (*token_spend_member)(struct store *s, int64_t member_id, int64_t now);
 
 	/* Counts an attempt in bucket; *allowed false (and nothing counted) when
 	 * limit attempts fell within the last window seconds. */

@@ -107,14 +107,14 @@ rate_ok(struct http_req *r, const char *kind, const char *email)
  * the same either way). */
 static void
 send_link(struct http_req *r, const struct member *m, enum token_purpose purpose, const char *to, const char *new_email,
-          const char *next, bool new_account)
+          const char *next, const char *password_hash, bool new_account)
 {
 	struct app *app = r->app;
 	static const char *paths[] = { "/signin/link/", "/reset/", "/account/email/" };
 	static const char *mails[] = { "signin", "reset", "email" };
 	int minutes = account_link_minutes(purpose);
 	char token[TOKEN_CHARS + 1];
-	if (account_link_issue(app->store, m, purpose, new_email, next, clock_now(), token)) {
+	if (account_link_issue(app->store, m, purpose, new_email, next, password_hash, clock_now(), token)) {
 		log_error("cannot store a link", "detail=\"%s\"", store_errmsg(app->store));
 		return;
 	}
@@ -234,7 +234,9 @@ h_signin(struct http_req *r)
 		db_failed(r);
 		return;
 	}
-	si->found = err == MH_OK && si->m.password_hash[0];
+	/* An address nobody has confirmed signs in by no password (it may be
+	 * whoever typed it into the sign-up form): a mailed link confirms it. */
+	si->found = err == MH_OK && si->m.password_hash[0] && si->m.email_verified;
 	if (!si->password || strlen(si->password) > PASSWORD_MAX) {
 		signin_done(r, si);
 		return;
@@ -269,7 +271,7 @@ h_link_request(struct http_req *r)
 	struct member m;
 	mh_err err = store_member_by_email(app->store, r->arena, email, &m);
 	if (err == MH_OK)
-		send_link(r, &m, TOKEN_SIGNIN, m.email, NULL, next, false);
+		send_link(r, &m, TOKEN_SIGNIN, m.email, NULL, next, NULL, false);
 	else if (err != MH_ERR_NOTFOUND)
 		log_error("member lookup failed", "detail=\"%s\"", store_errmsg(app->store));
 	check_mail_page(r, "a sign-in link");
@@ -404,7 +406,9 @@ signup_done(struct http_req *r, void *arg)
 		db_failed(r);
 		return;
 	}
-	struct member m = { 0, su->email, su->name, su->hash, ROLE_READER, clock_now(), 0, false };
+	/* No password until the address is confirmed: the one chosen here waits
+	 * with the link, and the account gets it when that link is used. */
+	struct member m = { 0, su->email, su->name, "", ROLE_READER, clock_now(), 0, false };
 	mh_err err = store_member_create(app->store, &m, &m.id);
 	bool created = err == MH_OK;
 	if (err == MH_ERR_CONFLICT)
@@ -413,7 +417,8 @@ signup_done(struct http_req *r, void *arg)
 		db_failed(r);
 		return;
 	}
-	send_link(r, &m, TOKEN_SIGNIN, m.email, NULL, su->next, created);
+	/* A confirmed account's password is not changed by a sign-up form. */
+	send_link(r, &m, TOKEN_SIGNIN, m.email, NULL, su->next, m.email_verified ? NULL : su->hash, created);
 	check_mail_page(r, "a link to finish signing up");
 }
 
@@ -489,7 +494,7 @@ h_reset_request(struct http_req *r)
 	struct member m;
 	mh_err err = store_member_by_email(app->store, r->arena, email, &m);
 	if (err == MH_OK)
-		send_link(r, &m, TOKEN_RESET, m.email, NULL, "/account", false);
+		send_link(r, &m, TOKEN_RESET, m.email, NULL, "/account", NULL, false);
 	else if (err != MH_ERR_NOTFOUND)
 		log_error("member lookup failed", "detail=\"%s\"", store_errmsg(app->store));
 	check_mail_page(r, "a link to choose a new password");
@@ -760,7 +765,7 @@ h_email_request(struct http_req *r)
 	mh_err err = store_member_by_email(app->store, r->arena, email, &other);
 	/* An address in use gets no mail, and the answer does not say so. */
 	if (err == MH_ERR_NOTFOUND)
-		send_link(r, &c->member, TOKEN_EMAIL, email, email, "/account?notice=email", false);
+		send_link(r, &c->member, TOKEN_EMAIL, email, email, "/account?notice=email", NULL, false);
 	else if (err)
 		log_error("member lookup failed", "detail=\"%s\"", store_errmsg(app->store));
 	account_page(r, 200,

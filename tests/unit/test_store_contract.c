@@ -155,7 +155,7 @@ test_tokens_are_single_use(void **state)
 	struct store *s = *state;
 	struct arena *a = arena_new();
 	int64_t id = member(s, "tok@example.test");
-	struct auth_token t = { "bb01", TOKEN_SIGNIN, id, NULL, "/", T0, T0 + 900, 0 };
+	struct auth_token t = { "bb01", TOKEN_SIGNIN, id, NULL, "/", T0, T0 + 900, 0, NULL };
 	assert_int_equal(store_token_create(s, &t), MH_OK);
 	struct auth_token got;
 	assert_int_equal(store_token_get(s, a, "bb01", TOKEN_RESET, T0, &got), MH_ERR_NOTFOUND);
@@ -164,6 +164,24 @@ test_tokens_are_single_use(void **state)
 	assert_int_equal(store_token_use(s, "bb01", TOKEN_SIGNIN, T0 + 1), MH_OK);
 	assert_int_not_equal(store_token_use(s, "bb01", TOKEN_SIGNIN, T0 + 2), MH_OK);
 	assert_int_equal(store_token_get(s, a, "bb01", TOKEN_SIGNIN, T0 + 3, &got), MH_ERR_NOTFOUND);
+	/* A sign-up's password waits with its link; spending the member's
+	 * links ends every unused one of theirs, and nobody else's. */
+	int64_t other = member(s, "tok2@example.test");
+	struct auth_token t2 = { "bb02", TOKEN_SIGNIN, id, "", "/", T0, T0 + 900, 0, "$argon2id$pending" };
+	struct auth_token t3 = { "bb03", TOKEN_RESET, id, "", "/", T0, T0 + 900, 0, NULL };
+	struct auth_token t4 = { "bb04", TOKEN_SIGNIN, other, "", "/", T0, T0 + 900, 0, NULL };
+	assert_int_equal(store_token_create(s, &t2), MH_OK);
+	assert_int_equal(store_token_create(s, &t3), MH_OK);
+	assert_int_equal(store_token_create(s, &t4), MH_OK);
+	assert_int_equal(store_token_get(s, a, "bb02", TOKEN_SIGNIN, T0, &got), MH_OK);
+	assert_string_equal(got.password_hash, "$argon2id$pending");
+	assert_int_equal(store_token_get(s, a, "bb04", TOKEN_SIGNIN, T0, &got), MH_OK);
+	assert_string_equal(got.password_hash, "");
+	assert_int_equal(store_token_spend_member(s, id, T0 + 5), MH_OK);
+	assert_int_equal(store_token_get(s, a, "bb02", TOKEN_SIGNIN, T0 + 6, &got), MH_ERR_NOTFOUND);
+	assert_int_equal(store_token_get(s, a, "bb03", TOKEN_RESET, T0 + 6, &got), MH_ERR_NOTFOUND);
+	assert_int_equal(store_token_use(s, "bb02", TOKEN_SIGNIN, T0 + 6), MH_ERR_NOTFOUND);
+	assert_int_equal(store_token_get(s, a, "bb04", TOKEN_SIGNIN, T0 + 6, &got), MH_OK);
 	arena_free(a);
 }
 

@@ -1,0 +1,93 @@
+"""The findings of the attack probe (issue 18, docs/security.md "Findings
+fixed"): each test failed before its fix."""
+import re
+import time
+
+import pytest
+import requests
+
+from conftest import Server
+from members import PASSWORD, csrf_of, form_post, link_in, mail_count, sign_in, wait_mail
+from storefix import Store
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    data = tmp_path_factory.mktemp("findings")
+    srv = Server(["demo", "--port", "0"], data, env={"MASTHEAD_RATE_LIMIT": "1000"})
+    srv.data = data
+    yield srv
+    srv.stop()
+    srv.check_clean()
+
+
+def db(site):
+    return Store.of_data(site.data)
+
+
+def use_link(site, s, path):
+    page = s.get(site.url + path, timeout=10)
+    assert page.status_code == 200, page.text
+    return s.post(site.url + path, data={"csrf": csrf_of(page.text)}, allow_redirects=False, timeout=10)
+
+
+def signed_in(site, s):
+    return s.get(site.url + "/account", allow_redirects=False, timeout=10).status_code == 200
+
+
+# ---- 1. Account pre-hijacking ------------------------------------------------------------------
+
+
+def test_pre_hijacked_account_is_the_owners_after_confirmation(site):
+    victim = "victim@example.test"
+    # The attacker signs up with the victim's address and a password of theirs.
+    attacker = requests.Session()
+    r = form_post(site, attacker, "/signup", "/signup",
+                  {"name": "Victim", "email": victim, "password": "attacker-pass"})
+    assert r.status_code == 200
+    first = wait_mail(site.data, victim)
+    attacker_link = link_in(first, "/signin/link/")
+    # An unconfirmed account cannot sign in by password.
+    a2, r = sign_in(site, victim, "attacker-pass")
+    assert r.status_code == 401 and not signed_in(site, a2)
+    # A session the account had before (signed in before this release, when
+    # an unconfirmed account could) must not outlive the confirmation.
+    token = "A" * 43
+    import hashlib
+    with db(site) as st:
+        mid = st.value("SELECT id FROM members WHERE email = ?", victim)
+        st.execute("INSERT INTO sessions (token_hash, member_id, created_at, last_seen_at, expires_at, user_agent, ip) "
+                   "VALUES (?, ?, 1, 1, 4102444800, '', '')",
+                   hashlib.blake2b(token.encode(), digest_size=32).hexdigest(), mid)
+    attacker.cookies.set("masthead_session", token)
+    assert signed_in(site, attacker)
+    # The owner signs up in turn, with a password of their own, and confirms.
+    owner = requests.Session()
+    r = form_post(site, owner, "/signup", "/signup", {"name": "Owner", "email": victim, "password": "owner-pass-1"})
+    assert r.status_code == 200
+    path = link_in(wait_mail(site.data, victim, 1), "/signin/link/")
+    assert use_link(site, owner, path).status_code == 303
+    assert signed_in(site, owner)
+    # Everything from before the confirmation is gone: the attacker's
+    # password and the link mailed at their sign-up.
+    assert sign_in(site, victim, "attacker-pass")[1].status_code == 401
+    assert not signed_in(site, attacker)
+    r = attacker.get(site.url + attacker_link, timeout=10)
+    assert r.status_code == 410
+    # The owner's password, chosen with the link they used, works.
+    assert sign_in(site, victim, "owner-pass-1")[1].status_code == 303
+
+
+def test_confirming_ends_sessions_made_before(site):
+    who = "early@example.test"
+    s = requests.Session()
+    form_post(site, s, "/signup", "/signup", {"name": "Early", "email": who})
+    link1 = link_in(wait_mail(site.data, who), "/signin/link/")
+    # A second link, then the first is used: the address is confirmed by it.
+    form_post(site, requests.Session(), "/signin", "/signin/link", {"email": who})
+    link2 = link_in(wait_mail(site.data, who, 1), "/signin/link/")
+    assert use_link(site, s, link1).status_code == 303 and signed_in(site, s)
+    # The other link, issued before the confirmation, no longer works.
+    other = requests.Session()
+    assert other.get(site.url + link2, timeout=10).status_code == 410
+    assert signed_in(site, s)
