@@ -78,10 +78,8 @@ clean_email(struct http_req *r, const char *raw)
 	return email_normalize(raw, out, EMAIL_MAX + 1) ? out : NULL;
 }
 
-/* Counts an attempt against the address and, when given, the e-mail;
- * answers 429 and returns false over the limit. */
-static bool
-rate_ok(struct http_req *r, const char *kind, const char *email)
+bool
+web_rate_ok(struct http_req *r, const char *kind, const char *email)
 {
 	struct app *app = r->app;
 	const struct account_rules rules = web_account_rules(app);
@@ -227,7 +225,7 @@ h_signin(struct http_req *r)
 	si->password = http_form(r, "password");
 	si->next = web_safe_next(http_form(r, "next"));
 	const char *email = clean_email(r, si->raw);
-	if (!rate_ok(r, "signin", email))
+	if (!web_rate_ok(r, "signin", email))
 		return;
 	mh_err err = email ? store_member_by_email(app->store, r->arena, email, &si->m) : MH_ERR_NOTFOUND;
 	if (err && err != MH_ERR_NOTFOUND) {
@@ -266,7 +264,7 @@ h_link_request(struct http_req *r)
 		          signin_ctx(http_form(r, "email"), next, "Please enter a valid e-mail address.", NULL));
 		return;
 	}
-	if (!rate_ok(r, "link", email))
+	if (!web_rate_ok(r, "link", email))
 		return;
 	struct member m;
 	mh_err err = store_member_by_email(app->store, r->arena, email, &m);
@@ -443,7 +441,7 @@ h_signup(struct http_req *r)
 		form_page(r, 400, "signup", "Create an account", signup_ctx(raw_name, raw_email, next, error));
 		return;
 	}
-	if (!rate_ok(r, "signup", email))
+	if (!web_rate_ok(r, "signup", email))
 		return;
 	struct signup *su = arena_alloc(r->arena, sizeof *su);
 	memset(su, 0, sizeof *su);
@@ -489,7 +487,7 @@ h_reset_request(struct http_req *r)
 		form_page(r, 400, "reset", "Reset your password", x);
 		return;
 	}
-	if (!rate_ok(r, "reset", email))
+	if (!web_rate_ok(r, "reset", email))
 		return;
 	struct member m;
 	mh_err err = store_member_by_email(app->store, r->arena, email, &m);
@@ -759,7 +757,7 @@ h_email_request(struct http_req *r)
 		account_page(r, 400, NULL, "Please enter a valid e-mail address.");
 		return;
 	}
-	if (!rate_ok(r, "email", email))
+	if (!web_rate_ok(r, "email", email))
 		return;
 	struct member other;
 	mh_err err = store_member_by_email(app->store, r->arena, email, &other);

@@ -91,3 +91,73 @@ def test_confirming_ends_sessions_made_before(site):
     other = requests.Session()
     assert other.get(site.url + link2, timeout=10).status_code == 410
     assert signed_in(site, s)
+
+
+# ---- 2. Gift links -------------------------------------------------------------------------------
+
+PAID = "/articles/port-pier-9-overnight-cargo"
+
+
+def full(text):
+    return 'class="gated-body' in text
+
+
+def make_gift(srv, giver):
+    page = giver.get(srv.url + PAID, timeout=10)
+    action = re.search(r'action="(/articles/[a-z0-9-]+/gift)"', page.text).group(1)
+    return giver.post(srv.url + action, data={"csrf": csrf_of(page.text)}, timeout=10)
+
+
+def test_gift_cookie_is_bound_to_the_browser_and_a_used_up_link_keeps_revoke(tmp_path):
+    srv = Server(["demo", "--port", "0", "--gift-max-uses", "1"], tmp_path / "data",
+                 env={"MASTHEAD_RATE_LIMIT": "1000"})
+    try:
+        giver, _ = sign_in(srv, "subscriber@demo.test")
+        r = make_gift(srv, giver)
+        url = re.search(r"(/articles/[a-z0-9-]+\?gift=[A-Za-z0-9_-]{43})", r.text).group(1)
+        token = url.split("=")[1]
+        reader = requests.Session()
+        assert full(reader.get(srv.url + url, timeout=10).text)
+        assert full(reader.get(srv.url + PAID, timeout=10).text)
+        with Store.of_data(tmp_path / "data") as st:
+            assert st.value("SELECT uses FROM gift_links") == 1
+            article_id = st.value("SELECT article_id FROM gift_links")
+        # The cookie copied into another browser opens nothing there, and
+        # counts nothing: it was issued to the browser that spent the use.
+        for other_csrf in (None, "B" * 43):
+            other = requests.Session()
+            other.cookies.set("masthead_gift", reader.cookies.get("masthead_gift"))
+            if other_csrf:
+                other.cookies.set("masthead_csrf", other_csrf)
+            assert not full(other.get(srv.url + PAID, timeout=10).text)
+        # A hand-made cookie of the link's token opens nothing either.
+        forged = requests.Session()
+        forged.cookies.set("masthead_gift", f"{article_id}.{token}")
+        assert not full(forged.get(srv.url + PAID, timeout=10).text)
+        with Store.of_data(tmp_path / "data") as st:
+            assert st.value("SELECT uses FROM gift_links") == 1
+        # Used up, the link still has its Revoke button, and revoking works.
+        page = giver.get(srv.url + "/account", timeout=10)
+        assert "Opened 1 of 1 time" in page.text
+        actions = re.findall(r'action="(/account/gifts/\d+/revoke)"', page.text)
+        assert len(actions) == 1
+        r = giver.post(srv.url + actions[0], data={"csrf": csrf_of(page.text)}, allow_redirects=False, timeout=10)
+        assert r.status_code == 303
+        assert not full(reader.get(srv.url + PAID, timeout=10).text)
+    finally:
+        srv.stop()
+        srv.check_clean()
+
+
+def test_gift_creation_is_rate_limited(tmp_path):
+    srv = Server(["demo", "--port", "0"], tmp_path / "data", env={"MASTHEAD_RATE_LIMIT": "6"})
+    try:
+        giver, _ = sign_in(srv, "subscriber@demo.test")
+        codes = [make_gift(srv, giver).status_code for _ in range(4)]
+        # Per member a third of the limit, at least 3: the fourth is refused.
+        assert codes[:3] == [200, 200, 200] and codes[3] == 429, codes
+        with Store.of_data(tmp_path / "data") as st:
+            assert st.value("SELECT count(*) FROM gift_links") == 3
+    finally:
+        srv.stop()
+        srv.check_clean()
