@@ -278,6 +278,8 @@ billing_reconcile(struct billing *b, int64_t now, int *finished)
 	return err;
 }
 
+/* Creates the invoice for the period from start and claims it, in one
+ * statement. MH_ERR_CONFLICT (and inv->id) when the period has one. */
 static mh_err
 new_invoice(struct billing *b, struct subscription *sub, const struct plan *plan, int64_t start, int64_t now,
             struct arena *a, struct invoice *inv)
@@ -292,6 +294,7 @@ new_invoice(struct billing *b, struct subscription *sub, const struct plan *plan
 	inv->idempotency_key = arena_printf(a, "sub%lld-p%lld", (long long) sub->id, (long long) start);
 	inv->created_at = now;
 	inv->provider_id = "";
+	inv->claimed_until = now + CLAIM_LEASE;
 	return store_invoice_create(b->store, inv);
 }
 
@@ -380,7 +383,9 @@ billing_subscribe(struct billing *b, struct arena *a, int64_t member_id, int64_t
 	if ((err = new_invoice(b, &sub, &plan, now, now, a, &inv)))
 		return err == MH_ERR_CONFLICT ? MH_OK : err;
 	struct charge_result res;
-	if ((err = charge_invoice(b, a, &sub, &inv, now, &res)))
+	err = charge_invoice(b, a, &sub, &inv, now, &res);
+	store_invoice_release(s, inv.id);
+	if (err)
 		return err;
 	out->ok = res.ok;
 	out->message = res.ok ? NULL : res.message;
@@ -492,15 +497,25 @@ renew(struct billing *b, struct arena *a, struct subscription *sub, int64_t now,
 		struct invoice inv;
 		err = new_invoice(b, sub, &plan, sub->period_end, now, a, &inv);
 		if (err == MH_ERR_CONFLICT) {
-			/* Another worker made this period's invoice: it charges it. */
-			return MH_OK;
+			/* This period's invoice exists. Another worker holds it under
+			 * its claim and charges it; or a run died before it could:
+			 * then its claim has lapsed, and this run finishes it. */
+			if ((err = store_invoice_get(s, a, inv.id, &inv)))
+				return err;
+			if (strcmp(inv.status, "open") != 0)
+				return MH_OK;
+			if ((err = store_invoice_claim(s, inv.id, now, CLAIM_LEASE)) == MH_ERR_CONFLICT)
+				return MH_OK;
+			if (err)
+				return err;
+			log_info("finishing an invoice a stopped run left open", "invoice=%lld", (long long) inv.id);
+		} else if (err) {
+			return err;
 		}
-		if (err)
-			return err;
-		if ((err = store_invoice_claim(s, inv.id, now, CLAIM_LEASE)) == MH_ERR_CONFLICT)
-			return MH_OK;
-		if (err)
-			return err;
+		if (fault_hit("crash-after-invoice")) {
+			/* A fault build for tests: die between the invoice and its charge. */
+			_exit(3);
+		}
 		/* Read the row again under the claim: a cancellation made since the
 		 * due list was read is honoured, not charged over. */
 		if ((err = store_subscription_get(s, a, sub->id, sub))) {

@@ -196,9 +196,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	        "WHERE member_id = ?1 AND month = ?2",
 	[ST_METER_ADD] = "INSERT INTO meter_reads (member_id, month, article_id, read_at) VALUES (?1, ?2, ?3, ?4) "
 	                 "ON CONFLICT DO NOTHING",
-	[ST_INV_INSERT] = "INSERT INTO invoices (subscription_id, amount, currency, status, period_start, period_end, "
-	                  "attempts, next_attempt_at, idempotency_key, provider_id, paid_at, created_at) "
-	                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	[ST_INV_INSERT] =
+	        "INSERT INTO invoices (subscription_id, amount, currency, status, period_start, period_end, "
+	        "attempts, next_attempt_at, idempotency_key, provider_id, paid_at, created_at, claimed_until) "
+	        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
 	[ST_INV_ID_BY_KEY] = "SELECT id FROM invoices WHERE idempotency_key = ?1",
 	[ST_INV_SAVE] = "UPDATE invoices SET status = ?2, attempts = ?3, next_attempt_at = ?4, paid_at = ?5, "
 	                "provider_id = ?6 WHERE id = ?1",

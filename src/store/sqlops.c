@@ -1678,6 +1678,7 @@ op_invoice_create(struct store *s, struct invoice *inv)
 	bind_text(st, 10, inv->provider_id);
 	db_bind_int64(st, 11, inv->paid_at);
 	db_bind_int64(st, 12, inv->created_at);
+	db_bind_int64(st, 13, inv->claimed_until);
 	mh_err err = exec_stmt(s, st);
 	if (!err)
 		inv->id = db_last_id(st);

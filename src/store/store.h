@@ -329,7 +329,8 @@ mh_err store_meter_add(struct store *s, int64_t member_id, const char *month, in
 /* ---- Billing: invoices, charges and the scheduler's lists ------------------------------------ */
 
 /* [unique] Billing. Invoices are unique by idempotency key: creating one that
- * exists returns MH_ERR_CONFLICT and its id. */
+ * exists returns MH_ERR_CONFLICT and its id. The new row is claimed until
+ * inv->claimed_until in the same statement (0: unclaimed). */
 mh_err store_invoice_create(struct store *s, struct invoice *inv);
 
 /* [write] */

@@ -490,6 +490,7 @@ member_viewer(struct http_req *r, int64_t member_id, struct viewer *v)
 	v->grace_until = sub.grace_until;
 	v->period_end = sub.period_end;
 	v->cancel_at_period_end = sub.cancel_at_period_end;
+	v->renewal_grace = app->cfg->grace_days * 86400;
 	return MH_OK;
 }
 

@@ -116,6 +116,7 @@ reader_load(struct http_req *r, const struct article *a, struct reader *rd)
 			rd->v.grace_until = c->sub.grace_until;
 			rd->v.period_end = c->sub.period_end;
 			rd->v.cancel_at_period_end = c->sub.cancel_at_period_end;
+			rd->v.renewal_grace = app->cfg->grace_days * 86400;
 		}
 	}
 	if (!a || a->access != ACCESS_PAID)

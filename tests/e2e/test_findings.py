@@ -161,3 +161,66 @@ def test_gift_creation_is_rate_limited(tmp_path):
     finally:
         srv.stop()
         srv.check_clean()
+
+
+# ---- 3. A renewal killed between its invoice and its charge ---------------------------------------
+
+from conftest import now as clock_now  # noqa: E402
+from test_billing import billing_run, checkout, invoices, sub_row  # noqa: E402
+
+READER = "reader@demo.test"
+
+
+@pytest.fixture
+def billing_site(tmp_path):
+    srv = Server(["demo", "--port", "0", "--billing-interval", "0", "--recheck-ms", "0"], tmp_path / "data",
+                 env={"MASTHEAD_RATE_LIMIT": "1000"})
+    srv.data = tmp_path / "data"
+    yield srv
+    srv.stop()
+    srv.check_clean()
+
+
+def test_renewal_killed_after_its_invoice_is_billed_by_the_next_run(billing_site):
+    srv = billing_site
+    s, _ = sign_in(srv, READER)
+    assert checkout(srv, s, "/subscribe", {"plan": "monthly"}, "4242424242424242").status_code == 303
+    _, period_end, _, _ = sub_row(srv, READER)
+    r = billing_run(srv, period_end + 60, env={"MASTHEAD_FAULTS": "crash-after-invoice"})
+    assert r.returncode == 3, r.stderr
+    # The run died right after the first renewal's invoice was written.
+    with Store.of_data(srv.data) as st:
+        inv, sub_id, status = st.one("SELECT id, subscription_id, status FROM invoices ORDER BY id DESC LIMIT 1")
+        assert status == "open"
+        assert st.value("SELECT count(*) FROM charges WHERE invoice_id = ?", inv) == 0
+        old_end = st.value("SELECT period_end FROM subscriptions WHERE id = ?", sub_id)
+    # The next run, once the dead run's claim (5 minutes) has lapsed, bills it.
+    r = billing_run(srv, period_end + 60 + 400)
+    assert r.returncode == 0, r.stderr
+    with Store.of_data(srv.data) as st:
+        assert st.value("SELECT status FROM invoices WHERE id = ?", inv) == "paid"
+        assert st.value("SELECT count(*) FROM charges WHERE invoice_id = ? AND status = 'succeeded'", inv) == 1
+        status, new_end = st.one("SELECT status, period_end FROM subscriptions WHERE id = ?", sub_id)
+        assert status == "active" and new_end > old_end
+    assert invoices(srv, READER) == ["paid", "paid"]
+    # And once only: another run charges nothing more.
+    billing_run(srv, period_end + 60 + 800)
+    with Store.of_data(srv.data) as st:
+        assert st.value("SELECT count(*) FROM charges WHERE invoice_id = ?", inv) == 1
+    assert invoices(srv, READER) == ["paid", "paid"]
+
+
+def test_active_subscription_long_past_its_period_is_not_entitled(billing_site):
+    srv = billing_site
+    s, _ = sign_in(srv, READER)
+    assert checkout(srv, s, "/subscribe", {"plan": "monthly"}, "4242424242424242").status_code == 303
+    now = int(clock_now())
+    with Store.of_data(srv.data) as st:
+        mid = st.value("SELECT id FROM members WHERE email = ?", READER)
+        # Inside the grace period (7 days) after the period's end: still reads.
+        st.execute("UPDATE subscriptions SET period_end = ? WHERE member_id = ?", now - 6 * 86400, mid)
+    assert full(s.get(srv.url + PAID, timeout=10).text)
+    with Store.of_data(srv.data) as st:
+        st.execute("UPDATE subscriptions SET period_end = ? WHERE member_id = ?", now - 8 * 86400, mid)
+    page = s.get(srv.url + PAID, timeout=10).text
+    assert not full(page) and "card" in page
