@@ -132,7 +132,10 @@ struct http_server_opts {
 	const char *listen; /* ADDR:PORT, [v6]:PORT */
 	unsigned threads;
 	unsigned max_connections;
-	unsigned timeout;
+	unsigned per_ip;         /* connections one address may hold; 0: no limit */
+	unsigned timeout;        /* seconds a connection may stay idle */
+	unsigned header_timeout; /* seconds for a request line and its headers, all told; 0: none */
+	unsigned body_min_rate;  /* bytes a second a body must average, after header_timeout; 0: none */
 	size_t max_header;
 	size_t max_body;
 	bool access_log;

@@ -224,3 +224,159 @@ def test_active_subscription_long_past_its_period_is_not_entitled(billing_site):
         st.execute("UPDATE subscriptions SET period_end = ? WHERE member_id = ?", now - 8 * 86400, mid)
     page = s.get(srv.url + PAID, timeout=10).text
     assert not full(page) and "card" in page
+
+
+# ---- 4. One client takes the site down ------------------------------------------------------------
+
+import socket  # noqa: E402
+
+
+def raw_get(port, source="127.0.0.2", path="/healthz"):
+    """A GET from another loopback address: its status code, or None."""
+    s = socket.socket()
+    s.settimeout(20)
+    try:
+        s.bind((source, 0))
+        s.connect(("127.0.0.1", port))
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while b"\r\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        m = re.match(rb"HTTP/1\.[01] (\d{3})", data)
+        return int(m.group(1)) if m else None
+    except OSError:
+        return None
+    finally:
+        s.close()
+
+
+def test_idle_connections_from_one_address_do_not_lock_others_out(tmp_path):
+    srv = Server(["demo", "--port", "0", "--max-connections", "48", "--per-ip-connections", "16"], tmp_path / "data")
+    held = []
+    try:
+        for _ in range(64):
+            s = socket.socket()
+            s.settimeout(5)
+            try:
+                s.connect(("127.0.0.1", srv.port))
+                s.sendall(b"GET / HTTP/1.1\r\n")  # and never the rest
+            except OSError:
+                pass
+            held.append(s)
+        # The server keeps at most 16 of them and closes the rest at once
+        # (before, it held every one of them open).
+        alive = set(held)
+        deadline = time.monotonic() + 10
+        while len(alive) > 16 and time.monotonic() < deadline:
+            for s in list(alive):
+                s.setblocking(False)
+                try:
+                    if s.recv(1) == b"":
+                        alive.discard(s)
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    alive.discard(s)
+            time.sleep(0.1)
+        assert len(alive) <= 16, len(alive)
+        # Another client is served while they are held.
+        assert raw_get(srv.port) == 200
+    finally:
+        for s in held:
+            s.close()
+        srv.stop()
+
+
+def trickle(port, head, each=0.3, within=30.0):
+    """Sends head one byte at a time; the seconds until the server closed the
+    connection, or None when it was still open after `within` seconds."""
+    s = socket.socket()
+    s.settimeout(5)
+    s.connect(("127.0.0.1", port))
+    start = time.monotonic()
+    try:
+        i = 0
+        while time.monotonic() - start < within:
+            try:
+                s.sendall(head[i % len(head):i % len(head) + 1])
+            except OSError:
+                return time.monotonic() - start
+            i += 1
+            s.setblocking(False)
+            try:
+                if s.recv(4096) == b"":
+                    return time.monotonic() - start
+            except BlockingIOError:
+                pass
+            except OSError:
+                return time.monotonic() - start
+            s.setblocking(True)
+            s.settimeout(5)
+            time.sleep(each)
+        return None
+    finally:
+        s.close()
+
+
+def test_slow_headers_and_slow_bodies_meet_a_deadline(tmp_path):
+    srv = Server(["demo", "--port", "0", "--header-timeout", "2", "--body-min-rate", "1000"], tmp_path / "data")
+    try:
+        # Slowloris: header lines that never end, a byte at a time, each
+        # well inside the idle timeout. Closed near the 2 s deadline.
+        took = trickle(srv.port, b"GET / HTTP/1.1\r\nX-a: " + b"b" * 4000)
+        assert took is not None and took < 25, took
+        # A slow body: 2000 bytes promised, a byte every 0.3 s.
+        head = b"POST /signin HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n" \
+               b"Content-Length: 2000\r\n\r\n"
+        s = socket.socket()
+        s.settimeout(5)
+        s.connect(("127.0.0.1", srv.port))
+        s.sendall(head)
+        start = time.monotonic()
+        closed = None
+        while time.monotonic() - start < 30:
+            try:
+                s.sendall(b"a")
+                s.setblocking(False)
+                if s.recv(4096) == b"":
+                    closed = time.monotonic() - start
+                    break
+            except BlockingIOError:
+                pass
+            except OSError:
+                closed = time.monotonic() - start
+                break
+            s.setblocking(True)
+            time.sleep(0.3)
+        s.close()
+        assert closed is not None and closed < 25, closed
+        # Everyone else is served meanwhile and after.
+        assert srv.get("/healthz").status_code == 200
+    finally:
+        srv.stop()
+        srv.check_clean()
+
+
+# ---- 5. The low findings -------------------------------------------------------------------------
+
+
+def test_many_query_parameters_get_a_prompt_answer(tmp_path):
+    # The idle timeout is long, so a request left hanging fails the test.
+    srv = Server(["demo", "--port", "0", "--timeout", "120"], tmp_path / "data")
+    try:
+        for n in (300, 1000):
+            query = "&".join(f"a{i}=b" for i in range(n))
+            r = requests.get(srv.url + "/?" + query, timeout=60)
+            assert r.status_code == 414 and "Too many query parameters" in r.text
+            r = requests.get(srv.url + "/search?" + query, timeout=60)
+            assert r.status_code == 414
+        # An ordinary query is untouched, and the server serves on.
+        assert requests.get(srv.url + "/search?q=harbor&page=1", timeout=10).status_code == 200
+        assert srv.get("/healthz").status_code == 200
+    finally:
+        srv.stop()
+        srv.check_clean()
+
