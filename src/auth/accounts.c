@@ -1,6 +1,7 @@
 /* accounts.c: sessions, mailed links and rate limits, without HTTP. */
 #include "auth/accounts.h"
 
+#include <limits.h>
 #include <string.h>
 
 #include "store/store.h"
@@ -32,6 +33,57 @@ account_rate(struct store *s, struct arena *a, const struct account_rules *rules
 		bucket = arena_printf(a, "%s-email:%s", kind, email);
 		err = store_rate_hit(s, bucket, now, ACCOUNT_RATE_WINDOW, per_email, allowed, retry_after);
 	}
+	return err;
+}
+
+static void
+limits(const struct account_rules *rules, int *per_address, int *per_email)
+{
+	*per_address = rules && rules->rate_limit > 0 ? (int) rules->rate_limit : 30;
+	*per_email = *per_address / 3 > 3 ? *per_address / 3 : 3;
+}
+
+mh_err
+account_signin_gate(struct store *s, struct arena *a, const struct account_rules *rules, const char *address,
+                    const char *email, int64_t now, enum signin_gate *gate, int64_t *retry_after)
+{
+	int per_address, per_email, n_address = 0, n_email = 0;
+	limits(rules, &per_address, &per_email);
+	*gate = SIGNIN_OPEN;
+	*retry_after = 0;
+	mh_err err = store_rate_count(s, arena_printf(a, "signin-fail-ip:%s", address ? address : "-"), now,
+	                              ACCOUNT_RATE_WINDOW, &n_address, retry_after);
+	if (err)
+		return err;
+	if (n_address >= per_address) {
+		*gate = SIGNIN_CLOSED;
+		return MH_OK;
+	}
+	int64_t email_retry = 0;
+	if (email && (err = store_rate_count(s, arena_printf(a, "signin-fail-email:%s", email), now,
+	                                     ACCOUNT_RATE_WINDOW, &n_email, &email_retry)))
+		return err;
+	if (n_email >= per_email) {
+		/* Someone has been guessing this member's password. An address
+		 * that has failed nothing lately may still try, slowly: so the
+		 * member is not locked out, and each address of a guesser gets
+		 * one slow try a window. */
+		*gate = n_address == 0 ? SIGNIN_SLOW : SIGNIN_CLOSED;
+		*retry_after = email_retry;
+	}
+	return MH_OK;
+}
+
+mh_err
+account_signin_failed(struct store *s, struct arena *a, const char *address, const char *email, int64_t now)
+{
+	bool allowed;
+	int64_t retry;
+	mh_err err = store_rate_hit(s, arena_printf(a, "signin-fail-ip:%s", address ? address : "-"), now,
+	                            ACCOUNT_RATE_WINDOW, INT_MAX, &allowed, &retry);
+	if (!err && email)
+		err = store_rate_hit(s, arena_printf(a, "signin-fail-email:%s", email), now, ACCOUNT_RATE_WINDOW,
+		                     INT_MAX, &allowed, &retry);
 	return err;
 }
 

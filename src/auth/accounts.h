@@ -35,6 +35,23 @@ int account_link_minutes(enum token_purpose purpose);
 mh_err account_rate(struct store *s, struct arena *a, const struct account_rules *rules, const char *kind,
                     const char *address, const char *email, int64_t now, bool *allowed, int64_t *retry_after);
 
+/* Password sign-ins count failures, not attempts, so that strangers
+ * guessing cannot lock a member out of the right password. */
+enum signin_gate {
+	SIGNIN_OPEN,   /* check the password */
+	SIGNIN_SLOW,   /* the e-mail's failures are at the limit, but this address has none: check after a delay */
+	SIGNIN_CLOSED, /* refuse (429) for *retry_after seconds */
+};
+#define ACCOUNT_SLOW_SIGNIN_MS 1000 /* the delay of SIGNIN_SLOW */
+
+/* Whether a password sign-in for email from address may be checked: the
+ * address's failures against the per-address limit, the e-mail's against
+ * the per-e-mail one (see account_rate). Records nothing. */
+mh_err account_signin_gate(struct store *s, struct arena *a, const struct account_rules *rules, const char *address,
+                           const char *email, int64_t now, enum signin_gate *gate, int64_t *retry_after);
+/* Records a failed password sign-in against address and email (NULL: not an e-mail). */
+mh_err account_signin_failed(struct store *s, struct arena *a, const char *address, const char *email, int64_t now);
+
 /* Starts a session for m and ends the one this browser had (old_hash, may be
  * NULL). Writes the cookie's token and its lifetime in seconds. The user
  * agent is kept to 200 bytes. */

@@ -974,6 +974,24 @@ op_token_use(struct store *s, const char *token_hash, enum token_purpose purpose
 }
 
 static mh_err
+op_rate_count(struct store *s, const char *bucket, int64_t now, int64_t window, int *n, int64_t *retry_after)
+{
+	struct db_stmt *st = stmt(s, ST_RATE_COUNT);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, bucket);
+	db_bind_int64(st, 2, now - window);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		*n = (int) db_col_int64(st, 0);
+		int64_t oldest = !db_col_null(st, 1) ? db_col_int64(st, 1) : now;
+		*retry_after = oldest + window - now < 1 ? 1 : oldest + window - now;
+	}
+	db_reset(st);
+	return rc == DB_ROW ? MH_OK : db_fail(s, st, "rate");
+}
+
+static mh_err
 op_token_spend_member(struct store *s, int64_t member_id, int64_t now)
 {
 	struct db_stmt *st = stmt(s, ST_TOKEN_SPEND_MEMBER);
@@ -2379,6 +2397,7 @@ sql_ops_fill(struct store_ops *o)
 	o->token_get = op_token_get;
 	o->token_use = op_token_use;
 	o->token_spend_member = op_token_spend_member;
+	o->rate_count = op_rate_count;
 	o->rate_hit = op_rate_hit;
 	o->housekeep = op_housekeep;
 	o->outbox_push = op_outbox_push;

@@ -251,6 +251,10 @@ mh_err store_token_spend_member(struct store *s, int64_t member_id, int64_t now)
 mh_err store_rate_hit(struct store *s, const char *bucket, int64_t now, int64_t window, int limit, bool *allowed,
                       int64_t *retry_after);
 
+/* [read] How many attempts bucket holds within the last window seconds, and
+ * the seconds until the oldest of them leaves it (at least 1). */
+mh_err store_rate_count(struct store *s, const char *bucket, int64_t now, int64_t window, int *n, int64_t *retry_after);
+
 /* [write] Deletes expired sessions, mailed links, checkouts, old meter reads and
  * rate events; *removed counts the rows. Any node may run it at any time. */
 mh_err store_housekeep(struct store *s, int64_t now, int *removed);

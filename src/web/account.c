@@ -78,6 +78,15 @@ clean_email(struct http_req *r, const char *raw)
 	return email_normalize(raw, out, EMAIL_MAX + 1) ? out : NULL;
 }
 
+static void
+too_many(struct http_req *r, int64_t retry)
+{
+	http_add_header(r, "Retry-After", arena_printf(r->arena, "%lld", (long long) retry));
+	app_error(r, 429,
+	          arena_printf(r->arena, "Too many attempts. Please wait %lld minute%s and try again.",
+	                       (long long) (retry + 59) / 60, retry > 60 ? "s" : ""));
+}
+
 bool
 web_rate_ok(struct http_req *r, const char *kind, const char *email)
 {
@@ -92,10 +101,7 @@ web_rate_ok(struct http_req *r, const char *kind, const char *email)
 		return false;
 	}
 	if (!allowed) {
-		http_add_header(r, "Retry-After", arena_printf(r->arena, "%lld", (long long) retry));
-		app_error(r, 429,
-		          arena_printf(r->arena, "Too many attempts. Please wait %lld minute%s and try again.",
-		                       (long long) (retry + 59) / 60, retry > 60 ? "s" : ""));
+		too_many(r, retry);
 		return false;
 	}
 	return true;
@@ -164,6 +170,8 @@ h_signin_form(struct http_req *r)
 /* A password sign-in, from the handler through its password thread. */
 struct signin {
 	const char *raw, *password, *next;
+	const char *email; /* normalized; NULL when raw is not one */
+	bool slow;         /* SIGNIN_SLOW: checked after a delay */
 	struct member m;
 	bool found; /* an account with a password */
 	bool ok;
@@ -186,6 +194,8 @@ signin_work(struct http_req *r, void *arg)
 {
 	struct signin *si = arg;
 	test_delay();
+	if (si->slow)
+		usleep(ACCOUNT_SLOW_SIGNIN_MS * 1000);
 	/* The same work for a miss as for a hit. */
 	si->ok = password_verify(si->found ? si->m.password_hash : password_dummy(), si->password) && si->found;
 	if (si->ok && password_needs_rehash(si->m.password_hash))
@@ -198,6 +208,9 @@ signin_done(struct http_req *r, void *arg)
 	struct app *app = r->app;
 	struct signin *si = arg;
 	if (!si->ok) {
+		/* Failures are what the limits count. */
+		if (account_signin_failed(app->store, r->arena, web_client_ip(r), si->email, clock_now()))
+			log_error("cannot count a failed sign-in", "detail=\"%s\"", store_errmsg(app->store));
 		form_page(r, 401, "signin", "Sign in",
 		          signin_ctx(si->raw, si->next,
 		                     "That e-mail and password do not match an account. Try again, or "
@@ -225,8 +238,19 @@ h_signin(struct http_req *r)
 	si->password = http_form(r, "password");
 	si->next = web_safe_next(http_form(r, "next"));
 	const char *email = clean_email(r, si->raw);
-	if (!web_rate_ok(r, "signin", email))
+	si->email = email;
+	const struct account_rules rules = web_account_rules(app);
+	enum signin_gate gate;
+	int64_t retry;
+	if (account_signin_gate(app->store, r->arena, &rules, web_client_ip(r), email, clock_now(), &gate, &retry)) {
+		db_failed(r);
 		return;
+	}
+	if (gate == SIGNIN_CLOSED) {
+		too_many(r, retry);
+		return;
+	}
+	si->slow = gate == SIGNIN_SLOW;
 	mh_err err = email ? store_member_by_email(app->store, r->arena, email, &si->m) : MH_ERR_NOTFOUND;
 	if (err && err != MH_ERR_NOTFOUND) {
 		db_failed(r);

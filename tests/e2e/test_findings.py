@@ -380,3 +380,26 @@ def test_many_query_parameters_get_a_prompt_answer(tmp_path):
         srv.stop()
         srv.check_clean()
 
+
+def sign_in_from(srv, address, who, password):
+    s = requests.Session()
+    return form_post(srv, s, "/signin", "/signin", {"email": who, "password": password},
+                     headers={"X-Forwarded-For": address}).status_code
+
+
+def test_failures_are_counted_and_the_right_password_gets_through(tmp_path):
+    # Rate limit 6: 6 failures an address, 3 an e-mail, in 10 minutes.
+    srv = Server(["demo", "--port", "0"], tmp_path / "data", env={"MASTHEAD_RATE_LIMIT": "6"})
+    try:
+        who = "reader@demo.test"
+        assert [sign_in_from(srv, "198.51.100.1", who, "wrong-pass") for _ in range(4)] == [401, 401, 401, 429]
+        # The member, from an address that has failed nothing, still signs in (after a delay).
+        assert sign_in_from(srv, "198.51.100.2", who, PASSWORD) == 303
+        # A guesser's new address gets one slow try, then is refused.
+        assert sign_in_from(srv, "198.51.100.3", who, "wrong-again") == 401
+        assert sign_in_from(srv, "198.51.100.3", who, PASSWORD) == 429
+        # Successes are not counted: one address signs in again and again.
+        assert [sign_in_from(srv, "198.51.100.9", "subscriber@demo.test", PASSWORD) for _ in range(8)] == [303] * 8
+    finally:
+        srv.stop()
+        srv.check_clean()

@@ -237,6 +237,17 @@ test_rate_limit_two_writers(void **state)
 	assert_int_equal(store_rate_hit(*state, "contract-bucket", T0 + 10, 600, RATE_LIMIT, &ok, &retry), MH_OK);
 	assert_false(ok);
 	assert_int_equal(retry, 590);
+	/* Counting reads without recording. */
+	int n = -1;
+	assert_int_equal(store_rate_count(*state, "contract-bucket", T0 + 10, 600, &n, &retry), MH_OK);
+	assert_int_equal(n, RATE_LIMIT);
+	assert_int_equal(retry, 590);
+	assert_int_equal(store_rate_count(*state, "contract-bucket", T0 + 10, 600, &n, &retry), MH_OK);
+	assert_int_equal(n, RATE_LIMIT);
+	assert_int_equal(store_rate_count(*state, "contract-bucket", T0 + 601, 600, &n, &retry), MH_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_rate_count(*state, "no-such-bucket", T0, 600, &n, &retry), MH_OK);
+	assert_int_equal(n, 0);
 }
 
 static int64_t
