@@ -322,7 +322,7 @@ test_claims_are_once(void **state)
 	assert_int_equal(store_cards_expiring(s, a, 2027 * 12 + 1, &cards, &n), MH_OK);
 	assert_int_equal(n, 0);
 	/* An invoice: one claim at a time, for the lease. */
-	struct invoice inv = { 0, sub.id, 800, "usd", "open", T0, T0 + 86400, 0, 0, "contract-inv-1", "", 0, T0 };
+	struct invoice inv = { 0, sub.id, 800, "usd", "open", T0, T0 + 86400, 0, 0, "contract-inv-1", "", 0, T0, 0 };
 	assert_int_equal(store_invoice_create(s, &inv), MH_OK);
 	struct invoice again = inv;
 	again.id = 0;
@@ -675,7 +675,7 @@ test_billing_ops(void **state)
 	assert_int_equal(store_payment_method_default(s, a, sub.member_id, &def), MH_OK);
 	assert_string_equal(def.last4, "4242");
 	/* An invoice: open, charged once with a failure, then paid. */
-	struct invoice inv = { 0, sub.id, 800, "usd", "open", T0, T0 + 86400, 0, T0 + 60, "contract-inv-2", "", 0, T0 };
+	struct invoice inv = { 0, sub.id, 800, "usd", "open", T0, T0 + 86400, 0, T0 + 60, "contract-inv-2", "", 0, T0, 0 };
 	assert_int_equal(store_invoice_create(s, &inv), MH_OK);
 	struct invoice one, *list;
 	assert_int_equal(store_invoice_open(s, a, sub.id, &one), MH_OK);
