@@ -128,7 +128,10 @@ send_link(struct http_req *r, const struct member *m, enum token_purpose purpose
 	json_object_set_new(site, "url", json_string(app->cfg->public_url));
 	json_object_set_new(ctx, "site", site);
 	json_t *mem = json_object();
-	json_object_set_new(mem, "name", json_string(m->name));
+	/* The name of an account nobody has confirmed is whatever the sign-up
+	 * form was given, maybe by someone else: the official mail does not
+	 * repeat it (no attacker's text or links in a mail from the site). */
+	json_object_set_new(mem, "name", json_string(m->email_verified ? m->name : ""));
 	json_object_set_new(mem, "email", json_string(m->email));
 	json_object_set_new(ctx, "member", mem);
 	json_object_set_new(ctx, "link",

@@ -403,3 +403,36 @@ def test_failures_are_counted_and_the_right_password_gets_through(tmp_path):
     finally:
         srv.stop()
         srv.check_clean()
+
+
+def test_sign_up_name_is_not_echoed_into_the_confirmation_mail(site):
+    who = "named@example.test"
+    name = "Win a prize at https://evil.example/claim now"
+    r = form_post(site, requests.Session(), "/signup", "/signup", {"name": name, "email": who})
+    assert r.status_code == 200
+    msg = wait_mail(site.data, who)
+    text = msg.get_body(preferencelist=("plain",)).get_content()
+    html = msg.get_body(preferencelist=("html",)).get_content()
+    for part in (text, html, str(msg["Subject"])):
+        assert "evil.example" not in part and "prize" not in part
+    assert "/signin/link/" in text
+
+
+def test_links_issued_before_a_password_reset_stop_working(site):
+    who = "pastdue@demo.test"
+    before = mail_count(site.data, who)
+    form_post(site, requests.Session(), "/signin", "/signin/link", {"email": who})
+    signin_link = link_in(wait_mail(site.data, who, before), "/signin/link/")
+    form_post(site, requests.Session(), "/reset", "/reset", {"email": who})
+    old_reset = link_in(wait_mail(site.data, who, before + 1), "/reset/")
+    form_post(site, requests.Session(), "/reset", "/reset", {"email": who})
+    reset = link_in(wait_mail(site.data, who, before + 2), "/reset/")
+    s = requests.Session()
+    page = s.get(site.url + reset, timeout=10)
+    r = s.post(site.url + reset, data={"csrf": csrf_of(page.text), "password": "after-reset-1",
+                                       "password2": "after-reset-1"}, allow_redirects=False, timeout=10)
+    assert r.status_code == 303
+    other = requests.Session()
+    assert other.get(site.url + signin_link, timeout=10).status_code == 410
+    assert other.get(site.url + old_reset, timeout=10).status_code == 410
+    assert sign_in(site, who, "after-reset-1")[1].status_code == 303
