@@ -234,10 +234,13 @@ account_password_reset(struct store *s, struct arena *a, const char *token, cons
 }
 
 mh_err
-account_email_change(struct store *s, struct arena *a, const char *token, int64_t now, struct member *m)
+account_email_change(struct store *s, struct arena *a, const char *token, int64_t now, struct member *m,
+                     const char **old_email)
 {
 	struct auth_token t;
 	mh_err err = account_link_spend(s, a, token, TOKEN_EMAIL, now, &t, m);
+	if (!err)
+		*old_email = m->email;
 	if (!err)
 		err = store_member_update(s, m->id, NULL, t.new_email, 1);
 	if (!err) {

@@ -107,7 +107,9 @@ mh_err account_password_reset(struct store *s, struct arena *a, const char *toke
 
 /* Spends an address-change link and moves its member to the new address,
  * confirmed. MH_ERR_CONFLICT when another account took that address in the
- * meantime (the link is spent, the address unchanged). */
-mh_err account_email_change(struct store *s, struct arena *a, const char *token, int64_t now, struct member *m);
+ * meantime (the link is spent, the address unchanged). *old_email is the
+ * address it had (to be told of the change), in a. */
+mh_err account_email_change(struct store *s, struct arena *a, const char *token, int64_t now, struct member *m,
+                            const char **old_email);
 
 #endif

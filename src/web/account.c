@@ -625,6 +625,7 @@ account_page(struct http_req *r, int status, const char *notice, const char *err
 	json_object_set_new(mem, "role", json_string(member_role_name(c->member.role)));
 	json_object_set_new(mem, "email_verified", json_boolean(c->member.email_verified));
 	json_object_set_new(x, "member", mem);
+	json_object_set_new(x, "has_password", json_boolean(c->member.password_hash[0] != '\0'));
 	json_t *sessions = json_array();
 	for (size_t i = 0; i < n; i++) {
 		char created[48], seen[48];
@@ -766,6 +767,9 @@ h_account_password(struct http_req *r)
 	const char *p1 = http_form(r, "password"), *p2 = http_form(r, "password2");
 	cp->new_ok = p1 && strlen(p1) >= PASSWORD_MIN && strlen(p1) <= PASSWORD_MAX && p2 && strcmp(p1, p2) == 0;
 	cp->nh.password = p1;
+	/* Checks of the current password are limited like sign-ins. */
+	if (cp->old_hash[0] && !web_rate_ok(r, "current-password", c->member.email))
+		return;
 	/* Nothing to verify or hash: answer at once. */
 	bool slow = cp->old_hash[0] ? cp->current != NULL : cp->new_ok;
 	if (slow)
@@ -774,10 +778,49 @@ h_account_password(struct http_req *r)
 		change_password_done(r, cp);
 }
 
+/* A change of e-mail: the current password first (when the account has
+ * one), checked on a password thread. */
+struct email_request {
+	const char *email;
+	const char *old_hash, *current;
+	bool current_ok;
+};
+
+static void
+email_request_work(struct http_req *r, void *arg)
+{
+	struct email_request *er = arg;
+	er->current_ok = er->current && password_verify(er->old_hash, er->current);
+}
+
+static void
+email_request_done(struct http_req *r, void *arg)
+{
+	struct app *app = r->app;
+	struct web_ctx *c = web_ctx(r);
+	struct email_request *er = arg;
+	if (!er->current_ok) {
+		account_page(r, 400, NULL, "Your current password is not right.");
+		return;
+	}
+	struct member other;
+	mh_err err = store_member_by_email(app->store, r->arena, er->email, &other);
+	/* An address in use gets no mail, and the answer does not say so. */
+	if (err == MH_ERR_NOTFOUND)
+		send_link(r, &c->member, TOKEN_EMAIL, er->email, er->email, "/account?notice=email", NULL, false);
+	else if (err)
+		log_error("member lookup failed", "detail=\"%s\"", store_errmsg(app->store));
+	account_page(r, 200,
+	             arena_printf(r->arena,
+	                          "We sent a confirmation link to %s. Your address changes when you "
+	                          "use it.",
+	                          er->email),
+	             NULL);
+}
+
 void
 h_email_request(struct http_req *r)
 {
-	struct app *app = r->app;
 	struct web_ctx *c = web_ctx(r);
 	const char *email = clean_email(r, http_form(r, "new_email"));
 	if (!email) {
@@ -786,19 +829,45 @@ h_email_request(struct http_req *r)
 	}
 	if (!web_rate_ok(r, "email", email))
 		return;
-	struct member other;
-	mh_err err = store_member_by_email(app->store, r->arena, email, &other);
-	/* An address in use gets no mail, and the answer does not say so. */
-	if (err == MH_ERR_NOTFOUND)
-		send_link(r, &c->member, TOKEN_EMAIL, email, email, "/account?notice=email", NULL, false);
-	else if (err)
-		log_error("member lookup failed", "detail=\"%s\"", store_errmsg(app->store));
-	account_page(r, 200,
-	             arena_printf(r->arena,
-	                          "We sent a confirmation link to %s. Your address changes when you "
-	                          "use it.",
-	                          email),
-	             NULL);
+	struct email_request *er = arena_alloc(r->arena, sizeof *er);
+	memset(er, 0, sizeof *er);
+	er->email = email;
+	er->old_hash = c->member.password_hash;
+	er->current = http_form(r, "current_password");
+	if (!er->old_hash[0]) {
+		/* A link-only account: the session and the mailed link vouch. */
+		er->current_ok = true;
+		email_request_done(r, er);
+		return;
+	}
+	/* Checks of the current password are limited like sign-ins. */
+	if (!web_rate_ok(r, "current-password", c->member.email))
+		return;
+	if (!er->current || strlen(er->current) > PASSWORD_MAX) {
+		email_request_done(r, er);
+		return;
+	}
+	http_defer(r, email_request_work, email_request_done, er);
+}
+
+/* The address an account had is told that it changed, so that a change
+ * made by someone else holding a session does not go unnoticed. */
+static void
+tell_old_address(struct http_req *r, const struct member *m, const char *old_email)
+{
+	struct app *app = r->app;
+	json_t *ctx = json_object();
+	json_t *site = json_object();
+	json_object_set_new(site, "name", json_string(app->cfg->site_name));
+	json_object_set_new(site, "url", json_string(app->cfg->public_url));
+	json_object_set_new(ctx, "site", site);
+	json_t *mem = json_object();
+	json_object_set_new(mem, "name", json_string(m->name));
+	json_object_set_new(ctx, "member", mem);
+	json_object_set_new(ctx, "new_email", json_string(m->email));
+	if (mail_queue_template(app->store, app->cfg, app->theme.templates, "email-changed", ctx, old_email))
+		log_error("cannot queue a mail", "template=email-changed detail=\"%s\"", store_errmsg(app->store));
+	json_decref(ctx);
 }
 
 void
@@ -813,7 +882,8 @@ h_email_use(struct http_req *r)
 {
 	struct app *app = r->app;
 	struct member m;
-	mh_err err = account_email_change(app->store, r->arena, r->params[0], clock_now(), &m);
+	const char *old_email = NULL;
+	mh_err err = account_email_change(app->store, r->arena, r->params[0], clock_now(), &m, &old_email);
 	if (err == MH_ERR_NOTFOUND) {
 		link_gone(r);
 		return;
@@ -828,6 +898,7 @@ h_email_use(struct http_req *r)
 		db_failed(r);
 		return;
 	}
+	tell_old_address(r, &m, old_email);
 	http_add_header(r, "Cache-Control", "private, no-store");
 	http_redirect(r, 303, "/account?notice=email");
 }

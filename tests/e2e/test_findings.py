@@ -436,3 +436,40 @@ def test_links_issued_before_a_password_reset_stop_working(site):
     assert other.get(site.url + signin_link, timeout=10).status_code == 410
     assert other.get(site.url + old_reset, timeout=10).status_code == 410
     assert sign_in(site, who, "after-reset-1")[1].status_code == 303
+
+
+def test_changing_the_email_needs_the_password_and_tells_the_old_address(site):
+    who, new = "subscriber@demo.test", "subscriber-new@example.test"
+    s, _ = sign_in(site, who)
+    page = s.get(site.url + "/account", timeout=10)
+    assert 'id="account-email-password"' in page.text
+    for fields in ({"new_email": new}, {"new_email": new, "current_password": "not-my-password"}):
+        r = s.post(site.url + "/account/email", data={"csrf": csrf_of(page.text), **fields}, timeout=30)
+        assert r.status_code == 400 and "current password is not right" in r.text
+    assert mail_count(site.data, new) == 0
+    r = s.post(site.url + "/account/email", data={"csrf": csrf_of(page.text), "new_email": new,
+                                                  "current_password": PASSWORD}, timeout=30)
+    assert r.status_code == 200
+    path = link_in(wait_mail(site.data, new), "/account/email/")
+    before = mail_count(site.data, who)
+    assert use_link(site, s, path).status_code == 303
+    told = wait_mail(site.data, who, before)
+    body = told.get_body(preferencelist=("plain",)).get_content()
+    assert "was changed" in str(told["Subject"]) and new in body
+
+
+def test_current_password_checks_are_limited(tmp_path):
+    srv = Server(["demo", "--port", "0"], tmp_path / "data", env={"MASTHEAD_RATE_LIMIT": "6"})
+    try:
+        s, _ = sign_in(srv, "reader@demo.test")
+        codes = []
+        for _ in range(4):
+            page = s.get(srv.url + "/account", timeout=10)
+            codes.append(s.post(srv.url + "/account/password",
+                                data={"csrf": csrf_of(page.text), "current_password": "guess-guess",
+                                      "password": "new-password-1", "password2": "new-password-1"},
+                                timeout=30).status_code)
+        assert codes == [400, 400, 400, 429], codes
+    finally:
+        srv.stop()
+        srv.check_clean()

@@ -135,17 +135,19 @@ test_reset_and_address_change(void **state)
 	/* An address change moves the member; a taken address is refused. */
 	char change[TOKEN_CHARS + 1];
 	assert_int_equal(account_link_issue(s, &m, TOKEN_EMAIL, "ann@new.test", NULL, NULL, T0, change), MH_OK);
-	assert_int_equal(account_email_change(s, a, change, T0 + 3, &got), MH_OK);
+	const char *old_email = NULL;
+	assert_int_equal(account_email_change(s, a, change, T0 + 3, &got, &old_email), MH_OK);
 	assert_string_equal(got.email, "ann@new.test");
+	assert_string_equal(old_email, "ann@example.test");
 	assert_int_equal(store_member_by_email(s, a, "ann@new.test", &got), MH_OK);
 	assert_int_equal(got.id, member_id);
-	assert_int_equal(account_email_change(s, a, change, T0 + 4, &got), MH_ERR_NOTFOUND);
+	assert_int_equal(account_email_change(s, a, change, T0 + 4, &got, &old_email), MH_ERR_NOTFOUND);
 	struct member bob = { 0, "bob@example.test", "Bob", "", ROLE_READER, T0, 0, false };
 	int64_t bob_id;
 	assert_int_equal(store_member_create(s, &bob, &bob_id), MH_OK);
 	m.email = "ann@new.test";
 	assert_int_equal(account_link_issue(s, &m, TOKEN_EMAIL, "bob@example.test", NULL, NULL, T0, change), MH_OK);
-	assert_int_equal(account_email_change(s, a, change, T0 + 5, &got), MH_ERR_CONFLICT);
+	assert_int_equal(account_email_change(s, a, change, T0 + 5, &got, &old_email), MH_ERR_CONFLICT);
 	assert_int_equal(store_member_by_id(s, a, member_id, &got), MH_OK);
 	assert_string_equal(got.email, "ann@new.test");
 	arena_free(a);
