@@ -83,6 +83,8 @@ struct http_field {
 	const char *name, *value;
 };
 
+/* The request's path for logs: token-shaped segments written "[token]". */
+const char *http_log_path(struct http_req *r);
 const char *http_header(struct http_req *r, const char *name);
 const char *http_query(struct http_req *r, const char *name);
 const char *http_cookie(struct http_req *r, const char *name);

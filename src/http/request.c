@@ -10,6 +10,42 @@
 #include "http/http.h"
 #include "core/banned.h"
 
+/* The path as the access log shows it: a segment with a token's shape (43
+ * base64url characters: sign-in, reset and e-mail links, checkouts,
+ * private feeds) is written "[token]", so the log hands nobody a way in.
+ * A slug of that very length is hidden too: a small price. */
+const char *
+http_log_path(struct http_req *r)
+{
+	const char *p = r->path;
+	struct buf b = BUF_INIT;
+	bool hid = false;
+	while (*p) {
+		const char *seg = p;
+		size_t n = 0;
+		while (seg[n] && seg[n] != '/' && seg[n] != '.')
+			n++;
+		bool token = n == 43;
+		for (size_t i = 0; token && i < n; i++) {
+			char ch = seg[i];
+			token = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+			        ch == '-' || ch == '_';
+		}
+		if (token) {
+			buf_puts(&b, "[token]");
+			hid = true;
+		} else {
+			buf_add(&b, seg, n);
+		}
+		p = seg + n;
+		if (*p)
+			buf_putc(&b, *p++);
+	}
+	const char *out = hid && !buf_error(&b) ? arena_strndup(r->arena, b.ptr, b.len) : r->path;
+	buf_release(&b);
+	return out;
+}
+
 const char *
 http_header(struct http_req *r, const char *name)
 {
@@ -80,7 +116,7 @@ static bool
 first_response(struct http_req *r, int status, size_t len)
 {
 	if (r->responded) {
-		log_error("second response for one request", "path=\"%s\"", r->path);
+		log_error("second response for one request", "path=\"%s\"", http_log_path(r));
 		return false;
 	}
 	r->responded = true;
@@ -129,7 +165,7 @@ void
 http_respond(struct http_req *r, int status, const char *content_type, struct buf *body)
 {
 	if (buf_error(body)) {
-		log_error("response over its size limit", "path=\"%s\"", r->path);
+		log_error("response over its size limit", "path=\"%s\"", http_log_path(r));
 		buf_release(body);
 		status = 500;
 		content_type = "text/plain; charset=utf-8";

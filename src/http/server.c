@@ -125,7 +125,7 @@ dispatch(struct http_server *s, struct http_req *r)
 	if (r->job)
 		return;
 	if (!r->responded) {
-		log_error("handler sent no response", "path=\"%s\"", r->path);
+		log_error("handler sent no response", "path=\"%s\"", http_log_path(r));
 		s->o.error(r, 500, "Something went wrong on our side.");
 	}
 }
@@ -286,7 +286,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 			j->done(r, j->arg);
 		}
 		if (!r->responded && !r->job) {
-			log_error("deferred handler sent no response", "path=\"%s\"", r->path);
+			log_error("deferred handler sent no response", "path=\"%s\"", http_log_path(r));
 			s->o.error(r, 500, "Something went wrong on our side.");
 		}
 		return MHD_YES;
@@ -324,7 +324,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_Reque
 	if (r->job && atomic_load(&r->job->state) == JOB_WAITING) {
 		/* Cannot happen (see the top of this file); if it ever did, a defer
 		 * thread still uses r: better a leak than a use after free. */
-		log_error("request completed while deferred", "path=\"%s\"", r->path);
+		log_error("request completed while deferred", "path=\"%s\"", http_log_path(r));
 		*con_cls = NULL;
 		atomic_fetch_sub(&s->inflight, 1);
 		return;
@@ -332,7 +332,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_Reque
 	if (s->o.access_log) {
 		double ms = (double) (mono_ns() - r->start_ns) / 1e6;
 		log_info("request", "method=%s path=\"%s\" status=%d bytes=%zu ms=%.3f ip=%s%s%s%s%s%s", r->method_name,
-		         r->path, r->status, r->bytes, ms, http_client_addr(r), r->cache ? " cache=" : "",
+		         http_log_path(r), r->status, r->bytes, ms, http_client_addr(r), r->cache ? " cache=" : "",
 		         r->cache ? r->cache : "", r->session ? " session=" : "", r->session ? r->session : "",
 		         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=true");
 	}

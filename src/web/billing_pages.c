@@ -19,7 +19,7 @@ static void
 failed(struct http_req *r)
 {
 	struct app *app = r->app;
-	log_error("billing page failed", "path=\"%s\" detail=\"%s\"", r->path, store_errmsg(app->store));
+	log_error("billing page failed", "path=\"%s\" detail=\"%s\"", http_log_path(r), store_errmsg(app->store));
 	app_error(r, 500, "Something went wrong on our side. Please try again in a moment.");
 }
 

@@ -473,3 +473,34 @@ def test_current_password_checks_are_limited(tmp_path):
     finally:
         srv.stop()
         srv.check_clean()
+
+
+def test_tokens_are_redacted_in_the_access_log(billing_site):
+    srv = billing_site
+    srv.data = srv.data
+    who = "reader@demo.test"
+    before = mail_count(srv.data, who)
+    form_post(srv, requests.Session(), "/signin", "/signin/link", {"email": who})
+    link = link_in(wait_mail(srv.data, who, before), "/signin/link/")
+    form_post(srv, requests.Session(), "/reset", "/reset", {"email": who})
+    reset = link_in(wait_mail(srv.data, who, before + 1), "/reset/")
+    s = requests.Session()
+    assert use_link(srv, s, link).status_code == 303
+    assert requests.get(srv.url + reset, timeout=10).status_code == 200
+    page = s.get(srv.url + "/subscribe", timeout=10)
+    r = s.post(srv.url + "/subscribe", data={"csrf": csrf_of(page.text), "plan": "monthly"},
+               allow_redirects=False, timeout=10)
+    checkout_path = r.headers["Location"]
+    assert checkout_path.startswith("/checkout/")
+    assert s.get(srv.url + checkout_path, timeout=10).status_code == 200
+    tokens = [p.rsplit("/", 1)[1] for p in (link, reset, checkout_path)]
+    log = ""
+    for _ in range(50):  # the access log line is written as each request completes
+        log = srv.logs()
+        if log.count("path=\"/checkout/[token]\"") >= 1:
+            break
+        time.sleep(0.1)
+    for t in tokens:
+        assert t not in log
+    assert 'path="/signin/link/[token]"' in log and 'path="/reset/[token]"' in log
+    assert 'path="/checkout/[token]"' in log
