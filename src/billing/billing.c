@@ -355,14 +355,16 @@ billing_subscribe(struct billing *b, struct arena *a, int64_t member_id, int64_t
 	sub.cancel_at_period_end = false;
 	sub.canceled_at = sub.grace_until = 0;
 	sub.updated_at = now;
-	if (plan.trial_days > 0) {
+	/* One free trial a member: a subscription row that had one keeps its
+	 * trial_end (in the past) whatever comes after, and starts no other. */
+	bool trial = plan.trial_days > 0 && sub.trial_end == 0;
+	if (trial) {
 		sub.status = SUB_TRIALING;
 		sub.trial_end = now + (int64_t) plan.trial_days * DAY;
 		sub.period_end = sub.trial_end;
 		sub.trial_reminded = false;
 	} else {
 		sub.status = SUB_INCOMPLETE;
-		sub.trial_end = 0;
 		sub.period_end = time_add_months(now, plan.interval_months);
 	}
 	if ((err = save_card(b, member_id, card, now)) || (err = store_subscription_save(s, &sub)))
@@ -375,7 +377,7 @@ billing_subscribe(struct billing *b, struct arena *a, int64_t member_id, int64_t
 		if ((err = store_invoice_save(s, &old)))
 			return err;
 	}
-	if (plan.trial_days > 0) {
+	if (trial) {
 		out->ok = true;
 		return MH_OK;
 	}

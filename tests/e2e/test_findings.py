@@ -504,3 +504,22 @@ def test_tokens_are_redacted_in_the_access_log(billing_site):
         assert t not in log
     assert 'path="/signin/link/[token]"' in log and 'path="/reset/[token]"' in log
     assert 'path="/checkout/[token]"' in log
+
+
+def test_a_free_trial_is_not_restarted(billing_site):
+    from conftest import run
+    srv = billing_site
+    assert run("plan", "add", "trial", "Trial monthly", "500", "usd", "1", "14", data=srv.data).returncode == 0
+    s, _ = sign_in(srv, READER)
+    assert checkout(srv, s, "/subscribe", {"plan": "trial"}, "4242424242424242").status_code == 303
+    assert sub_row(srv, READER)[0] == "trialing"
+    # The trial ends without a payment: canceled during it.
+    now = int(clock_now())
+    with Store.of_data(srv.data) as st:
+        st.execute("UPDATE subscriptions SET status = 'canceled', trial_end = ?, period_end = ?, canceled_at = ? "
+                   "WHERE member_id = (SELECT id FROM members WHERE email = ?)", now - 60, now - 60, now - 3600,
+                   READER)
+    # Subscribing again to the same plan pays at once: no second trial.
+    assert checkout(srv, s, "/subscribe", {"plan": "trial"}, "4242424242424242").status_code == 303
+    assert sub_row(srv, READER)[0] == "active"
+    assert invoices(srv, READER) == ["paid"]
