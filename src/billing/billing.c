@@ -383,7 +383,7 @@ billing_subscribe(struct billing *b, struct arena *a, int64_t member_id, int64_t
 	}
 	struct invoice inv;
 	if ((err = new_invoice(b, &sub, &plan, now, now, a, &inv)))
-		return err == MH_ERR_CONFLICT ? MH_OK : err;
+		return err; /* MH_ERR_CONFLICT: another request (a second click) pays it */
 	struct charge_result res;
 	err = charge_invoice(b, a, &sub, &inv, now, &res);
 	store_invoice_release(s, inv.id);
@@ -441,8 +441,10 @@ billing_checkout_open(struct billing *b, struct arena *a, const char *token_hash
                       struct checkout *out)
 {
 	mh_err err = store_checkout_get(b->store, a, token_hash, now, out);
-	if (!err && (out->member_id != member_id || strcmp(out->status, "open") != 0))
+	if (!err && out->member_id != member_id)
 		err = MH_ERR_NOTFOUND;
+	else if (!err && strcmp(out->status, "open") != 0)
+		err = MH_ERR_CONFLICT; /* the member's own, paid already (a second click) */
 	return err;
 }
 

@@ -523,3 +523,43 @@ def test_a_free_trial_is_not_restarted(billing_site):
     assert checkout(srv, s, "/subscribe", {"plan": "trial"}, "4242424242424242").status_code == 303
     assert sub_row(srv, READER)[0] == "active"
     assert invoices(srv, READER) == ["paid"]
+
+
+def test_a_double_submitted_checkout_answers_both_sanely(billing_site):
+    import threading
+    from conftest import run
+    srv = billing_site
+    outcomes = []
+    for i in range(6):
+        who = f"double{i}@example.test"
+        r = run("user", "add", who, "Double", data=srv.data, input=PASSWORD + "\n")
+        assert r.returncode == 0, r.stderr
+        s, _ = sign_in(srv, who)
+        page = s.get(srv.url + "/subscribe", timeout=10)
+        r = s.post(srv.url + "/subscribe", data={"csrf": csrf_of(page.text), "plan": "monthly"},
+                   allow_redirects=False, timeout=10)
+        loc = r.headers["Location"]
+        page = s.get(srv.url + loc, timeout=10)
+        form = {"csrf": csrf_of(page.text), "number": "4242424242424242", "expiry": "12/34", "cvc": "123",
+                "name": "Double"}
+        barrier = threading.Barrier(2)
+        codes = []
+
+        def pay():
+            barrier.wait()
+            codes.append(s.post(srv.url + loc, data=form, allow_redirects=False, timeout=30).status_code)
+
+        threads = [threading.Thread(target=pay) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        outcomes.append(sorted(codes))
+        assert all(c in (303, 409) for c in codes) and 303 in codes, codes
+        assert sub_row(srv, who)[0] == "active"
+        assert invoices(srv, who) == ["paid"]
+    with Store.of_data(srv.data) as st:
+        # Charged once each.
+        assert st.value("SELECT count(*) FROM charges c JOIN invoices i ON i.id = c.invoice_id JOIN subscriptions s "
+                        "ON s.id = i.subscription_id JOIN members m ON m.id = s.member_id "
+                        "WHERE m.email LIKE 'double%' AND c.status = 'succeeded'") == 6
