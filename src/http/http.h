@@ -85,6 +85,17 @@ struct http_field {
 
 /* The request's path for logs: token-shaped segments written "[token]". */
 const char *http_log_path(struct http_req *r);
+/* Appends path to out with each segment of a token's shape (43 base64url
+ * characters between '/' and '/' or '.') written "[token]"; true when one was. */
+bool http_path_redact(const char *path, struct buf *out);
+/* More query parameters than this are refused (414) before libmicrohttpd
+ * parses them: it keeps each in the connection's memory pool, and 0.9.75,
+ * when that runs out, neither answers nor closes until the idle timeout. */
+#define HTTP_MAX_QUERY_ARGS 100
+/* True when the query of uri (the request line's target) has more than
+ * HTTP_MAX_QUERY_ARGS parameters, or more than a pool for max_header
+ * bytes of headers holds. */
+bool http_query_too_big(const char *uri, size_t max_header);
 const char *http_header(struct http_req *r, const char *name);
 const char *http_query(struct http_req *r, const char *name);
 const char *http_cookie(struct http_req *r, const char *name);

@@ -10,40 +10,67 @@
 #include "http/http.h"
 #include "core/banned.h"
 
-/* The path as the access log shows it: a segment with a token's shape (43
- * base64url characters: sign-in, reset and e-mail links, checkouts,
- * private feeds) is written "[token]", so the log hands nobody a way in.
- * A slug of that very length is hidden too: a small price. */
-const char *
-http_log_path(struct http_req *r)
+/* A segment with a token's shape: 43 base64url characters. */
+static bool
+token_shaped(const char *seg, size_t n)
 {
-	const char *p = r->path;
-	struct buf b = BUF_INIT;
+	if (n != 43)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = seg[i];
+		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+		      ch == '_'))
+			return false;
+	}
+	return true;
+}
+
+/* Segments end at '/' and '.' (a private feed's "/feed/TOKEN.xml"). A slug
+ * of that very length is hidden too: a small price. */
+bool
+http_path_redact(const char *path, struct buf *out)
+{
 	bool hid = false;
+	const char *p = path;
 	while (*p) {
 		const char *seg = p;
 		size_t n = 0;
 		while (seg[n] && seg[n] != '/' && seg[n] != '.')
 			n++;
-		bool token = n == 43;
-		for (size_t i = 0; token && i < n; i++) {
-			char ch = seg[i];
-			token = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-			        ch == '-' || ch == '_';
-		}
-		if (token) {
-			buf_puts(&b, "[token]");
+		if (token_shaped(seg, n)) {
+			buf_puts(out, "[token]");
 			hid = true;
 		} else {
-			buf_add(&b, seg, n);
+			buf_add(out, seg, n);
 		}
 		p = seg + n;
 		if (*p)
-			buf_putc(&b, *p++);
+			buf_putc(out, *p++);
 	}
+	return hid;
+}
+
+const char *
+http_log_path(struct http_req *r)
+{
+	struct buf b = BUF_INIT;
+	bool hid = http_path_redact(r->path, &b);
 	const char *out = hid && !buf_error(&b) ? arena_strndup(r->arena, b.ptr, b.len) : r->path;
 	buf_release(&b);
 	return out;
+}
+
+bool
+http_query_too_big(const char *uri, size_t max_header)
+{
+	const char *q = strchr(uri, '?');
+	if (!q)
+		return false;
+	size_t args = 1, len = strlen(q);
+	for (const char *p = q; *p; p++)
+		args += *p == '&' || *p == ';';
+	/* Each parameter costs a record in the pool beside the text itself. */
+	return args > HTTP_MAX_QUERY_ARGS || len + args * 64 > max_header / 2;
 }
 
 const char *

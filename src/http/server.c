@@ -51,10 +51,7 @@ struct http_server {
 	atomic_long cut; /* connections shut down for missing their deadline */
 };
 
-/* More query parameters than this are refused (414) before libmicrohttpd
- * parses them: it keeps each in the connection's memory pool, and 0.9.75,
- * when that runs out, neither answers nor closes until the idle timeout. */
-#define HTTP_MAX_QUERY_ARGS 100
+/* The request line's query was refused (http_query_too_big). */
 static char too_many_args; /* its address marks such a request */
 
 enum job_state { JOB_WAITING, JOB_RAN, JOB_CANCELLED };
@@ -216,16 +213,10 @@ static void *
 on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
 	struct http_server *s = cls;
-	const char *q = strchr(uri, '?');
-	if (!q)
+	if (!http_query_too_big(uri, s->o.max_header))
 		return NULL;
-	size_t args = 1, len = strlen(q);
-	for (const char *p = q; *p; p++)
-		args += *p == '&' || *p == ';';
-	/* Each parameter costs a record in the pool beside the text itself. */
-	if (args <= HTTP_MAX_QUERY_ARGS && len + args * 64 <= s->o.max_header / 2)
-		return NULL;
-	((char *) q)[1] = '\0';
+	char *q = strchr(uri, '?');
+	q[1] = '\0';
 	return &too_many_args;
 }
 
