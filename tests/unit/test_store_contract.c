@@ -332,6 +332,12 @@ test_claims_are_once(void **state)
 	assert_int_equal(store_invoice_claim(s, inv.id, T0 + 61, 60), MH_OK); /* the lease ran out */
 	assert_int_equal(store_invoice_release(s, inv.id), MH_OK);
 	assert_int_equal(store_invoice_claim(s, inv.id, T0 + 62, 60), MH_OK);
+	/* Created claimed: nobody else takes it until that claim lapses. */
+	struct invoice held = { 0,  sub.id, 800, "usd",   "open", T0, T0 + 86400, 0, 0, "contract-inv-held",
+		                "", 0,      T0,  T0 + 300 };
+	assert_int_equal(store_invoice_create(s, &held), MH_OK);
+	assert_int_equal(store_invoice_claim(s, held.id, T0 + 10, 60), MH_ERR_CONFLICT);
+	assert_int_equal(store_invoice_claim(s, held.id, T0 + 300, 60), MH_OK);
 	/* A provider event applies once. */
 	assert_int_equal(store_billing_event_record(s, "stripe", "evt_1", "invoice.paid", T0, T0), MH_OK);
 	assert_int_equal(store_billing_event_record(s, "stripe", "evt_1", "invoice.paid", T0, T0), MH_ERR_CONFLICT);
@@ -675,7 +681,9 @@ test_billing_ops(void **state)
 	assert_int_equal(store_payment_method_default(s, a, sub.member_id, &def), MH_OK);
 	assert_string_equal(def.last4, "4242");
 	/* An invoice: open, charged once with a failure, then paid. */
-	struct invoice inv = { 0, sub.id, 800, "usd", "open", T0, T0 + 86400, 0, T0 + 60, "contract-inv-2", "", 0, T0, 0 };
+	struct invoice inv = {
+		0, sub.id, 800, "usd", "open", T0, T0 + 86400, 0, T0 + 60, "contract-inv-2", "", 0, T0, 0
+	};
 	assert_int_equal(store_invoice_create(s, &inv), MH_OK);
 	struct invoice one, *list;
 	assert_int_equal(store_invoice_open(s, a, sub.id, &one), MH_OK);
