@@ -423,8 +423,9 @@ billing_update_card(struct billing *b, struct arena *a, int64_t member_id, const
 	if (err)
 		return err;
 	if (store_invoice_claim(s, inv.id, now, CLAIM_LEASE) == MH_ERR_CONFLICT) {
+		/* Another request (a second click) or the scheduler is paying it. */
 		out->message = "A payment for this invoice is already under way. Please reload in a moment.";
-		return MH_OK;
+		return MH_ERR_CONFLICT;
 	}
 	struct charge_result res;
 	err = charge_invoice(b, a, &sub, &inv, now, &res);

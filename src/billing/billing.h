@@ -88,7 +88,8 @@ struct billing_outcome {
  * incomplete with the reason in out. */
 mh_err billing_subscribe(struct billing *b, struct arena *a, int64_t member_id, int64_t plan_id,
                          const struct test_card *card, int64_t now, struct billing_outcome *out);
-/* Saves card as the default and retries the open invoice at once. */
+/* Saves card as the default and retries the open invoice at once;
+ * MH_ERR_CONFLICT when another worker holds that invoice (it is being paid). */
 mh_err billing_update_card(struct billing *b, struct arena *a, int64_t member_id, const struct test_card *card,
                            int64_t now, struct billing_outcome *out);
 /* The test provider's checkout behind token_hash, while it is open and
