@@ -278,6 +278,8 @@ billing_reconcile(struct billing *b, int64_t now, int *finished)
 	return err;
 }
 
+/* Creates the invoice for the period from start and claims it, in one
+ * statement. MH_ERR_CONFLICT (and inv->id) when the period has one. */
 static mh_err
 new_invoice(struct billing *b, struct subscription *sub, const struct plan *plan, int64_t start, int64_t now,
             struct arena *a, struct invoice *inv)
@@ -292,6 +294,7 @@ new_invoice(struct billing *b, struct subscription *sub, const struct plan *plan
 	inv->idempotency_key = arena_printf(a, "sub%lld-p%lld", (long long) sub->id, (long long) start);
 	inv->created_at = now;
 	inv->provider_id = "";
+	inv->claimed_until = now + CLAIM_LEASE;
 	return store_invoice_create(b->store, inv);
 }
 
@@ -352,14 +355,16 @@ billing_subscribe(struct billing *b, struct arena *a, int64_t member_id, int64_t
 	sub.cancel_at_period_end = false;
 	sub.canceled_at = sub.grace_until = 0;
 	sub.updated_at = now;
-	if (plan.trial_days > 0) {
+	/* One free trial a member: a subscription row that had one keeps its
+	 * trial_end (in the past) whatever comes after, and starts no other. */
+	bool trial = plan.trial_days > 0 && sub.trial_end == 0;
+	if (trial) {
 		sub.status = SUB_TRIALING;
 		sub.trial_end = now + (int64_t) plan.trial_days * DAY;
 		sub.period_end = sub.trial_end;
 		sub.trial_reminded = false;
 	} else {
 		sub.status = SUB_INCOMPLETE;
-		sub.trial_end = 0;
 		sub.period_end = time_add_months(now, plan.interval_months);
 	}
 	if ((err = save_card(b, member_id, card, now)) || (err = store_subscription_save(s, &sub)))
@@ -372,15 +377,17 @@ billing_subscribe(struct billing *b, struct arena *a, int64_t member_id, int64_t
 		if ((err = store_invoice_save(s, &old)))
 			return err;
 	}
-	if (plan.trial_days > 0) {
+	if (trial) {
 		out->ok = true;
 		return MH_OK;
 	}
 	struct invoice inv;
 	if ((err = new_invoice(b, &sub, &plan, now, now, a, &inv)))
-		return err == MH_ERR_CONFLICT ? MH_OK : err;
+		return err; /* MH_ERR_CONFLICT: another request (a second click) pays it */
 	struct charge_result res;
-	if ((err = charge_invoice(b, a, &sub, &inv, now, &res)))
+	err = charge_invoice(b, a, &sub, &inv, now, &res);
+	store_invoice_release(s, inv.id);
+	if (err)
 		return err;
 	out->ok = res.ok;
 	out->message = res.ok ? NULL : res.message;
@@ -416,8 +423,9 @@ billing_update_card(struct billing *b, struct arena *a, int64_t member_id, const
 	if (err)
 		return err;
 	if (store_invoice_claim(s, inv.id, now, CLAIM_LEASE) == MH_ERR_CONFLICT) {
+		/* Another request (a second click) or the scheduler is paying it. */
 		out->message = "A payment for this invoice is already under way. Please reload in a moment.";
-		return MH_OK;
+		return MH_ERR_CONFLICT;
 	}
 	struct charge_result res;
 	err = charge_invoice(b, a, &sub, &inv, now, &res);
@@ -434,8 +442,10 @@ billing_checkout_open(struct billing *b, struct arena *a, const char *token_hash
                       struct checkout *out)
 {
 	mh_err err = store_checkout_get(b->store, a, token_hash, now, out);
-	if (!err && (out->member_id != member_id || strcmp(out->status, "open") != 0))
+	if (!err && out->member_id != member_id)
 		err = MH_ERR_NOTFOUND;
+	else if (!err && strcmp(out->status, "open") != 0)
+		err = MH_ERR_CONFLICT; /* the member's own, paid already (a second click) */
 	return err;
 }
 
@@ -492,15 +502,25 @@ renew(struct billing *b, struct arena *a, struct subscription *sub, int64_t now,
 		struct invoice inv;
 		err = new_invoice(b, sub, &plan, sub->period_end, now, a, &inv);
 		if (err == MH_ERR_CONFLICT) {
-			/* Another worker made this period's invoice: it charges it. */
-			return MH_OK;
+			/* This period's invoice exists. Another worker holds it under
+			 * its claim and charges it; or a run died before it could:
+			 * then its claim has lapsed, and this run finishes it. */
+			if ((err = store_invoice_get(s, a, inv.id, &inv)))
+				return err;
+			if (strcmp(inv.status, "open") != 0)
+				return MH_OK;
+			if ((err = store_invoice_claim(s, inv.id, now, CLAIM_LEASE)) == MH_ERR_CONFLICT)
+				return MH_OK;
+			if (err)
+				return err;
+			log_info("finishing an invoice a stopped run left open", "invoice=%lld", (long long) inv.id);
+		} else if (err) {
+			return err;
 		}
-		if (err)
-			return err;
-		if ((err = store_invoice_claim(s, inv.id, now, CLAIM_LEASE)) == MH_ERR_CONFLICT)
-			return MH_OK;
-		if (err)
-			return err;
+		if (fault_hit("crash-after-invoice")) {
+			/* A fault build for tests: die between the invoice and its charge. */
+			_exit(3);
+		}
 		/* Read the row again under the claim: a cancellation made since the
 		 * due list was read is honoured, not charged over. */
 		if ((err = store_subscription_get(s, a, sub->id, sub))) {

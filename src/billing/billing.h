@@ -97,11 +97,13 @@ struct billing_outcome {
  * incomplete with the reason in out. */
 mh_err billing_subscribe(struct billing *b, struct arena *a, int64_t member_id, int64_t plan_id,
                          const struct test_card *card, int64_t now, struct billing_outcome *out);
-/* Saves card as the default and retries the open invoice at once. */
+/* Saves card as the default and retries the open invoice at once;
+ * MH_ERR_CONFLICT when another worker holds that invoice (it is being paid). */
 mh_err billing_update_card(struct billing *b, struct arena *a, int64_t member_id, const struct test_card *card,
                            int64_t now, struct billing_outcome *out);
 /* The test provider's checkout behind token_hash, while it is open and
- * member_id's: MH_ERR_NOTFOUND when unknown, expired, used or another's. */
+ * member_id's: MH_ERR_NOTFOUND when unknown, expired or another's;
+ * MH_ERR_CONFLICT (and *out) when it is member_id's and paid already. */
 mh_err billing_checkout_open(struct billing *b, struct arena *a, const char *token_hash, int64_t member_id, int64_t now,
                              struct checkout *out);
 /* Pays an open checkout with card: subscribes or saves the card, as its

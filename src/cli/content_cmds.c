@@ -268,10 +268,17 @@ cmd_user(struct config *cfg, int argc, char **argv)
 			goto out;
 		}
 		if (!strcmp(sub, "passwd")) {
+			/* The operator vouches for the address, as for user add:
+			 * a password sign-in needs a confirmed one. */
+			struct member m;
+			struct arena *ma = arena_new();
 			rc = store_member_set_password(s, email, hash);
+			if (!rc && !(rc = store_member_by_email(s, ma, email, &m)) && !m.email_verified)
+				rc = store_member_update(s, m.id, NULL, NULL, 1);
+			arena_free(ma);
 		} else {
 			struct member m = {
-				0, email, argc >= 3 ? argv[2] : "", hash, (enum member_role) role, clock_now(), 0, false
+				0, email, argc >= 3 ? argv[2] : "", hash, (enum member_role) role, clock_now(), 0, true
 			};
 			rc = store_member_create(s, &m, NULL);
 		}

@@ -23,9 +23,12 @@ struct config {
 	char *log_level;
 	long threads; /* 0: one per core */
 	long max_connections;
-	long timeout;    /* seconds of idle before a connection is closed */
-	long max_body;   /* bytes */
-	long max_header; /* bytes */
+	long timeout;            /* seconds of idle before a connection is closed */
+	long per_ip_connections; /* connections one address may hold; 0: no limit */
+	long header_timeout;     /* seconds for a request line and headers, all told; 0: none */
+	long body_min_rate;      /* bytes a second a request body must average; 0: none */
+	long max_body;           /* bytes */
+	long max_header;         /* bytes */
 	long page_size;
 	long teaser_paragraphs;
 	long max_import_bytes;

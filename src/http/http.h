@@ -83,6 +83,19 @@ struct http_field {
 	const char *name, *value;
 };
 
+/* The request's path for logs: token-shaped segments written "[token]". */
+const char *http_log_path(struct http_req *r);
+/* Appends path to out with each segment of a token's shape (43 base64url
+ * characters between '/' and '/' or '.') written "[token]"; true when one was. */
+bool http_path_redact(const char *path, struct buf *out);
+/* More query parameters than this are refused (414) before libmicrohttpd
+ * parses them: it keeps each in the connection's memory pool, and 0.9.75,
+ * when that runs out, neither answers nor closes until the idle timeout. */
+#define HTTP_MAX_QUERY_ARGS 100
+/* True when the query of uri (the request line's target) has more than
+ * HTTP_MAX_QUERY_ARGS parameters, or more than a pool for max_header
+ * bytes of headers holds. */
+bool http_query_too_big(const char *uri, size_t max_header);
 const char *http_header(struct http_req *r, const char *name);
 const char *http_query(struct http_req *r, const char *name);
 const char *http_cookie(struct http_req *r, const char *name);
@@ -132,7 +145,10 @@ struct http_server_opts {
 	const char *listen; /* ADDR:PORT, [v6]:PORT */
 	unsigned threads;
 	unsigned max_connections;
-	unsigned timeout;
+	unsigned per_ip;         /* connections one address may hold; 0: no limit */
+	unsigned timeout;        /* seconds a connection may stay idle */
+	unsigned header_timeout; /* seconds for a request line and its headers, all told; 0: none */
+	unsigned body_min_rate;  /* bytes a second a body must average, after header_timeout; 0: none */
 	size_t max_header;
 	size_t max_body;
 	bool access_log;

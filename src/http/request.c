@@ -10,6 +10,69 @@
 #include "http/http.h"
 #include "core/banned.h"
 
+/* A segment with a token's shape: 43 base64url characters. */
+static bool
+token_shaped(const char *seg, size_t n)
+{
+	if (n != 43)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = seg[i];
+		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+		      ch == '_'))
+			return false;
+	}
+	return true;
+}
+
+/* Segments end at '/' and '.' (a private feed's "/feed/TOKEN.xml"). A slug
+ * of that very length is hidden too: a small price. */
+bool
+http_path_redact(const char *path, struct buf *out)
+{
+	bool hid = false;
+	const char *p = path;
+	while (*p) {
+		const char *seg = p;
+		size_t n = 0;
+		while (seg[n] && seg[n] != '/' && seg[n] != '.')
+			n++;
+		if (token_shaped(seg, n)) {
+			buf_puts(out, "[token]");
+			hid = true;
+		} else {
+			buf_add(out, seg, n);
+		}
+		p = seg + n;
+		if (*p)
+			buf_putc(out, *p++);
+	}
+	return hid;
+}
+
+const char *
+http_log_path(struct http_req *r)
+{
+	struct buf b = BUF_INIT;
+	bool hid = http_path_redact(r->path, &b);
+	const char *out = hid && !buf_error(&b) ? arena_strndup(r->arena, b.ptr, b.len) : r->path;
+	buf_release(&b);
+	return out;
+}
+
+bool
+http_query_too_big(const char *uri, size_t max_header)
+{
+	const char *q = strchr(uri, '?');
+	if (!q)
+		return false;
+	size_t args = 1, len = strlen(q);
+	for (const char *p = q; *p; p++)
+		args += *p == '&' || *p == ';';
+	/* Each parameter costs a record in the pool beside the text itself. */
+	return args > HTTP_MAX_QUERY_ARGS || len + args * 64 > max_header / 2;
+}
+
 const char *
 http_header(struct http_req *r, const char *name)
 {
@@ -80,7 +143,7 @@ static bool
 first_response(struct http_req *r, int status, size_t len)
 {
 	if (r->responded) {
-		log_error("second response for one request", "path=\"%s\"", r->path);
+		log_error("second response for one request", "path=\"%s\"", http_log_path(r));
 		return false;
 	}
 	r->responded = true;
@@ -129,7 +192,7 @@ void
 http_respond(struct http_req *r, int status, const char *content_type, struct buf *body)
 {
 	if (buf_error(body)) {
-		log_error("response over its size limit", "path=\"%s\"", r->path);
+		log_error("response over its size limit", "path=\"%s\"", http_log_path(r));
 		buf_release(body);
 		status = 500;
 		content_type = "text/plain; charset=utf-8";

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,12 +25,34 @@
 #include "http/workers.h"
 #include "core/banned.h"
 
+/* A connection's deadline, against clients that hold a connection by
+ * sending slowly (slowloris, slow bodies): libmicrohttpd's own timeout is
+ * an idle timeout, which a byte every few seconds resets. The reaper thread
+ * shuts down (shutdown(2), from outside libmicrohttpd's thread, which then
+ * sees the connection end and closes it) every connection past its
+ * deadline. One per connection, made and freed by on_connection(). */
+struct conn_watch {
+	struct conn_watch *prev, *next;
+	int fd;
+	_Atomic int64_t deadline_ms; /* 0: none (a response is under way) */
+	bool cut;
+};
+
 struct http_server {
 	struct MHD_Daemon *d;
 	struct http_server_opts o;
 	atomic_int inflight;
 	struct workers *pool; /* http_defer()'s threads; NULL: none */
+	pthread_mutex_t watch_lock;
+	struct conn_watch *watching; /* under watch_lock */
+	pthread_t reaper;
+	bool reaper_running;
+	atomic_bool stopping;
+	atomic_long cut; /* connections shut down for missing their deadline */
 };
+
+/* The request line's query was refused (http_query_too_big). */
+static char too_many_args; /* its address marks such a request */
 
 enum job_state { JOB_WAITING, JOB_RAN, JOB_CANCELLED };
 
@@ -99,9 +122,102 @@ dispatch(struct http_server *s, struct http_req *r)
 	if (r->job)
 		return;
 	if (!r->responded) {
-		log_error("handler sent no response", "path=\"%s\"", r->path);
+		log_error("handler sent no response", "path=\"%s\"", http_log_path(r));
 		s->o.error(r, 500, "Something went wrong on our side.");
 	}
+}
+
+static int64_t
+mono_ms(void)
+{
+	return mono_ns() / 1000000;
+}
+
+static struct conn_watch *
+watch_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+/* Sets the connection's deadline to ms from now (0: none). */
+static void
+watch_deadline(struct http_server *s, struct MHD_Connection *c, int64_t ms)
+{
+	struct conn_watch *w = watch_of(c);
+	if (w)
+		atomic_store(&w->deadline_ms, ms ? mono_ms() + ms : 0);
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *c, void **socket_context, enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_server *s = cls;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		struct conn_watch *w = xcalloc(1, sizeof *w);
+		w->fd = ci ? ci->connect_fd : -1;
+		atomic_init(&w->deadline_ms, s->o.header_timeout ? mono_ms() + s->o.header_timeout * 1000LL : 0);
+		pthread_mutex_lock(&s->watch_lock);
+		w->next = s->watching;
+		if (w->next)
+			w->next->prev = w;
+		s->watching = w;
+		pthread_mutex_unlock(&s->watch_lock);
+		*socket_context = w;
+		return;
+	}
+	struct conn_watch *w = *socket_context;
+	if (!w)
+		return;
+	pthread_mutex_lock(&s->watch_lock);
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		s->watching = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	pthread_mutex_unlock(&s->watch_lock);
+	free(w);
+	*socket_context = NULL;
+}
+
+static void *
+reaper_main(void *arg)
+{
+	struct http_server *s = arg;
+	while (!atomic_load(&s->stopping)) {
+		usleep(250000);
+		int64_t now = mono_ms();
+		pthread_mutex_lock(&s->watch_lock);
+		for (struct conn_watch *w = s->watching; w; w = w->next) {
+			int64_t d = atomic_load(&w->deadline_ms);
+			if (d && now > d && !w->cut && w->fd >= 0) {
+				/* The connection stays libmicrohttpd's: it sees the
+				 * end of the stream and closes it itself. */
+				shutdown(w->fd, SHUT_RDWR);
+				w->cut = true;
+				atomic_fetch_add(&s->cut, 1);
+			}
+		}
+		pthread_mutex_unlock(&s->watch_lock);
+	}
+	return NULL;
+}
+
+/* Called with the request line, before libmicrohttpd parses the query:
+ * one with too many parameters has its query cut off here (the buffer is
+ * libmicrohttpd's own read buffer, writable, and parsed only after this
+ * returns) and is answered 414 by on_request. */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct http_server *s = cls;
+	if (!http_query_too_big(uri, s->o.max_header))
+		return NULL;
+	char *q = strchr(uri, '?');
+	q[1] = '\0';
+	return &too_many_args;
 }
 
 static enum MHD_Result
@@ -110,6 +226,11 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 {
 	struct http_server *s = cls;
 	struct http_req *r = *con_cls;
+	bool args_refused = false;
+	if (r == (void *) &too_many_args) {
+		r = NULL;
+		args_refused = true;
+	}
 	if (!r) {
 		r = xcalloc(1, sizeof *r);
 		r->start_ns = mono_ns();
@@ -124,7 +245,21 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		*con_cls = r;
 		atomic_fetch_add(&s->inflight, 1);
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl && strtoull(cl, NULL, 10) > s->o.max_body) {
+		const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+		unsigned long long expect = cl ? strtoull(cl, NULL, 10) : te ? s->o.max_body : 0;
+		/* The headers are in: a body gets its time at the minimum rate,
+		 * a request without one has nothing more to wait for. */
+		if (expect && s->o.header_timeout && s->o.body_min_rate)
+			watch_deadline(s, c,
+			               (int64_t) s->o.header_timeout * 1000 +
+			                       (int64_t) (expect > s->o.max_body ? s->o.max_body : expect) * 1000 /
+			                               s->o.body_min_rate);
+		else
+			watch_deadline(s, c, 0);
+		if (args_refused) {
+			r->body_too_big = true; /* nothing of the body is kept */
+			s->o.error(r, 414, "Too many query parameters.");
+		} else if (cl && strtoull(cl, NULL, 10) > s->o.max_body) {
 			/* Answer before the body arrives; MHD then closes the connection. */
 			r->body_too_big = true;
 			s->o.error(r, 413, "The request body is too large.");
@@ -142,7 +277,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 			j->done(r, j->arg);
 		}
 		if (!r->responded && !r->job) {
-			log_error("deferred handler sent no response", "path=\"%s\"", r->path);
+			log_error("deferred handler sent no response", "path=\"%s\"", http_log_path(r));
 			s->o.error(r, 500, "Something went wrong on our side.");
 		}
 		return MHD_YES;
@@ -158,6 +293,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 	}
 	if (r->responded)
 		return MHD_YES;
+	watch_deadline(s, c, 0); /* all of it is in: the answer is ours to give */
 	if (r->body_too_big)
 		s->o.error(r, 413, "The request body is too large.");
 	else
@@ -170,12 +306,16 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_Reque
 {
 	struct http_server *s = cls;
 	struct http_req *r = *con_cls;
+	if (r == (void *) &too_many_args) {
+		*con_cls = NULL; /* refused before on_request ever saw it */
+		return;
+	}
 	if (!r)
 		return;
 	if (r->job && atomic_load(&r->job->state) == JOB_WAITING) {
 		/* Cannot happen (see the top of this file); if it ever did, a defer
 		 * thread still uses r: better a leak than a use after free. */
-		log_error("request completed while deferred", "path=\"%s\"", r->path);
+		log_error("request completed while deferred", "path=\"%s\"", http_log_path(r));
 		*con_cls = NULL;
 		atomic_fetch_sub(&s->inflight, 1);
 		return;
@@ -183,7 +323,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_Reque
 	if (s->o.access_log) {
 		double ms = (double) (mono_ns() - r->start_ns) / 1e6;
 		log_info("request", "method=%s path=\"%s\" status=%d bytes=%zu ms=%.3f ip=%s%s%s%s%s%s", r->method_name,
-		         r->path, r->status, r->bytes, ms, http_client_addr(r), r->cache ? " cache=" : "",
+		         http_log_path(r), r->status, r->bytes, ms, http_client_addr(r), r->cache ? " cache=" : "",
 		         r->cache ? r->cache : "", r->session ? " session=" : "", r->session ? r->session : "",
 		         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=true");
 	}
@@ -192,6 +332,10 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_Reque
 	free(r);
 	*con_cls = NULL;
 	atomic_fetch_sub(&s->inflight, 1);
+	/* The next request on this connection has its own header deadline,
+	 * after the idle time a keep-alive connection is allowed. */
+	if (s->o.header_timeout)
+		watch_deadline(s, c, ((int64_t) s->o.header_timeout + s->o.timeout) * 1000);
 }
 
 static void
@@ -306,17 +450,22 @@ http_server_start(const struct http_server_opts *o, struct http_server **out, ch
 	}
 	if (v6)
 		flags |= MHD_USE_IPv6;
-	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-	                        MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
-	                        MHD_OPTION_CONNECTION_LIMIT, o->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-	                        o->timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem, MHD_OPTION_NOTIFY_COMPLETED,
-	                        on_completed, s, MHD_OPTION_END);
+	pthread_mutex_init(&s->watch_lock, NULL);
+	s->d = MHD_start_daemon(
+	        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+	        (struct sockaddr *) &ss, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+	        o->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+	        o->timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+	        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_END);
 	if (!s->d) {
 		snprintf(err, errlen, "cannot listen on %s (in use, or not an address of this machine)", o->listen);
 		workers_free(s->pool);
+		pthread_mutex_destroy(&s->watch_lock);
 		free(s);
 		return MH_ERR_IO;
 	}
+	if (o->header_timeout && pthread_create(&s->reaper, NULL, reaper_main, s) == 0)
+		s->reaper_running = true;
 	*out = s;
 	return MH_OK;
 }
@@ -350,7 +499,11 @@ http_server_stop(struct http_server *s, unsigned grace_ms)
 		for (unsigned waited = 0; atomic_load(&s->inflight) > 0 && waited < 1000; waited += 10)
 			usleep(10000);
 	}
+	atomic_store(&s->stopping, true);
+	if (s->reaper_running)
+		pthread_join(s->reaper, NULL);
 	MHD_stop_daemon(s->d);
 	workers_free(s->pool);
+	pthread_mutex_destroy(&s->watch_lock);
 	free(s);
 }

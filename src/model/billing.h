@@ -79,6 +79,10 @@ struct invoice {
 	const char *idempotency_key;
 	const char *provider_id;
 	int64_t paid_at, created_at;
+	/* store_invoice_create only: the claim taken with the insert, until
+	 * then (0: none), so that no crash can leave a new invoice unclaimed
+	 * and uncharged between two steps. */
+	int64_t claimed_until;
 };
 
 struct charge {

@@ -40,6 +40,9 @@ struct auth_token {
 	const char *new_email; /* TOKEN_EMAIL: the address being confirmed */
 	const char *next;      /* a local path to go to afterwards */
 	int64_t created_at, expires_at, used_at;
+	/* TOKEN_SIGNIN from a sign-up: the password chosen there, which the
+	 * account gets when this link confirms its address; "" or NULL: none. */
+	const char *password_hash;
 };
 
 struct gift_link {

@@ -87,7 +87,13 @@ decide(const struct article *a, const struct viewer *v, int64_t now)
 
 	switch (v->status) {
 	case SUB_ACTIVE:
-	case SUB_TRIALING: return decision(a, true, REASON_SUBSCRIBER);
+	case SUB_TRIALING:
+		/* A renewal moves period_end on once it is paid. A period that
+		 * ended longer ago than the grace period was never paid for,
+		 * whatever stopped the billing run from saying so. */
+		if (v->period_end && now >= v->period_end + (v->renewal_grace > 0 ? v->renewal_grace : 7 * 86400))
+			return decision(a, false, v->cancel_at_period_end ? REASON_LAPSED : REASON_PAYMENT_FAILED);
+		return decision(a, true, REASON_SUBSCRIBER);
 	case SUB_PAST_DUE:
 		if (now < v->grace_until)
 			return decision(a, true, REASON_GRACE);

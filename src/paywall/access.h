@@ -19,6 +19,9 @@ struct viewer {
 	enum sub_status status;
 	int64_t grace_until; /* past_due: full access until then */
 	int64_t period_end;  /* end of the paid period */
+	/* Seconds after period_end that an active or trialing subscription
+	 * still reads without a renewal (the grace period); 0: 7 days. */
+	int64_t renewal_grace;
 	bool cancel_at_period_end;
 	bool gift;           /* holds a valid gift link for this article */
 	int meter_remaining; /* metered mode: free paid articles left this month; -1: off */

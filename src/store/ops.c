@@ -196,6 +196,18 @@ store_token_get(struct store *s, struct arena *a, const char *token_hash, enum t
 }
 
 mh_err
+store_rate_count(struct store *s, const char *bucket, int64_t now, int64_t window, int *n, int64_t *retry_after)
+{
+	return s->ops->rate_count(s, bucket, now, window, n, retry_after);
+}
+
+mh_err
+store_token_spend_member(struct store *s, int64_t member_id, int64_t now)
+{
+	return s->ops->token_spend_member(s, member_id, now);
+}
+
+mh_err
 store_token_use(struct store *s, const char *token_hash, enum token_purpose purpose, int64_t now)
 {
 	return s->ops->token_use(s, token_hash, purpose, now);

@@ -111,8 +111,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	                      "WHERE q.speaker_id = ?1 AND a.published_at <= ?2 "
 	                      "ORDER BY a.published_at DESC, q.position",
 	[ST_QUOTE_GATED] = "SELECT text_html FROM quote_gated WHERE quote_id = ?1",
-	[ST_MEMBER_INSERT] = "INSERT INTO members (email, name, password_hash, role, created_at, comped_until) "
-	                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_MEMBER_INSERT] = "INSERT INTO members (email, name, password_hash, role, created_at, comped_until, "
+	                     "email_verified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_MEMBER_BY_EMAIL] = "SELECT " MEMBER_COLS " FROM members WHERE email = ?1",
 	[ST_MEMBER_LIST] = "SELECT " MEMBER_COLS " FROM members ORDER BY id",
 	[ST_MEMBER_SET_ROLE] = "UPDATE members SET role = ?2 WHERE email = ?1",
@@ -135,11 +135,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SESSION_LIST] = "SELECT " SESSION_COLS " FROM sessions WHERE member_id = ?1 AND expires_at > ?2 "
 	                    "ORDER BY last_seen_at DESC",
 	[ST_TOKEN_INSERT] = "INSERT INTO auth_tokens (token_hash, purpose, member_id, new_email, next, created_at, "
-	                    "expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[ST_TOKEN_GET] = "SELECT token_hash, member_id, new_email, next, created_at, expires_at FROM auth_tokens "
+	                    "expires_at, password_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_TOKEN_GET] = "SELECT token_hash, member_id, new_email, next, created_at, expires_at, password_hash FROM "
+	                 "auth_tokens "
 	                 "WHERE token_hash = ?1 AND purpose = ?2 AND used_at = 0 AND expires_at > ?3",
 	[ST_TOKEN_USE] = "UPDATE auth_tokens SET used_at = ?3 WHERE token_hash = ?1 AND purpose = ?2 AND used_at = 0 "
 	                 "AND expires_at > ?3",
+	[ST_TOKEN_SPEND_MEMBER] = "UPDATE auth_tokens SET used_at = ?2 WHERE member_id = ?1 AND used_at = 0",
 	[ST_RATE_COUNT] = "SELECT count(*), min(at) FROM rate_events WHERE bucket = ?1 AND at > ?2",
 	/* Counted and recorded in one statement: two attempts at once cannot
 	 * both see room for one more. */
@@ -207,9 +209,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	        "WHERE member_id = ?1 AND month = ?2",
 	[ST_METER_ADD] = "INSERT INTO meter_reads (member_id, month, article_id, read_at) VALUES (?1, ?2, ?3, ?4) "
 	                 "ON CONFLICT DO NOTHING",
-	[ST_INV_INSERT] = "INSERT INTO invoices (subscription_id, amount, currency, status, period_start, period_end, "
-	                  "attempts, next_attempt_at, idempotency_key, provider_id, paid_at, created_at) "
-	                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	[ST_INV_INSERT] =
+	        "INSERT INTO invoices (subscription_id, amount, currency, status, period_start, period_end, "
+	        "attempts, next_attempt_at, idempotency_key, provider_id, paid_at, created_at, claimed_until) "
+	        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
 	[ST_INV_ID_BY_KEY] = "SELECT id FROM invoices WHERE idempotency_key = ?1",
 	[ST_INV_SAVE] = "UPDATE invoices SET status = ?2, attempts = ?3, next_attempt_at = ?4, paid_at = ?5, "
 	                "provider_id = ?6 WHERE id = ?1",

@@ -732,6 +732,7 @@ op_member_create(struct store *s, const struct member *m, int64_t *id)
 	bind_text(st, 4, member_role_name(m->role));
 	db_bind_int64(st, 5, m->created_at);
 	db_bind_int64(st, 6, m->comped_until);
+	db_bind_int64(st, 7, m->email_verified ? 1 : 0);
 	mh_err err = exec_stmt(s, st);
 	if (!err && id)
 		*id = db_last_id(st);
@@ -940,6 +941,7 @@ op_token_create(struct store *s, const struct auth_token *t)
 	bind_text(st, 5, t->next ? t->next : "/");
 	db_bind_int64(st, 6, t->created_at);
 	db_bind_int64(st, 7, t->expires_at);
+	bind_text(st, 8, t->password_hash ? t->password_hash : "");
 	return exec_stmt(s, st);
 }
 
@@ -963,6 +965,7 @@ op_token_get(struct store *s, struct arena *a, const char *token_hash, enum toke
 		out->next = col_str(a, st, 3);
 		out->created_at = db_col_int64(st, 4);
 		out->expires_at = db_col_int64(st, 5);
+		out->password_hash = col_str(a, st, 6);
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
@@ -983,6 +986,35 @@ op_token_use(struct store *s, const char *token_hash, enum token_purpose purpose
 	if (!err && db_changes(st) != 1)
 		err = MH_ERR_NOTFOUND;
 	return err;
+}
+
+static mh_err
+op_rate_count(struct store *s, const char *bucket, int64_t now, int64_t window, int *n, int64_t *retry_after)
+{
+	struct db_stmt *st = stmt(s, ST_RATE_COUNT);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, bucket);
+	db_bind_int64(st, 2, now - window);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		*n = (int) db_col_int64(st, 0);
+		int64_t oldest = !db_col_null(st, 1) ? db_col_int64(st, 1) : now;
+		*retry_after = oldest + window - now < 1 ? 1 : oldest + window - now;
+	}
+	db_reset(st);
+	return rc == DB_ROW ? MH_OK : db_fail(s, st, "rate");
+}
+
+static mh_err
+op_token_spend_member(struct store *s, int64_t member_id, int64_t now)
+{
+	struct db_stmt *st = stmt(s, ST_TOKEN_SPEND_MEMBER);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, member_id);
+	db_bind_int64(st, 2, now);
+	return exec_stmt(s, st);
 }
 
 static mh_err
@@ -1679,6 +1711,7 @@ op_invoice_create(struct store *s, struct invoice *inv)
 	bind_text(st, 10, inv->provider_id);
 	db_bind_int64(st, 11, inv->paid_at);
 	db_bind_int64(st, 12, inv->created_at);
+	db_bind_int64(st, 13, inv->claimed_until);
 	mh_err err = exec_stmt(s, st);
 	if (!err)
 		inv->id = db_last_id(st);
@@ -2475,6 +2508,8 @@ sql_ops_fill(struct store_ops *o)
 	o->token_create = op_token_create;
 	o->token_get = op_token_get;
 	o->token_use = op_token_use;
+	o->token_spend_member = op_token_spend_member;
+	o->rate_count = op_rate_count;
 	o->rate_hit = op_rate_hit;
 	o->housekeep = op_housekeep;
 	o->outbox_push = op_outbox_push;

@@ -264,12 +264,20 @@ mh_err store_token_get(struct store *s, struct arena *a, const char *token_hash,
 /* [claim] Marks it used; MH_ERR_NOTFOUND when it was used, expired or unknown (one winner). */
 mh_err store_token_use(struct store *s, const char *token_hash, enum token_purpose purpose, int64_t now);
 
+/* [write] Spends every unused link of the member at now (a confirmed
+ * address, a new password: links mailed before stop working). */
+mh_err store_token_spend_member(struct store *s, int64_t member_id, int64_t now);
+
 /* ---- Limits and housekeeping ----------------------------------------------------------------- */
 
 /* [claim] Counts an attempt in bucket; *allowed false (and nothing counted) when
  * limit attempts fell within the last window seconds. */
 mh_err store_rate_hit(struct store *s, const char *bucket, int64_t now, int64_t window, int limit, bool *allowed,
                       int64_t *retry_after);
+
+/* [read] How many attempts bucket holds within the last window seconds, and
+ * the seconds until the oldest of them leaves it (at least 1). */
+mh_err store_rate_count(struct store *s, const char *bucket, int64_t now, int64_t window, int *n, int64_t *retry_after);
 
 /* [write] Deletes expired sessions, mailed links, checkouts, old meter reads and
  * rate events; *removed counts the rows. Any node may run it at any time. */
@@ -349,7 +357,8 @@ mh_err store_meter_add(struct store *s, int64_t member_id, const char *month, in
 /* ---- Billing: invoices, charges and the scheduler's lists ------------------------------------ */
 
 /* [unique] Billing. Invoices are unique by idempotency key: creating one that
- * exists returns MH_ERR_CONFLICT and its id. */
+ * exists returns MH_ERR_CONFLICT and its id. The new row is claimed until
+ * inv->claimed_until in the same statement (0: unclaimed). */
 mh_err store_invoice_create(struct store *s, struct invoice *inv);
 
 /* [write] */

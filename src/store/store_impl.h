@@ -70,6 +70,9 @@ struct store_ops {
 	                    int64_t now, struct auth_token *out);
 	/* Marks it used; MH_ERR_NOTFOUND when it was used, expired or unknown (one winner). */
 	mh_err (*token_use)(struct store *s, const char *token_hash, enum token_purpose purpose, int64_t now);
+	mh_err (*token_spend_member)(struct store *s, int64_t member_id, int64_t now);
+	mh_err (*rate_count)(struct store *s, const char *bucket, int64_t now, int64_t window, int *n,
+	                     int64_t *retry_after);
 
 	/* Counts an attempt in bucket; *allowed false (and nothing counted) when
 	 * limit attempts fell within the last window seconds. */

@@ -37,7 +37,7 @@ static void
 db_failed(struct http_req *r)
 {
 	struct app *app = r->app;
-	log_error("database error", "path=\"%s\" detail=\"%s\"", r->path, store_errmsg(app->store));
+	log_error("database error", "path=\"%s\" detail=\"%s\"", http_log_path(r), store_errmsg(app->store));
 	app_error(r, 500, "Something went wrong on our side. Please try again in a moment.");
 }
 
@@ -78,10 +78,17 @@ clean_email(struct http_req *r, const char *raw)
 	return email_normalize(raw, out, EMAIL_MAX + 1) ? out : NULL;
 }
 
-/* Counts an attempt against the address and, when given, the e-mail;
- * answers 429 and returns false over the limit. */
-static bool
-rate_ok(struct http_req *r, const char *kind, const char *email)
+static void
+too_many(struct http_req *r, int64_t retry)
+{
+	http_add_header(r, "Retry-After", arena_printf(r->arena, "%lld", (long long) retry));
+	app_error(r, 429,
+	          arena_printf(r->arena, "Too many attempts. Please wait %lld minute%s and try again.",
+	                       (long long) (retry + 59) / 60, retry > 60 ? "s" : ""));
+}
+
+bool
+web_rate_ok(struct http_req *r, const char *kind, const char *email)
 {
 	struct app *app = r->app;
 	const struct account_rules rules = web_account_rules(app);
@@ -94,10 +101,7 @@ rate_ok(struct http_req *r, const char *kind, const char *email)
 		return false;
 	}
 	if (!allowed) {
-		http_add_header(r, "Retry-After", arena_printf(r->arena, "%lld", (long long) retry));
-		app_error(r, 429,
-		          arena_printf(r->arena, "Too many attempts. Please wait %lld minute%s and try again.",
-		                       (long long) (retry + 59) / 60, retry > 60 ? "s" : ""));
+		too_many(r, retry);
 		return false;
 	}
 	return true;
@@ -107,14 +111,14 @@ rate_ok(struct http_req *r, const char *kind, const char *email)
  * the same either way). */
 static void
 send_link(struct http_req *r, const struct member *m, enum token_purpose purpose, const char *to, const char *new_email,
-          const char *next, bool new_account)
+          const char *next, const char *password_hash, bool new_account)
 {
 	struct app *app = r->app;
 	static const char *paths[] = { "/signin/link/", "/reset/", "/account/email/" };
 	static const char *mails[] = { "signin", "reset", "email" };
 	int minutes = account_link_minutes(purpose);
 	char token[TOKEN_CHARS + 1];
-	if (account_link_issue(app->store, m, purpose, new_email, next, clock_now(), token)) {
+	if (account_link_issue(app->store, m, purpose, new_email, next, password_hash, clock_now(), token)) {
 		log_error("cannot store a link", "detail=\"%s\"", store_errmsg(app->store));
 		return;
 	}
@@ -124,7 +128,10 @@ send_link(struct http_req *r, const struct member *m, enum token_purpose purpose
 	json_object_set_new(site, "url", json_string(app->cfg->public_url));
 	json_object_set_new(ctx, "site", site);
 	json_t *mem = json_object();
-	json_object_set_new(mem, "name", json_string(m->name));
+	/* The name of an account nobody has confirmed is whatever the sign-up
+	 * form was given, maybe by someone else: the official mail does not
+	 * repeat it (no attacker's text or links in a mail from the site). */
+	json_object_set_new(mem, "name", json_string(m->email_verified ? m->name : ""));
 	json_object_set_new(mem, "email", json_string(m->email));
 	json_object_set_new(ctx, "member", mem);
 	json_object_set_new(ctx, "link",
@@ -166,6 +173,8 @@ h_signin_form(struct http_req *r)
 /* A password sign-in, from the handler through its password thread. */
 struct signin {
 	const char *raw, *password, *next;
+	const char *email; /* normalized; NULL when raw is not one */
+	bool slow;         /* SIGNIN_SLOW: checked after a delay */
 	struct member m;
 	bool found; /* an account with a password */
 	bool ok;
@@ -188,6 +197,8 @@ signin_work(struct http_req *r, void *arg)
 {
 	struct signin *si = arg;
 	test_delay();
+	if (si->slow)
+		usleep(ACCOUNT_SLOW_SIGNIN_MS * 1000);
 	/* The same work for a miss as for a hit. */
 	si->ok = password_verify(si->found ? si->m.password_hash : password_dummy(), si->password) && si->found;
 	if (si->ok && password_needs_rehash(si->m.password_hash))
@@ -200,6 +211,9 @@ signin_done(struct http_req *r, void *arg)
 	struct app *app = r->app;
 	struct signin *si = arg;
 	if (!si->ok) {
+		/* Failures are what the limits count. */
+		if (account_signin_failed(app->store, r->arena, web_client_ip(r), si->email, clock_now()))
+			log_error("cannot count a failed sign-in", "detail=\"%s\"", store_errmsg(app->store));
 		form_page(r, 401, "signin", "Sign in",
 		          signin_ctx(si->raw, si->next,
 		                     "That e-mail and password do not match an account. Try again, or "
@@ -227,14 +241,27 @@ h_signin(struct http_req *r)
 	si->password = http_form(r, "password");
 	si->next = web_safe_next(http_form(r, "next"));
 	const char *email = clean_email(r, si->raw);
-	if (!rate_ok(r, "signin", email))
+	si->email = email;
+	const struct account_rules rules = web_account_rules(app);
+	enum signin_gate gate;
+	int64_t retry;
+	if (account_signin_gate(app->store, r->arena, &rules, web_client_ip(r), email, clock_now(), &gate, &retry)) {
+		db_failed(r);
 		return;
+	}
+	if (gate == SIGNIN_CLOSED) {
+		too_many(r, retry);
+		return;
+	}
+	si->slow = gate == SIGNIN_SLOW;
 	mh_err err = email ? store_member_by_email(app->store, r->arena, email, &si->m) : MH_ERR_NOTFOUND;
 	if (err && err != MH_ERR_NOTFOUND) {
 		db_failed(r);
 		return;
 	}
-	si->found = err == MH_OK && si->m.password_hash[0];
+	/* An address nobody has confirmed signs in by no password (it may be
+	 * whoever typed it into the sign-up form): a mailed link confirms it. */
+	si->found = err == MH_OK && si->m.password_hash[0] && si->m.email_verified;
 	if (!si->password || strlen(si->password) > PASSWORD_MAX) {
 		signin_done(r, si);
 		return;
@@ -264,12 +291,12 @@ h_link_request(struct http_req *r)
 		          signin_ctx(http_form(r, "email"), next, "Please enter a valid e-mail address.", NULL));
 		return;
 	}
-	if (!rate_ok(r, "link", email))
+	if (!web_rate_ok(r, "link", email))
 		return;
 	struct member m;
 	mh_err err = store_member_by_email(app->store, r->arena, email, &m);
 	if (err == MH_OK)
-		send_link(r, &m, TOKEN_SIGNIN, m.email, NULL, next, false);
+		send_link(r, &m, TOKEN_SIGNIN, m.email, NULL, next, NULL, false);
 	else if (err != MH_ERR_NOTFOUND)
 		log_error("member lookup failed", "detail=\"%s\"", store_errmsg(app->store));
 	check_mail_page(r, "a sign-in link");
@@ -404,7 +431,9 @@ signup_done(struct http_req *r, void *arg)
 		db_failed(r);
 		return;
 	}
-	struct member m = { 0, su->email, su->name, su->hash, ROLE_READER, clock_now(), 0, false };
+	/* No password until the address is confirmed: the one chosen here waits
+	 * with the link, and the account gets it when that link is used. */
+	struct member m = { 0, su->email, su->name, "", ROLE_READER, clock_now(), 0, false };
 	mh_err err = store_member_create(app->store, &m, &m.id);
 	bool created = err == MH_OK;
 	if (err == MH_ERR_CONFLICT)
@@ -413,7 +442,8 @@ signup_done(struct http_req *r, void *arg)
 		db_failed(r);
 		return;
 	}
-	send_link(r, &m, TOKEN_SIGNIN, m.email, NULL, su->next, created);
+	/* A confirmed account's password is not changed by a sign-up form. */
+	send_link(r, &m, TOKEN_SIGNIN, m.email, NULL, su->next, m.email_verified ? NULL : su->hash, created);
 	check_mail_page(r, "a link to finish signing up");
 }
 
@@ -438,7 +468,7 @@ h_signup(struct http_req *r)
 		form_page(r, 400, "signup", "Create an account", signup_ctx(raw_name, raw_email, next, error));
 		return;
 	}
-	if (!rate_ok(r, "signup", email))
+	if (!web_rate_ok(r, "signup", email))
 		return;
 	struct signup *su = arena_alloc(r->arena, sizeof *su);
 	memset(su, 0, sizeof *su);
@@ -484,12 +514,12 @@ h_reset_request(struct http_req *r)
 		form_page(r, 400, "reset", "Reset your password", x);
 		return;
 	}
-	if (!rate_ok(r, "reset", email))
+	if (!web_rate_ok(r, "reset", email))
 		return;
 	struct member m;
 	mh_err err = store_member_by_email(app->store, r->arena, email, &m);
 	if (err == MH_OK)
-		send_link(r, &m, TOKEN_RESET, m.email, NULL, "/account", false);
+		send_link(r, &m, TOKEN_RESET, m.email, NULL, "/account", NULL, false);
 	else if (err != MH_ERR_NOTFOUND)
 		log_error("member lookup failed", "detail=\"%s\"", store_errmsg(app->store));
 	check_mail_page(r, "a link to choose a new password");
@@ -595,6 +625,7 @@ account_page(struct http_req *r, int status, const char *notice, const char *err
 	json_object_set_new(mem, "role", json_string(member_role_name(c->member.role)));
 	json_object_set_new(mem, "email_verified", json_boolean(c->member.email_verified));
 	json_object_set_new(x, "member", mem);
+	json_object_set_new(x, "has_password", json_boolean(c->member.password_hash[0] != '\0'));
 	json_t *sessions = json_array();
 	for (size_t i = 0; i < n; i++) {
 		char created[48], seen[48];
@@ -740,6 +771,9 @@ h_account_password(struct http_req *r)
 	const char *p1 = http_form(r, "password"), *p2 = http_form(r, "password2");
 	cp->new_ok = p1 && strlen(p1) >= PASSWORD_MIN && strlen(p1) <= PASSWORD_MAX && p2 && strcmp(p1, p2) == 0;
 	cp->nh.password = p1;
+	/* Checks of the current password are limited like sign-ins. */
+	if (cp->old_hash[0] && !web_rate_ok(r, "current-password", c->member.email))
+		return;
 	/* Nothing to verify or hash: answer at once. */
 	bool slow = cp->old_hash[0] ? cp->current != NULL : cp->new_ok;
 	if (slow)
@@ -748,31 +782,96 @@ h_account_password(struct http_req *r)
 		change_password_done(r, cp);
 }
 
-void
-h_email_request(struct http_req *r)
+/* A change of e-mail: the current password first (when the account has
+ * one), checked on a password thread. */
+struct email_request {
+	const char *email;
+	const char *old_hash, *current;
+	bool current_ok;
+};
+
+static void
+email_request_work(struct http_req *r, void *arg)
+{
+	struct email_request *er = arg;
+	er->current_ok = er->current && password_verify(er->old_hash, er->current);
+}
+
+static void
+email_request_done(struct http_req *r, void *arg)
 {
 	struct app *app = r->app;
 	struct web_ctx *c = web_ctx(r);
-	const char *email = clean_email(r, http_form(r, "new_email"));
-	if (!email) {
-		account_page(r, 400, NULL, "Please enter a valid e-mail address.");
+	struct email_request *er = arg;
+	if (!er->current_ok) {
+		account_page(r, 400, NULL, "Your current password is not right.");
 		return;
 	}
-	if (!rate_ok(r, "email", email))
-		return;
 	struct member other;
-	mh_err err = store_member_by_email(app->store, r->arena, email, &other);
+	mh_err err = store_member_by_email(app->store, r->arena, er->email, &other);
 	/* An address in use gets no mail, and the answer does not say so. */
 	if (err == MH_ERR_NOTFOUND)
-		send_link(r, &c->member, TOKEN_EMAIL, email, email, "/account?notice=email", false);
+		send_link(r, &c->member, TOKEN_EMAIL, er->email, er->email, "/account?notice=email", NULL, false);
 	else if (err)
 		log_error("member lookup failed", "detail=\"%s\"", store_errmsg(app->store));
 	account_page(r, 200,
 	             arena_printf(r->arena,
 	                          "We sent a confirmation link to %s. Your address changes when you "
 	                          "use it.",
-	                          email),
+	                          er->email),
 	             NULL);
+}
+
+void
+h_email_request(struct http_req *r)
+{
+	struct web_ctx *c = web_ctx(r);
+	const char *email = clean_email(r, http_form(r, "new_email"));
+	if (!email) {
+		account_page(r, 400, NULL, "Please enter a valid e-mail address.");
+		return;
+	}
+	if (!web_rate_ok(r, "email", email))
+		return;
+	struct email_request *er = arena_alloc(r->arena, sizeof *er);
+	memset(er, 0, sizeof *er);
+	er->email = email;
+	er->old_hash = c->member.password_hash;
+	er->current = http_form(r, "current_password");
+	if (!er->old_hash[0]) {
+		/* A link-only account: the session and the mailed link vouch. */
+		er->current_ok = true;
+		email_request_done(r, er);
+		return;
+	}
+	/* Checks of the current password are limited like sign-ins. */
+	if (!web_rate_ok(r, "current-password", c->member.email))
+		return;
+	if (!er->current || strlen(er->current) > PASSWORD_MAX) {
+		email_request_done(r, er);
+		return;
+	}
+	http_defer(r, email_request_work, email_request_done, er);
+}
+
+/* The address an account had is told that it changed, so that a change
+ * made by someone else holding a session does not go unnoticed. */
+static void
+tell_old_address(struct http_req *r, const struct member *m, const char *old_email)
+{
+	struct app *app = r->app;
+	json_t *ctx = json_object();
+	json_t *site = json_object();
+	json_object_set_new(site, "name", json_string(app->cfg->site_name));
+	json_object_set_new(site, "url", json_string(app->cfg->public_url));
+	json_object_set_new(ctx, "site", site);
+	json_t *mem = json_object();
+	json_object_set_new(mem, "name", json_string(m->name));
+	json_object_set_new(ctx, "member", mem);
+	json_object_set_new(ctx, "new_email", json_string(m->email));
+	if (mail_queue_template(app->store, app->cfg, app->theme.templates, "email-changed", ctx, old_email))
+		log_error("cannot queue a mail", "template=email-changed detail=\"%s\"", store_errmsg(app->store));
+	json_decref(ctx);
 }
 
 void
@@ -787,7 +886,8 @@ h_email_use(struct http_req *r)
 {
 	struct app *app = r->app;
 	struct member m;
-	mh_err err = account_email_change(app->store, r->arena, r->params[0], clock_now(), &m);
+	const char *old_email = NULL;
+	mh_err err = account_email_change(app->store, r->arena, r->params[0], clock_now(), &m, &old_email);
 	if (err == MH_ERR_NOTFOUND) {
 		link_gone(r);
 		return;
@@ -802,6 +902,7 @@ h_email_use(struct http_req *r)
 		db_failed(r);
 		return;
 	}
+	tell_old_address(r, &m, old_email);
 	http_add_header(r, "Cache-Control", "private, no-store");
 	http_redirect(r, 303, "/account?notice=email");
 }

@@ -66,8 +66,9 @@ struct web_ctx {
 	bool signed_in;
 	struct member member;
 	struct session session;
-	const char *csrf;      /* the token for this visitor's forms, once asked for */
-	const char *cache_key; /* set when the answer may go to the page cache */
+	const char *csrf;       /* the token for this visitor's forms, once asked for */
+	const char *browser_id; /* web_browser_id(), once asked for */
+	const char *cache_key;  /* set when the answer may go to the page cache */
 	/* Signed in, on a cacheable page: the kind of reader ("path|has name|role"),
 	 * which with the handler's own variant names a page skeleton. */
 	const char *skel_base;
@@ -84,10 +85,18 @@ bool web_before(struct http_req *r, const struct route *rt);
 struct web_ctx *web_ctx(struct http_req *r);
 /* The CSRF token for forms on this page; sets the CSRF cookie when missing. */
 const char *web_csrf(struct http_req *r);
+/* This browser's own random id: its CSRF cookie, set when missing (fresh
+ * true then). Signed cookies that must not work in another browser are
+ * signed under a key derived from it. */
+const char *web_browser_id(struct http_req *r, bool *fresh);
 /* Sets a cookie (HttpOnly, SameSite=Lax, Path=/, Secure behind https); max_age 0 clears it. */
 void web_set_cookie(struct http_req *r, const char *name, const char *value, long max_age);
 /* Signs the member in: a new session, its cookie. */
 mh_err web_sign_in(struct http_req *r, const struct member *m);
+/* Counts an attempt of kind against the client's address and, when given,
+ * the e-mail (auth/accounts.h account_rate); answers 429 and returns false
+ * over the limit. */
+bool web_rate_ok(struct http_req *r, const char *kind, const char *email);
 /* The client's address, from X-Forwarded-For when the proxy is trusted. */
 const char *web_client_ip(struct http_req *r);
 /* next= as a local path ("/..."), or "/" for anything else (no open redirects). */

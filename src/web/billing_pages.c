@@ -19,7 +19,7 @@ static void
 failed(struct http_req *r)
 {
 	struct app *app = r->app;
-	log_error("billing page failed", "path=\"%s\" detail=\"%s\"", r->path, store_errmsg(app->store));
+	log_error("billing page failed", "path=\"%s\" detail=\"%s\"", http_log_path(r), store_errmsg(app->store));
 	app_error(r, 500, "Something went wrong on our side. Please try again in a moment.");
 }
 
@@ -193,6 +193,14 @@ checkout_of(struct http_req *r, struct checkout *co)
 	char hash[TOKEN_HASH_CHARS + 1];
 	token_hash(r->params[0], hash);
 	mh_err err = billing_checkout_open(&app->billing, r->arena, hash, web_ctx(r)->member.id, clock_now(), co);
+	if (err == MH_ERR_CONFLICT) {
+		/* Paid already, by this member (a second click, a reload): where
+		 * the first answer went. */
+		const char *next = local_next(http_query(r, "next"));
+		http_add_header(r, "Cache-Control", "private, no-store");
+		http_redirect(r, 303, strcmp(next, "/") ? next : "/account/billing");
+		return false;
+	}
 	if (err == MH_ERR_NOTFOUND) {
 		app_error(r, 410, "This checkout has expired. Please start again from your account.");
 		return false;
@@ -292,6 +300,11 @@ h_checkout(struct http_req *r)
 	struct billing_outcome out;
 	bool subscribe = strcmp(co.purpose, "subscribe") == 0;
 	mh_err err = billing_checkout_pay(&app->billing, r->arena, &co, &card, now, &out);
+	if (err == MH_ERR_CONFLICT) {
+		/* Another request for this checkout (a second click) is paying. */
+		checkout_page(r, 409, &co, "This payment is already under way. Please reload the page in a moment.");
+		return;
+	}
 	if (err) {
 		failed(r);
 		return;

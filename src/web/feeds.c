@@ -74,7 +74,7 @@ static void
 db_error(struct http_req *r, mh_err err)
 {
 	struct app *app = r->app;
-	log_error("database error", "path=\"%s\" error=\"%s\" detail=\"%s\"", r->path, mh_strerror(err),
+	log_error("database error", "path=\"%s\" error=\"%s\" detail=\"%s\"", http_log_path(r), mh_strerror(err),
 	          store_errmsg(app->store));
 	app_error(r, 500, "Something went wrong on our side. Please try again in a moment.");
 }
@@ -510,6 +510,7 @@ member_viewer(struct http_req *r, int64_t member_id, struct viewer *v)
 	v->grace_until = sub.grace_until;
 	v->period_end = sub.period_end;
 	v->cancel_at_period_end = sub.cancel_at_period_end;
+	v->renewal_grace = app->cfg->grace_days * 86400;
 	return MH_OK;
 }
 

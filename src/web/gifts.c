@@ -64,6 +64,10 @@ h_gift_create(struct http_req *r)
 		app_error(r, 403, "Only subscribers can give this article.");
 		return;
 	}
+	/* Counted per address and per giver, like sign-ins: a subscriber's
+	 * account cannot mint gift links without end. */
+	if (!web_rate_ok(r, "gift", c->member.email))
+		return;
 	char token[TOKEN_CHARS + 1], hash[TOKEN_HASH_CHARS + 1];
 	token_new(token);
 	token_hash(token, hash);

@@ -21,7 +21,7 @@ static void
 db_error(struct http_req *r, mh_err err)
 {
 	struct app *app = r->app;
-	log_error("database error", "path=\"%s\" error=\"%s\" detail=\"%s\"", r->path, mh_strerror(err),
+	log_error("database error", "path=\"%s\" error=\"%s\" detail=\"%s\"", http_log_path(r), mh_strerror(err),
 	          store_errmsg(app->store));
 	app_error(r, 500, "Something went wrong on our side. Please try again in a moment.");
 }

@@ -1,6 +1,7 @@
 /* reader.c: subscription, gift link and meter for the access decision.
  * The gift and meter rules are in paywall/; this side owns the cookies and
  * the store calls. */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +17,27 @@
 #define METER_COOKIE     "masthead_meter"
 #define METER_COOKIE_AGE (40L * 86400)
 
+/* The key a browser's gift cookie is signed under: the site secret's, bound
+ * to this browser's id (web_browser_id), so that a gift cookie copied into
+ * another browser, or made by hand, holds nothing there. A browser without
+ * an id holds no gifts yet (*fresh): it gets one with its first. */
+static void
+gift_key(struct http_req *r, unsigned char key[SECRET_BYTES], bool *fresh)
+{
+	struct app *app = r->app;
+	const char *browser = web_browser_id(r, fresh);
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, app->secret, SECRET_BYTES, SECRET_BYTES);
+	crypto_generichash_update(&st, (const unsigned char *) "gift-browser:", 13);
+	crypto_generichash_update(&st, (const unsigned char *) browser, strlen(browser));
+	crypto_generichash_final(&st, key, SECRET_BYTES);
+}
+
 /* Looks try t up for article a; a use is spent, and the gift cookie
  * written, when gift_judge() says so. */
 static enum gift_outcome
-gift_open(struct http_req *r, const struct article *a, const struct gift_try *t, struct gift_jar *jar)
+gift_open(struct http_req *r, const struct article *a, const struct gift_try *t, struct gift_jar *jar,
+          const unsigned char key[SECRET_BYTES])
 {
 	struct app *app = r->app;
 	if (t->malformed)
@@ -48,7 +66,7 @@ gift_open(struct http_req *r, const struct article *a, const struct gift_try *t,
 	gift_keep(jar, a->id, g.expires_at, t->token);
 	struct buf b = BUF_INIT;
 	long max_age;
-	if (gift_cookie_format(jar, app->secret, now, &b, &max_age))
+	if (gift_cookie_format(jar, key, now, &b, &max_age))
 		web_set_cookie(r, GIFT_COOKIE, arena_strndup(r->arena, b.ptr, b.len), max_age);
 	buf_release(&b);
 	return GIFT_OK;
@@ -59,17 +77,19 @@ gift_open(struct http_req *r, const struct article *a, const struct gift_try *t,
 static void
 gift_check(struct http_req *r, const struct article *a, struct reader *rd)
 {
-	struct app *app = r->app;
 	const char *cookie = http_cookie(r, GIFT_COOKIE), *given = http_query(r, "gift");
 	if (!cookie && !given)
 		return; /* most readers: no gift held or given, nothing to read */
 	struct gift_jar *jar = arena_alloc(r->arena, sizeof *jar);
-	gift_cookie_parse(cookie, app->secret, clock_now(), jar);
+	unsigned char *key = arena_alloc(r->arena, SECRET_BYTES);
+	bool fresh;
+	gift_key(r, key, &fresh);
+	gift_cookie_parse(fresh ? NULL : cookie, key, clock_now(), jar);
 	struct gift_plan *plan = arena_alloc(r->arena, sizeof *plan);
 	gift_plan_for(plan, jar, a->id, given);
 	enum gift_outcome got = GIFT_NONE;
 	for (size_t i = 0; i < plan->n && got != GIFT_OK; i++)
-		got = gift_settle(plan, &plan->tries[i], got, gift_open(r, a, &plan->tries[i], jar));
+		got = gift_settle(plan, &plan->tries[i], got, gift_open(r, a, &plan->tries[i], jar, key));
 	if (plan->n)
 		rd->personal = true;
 	rd->gift = got;
@@ -96,6 +116,7 @@ reader_load(struct http_req *r, const struct article *a, struct reader *rd)
 			rd->v.grace_until = c->sub.grace_until;
 			rd->v.period_end = c->sub.period_end;
 			rd->v.cancel_at_period_end = c->sub.cancel_at_period_end;
+			rd->v.renewal_grace = app->cfg->grace_days * 86400;
 		}
 	}
 	if (!a || a->access != ACCESS_PAID)

@@ -141,20 +141,35 @@ web_safe_next(const char *next)
 }
 
 const char *
+web_browser_id(struct http_req *r, bool *fresh)
+{
+	struct web_ctx *c = web_ctx(r);
+	if (fresh)
+		*fresh = false;
+	if (c->browser_id)
+		return c->browser_id;
+	const char *cookie = http_cookie(r, CSRF_COOKIE);
+	if (!token_well_formed(cookie)) {
+		char *made = arena_alloc(r->arena, TOKEN_CHARS + 1);
+		token_new(made);
+		/* A year: the cookie only pairs forms (and gifts) with this browser. */
+		web_set_cookie(r, CSRF_COOKIE, made, 365L * 86400);
+		cookie = made;
+		if (fresh)
+			*fresh = true;
+	}
+	c->browser_id = cookie;
+	return cookie;
+}
+
+const char *
 web_csrf(struct http_req *r)
 {
 	struct app *app = r->app;
 	struct web_ctx *c = web_ctx(r);
 	if (c->csrf)
 		return c->csrf;
-	const char *cookie = http_cookie(r, CSRF_COOKIE);
-	if (!token_well_formed(cookie)) {
-		char *fresh = arena_alloc(r->arena, TOKEN_CHARS + 1);
-		token_new(fresh);
-		/* A year: the cookie only pairs forms with this browser. */
-		web_set_cookie(r, CSRF_COOKIE, fresh, 365L * 86400);
-		cookie = fresh;
-	}
+	const char *cookie = web_browser_id(r, NULL);
 	char *tok = arena_alloc(r->arena, TOKEN_CHARS + 1);
 	csrf_token(app->secret, cookie, tok);
 	c->csrf = tok;

@@ -83,7 +83,7 @@ test_links(void **state)
 	char token[TOKEN_CHARS + 1];
 	assert_int_equal(account_link_minutes(TOKEN_SIGNIN), 15);
 	assert_int_equal(account_link_minutes(TOKEN_RESET), 60);
-	assert_int_equal(account_link_issue(s, &m, TOKEN_SIGNIN, NULL, "/articles/x", T0, token), MH_OK);
+	assert_int_equal(account_link_issue(s, &m, TOKEN_SIGNIN, NULL, "/articles/x", NULL, T0, token), MH_OK);
 	struct auth_token t;
 	struct member got;
 	assert_int_equal(account_link_check(s, a, "garbage", TOKEN_SIGNIN, T0, &t), MH_ERR_NOTFOUND);
@@ -118,7 +118,7 @@ test_reset_and_address_change(void **state)
 	/* A reset ends every session, sets the hash and confirms the address. */
 	assert_int_equal(account_session_start(s, a, &rules, &m, NULL, NULL, NULL, T0, token, &max_age), MH_OK);
 	assert_true(account_token_hash(token, hash));
-	assert_int_equal(account_link_issue(s, &m, TOKEN_RESET, NULL, NULL, T0, reset), MH_OK);
+	assert_int_equal(account_link_issue(s, &m, TOKEN_RESET, NULL, NULL, NULL, T0, reset), MH_OK);
 	assert_int_equal(account_password_reset(s, a, reset, "$argon2id$new", T0 + 1, &got), MH_OK);
 	assert_true(got.email_verified);
 	assert_int_equal(account_session_find(s, a, hash, T0 + 2, &sess, &got), MH_ERR_NOTFOUND);
@@ -127,25 +127,27 @@ test_reset_and_address_change(void **state)
 	assert_true(got.email_verified);
 	/* Once only; a sign-in link is not a reset link. */
 	assert_int_equal(account_password_reset(s, a, reset, "$argon2id$again", T0 + 2, &got), MH_ERR_NOTFOUND);
-	assert_int_equal(account_link_issue(s, &m, TOKEN_SIGNIN, NULL, NULL, T0, token), MH_OK);
+	assert_int_equal(account_link_issue(s, &m, TOKEN_SIGNIN, NULL, NULL, NULL, T0, token), MH_OK);
 	assert_int_equal(account_password_reset(s, a, token, "$argon2id$again", T0 + 2, &got), MH_ERR_NOTFOUND);
 	assert_int_equal(store_member_by_email(s, a, "ann@example.test", &got), MH_OK);
 	assert_string_equal(got.password_hash, "$argon2id$new");
 
 	/* An address change moves the member; a taken address is refused. */
 	char change[TOKEN_CHARS + 1];
-	assert_int_equal(account_link_issue(s, &m, TOKEN_EMAIL, "ann@new.test", NULL, T0, change), MH_OK);
-	assert_int_equal(account_email_change(s, a, change, T0 + 3, &got), MH_OK);
+	assert_int_equal(account_link_issue(s, &m, TOKEN_EMAIL, "ann@new.test", NULL, NULL, T0, change), MH_OK);
+	const char *old_email = NULL;
+	assert_int_equal(account_email_change(s, a, change, T0 + 3, &got, &old_email), MH_OK);
 	assert_string_equal(got.email, "ann@new.test");
+	assert_string_equal(old_email, "ann@example.test");
 	assert_int_equal(store_member_by_email(s, a, "ann@new.test", &got), MH_OK);
 	assert_int_equal(got.id, member_id);
-	assert_int_equal(account_email_change(s, a, change, T0 + 4, &got), MH_ERR_NOTFOUND);
+	assert_int_equal(account_email_change(s, a, change, T0 + 4, &got, &old_email), MH_ERR_NOTFOUND);
 	struct member bob = { 0, "bob@example.test", "Bob", "", ROLE_READER, T0, 0, false };
 	int64_t bob_id;
 	assert_int_equal(store_member_create(s, &bob, &bob_id), MH_OK);
 	m.email = "ann@new.test";
-	assert_int_equal(account_link_issue(s, &m, TOKEN_EMAIL, "bob@example.test", NULL, T0, change), MH_OK);
-	assert_int_equal(account_email_change(s, a, change, T0 + 5, &got), MH_ERR_CONFLICT);
+	assert_int_equal(account_link_issue(s, &m, TOKEN_EMAIL, "bob@example.test", NULL, NULL, T0, change), MH_OK);
+	assert_int_equal(account_email_change(s, a, change, T0 + 5, &got, &old_email), MH_ERR_CONFLICT);
 	assert_int_equal(store_member_by_id(s, a, member_id, &got), MH_OK);
 	assert_string_equal(got.email, "ann@new.test");
 	arena_free(a);

@@ -195,7 +195,7 @@ test_tokens_are_single_use(void **state)
 	struct store *s = *state;
 	struct arena *a = arena_new();
 	int64_t id = member(s, "tok@example.test");
-	struct auth_token t = { "bb01", TOKEN_SIGNIN, id, NULL, "/", T0, T0 + 900, 0 };
+	struct auth_token t = { "bb01", TOKEN_SIGNIN, id, NULL, "/", T0, T0 + 900, 0, NULL };
 	assert_int_equal(store_token_create(s, &t), MH_OK);
 	struct auth_token got;
 	assert_int_equal(store_token_get(s, a, "bb01", TOKEN_RESET, T0, &got), MH_ERR_NOTFOUND);
@@ -204,6 +204,24 @@ test_tokens_are_single_use(void **state)
 	assert_int_equal(store_token_use(s, "bb01", TOKEN_SIGNIN, T0 + 1), MH_OK);
 	assert_int_not_equal(store_token_use(s, "bb01", TOKEN_SIGNIN, T0 + 2), MH_OK);
 	assert_int_equal(store_token_get(s, a, "bb01", TOKEN_SIGNIN, T0 + 3, &got), MH_ERR_NOTFOUND);
+	/* A sign-up's password waits with its link; spending the member's
+	 * links ends every unused one of theirs, and nobody else's. */
+	int64_t other = member(s, "tok2@example.test");
+	struct auth_token t2 = { "bb02", TOKEN_SIGNIN, id, "", "/", T0, T0 + 900, 0, "$argon2id$pending" };
+	struct auth_token t3 = { "bb03", TOKEN_RESET, id, "", "/", T0, T0 + 900, 0, NULL };
+	struct auth_token t4 = { "bb04", TOKEN_SIGNIN, other, "", "/", T0, T0 + 900, 0, NULL };
+	assert_int_equal(store_token_create(s, &t2), MH_OK);
+	assert_int_equal(store_token_create(s, &t3), MH_OK);
+	assert_int_equal(store_token_create(s, &t4), MH_OK);
+	assert_int_equal(store_token_get(s, a, "bb02", TOKEN_SIGNIN, T0, &got), MH_OK);
+	assert_string_equal(got.password_hash, "$argon2id$pending");
+	assert_int_equal(store_token_get(s, a, "bb04", TOKEN_SIGNIN, T0, &got), MH_OK);
+	assert_string_equal(got.password_hash, "");
+	assert_int_equal(store_token_spend_member(s, id, T0 + 5), MH_OK);
+	assert_int_equal(store_token_get(s, a, "bb02", TOKEN_SIGNIN, T0 + 6, &got), MH_ERR_NOTFOUND);
+	assert_int_equal(store_token_get(s, a, "bb03", TOKEN_RESET, T0 + 6, &got), MH_ERR_NOTFOUND);
+	assert_int_equal(store_token_use(s, "bb02", TOKEN_SIGNIN, T0 + 6), MH_ERR_NOTFOUND);
+	assert_int_equal(store_token_get(s, a, "bb04", TOKEN_SIGNIN, T0 + 6, &got), MH_OK);
 	arena_free(a);
 }
 
@@ -259,6 +277,17 @@ test_rate_limit_two_writers(void **state)
 	assert_int_equal(store_rate_hit(*state, "contract-bucket", T0 + 10, 600, RATE_LIMIT, &ok, &retry), MH_OK);
 	assert_false(ok);
 	assert_int_equal(retry, 590);
+	/* Counting reads without recording. */
+	int n = -1;
+	assert_int_equal(store_rate_count(*state, "contract-bucket", T0 + 10, 600, &n, &retry), MH_OK);
+	assert_int_equal(n, RATE_LIMIT);
+	assert_int_equal(retry, 590);
+	assert_int_equal(store_rate_count(*state, "contract-bucket", T0 + 10, 600, &n, &retry), MH_OK);
+	assert_int_equal(n, RATE_LIMIT);
+	assert_int_equal(store_rate_count(*state, "contract-bucket", T0 + 601, 600, &n, &retry), MH_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_rate_count(*state, "no-such-bucket", T0, 600, &n, &retry), MH_OK);
+	assert_int_equal(n, 0);
 }
 
 static int64_t
@@ -333,7 +362,7 @@ test_claims_are_once(void **state)
 	assert_int_equal(store_cards_expiring(s, a, 2027 * 12 + 1, &cards, &n), MH_OK);
 	assert_int_equal(n, 0);
 	/* An invoice: one claim at a time, for the lease. */
-	struct invoice inv = { 0, sub.id, 800, "usd", "open", T0, T0 + 86400, 0, 0, "contract-inv-1", "", 0, T0 };
+	struct invoice inv = { 0, sub.id, 800, "usd", "open", T0, T0 + 86400, 0, 0, "contract-inv-1", "", 0, T0, 0 };
 	assert_int_equal(store_invoice_create(s, &inv), MH_OK);
 	struct invoice again = inv;
 	again.id = 0;
@@ -343,6 +372,12 @@ test_claims_are_once(void **state)
 	assert_int_equal(store_invoice_claim(s, inv.id, T0 + 61, 60), MH_OK); /* the lease ran out */
 	assert_int_equal(store_invoice_release(s, inv.id), MH_OK);
 	assert_int_equal(store_invoice_claim(s, inv.id, T0 + 62, 60), MH_OK);
+	/* Created claimed: nobody else takes it until that claim lapses. */
+	struct invoice held = { 0,  sub.id, 800, "usd",   "open", T0, T0 + 86400, 0, 0, "contract-inv-held",
+		                "", 0,      T0,  T0 + 300 };
+	assert_int_equal(store_invoice_create(s, &held), MH_OK);
+	assert_int_equal(store_invoice_claim(s, held.id, T0 + 10, 60), MH_ERR_CONFLICT);
+	assert_int_equal(store_invoice_claim(s, held.id, T0 + 300, 60), MH_OK);
 	/* A provider event applies once. */
 	assert_int_equal(store_billing_event_record(s, "stripe", "evt_1", "invoice.paid", T0, T0), MH_OK);
 	assert_int_equal(store_billing_event_record(s, "stripe", "evt_1", "invoice.paid", T0, T0), MH_ERR_CONFLICT);
@@ -686,7 +721,9 @@ test_billing_ops(void **state)
 	assert_int_equal(store_payment_method_default(s, a, sub.member_id, &def), MH_OK);
 	assert_string_equal(def.last4, "4242");
 	/* An invoice: open, charged once with a failure, then paid. */
-	struct invoice inv = { 0, sub.id, 800, "usd", "open", T0, T0 + 86400, 0, T0 + 60, "contract-inv-2", "", 0, T0 };
+	struct invoice inv = {
+		0, sub.id, 800, "usd", "open", T0, T0 + 86400, 0, T0 + 60, "contract-inv-2", "", 0, T0, 0
+	};
 	assert_int_equal(store_invoice_create(s, &inv), MH_OK);
 	struct invoice one, *list;
 	assert_int_equal(store_invoice_open(s, a, sub.id, &one), MH_OK);
