@@ -65,6 +65,7 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 		.max_connections = (unsigned) cfg->max_connections,
 		.timeout = (unsigned) cfg->timeout,
 		.per_ip = (unsigned) cfg->per_ip_connections,
+		.per_ip_exempt = &app.proxies,
 		.header_timeout = (unsigned) cfg->header_timeout,
 		.body_min_rate = (unsigned) cfg->body_min_rate,
 		.max_header = (size_t) cfg->max_header,

@@ -31,7 +31,7 @@ const struct config_key config_keys[] = {
 	KEY("max-connections", CONFIG_LONG, max_connections, "1024", "most simultaneous connections"),
 	KEY("timeout", CONFIG_LONG, timeout, "30", "seconds an idle connection is kept"),
 	KEY("per-ip-connections", CONFIG_LONG, per_ip_connections, "128",
-	    "connections one client address may hold at once (0: no limit; behind a proxy, every client has its address)"),
+	    "connections one client address may hold at once (0: no limit; trusted proxies are not counted)"),
 	KEY("header-timeout", CONFIG_LONG, header_timeout, "10",
 	    "seconds a client has to send a request line and its headers, however it trickles them (0: no deadline)"),
 	KEY("body-min-rate", CONFIG_LONG, body_min_rate, "4096",

@@ -141,11 +141,16 @@ void http_defer(struct http_req *r, void (*work)(struct http_req *r, void *arg),
  * methods of routes whose pattern matched (for 405's Allow). */
 const struct route *http_route_match(const struct route *routes, struct http_req *r, unsigned *allowed);
 
+struct proxy_list;
+
 struct http_server_opts {
 	const char *listen; /* ADDR:PORT, [v6]:PORT */
 	unsigned threads;
 	unsigned max_connections;
-	unsigned per_ip;         /* connections one address may hold; 0: no limit */
+	unsigned per_ip; /* connections one address may hold; 0: no limit */
+	/* Peers per_ip does not count (the trusted proxies: every reader
+	 * behind one arrives from its address); NULL: none. */
+	const struct proxy_list *per_ip_exempt;
 	unsigned timeout;        /* seconds a connection may stay idle */
 	unsigned header_timeout; /* seconds for a request line and its headers, all told; 0: none */
 	unsigned body_min_rate;  /* bytes a second a body must average, after header_timeout; 0: none */

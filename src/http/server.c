@@ -22,6 +22,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "http/http.h"
+#include "http/proxy.h"
 #include "http/workers.h"
 #include "core/banned.h"
 
@@ -36,7 +37,22 @@ struct conn_watch {
 	int fd;
 	_Atomic int64_t deadline_ms; /* 0: none (a response is under way) */
 	bool cut;
+	struct ip_count *ip;
 };
+
+/* Connections held per client address, for the per_ip cap. Kept here and
+ * not by libmicrohttpd's own option, which counts every peer: behind a
+ * reverse proxy every connection comes from the proxy, and the cap would
+ * turn readers away. Trusted proxies (http_server_opts.per_ip_exempt) are
+ * not counted; the proxy limits its own clients. A node per address that
+ * holds a connection, freed with its last one. */
+struct ip_count {
+	struct ip_count *next;
+	int family;
+	unsigned char addr[16];
+	unsigned n;
+};
+#define IP_BUCKETS 1024
 
 struct http_server {
 	struct MHD_Daemon *d;
@@ -49,6 +65,8 @@ struct http_server {
 	bool reaper_running;
 	atomic_bool stopping;
 	atomic_long cut; /* connections shut down for missing their deadline */
+	pthread_mutex_t ip_lock;
+	struct ip_count *ips[IP_BUCKETS]; /* under ip_lock */
 };
 
 /* The request line's query was refused (http_query_too_big). */
@@ -149,6 +167,114 @@ watch_deadline(struct http_server *s, struct MHD_Connection *c, int64_t ms)
 		atomic_store(&w->deadline_ms, ms ? mono_ms() + ms : 0);
 }
 
+/* The address of a peer as bytes (family, 4 or 16 bytes) and as text. */
+static bool
+peer_key(const struct sockaddr *sa, int *family, unsigned char addr[16], char *text, size_t textlen)
+{
+	const void *src;
+	size_t len;
+	if (sa->sa_family == AF_INET) {
+		src = &((const struct sockaddr_in *) sa)->sin_addr;
+		len = 4;
+	} else if (sa->sa_family == AF_INET6) {
+		src = &((const struct sockaddr_in6 *) sa)->sin6_addr;
+		len = 16;
+	} else {
+		return false;
+	}
+	*family = sa->sa_family;
+	memset(addr, 0, 16);
+	memcpy(addr, src, len);
+	return inet_ntop(sa->sa_family, src, text, (socklen_t) textlen) != NULL;
+}
+
+/* Takes one of the address's places; NULL when it holds per_ip already. */
+static struct ip_count *
+ip_take(struct http_server *s, int family, const unsigned char addr[16])
+{
+	uint32_t h = (uint32_t) family;
+	for (int i = 0; i < 16; i++)
+		h = h * 31 + addr[i];
+	struct ip_count **b = &s->ips[h % IP_BUCKETS], *e;
+	pthread_mutex_lock(&s->ip_lock);
+	for (e = *b; e; e = e->next)
+		if (e->family == family && !memcmp(e->addr, addr, 16))
+			break;
+	if (!e) {
+		e = xcalloc(1, sizeof *e);
+		e->family = family;
+		memcpy(e->addr, addr, 16);
+		e->next = *b;
+		*b = e;
+	}
+	if (e->n >= s->o.per_ip)
+		e = NULL;
+	else
+		e->n++;
+	pthread_mutex_unlock(&s->ip_lock);
+	return e;
+}
+
+static void
+ip_give_back(struct http_server *s, struct ip_count *e)
+{
+	uint32_t h = (uint32_t) e->family;
+	for (int i = 0; i < 16; i++)
+		h = h * 31 + e->addr[i];
+	pthread_mutex_lock(&s->ip_lock);
+	if (--e->n == 0) {
+		for (struct ip_count **p = &s->ips[h % IP_BUCKETS]; *p; p = &(*p)->next)
+			if (*p == e) {
+				*p = e->next;
+				free(e);
+				break;
+			}
+	}
+	pthread_mutex_unlock(&s->ip_lock);
+}
+
+/* libmicrohttpd's accept policy: refuses a connection from an address that
+ * holds per_ip of them already. The place taken here is the connection's
+ * from on_connection(STARTED) to on_connection(CLOSED). */
+static enum MHD_Result
+on_accept(void *cls, const struct sockaddr *sa, socklen_t salen)
+{
+	struct http_server *s = cls;
+	(void) salen;
+	int family;
+	unsigned char addr[16];
+	char text[PROXY_ADDR_MAX];
+	if (!s->o.per_ip || !peer_key(sa, &family, addr, text, sizeof text))
+		return MHD_YES;
+	if (s->o.per_ip_exempt && proxy_list_trusts(s->o.per_ip_exempt, text))
+		return MHD_YES;
+	return ip_take(s, family, addr) ? MHD_YES : MHD_NO;
+}
+
+/* The place on_accept() took for this connection, to hand on to its watch. */
+static struct ip_count *
+ip_of(struct http_server *s, struct MHD_Connection *c)
+{
+	int family;
+	unsigned char addr[16];
+	char text[PROXY_ADDR_MAX];
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (!s->o.per_ip || !ci || !ci->client_addr || !peer_key(ci->client_addr, &family, addr, text, sizeof text))
+		return NULL;
+	if (s->o.per_ip_exempt && proxy_list_trusts(s->o.per_ip_exempt, text))
+		return NULL;
+	uint32_t h = (uint32_t) family;
+	for (int i = 0; i < 16; i++)
+		h = h * 31 + addr[i];
+	struct ip_count *e;
+	pthread_mutex_lock(&s->ip_lock);
+	for (e = s->ips[h % IP_BUCKETS]; e; e = e->next)
+		if (e->family == family && !memcmp(e->addr, addr, 16))
+			break;
+	pthread_mutex_unlock(&s->ip_lock);
+	return e;
+}
+
 static void
 on_connection(void *cls, struct MHD_Connection *c, void **socket_context, enum MHD_ConnectionNotificationCode toe)
 {
@@ -158,6 +284,7 @@ on_connection(void *cls, struct MHD_Connection *c, void **socket_context, enum M
 		struct conn_watch *w = xcalloc(1, sizeof *w);
 		w->fd = ci ? ci->connect_fd : -1;
 		atomic_init(&w->deadline_ms, s->o.header_timeout ? mono_ms() + s->o.header_timeout * 1000LL : 0);
+		w->ip = ip_of(s, c);
 		pthread_mutex_lock(&s->watch_lock);
 		w->next = s->watching;
 		if (w->next)
@@ -178,6 +305,8 @@ on_connection(void *cls, struct MHD_Connection *c, void **socket_context, enum M
 	if (w->next)
 		w->next->prev = w->prev;
 	pthread_mutex_unlock(&s->watch_lock);
+	if (w->ip)
+		ip_give_back(s, w->ip);
 	free(w);
 	*socket_context = NULL;
 }
@@ -451,12 +580,13 @@ http_server_start(const struct http_server_opts *o, struct http_server **out, ch
 	if (v6)
 		flags |= MHD_USE_IPv6;
 	pthread_mutex_init(&s->watch_lock, NULL);
-	s->d = MHD_start_daemon(
-	        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
-	        (struct sockaddr *) &ss, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
-	        o->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
-	        o->timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-	        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_END);
+	pthread_mutex_init(&s->ip_lock, NULL);
+	s->d = MHD_start_daemon(flags, 0, on_accept, s, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+	                        MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
+	                        MHD_OPTION_CONNECTION_LIMIT, o->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+	                        o->timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem, MHD_OPTION_NOTIFY_COMPLETED,
+	                        on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+	                        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_END);
 	if (!s->d) {
 		snprintf(err, errlen, "cannot listen on %s (in use, or not an address of this machine)", o->listen);
 		workers_free(s->pool);

@@ -254,7 +254,9 @@ def raw_get(port, source="127.0.0.2", path="/healthz"):
 
 
 def test_idle_connections_from_one_address_do_not_lock_others_out(tmp_path):
-    srv = Server(["demo", "--port", "0", "--max-connections", "48", "--per-ip-connections", "16"], tmp_path / "data")
+    # No trusted proxy: loopback is a client like any other here.
+    srv = Server(["demo", "--port", "0", "--max-connections", "48", "--per-ip-connections", "16"],
+                 tmp_path / "data", env={"MASTHEAD_TRUSTED_PROXY": "none"})
     held = []
     try:
         for _ in range(64):
@@ -287,6 +289,78 @@ def test_idle_connections_from_one_address_do_not_lock_others_out(tmp_path):
     finally:
         for s in held:
             s.close()
+        srv.stop()
+
+
+def hold(port, n):
+    """n connections from 127.0.0.1 that each sent half a request line."""
+    held = []
+    for _ in range(n):
+        s = socket.socket()
+        s.settimeout(5)
+        s.connect(("127.0.0.1", port))
+        s.sendall(b"GET / HTTP/1.1\r\n")
+        held.append(s)
+    return held
+
+
+def still_open(socks, settle=1.0):
+    """How many of socks the server has not closed, after a moment."""
+    time.sleep(settle)
+    n = 0
+    for s in socks:
+        s.setblocking(False)
+        try:
+            if s.recv(1) != b"":
+                n += 1
+        except BlockingIOError:
+            n += 1
+        except OSError:
+            pass
+    return n
+
+
+def test_a_trusted_proxy_is_not_held_to_the_per_address_cap(tmp_path):
+    """Behind a reverse proxy every reader arrives from the proxy's address:
+    the cap must not count it (libmicrohttpd's own per-address option did,
+    and turned readers away once the proxy held 16 connections)."""
+    srv = Server(["demo", "--port", "0", "--max-connections", "96", "--per-ip-connections", "16"],
+                 tmp_path / "data", env={"MASTHEAD_TRUSTED_PROXY": "127.0.0.1"})
+    held = []
+    try:
+        held = hold(srv.port, 40)
+        assert still_open(held) == 40
+        # And the cap still holds for an address that is not the proxy.
+        others = []
+        for _ in range(24):
+            s = socket.socket()
+            s.settimeout(5)
+            s.bind(("127.0.0.3", 0))
+            s.connect(("127.0.0.1", srv.port))
+            others.append(s)
+        held += others
+        assert still_open(others) <= 16
+        assert raw_get(srv.port, source="127.0.0.1") == 200
+    finally:
+        for s in held:
+            s.close()
+        srv.stop()
+
+
+def test_places_are_given_back_when_connections_close(tmp_path):
+    """Each closed connection gives its address's place back: after holding
+    the cap's worth and closing them, as many again are kept."""
+    srv = Server(["demo", "--port", "0", "--per-ip-connections", "8"], tmp_path / "data",
+                 env={"MASTHEAD_TRUSTED_PROXY": "none"})
+    try:
+        for _ in range(3):
+            held = hold(srv.port, 8)
+            assert still_open(held) == 8
+            for s in held:
+                s.close()
+            time.sleep(0.5)
+        assert raw_get(srv.port, source="127.0.0.1") == 200
+    finally:
         srv.stop()
 
 
