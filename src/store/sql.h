@@ -89,6 +89,7 @@ enum stmt_id {
 	ST_SUB_GET,
 	ST_SUB_INSERT,
 	ST_SUB_UPDATE,
+	ST_PM_LOCK_MEMBER,
 	ST_PM_CLEAR_DEFAULT,
 	ST_PM_INSERT,
 	ST_PM_DEFAULT,
@@ -160,7 +161,8 @@ enum sql_dialect { SQL_SQLITE, SQL_POSTGRES };
  * is read. *nparams gets the highest parameter number it names. */
 char *sql_render(enum sql_dialect d, enum stmt_id id, int *nparams);
 /* Whether, in dialect d, the statement must run after its lock statement
- * (ST_RATE_LOCK for ST_RATE_INSERT) in one transaction. */
+ * (ST_RATE_LOCK for ST_RATE_INSERT, ST_PM_LOCK_MEMBER for
+ * ST_PM_CLEAR_DEFAULT) in one transaction. */
 bool sql_lock_before(enum sql_dialect d, enum stmt_id id);
 /* Whether the statement inserts a row whose new id the caller reads. */
 bool sql_returns_id(enum stmt_id id);

@@ -684,6 +684,67 @@ test_billing_ops(void **state)
 	arena_free(a);
 }
 
+/* Many threads add default cards for one member at once: every add
+ * succeeds, and the member ends with exactly one default card. */
+#define CARD_THREADS 8
+#define CARD_EACH    12
+
+struct card_job {
+	struct store *s;
+	int64_t member_id;
+	int errors;
+};
+
+static void *
+card_worker(void *p)
+{
+	struct card_job *j = p;
+	for (int i = 0; i < CARD_EACH; i++) {
+		struct payment_method pm = { 0, j->member_id, "Visa", "4242", 1 + i % 12, 2031, "ok", false, "", T0 };
+		if (store_payment_method_add(j->s, &pm, true))
+			j->errors++;
+	}
+	return NULL;
+}
+
+static void
+test_one_default_card_under_concurrent_adds(void **state)
+{
+	struct store *s = *state;
+	int64_t who = member(s, "cards@example.test");
+	int64_t other = member(s, "other@example.test");
+	struct payment_method keep = { 0, other, "Visa", "1111", 12, 2032, "ok", false, "", T0 };
+	assert_int_equal(store_payment_method_add(s, &keep, true), MH_OK);
+	struct card_job jobs[CARD_THREADS];
+	pthread_t th[CARD_THREADS];
+	for (int i = 0; i < CARD_THREADS; i++) {
+		jobs[i] = (struct card_job){ s, who, 0 };
+		assert_int_equal(pthread_create(&th[i], NULL, card_worker, &jobs[i]), 0);
+	}
+	int errors = 0;
+	for (int i = 0; i < CARD_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		errors += jobs[i].errors;
+	}
+	assert_int_equal(errors, 0);
+	/* Every default card not yet reminded, of every member. */
+	struct arena *a = arena_new();
+	struct payment_method *cards;
+	size_t n;
+	assert_int_equal(store_cards_expiring(s, a, INT64_C(1) << 40, &cards, &n), MH_OK);
+	int mine = 0, theirs = 0;
+	for (size_t i = 0; i < n; i++) {
+		mine += cards[i].member_id == who;
+		theirs += cards[i].member_id == other;
+	}
+	assert_int_equal(mine, 1);
+	assert_int_equal(theirs, 1);
+	struct payment_method def;
+	assert_int_equal(store_payment_method_default(s, a, who, &def), MH_OK);
+	assert_int_equal(def.member_id, who);
+	arena_free(a);
+}
+
 struct secret_job {
 	struct store *s;
 	char fresh[65];
@@ -1053,6 +1114,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_outbox_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gifts_and_meter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_billing_ops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_default_card_under_concurrent_adds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_api_keys_and_speakers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_site_secret_first_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nothing_pending_after_migrate, setup, teardown),
