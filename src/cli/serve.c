@@ -88,15 +88,19 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	randombytes_buf(mark, sizeof mark);
 	memcpy(app.slot_mark, "mhslot", 6);
 	sodium_bin2hex(app.slot_mark + 6, sizeof app.slot_mark - 6, mark, sizeof mark);
+	if (app_listen(&app))
+		log_error("cannot listen for pushed changes", "error=\"%s\"", store_errmsg(s));
 	struct http_server *srv;
 	if (mailer_start(s, cfg, &app.mailer)) {
 		fprintf(stderr, "masthead: cannot start the mail sender\n");
+		store_listener_stop(s, app.listener);
 		theme_release(&app.theme);
 		return EXIT_FAIL;
 	}
 	if (http_server_start(&o, &srv, err, sizeof err)) {
 		fprintf(stderr, "masthead: %s\n", err);
 		mailer_stop(app.mailer);
+		store_listener_stop(s, app.listener);
 		theme_release(&app.theme);
 		return EXIT_FAIL;
 	}
@@ -136,6 +140,7 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	http_server_stop(srv, 10000);
 	billing_scheduler_stop(scheduler);
 	mailer_stop(app.mailer);
+	store_listener_stop(s, app.listener);
 	vcache_free(app.pages);
 	vcache_free(app.fragments);
 	vcache_free(app.sessions);

@@ -176,6 +176,30 @@ vcache_put_value(struct vcache *c, const char *key, int64_t version, struct vc_v
 	drop_value(old_v);
 }
 
+void
+vcache_clear(struct vcache *c)
+{
+	if (!c)
+		return;
+	for (size_t b = 0; b < c->n_slots; b += WAYS) {
+		pthread_rwlock_t *lock = lock_of(c, b);
+		struct entry gone[WAYS];
+		pthread_rwlock_wrlock(lock);
+		for (size_t w = 0; w < WAYS; w++) {
+			struct entry *e = &c->slots[b + w];
+			gone[w] = *e;
+			if (e->v)
+				__atomic_sub_fetch(&c->bytes, e->v->len, __ATOMIC_RELAXED);
+			*e = (struct entry){ 0 };
+		}
+		pthread_rwlock_unlock(lock);
+		for (size_t w = 0; w < WAYS; w++) {
+			free(gone[w].key);
+			drop_value(gone[w].v);
+		}
+	}
+}
+
 struct vc_value *
 vcache_value_new(const void *data, size_t len)
 {

@@ -44,6 +44,22 @@ store_member_changes(struct store *s, struct arena *a, int64_t *cursor, size_t m
 }
 
 mh_err
+store_listen(struct store *s, const struct store_push *p, struct store_listener **out)
+{
+	*out = NULL;
+	if (!s->ops->listen)
+		return MH_ERR_UNSUPPORTED;
+	return s->ops->listen(s, p, out);
+}
+
+void
+store_listener_stop(struct store *s, struct store_listener *l)
+{
+	if (l && s->ops->listener_stop)
+		s->ops->listener_stop(l);
+}
+
+mh_err
 store_begin(struct store *s)
 {
 	return s->ops->begin(s);

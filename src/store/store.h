@@ -113,6 +113,30 @@ mh_err store_versions(struct store *s, struct store_versions *out);
 mh_err store_member_changes(struct store *s, struct arena *a, int64_t *cursor, size_t max, int64_t **ids, size_t *n,
                             bool *flush);
 
+/* Changes pushed by the database as they commit, to a node that wants to
+ * know at once rather than at its next poll (PostgreSQL: LISTEN/NOTIFY on
+ * a connection of the listener's own, migration 0016). The callbacks run
+ * on the listener's thread, one at a time, in commit order. */
+struct store_push {
+	/* A member change (store_member_changes' seq and member id). */
+	void (*member)(void *ctx, int64_t seq, int64_t member_id);
+	/* The content version moved to version. */
+	void (*content)(void *ctx, int64_t version);
+	/* Listening (again): changes made before may have been missed, so
+	 * forget everything kept and read the store afresh. */
+	void (*flush)(void *ctx);
+	/* The connection broke: nothing is pushed until the next flush. */
+	void (*lost)(void *ctx);
+	void *ctx;
+};
+struct store_listener;
+/* Starts the listener, which connects, reconnects after a break (and says
+ * so through flush) until store_listener_stop; p is copied. On an engine
+ * with nothing to push (SQLite: one node) MH_ERR_UNSUPPORTED. */
+mh_err store_listen(struct store *s, const struct store_push *p, struct store_listener **out);
+/* Stops the thread and frees the listener store_listen made on s (NULL: nothing). */
+void store_listener_stop(struct store *s, struct store_listener *l);
+
 /* [txn] */
 mh_err store_begin(struct store *s);
 

@@ -612,6 +612,12 @@ out:
 	return err;
 }
 
+static mh_err
+pg_listen(struct store *s, const struct store_push *p, struct store_listener **out)
+{
+	return postgres_listen(((struct pgq *) s->impl)->url, p, out);
+}
+
 static struct store_ops postgres_ops;
 
 static void
@@ -621,6 +627,8 @@ ops_init(void)
 	postgres_ops.name = "postgres";
 	postgres_ops.close = pg_close;
 	postgres_ops.migrate = pg_migrate;
+	postgres_ops.listen = pg_listen;
+	postgres_ops.listener_stop = postgres_listener_stop;
 }
 
 mh_err
