@@ -74,6 +74,7 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 		.method_not_allowed = app_method_not_allowed,
 		.error = app_error,
 		.before = web_before,
+		.idle = app_idle,
 	};
 	app.billing =
 	        (struct billing){ s, cfg, app.theme.templates, NULL, billing_provider_named(cfg->billing_provider) };
@@ -123,6 +124,7 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 		log_info("billing reconciled", "charges=%d", settled);
 	if (cfg->billing_interval > 0 && billing_scheduler_start(&app.billing, (int) cfg->billing_interval, &scheduler))
 		log_error("cannot start the billing scheduler", "%s", "");
+	store_release(s); /* this thread's start-up reads are done */
 	uint16_t port = http_server_port(srv);
 	/* Tests read this line to learn the port when they asked for port 0. */
 	char host[128];

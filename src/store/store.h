@@ -80,6 +80,20 @@ mh_err store_migrate(struct store *s, int *applied);
  * (an error when it was never migrated). */
 mh_err store_migrations_pending(struct store *s, int *pending);
 
+/* PostgreSQL keeps a pool of at most max connections per process (SQLite a
+ * connection per thread, and ignores this): a thread borrows one at its
+ * first call and keeps it, its prepared statements with it, until
+ * store_release(). When all are out, a call waits up to
+ * STORE_POOL_WAIT_MS for one, then fails with MH_ERR_DB ("all N database
+ * connections are busy"). The default is STORE_POOL_DEFAULT. */
+#define STORE_POOL_DEFAULT 10
+#define STORE_POOL_WAIT_MS 5000
+void store_set_pool(struct store *s, int max);
+/* The calling thread is done with the store for now (a request answered,
+ * a job done): its connection goes back to the pool, unless a transaction
+ * is open on it. Costs nothing when the thread holds none. */
+void store_release(struct store *s);
+
 /* [read] */
 mh_err store_ping(struct store *s);
 /* [txn] Copies every row of from into to, a migrated and empty store, of either

@@ -20,6 +20,9 @@ struct store_ops {
 	mh_err (*versions)(struct store *s, struct store_versions *out);
 	mh_err (*member_changes)(struct store *s, struct arena *a, int64_t *cursor, size_t max, int64_t **ids,
 	                         size_t *n, bool *flush);
+	/* NULL where there is no pool (store_set_pool, store_release). */
+	void (*set_pool)(struct store *s, int max);
+	void (*release)(struct store *s);
 	/* NULL when the engine pushes nothing (store_listen). */
 	mh_err (*listen)(struct store *s, const struct store_push *p, struct store_listener **out);
 	void (*listener_stop)(struct store_listener *l);

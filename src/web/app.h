@@ -69,6 +69,8 @@ mh_err app_versions(struct app *app, struct store_versions *out);
  * (re)connection of the listener forgets everything cached. MH_OK and no
  * listener on SQLite. */
 mh_err app_listen(struct app *app);
+/* The HTTP layer's idle hook: the thread's store connection goes back to the pool. */
+void app_idle(void *app);
 
 /* Per request: who is asking. Allocated from the request's arena. */
 struct web_ctx {

@@ -141,6 +141,12 @@ pushed_lost(void *ctx)
 	__atomic_store_n(&app->versions.pushed, 0, __ATOMIC_RELEASE);
 }
 
+void
+app_idle(void *app)
+{
+	store_release(((struct app *) app)->store);
+}
+
 mh_err
 app_listen(struct app *app)
 {

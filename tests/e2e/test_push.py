@@ -143,3 +143,32 @@ def test_a_killed_listener_flushes_and_listens_again(nodes):
     report("sign-out on A after the reconnect, refused on B", took)
     assert got.status_code in (302, 303)
     assert re.search(r"listening for pushed changes", log)
+
+
+def test_a_small_pool_serves_many_requests(tmp_path):
+    """--db-pool 2: sixteen signed-in readers at once on uncached pages all
+    get their page, and the node never holds more than two connections
+    (and its listener's)."""
+    import concurrent.futures
+    env = {"MASTHEAD_RATE_LIMIT": "1000"}
+    srv = Server(["demo", "--port", "0", "--db-pool", "2", "--page-cache", "false", "--threads", "4"],
+                 tmp_path / "data", env=env)
+    try:
+        s, _ = sign_in(srv, "subscriber@demo.test")
+        cookie = {"masthead_session": s.cookies.get("masthead_session")}
+        seen = []
+
+        def read(i):
+            r = srv.get(PAID if i % 2 else "/account", cookies=cookie)
+            with Store(db_url(tmp_path / "data")) as db:
+                seen.append(db.value("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                     "AND application_name = ?", f"masthead {srv.proc.pid}"))
+            return r.status_code, full(r.text) if i % 2 else True
+
+        with concurrent.futures.ThreadPoolExecutor(16) as ex:
+            got = list(ex.map(read, range(64)))
+        assert got == [(200, True)] * 64
+        assert 1 <= max(seen) <= 2, seen
+    finally:
+        srv.stop()
+    srv.check_clean()

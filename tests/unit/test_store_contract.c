@@ -745,6 +745,102 @@ test_one_default_card_under_concurrent_adds(void **state)
 	arena_free(a);
 }
 
+/* The connection pool (PostgreSQL; SQLite has a connection per thread):
+ * with every connection out, a caller waits for one to come back, and
+ * gives up with a clear error when none does in time. */
+struct pool_job {
+	struct store *s;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int holding, go, done;
+	mh_err err;
+};
+
+static void *
+pool_holder(void *p)
+{
+	struct pool_job *j = p;
+	mh_err err = store_begin(j->s);
+	pthread_mutex_lock(&j->lock);
+	j->holding++;
+	if (err)
+		j->err = err;
+	pthread_cond_broadcast(&j->cond);
+	while (!j->go)
+		pthread_cond_wait(&j->cond, &j->lock);
+	pthread_mutex_unlock(&j->lock);
+	store_commit(j->s);
+	store_release(j->s);
+	return NULL;
+}
+
+static void *
+pool_waiter(void *p)
+{
+	struct pool_job *j = p;
+	mh_err err = store_ping(j->s);
+	store_release(j->s);
+	pthread_mutex_lock(&j->lock);
+	j->done = 1;
+	j->err = err;
+	pthread_cond_broadcast(&j->cond);
+	pthread_mutex_unlock(&j->lock);
+	return NULL;
+}
+
+static void
+test_pool_waits_then_gives_up(void **state)
+{
+	struct store *s = *state;
+	if (strcmp(store_engine(s), "postgres") != 0)
+		skip();
+	store_release(s); /* what setup borrowed */
+	store_set_pool(s, 2);
+	struct pool_job j = { .s = s };
+	pthread_mutex_init(&j.lock, NULL);
+	pthread_cond_init(&j.cond, NULL);
+	pthread_t h[2], w;
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&h[i], NULL, pool_holder, &j), 0);
+	pthread_mutex_lock(&j.lock);
+	while (j.holding < 2)
+		pthread_cond_wait(&j.cond, &j.lock);
+	pthread_mutex_unlock(&j.lock);
+	assert_int_equal(j.err, MH_OK);
+	/* Both connections are out, each in a transaction: a third caller waits. */
+	assert_int_equal(pthread_create(&w, NULL, pool_waiter, &j), 0);
+	usleep(300 * 1000);
+	pthread_mutex_lock(&j.lock);
+	assert_int_equal(j.done, 0);
+	j.go = 1;
+	pthread_cond_broadcast(&j.cond);
+	pthread_mutex_unlock(&j.lock);
+	pthread_join(w, NULL);
+	for (int i = 0; i < 2; i++)
+		pthread_join(h[i], NULL);
+	assert_int_equal(j.done, 1);
+	assert_int_equal(j.err, MH_OK);
+	/* One connection, held by this thread's open transaction: a caller gives
+	 * up after STORE_POOL_WAIT_MS and says why. */
+	store_set_pool(s, 1);
+	assert_int_equal(store_begin(s), MH_OK);
+	store_release(s); /* kept: a transaction is open */
+	j.done = 0;
+	j.err = MH_OK;
+	assert_int_equal(pthread_create(&w, NULL, pool_waiter, &j), 0);
+	pthread_join(w, NULL);
+	assert_int_equal(j.err, MH_ERR_DB);
+	assert_int_equal(store_commit(s), MH_OK);
+	store_release(s);
+	/* Given back, it serves the next caller at once. */
+	j.done = 0;
+	assert_int_equal(pthread_create(&w, NULL, pool_waiter, &j), 0);
+	pthread_join(w, NULL);
+	assert_int_equal(j.err, MH_OK);
+	pthread_cond_destroy(&j.cond);
+	pthread_mutex_destroy(&j.lock);
+}
+
 struct secret_job {
 	struct store *s;
 	char fresh[65];
@@ -1115,6 +1211,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_gifts_and_meter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_billing_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_default_card_under_concurrent_adds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pool_waits_then_gives_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_api_keys_and_speakers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_site_secret_first_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nothing_pending_after_migrate, setup, teardown),
