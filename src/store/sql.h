@@ -166,6 +166,11 @@ char *sql_render(enum sql_dialect d, enum stmt_id id, int *nparams);
 bool sql_lock_before(enum sql_dialect d, enum stmt_id id);
 /* Whether the statement inserts a row whose new id the caller reads. */
 bool sql_returns_id(enum stmt_id id);
+/* Whether a write by the statement alone may move the content version or
+ * add a member change (store_writes() counts only those): false for the
+ * hot writes on tables no version trigger watches (a session's touch, a
+ * new session, a rate limit's attempt, a meter read). */
+bool sql_moves_versions(enum stmt_id id);
 /* A migration or ad-hoc statement (? numbered placeholders) in the dialect. */
 char *sql_render_text(enum sql_dialect d, const char *sql, int *nparams);
 

@@ -72,6 +72,14 @@ app_versions(struct app *app, struct store_versions *out)
 	 * listener applies pushed changes under, so a version read before a
 	 * pushed one cannot overwrite it. */
 	pthread_mutex_lock(&v->lock);
+	/* Another request may have read them while this one waited. */
+	read_ms = __atomic_load_n(&v->read_ms, __ATOMIC_ACQUIRE);
+	if (read_ms && now - read_ms < every && v->writes_seen == writes) {
+		out->content = __atomic_load_n(&v->content, __ATOMIC_RELAXED);
+		out->members = __atomic_load_n(&v->members, __ATOMIC_RELAXED);
+		pthread_mutex_unlock(&v->lock);
+		return MH_OK;
+	}
 	mh_err err = store_versions(app->store, out);
 	if (!err && app->members_changed)
 		err = apply_member_changes(app);

@@ -485,7 +485,7 @@ execute(struct pg_stmt *st)
 	}
 	if (guard && !run(c, "RELEASE SAVEPOINT mh_stmt"))
 		return DB_ERROR;
-	if (!st->is_select && !in_transaction(c))
+	if (!st->is_select && !in_transaction(c) && sql_moves_versions(st->id))
 		count_write(s);
 	return DB_DONE;
 }
