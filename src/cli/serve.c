@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "auth/password.h"
@@ -59,9 +60,18 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* On PostgreSQL a thread waits for the server on every store read, so
+	 * the default is four threads per core there (one on SQLite, whose
+	 * reads never leave the process); the pool (--db-pool) bounds how many
+	 * reach the database at once. */
+	unsigned threads = (unsigned) cfg->threads;
+	if (!threads && strcmp(store_engine(s), "postgres") == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = 4 * (unsigned) (n > 0 ? n : 1);
+	}
 	struct http_server_opts o = {
 		.listen = cfg->listen,
-		.threads = (unsigned) cfg->threads,
+		.threads = threads,
 		.max_connections = (unsigned) cfg->max_connections,
 		.timeout = (unsigned) cfg->timeout,
 		.max_header = (size_t) cfg->max_header,
