@@ -144,7 +144,13 @@ test_sessions_and_housekeeping(void **state)
 	assert_int_equal(store_housekeep(s, T0, &removed), MH_OK);
 	assert_int_equal(removed, 0);
 	assert_int_equal(store_session_get(s, a, "aa01", T0, &got, &m), MH_OK);
+	/* A touch moves no version, so it does not count as a write the caches
+	 * must look at (store_writes); ending the session does. */
+	uint64_t writes = store_writes(s);
+	assert_int_equal(store_session_touch(s, "aa01", T0 + 600, T0 + 7200), MH_OK);
+	assert_int_equal(store_writes(s), writes);
 	assert_int_equal(store_session_delete(s, "aa01"), MH_OK);
+	assert_true(store_writes(s) > writes);
 	assert_int_equal(store_session_get(s, a, "aa01", T0, &got, &m), MH_ERR_NOTFOUND);
 	arena_free(a);
 }
