@@ -682,6 +682,7 @@ scheduler_main(void *arg)
 			         "reconciled=%d",
 			         st.renewed, st.failed, st.retried, st.recovered, st.unpaid, st.canceled,
 			         st.reconciled);
+		store_release(sc->b->store);
 		pthread_mutex_lock(&sc->lock);
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);

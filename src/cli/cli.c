@@ -31,7 +31,7 @@
 	        "meter-articles", "auto-paywall-days", "gift-max-uses", "gift-days", "grace-days", "page-cache",       \
 	        "recheck-ms", "retry-days", "billing-interval", "billing-provider", "stripe-secret-key",               \
 	        "stripe-webhook-secret", "stripe-api-base", "password-threads", "password-memory-mib",                 \
-	        "api-cors-origins"
+	        "api-cors-origins", "db-pool"
 
 static const char *const serve_keys[] = { "listen", "trusted-proxy", "no-migrate", SERVER_KEYS, NULL };
 static const char *const demo_keys[] = { "port", "teaser-paragraphs", SERVER_KEYS, NULL };
@@ -349,6 +349,11 @@ cli_main(int argc, char **argv)
 		code = EXIT_USAGE;
 		goto out;
 	}
+	if (cfg.db_pool < 1 || cfg.db_pool > 1000) {
+		fprintf(stderr, "masthead %s: db-pool must be 1 to 1000, not %ld\n", cmd->name, cfg.db_pool);
+		code = EXIT_USAGE;
+		goto out;
+	}
 	/* Serving commands record what they serve as; every other one reads it. */
 	if (cmd->run != cmd_serve && cmd->run != cmd_demo)
 		read_recorded_site(&cfg);
@@ -425,6 +430,7 @@ cli_open_store(struct config *cfg, int *code)
 		*code = rc == MH_ERR_INVALID ? EXIT_USAGE : EXIT_FAIL;
 		return NULL;
 	}
+	store_set_pool(s, (int) cfg->db_pool);
 	int applied;
 	if (cfg->no_migrate) {
 		/* Another node or `masthead migrate` migrates; this one only checks

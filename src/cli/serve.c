@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "auth/password.h"
@@ -59,9 +60,18 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* On PostgreSQL a thread waits for the server on every store read, so
+	 * the default is four threads per core there (one on SQLite, whose
+	 * reads never leave the process); the pool (--db-pool) bounds how many
+	 * reach the database at once. */
+	unsigned threads = (unsigned) cfg->threads;
+	if (!threads && strcmp(store_engine(s), "postgres") == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = 4 * (unsigned) (n > 0 ? n : 1);
+	}
 	struct http_server_opts o = {
 		.listen = cfg->listen,
-		.threads = (unsigned) cfg->threads,
+		.threads = threads,
 		.max_connections = (unsigned) cfg->max_connections,
 		.timeout = (unsigned) cfg->timeout,
 		.per_ip = (unsigned) cfg->per_ip_connections,
@@ -78,6 +88,7 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 		.method_not_allowed = app_method_not_allowed,
 		.error = app_error,
 		.before = web_before,
+		.idle = app_idle,
 	};
 	app.billing =
 	        (struct billing){ s, cfg, app.theme.templates, NULL, billing_provider_named(cfg->billing_provider) };
@@ -92,15 +103,19 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	randombytes_buf(mark, sizeof mark);
 	memcpy(app.slot_mark, "mhslot", 6);
 	sodium_bin2hex(app.slot_mark + 6, sizeof app.slot_mark - 6, mark, sizeof mark);
+	if (app_listen(&app))
+		log_error("cannot listen for pushed changes", "error=\"%s\"", store_errmsg(s));
 	struct http_server *srv;
 	if (mailer_start(s, cfg, &app.mailer)) {
 		fprintf(stderr, "masthead: cannot start the mail sender\n");
+		store_listener_stop(s, app.listener);
 		theme_release(&app.theme);
 		return EXIT_FAIL;
 	}
 	if (http_server_start(&o, &srv, err, sizeof err)) {
 		fprintf(stderr, "masthead: %s\n", err);
 		mailer_stop(app.mailer);
+		store_listener_stop(s, app.listener);
 		theme_release(&app.theme);
 		return EXIT_FAIL;
 	}
@@ -123,6 +138,7 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 		log_info("billing reconciled", "charges=%d", settled);
 	if (cfg->billing_interval > 0 && billing_scheduler_start(&app.billing, (int) cfg->billing_interval, &scheduler))
 		log_error("cannot start the billing scheduler", "%s", "");
+	store_release(s); /* this thread's start-up reads are done */
 	uint16_t port = http_server_port(srv);
 	/* Tests read this line to learn the port when they asked for port 0. */
 	char host[128];
@@ -140,6 +156,7 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	http_server_stop(srv, 10000);
 	billing_scheduler_stop(scheduler);
 	mailer_stop(app.mailer);
+	store_listener_stop(s, app.listener);
 	vcache_free(app.pages);
 	vcache_free(app.fragments);
 	vcache_free(app.sessions);

@@ -86,6 +86,8 @@ const struct config_key config_keys[] = {
 	KEY("stripe-api-base", CONFIG_STR, stripe_api_base, "https://api.stripe.com", "Stripe API address"),
 	KEY("rate-limit", CONFIG_LONG, rate_limit, "30",
 	    "sign-in, link and reset attempts per address per 10 minutes (a third of it per e-mail, at least 3)"),
+	KEY("db-pool", CONFIG_LONG, db_pool, "10",
+	    "PostgreSQL: connections a node keeps open at most (1 to 1000); threads beyond wait their turn"),
 	KEY("password-threads", CONFIG_LONG, password_threads, "1",
 	    "threads that check and hash passwords, so sign-ins never hold up page requests (1 to 64)"),
 	KEY("password-memory-mib", CONFIG_LONG, password_memory_mib, "19",

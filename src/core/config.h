@@ -51,6 +51,7 @@ struct config {
 	long session_days;
 	char *trusted_proxy;      /* peers whose X-Forwarded-For and -Proto count (http/proxy.h) */
 	long rate_limit;          /* sign-in, link and reset attempts per address per 10 minutes */
+	long db_pool;             /* PostgreSQL connections this process keeps at most */
 	long password_threads;    /* threads that hash and verify passwords, off the HTTP threads */
 	long password_memory_mib; /* argon2id memory of new hashes */
 	long meter_articles;      /* metered mode: free paid articles a month; 0: off */

@@ -14,6 +14,7 @@
 #define WAYS    4 /* entries a key may take: two keys on one slot do not evict each other */
 
 struct entry {
+	uint64_t hash; /* of key: a way whose hash differs is passed without reading its key */
 	char *key;
 	struct vc_value *v;
 	int64_t version;
@@ -79,13 +80,19 @@ vcache_free(struct vcache *c)
 	free(c);
 }
 
-/* The first entry of the bucket key may take. */
-static size_t
-bucket_of(const struct vcache *c, const char *key)
+static uint64_t
+hash_of(const char *key)
 {
 	uint64_t h = 1469598103934665603ULL;
 	for (const unsigned char *p = (const unsigned char *) key; *p; p++)
 		h = (h ^ *p) * 1099511628211ULL;
+	return h;
+}
+
+/* The first entry of the bucket a key of hash h may take. */
+static size_t
+bucket_of(const struct vcache *c, uint64_t h)
+{
 	return (size_t) (h % (c->n_slots / WAYS)) * WAYS;
 }
 
@@ -97,11 +104,11 @@ lock_of(struct vcache *c, size_t bucket)
 
 /* The fresh entry for key in its bucket, or NULL. */
 static struct entry *
-find(struct vcache *c, size_t bucket, const char *key, int64_t version, long ttl, time_t now)
+find(struct vcache *c, size_t bucket, uint64_t h, const char *key, int64_t version, long ttl, time_t now)
 {
 	for (size_t w = 0; w < WAYS; w++) {
 		struct entry *e = &c->slots[bucket + w];
-		if (e->v && e->version == version && now - e->stored < ttl && strcmp(e->key, key) == 0)
+		if (e->v && e->hash == h && e->version == version && now - e->stored < ttl && strcmp(e->key, key) == 0)
 			return e;
 	}
 	return NULL;
@@ -110,12 +117,13 @@ find(struct vcache *c, size_t bucket, const char *key, int64_t version, long ttl
 struct vc_value *
 vcache_get(struct vcache *c, const char *key, int64_t version, long ttl)
 {
-	size_t b = bucket_of(c, key);
+	uint64_t h = hash_of(key);
+	size_t b = bucket_of(c, h);
 	pthread_rwlock_t *lock = lock_of(c, b);
 	struct vc_value *v = NULL;
 	time_t now = (time_t) clock_now();
 	pthread_rwlock_rdlock(lock);
-	struct entry *e = find(c, b, key, version, ttl, now);
+	struct entry *e = find(c, b, h, key, version, ttl, now);
 	if (e) {
 		v = e->v;
 		__atomic_add_fetch(&v->refs, 1, __ATOMIC_RELAXED);
@@ -127,7 +135,7 @@ vcache_get(struct vcache *c, const char *key, int64_t version, long ttl)
 /* Where a new value for key goes: its old entry, else an empty one, else
  * one from another version, else the oldest. */
 static struct entry *
-victim(struct vcache *c, size_t bucket, const char *key, int64_t version)
+victim(struct vcache *c, size_t bucket, uint64_t h, const char *key, int64_t version)
 {
 	struct entry *empty = NULL, *stale = NULL, *oldest = NULL;
 	for (size_t w = 0; w < WAYS; w++) {
@@ -137,7 +145,7 @@ victim(struct vcache *c, size_t bucket, const char *key, int64_t version)
 				empty = e;
 			continue;
 		}
-		if (strcmp(e->key, key) == 0)
+		if (e->hash == h && strcmp(e->key, key) == 0)
 			return e;
 		if (e->version != version && !stale)
 			stale = e;
@@ -150,11 +158,12 @@ victim(struct vcache *c, size_t bucket, const char *key, int64_t version)
 void
 vcache_put_value(struct vcache *c, const char *key, int64_t version, struct vc_value *v)
 {
-	size_t b = bucket_of(c, key);
+	uint64_t h = hash_of(key);
+	size_t b = bucket_of(c, h);
 	pthread_rwlock_t *lock = lock_of(c, b);
 	char *k = xstrdup(key);
 	pthread_rwlock_wrlock(lock);
-	struct entry *e = victim(c, b, key, version);
+	struct entry *e = victim(c, b, h, key, version);
 	size_t old = e->v ? e->v->len : 0;
 	size_t held = __atomic_load_n(&c->bytes, __ATOMIC_RELAXED);
 	if (held - old + v->len > c->max_bytes) {
@@ -166,6 +175,7 @@ vcache_put_value(struct vcache *c, const char *key, int64_t version, struct vc_v
 	char *old_key = e->key;
 	struct vc_value *old_v = e->v;
 	e->key = k;
+	e->hash = h;
 	e->v = v;
 	e->version = version;
 	e->stored = (time_t) clock_now();
@@ -174,6 +184,30 @@ vcache_put_value(struct vcache *c, const char *key, int64_t version, struct vc_v
 	pthread_rwlock_unlock(lock);
 	free(old_key);
 	drop_value(old_v);
+}
+
+void
+vcache_clear(struct vcache *c)
+{
+	if (!c)
+		return;
+	for (size_t b = 0; b < c->n_slots; b += WAYS) {
+		pthread_rwlock_t *lock = lock_of(c, b);
+		struct entry gone[WAYS];
+		pthread_rwlock_wrlock(lock);
+		for (size_t w = 0; w < WAYS; w++) {
+			struct entry *e = &c->slots[b + w];
+			gone[w] = *e;
+			if (e->v)
+				__atomic_sub_fetch(&c->bytes, e->v->len, __ATOMIC_RELAXED);
+			*e = (struct entry){ 0 };
+		}
+		pthread_rwlock_unlock(lock);
+		for (size_t w = 0; w < WAYS; w++) {
+			free(gone[w].key);
+			drop_value(gone[w].v);
+		}
+	}
 }
 
 struct vc_value *
@@ -200,10 +234,11 @@ bool
 vcache_visit(struct vcache *c, const char *key, int64_t version, long ttl, void (*fn)(struct vc_value *v, void *arg),
              void *arg)
 {
-	size_t b = bucket_of(c, key);
+	uint64_t h = hash_of(key);
+	size_t b = bucket_of(c, h);
 	pthread_rwlock_t *lock = lock_of(c, b);
 	pthread_rwlock_rdlock(lock);
-	struct entry *e = find(c, b, key, version, ttl, (time_t) clock_now());
+	struct entry *e = find(c, b, h, key, version, ttl, (time_t) clock_now());
 	if (e)
 		fn(e->v, arg);
 	pthread_rwlock_unlock(lock);

@@ -42,6 +42,8 @@ void vcache_put(struct vcache *c, const char *key, int64_t version, const void *
  * and the value dropped, when it would pass max_bytes). */
 struct vc_value *vcache_value_new(const void *data, size_t len);
 void vcache_put_value(struct vcache *c, const char *key, int64_t version, struct vc_value *v);
+/* Lets every value go (readers holding one keep it until they drop it). */
+void vcache_clear(struct vcache *c);
 /* Calls fn on the fresh value under key while the entry cannot change, and
  * says whether there was one: for uses that need no reference of their own. */
 bool vcache_visit(struct vcache *c, const char *key, int64_t version, long ttl,

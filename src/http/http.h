@@ -167,6 +167,10 @@ struct http_server_opts {
 	/* Runs before every handler; enforces the route's flags. Returns false
 	 * when it has answered the request itself. */
 	bool (*before)(struct http_req *r, const struct route *rt);
+	/* Runs on a thread that finished its part of a request (the handler,
+	 * or deferred work), so the app can give back what the thread
+	 * borrowed for it (a database connection); NULL: nothing. */
+	void (*idle)(void *app);
 };
 
 struct http_server;

@@ -409,6 +409,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 			log_error("deferred handler sent no response", "path=\"%s\"", http_log_path(r));
 			s->o.error(r, 500, "Something went wrong on our side.");
 		}
+		if (s->o.idle)
+			s->o.idle(s->o.app);
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -427,6 +429,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		s->o.error(r, 413, "The request body is too large.");
 	else
 		dispatch(s, r);
+	if (s->o.idle)
+		s->o.idle(s->o.app);
 	return MHD_YES;
 }
 
@@ -472,8 +476,11 @@ job_run(void *arg, bool cancelled)
 {
 	struct http_job *j = arg;
 	struct MHD_Connection *c = j->r->conn;
+	struct http_server *s = j->r->server;
 	if (!cancelled)
 		j->work(j->r, j->arg);
+	if (s->o.idle)
+		s->o.idle(s->o.app);
 	atomic_store(&j->state, cancelled ? JOB_CANCELLED : JOB_RAN);
 	/* From here on r belongs to the HTTP thread again: touch nothing. */
 	MHD_resume_connection(c);

@@ -315,6 +315,7 @@ mailer_main(void *arg)
 		size_t sent = 0, failed = 0;
 		if (run_pass(mr->s, mr->cfg, mr, &sent, &failed))
 			log_error("cannot read the mail outbox", "detail=\"%s\"", store_errmsg(mr->s));
+		store_release(mr->s);
 		pthread_mutex_lock(&mr->lock);
 		if (!mr->stop && !mr->wake) {
 			struct timespec ts;

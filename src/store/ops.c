@@ -43,6 +43,36 @@ store_member_changes(struct store *s, struct arena *a, int64_t *cursor, size_t m
 	return s->ops->member_changes(s, a, cursor, max, ids, n, flush);
 }
 
+void
+store_set_pool(struct store *s, int max)
+{
+	if (s->ops->set_pool)
+		s->ops->set_pool(s, max);
+}
+
+void
+store_release(struct store *s)
+{
+	if (s->ops->release)
+		s->ops->release(s);
+}
+
+mh_err
+store_listen(struct store *s, const struct store_push *p, struct store_listener **out)
+{
+	*out = NULL;
+	if (!s->ops->listen)
+		return MH_ERR_UNSUPPORTED;
+	return s->ops->listen(s, p, out);
+}
+
+void
+store_listener_stop(struct store *s, struct store_listener *l)
+{
+	if (l && s->ops->listener_stop)
+		s->ops->listener_stop(l);
+}
+
 mh_err
 store_begin(struct store *s)
 {

@@ -190,6 +190,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	                  "canceled_at = ?10, provider = ?11, provider_id = ?12, provider_customer = ?13, "
 	                  "provider_updated = ?14, created_at = ?15, updated_at = ?16, trial_reminded = ?17, "
 	                  "version = version + 1 WHERE id = ?1 AND version = ?18",
+	/* Only where writers do not queue (sql_lock_before): see pg_sql[]. */
+	[ST_PM_LOCK_MEMBER] = "SELECT id FROM members WHERE id = ?1",
 	[ST_PM_CLEAR_DEFAULT] = "UPDATE payment_methods SET is_default = 0 WHERE member_id = ?1",
 	[ST_PM_INSERT] = "INSERT INTO payment_methods (member_id, brand, last4, exp_month, exp_year, behavior, "
 	                 "is_default, provider_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -431,6 +433,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 #define PG_MARK            "StartSel=\x01, StopSel=\x02"
 #define PG_SEARCH_ORDER(t) "LEAST(GREATEST(" t ".published_at, 0) / 60, 67108863) DESC, " t ".id DESC"
 static const char *const pg_sql[ST_COUNT] = {
+	/* Two "add a default card" of one member queue here, so the second
+	 * clears the first's default before it inserts its own. */
+	[ST_PM_LOCK_MEMBER] = "SELECT id FROM members WHERE id = ?1 FOR UPDATE",
 	[ST_SEARCH_PUB_DELETE] = "DELETE FROM search_public WHERE article_id = ?1",
 	[ST_SEARCH_GATED_DELETE] = "DELETE FROM search_gated WHERE article_id = ?1",
 	[ST_SEARCH_PUB_INSERT] =
@@ -475,7 +480,23 @@ static const bool returns_id[ST_COUNT] = {
 bool
 sql_lock_before(enum sql_dialect d, enum stmt_id id)
 {
-	return d == SQL_POSTGRES && id == ST_RATE_INSERT;
+	return d == SQL_POSTGRES && (id == ST_RATE_INSERT || id == ST_PM_CLEAR_DEFAULT);
+}
+
+/* Writes to tables without a version trigger (migrations 0004 and 0010
+ * name the ones with): a commit of theirs need not make the next request
+ * read the versions again. */
+static const bool moves_nothing[ST_COUNT] = {
+	[ST_SESSION_TOUCH] = true,
+	[ST_SESSION_INSERT] = true,
+	[ST_RATE_INSERT] = true,
+	[ST_METER_ADD] = true,
+};
+
+bool
+sql_moves_versions(enum stmt_id id)
+{
+	return !moves_nothing[id];
 }
 
 bool

@@ -90,6 +90,7 @@ enum stmt_id {
 	ST_SUB_GET,
 	ST_SUB_INSERT,
 	ST_SUB_UPDATE,
+	ST_PM_LOCK_MEMBER,
 	ST_PM_CLEAR_DEFAULT,
 	ST_PM_INSERT,
 	ST_PM_DEFAULT,
@@ -195,10 +196,16 @@ enum sql_dialect { SQL_SQLITE, SQL_POSTGRES };
  * is read. *nparams gets the highest parameter number it names. */
 char *sql_render(enum sql_dialect d, enum stmt_id id, int *nparams);
 /* Whether, in dialect d, the statement must run after its lock statement
- * (ST_RATE_LOCK for ST_RATE_INSERT) in one transaction. */
+ * (ST_RATE_LOCK for ST_RATE_INSERT, ST_PM_LOCK_MEMBER for
+ * ST_PM_CLEAR_DEFAULT) in one transaction. */
 bool sql_lock_before(enum sql_dialect d, enum stmt_id id);
 /* Whether the statement inserts a row whose new id the caller reads. */
 bool sql_returns_id(enum stmt_id id);
+/* Whether a write by the statement alone may move the content version or
+ * add a member change (store_writes() counts only those): false for the
+ * hot writes on tables no version trigger watches (a session's touch, a
+ * new session, a rate limit's attempt, a meter read). */
+bool sql_moves_versions(enum stmt_id id);
 /* A migration or ad-hoc statement (? numbered placeholders) in the dialect. */
 char *sql_render_text(enum sql_dialect d, const char *sql, int *nparams);
 

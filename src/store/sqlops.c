@@ -1397,6 +1397,20 @@ op_payment_method_add(struct store *s, struct payment_method *pm, bool make_defa
 	if (err)
 		return err;
 	struct db_stmt *st;
+	/* Where writers do not queue (PostgreSQL), two of these for one member
+	 * could both clear and both insert a default: the member's row lock,
+	 * held to the end of the transaction, makes them take turns. */
+	if (make_default && sql_lock_before(s->db->dialect, ST_PM_CLEAR_DEFAULT)) {
+		if (!(st = stmt(s, ST_PM_LOCK_MEMBER)))
+			goto fail;
+		db_bind_int64(st, 1, pm->member_id);
+		int rc = db_step(st);
+		db_reset(st);
+		if (rc == DB_ERROR) {
+			err = db_fail(s, st, "lock");
+			goto fail;
+		}
+	}
 	if (make_default) {
 		if (!(st = stmt(s, ST_PM_CLEAR_DEFAULT)))
 			goto fail;

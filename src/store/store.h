@@ -80,6 +80,20 @@ mh_err store_migrate(struct store *s, int *applied);
  * (an error when it was never migrated). */
 mh_err store_migrations_pending(struct store *s, int *pending);
 
+/* PostgreSQL keeps a pool of at most max connections per process (SQLite a
+ * connection per thread, and ignores this): a thread borrows one at its
+ * first call and keeps it, its prepared statements with it, until
+ * store_release(). When all are out, a call waits up to
+ * STORE_POOL_WAIT_MS for one, then fails with MH_ERR_DB ("all N database
+ * connections are busy"). The default is STORE_POOL_DEFAULT. */
+#define STORE_POOL_DEFAULT 10
+#define STORE_POOL_WAIT_MS 5000
+void store_set_pool(struct store *s, int max);
+/* The calling thread is done with the store for now (a request answered,
+ * a job done): its connection goes back to the pool, unless a transaction
+ * is open on it. Costs nothing when the thread holds none. */
+void store_release(struct store *s);
+
 /* [read] */
 mh_err store_ping(struct store *s);
 /* [txn] Copies every row of from into to, a migrated and empty store, of either
@@ -112,6 +126,30 @@ mh_err store_versions(struct store *s, struct store_versions *out);
 #define STORE_CHANGES_FIRST (-1)
 mh_err store_member_changes(struct store *s, struct arena *a, int64_t *cursor, size_t max, int64_t **ids, size_t *n,
                             bool *flush);
+
+/* Changes pushed by the database as they commit, to a node that wants to
+ * know at once rather than at its next poll (PostgreSQL: LISTEN/NOTIFY on
+ * a connection of the listener's own, migration 0016). The callbacks run
+ * on the listener's thread, one at a time, in commit order. */
+struct store_push {
+	/* A member change (store_member_changes' seq and member id). */
+	void (*member)(void *ctx, int64_t seq, int64_t member_id);
+	/* The content version moved to version. */
+	void (*content)(void *ctx, int64_t version);
+	/* Listening (again): changes made before may have been missed, so
+	 * forget everything kept and read the store afresh. */
+	void (*flush)(void *ctx);
+	/* The connection broke: nothing is pushed until the next flush. */
+	void (*lost)(void *ctx);
+	void *ctx;
+};
+struct store_listener;
+/* Starts the listener, which connects, reconnects after a break (and says
+ * so through flush) until store_listener_stop; p is copied. On an engine
+ * with nothing to push (SQLite: one node) MH_ERR_UNSUPPORTED. */
+mh_err store_listen(struct store *s, const struct store_push *p, struct store_listener **out);
+/* Stops the thread and frees the listener store_listen made on s (NULL: nothing). */
+void store_listener_stop(struct store *s, struct store_listener *l);
 
 /* [txn] */
 mh_err store_begin(struct store *s);

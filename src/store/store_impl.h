@@ -20,6 +20,12 @@ struct store_ops {
 	mh_err (*versions)(struct store *s, struct store_versions *out);
 	mh_err (*member_changes)(struct store *s, struct arena *a, int64_t *cursor, size_t max, int64_t **ids,
 	                         size_t *n, bool *flush);
+	/* NULL where there is no pool (store_set_pool, store_release). */
+	void (*set_pool)(struct store *s, int max);
+	void (*release)(struct store *s);
+	/* NULL when the engine pushes nothing (store_listen). */
+	mh_err (*listen)(struct store *s, const struct store_push *p, struct store_listener **out);
+	void (*listener_stop)(struct store_listener *l);
 	mh_err (*begin)(struct store *s);
 	mh_err (*commit)(struct store *s);
 	mh_err (*rollback)(struct store *s);
@@ -212,6 +218,9 @@ char *store_errbuf(void);
 #define STORE_ERRMSG_MAX 256
 
 mh_err sqlite_store_open(const char *path, struct store *s, char *err, size_t errlen);
+/* The PostgreSQL listener (postgres/listen.c), on a connection of its own to url. */
+mh_err postgres_listen(const char *url, const struct store_push *p, struct store_listener **out);
+void postgres_listener_stop(struct store_listener *l);
 mh_err postgres_store_open(const char *url, struct store *s, char *err, size_t errlen);
 
 #endif

@@ -28,6 +28,8 @@ struct app_versions {
 	uint64_t writes_seen;     /* store_writes() when they were read */
 	int64_t read_ms;          /* monotonic time of that read; 0: never */
 	int64_t changes_cursor;   /* the last member change applied (under lock) */
+	int pushed;               /* atomic: the store's listener is connected, polls are a fallback */
+	uint64_t flushes;         /* atomic: how many times the listener (re)connected */
 };
 
 struct app {
@@ -42,7 +44,8 @@ struct app {
 	struct vcache *fragments; /* page skeletons and article records for signed-in readers; NULL: off */
 	struct vcache *sessions;  /* sessions with their member and subscription */
 	struct app_versions versions;
-	struct epochs *members_changed; /* members whose cached sessions are stale (store_member_changes) */
+	struct epochs *members_changed;  /* members whose cached sessions are stale (store_member_changes) */
+	struct store_listener *listener; /* changes pushed by the store (PostgreSQL), or NULL */
 	/* Random text a page skeleton carries where a reader's own values go;
 	 * slot N is the mark followed by the digit N (see page.c). */
 	char slot_mark[24];
@@ -60,6 +63,14 @@ web_account_rules(const struct app *app)
  * once after any write this process committed. Each member change read
  * marks that member's cached sessions stale (app->members_changed). */
 mh_err app_versions(struct app *app, struct store_versions *out);
+/* Starts the store's listener where the engine pushes changes (PostgreSQL):
+ * they then reach this node as they commit, the polls above become a
+ * fallback (every PUSHED_POLL_FACTOR x --recheck-ms), and each
+ * (re)connection of the listener forgets everything cached. MH_OK and no
+ * listener on SQLite. */
+mh_err app_listen(struct app *app);
+/* The HTTP layer's idle hook: the thread's store connection goes back to the pool. */
+void app_idle(void *app);
 
 /* Per request: who is asking. Allocated from the request's arena. */
 struct web_ctx {

@@ -9,6 +9,7 @@
 #include "web/app.h"
 #include "web/page.h"
 #include "web/pagecache.h"
+#include "core/vcache.h"
 #include "core/banned.h"
 
 #define SESSION_TTL 600 /* seconds a session stays in memory, unless its member changes */
@@ -47,6 +48,10 @@ apply_member_changes(struct app *app)
 	return err;
 }
 
+/* How much longer the store waits between polls while changes are pushed
+ * (the poll is then only a fallback for a listener that missed something). */
+#define PUSHED_POLL_FACTOR 10
+
 mh_err
 app_versions(struct app *app, struct store_versions *out)
 {
@@ -54,19 +59,31 @@ app_versions(struct app *app, struct store_versions *out)
 	uint64_t writes = store_writes(app->store);
 	int64_t now = mono_ms();
 	int64_t read_ms = __atomic_load_n(&v->read_ms, __ATOMIC_ACQUIRE);
-	if (read_ms && now - read_ms < app->cfg->recheck_ms &&
-	    __atomic_load_n(&v->writes_seen, __ATOMIC_ACQUIRE) == writes) {
+	int64_t every = app->cfg->recheck_ms;
+	if (__atomic_load_n(&v->pushed, __ATOMIC_ACQUIRE))
+		every *= PUSHED_POLL_FACTOR;
+	if (read_ms && now - read_ms < every && __atomic_load_n(&v->writes_seen, __ATOMIC_ACQUIRE) == writes) {
 		out->content = __atomic_load_n(&v->content, __ATOMIC_RELAXED);
 		out->members = __atomic_load_n(&v->members, __ATOMIC_RELAXED);
 		return MH_OK;
 	}
 	/* The writes are counted before the read, so a commit during it makes
-	 * the next request read again. */
-	mh_err err = store_versions(app->store, out);
-	if (err)
-		return err;
+	 * the next request read again. The read happens under the lock the
+	 * listener applies pushed changes under, so a version read before a
+	 * pushed one cannot overwrite it. */
 	pthread_mutex_lock(&v->lock);
-	if (app->members_changed && (err = apply_member_changes(app)) != MH_OK) {
+	/* Another request may have read them while this one waited. */
+	read_ms = __atomic_load_n(&v->read_ms, __ATOMIC_ACQUIRE);
+	if (read_ms && now - read_ms < every && v->writes_seen == writes) {
+		out->content = __atomic_load_n(&v->content, __ATOMIC_RELAXED);
+		out->members = __atomic_load_n(&v->members, __ATOMIC_RELAXED);
+		pthread_mutex_unlock(&v->lock);
+		return MH_OK;
+	}
+	mh_err err = store_versions(app->store, out);
+	if (!err && app->members_changed)
+		err = apply_member_changes(app);
+	if (err) {
 		pthread_mutex_unlock(&v->lock);
 		return err;
 	}
@@ -76,6 +93,74 @@ app_versions(struct app *app, struct store_versions *out)
 	__atomic_store_n(&v->read_ms, now ? now : 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&v->lock);
 	return MH_OK;
+}
+
+/* Pushed changes (store_listen), on the listener's thread. */
+static void
+pushed_member(void *ctx, int64_t seq, int64_t member_id)
+{
+	struct app *app = ctx;
+	struct app_versions *v = &app->versions;
+	pthread_mutex_lock(&v->lock);
+	/* Behind the cursor: a poll applied it already. Before the first poll
+	 * (cursor STORE_CHANGES_FIRST) that poll forgets everything anyway. */
+	if (v->changes_cursor >= 0 && seq > v->changes_cursor) {
+		epochs_change(app->members_changed, member_id);
+		v->changes_cursor = seq;
+		__atomic_store_n(&v->members, seq, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&v->lock);
+}
+
+static void
+pushed_content(void *ctx, int64_t version)
+{
+	struct app *app = ctx;
+	struct app_versions *v = &app->versions;
+	pthread_mutex_lock(&v->lock);
+	__atomic_store_n(&v->content, version, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&v->lock);
+}
+
+static void
+pushed_flush(void *ctx)
+{
+	struct app *app = ctx;
+	struct app_versions *v = &app->versions;
+	vcache_clear(app->pages);
+	vcache_clear(app->fragments);
+	vcache_clear(app->sessions);
+	pthread_mutex_lock(&v->lock);
+	epochs_flush(app->members_changed);
+	v->changes_cursor = STORE_CHANGES_FIRST;
+	/* The next request reads the versions from the store. */
+	__atomic_store_n(&v->read_ms, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&v->pushed, 1, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&v->flushes, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&v->lock);
+	log_info("caches flushed", "reason=%s", "listening");
+}
+
+static void
+pushed_lost(void *ctx)
+{
+	struct app *app = ctx;
+	/* Polled every --recheck-ms again until the listener is back. */
+	__atomic_store_n(&app->versions.pushed, 0, __ATOMIC_RELEASE);
+}
+
+void
+app_idle(void *app)
+{
+	store_release(((struct app *) app)->store);
+}
+
+mh_err
+app_listen(struct app *app)
+{
+	struct store_push p = { pushed_member, pushed_content, pushed_flush, pushed_lost, app };
+	mh_err err = store_listen(app->store, &p, &app->listener);
+	return err == MH_ERR_UNSUPPORTED ? MH_OK : err;
 }
 
 /* The request's versions, read once per request. */

@@ -2,6 +2,7 @@
  * lifetimes, its four ways, the byte budget and references. */
 #include "unit.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "core/vcache.h"
@@ -86,6 +87,37 @@ test_a_reader_keeps_its_value(void **state)
 	vcache_unref(v);
 }
 
+/* A clear (the listener reconnected) lets every value go, gives the
+ * budget back, and leaves a value a reader holds alive until it drops it. */
+static void
+test_clear(void **state)
+{
+	(void) state;
+	struct vcache *c = vcache_new(64, 64);
+	char key[16];
+	for (int i = 0; i < 8; i++) {
+		snprintf(key, sizeof key, "/k%d", i);
+		vcache_put(c, key, 1, "12345678", 8);
+	}
+	assert_true(has(c, "/k0", 1, "12345678"));
+	struct vc_value *held = vcache_get(c, "/k1", 1, 60);
+	assert_non_null(held);
+	vcache_clear(c);
+	for (int i = 0; i < 8; i++) {
+		snprintf(key, sizeof key, "/k%d", i);
+		assert_null(vcache_get(c, key, 1, 60));
+	}
+	assert_memory_equal(held->data, "12345678", 8);
+	vcache_unref(held);
+	/* The whole budget is free again: eight new values fit. */
+	for (int i = 0; i < 8; i++) {
+		snprintf(key, sizeof key, "/n%d", i);
+		vcache_put(c, key, 2, "abcdefgh", 8);
+	}
+	assert_true(has(c, "/n7", 2, "abcdefgh"));
+	vcache_free(c);
+}
+
 int
 main(void)
 {
@@ -94,6 +126,7 @@ main(void)
 		cmocka_unit_test(test_four_ways),
 		cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_a_reader_keeps_its_value),
+		cmocka_unit_test(test_clear),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

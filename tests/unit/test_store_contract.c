@@ -184,7 +184,13 @@ test_sessions_and_housekeeping(void **state)
 	assert_int_equal(store_housekeep(s, T0, &removed), MH_OK);
 	assert_int_equal(removed, 0);
 	assert_int_equal(store_session_get(s, a, "aa01", T0, &got, &m), MH_OK);
+	/* A touch moves no version, so it does not count as a write the caches
+	 * must look at (store_writes); ending the session does. */
+	uint64_t writes = store_writes(s);
+	assert_int_equal(store_session_touch(s, "aa01", T0 + 600, T0 + 7200), MH_OK);
+	assert_int_equal(store_writes(s), writes);
 	assert_int_equal(store_session_delete(s, "aa01"), MH_OK);
+	assert_true(store_writes(s) > writes);
 	assert_int_equal(store_session_get(s, a, "aa01", T0, &got, &m), MH_ERR_NOTFOUND);
 	arena_free(a);
 }
@@ -761,6 +767,163 @@ test_billing_ops(void **state)
 	arena_free(a);
 }
 
+/* Many threads add default cards for one member at once: every add
+ * succeeds, and the member ends with exactly one default card. */
+#define CARD_THREADS 8
+#define CARD_EACH    12
+
+struct card_job {
+	struct store *s;
+	int64_t member_id;
+	int errors;
+};
+
+static void *
+card_worker(void *p)
+{
+	struct card_job *j = p;
+	for (int i = 0; i < CARD_EACH; i++) {
+		struct payment_method pm = { 0, j->member_id, "Visa", "4242", 1 + i % 12, 2031, "ok", false, "", T0 };
+		if (store_payment_method_add(j->s, &pm, true))
+			j->errors++;
+	}
+	return NULL;
+}
+
+static void
+test_one_default_card_under_concurrent_adds(void **state)
+{
+	struct store *s = *state;
+	int64_t who = member(s, "cards@example.test");
+	int64_t other = member(s, "other@example.test");
+	struct payment_method keep = { 0, other, "Visa", "1111", 12, 2032, "ok", false, "", T0 };
+	assert_int_equal(store_payment_method_add(s, &keep, true), MH_OK);
+	struct card_job jobs[CARD_THREADS];
+	pthread_t th[CARD_THREADS];
+	for (int i = 0; i < CARD_THREADS; i++) {
+		jobs[i] = (struct card_job){ s, who, 0 };
+		assert_int_equal(pthread_create(&th[i], NULL, card_worker, &jobs[i]), 0);
+	}
+	int errors = 0;
+	for (int i = 0; i < CARD_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		errors += jobs[i].errors;
+	}
+	assert_int_equal(errors, 0);
+	/* Every default card not yet reminded, of every member. */
+	struct arena *a = arena_new();
+	struct payment_method *cards;
+	size_t n;
+	assert_int_equal(store_cards_expiring(s, a, INT64_C(1) << 40, &cards, &n), MH_OK);
+	int mine = 0, theirs = 0;
+	for (size_t i = 0; i < n; i++) {
+		mine += cards[i].member_id == who;
+		theirs += cards[i].member_id == other;
+	}
+	assert_int_equal(mine, 1);
+	assert_int_equal(theirs, 1);
+	struct payment_method def;
+	assert_int_equal(store_payment_method_default(s, a, who, &def), MH_OK);
+	assert_int_equal(def.member_id, who);
+	arena_free(a);
+}
+
+/* The connection pool (PostgreSQL; SQLite has a connection per thread):
+ * with every connection out, a caller waits for one to come back, and
+ * gives up with a clear error when none does in time. */
+struct pool_job {
+	struct store *s;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int holding, go, done;
+	mh_err err;
+};
+
+static void *
+pool_holder(void *p)
+{
+	struct pool_job *j = p;
+	mh_err err = store_begin(j->s);
+	pthread_mutex_lock(&j->lock);
+	j->holding++;
+	if (err)
+		j->err = err;
+	pthread_cond_broadcast(&j->cond);
+	while (!j->go)
+		pthread_cond_wait(&j->cond, &j->lock);
+	pthread_mutex_unlock(&j->lock);
+	store_commit(j->s);
+	store_release(j->s);
+	return NULL;
+}
+
+static void *
+pool_waiter(void *p)
+{
+	struct pool_job *j = p;
+	mh_err err = store_ping(j->s);
+	store_release(j->s);
+	pthread_mutex_lock(&j->lock);
+	j->done = 1;
+	j->err = err;
+	pthread_cond_broadcast(&j->cond);
+	pthread_mutex_unlock(&j->lock);
+	return NULL;
+}
+
+static void
+test_pool_waits_then_gives_up(void **state)
+{
+	struct store *s = *state;
+	if (strcmp(store_engine(s), "postgres") != 0)
+		skip();
+	store_release(s); /* what setup borrowed */
+	store_set_pool(s, 2);
+	struct pool_job j = { .s = s };
+	pthread_mutex_init(&j.lock, NULL);
+	pthread_cond_init(&j.cond, NULL);
+	pthread_t h[2], w;
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&h[i], NULL, pool_holder, &j), 0);
+	pthread_mutex_lock(&j.lock);
+	while (j.holding < 2)
+		pthread_cond_wait(&j.cond, &j.lock);
+	pthread_mutex_unlock(&j.lock);
+	assert_int_equal(j.err, MH_OK);
+	/* Both connections are out, each in a transaction: a third caller waits. */
+	assert_int_equal(pthread_create(&w, NULL, pool_waiter, &j), 0);
+	usleep(300 * 1000);
+	pthread_mutex_lock(&j.lock);
+	assert_int_equal(j.done, 0);
+	j.go = 1;
+	pthread_cond_broadcast(&j.cond);
+	pthread_mutex_unlock(&j.lock);
+	pthread_join(w, NULL);
+	for (int i = 0; i < 2; i++)
+		pthread_join(h[i], NULL);
+	assert_int_equal(j.done, 1);
+	assert_int_equal(j.err, MH_OK);
+	/* One connection, held by this thread's open transaction: a caller gives
+	 * up after STORE_POOL_WAIT_MS and says why. */
+	store_set_pool(s, 1);
+	assert_int_equal(store_begin(s), MH_OK);
+	store_release(s); /* kept: a transaction is open */
+	j.done = 0;
+	j.err = MH_OK;
+	assert_int_equal(pthread_create(&w, NULL, pool_waiter, &j), 0);
+	pthread_join(w, NULL);
+	assert_int_equal(j.err, MH_ERR_DB);
+	assert_int_equal(store_commit(s), MH_OK);
+	store_release(s);
+	/* Given back, it serves the next caller at once. */
+	j.done = 0;
+	assert_int_equal(pthread_create(&w, NULL, pool_waiter, &j), 0);
+	pthread_join(w, NULL);
+	assert_int_equal(j.err, MH_OK);
+	pthread_cond_destroy(&j.cond);
+	pthread_mutex_destroy(&j.lock);
+}
+
 struct secret_job {
 	struct store *s;
 	char fresh[65];
@@ -1316,6 +1479,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_outbox_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gifts_and_meter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_billing_ops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_default_card_under_concurrent_adds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pool_waits_then_gives_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_api_keys_and_speakers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_site_secret_first_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nothing_pending_after_migrate, setup, teardown),

@@ -2,10 +2,14 @@
  * connections, its statement driver for the shared ops (sql.h, sqlops.c)
  * and its migrations.
  *
- * Each thread that touches the store gets its own connection (so the pool
- * is bounded by the server's threads), opened on first use; every statement
- * is prepared once per connection on first use and kept. Parameters travel
- * as text, typed at prepare time (bigint for numbers, text for strings).
+ * Connections come from a bounded pool (store_set_pool, --db-pool): a
+ * thread borrows one at its first call, keeps it (a thread-specific key)
+ * until store_release() or its exit, and gives it back unless a
+ * transaction is open on it; when every connection is out, the next
+ * borrower waits, bounded. Connections are opened when first needed and
+ * kept; every statement is prepared once per connection on first use and
+ * kept with it. Parameters travel as text, typed at prepare time (bigint
+ * for numbers, text for strings).
  *
  * Where PostgreSQL behaves unlike SQLite, the driver makes it behave the
  * same, here and nowhere else:
@@ -23,6 +27,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/clock.h"
@@ -65,15 +71,19 @@ struct pgconn {
 	char auto_sp[32];
 	char sqlstate[6];
 	char msg[200];
-	struct pgconn *next;
+	struct pgconn *next;      /* in pgq.all */
+	struct pgconn *idle_next; /* in pgq.idle */
 	struct pgq *owner;
 };
 
 struct pgq {
 	char *url;
-	pthread_key_t key;
+	pthread_key_t key; /* the calling thread's borrowed connection */
 	pthread_mutex_t lock;
-	struct pgconn *all;
+	pthread_cond_t freed;
+	struct pgconn *all;  /* every open connection (under lock) */
+	struct pgconn *idle; /* those not borrowed, through idle_next (under lock) */
+	int open, max;       /* under lock */
 };
 
 extern const struct db_driver postgres_driver;
@@ -100,8 +110,21 @@ conn_close(struct pgconn *c)
 	free(c);
 }
 
+static bool in_transaction(struct pgconn *c);
+static bool run(struct pgconn *c, const char *sql);
+
+/* Gives c back to the pool (q->lock held). */
 static void
-conn_unlink(struct pgq *q, struct pgconn *c)
+pool_put_locked(struct pgq *q, struct pgconn *c)
+{
+	c->idle_next = q->idle;
+	q->idle = c;
+	pthread_cond_signal(&q->freed);
+}
+
+/* A connection that is not coming back (it could not be opened). */
+static void
+pool_forget(struct pgq *q, struct pgconn *c)
 {
 	pthread_mutex_lock(&q->lock);
 	for (struct pgconn **pp = &q->all; *pp; pp = &(*pp)->next) {
@@ -110,15 +133,23 @@ conn_unlink(struct pgq *q, struct pgconn *c)
 			break;
 		}
 	}
+	q->open--;
+	pthread_cond_signal(&q->freed);
 	pthread_mutex_unlock(&q->lock);
 }
 
+/* A thread that ends gives its connection back, a transaction it left
+ * open rolled back. */
 static void
 conn_thread_exit(void *p)
 {
 	struct pgconn *c = p;
-	conn_unlink(c->owner, c);
-	conn_close(c);
+	if (c->conn && PQstatus(c->conn) == CONNECTION_OK && in_transaction(c))
+		run(c, "ROLLBACK");
+	c->auto_sp[0] = '\0';
+	pthread_mutex_lock(&c->owner->lock);
+	pool_put_locked(c->owner, c);
+	pthread_mutex_unlock(&c->owner->lock);
 }
 
 /* Notes the error of a result (or of the connection when res is NULL). */
@@ -162,6 +193,29 @@ conn_check(struct pgconn *c)
 	return false;
 }
 
+/* Opens the connection of a new pool entry; false (error noted) on failure. */
+static bool
+conn_open(struct pgq *q, struct pgconn *c)
+{
+	/* "masthead PID" in pg_stat_activity, unless the URL names the application. */
+	char app[48];
+	snprintf(app, sizeof app, "masthead %ld", (long) getpid());
+	const char *const keys[] = { "dbname", "fallback_application_name", NULL };
+	const char *const vals[] = { q->url, app, NULL };
+	c->conn = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(c->conn) != CONNECTION_OK) {
+		note_error(c, NULL);
+		conn_fail(c, "cannot connect");
+		return false;
+	}
+	PGresult *r = PQexec(c->conn, "SET client_min_messages = warning");
+	PQclear(r);
+	return true;
+}
+
+/* The calling thread's connection: the one it holds, else an idle one,
+ * else a new one while the pool has room, else the first one given back
+ * within STORE_POOL_WAIT_MS. */
 static struct pgconn *
 conn_get(struct store *s)
 {
@@ -169,24 +223,96 @@ conn_get(struct store *s)
 	struct pgconn *c = pthread_getspecific(q->key);
 	if (c)
 		return conn_check(c) ? c : NULL;
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += STORE_POOL_WAIT_MS / 1000;
+	until.tv_nsec += (long) (STORE_POOL_WAIT_MS % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&q->lock);
+	while (!q->idle && q->open >= q->max) {
+		if (pthread_cond_timedwait(&q->freed, &q->lock, &until) != 0 && !q->idle && q->open >= q->max) {
+			int max = q->max;
+			pthread_mutex_unlock(&q->lock);
+			snprintf(store_errbuf(), STORE_ERRMSG_MAX,
+			         "all %d database connections are busy (waited %d ms; see --db-pool)", max,
+			         STORE_POOL_WAIT_MS);
+			return NULL;
+		}
+	}
+	if (q->idle) {
+		c = q->idle;
+		q->idle = c->idle_next;
+		pthread_mutex_unlock(&q->lock);
+		pthread_setspecific(q->key, c);
+		return conn_check(c) ? c : NULL;
+	}
 	c = xcalloc(1, sizeof *c);
 	c->owner = q;
 	c->s = s;
-	c->conn = PQconnectdb(q->url);
-	if (PQstatus(c->conn) != CONNECTION_OK) {
-		note_error(c, NULL);
-		conn_fail(c, "cannot connect");
+	c->next = q->all;
+	q->all = c;
+	q->open++;
+	pthread_mutex_unlock(&q->lock);
+	if (!conn_open(q, c)) {
+		pool_forget(q, c);
 		conn_close(c);
 		return NULL;
 	}
-	PGresult *r = PQexec(c->conn, "SET client_min_messages = warning");
-	PQclear(r);
 	pthread_setspecific(q->key, c);
-	pthread_mutex_lock(&q->lock);
-	c->next = q->all;
-	q->all = c;
-	pthread_mutex_unlock(&q->lock);
 	return c;
+}
+
+/* store_release(): the thread's connection back to the pool, unless a
+ * transaction is open on it (the thread still needs it to finish). */
+static void
+pg_release(struct store *s)
+{
+	struct pgq *q = s->impl;
+	struct pgconn *c = pthread_getspecific(q->key);
+	if (!c || c->auto_sp[0] || (PQstatus(c->conn) == CONNECTION_OK && in_transaction(c)))
+		return;
+	/* Results kept by statements are of no use to the next borrower. */
+	for (int i = 0; i < ST_COUNT; i++)
+		if (c->stmts[i].res)
+			stmt_clear(&c->stmts[i]);
+	pthread_setspecific(q->key, NULL);
+	pthread_mutex_lock(&q->lock);
+	pool_put_locked(q, c);
+	pthread_mutex_unlock(&q->lock);
+}
+
+static void
+pg_set_pool(struct store *s, int max)
+{
+	struct pgq *q = s->impl;
+	struct pgconn *gone = NULL;
+	pthread_mutex_lock(&q->lock);
+	q->max = max < 1 ? 1 : max;
+	/* A smaller pool closes its idle connections beyond the new size; the
+	 * borrowed ones come back to it, and no new one opens until they fit. */
+	while (q->open > q->max && q->idle) {
+		struct pgconn *c = q->idle;
+		q->idle = c->idle_next;
+		for (struct pgconn **pp = &q->all; *pp; pp = &(*pp)->next) {
+			if (*pp == c) {
+				*pp = c->next;
+				break;
+			}
+		}
+		q->open--;
+		c->next = gone;
+		gone = c;
+	}
+	pthread_cond_broadcast(&q->freed);
+	pthread_mutex_unlock(&q->lock);
+	while (gone) {
+		struct pgconn *n = gone->next;
+		conn_close(gone);
+		gone = n;
+	}
 }
 
 static bool
@@ -359,7 +485,7 @@ execute(struct pg_stmt *st)
 	}
 	if (guard && !run(c, "RELEASE SAVEPOINT mh_stmt"))
 		return DB_ERROR;
-	if (!st->is_select && !in_transaction(c))
+	if (!st->is_select && !in_transaction(c) && sql_moves_versions(st->id))
 		count_write(s);
 	return DB_DONE;
 }
@@ -524,6 +650,7 @@ pg_close(struct store *s)
 		c = n;
 	}
 	pthread_key_delete(q->key);
+	pthread_cond_destroy(&q->freed);
 	pthread_mutex_destroy(&q->lock);
 	free(q->url);
 	free(q);
@@ -612,6 +739,12 @@ out:
 	return err;
 }
 
+static mh_err
+pg_listen(struct store *s, const struct store_push *p, struct store_listener **out)
+{
+	return postgres_listen(((struct pgq *) s->impl)->url, p, out);
+}
+
 static struct store_ops postgres_ops;
 
 static void
@@ -621,6 +754,10 @@ ops_init(void)
 	postgres_ops.name = "postgres";
 	postgres_ops.close = pg_close;
 	postgres_ops.migrate = pg_migrate;
+	postgres_ops.listen = pg_listen;
+	postgres_ops.set_pool = pg_set_pool;
+	postgres_ops.release = pg_release;
+	postgres_ops.listener_stop = postgres_listener_stop;
 }
 
 mh_err
@@ -631,6 +768,8 @@ postgres_store_open(const char *url, struct store *s, char *err, size_t errlen)
 	struct pgq *q = xcalloc(1, sizeof *q);
 	q->url = xstrdup(url);
 	pthread_mutex_init(&q->lock, NULL);
+	pthread_cond_init(&q->freed, NULL);
+	q->max = STORE_POOL_DEFAULT;
 	pthread_key_create(&q->key, conn_thread_exit);
 	s->ops = &postgres_ops;
 	s->db = &postgres_driver;

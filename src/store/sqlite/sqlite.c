@@ -24,13 +24,19 @@
 #include "store/store_impl.h"
 #include "core/banned.h"
 
+struct conn;
+
 struct sq_stmt {
 	struct db_stmt base;
 	sqlite3_stmt *st;
+	struct conn *c;
+	bool quiet; /* !sql_moves_versions(): its commit alone is not counted */
 };
 
 struct conn {
 	sqlite3 *db;
+	struct store *s;
+	bool quiet_commit; /* a quiet statement is committing by itself (on_commit) */
 	struct sq_stmt stmts[ST_COUNT];
 	struct conn *next;
 	struct sq *owner;
@@ -89,8 +95,11 @@ sq_fail(struct store *s, sqlite3 *db, const char *what)
 static int
 on_commit(void *arg, sqlite3 *db, const char *name, int frames)
 {
-	struct store *s = arg;
-	__atomic_fetch_add(&s->writes, 1, __ATOMIC_RELEASE);
+	struct conn *c = arg;
+	/* A write no version trigger watches (a session's touch) committing on
+	 * its own tells the caches nothing: the next request need not poll. */
+	if (!c->quiet_commit)
+		__atomic_fetch_add(&c->s->writes, 1, __ATOMIC_RELEASE);
 	if (frames >= 1000)
 		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	return SQLITE_OK;
@@ -127,7 +136,8 @@ conn_get(struct store *s)
 	             "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; "
 	             "PRAGMA cache_size = -512;",
 	             NULL, NULL, NULL);
-	sqlite3_wal_hook(c->db, on_commit, s);
+	c->s = s;
+	sqlite3_wal_hook(c->db, on_commit, c);
 	pthread_setspecific(q->key, c);
 	pthread_mutex_lock(&q->lock);
 	c->next = q->all;
@@ -156,6 +166,8 @@ stmt(struct store *s, enum stmt_id id)
 			return NULL;
 		}
 		st->base.drv = &sqlite_driver;
+		st->c = c;
+		st->quiet = !sql_moves_versions(id);
 	}
 	sqlite3_reset(st->st);
 	sqlite3_clear_bindings(st->st);
@@ -187,9 +199,18 @@ drv_bind_text(struct db_stmt *st, int i, const char *v)
 }
 
 static int
-drv_step(struct db_stmt *st)
+drv_step(struct db_stmt *dst)
 {
-	int rc = sqlite3_step(SQ(st));
+	struct sq_stmt *st = (struct sq_stmt *) dst;
+	/* Outside a transaction the statement commits inside this step. Only
+	 * the prepared statements of sql.c are quiet; ad hoc ones (copy,
+	 * migrations) and explicit transactions always count. */
+	bool quiet = st->quiet && st->c && sqlite3_get_autocommit(st->c->db);
+	if (quiet)
+		st->c->quiet_commit = true;
+	int rc = sqlite3_step(st->st);
+	if (quiet)
+		st->c->quiet_commit = false;
 	return rc == SQLITE_ROW ? DB_ROW : rc == SQLITE_DONE ? DB_DONE : DB_ERROR;
 }
 
