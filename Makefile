@@ -3,7 +3,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS     = libmicrohttpd sqlite3 libpq libsodium libcmark yaml-0.1 jansson inih libcurl
+PKGS     = libmicrohttpd sqlite3 libpq libsodium libcmark yaml-0.1 jansson inih libcurl libarchive
 PY      ?= /usr/bin/python3
 SANITIZE ?=
 

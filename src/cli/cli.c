@@ -60,6 +60,10 @@ const struct command commands[] = {
 	  mail_keys },
 	{ "copy", cmd_copy, "--from URL --to URL",
 	  "copy a whole site into a new, empty database, of either engine; all or nothing", no_keys },
+	{ "backup", cmd_backup, "FILE",
+	  "write the whole site (database as of one commit, media, key) into one archive, while it serves", no_keys },
+	{ "restore", cmd_restore, "[--force] FILE",
+	  "put a backup in place of an empty site (--force: replace one); all or nothing", no_keys },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -103,6 +107,11 @@ command_help(const struct command *c)
 		       "sign-up time. It leaves out subscriptions, invoices, cards, password hashes and\n"
 		       "sessions, and members.csv cannot be imported back: to back up a site, copy the\n"
 		       "database (see docs/reference.md, \"Backups\").\n");
+	if (!strcmp(c->name, "backup") || !strcmp(c->name, "restore"))
+		printf("\nA backup is a .tar.gz: MANIFEST, masthead.db (the database as of one commit, either\n"
+		       "engine: PostgreSQL is copied into SQLite), site.ini, secret.key and media/ from DATA.\n"
+		       "Restore refuses a non-empty data dir without --force, and a non-empty PostgreSQL\n"
+		       "database always; stop the server first. See docs/deploy.md, \"Backups\".\n");
 	if (!strcmp(c->name, "user"))
 		printf("\nsubcommands:\n  user add EMAIL [NAME] [ROLE]   asks for the password\n"
 		       "  user list\n  user role EMAIL reader|editor|admin\n"
@@ -230,6 +239,10 @@ cli_main(int argc, char **argv)
 			pos[npos++] = argv[i];
 			if (!eq && i + 1 < argc)
 				pos[npos++] = argv[++i];
+			continue;
+		}
+		if (!strcmp(cmd->name, "restore") && !strcmp(a, "--force")) {
+			pos[npos++] = argv[i]; /* the command's own switch */
 			continue;
 		}
 		if (!strcmp(cmd->name, "billing") && !strcmp(name, "at")) {

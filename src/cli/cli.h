@@ -38,5 +38,7 @@ int cmd_billing(struct config *cfg, int argc, char **argv);
 int cmd_plan(struct config *cfg, int argc, char **argv);
 int cmd_key(struct config *cfg, int argc, char **argv);
 int cmd_copy(struct config *cfg, int argc, char **argv);
+int cmd_backup(struct config *cfg, int argc, char **argv);
+int cmd_restore(struct config *cfg, int argc, char **argv);
 
 #endif

@@ -87,6 +87,13 @@ mh_err store_ping(struct store *s);
  * count and checksum read back from to agree with from's (src/store/copy.c).
  * MH_ERR_CONFLICT when to is not empty; *rows counts the rows copied. */
 mh_err store_copy(struct store *from, struct store *to, int64_t *rows);
+/* [read] A consistent copy of the whole database, as of one commit, into a
+ * new SQLite file at path (replaced if it exists), while others write:
+ * SQLite's online backup on SQLite, store_copy on PostgreSQL (*rows then
+ * counts the rows; -1 on SQLite). src/store/snapshot.c. */
+mh_err store_snapshot(struct store *s, const char *path, int64_t *rows, char *err, size_t errlen);
+/* MH_OK when path is a SQLite file that passes PRAGMA integrity_check. */
+mh_err store_sqlite_check(const char *path, char *err, size_t errlen);
 /* [unique] The site's signing secret (hex), shared by every node of the
  * database: fresh is stored when there is none yet, and out gets the one
  * stored, so of several first starts exactly one key wins. */
