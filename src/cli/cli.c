@@ -30,7 +30,7 @@
 	        "session-days", "secret", "rate-limit", "meter-articles", "auto-paywall-days", "gift-max-uses",        \
 	        "gift-days", "grace-days", "page-cache", "recheck-ms", "retry-days", "billing-interval",               \
 	        "billing-provider", "stripe-secret-key", "stripe-webhook-secret", "stripe-api-base",                   \
-	        "password-threads", "password-memory-mib", "api-cors-origins"
+	        "password-threads", "password-memory-mib", "api-cors-origins", "metrics-allow", "metrics-token"
 
 static const char *const serve_keys[] = { "listen", "trusted-proxy", "no-migrate", SERVER_KEYS, NULL };
 static const char *const demo_keys[] = { "port", "teaser-paragraphs", SERVER_KEYS, NULL };
@@ -328,6 +328,12 @@ cli_main(int argc, char **argv)
 	struct proxy_list proxies;
 	if (proxy_list_parse(cfg.trusted_proxy, &proxies, err, sizeof err)) {
 		fprintf(stderr, "masthead %s: %s\n", cmd->name, err);
+		code = EXIT_USAGE;
+		goto out;
+	}
+	if (proxy_list_parse(cfg.metrics_allow, &proxies, err, sizeof err)) {
+		const char *why = strncmp(err, "trusted-proxy: ", 15) ? err : err + 15;
+		fprintf(stderr, "masthead %s: --metrics-allow: %s\n", cmd->name, why);
 		code = EXIT_USAGE;
 		goto out;
 	}

@@ -17,6 +17,7 @@
 #include "http/http.h"
 #include "mail/mail.h"
 #include "web/app.h"
+#include "web/metrics.h"
 #include "web/pagecache.h"
 #include "core/alloc.h"
 #include "core/banned.h"
@@ -41,6 +42,11 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	}
 	if (proxy_list_parse(cfg->trusted_proxy, &app.proxies, err, sizeof err)) {
 		fprintf(stderr, "masthead: %s\n", err);
+		theme_release(&app.theme);
+		return EXIT_USAGE;
+	}
+	if (proxy_list_parse(cfg->metrics_allow, &app.metrics_allow, err, sizeof err)) {
+		fprintf(stderr, "masthead: --metrics-allow: %s\n", err); /* checked by cli_main already */
 		theme_release(&app.theme);
 		return EXIT_USAGE;
 	}
@@ -74,7 +80,9 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 		.method_not_allowed = app_method_not_allowed,
 		.error = app_error,
 		.before = web_before,
+		.completed = metrics_request,
 	};
+	metrics_init(app_routes);
 	app.billing =
 	        (struct billing){ s, cfg, app.theme.templates, NULL, billing_provider_named(cfg->billing_provider) };
 	struct billing_scheduler *scheduler = NULL;
@@ -134,6 +142,7 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	sigwait(&stop, &sig);
 	log_info("stopping", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	http_server_stop(srv, 10000);
+	metrics_release();
 	billing_scheduler_stop(scheduler);
 	mailer_stop(app.mailer);
 	vcache_free(app.pages);

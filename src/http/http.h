@@ -146,6 +146,9 @@ struct http_server_opts {
 	/* Runs before every handler; enforces the route's flags. Returns false
 	 * when it has answered the request itself. */
 	bool (*before)(struct http_req *r, const struct route *rt);
+	/* Runs once for every request that got this far, when it completes
+	 * (ns: its whole time); for counters, so it must not block. May be NULL. */
+	void (*completed)(struct http_req *r, int64_t ns);
 };
 
 struct http_server;

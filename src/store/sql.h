@@ -138,6 +138,10 @@ enum stmt_id {
 	ST_APIKEY_REVOKE,
 	ST_SPEAKER_LIST,
 	ST_ARTICLE_COUNT,
+	ST_STATS_OUTBOX,
+	ST_STATS_SUBS,
+	ST_STATS_MRR,
+	ST_STATS_CHARGES,
 	/* Search (docs/search.md): each engine's own full text SQL. */
 	ST_SEARCH_PUB_DELETE,
 	ST_SEARCH_GATED_DELETE,

@@ -461,6 +461,22 @@ mh_err store_api_key_revoke(struct store *s, const char *name, int64_t now);
 /* [read] How many articles are published at before (what store_article_list with LIST_ALL pages through). */
 mh_err store_article_count(struct store *s, int64_t before, size_t *n);
 
+/* What /metrics reports from the database. */
+#define SITE_STATS_MAX 16
+struct site_stat {
+	const char *key; /* a status, or a currency (mrr); from the arena */
+	double value;    /* a count, or minor units a month (mrr) */
+};
+struct site_stats {
+	int64_t outbox_queued;                    /* mails not sent yet */
+	struct site_stat subs[SITE_STATS_MAX];    /* subscriptions by status */
+	struct site_stat mrr[SITE_STATS_MAX];     /* active subscriptions' price a month, by currency */
+	struct site_stat charges[SITE_STATS_MAX]; /* charges by status (pending, succeeded, failed) */
+	size_t n_subs, n_mrr, n_charges;
+};
+/* [read] Each figure is a read of committed rows (not one snapshot for all). */
+mh_err store_site_stats(struct store *s, struct arena *a, struct site_stats *out);
+
 /* [read] Every speaker who has a quote in an article published at now, by name. */
 mh_err store_speaker_list(struct store *s, struct arena *a, int64_t now, struct speaker **out, size_t *n);
 

@@ -161,6 +161,7 @@ struct store_ops {
 	mh_err (*api_key_revoke)(struct store *s, const char *name, int64_t now);
 	mh_err (*speaker_list)(struct store *s, struct arena *a, int64_t now, struct speaker **out, size_t *n);
 	mh_err (*article_count)(struct store *s, int64_t before, size_t *n);
+	mh_err (*site_stats)(struct store *s, struct arena *a, struct site_stats *out);
 	/* The test provider's ledger: the outcome recorded under key, or the
 	 * given one recorded now. */
 	mh_err (*test_ledger_charge)(struct store *s, struct arena *a, const char *key, int64_t amount,
