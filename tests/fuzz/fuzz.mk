@@ -20,6 +20,7 @@ FUZZ_DIR      := tests/fuzz
 FUZZ_TARGETS  := article frontmatter template text config proxy email meter gift xml
 FUZZ_TARGETS  += search
 FUZZ_TARGETS  += nql
+FUZZ_TARGETS  += form router stripe
 FUZZ_BUILD    ?= build-fuzz
 FUZZ_CC       ?= clang
 FUZZ_SECONDS  ?= 60
