@@ -31,7 +31,7 @@ DEMO     := $(sort $(wildcard demo/articles/*.md))
 TESTS_C  := $(sort $(wildcard tests/unit/test_*.c))
 TESTS    := $(TESTS_C:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: deb test-deb all test unit e2e dates faults browser api-client sanitize format format-check clean bench demo fuzz fuzz-replay test-pg test-cluster
+.PHONY: scan deb test-deb all test unit e2e dates faults browser api-client sanitize format format-check clean bench demo fuzz fuzz-replay test-pg test-cluster
 
 all: $(BUILD)/masthead
 
@@ -139,6 +139,11 @@ demo: $(BUILD)/masthead
 
 bench: $(BUILD)/masthead
 	bench/run
+
+# sqlmap, wapiti and slowhttptest against the demo on 127.0.0.1, their
+# reports read and asserted (tests/scan); -rP prints the figures. ~6 min.
+scan: $(BUILD)/masthead
+	MASTHEAD_BIN=$(abspath $(BUILD)/masthead) $(PY) -m pytest -q -rPx tests/scan $(PYTEST_ARGS)
 
 # A Debian package of build/masthead (scripts/build-deb: dpkg-deb only),
 # into build/deb/; test-deb checks it and, as root, installs, runs and
