@@ -195,14 +195,18 @@ cmd_backup(struct config *cfg, int argc, char **argv)
 		fprintf(stderr, "masthead backup: there is no site at %s (no %s)\n", cfg->data, sq);
 		return EXIT_FAIL;
 	}
+	/* Opened as it is: a backup never migrates the site it copies. */
 	int code = EXIT_OK;
-	struct store *s = cli_open_store(cfg, &code);
-	if (!s)
-		return code;
+	char err[512];
+	struct store *s;
+	mh_err rc = store_open(cfg->db, &s, err, sizeof err);
+	if (rc) {
+		fprintf(stderr, "masthead backup: %s\n", err);
+		return rc == MH_ERR_INVALID ? EXIT_USAGE : EXIT_FAIL;
+	}
 	struct buf db = BUF_INIT, tmp = BUF_INIT;
 	buf_printf(&db, "%s.db-%ld", file, (long) getpid());
 	buf_printf(&tmp, "%s.tmp-%ld", file, (long) getpid());
-	char err[512];
 	int64_t rows;
 	if (store_snapshot(s, db.ptr, &rows, err, sizeof err)) {
 		fprintf(stderr, "masthead backup: %s\n", err);
