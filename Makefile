@@ -3,7 +3,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS     = libmicrohttpd sqlite3 libpq libsodium libcmark yaml-0.1 jansson inih libcurl gumbo libxml-2.0 libzip opendkim libcrypto
+PKGS     = libmicrohttpd sqlite3 libpq libsodium libcmark yaml-0.1 jansson inih libcurl gumbo libxml-2.0 libzip opendkim libcrypto libarchive
 PY      ?= /usr/bin/python3
 SANITIZE ?=
 
@@ -31,7 +31,7 @@ DEMO     := $(sort $(wildcard demo/articles/*.md))
 TESTS_C  := $(sort $(wildcard tests/unit/test_*.c))
 TESTS    := $(TESTS_C:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit e2e dates faults browser api-client sanitize format format-check clean bench demo fuzz fuzz-replay test-pg test-cluster
+.PHONY: scan deb test-deb all test unit e2e dates faults browser api-client sanitize format format-check clean bench demo fuzz fuzz-replay test-pg test-cluster
 
 all: $(BUILD)/masthead
 
@@ -139,6 +139,20 @@ demo: $(BUILD)/masthead
 
 bench: $(BUILD)/masthead
 	bench/run
+
+# sqlmap, wapiti and slowhttptest against the demo on 127.0.0.1, their
+# reports read and asserted (tests/scan); -rP prints the figures. ~6 min.
+scan: $(BUILD)/masthead
+	MASTHEAD_BIN=$(abspath $(BUILD)/masthead) $(PY) -m pytest -q -rPx tests/scan $(PYTEST_ARGS)
+
+# A Debian package of build/masthead (scripts/build-deb: dpkg-deb only),
+# into build/deb/; test-deb checks it and, as root, installs, runs and
+# purges it on this machine (tests/deb).
+deb: $(BUILD)/masthead
+	scripts/build-deb $(BUILD)/masthead $(BUILD)/deb
+
+test-deb: $(BUILD)/masthead
+	MASTHEAD_BIN=$(abspath $(BUILD)/masthead) $(PY) -m pytest -q -rs tests/deb $(PYTEST_ARGS)
 
 clean:
 	rm -rf build build-san build-faults build-san-faults

@@ -31,7 +31,7 @@
 	        "meter-articles", "auto-paywall-days", "gift-max-uses", "gift-days", "grace-days", "page-cache",       \
 	        "recheck-ms", "retry-days", "billing-interval", "billing-provider", "stripe-secret-key",               \
 	        "stripe-webhook-secret", "stripe-api-base", "password-threads", "password-memory-mib",                 \
-	        "api-cors-origins", "db-pool"
+	        "api-cors-origins", "db-pool", "metrics-allow", "metrics-token"
 
 static const char *const serve_keys[] = { "listen", "trusted-proxy", "no-migrate", SERVER_KEYS, NULL };
 static const char *const demo_keys[] = { "port", "teaser-paragraphs", SERVER_KEYS, NULL };
@@ -87,6 +87,10 @@ const struct command commands[] = {
 	  "make the DKIM key newsletters are signed with; prints the DNS record", dkim_keys },
 	{ "copy", cmd_copy, "--from URL --to URL",
 	  "copy a whole site into a new, empty database, of either engine; all or nothing", no_keys },
+	{ "backup", cmd_backup, "FILE",
+	  "write the whole site (database as of one commit, media, key) into one archive, while it serves", no_keys },
+	{ "restore", cmd_restore, "[--force] FILE",
+	  "put a backup in place of an empty site (--force: replace one); all or nothing", no_keys },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -138,6 +142,11 @@ command_help(const struct command *c)
 		       "  --paywall-at-more    wordpress: gate what follows <!--more--> (posts paid unless --access)\n"
 		       "  --access LEVEL       wordpress: public, members or paid for every post\n\n"
 		       "A real run writes everything in one transaction; see docs/import-site.md.\n");
+	if (!strcmp(c->name, "backup") || !strcmp(c->name, "restore"))
+		printf("\nA backup is a .tar.gz: MANIFEST, masthead.db (the database as of one commit, either\n"
+		       "engine: PostgreSQL is copied into SQLite), site.ini, secret.key and media/ from DATA.\n"
+		       "Restore refuses a non-empty data dir without --force, and a non-empty PostgreSQL\n"
+		       "database always; stop the server first. See docs/deploy.md, \"Backups\".\n");
 	if (!strcmp(c->name, "user"))
 		printf("\nsubcommands:\n  user add EMAIL [NAME] [ROLE]   asks for the password\n"
 		       "  user list\n  user role EMAIL reader|editor|admin\n"
@@ -267,6 +276,10 @@ cli_main(int argc, char **argv)
 				pos[npos++] = argv[++i];
 			continue;
 		}
+		if (!strcmp(cmd->name, "restore") && !strcmp(a, "--force")) {
+			pos[npos++] = argv[i]; /* the command's own switch */
+			continue;
+		}
 		if (!strcmp(cmd->name, "import-site") &&
 		    (!strcmp(name, "members") || !strcmp(name, "source-url") || !strcmp(name, "access") ||
 		     !strcmp(name, "dry-run") || !strcmp(name, "paywall-at-more"))) {
@@ -367,6 +380,12 @@ cli_main(int argc, char **argv)
 	struct proxy_list proxies;
 	if (proxy_list_parse(cfg.trusted_proxy, &proxies, err, sizeof err)) {
 		fprintf(stderr, "masthead %s: %s\n", cmd->name, err);
+		code = EXIT_USAGE;
+		goto out;
+	}
+	if (proxy_list_parse(cfg.metrics_allow, &proxies, err, sizeof err)) {
+		const char *why = strncmp(err, "trusted-proxy: ", 15) ? err : err + 15;
+		fprintf(stderr, "masthead %s: --metrics-allow: %s\n", cmd->name, why);
 		code = EXIT_USAGE;
 		goto out;
 	}

@@ -42,5 +42,7 @@ int cmd_dkim(struct config *cfg, int argc, char **argv);
 int cmd_copy(struct config *cfg, int argc, char **argv);
 int cmd_import_site(struct config *cfg, int argc, char **argv);
 int cmd_redirects(struct config *cfg, int argc, char **argv);
+int cmd_backup(struct config *cfg, int argc, char **argv);
+int cmd_restore(struct config *cfg, int argc, char **argv);
 
 #endif

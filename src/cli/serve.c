@@ -18,6 +18,7 @@
 #include "http/http.h"
 #include "mail/mail.h"
 #include "web/app.h"
+#include "web/metrics.h"
 #include "web/pagecache.h"
 #include "core/alloc.h"
 #include "core/banned.h"
@@ -42,6 +43,11 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	}
 	if (proxy_list_parse(cfg->trusted_proxy, &app.proxies, err, sizeof err)) {
 		fprintf(stderr, "masthead: %s\n", err);
+		theme_release(&app.theme);
+		return EXIT_USAGE;
+	}
+	if (proxy_list_parse(cfg->metrics_allow, &app.metrics_allow, err, sizeof err)) {
+		fprintf(stderr, "masthead: --metrics-allow: %s\n", err); /* checked by cli_main already */
 		theme_release(&app.theme);
 		return EXIT_USAGE;
 	}
@@ -89,7 +95,9 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 		.error = app_error,
 		.before = web_before,
 		.idle = app_idle,
+		.completed = metrics_request,
 	};
+	metrics_init(app_routes);
 	app.billing =
 	        (struct billing){ s, cfg, app.theme.templates, NULL, billing_provider_named(cfg->billing_provider) };
 	struct billing_scheduler *scheduler = NULL;
@@ -154,6 +162,7 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	sigwait(&stop, &sig);
 	log_info("stopping", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	http_server_stop(srv, 10000);
+	metrics_release();
 	billing_scheduler_stop(scheduler);
 	mailer_stop(app.mailer);
 	store_listener_stop(s, app.listener);

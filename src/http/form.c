@@ -34,6 +34,27 @@ decode(struct arena *a, const char *p, size_t n)
 	return out;
 }
 
+size_t
+http_form_parse(struct arena *a, const char *body, size_t len, struct http_field *out, size_t max)
+{
+	size_t n = 0;
+	const char *p = body, *end = body + len;
+	while (p < end && n < max) {
+		const char *amp = memchr(p, '&', (size_t) (end - p));
+		const char *stop = amp ? amp : end;
+		const char *eq = memchr(p, '=', (size_t) (stop - p));
+		const char *name = decode(a, p, (size_t) ((eq ? eq : stop) - p));
+		const char *value = eq ? decode(a, eq + 1, (size_t) (stop - eq - 1)) : "";
+		if (name && value && name[0]) {
+			out[n].name = name;
+			out[n].value = value;
+			n++;
+		}
+		p = stop + 1;
+	}
+	return n;
+}
+
 static void
 parse(struct http_req *r)
 {
@@ -42,20 +63,7 @@ parse(struct http_req *r)
 	if (!ct || strncmp(ct, "application/x-www-form-urlencoded", 33) != 0)
 		return;
 	r->form = arena_alloc(r->arena, FORM_MAX_FIELDS * sizeof *r->form);
-	const char *p = r->body.ptr, *end = r->body.ptr + r->body.len;
-	while (p < end && r->n_form < FORM_MAX_FIELDS) {
-		const char *amp = memchr(p, '&', (size_t) (end - p));
-		const char *stop = amp ? amp : end;
-		const char *eq = memchr(p, '=', (size_t) (stop - p));
-		const char *name = decode(r->arena, p, (size_t) ((eq ? eq : stop) - p));
-		const char *value = eq ? decode(r->arena, eq + 1, (size_t) (stop - eq - 1)) : "";
-		if (name && value && name[0]) {
-			r->form[r->n_form].name = name;
-			r->form[r->n_form].value = value;
-			r->n_form++;
-		}
-		p = stop + 1;
-	}
+	r->n_form = r->body.len ? http_form_parse(r->arena, r->body.ptr, r->body.len, r->form, FORM_MAX_FIELDS) : 0;
 }
 
 const char *

@@ -102,6 +102,11 @@ const char *http_cookie(struct http_req *r, const char *name);
 /* A field of an application/x-www-form-urlencoded body (decoded, from the
  * arena), or NULL. Fields with invalid UTF-8 or a NUL read as absent. */
 const char *http_form(struct http_req *r, const char *name);
+/* The parser under http_form, on its own (for the fuzz target): up to max
+ * fields of body into out, names and values decoded into a; a field whose
+ * name is empty or whose name or value is not valid UTF-8 is left out.
+ * Returns the count. */
+size_t http_form_parse(struct arena *a, const char *body, size_t len, struct http_field *out, size_t max);
 /* The client's address as text, allocated from the request's arena. */
 const char *http_client_addr(struct http_req *r);
 
@@ -171,6 +176,9 @@ struct http_server_opts {
 	 * or deferred work), so the app can give back what the thread
 	 * borrowed for it (a database connection); NULL: nothing. */
 	void (*idle)(void *app);
+	/* Runs once for every request that got this far, when it completes
+	 * (ns: its whole time); for counters, so it must not block. May be NULL. */
+	void (*completed)(struct http_req *r, int64_t ns);
 };
 
 struct http_server;

@@ -453,8 +453,11 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_Reque
 		atomic_fetch_sub(&s->inflight, 1);
 		return;
 	}
+	int64_t took = mono_ns() - r->start_ns;
+	if (s->o.completed)
+		s->o.completed(r, took);
 	if (s->o.access_log) {
-		double ms = (double) (mono_ns() - r->start_ns) / 1e6;
+		double ms = (double) took / 1e6;
 		log_info("request", "method=%s path=\"%s\" status=%d bytes=%zu ms=%.3f ip=%s%s%s%s%s%s", r->method_name,
 		         http_log_path(r), r->status, r->bytes, ms, http_client_addr(r), r->cache ? " cache=" : "",
 		         r->cache ? r->cache : "", r->session ? " session=" : "", r->session ? r->session : "",

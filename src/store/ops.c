@@ -646,3 +646,9 @@ store_article_count(struct store *s, int64_t before, size_t *n)
 {
 	return s->ops->article_count(s, before, n);
 }
+
+mh_err
+store_site_stats(struct store *s, struct arena *a, struct site_stats *out)
+{
+	return s->ops->site_stats(s, a, out);
+}

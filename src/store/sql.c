@@ -300,6 +300,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 	        "JOIN articles a ON a.id = q.article_id WHERE q.speaker_id = s.id AND a.published_at <= ?1) "
 	        "ORDER BY s.name, s.id",
 	[ST_ARTICLE_COUNT] = "SELECT count(*) FROM articles WHERE published_at <= ?1",
+	/* /metrics: read at each scrape, never on a page's path. */
+	[ST_STATS_OUTBOX] = "SELECT count(*) FROM mail_outbox WHERE sent_at = 0",
+	[ST_STATS_SUBS] = "SELECT status, count(*) FROM subscriptions GROUP BY status ORDER BY status",
+	[ST_STATS_MRR] =
+	        "SELECT p.currency, p.interval_months, CAST(sum(p.amount) AS BIGINT), count(*) FROM subscriptions s "
+	        "JOIN plans p ON p.id = s.plan_id WHERE s.status = 'active' "
+	        "GROUP BY p.currency, p.interval_months ORDER BY p.currency, p.interval_months",
+	[ST_STATS_CHARGES] = "SELECT status, count(*) FROM charges GROUP BY status ORDER BY status",
 	/* Search on SQLite: FTS5. Marks are 0x01 and 0x02, which indexed text
 	 * never holds (core/htmltext.h). An article's rows in both indexes are
 	 * keyed by SEARCH_KEY (its minute of publication, then its id), so the

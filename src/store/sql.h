@@ -146,6 +146,10 @@ enum stmt_id {
 	ST_CONSENT_PUT,
 	ST_CONSENT_GET,
 	ST_MEMBER_SET_COMPED,
+	ST_STATS_OUTBOX,
+	ST_STATS_SUBS,
+	ST_STATS_MRR,
+	ST_STATS_CHARGES,
 	/* Search (docs/search.md): each engine's own full text SQL. */
 	ST_SEARCH_PUB_DELETE,
 	ST_SEARCH_GATED_DELETE,

@@ -2481,6 +2481,59 @@ op_member_set_comped(struct store *s, int64_t member_id, int64_t until)
 	return err;
 }
 
+/* Rows of (key, number) into list, at most SITE_STATS_MAX. */
+static mh_err
+stat_rows(struct store *s, struct arena *a, enum stmt_id id, struct site_stat *list, size_t *n)
+{
+	struct db_stmt *st = stmt(s, id);
+	if (!st)
+		return MH_ERR_DB;
+	int rc;
+	*n = 0;
+	while ((rc = db_step(st)) == DB_ROW && *n < SITE_STATS_MAX) {
+		list[*n].key = col_str(a, st, 0);
+		list[*n].value = (double) db_col_int64(st, 1);
+		(*n)++;
+	}
+	db_reset(st);
+	return rc == DB_ERROR ? db_fail(s, st, "stats") : MH_OK;
+}
+
+static mh_err
+op_site_stats(struct store *s, struct arena *a, struct site_stats *out)
+{
+	memset(out, 0, sizeof *out);
+	struct db_stmt *st = stmt(s, ST_STATS_OUTBOX);
+	if (!st)
+		return MH_ERR_DB;
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		out->outbox_queued = db_col_int64(st, 0);
+	db_reset(st);
+	if (rc != DB_ROW)
+		return db_fail(s, st, "stats");
+	mh_err err = stat_rows(s, a, ST_STATS_SUBS, out->subs, &out->n_subs);
+	if (!err)
+		err = stat_rows(s, a, ST_STATS_CHARGES, out->charges, &out->n_charges);
+	if (err)
+		return err;
+	/* A price a month: each (currency, months) group's sum over its months,
+	 * added up per currency (rows come ordered by currency). */
+	if (!(st = stmt(s, ST_STATS_MRR)))
+		return MH_ERR_DB;
+	while ((rc = db_step(st)) == DB_ROW) {
+		const char *cur = col_str(a, st, 0);
+		int64_t months = db_col_int64(st, 1);
+		double monthly = (double) db_col_int64(st, 2) / (double) (months > 0 ? months : 1);
+		if (out->n_mrr && !strcmp(out->mrr[out->n_mrr - 1].key, cur))
+			out->mrr[out->n_mrr - 1].value += monthly;
+		else if (out->n_mrr < SITE_STATS_MAX)
+			out->mrr[out->n_mrr++] = (struct site_stat){ cur, monthly };
+	}
+	db_reset(st);
+	return rc == DB_ERROR ? db_fail(s, st, "stats") : MH_OK;
+}
+
 void
 sql_ops_fill(struct store_ops *o)
 {
@@ -2531,6 +2584,7 @@ sql_ops_fill(struct store_ops *o)
 	o->outbox_sent = op_outbox_sent;
 	o->outbox_retry = op_outbox_retry;
 	o->outbox_list = op_outbox_list;
+	o->site_stats = op_site_stats;
 	o->plan_upsert = op_plan_upsert;
 	o->plan_list = op_plan_list;
 	o->plan_get = op_plan_get;

@@ -101,6 +101,13 @@ mh_err store_ping(struct store *s);
  * count and checksum read back from to agree with from's (src/store/copy.c).
  * MH_ERR_CONFLICT when to is not empty; *rows counts the rows copied. */
 mh_err store_copy(struct store *from, struct store *to, int64_t *rows);
+/* [read] A consistent copy of the whole database, as of one commit, into a
+ * new SQLite file at path (replaced if it exists), while others write:
+ * SQLite's online backup on SQLite, store_copy on PostgreSQL (*rows then
+ * counts the rows; -1 on SQLite). src/store/snapshot.c. */
+mh_err store_snapshot(struct store *s, const char *path, int64_t *rows, char *err, size_t errlen);
+/* MH_OK when path is a SQLite file that passes PRAGMA integrity_check. */
+mh_err store_sqlite_check(const char *path, char *err, size_t errlen);
 /* [unique] The site's signing secret (hex), shared by every node of the
  * database: fresh is stored when there is none yet, and out gets the one
  * stored, so of several first starts exactly one key wins. */
@@ -524,6 +531,22 @@ mh_err store_api_key_revoke(struct store *s, const char *name, int64_t now);
 
 /* [read] How many articles are published at before (what store_article_list with LIST_ALL pages through). */
 mh_err store_article_count(struct store *s, int64_t before, size_t *n);
+
+/* What /metrics reports from the database. */
+#define SITE_STATS_MAX 16
+struct site_stat {
+	const char *key; /* a status, or a currency (mrr); from the arena */
+	double value;    /* a count, or minor units a month (mrr) */
+};
+struct site_stats {
+	int64_t outbox_queued;                    /* mails not sent yet */
+	struct site_stat subs[SITE_STATS_MAX];    /* subscriptions by status */
+	struct site_stat mrr[SITE_STATS_MAX];     /* active subscriptions' price a month, by currency */
+	struct site_stat charges[SITE_STATS_MAX]; /* charges by status (pending, succeeded, failed) */
+	size_t n_subs, n_mrr, n_charges;
+};
+/* [read] Each figure is a read of committed rows (not one snapshot for all). */
+mh_err store_site_stats(struct store *s, struct arena *a, struct site_stats *out);
 
 /* [read] Every speaker who has a quote in an article published at now, by name. */
 mh_err store_speaker_list(struct store *s, struct arena *a, int64_t now, struct speaker **out, size_t *n);

@@ -179,6 +179,7 @@ struct store_ops {
 	mh_err (*consent_put)(struct store *s, int64_t member_id, bool newsletter, const char *source, int64_t now);
 	mh_err (*consent_get)(struct store *s, int64_t member_id, bool *newsletter);
 	mh_err (*member_set_comped)(struct store *s, int64_t member_id, int64_t until);
+	mh_err (*site_stats)(struct store *s, struct arena *a, struct site_stats *out);
 	/* The test provider's ledger: the outcome recorded under key, or the
 	 * given one recorded now. */
 	mh_err (*test_ledger_charge)(struct store *s, struct arena *a, const char *key, int64_t amount,

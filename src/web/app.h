@@ -36,9 +36,10 @@ struct app {
 	const struct config *cfg;
 	struct store *store;
 	struct theme theme;
-	struct mailer *mailer;     /* may be NULL: mail then waits in the outbox */
-	unsigned char secret[32];  /* CSRF tokens, signed cookies */
-	struct proxy_list proxies; /* peers that may name the client (trusted-proxy) */
+	struct mailer *mailer;           /* may be NULL: mail then waits in the outbox */
+	unsigned char secret[32];        /* CSRF tokens, signed cookies */
+	struct proxy_list proxies;       /* peers that may name the client (trusted-proxy) */
+	struct proxy_list metrics_allow; /* who may read /metrics (web/metrics.h) */
 	struct billing billing;
 	struct vcache *pages;     /* rendered pages for visitors without cookies; NULL: off */
 	struct vcache *fragments; /* page skeletons and article records for signed-in readers; NULL: off */

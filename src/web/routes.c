@@ -4,6 +4,7 @@
  * cookies may come from the page cache. */
 #include "web/app.h"
 #include "web/handlers.h"
+#include "web/metrics.h"
 
 #define S ROUTE_SIGNED_IN
 #define C ROUTE_CSRF
@@ -46,6 +47,7 @@ const struct route app_routes[] = {
 	{ HTTP_POST, "/webhooks/stripe", h_stripe_webhook, ROUTE_RAW_BODY },
 	{ HTTP_GET, "/static/*", h_static, 0 },
 	{ HTTP_GET, "/healthz", h_healthz, 0 },
+	{ HTTP_GET, "/metrics", h_metrics, 0 },
 	{ HTTP_GET | HTTP_OPTIONS, "/ghost/api/*", h_api, 0 },
 	{ HTTP_GET | HTTP_OPTIONS, "/api/v1/*", h_api, 0 },
 	{ HTTP_GET, "/robots.txt", h_robots, 0 },

@@ -321,6 +321,49 @@ subscribed(struct store *s, const char *email, struct subscription *sub)
 	return sub->id;
 }
 
+/* The figures /metrics reports: counts by status, the queue, and a yearly
+ * plan's price spread over its months. */
+static void
+test_site_stats(void **state)
+{
+	struct store *s = *state;
+	struct arena *a = arena_new();
+	struct site_stats st;
+	assert_int_equal(store_site_stats(s, a, &st), MH_OK);
+	assert_int_equal(st.outbox_queued, 0);
+	assert_int_equal(st.n_subs + st.n_mrr + st.n_charges, 0);
+
+	struct subscription one, two, three;
+	subscribed(s, "a@example.test", &one);
+	subscribed(s, "b@example.test", &two);
+	struct plan yearly = { 0, "yearly", "Yearly", 12000, "usd", 12, 0, false, "" };
+	int64_t yearly_id;
+	assert_int_equal(store_plan_upsert(s, &yearly, &yearly_id), MH_OK);
+	subscribed(s, "c@example.test", &three);
+	three.plan_id = yearly_id;
+	assert_int_equal(store_subscription_save(s, &three), MH_OK);
+	two.status = SUB_PAST_DUE;
+	assert_int_equal(store_subscription_save(s, &two), MH_OK);
+	struct outbox_mail m = { 0, "to@example.test", "Subject", "text", "", "<id@x>", T0, 0, T0, 0, "" };
+	int64_t id;
+	assert_int_equal(store_outbox_push(s, &m, &id), MH_OK);
+	assert_int_equal(store_outbox_push(s, &m, &id), MH_OK);
+	assert_int_equal(store_outbox_sent(s, id, T0), MH_OK);
+
+	assert_int_equal(store_site_stats(s, a, &st), MH_OK);
+	assert_int_equal(st.outbox_queued, 1);
+	assert_int_equal(st.n_subs, 2);
+	assert_string_equal(st.subs[0].key, "active");
+	assert_true(st.subs[0].value == 2.0);
+	assert_string_equal(st.subs[1].key, "past_due");
+	assert_true(st.subs[1].value == 1.0);
+	/* Active only: 800 a month and 12000 a year are 1800 a month. */
+	assert_int_equal(st.n_mrr, 1);
+	assert_string_equal(st.mrr[0].key, "usd");
+	assert_true(st.mrr[0].value == 1800.0);
+	arena_free(a);
+}
+
 static void
 test_subscription_save_is_conditional(void **state)
 {
@@ -1488,6 +1531,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_search_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_tokens_and_sitemap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newsletter_ops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_site_stats, setup, teardown),
 	};
 	log_set_level(LOG_WARN);
 	const char *urls = getenv("MASTHEAD_STORE_URLS");
