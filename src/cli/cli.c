@@ -26,11 +26,11 @@
 /* Settings every serving command takes. */
 #define SERVER_KEYS                                                                                                    \
 	"public-url", "site-name", "site-tagline", "theme", "log-level", "threads", "max-connections", "timeout",      \
-	        "max-body", "max-header", "page-size", "access-log", "smtp-url", "mail-from", "mail-retry-base",       \
-	        "session-days", "secret", "rate-limit", "meter-articles", "auto-paywall-days", "gift-max-uses",        \
-	        "gift-days", "grace-days", "page-cache", "recheck-ms", "retry-days", "billing-interval",               \
-	        "billing-provider", "stripe-secret-key", "stripe-webhook-secret", "stripe-api-base",                   \
-	        "password-threads", "password-memory-mib", "api-cors-origins"
+	        "max-body", "max-header", "page-size", "access-log", "access-log-file", "smtp-url", "mail-from",       \
+	        "mail-retry-base", "session-days", "secret", "rate-limit", "meter-articles", "auto-paywall-days",      \
+	        "gift-max-uses", "gift-days", "grace-days", "page-cache", "recheck-ms", "retry-days",                  \
+	        "billing-interval", "billing-provider", "stripe-secret-key", "stripe-webhook-secret",                  \
+	        "stripe-api-base", "password-threads", "password-memory-mib", "api-cors-origins"
 
 static const char *const serve_keys[] = { "listen", "trusted-proxy", "no-migrate", SERVER_KEYS, NULL };
 static const char *const demo_keys[] = { "port", "teaser-paragraphs", SERVER_KEYS, NULL };

@@ -37,6 +37,8 @@ const struct config_key config_keys[] = {
 	    "teaser length in paragraphs when there is no paywall marker"),
 	KEY("max-import-bytes", CONFIG_LONG, max_import_bytes, "1048576", "largest file import accepts"),
 	KEY("access-log", CONFIG_BOOL, access_log, "true", "log every request in logfmt"),
+	KEY("access-log-file", CONFIG_STR, access_log_file, "",
+	    "file the access log is appended to, reopened on SIGHUP (empty: standard error)"),
 	KEY("page-cache", CONFIG_BOOL, page_cache, "true",
 	    "keep public pages for visitors without cookies in memory, until content changes or 60 s pass"),
 	KEY("recheck-ms", CONFIG_LONG, recheck_ms, "1000",
