@@ -279,6 +279,15 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SEARCH_GATED_DELETE] = "DELETE FROM search_gated WHERE rowid = ?1",
 	[ST_SEARCH_PUB_INSERT] = "INSERT INTO search_public (rowid, title, dek, body) VALUES (?1, ?2, ?3, ?4)",
 	[ST_SEARCH_GATED_INSERT] = "INSERT INTO search_gated (rowid, open, body) VALUES (?1, ?2, ?3)",
+	/* temp.search_stage is made with each connection (sqlite/sqlite.c); a
+	 * second write of one article in a transaction replaces its row. */
+	[ST_SEARCH_STAGE] = "INSERT OR REPLACE INTO temp.search_stage (id, title, dek, body, open, gated_body, gated) "
+	                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_SEARCH_STAGE_PUB] = "INSERT INTO search_public (rowid, title, dek, body) "
+	                        "SELECT id, title, dek, body FROM temp.search_stage ORDER BY id",
+	[ST_SEARCH_STAGE_GATED] = "INSERT INTO search_gated (rowid, open, body) "
+	                          "SELECT id, open, gated_body FROM temp.search_stage WHERE gated = 1 ORDER BY id",
+	[ST_SEARCH_STAGE_CLEAR] = "DELETE FROM temp.search_stage",
 	[ST_SEARCH_PENDING] = "SELECT p.article_id, a.title, a.dek, a.teaser_html, COALESCE(g.body_html, '') "
 	                      "FROM search_pending p JOIN articles a ON a.id = p.article_id "
 	                      "LEFT JOIN article_gated g ON g.article_id = a.id ORDER BY p.article_id LIMIT 200",
@@ -314,6 +323,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 #define PG_CFG  "'masthead_search'"
 #define PG_MARK "StartSel=\x01, StopSel=\x02"
 static const char *const pg_sql[ST_COUNT] = {
+	/* Never run: PostgreSQL indexes each row as it is written. */
+	[ST_SEARCH_STAGE] = "SELECT 1",
+	[ST_SEARCH_STAGE_PUB] = "SELECT 1",
+	[ST_SEARCH_STAGE_GATED] = "SELECT 1",
+	[ST_SEARCH_STAGE_CLEAR] = "SELECT 1",
 	[ST_SEARCH_PUB_DELETE] = "DELETE FROM search_public WHERE article_id = ?1",
 	[ST_SEARCH_GATED_DELETE] = "DELETE FROM search_gated WHERE article_id = ?1",
 	[ST_SEARCH_PUB_INSERT] =
