@@ -34,7 +34,7 @@
 
 static const char *const serve_keys[] = { "listen", "trusted-proxy", "no-migrate", SERVER_KEYS, NULL };
 static const char *const demo_keys[] = { "port", "teaser-paragraphs", SERVER_KEYS, NULL };
-static const char *const import_keys[] = { "teaser-paragraphs", "max-import-bytes", NULL };
+static const char *const import_keys[] = { "teaser-paragraphs", "max-import-bytes", "import-cache-mib", NULL };
 static const char *const no_keys[] = { NULL };
 static const char *const user_keys[] = { "password-memory-mib", NULL };
 static const char *const billing_keys[] = { "grace-days", "retry-days", "billing-provider",

@@ -29,6 +29,7 @@ struct config {
 	long page_size;
 	long teaser_paragraphs;
 	long max_import_bytes;
+	long import_cache_mib; /* SQLite page cache of an import's connection */
 	bool access_log;
 	char *access_log_file; /* empty: stderr */
 	bool page_cache;       /* keep pages for visitors without cookies in memory */

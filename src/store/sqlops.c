@@ -134,6 +134,23 @@ id_by_text(struct store *s, enum stmt_id id, const char *key, int64_t *out)
 }
 
 static mh_err
+op_bulk_memory(struct store *s, unsigned mib)
+{
+	if (s->db->dialect != SQL_SQLITE)
+		return MH_OK;
+	if (mib < 1)
+		mib = 1;
+	if (mib > 4096)
+		mib = 4096;
+	/* Negative: KiB. The temporary database holds the staged search rows
+	 * (search_index), a quarter is plenty for them. */
+	char sql[128];
+	snprintf(sql, sizeof sql, "PRAGMA main.cache_size = -%u; PRAGMA temp.cache_size = -%u", mib * 1024u,
+	         mib * 256u);
+	return exec_sql(s, sql);
+}
+
+static mh_err
 op_ping(struct store *s)
 {
 	struct db_stmt *st = stmt(s, ST_PING);
@@ -2394,6 +2411,7 @@ sql_ops_fill(struct store_ops *o)
 	o->migrations_pending = op_migrations_pending;
 	o->site_secret = op_site_secret;
 	o->ping = op_ping;
+	o->bulk_memory = op_bulk_memory;
 	o->versions = op_versions;
 	o->begin = op_begin;
 	o->commit = op_commit;

@@ -113,6 +113,12 @@ mh_err store_versions(struct store *s, struct store_versions *out);
 mh_err store_member_changes(struct store *s, struct arena *a, int64_t *cursor, size_t max, int64_t **ids, size_t *n,
                             bool *flush);
 
+/* Lets the calling thread's connection keep up to mib MiB of database pages
+ * for a bulk write (an import): a transaction bigger than SQLite's page
+ * cache writes its pages out and back again, over and over. PostgreSQL:
+ * nothing to do. The server's connections keep the small default. */
+mh_err store_bulk_memory(struct store *s, unsigned mib);
+
 /* [txn] */
 mh_err store_begin(struct store *s);
 
