@@ -209,16 +209,22 @@ put_quoted(struct line *l, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	put(l, "\"", 1);
-	for (const unsigned char *c = (const unsigned char *) s; *c; c++) {
+	const unsigned char *c = (const unsigned char *) s, *run = c;
+	for (;; c++) {
+		/* Plain bytes are copied a run at a time; the rest escaped. */
+		if (*c >= 0x20 && *c != 0x7f && *c != '"' && *c != '\\')
+			continue;
+		put(l, (const char *) run, (size_t) (c - run));
+		if (!*c)
+			break;
 		if (*c == '"' || *c == '\\') {
 			char e[2] = { '\\', (char) *c };
 			put(l, e, 2);
-		} else if (*c < 0x20 || *c == 0x7f) {
+		} else {
 			char e[6] = { '\\', 'u', '0', '0', hex[*c >> 4], hex[*c & 15] };
 			put(l, e, 6);
-		} else {
-			put(l, (const char *) c, 1);
 		}
+		run = c + 1;
 	}
 	put(l, "\"", 1);
 }
@@ -230,9 +236,17 @@ put_addr(struct line *l, struct MHD_Connection *c)
 	char text[INET6_ADDRSTRLEN] = "-";
 	if (ci && ci->client_addr) {
 		const struct sockaddr *sa = ci->client_addr;
-		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, text, sizeof text);
-		else if (sa->sa_family == AF_INET6)
+		if (sa->sa_family == AF_INET) {
+			/* By hand, as the rest of the line. */
+			const unsigned char *b = (const unsigned char *) &((const struct sockaddr_in *) sa)->sin_addr;
+			for (int i = 0; i < 4; i++) {
+				if (i)
+					put(l, ".", 1);
+				put_uint(l, b[i], 1);
+			}
+			return;
+		}
+		if (sa->sa_family == AF_INET6)
 			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) sa)->sin6_addr, text, sizeof text);
 	}
 	puts_(l, text);
