@@ -124,3 +124,16 @@ def test_an_unwritable_log_file_is_one_clear_line(tmp_path):
             data=tmp_path / "data", timeout=30)
     assert r.returncode != 0
     assert "access-log-file: cannot open" in r.stderr and "dir.log" in r.stderr, r.stderr
+
+
+def test_a_path_cannot_forge_a_field_or_a_line(tmp_path):
+    log = tmp_path / "access.log"
+    srv = start(tmp_path, log)
+    try:
+        srv.get('/no-such%22%20status=200%0Atime=forged')
+    finally:
+        srv.stop()
+    srv.check_clean()
+    lines = request_lines(read(log))
+    assert len(lines) == 1, lines
+    assert 'path="/no-such\\" status=200\\u000atime=forged" status=404 ' in lines[0], lines[0]
