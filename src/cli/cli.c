@@ -27,15 +27,15 @@
 #define SERVER_KEYS                                                                                                    \
 	"public-url", "site-name", "site-tagline", "theme", "log-level", "threads", "max-connections", "timeout",      \
 	        "per-ip-connections", "header-timeout", "body-min-rate", "max-body", "max-header", "page-size",        \
-	        "access-log", "smtp-url", "mail-from", "mail-retry-base", "session-days", "secret", "rate-limit",      \
-	        "meter-articles", "auto-paywall-days", "gift-max-uses", "gift-days", "grace-days", "page-cache",       \
-	        "recheck-ms", "retry-days", "billing-interval", "billing-provider", "stripe-secret-key",               \
+	        "access-log", "access-log-file", "smtp-url", "mail-from", "mail-retry-base", "session-days", "secret", \
+	        "rate-limit", "meter-articles", "auto-paywall-days", "gift-max-uses", "gift-days", "grace-days",       \
+	        "page-cache", "recheck-ms", "retry-days", "billing-interval", "billing-provider", "stripe-secret-key", \
 	        "stripe-webhook-secret", "stripe-api-base", "password-threads", "password-memory-mib",                 \
 	        "api-cors-origins", "db-pool", "metrics-allow", "metrics-token"
 
 static const char *const serve_keys[] = { "listen", "trusted-proxy", "no-migrate", SERVER_KEYS, NULL };
 static const char *const demo_keys[] = { "port", "teaser-paragraphs", SERVER_KEYS, NULL };
-static const char *const import_keys[] = { "teaser-paragraphs", "max-import-bytes", NULL };
+static const char *const import_keys[] = { "teaser-paragraphs", "max-import-bytes", "import-cache-mib", NULL };
 static const char *const no_keys[] = { NULL };
 static const char *const user_keys[] = { "password-memory-mib", NULL };
 static const char *const billing_keys[] = { "grace-days", "retry-days", "billing-provider",

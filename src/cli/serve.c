@@ -11,6 +11,7 @@
 #include "auth/password.h"
 #include "cli/cli.h"
 #include "content/import.h"
+#include "core/accesslog.h"
 #include "core/embed.h"
 #include "core/log.h"
 #include "auth/token.h"
@@ -63,6 +64,7 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -120,8 +122,15 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 		theme_release(&app.theme);
 		return EXIT_FAIL;
 	}
+	if (cfg->access_log && accesslog_start(cfg->access_log_file, 0, err, sizeof err)) {
+		fprintf(stderr, "masthead: %s\n", err);
+		mailer_stop(app.mailer);
+		theme_release(&app.theme);
+		return EXIT_FAIL;
+	}
 	if (http_server_start(&o, &srv, err, sizeof err)) {
 		fprintf(stderr, "masthead: %s\n", err);
+		accesslog_stop();
 		mailer_stop(app.mailer);
 		store_listener_stop(s, app.listener);
 		theme_release(&app.theme);
@@ -159,10 +168,16 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	log_info("server started", "listen=%s:%u db=\"%s\"", host, (unsigned) port, store_url(s));
 
 	int sig = 0;
-	sigwait(&stop, &sig);
+	/* SIGHUP: logrotate moved the access log; the writer opens it again. */
+	while (sigwait(&stop, &sig) == 0 && sig == SIGHUP) {
+		log_info("reopening the access log", "%s", "");
+		accesslog_reopen();
+	}
 	log_info("stopping", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	http_server_stop(srv, 10000);
 	metrics_release();
+	/* No request is left to log: what is buffered is written now. */
+	accesslog_stop();
 	billing_scheduler_stop(scheduler);
 	mailer_stop(app.mailer);
 	store_listener_stop(s, app.listener);

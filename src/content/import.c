@@ -19,6 +19,16 @@ struct progress {
 	double start, last;
 };
 
+/* Where the sources come from: memory (the demo) or files read one at a
+ * time, so an import holds one file's text at once. */
+struct import_feed {
+	size_t count;
+	/* Source i, and the size of the whole file when only its start was read. */
+	mh_err (*get)(const struct import_feed *f, size_t i, struct import_source *out, size_t *size);
+	void (*put)(const struct import_feed *f, size_t i, struct import_source *src);
+	const char *(*name)(const struct import_feed *f, size_t i);
+};
+
 static double
 now_s(void)
 {
@@ -41,64 +51,83 @@ progress_draw(struct progress *p, size_t done, bool final)
 	fflush(p->out);
 }
 
-static const struct article_input *sort_arts;
+/* The slugs seen so far, for the check that no two files of one import
+ * share one: a few dozen bytes an article, all that grows with the count. */
+struct seen {
+	char *slug;
+	size_t index;
+};
 
-/* By slug, then by position in the import, so the first user of a slug comes first. */
 static int
 cmp_by_slug(const void *x, const void *y)
 {
-	size_t a = *(const size_t *) x, b = *(const size_t *) y;
-	int c = strcmp(sort_arts[a].slug, sort_arts[b].slug);
-	return c ? c : (a > b) - (a < b);
+	const struct seen *a = x, *b = y;
+	int c = strcmp(a->slug, b->slug);
+	return c ? c : (a->index > b->index) - (a->index < b->index);
 }
 
 /* Reports every file whose slug an earlier file of this import already
  * uses; sorting keeps it n log n for imports of hundreds of thousands. */
 static size_t
-report_duplicates(const struct import_source *src, const struct article_input *arts, size_t n, FILE *errors)
+report_duplicates(const struct import_feed *f, struct seen *v, size_t m, FILE *errors)
 {
-	size_t *order = xmallocarray(n ? n : 1, sizeof *order), m = 0, dups = 0;
-	for (size_t i = 0; i < n; i++)
-		if (arts[i].slug)
-			order[m++] = i;
-	sort_arts = arts; /* qsort has no context argument; import runs on one thread */
-	qsort(order, m, sizeof *order, cmp_by_slug);
+	if (m)
+		qsort(v, m, sizeof *v, cmp_by_slug);
+	size_t dups = 0;
 	for (size_t k = 1, first = 0; k < m; k++) {
-		if (strcmp(arts[order[first]].slug, arts[order[k]].slug) != 0) {
+		if (strcmp(v[first].slug, v[k].slug) != 0) {
 			first = k;
 			continue;
 		}
-		fprintf(errors, "%s:1: slug '%s' is also used by %s in this import\n", src[order[k]].name,
-		        arts[order[k]].slug, src[order[first]].name);
+		fprintf(errors, "%s:1: slug '%s' is also used by %s in this import\n", f->name(f, v[k].index),
+		        v[k].slug, f->name(f, v[first].index));
 		dups++;
 	}
-	free(order);
 	return dups;
 }
 
-/* sizes[i], when given, is the size of the whole file src[i] holds the start of. */
+/* Articles parsed between two releases of the parse arena: what memory an
+ * import holds beyond the slugs, whatever the number of files. */
+#define IMPORT_BATCH 256
+
+/* One pass: each file is read, parsed, rendered and written inside one
+ * transaction, then dropped; a bad file stops the writing but not the
+ * checking (every bad file is reported), and the transaction is rolled
+ * back at the end, so the import is still all or nothing. */
 static mh_err
-import_checked(struct store *s, const struct import_source *src, const size_t *sizes, size_t n,
-               const struct import_opts *o, struct import_summary *sum)
+import_feed(struct store *s, const struct import_feed *f, const struct import_opts *o, struct import_summary *sum)
 {
 	memset(sum, 0, sizeof *sum);
+	size_t n = f->count;
 	struct arena *a = arena_new();
-	struct article_input *arts = xcalloc(n ? n : 1, sizeof *arts);
-	struct progress p = { o->progress, "checking", n, now_s(), 0 };
+	struct arena *slugs = arena_new();
+	struct seen *seen = xmallocarray(n ? n : 1, sizeof *seen);
+	size_t nseen = 0;
+	struct progress p = { o->progress, "importing", n, now_s(), 0 };
 	mh_err rc = MH_OK;
+	bool writing = true, in_txn = false;
 	char err[512];
 
+	if ((rc = store_begin(s)))
+		goto db_fail;
+	in_txn = true;
 	for (size_t i = 0; i < n; i++) {
+		struct import_source src;
+		size_t size = 0;
+		if ((rc = f->get(f, i, &src, &size))) {
+			sum->rejected++;
+			goto out; /* the reader said why */
+		}
+		struct article_input art;
 		mh_err e;
 		size_t max = o->parse.max_bytes;
-		if (max && src[i].len > max) {
+		if (max && src.len > max) {
 			/* Only the start was read: the message gives the whole file's size. */
-			size_t size = sizes && sizes[i] > src[i].len ? sizes[i] : src[i].len;
 			snprintf(err, sizeof err, "line 1: file is %zu bytes, over the limit of %zu (max-import-bytes)",
-			         size, max);
+			         size > src.len ? size : src.len, max);
 			e = MH_ERR_TOOBIG;
 		} else {
-			e = article_parse(a, src[i].data, src[i].len, &o->parse, &arts[i], err, sizeof err);
+			e = article_parse(a, src.data, src.len, &o->parse, &art, err, sizeof err);
 		}
 		if (e) {
 			if (p.out)
@@ -111,61 +140,99 @@ import_checked(struct store *s, const struct import_source *src, const size_t *s
 				if (*msg == ':')
 					msg += 2;
 			}
-			fprintf(o->errors, "%s:%ld: %s\n", src[i].name, line, msg);
+			fprintf(o->errors, "%s:%ld: %s\n", src.name, line, msg);
 			sum->rejected++;
-			arts[i].slug = NULL;
-			continue;
+			writing = false;
+		} else {
+			seen[nseen++] = (struct seen){ arena_strdup(slugs, art.slug), i };
+			if (writing) {
+				int64_t id;
+				bool created;
+				if ((rc = store_article_upsert(s, &art, &id, &created))) {
+					fprintf(o->errors, "%s:1: cannot store article: %s\n", src.name,
+					        store_errmsg(s));
+					f->put(f, i, &src);
+					memset(sum, 0, sizeof *sum);
+					sum->rejected = 1;
+					goto out;
+				}
+				if (created)
+					sum->created++;
+				else
+					sum->updated++;
+			}
+		}
+		f->put(f, i, &src);
+		if ((i + 1) % IMPORT_BATCH == 0) {
+			arena_free(a);
+			a = arena_new();
 		}
 		progress_draw(&p, i + 1, false);
 	}
-	sum->rejected += report_duplicates(src, arts, n, o->errors);
+	sum->rejected += report_duplicates(f, seen, nseen, o->errors);
 	if (sum->rejected) {
 		if (p.out)
 			fputs("\r\x1b[K", p.out);
 		rc = MH_ERR_INVALID;
 		goto out;
 	}
-	progress_draw(&p, n, true);
-
-	p = (struct progress){ o->progress, "writing", n, now_s(), 0 };
-	if ((rc = store_begin(s)))
-		goto db_fail;
-	for (size_t i = 0; i < n; i++) {
-		int64_t id;
-		bool created;
-		if ((rc = store_article_upsert(s, &arts[i], &id, &created))) {
-			fprintf(o->errors, "%s:1: cannot store article: %s\n", src[i].name, store_errmsg(s));
-			store_rollback(s);
-			memset(sum, 0, sizeof *sum);
-			sum->rejected = 1;
-			goto out;
-		}
-		if (created)
-			sum->created++;
-		else
-			sum->updated++;
-		progress_draw(&p, i + 1, false);
-	}
+	in_txn = false;
 	if ((rc = store_commit(s))) {
 		store_rollback(s);
-		memset(sum, 0, sizeof *sum);
 		goto db_fail;
 	}
 	progress_draw(&p, n, true);
 	goto out;
 db_fail:
 	fprintf(o->errors, "import: database error: %s\n", store_errmsg(s));
+	memset(sum, 0, sizeof *sum);
 out:
-	free(arts);
+	if (rc && in_txn)
+		store_rollback(s);
+	if (rc && rc != MH_ERR_INVALID && !sum->rejected)
+		sum->rejected = 1;
+	if (rc == MH_ERR_INVALID)
+		sum->created = sum->updated = 0;
+	free(seen);
+	arena_free(slugs);
 	arena_free(a);
 	return rc;
+}
+
+struct sources_feed {
+	struct import_feed f;
+	const struct import_source *src;
+};
+
+static mh_err
+sources_get(const struct import_feed *f, size_t i, struct import_source *out, size_t *size)
+{
+	const struct sources_feed *sf = (const struct sources_feed *) f;
+	*out = sf->src[i];
+	*size = out->len;
+	return MH_OK;
+}
+
+static void
+sources_put(const struct import_feed *f, size_t i, struct import_source *src)
+{
+	(void) f;
+	(void) i;
+	(void) src;
+}
+
+static const char *
+sources_name(const struct import_feed *f, size_t i)
+{
+	return ((const struct sources_feed *) f)->src[i].name;
 }
 
 mh_err
 import_sources(struct store *s, const struct import_source *src, size_t n, const struct import_opts *o,
                struct import_summary *sum)
 {
-	return import_checked(s, src, NULL, n, o, sum);
+	struct sources_feed sf = { { n, sources_get, sources_put, sources_name }, src };
+	return import_feed(s, &sf.f, o, sum);
 }
 
 struct pathlist {
@@ -270,6 +337,35 @@ read_file(const char *path, size_t max, struct import_source *out, size_t *size,
 	return MH_OK;
 }
 
+struct files_feed {
+	struct import_feed f;
+	char **paths;
+	size_t max_bytes;
+	FILE *errors;
+};
+
+static mh_err
+files_get(const struct import_feed *f, size_t i, struct import_source *out, size_t *size)
+{
+	const struct files_feed *ff = (const struct files_feed *) f;
+	return read_file(ff->paths[i], ff->max_bytes, out, size, ff->errors);
+}
+
+static void
+files_put(const struct import_feed *f, size_t i, struct import_source *src)
+{
+	(void) f;
+	(void) i;
+	free((char *) src->data);
+	src->data = NULL;
+}
+
+static const char *
+files_name(const struct import_feed *f, size_t i)
+{
+	return ((const struct files_feed *) f)->paths[i];
+}
+
 mh_err
 import_paths(struct store *s, char *const *paths, size_t n, const struct import_opts *o, struct import_summary *sum)
 {
@@ -287,19 +383,15 @@ import_paths(struct store *s, char *const *paths, size_t n, const struct import_
 			rc = MH_ERR_NOTFOUND;
 		}
 	}
-	struct import_source *src = xcalloc(l.n ? l.n : 1, sizeof *src);
-	size_t *sizes = xcalloc(l.n ? l.n : 1, sizeof *sizes);
-	size_t nread = 0;
-	for (size_t i = 0; i < l.n && !rc; i++, nread++)
-		rc = read_file(l.v[i], o->parse.max_bytes, &src[i], &sizes[i], o->errors);
-	if (!rc)
-		rc = import_checked(s, src, sizes, l.n, o, sum);
-	else
+	if (!rc) {
+		/* Files are read one at a time as the import reaches them. */
+		struct files_feed ff = {
+			{ l.n, files_get, files_put, files_name }, l.v, o->parse.max_bytes, o->errors
+		};
+		rc = import_feed(s, &ff.f, o, sum);
+	} else {
 		sum->rejected = 1;
-	for (size_t i = 0; i < nread; i++)
-		free((char *) src[i].data);
-	free(src);
-	free(sizes);
+	}
 	for (size_t i = 0; i < l.n; i++)
 		free(l.v[i]);
 	free(l.v);

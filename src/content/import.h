@@ -1,8 +1,10 @@
 /* import.h: Markdown files into the store, all or nothing.
  *
- * Every file is read and checked first; any bad file is reported as
- * "path:line: message" on the error stream and nothing is written. Then all
- * articles are written in one transaction. */
+ * Files are read, parsed, rendered and written one at a time inside one
+ * transaction, so memory stays bounded whatever their number (the parse
+ * arena is dropped every few hundred files; only the slugs stay). Any bad
+ * file is reported as "path:line: message" on the error stream, the rest
+ * are still checked, and the transaction is rolled back: nothing is written. */
 #ifndef MH_IMPORT_H
 #define MH_IMPORT_H
 

@@ -42,7 +42,11 @@ const struct config_key config_keys[] = {
 	KEY("teaser-paragraphs", CONFIG_LONG, teaser_paragraphs, "2",
 	    "teaser length in paragraphs when there is no paywall marker"),
 	KEY("max-import-bytes", CONFIG_LONG, max_import_bytes, "1048576", "largest file import accepts"),
+	KEY("import-cache-mib", CONFIG_LONG, import_cache_mib, "64",
+	    "database pages import keeps in memory, in MiB (1 to 4096; SQLite only)"),
 	KEY("access-log", CONFIG_BOOL, access_log, "true", "log every request in logfmt"),
+	KEY("access-log-file", CONFIG_STR, access_log_file, "",
+	    "file the access log is appended to, reopened on SIGHUP (empty: standard error)"),
 	KEY("page-cache", CONFIG_BOOL, page_cache, "true",
 	    "keep public pages for visitors without cookies in memory, until content changes or 60 s pass"),
 	KEY("recheck-ms", CONFIG_LONG, recheck_ms, "1000",
@@ -205,6 +209,8 @@ value_problem(const char *name, const char *v, long n, char *buf, size_t buflen)
 		snprintf(buf, buflen, "%ld is more than 1024", n);
 	else if ((!strcmp(name, "max-connections") || !strcmp(name, "max-import-bytes")) && n < 1)
 		snprintf(buf, buflen, "must be at least 1");
+	else if (!strcmp(name, "import-cache-mib") && (n < 1 || n > 4096))
+		snprintf(buf, buflen, "must be from 1 to 4096");
 	else if (!strcmp(name, "sitemap-urls") && (n < 1 || n > 50000))
 		snprintf(buf, buflen, "must be from 1 to 50000 (the sitemaps protocol's limit)");
 	else

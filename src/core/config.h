@@ -32,10 +32,12 @@ struct config {
 	long page_size;
 	long teaser_paragraphs;
 	long max_import_bytes;
+	long import_cache_mib; /* SQLite page cache of an import's connection */
 	bool access_log;
-	bool page_cache; /* keep pages for visitors without cookies in memory */
-	bool no_migrate; /* serve: migrate nothing (another node or `masthead migrate` does) */
-	long recheck_ms; /* between reads of the store's versions */
+	char *access_log_file; /* empty: stderr */
+	bool page_cache;       /* keep pages for visitors without cookies in memory */
+	bool no_migrate;       /* serve: migrate nothing (another node or `masthead migrate` does) */
+	long recheck_ms;       /* between reads of the store's versions */
 	/* members and mail */
 	char *smtp_url; /* empty: .eml files under DATA/outbox/ */
 	char *mail_from;

@@ -1,5 +1,7 @@
 #include "core/log.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +12,32 @@
 #include "core/banned.h"
 
 static enum log_level min_level = LOG_INFO;
+/* Keeps each write to standard error whole: a line from log_msg() never
+ * lands inside a block of access log lines (a pipe splits writes above
+ * PIPE_BUF). Taken for a log line or a block of them, never per request. */
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void
+log_write(const char *p, size_t n)
+{
+	pthread_mutex_lock(&write_lock);
+	while (n) {
+		ssize_t w = write(STDERR_FILENO, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		p += w;
+		n -= (size_t) w;
+	}
+	pthread_mutex_unlock(&write_lock);
+}
+
+bool
+log_enabled(enum log_level level)
+{
+	return level >= min_level;
+}
 
 void
 log_set_level(enum log_level level)
@@ -52,7 +80,6 @@ log_msg(enum log_level level, const char *msg, const char *fmt, ...)
 		va_end(ap);
 	}
 	buf_putc(&b, '\n');
-	ssize_t w = write(STDERR_FILENO, b.ptr, b.len);
-	(void) w;
+	log_write(b.ptr, b.len);
 	buf_release(&b);
 }

@@ -2,11 +2,18 @@
 #ifndef MH_LOG_H
 #define MH_LOG_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 void log_set_level(enum log_level level);
 /* Parses "debug", "info", "warn", "error"; returns -1 for anything else. */
 int log_level_parse(const char *s);
+/* True when lines of this level are written. */
+bool log_enabled(enum log_level level);
+/* Writes n bytes of whole lines to standard error in one piece. */
+void log_write(const char *p, size_t n);
 /* fmt holds the logfmt fields after msg, e.g. "path=%s status=%d". msg is quoted. */
 void log_msg(enum log_level level, const char *msg, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -25,6 +25,12 @@ store_ping(struct store *s)
 }
 
 mh_err
+store_bulk_memory(struct store *s, unsigned mib)
+{
+	return s->ops->bulk_memory(s, mib);
+}
+
+mh_err
 store_site_secret(struct store *s, const char *fresh, char *out, size_t outlen)
 {
 	return s->ops->site_secret(s, fresh, out, outlen);

@@ -322,6 +322,23 @@ static const char *const stmt_sql[ST_COUNT] = {
 	                         "SELECT " SEARCH_KEY("published_at", "id") ", ?2, ?3, ?4 FROM articles WHERE id = ?1",
 	[ST_SEARCH_GATED_INSERT] = "INSERT INTO search_gated (rowid, open, body) "
 	                           "SELECT " SEARCH_KEY("published_at", "id") ", ?2, ?3 FROM articles WHERE id = ?1",
+	/* temp.search_stage is made with each connection (sqlite/sqlite.c); a
+	 * second write of one article in a transaction replaces its row. */
+	[ST_SEARCH_STAGE] = "INSERT OR REPLACE INTO temp.search_stage (id, title, dek, body, open, gated_body, gated) "
+	                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	/* At commit the staged rows go in under their SEARCH_KEY, in key order. */
+	[ST_SEARCH_STAGE_PUB] =
+	        "INSERT INTO search_public (rowid, title, dek, body) "
+	        "SELECT " SEARCH_KEY("a.published_at",
+	                             "a.id") ", st.title, st.dek, st.body "
+	                                     "FROM temp.search_stage st JOIN articles a ON a.id = st.id ORDER BY 1",
+	[ST_SEARCH_STAGE_GATED] =
+	        "INSERT INTO search_gated (rowid, open, body) "
+	        "SELECT " SEARCH_KEY(
+	                "a.published_at",
+	                "a.id") ", st.open, st.gated_body "
+	                        "FROM temp.search_stage st JOIN articles a ON a.id = st.id WHERE st.gated = 1 ORDER BY 1",
+	[ST_SEARCH_STAGE_CLEAR] = "DELETE FROM temp.search_stage",
 	[ST_SEARCH_PENDING] = "SELECT p.article_id, a.title, a.dek, a.teaser_html, COALESCE(g.body_html, '') "
 	                      "FROM search_pending p JOIN articles a ON a.id = p.article_id "
 	                      "LEFT JOIN article_gated g ON g.article_id = a.id ORDER BY p.article_id LIMIT 200",
@@ -444,6 +461,11 @@ static const char *const pg_sql[ST_COUNT] = {
 	/* Two "add a default card" of one member queue here, so the second
 	 * clears the first's default before it inserts its own. */
 	[ST_PM_LOCK_MEMBER] = "SELECT id FROM members WHERE id = ?1 FOR UPDATE",
+	/* Never run: PostgreSQL indexes each row as it is written. */
+	[ST_SEARCH_STAGE] = "SELECT 1",
+	[ST_SEARCH_STAGE_PUB] = "SELECT 1",
+	[ST_SEARCH_STAGE_GATED] = "SELECT 1",
+	[ST_SEARCH_STAGE_CLEAR] = "SELECT 1",
 	[ST_SEARCH_PUB_DELETE] = "DELETE FROM search_public WHERE article_id = ?1",
 	[ST_SEARCH_GATED_DELETE] = "DELETE FROM search_gated WHERE article_id = ?1",
 	[ST_SEARCH_PUB_INSERT] =

@@ -190,6 +190,12 @@ enum stmt_id {
 	ST_NL_BOUNCE_ROW,
 	ST_NL_SUPPRESS,
 	ST_NL_SUPPRESSED,
+	/* SQLite: search rows written inside a transaction wait in a temporary
+	 * table until commit (sqlops.c, search_index). PostgreSQL: unused. */
+	ST_SEARCH_STAGE,
+	ST_SEARCH_STAGE_PUB,
+	ST_SEARCH_STAGE_GATED,
+	ST_SEARCH_STAGE_CLEAR,
 	ST_COUNT
 };
 
@@ -229,6 +235,8 @@ struct db_driver {
 	/* The statement, reset and with no bindings; NULL (message set) on error. */
 	struct db_stmt *(*stmt)(struct store *s, enum stmt_id id);
 	mh_err (*exec)(struct store *s, const char *sql);
+	/* True when the calling thread's connection is inside a transaction. */
+	bool (*in_txn)(struct store *s);
 	void (*bind_int64)(struct db_stmt *st, int i, int64_t v);
 	void (*bind_text)(struct db_stmt *st, int i, const char *v);
 	int (*step)(struct db_stmt *st); /* DB_ROW, DB_DONE or DB_ERROR */

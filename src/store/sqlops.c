@@ -134,6 +134,23 @@ id_by_text(struct store *s, enum stmt_id id, const char *key, int64_t *out)
 }
 
 static mh_err
+op_bulk_memory(struct store *s, unsigned mib)
+{
+	if (s->db->dialect != SQL_SQLITE)
+		return MH_OK;
+	if (mib < 1)
+		mib = 1;
+	if (mib > 4096)
+		mib = 4096;
+	/* Negative: KiB. The temporary database holds the staged search rows
+	 * (search_index), a quarter is plenty for them. */
+	char sql[128];
+	snprintf(sql, sizeof sql, "PRAGMA main.cache_size = -%u; PRAGMA temp.cache_size = -%u", mib * 1024u,
+	         mib * 256u);
+	return exec_sql(s, sql);
+}
+
+static mh_err
 op_ping(struct store *s)
 {
 	struct db_stmt *st = stmt(s, ST_PING);
@@ -205,9 +222,29 @@ op_begin(struct store *s)
 {
 	return exec_sql(s, s->db->begin_sql);
 }
+/* SQLite: the search rows staged in this transaction go into the full-text
+ * indexes, one statement each (see search_index). Nothing on PostgreSQL. */
+static mh_err
+search_stage_flush(struct store *s)
+{
+	static const enum stmt_id steps[] = { ST_SEARCH_STAGE_PUB, ST_SEARCH_STAGE_GATED, ST_SEARCH_STAGE_CLEAR };
+	if (s->db->dialect != SQL_SQLITE)
+		return MH_OK;
+	for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
+		struct db_stmt *st = stmt(s, steps[i]);
+		mh_err err = st ? exec_stmt(s, st) : MH_ERR_DB;
+		if (err)
+			return err;
+	}
+	return MH_OK;
+}
+
 static mh_err
 op_commit(struct store *s)
 {
+	mh_err err = search_stage_flush(s);
+	if (err)
+		return err;
 	return exec_sql(s, "COMMIT");
 }
 static mh_err
@@ -257,11 +294,15 @@ clear_for(struct store *s, enum stmt_id id, int64_t article_id)
  * gated text. The statements are each engine's (sql.c). */
 static mh_err
 search_index(struct store *s, int64_t id, const char *title, const char *dek, const char *teaser_html,
-             const char *gated_html)
+             const char *gated_html, bool fresh)
 {
-	mh_err err;
-	if ((err = clear_for(s, ST_SEARCH_PUB_DELETE, id)) || (err = clear_for(s, ST_SEARCH_GATED_DELETE, id)) ||
-	    (err = clear_for(s, ST_SEARCH_PENDING_DONE, id)))
+	mh_err err = MH_OK;
+	/* A new article has no index rows yet (an article that goes takes its
+	 * rows with it: migration 0009's trigger). Each statement on a
+	 * full-text table makes SQLite's index write out what it holds. */
+	if (!fresh &&
+	    ((err = clear_for(s, ST_SEARCH_PUB_DELETE, id)) || (err = clear_for(s, ST_SEARCH_GATED_DELETE, id)) ||
+	     (err = clear_for(s, ST_SEARCH_PENDING_DONE, id))))
 		return err;
 	struct buf text = BUF_INIT;
 	htmltext_append(&text, title);
@@ -276,8 +317,33 @@ search_index(struct store *s, int64_t id, const char *title, const char *dek, co
 	buf_puts(&open, d);
 	buf_putc(&open, ' ');
 	buf_puts(&open, text.ptr ? text.ptr : "");
-	struct db_stmt *st = stmt(s, ST_SEARCH_PUB_INSERT);
-	if (!st) {
+	bool gated = gated_html && gated_html[0];
+	struct db_stmt *st;
+	if (s->db->dialect == SQL_SQLITE && s->db->in_txn(s)) {
+		/* Inside a transaction (an import), SQLite's full-text index writes
+		 * what it holds out at every statement that touches it: the rows
+		 * wait in a temporary table and go in at commit, one statement an
+		 * index (sql_search_stage_flush). */
+		struct buf g = BUF_INIT;
+		if (gated)
+			htmltext_append(&g, gated_html);
+		if (!(st = stmt(s, ST_SEARCH_STAGE))) {
+			buf_release(&g);
+			err = MH_ERR_DB;
+			goto out;
+		}
+		db_bind_int64(st, 1, id);
+		bind_text(st, 2, t);
+		bind_text(st, 3, d);
+		bind_text(st, 4, text.ptr);
+		bind_text(st, 5, open.ptr);
+		bind_text(st, 6, g.ptr);
+		db_bind_int64(st, 7, gated);
+		err = exec_stmt(s, st);
+		buf_release(&g);
+		goto out;
+	}
+	if (!(st = stmt(s, ST_SEARCH_PUB_INSERT))) {
 		err = MH_ERR_DB;
 		goto out;
 	}
@@ -287,7 +353,7 @@ search_index(struct store *s, int64_t id, const char *title, const char *dek, co
 	bind_text(st, 4, text.ptr);
 	if ((err = exec_stmt(s, st)))
 		goto out;
-	if (gated_html && gated_html[0]) {
+	if (gated) {
 		buf_reset(&text);
 		htmltext_append(&text, gated_html);
 		if (!(st = stmt(s, ST_SEARCH_GATED_INSERT))) {
@@ -346,7 +412,8 @@ sql_search_index_pending(struct store *s, int *done)
 		if (!err && rc != DB_ROW && rc != DB_DONE)
 			err = db_fail(s, st, "search index");
 		for (size_t i = 0; !err && i < n; i++)
-			err = search_index(s, rows[i].id, rows[i].title, rows[i].dek, rows[i].teaser, rows[i].gated);
+			err = search_index(s, rows[i].id, rows[i].title, rows[i].dek, rows[i].teaser, rows[i].gated,
+			                   false);
 		arena_free(a);
 		if (err) {
 			op_rollback(s);
@@ -394,7 +461,10 @@ upsert_body(struct store *s, const struct article_input *in, int64_t *id, bool *
 	if (*created)
 		*id = db_last_id(st);
 
-	if ((err = clear_for(s, ST_GATED_DELETE, *id)))
+	/* A new article's id has nothing of an old one attached: rows that name
+	 * an article go with it (ON DELETE CASCADE), so only an update clears. */
+	bool fresh = *created;
+	if (!fresh && (err = clear_for(s, ST_GATED_DELETE, *id)))
 		return err;
 	if (has_gated) {
 		if (!(st = stmt(s, ST_GATED_INSERT)))
@@ -405,13 +475,13 @@ upsert_body(struct store *s, const struct article_input *in, int64_t *id, bool *
 		if ((err = exec_stmt(s, st)))
 			return err;
 	}
-	if ((err = search_index(s, *id, in->title, in->dek, in->teaser_html, has_gated ? in->gated_html : "")))
+	if ((err = search_index(s, *id, in->title, in->dek, in->teaser_html, has_gated ? in->gated_html : "", fresh)))
 		return err;
-	if ((err = clear_for(s, ST_AUTHORS_CLEAR, *id)) ||
+	if ((!fresh && (err = clear_for(s, ST_AUTHORS_CLEAR, *id))) ||
 	    (err = link_names(s, *id, in->authors, in->n_authors, ST_AUTHOR_UPSERT, ST_AUTHOR_ID, ST_AUTHOR_LINK)) ||
-	    (err = clear_for(s, ST_TAGS_CLEAR, *id)) ||
+	    (!fresh && (err = clear_for(s, ST_TAGS_CLEAR, *id))) ||
 	    (err = link_names(s, *id, in->tags, in->n_tags, ST_TAG_UPSERT, ST_TAG_ID, ST_TAG_LINK)) ||
-	    (err = clear_for(s, ST_QUOTES_CLEAR, *id)))
+	    (!fresh && (err = clear_for(s, ST_QUOTES_CLEAR, *id))))
 		return err;
 	for (size_t i = 0; i < in->n_quotes; i++) {
 		const struct quote_input *q = &in->quotes[i];
@@ -449,11 +519,18 @@ upsert_body(struct store *s, const struct article_input *in, int64_t *id, bool *
 static mh_err
 op_article_upsert(struct store *s, const struct article_input *in, int64_t *id, bool *created)
 {
-	/* A savepoint nests inside an import's transaction and stands alone outside one. */
+	/* Inside the caller's transaction (an import) the caller rolls the whole
+	 * of it back when an upsert fails, so no savepoint: SQLite's full-text
+	 * index writes its pending terms out at every savepoint, which made
+	 * each article cost a flush of its postings (docs/performance.md). */
+	if (s->db->in_txn(s))
+		return upsert_body(s, in, id, created);
+	/* Alone, a transaction of its own: all of the article or none of it. */
 	mh_err err = exec_sql(s, "SAVEPOINT article_upsert");
 	if (err)
 		return err;
-	if ((err = upsert_body(s, in, id, created))) {
+	/* The savepoint is a transaction of its own: its staged search rows go in before it ends. */
+	if ((err = upsert_body(s, in, id, created)) || (err = search_stage_flush(s))) {
 		char msg[STORE_ERRMSG_MAX];
 		snprintf(msg, sizeof msg, "%s", store_errbuf());
 		exec_sql(s, "ROLLBACK TO article_upsert");
@@ -2546,6 +2623,7 @@ sql_ops_fill(struct store_ops *o)
 	o->migrations_pending = op_migrations_pending;
 	o->site_secret = op_site_secret;
 	o->ping = op_ping;
+	o->bulk_memory = op_bulk_memory;
 	o->versions = op_versions;
 	o->begin = op_begin;
 	o->commit = op_commit;

@@ -157,6 +157,11 @@ struct store_listener;
 mh_err store_listen(struct store *s, const struct store_push *p, struct store_listener **out);
 /* Stops the thread and frees the listener store_listen made on s (NULL: nothing). */
 void store_listener_stop(struct store *s, struct store_listener *l);
+/* Lets the calling thread's connection keep up to mib MiB of database pages
+ * for a bulk write (an import): a transaction bigger than SQLite's page
+ * cache writes its pages out and back again, over and over. PostgreSQL:
+ * nothing to do. The server's connections keep the small default. */
+mh_err store_bulk_memory(struct store *s, unsigned mib);
 
 /* [txn] */
 mh_err store_begin(struct store *s);

@@ -14,6 +14,7 @@ struct store_ops {
 	/* How many migrations of this binary the database lacks. */
 	mh_err (*migrations_pending)(struct store *s, int *pending);
 	mh_err (*ping)(struct store *s);
+	mh_err (*bulk_memory)(struct store *s, unsigned mib);
 	/* Numbers that change whenever published content (content) or what a
 	 * signed-in request knows of its member (members: sessions ended,
 	 * members and subscriptions changed) changes, from any process. */

@@ -272,5 +272,5 @@ def test_import_draws_progress_on_a_terminal(tmp_path):
                        env={**os.environ, **db_env(tmp_path / "data")})
     out = r.stdout.decode()
     assert r.returncode == 0, out
-    assert "\rchecking" in out and "\rwriting 300/300 files (" in out and "/s)" in out
+    assert "\rimporting 300/300 files (" in out and "/s)" in out
     assert "300 created, 0 updated, 0 rejected" in out

@@ -268,8 +268,11 @@ def test_keep_alive_serves_many_requests_on_one_connection(demo):
 
 
 def test_access_log_is_logfmt(demo):
+    from conftest import eventually
     demo.get("/healthz?probe=1")
-    lines = [l for l in demo.logs().splitlines() if 'msg="request"' in l and "/healthz" in l]
+    # Lines are buffered and written within about a second (docs/performance.md).
+    log = eventually(demo.logs, lambda t: 'path="/healthz"' in t)
+    lines = [l for l in log.splitlines() if 'msg="request"' in l and "/healthz" in l]
     assert lines
     line = lines[-1]
     assert re.search(r'^time=\S+ level=info msg="request" method=GET path="/healthz" status=200 bytes=\d+ ms=[\d.]+ ip=127\.0\.0\.1', line), line

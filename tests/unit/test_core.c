@@ -1,12 +1,16 @@
 /* Buffers, arenas, slices, UTF-8, times and slugs. */
 #include "unit.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "auth/password.h"
 #include "auth/token.h"
 #include "content/slug.h"
+#include "core/accesslog.h"
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/config.h"
@@ -312,6 +316,90 @@ test_csv_records(void **state)
 	arena_free(a);
 }
 
+/* The access log: four threads append lines of different lengths, more than
+ * a block's worth each; after accesslog_stop() the file holds every line,
+ * each whole, and a thread's lines in its order. */
+struct alog_arg {
+	int id, n;
+};
+
+static void *
+alog_thread(void *p)
+{
+	const struct alog_arg *a = p;
+	char line[300];
+	for (int i = 0; i < a->n; i++) {
+		int pad = (i * 7 + a->id) % 200;
+		int len = snprintf(
+		        line, sizeof line, "t=%d i=%d pad=%.*s end\n", a->id, i, pad,
+		        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+		accesslog_add(line, (size_t) len);
+	}
+	return NULL;
+}
+
+static void
+test_accesslog_threads(void **state)
+{
+	(void) state;
+	char path[] = "/tmp/mh-alog-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	char err[256];
+	assert_int_equal(accesslog_start(path, 50, err, sizeof err), MH_OK);
+	enum { THREADS = 4, LINES = 5000 };
+	pthread_t t[THREADS];
+	struct alog_arg args[THREADS];
+	for (int k = 0; k < THREADS; k++) {
+		args[k] = (struct alog_arg){ k, LINES };
+		assert_int_equal(pthread_create(&t[k], NULL, alog_thread, &args[k]), 0);
+	}
+	for (int k = 0; k < THREADS; k++)
+		pthread_join(t[k], NULL);
+	accesslog_stop();
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	int next[THREADS] = { 0 };
+	char line[512];
+	int total = 0;
+	while (fgets(line, sizeof line, f)) {
+		int id, i, used = 0;
+		assert_int_equal(sscanf(line, "t=%d i=%d pad=%*[x] end\n%n", &id, &i, &used) >= 2, 1);
+		assert_true(id >= 0 && id < THREADS);
+		assert_int_equal(i, next[id]); /* in order, none missing */
+		next[id]++;
+		size_t n = strlen(line);
+		assert_true(n >= 5 && strcmp(line + n - 5, " end\n") == 0);
+		total++;
+	}
+	fclose(f);
+	assert_int_equal(total, THREADS * LINES);
+	unlink(path);
+}
+
+/* A line waits for the timer, not for a full block or for stop. */
+static void
+test_accesslog_timer(void **state)
+{
+	(void) state;
+	char path[] = "/tmp/mh-alog-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	char err[256];
+	assert_int_equal(accesslog_start(path, 20, err, sizeof err), MH_OK);
+	accesslog_add("one\n", 4);
+	char got[8] = { 0 };
+	/* Generous: a loaded machine may delay the writer by seconds. */
+	for (int i = 0; i < 3000 && pread(fd, got, 4, 0) != 4; i++)
+		usleep(10000);
+	assert_memory_equal(got, "one\n", 4);
+	accesslog_stop();
+	close(fd);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -328,6 +416,8 @@ main(void)
 		cmocka_unit_test(test_config_neutral_defaults_and_derived_sender),
 		cmocka_unit_test(test_dummy_hash_has_todays_parameters),
 		cmocka_unit_test(test_csv_records),
+		cmocka_unit_test(test_accesslog_threads),
+		cmocka_unit_test(test_accesslog_timer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1214,6 +1214,67 @@ test_search_ops(void **state)
 	arena_free(a);
 }
 
+/* Upserts inside the caller's transaction (an import): searchable once it
+ * commits, the gated word in the gated index only; an article written twice
+ * in one transaction has its last text; a rollback leaves no index row. */
+static void
+test_search_in_a_transaction(void **state)
+{
+	struct store *s = *state;
+	struct arena *a = arena_new();
+	struct article_input in = { .slug = "bulk-one",
+		                    .title = "Quarry bells",
+		                    .dek = "d",
+		                    .summary = "s",
+		                    .access = ACCESS_PAID,
+		                    .published_at = T0 - 10,
+		                    .updated_at = T0 - 10,
+		                    .teaser_md = "t",
+		                    .teaser_html = "<p>Open words.</p>",
+		                    .gated_md = "g",
+		                    .gated_html = "<p>Walled cinderwick.</p>" };
+	int64_t id, id2;
+	bool created;
+	struct search_row *rows;
+	size_t n;
+	/* As an import does: more page cache for this connection, then one transaction. */
+	assert_int_equal(store_bulk_memory(s, 8), MH_OK);
+	assert_int_equal(store_begin(s), MH_OK);
+	assert_int_equal(store_article_upsert(s, &in, &id, &created), MH_OK);
+	in.title = "Quarry chimes";
+	assert_int_equal(store_article_upsert(s, &in, &id2, &created), MH_OK);
+	assert_false(created);
+	assert_int_equal(id2, id);
+	in.slug = "bulk-two";
+	in.title = "Second bells";
+	in.gated_html = "";
+	assert_int_equal(store_article_upsert(s, &in, &id2, &created), MH_OK);
+	assert_int_equal(store_commit(s), MH_OK);
+	assert_int_equal(store_search(s, a, "\"chimes\"", T0, &rows, &n), MH_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].article_id, id);
+	assert_int_equal(store_search(s, a, "\"bells\"", T0, &rows, &n), MH_OK);
+	assert_int_equal(n, 1); /* the first title was replaced in the same transaction */
+	assert_int_equal(rows[0].article_id, id2);
+	assert_int_equal(store_search(s, a, "\"cinderwick\"", T0, &rows, &n), MH_OK);
+	assert_int_equal(n, 1);
+	assert_true(rows[0].in_gated);
+	assert_false(rows[0].in_public);
+	assert_int_equal(store_begin(s), MH_OK);
+	in.slug = "bulk-gone";
+	in.title = "Rolled tamarisk";
+	assert_int_equal(store_article_upsert(s, &in, &id2, &created), MH_OK);
+	assert_int_equal(store_rollback(s), MH_OK);
+	assert_int_equal(store_search(s, a, "\"tamarisk\"", T0, &rows, &n), MH_OK);
+	assert_int_equal(n, 0);
+	/* A later commit does not bring it back. */
+	assert_int_equal(store_begin(s), MH_OK);
+	assert_int_equal(store_commit(s), MH_OK);
+	assert_int_equal(store_search(s, a, "\"tamarisk\"", T0, &rows, &n), MH_OK);
+	assert_int_equal(n, 0);
+	arena_free(a);
+}
+
 /* Private feed tokens: one per member, found by hash, replaced on renewal,
  * gone on revocation; and the sitemap's list. */
 static void
@@ -1529,6 +1590,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_nothing_pending_after_migrate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_member_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search_ops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_search_in_a_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_tokens_and_sitemap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newsletter_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_site_stats, setup, teardown),

@@ -616,12 +616,20 @@ drv_col_name(struct db_stmt *dst, int i)
 	return n ? n : "";
 }
 
+static bool
+drv_in_txn(struct store *s)
+{
+	struct pgconn *c = conn_get(s);
+	return c && in_transaction(c);
+}
+
 const struct db_driver postgres_driver = {
 	.dialect = SQL_POSTGRES,
 	.begin_sql = "BEGIN",
 	.migrations = "postgres/",
 	.stmt = stmt,
 	.exec = exec_sql,
+	.in_txn = drv_in_txn,
 	.bind_int64 = drv_bind_int64,
 	.bind_text = drv_bind_text,
 	.step = drv_step,

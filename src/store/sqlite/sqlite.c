@@ -134,7 +134,9 @@ conn_get(struct store *s)
 	 * the kernel keeps the file. */
 	sqlite3_exec(c->db,
 	             "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; "
-	             "PRAGMA cache_size = -512;",
+	             "PRAGMA cache_size = -512; "
+	             "CREATE TEMP TABLE IF NOT EXISTS search_stage (id INTEGER PRIMARY KEY, title TEXT, dek TEXT, "
+	             "body TEXT, open TEXT, gated_body TEXT, gated INTEGER);",
 	             NULL, NULL, NULL);
 	c->s = s;
 	sqlite3_wal_hook(c->db, on_commit, c);
@@ -418,6 +420,13 @@ drv_col_name(struct db_stmt *st, int i)
 	return n ? n : "";
 }
 
+static bool
+drv_in_txn(struct store *s)
+{
+	struct conn *c = conn_get(s);
+	return c && !sqlite3_get_autocommit(c->db);
+}
+
 static struct store_ops sqlite_ops;
 
 const struct db_driver sqlite_driver = {
@@ -426,6 +435,7 @@ const struct db_driver sqlite_driver = {
 	.migrations = "sqlite/",
 	.stmt = stmt,
 	.exec = exec_sql,
+	.in_txn = drv_in_txn,
 	.bind_int64 = drv_bind_int64,
 	.bind_text = drv_bind_text,
 	.step = drv_step,
