@@ -54,6 +54,63 @@ skeleton_or_capture(struct http_req *r, const char *variant)
 	return false;
 }
 
+/* Stories on the front page beside the lead, in the grid. */
+#define FRONT_TOP 4
+/* Stories in each section's block on the front page. */
+#define FRONT_SECTION 3
+
+/* The first page of the front page: the newest story as the lead, the
+ * next ones in a grid, the rest under "Latest", then a block for each
+ * configured section with its newest stories. Takes arr. */
+static bool
+front_page(struct http_req *r, json_t *ctx, json_t *arr)
+{
+	struct app *app = r->app;
+	json_t *front = json_object();
+	json_object_set(front, "lead", json_array_get(arr, 0));
+	json_t *top = json_array(), *rest = json_array();
+	for (size_t i = 1; i < json_array_size(arr); i++)
+		json_array_append(i <= FRONT_TOP ? top : rest, json_array_get(arr, i));
+	json_decref(arr);
+	json_object_set_new(front, "top", top);
+	json_object_set_new(front, "has_top", json_boolean(json_array_size(top) > 0));
+	json_object_set_new(front, "latest", rest);
+	json_object_set_new(front, "has_latest", json_boolean(json_array_size(rest) > 0));
+	struct named_ref *secs;
+	size_t n_secs = page_sections(r, &secs);
+	json_t *blocks = json_array();
+	int64_t now = clock_now();
+	for (size_t i = 0; i < n_secs; i++) {
+		struct article_filter f = { LIST_TAG, secs[i].slug, now, FRONT_SECTION, 0 };
+		struct article *list;
+		size_t n;
+		mh_err err = store_article_list(app->store, r->arena, &f, &list, &n);
+		if (err) {
+			json_decref(blocks);
+			json_decref(front);
+			db_error(r, err);
+			return false;
+		}
+		if (n == 0)
+			continue; /* a section with no story yet has no block */
+		json_t *b = json_object(), *stories = json_array();
+		for (size_t j = 0; j < n; j++) {
+			access_apply_auto_paywall(&list[j], app->cfg->auto_paywall_days, now);
+			json_array_append_new(stories, page_article_json(r, &list[j]));
+		}
+		json_object_set_new(b, "name", json_string(secs[i].name));
+		json_object_set_new(b, "id", json_string(arena_printf(r->arena, "section-%s", secs[i].slug)));
+		json_object_set_new(b, "url", json_string(arena_printf(r->arena, "/tags/%s", secs[i].slug)));
+		json_object_set_new(b, "articles", stories);
+		json_array_append_new(blocks, b);
+	}
+	json_object_set_new(front, "sections", blocks);
+	json_object_set_new(front, "has_sections", json_boolean(json_array_size(blocks) > 0));
+	json_object_set_new(ctx, "front", front);
+	json_object_set_new(ctx, "articles", json_array());
+	return true;
+}
+
 /* Lists articles under a heading: the front page and tag and author pages. */
 static void
 send_listing(struct http_req *r, const char *template, enum list_kind kind, const char *slug, const char *kind_label,
@@ -101,7 +158,14 @@ send_listing(struct http_req *r, const char *template, enum list_kind kind, cons
 		access_apply_auto_paywall(&list[i], app->cfg->auto_paywall_days, f.before);
 		json_array_append_new(arr, page_article_json(r, &list[i]));
 	}
-	json_object_set_new(ctx, "articles", arr);
+	if (kind == LIST_ALL && page == 1 && n > 0) {
+		if (!front_page(r, ctx, arr)) {
+			json_decref(ctx);
+			return;
+		}
+	} else {
+		json_object_set_new(ctx, "articles", arr);
+	}
 	json_object_set_new(ctx, "empty", json_boolean(n == 0));
 	json_object_set_new(ctx, "heading", json_string(heading));
 	json_object_set_new(ctx, "kind", json_string(kind_label));
