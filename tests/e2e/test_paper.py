@@ -1,0 +1,85 @@
+"""The reading site as a newspaper: the header's sections and Subscribe
+button, the front page's lead, grid and section blocks, and the rule that a
+cached page never shows one kind of reader the other's header."""
+import re
+
+from members import sign_in
+
+SUBSCRIBE = 'class="button button-small button-subscribe" href="/subscribe"'
+SECTIONS = ["City Hall", "Port", "Business", "Schools", "Environment", "Culture"]
+
+
+def header(html):
+    return html.split("<main")[0]
+
+
+def test_anonymous_header_has_sections_subscribe_and_sign_in(demo):
+    h = header(demo.get("/articles/council-eastshore-rezoning-hearing").text)
+    assert SUBSCRIBE in h
+    assert "Sign in" in h and 'href="/search"' in h
+    bar = h.split('<ul class="sections-bar">')[1].split("</ul>")[0]
+    assert re.findall(r'<a href="/tags/[a-z-]+">([^<]+)</a>', bar) == SECTIONS
+    # The phone menu is a disclosure holding the same links: no script needed.
+    menu = h.split('<details class="sections-menu">')[1].split("</details>")[0]
+    assert "<summary>Sections</summary>" in menu
+    assert re.findall(r'<a href="/tags/[a-z-]+">([^<]+)</a>', menu) == SECTIONS
+
+
+def test_current_section_is_marked(demo):
+    h = header(demo.get("/tags/port").text)
+    assert h.count('<a href="/tags/port" aria-current="page">Port</a>') == 2
+    assert h.count('aria-current="page"') == 2
+
+
+def test_front_page_has_lead_grid_latest_and_sections(demo):
+    html = demo.get("/").text
+    assert html.count('<article class="lead">') == 1
+    lead = re.search(r'<h2 class="lead-title"><a href="/articles/([a-z0-9-]+)"', html).group(1)
+    assert lead == "artists-pier-5-net-loft"  # the newest demo story
+    grid = html.split('<ul class="cards cards-grid">')[1].split("</ul>\n</section>")[0]
+    assert 1 <= grid.count('<article class="card">') <= 4
+    blocks = re.findall(r'<section class="section-block" aria-labelledby="section-([a-z-]+)">', html)
+    assert blocks and blocks[0] == "city-hall"
+    assert blocks == [b for b in ["city-hall", "port", "business", "schools", "environment", "culture"]
+                      if b in blocks]
+    # Each block lists stories of its own tag only.
+    port = html.split('aria-labelledby="section-port"')[1].split("</section>")[0]
+    slugs = re.findall(r'href="/articles/([a-z0-9-]+)"', port)
+    assert 1 <= len(slugs) <= 3
+    for slug in slugs:
+        assert 'href="/tags/port"' in demo.get("/articles/" + slug).text.split("</header>", 2)[1]
+    # Later pages are plain lists without the lead or blocks.
+    two = demo.get("/?page=2").text
+    assert 'class="lead"' not in two and "section-block" not in two
+
+
+def test_subscribe_follows_the_reader_through_every_cache(demo):
+    """The anonymous page cache and the signed-in skeletons vary with the
+    Subscribe button: warm each kind in turn and check every other."""
+    subscriber, r = sign_in(demo, "subscriber@demo.test")
+    assert r.status_code == 303
+    reader, r = sign_in(demo, "reader@demo.test")
+    assert r.status_code == 303
+    for path in ("/", "/tags/port", "/articles/council-eastshore-rezoning-hearing"):
+        for _ in range(3):  # rendered, then from the skeleton or the page cache
+            s = header(subscriber.get(demo.url + path, timeout=10).text)
+            assert "Sign out" in s and SUBSCRIBE not in s, path
+            m = header(reader.get(demo.url + path, timeout=10).text)
+            assert "Sign out" in m and SUBSCRIBE in m, path
+            a = header(demo.get(path).text)
+            assert "Sign in" in a and SUBSCRIBE in a, path
+
+
+def test_sections_setting_orders_the_menu(fresh):
+    srv = fresh("demo", "--port", "0", env={"MASTHEAD_SECTIONS": " Weather ,Port,, Transit "})
+    h = header(srv.get("/").text)
+    bar = h.split('<ul class="sections-bar">')[1].split("</ul>")[0]
+    assert re.findall(r'<a href="(/tags/[a-z-]+)">([^<]+)</a>', bar) == [
+        ("/tags/weather", "Weather"), ("/tags/port", "Port"), ("/tags/transit", "Transit")]
+    html = srv.get("/").text
+    assert re.findall(r'aria-labelledby="section-([a-z-]+)"', html) == ["weather", "port", "transit"]
+
+
+def test_no_sections_no_section_nav(fresh):
+    srv = fresh("serve", "--listen", "127.0.0.1:0")
+    assert 'class="sections"' not in srv.get("/").text
