@@ -314,6 +314,21 @@ page_article_json(struct http_req *r, const struct article *a)
 	json_object_set_new(o, "updated_iso", json_string(iso));
 	json_object_set_new(o, "updated_human", json_string(human));
 	json_object_set_new(o, "was_updated", json_boolean(a->updated_at > a->published_at + 3600));
+	json_object_set_new(o, "featured", json_boolean(a->featured));
+	if (a->image.src && a->image.src[0]) {
+		/* Shown in a 16:9 frame (the theme crops to it), so the width and
+		 * height set here hold the space whatever the file's own size. */
+		json_t *img = json_object();
+		json_object_set_new(img, "src", json_string(a->image.src));
+		json_object_set_new(img, "alt", json_string(a->image.alt ? a->image.alt : ""));
+		json_object_set_new(img, "caption", json_string(a->image.caption ? a->image.caption : ""));
+		json_object_set_new(img, "credit", json_string(a->image.credit ? a->image.credit : ""));
+		json_object_set_new(img, "width", json_integer(1600));
+		json_object_set_new(img, "height", json_integer(900));
+		json_object_set_new(o, "image", img);
+	} else {
+		json_object_set_new(o, "image", json_false());
+	}
 	json_object_set_new(o, "authors", refs_json(r, a->authors, a->n_authors, "/authors/"));
 	json_object_set_new(o, "tags", refs_json(r, a->tags, a->n_tags, "/tags/"));
 	return o;

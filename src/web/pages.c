@@ -59,7 +59,8 @@ skeleton_or_capture(struct http_req *r, const char *variant)
 /* Stories in each section's block on the front page. */
 #define FRONT_SECTION 3
 
-/* The first page of the front page: the newest story as the lead, the
+/* The first page of the front page: the newest featured story (or the
+ * newest) as the lead, the
  * next ones in a grid, the rest under "Latest", then a block for each
  * configured section with its newest stories. Takes arr. */
 static bool
@@ -67,10 +68,20 @@ front_page(struct http_req *r, json_t *ctx, json_t *arr)
 {
 	struct app *app = r->app;
 	json_t *front = json_object();
-	json_object_set(front, "lead", json_array_get(arr, 0));
+	/* The lead: the newest story marked featured on this page, else the newest. */
+	size_t lead = 0;
+	for (size_t i = 0; i < json_array_size(arr); i++)
+		if (json_is_true(json_object_get(json_array_get(arr, i), "featured"))) {
+			lead = i;
+			break;
+		}
+	json_object_set(front, "lead", json_array_get(arr, lead));
 	json_t *top = json_array(), *rest = json_array();
-	for (size_t i = 1; i < json_array_size(arr); i++)
-		json_array_append(i <= FRONT_TOP ? top : rest, json_array_get(arr, i));
+	for (size_t i = 0, k = 0; i < json_array_size(arr); i++) {
+		if (i == lead)
+			continue;
+		json_array_append(++k <= FRONT_TOP ? top : rest, json_array_get(arr, i));
+	}
 	json_decref(arr);
 	json_object_set_new(front, "top", top);
 	json_object_set_new(front, "has_top", json_boolean(json_array_size(top) > 0));
@@ -329,6 +340,31 @@ article_load(struct http_req *r, const char *slug, int64_t now, struct article *
 	return true; /* the auto-paywall is applied by reading_decide() */
 }
 
+/* Words in HTML text: runs of non-space characters outside tags. */
+static size_t
+html_words(const char *html)
+{
+	size_t n = 0;
+	bool in_tag = false, in_word = false;
+	for (const char *p = html ? html : ""; *p; p++) {
+		if (*p == '<') {
+			in_tag = true;
+			in_word = false;
+		} else if (*p == '>') {
+			in_tag = false;
+		} else if (!in_tag) {
+			bool space = *p == ' ' || *p == '\n' || *p == '\t' || *p == '\r';
+			if (!space && !in_word)
+				n++;
+			in_word = !space;
+		}
+	}
+	return n;
+}
+
+/* Minutes to read, at 230 words a minute, at least one. */
+#define WORDS_PER_MINUTE 230
+
 /* What an article page depends on besides the reader's kind. */
 static const char *
 article_variant(struct http_req *r, const struct article *a, const struct access_decision *d)
@@ -398,6 +434,10 @@ h_article(struct http_req *r)
 			return;
 		}
 		json_object_set_new(art, "body_html", json_string(gated));
+		/* Only for a reader of the whole story: a teaser's length says nothing. */
+		size_t words = html_words(a->teaser_html) + html_words(gated);
+		json_object_set_new(art, "reading_minutes",
+		                    json_integer((json_int_t) ((words + WORDS_PER_MINUTE - 1) / WORDS_PER_MINUTE)));
 		json_object_set_new(ctx, "paywall", json_false());
 	} else {
 		json_object_set_new(ctx, "paywall", reader_paywall_json(r, a, &rd, &d));

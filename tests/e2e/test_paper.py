@@ -35,9 +35,10 @@ def test_front_page_has_lead_grid_latest_and_sections(demo):
     html = demo.get("/").text
     assert html.count('<article class="lead">') == 1
     lead = re.search(r'<h2 class="lead-title"><a href="/articles/([a-z0-9-]+)"', html).group(1)
-    assert lead == "artists-pier-5-net-loft"  # the newest demo story
+    assert lead == "depot-street-rail-underpass-deal"  # the demo's featured story, not its newest
+    assert '<img src="/static/demo/depot-street-rail-underpass-deal.svg" alt="" width="1600" height="900"' in html
     grid = html.split('<ul class="cards cards-grid">')[1].split("</ul>\n</section>")[0]
-    assert 1 <= grid.count('<article class="card">') <= 4
+    assert grid.count('<article class="card card-with-image">') == 4
     blocks = re.findall(r'<section class="section-block" aria-labelledby="section-([a-z-]+)">', html)
     assert blocks and blocks[0] == "city-hall"
     assert blocks == [b for b in ["city-hall", "port", "business", "schools", "environment", "culture"]
