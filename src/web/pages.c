@@ -228,6 +228,18 @@ h_named_list(struct http_req *r, enum list_kind kind)
 	const char *label = kind == LIST_TAG ? "Tag" : "Author";
 	const char *desc = kind == LIST_TAG ? arena_printf(r->arena, "Articles tagged %s.", ref.name)
 	                                    : arena_printf(r->arena, "Articles by %s.", ref.name);
+	if (kind == LIST_TAG) {
+		/* A tag that is a section goes by the section's name. */
+		struct named_ref *secs;
+		size_t n_secs = page_sections(r, &secs);
+		for (size_t i = 0; i < n_secs; i++)
+			if (strcmp(secs[i].slug, ref.slug) == 0) {
+				label = "Section";
+				ref.name = secs[i].name;
+				desc = arena_printf(r->arena, "The latest from %s.", ref.name);
+				break;
+			}
+	}
 	send_listing(r, "list", kind, ref.slug, label, ref.name, desc);
 }
 

@@ -84,3 +84,34 @@ def test_sections_setting_orders_the_menu(fresh):
 def test_no_sections_no_section_nav(fresh):
     srv = fresh("serve", "--listen", "127.0.0.1:0")
     assert 'class="sections"' not in srv.get("/").text
+
+
+def test_section_page_goes_by_the_section_name(demo):
+    html = demo.get("/tags/city-hall").text
+    assert '<p class="eyebrow">Section</p>' in html
+    assert '<h1 class="page-title">City Hall</h1>' in html
+    assert 'class="cards cards-grid cards-listing"' in html
+    other = demo.get("/tags/housing").text
+    assert '<p class="eyebrow">Tag</p>' in other and '<h1 class="page-title">housing</h1>' in other
+
+
+def test_article_page_feature_image_and_reading_time(demo):
+    html = demo.get("/articles/council-eastshore-rezoning-hearing").text
+    fig = html.split('<figure class="feature-image">')[1].split("</figure>")[0]
+    assert ('<img src="/static/demo/council-eastshore-rezoning-hearing.svg" alt="An illustration of a columned '
+            'civic building under a wide sky." width="1600" height="900"') in fig
+    assert '<span class="credit">Illustration generated for the demo by scripts/demo-images</span>' in fig
+    assert re.search(r'<span class="reading-time">\d+ min read</span>', html)
+    svg = demo.get("/static/demo/council-eastshore-rezoning-hearing.svg")
+    assert svg.status_code == 200 and svg.headers["Content-Type"].startswith("image/svg+xml")
+    # A teaser reader is not told a reading time the teaser cannot support.
+    assert "min read" not in demo.get("/articles/port-pier-9-overnight-cargo").text
+
+
+def test_demo_images_are_up_to_date():
+    import pathlib
+    import subprocess
+    root = pathlib.Path(__file__).resolve().parents[2]
+    r = subprocess.run(["/usr/bin/python3", str(root / "scripts" / "demo-images"), "--check"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
