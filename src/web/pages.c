@@ -377,6 +377,31 @@ html_words(const char *html)
 /* Minutes to read, at 230 words a minute, at least one. */
 #define WORDS_PER_MINUTE 230
 
+/* Stories at the end of an article: the newest others sharing its first tag. */
+#define RELATED_MAX 3
+
+static mh_err
+related_json(struct http_req *r, const struct article *a, int64_t now, json_t **out)
+{
+	struct app *app = r->app;
+	*out = json_array();
+	if (a->n_tags == 0)
+		return MH_OK;
+	struct article_filter f = { LIST_TAG, a->tags[0].slug, now, RELATED_MAX + 1, 0 };
+	struct article *list;
+	size_t n;
+	mh_err err = store_article_list(app->store, r->arena, &f, &list, &n);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n && json_array_size(*out) < RELATED_MAX; i++) {
+		if (list[i].id == a->id)
+			continue;
+		access_apply_auto_paywall(&list[i], app->cfg->auto_paywall_days, now);
+		json_array_append_new(*out, page_article_json(r, &list[i]));
+	}
+	return MH_OK;
+}
+
 /* What an article page depends on besides the reader's kind. */
 static const char *
 article_variant(struct http_req *r, const struct article *a, const struct access_decision *d)
@@ -431,7 +456,15 @@ h_article(struct http_req *r)
 	if (lean)
 		d = reading_decide(a, &rd.v, &rules, now); /* the same decision, on the full record */
 
+	json_t *related;
+	if ((err = related_json(r, a, now, &related))) {
+		json_decref(related);
+		db_error(r, err);
+		return;
+	}
 	json_t *ctx = page_context(r, a->title, a->summary);
+	json_object_set_new(ctx, "related", related);
+	json_object_set_new(ctx, "has_related", json_boolean(json_array_size(related) > 0));
 	json_t *page = json_object_get(ctx, "page");
 	json_object_set_new(page, "og_type", json_string("article"));
 	json_t *art = page_article_json(r, a);

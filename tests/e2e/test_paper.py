@@ -115,3 +115,15 @@ def test_demo_images_are_up_to_date():
     r = subprocess.run(["/usr/bin/python3", str(root / "scripts" / "demo-images"), "--check"],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_related_stories_share_the_first_tag(demo):
+    html = demo.get("/articles/council-eastshore-rezoning-hearing").text
+    rel = html.split('<section class="related" aria-labelledby="related-title">')[1].split("</section>")[0]
+    slugs = re.findall(r'href="/articles/([a-z0-9-]+)"', rel)
+    assert 1 <= len(slugs) <= 3
+    assert "council-eastshore-rezoning-hearing" not in slugs
+    for slug in slugs:
+        assert 'href="/tags/city-hall"' in demo.get("/articles/" + slug).text.split("</header>", 2)[1]
+    # The teaser page of a paid story has them too: they are not personal.
+    assert 'class="related"' in demo.get("/articles/port-pier-9-overnight-cargo").text
