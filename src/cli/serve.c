@@ -381,6 +381,9 @@ cmd_demo(struct config *cfg, int argc, char **argv)
 		config_set(cfg, "site-name", "The Harbor Vale Ledger", err, sizeof err);
 	if (!config_given(cfg, "site-tagline"))
 		config_set(cfg, "site-tagline", "Independent news for Harbor Vale and the coast", err, sizeof err);
+	if (!config_given(cfg, "sections"))
+		config_set(cfg, "sections", "City Hall, Port, Business, Schools, Environment, Culture", err,
+		           sizeof err);
 	config_finish(cfg); /* a derived sender takes the demo paper's name */
 	int code;
 	struct store *s = cli_open_store(cfg, &code);

@@ -15,7 +15,20 @@
 #define SUMMARY_MAX 200
 
 static const char *known_keys[] = {
-	"title", "slug", "dek", "access", "authors", "tags", "published_at", "updated_at", NULL,
+	"title",
+	"slug",
+	"dek",
+	"access",
+	"authors",
+	"tags",
+	"published_at",
+	"updated_at",
+	"featured",
+	"feature_image",
+	"feature_image_alt",
+	"feature_image_caption",
+	"feature_image_credit",
+	NULL,
 };
 
 /* One text value: a list is an error. */
@@ -116,6 +129,79 @@ bad_char(const char *s)
 	return NULL;
 }
 
+#define IMAGE_TEXT_MAX 600
+#define IMAGE_SRC_MAX  2000
+
+/* A feature image's address: http(s)://HOST/... or a path on this site;
+ * no spaces or controls, nothing a browser would run. */
+static bool
+image_src_valid(const char *s)
+{
+	if (strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0 && (s[0] != '/' || s[1] == '/'))
+		return false;
+	for (; *s; s++)
+		if ((unsigned char) *s <= ' ' || *s == '"' || *s == '<' || *s == '>' || *s == '\\' || *s == 0x7f)
+			return false;
+	return true;
+}
+
+/* The feature image's keys and featured: into out. */
+static mh_err
+image_of(const struct frontmatter *fm, struct article_input *out, char *err, size_t errlen)
+{
+	static const char *const keys[] = { "feature_image", "feature_image_alt", "feature_image_caption",
+		                            "feature_image_credit" };
+	const char *v[4];
+	mh_err rc;
+	for (size_t i = 0; i < 4; i++) {
+		if ((rc = text_of(fm, keys[i], &v[i], err, errlen)))
+			return rc;
+		size_t max = i == 0 ? IMAGE_SRC_MAX : IMAGE_TEXT_MAX;
+		if (v[i] && strlen(v[i]) > max) {
+			snprintf(err, errlen, "line %d: %s is longer than %zu bytes",
+			         frontmatter_get(fm, keys[i])->line, keys[i], max);
+			return MH_ERR_INVALID;
+		}
+	}
+	if (v[0] && v[0][0]) {
+		if (!image_src_valid(v[0])) {
+			snprintf(err, errlen,
+			         "line %d: feature_image must be an https:// or http:// address or a path "
+			         "starting with /, without spaces",
+			         frontmatter_get(fm, "feature_image")->line);
+			return MH_ERR_INVALID;
+		}
+		if (!v[1] || !v[1][0]) {
+			snprintf(err, errlen,
+			         "line %d: feature_image needs feature_image_alt: a sentence saying what the "
+			         "picture shows, for readers who cannot see it",
+			         frontmatter_get(fm, "feature_image")->line);
+			return MH_ERR_INVALID;
+		}
+	} else {
+		for (size_t i = 1; i < 4; i++)
+			if (v[i] && v[i][0]) {
+				snprintf(err, errlen, "line %d: %s without feature_image",
+				         frontmatter_get(fm, keys[i])->line, keys[i]);
+				return MH_ERR_INVALID;
+			}
+	}
+	out->image.src = v[0];
+	out->image.alt = v[1];
+	out->image.caption = v[2];
+	out->image.credit = v[3];
+	const char *f;
+	if ((rc = text_of(fm, "featured", &f, err, errlen)))
+		return rc;
+	if (f && strcmp(f, "true") != 0 && strcmp(f, "false") != 0) {
+		snprintf(err, errlen, "line %d: featured must be true or false, not '%s'",
+		         frontmatter_get(fm, "featured")->line, f);
+		return MH_ERR_INVALID;
+	}
+	out->featured = f && strcmp(f, "true") == 0;
+	return MH_OK;
+}
+
 mh_err
 article_parse(struct arena *a, const char *src, size_t len, const struct article_parse_opts *opts,
               struct article_input *out, char *err, size_t errlen)
@@ -149,7 +235,8 @@ article_parse(struct arena *a, const char *src, size_t len, const struct article
 		if (!known) {
 			snprintf(err, errlen,
 			         "line %d: unknown front matter key '%s' (known: title, slug, dek, "
-			         "access, authors, tags, published_at, updated_at)",
+			         "access, authors, tags, published_at, updated_at, featured, feature_image, "
+			         "feature_image_alt, feature_image_caption, feature_image_credit)",
 			         fm.values[i].line, fm.values[i].key);
 			return MH_ERR_INVALID;
 		}
@@ -207,7 +294,8 @@ article_parse(struct arena *a, const char *src, size_t len, const struct article
 	if ((rc = names_of(a, &fm, "authors", &out->authors, &out->n_authors, err, errlen)) ||
 	    (rc = names_of(a, &fm, "tags", &out->tags, &out->n_tags, err, errlen)) ||
 	    (rc = time_of(&fm, "published_at", opts->now, &out->published_at, err, errlen)) ||
-	    (rc = time_of(&fm, "updated_at", out->published_at, &out->updated_at, err, errlen)))
+	    (rc = time_of(&fm, "updated_at", out->published_at, &out->updated_at, err, errlen)) ||
+	    (rc = image_of(&fm, out, err, errlen)))
 		return rc;
 
 	struct md_article md;
@@ -276,6 +364,19 @@ article_write_markdown(struct buf *b, const struct article_source *src)
 	yaml_list(b, "tags", a->tags, a->n_tags, false);
 	time_format_iso8601(a->published_at, when, sizeof when);
 	buf_printf(b, "published_at: %s\n", when);
+	if (a->featured)
+		buf_puts(b, "featured: true\n");
+	const char *const image[][2] = { { "feature_image", a->image.src },
+		                         { "feature_image_alt", a->image.alt },
+		                         { "feature_image_caption", a->image.caption },
+		                         { "feature_image_credit", a->image.credit } };
+	for (size_t i = 0; a->image.src && a->image.src[0] && i < 4; i++) {
+		if (!image[i][1] || !image[i][1][0])
+			continue;
+		buf_printf(b, "%s: ", image[i][0]);
+		yaml_quoted(b, image[i][1]);
+		buf_putc(b, '\n');
+	}
 	if (a->updated_at != a->published_at) {
 		time_format_iso8601(a->updated_at, when, sizeof when);
 		buf_printf(b, "updated_at: %s\n", when);

@@ -25,6 +25,8 @@ const struct config_key config_keys[] = {
 	KEY("public-url", CONFIG_STR, public_url, "", "the site's public base URL (default http://LISTEN)"),
 	KEY("site-name", CONFIG_STR, site_name, "masthead", "site name shown in every page header and mail"),
 	KEY("site-tagline", CONFIG_STR, site_tagline, "", "one line under the site name (default: none)"),
+	KEY("sections", CONFIG_STR, sections, "",
+	    "section tags in menu order, comma-separated names (e.g. \"City Hall, Port\")"),
 	KEY("theme", CONFIG_STR, theme, "", "theme folder with templates/ and static/ (default: the built-in theme)"),
 	KEY("log-level", CONFIG_STR, log_level, "info", "debug, info, warn or error"),
 	KEY("threads", CONFIG_LONG, threads, "0", "worker threads (0: one per core)"),

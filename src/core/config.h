@@ -19,7 +19,8 @@ struct config {
 	char *public_url; /* how readers reach the site */
 	char *site_name;
 	char *site_tagline;
-	char *theme; /* theme dir; empty: the built-in default theme */
+	char *sections; /* section tags in menu order, comma-separated names */
+	char *theme;    /* theme dir; empty: the built-in default theme */
 	char *log_level;
 	long threads; /* 0: one per core */
 	long max_connections;

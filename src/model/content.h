@@ -17,6 +17,12 @@ struct named_ref {
 	const char *name;
 };
 
+/* A story's feature image; src "" for none. */
+struct article_image {
+	const char *src; /* https://..., http://... or a path on this site */
+	const char *alt, *caption, *credit;
+};
+
 struct article {
 	int64_t id;
 	const char *slug;
@@ -28,6 +34,8 @@ struct article {
 	int64_t updated_at;
 	const char *teaser_html; /* NULL in listings */
 	bool has_gated;          /* there is a gated part after the teaser */
+	bool featured;           /* the editors' pick: the front page's lead */
+	struct article_image image;
 	struct named_ref *authors;
 	size_t n_authors;
 	struct named_ref *tags;
@@ -50,6 +58,8 @@ struct article_input {
 	const char *teaser_md, *teaser_html;
 	const char *gated_md, *gated_html;
 	bool has_marker; /* the source split at <!-- paywall --> */
+	bool featured;
+	struct article_image image; /* fields may be NULL: none */
 	struct named_ref *authors;
 	size_t n_authors;
 	struct named_ref *tags;

@@ -27,7 +27,9 @@
 #include "core/alloc.h"
 #include "core/banned.h"
 
-#define ARTICLE_COLS "a.id, a.slug, a.title, a.dek, a.summary, a.access, a.published_at, a.updated_at, a.has_gated"
+#define ARTICLE_COLS                                                                                                   \
+	"a.id, a.slug, a.title, a.dek, a.summary, a.access, a.published_at, a.updated_at, a.has_gated, "               \
+	"a.featured, a.feature_image, a.feature_image_alt, a.feature_image_caption, a.feature_image_credit"
 /* Search (docs/search.md): on SQLite an article's rowid in both FTS5
  * indexes is its minute of publication (from 1970 to 2097: earlier ones
  * count as 1970, later ones as 2097) in the high bits and its id in the
@@ -65,10 +67,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ARTICLE_ID] = "SELECT id FROM articles WHERE slug = ?1",
 	[ST_ARTICLE_INSERT] =
 	        "INSERT INTO articles (slug, title, dek, summary, access, published_at, updated_at, teaser_md, "
-	        "teaser_html, has_marker, has_gated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	        "teaser_html, has_marker, has_gated, featured, feature_image, feature_image_alt, feature_image_caption, "
+	        "feature_image_credit) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
 	[ST_ARTICLE_UPDATE] =
 	        "UPDATE articles SET slug = ?1, title = ?2, dek = ?3, summary = ?4, access = ?5, published_at = ?6, "
-	        "updated_at = ?7, teaser_md = ?8, teaser_html = ?9, has_marker = ?10, has_gated = ?11 WHERE id = ?12",
+	        "updated_at = ?7, teaser_md = ?8, teaser_html = ?9, has_marker = ?10, has_gated = ?11, "
+	        "featured = ?13, feature_image = ?14, feature_image_alt = ?15, feature_image_caption = ?16, "
+	        "feature_image_credit = ?17 WHERE id = ?12",
 	[ST_GATED_DELETE] = "DELETE FROM article_gated WHERE article_id = ?1",
 	[ST_GATED_INSERT] = "INSERT INTO article_gated (article_id, body_md, body_html) VALUES (?1, ?2, ?3)",
 	[ST_AUTHORS_CLEAR] = "DELETE FROM article_authors WHERE article_id = ?1",

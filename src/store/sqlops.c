@@ -456,6 +456,13 @@ upsert_body(struct store *s, const struct article_input *in, int64_t *id, bool *
 	db_bind_int64(st, 11, has_gated);
 	if (!*created)
 		db_bind_int64(st, 12, *id);
+	/* The insert numbers these from 12, the update after the id. */
+	int k = *created ? 12 : 13;
+	db_bind_int64(st, k, in->featured);
+	bind_text(st, k + 1, in->image.src);
+	bind_text(st, k + 2, in->image.alt);
+	bind_text(st, k + 3, in->image.caption);
+	bind_text(st, k + 4, in->image.credit);
 	if ((err = exec_stmt(s, st)))
 		return err;
 	if (*created)
@@ -541,6 +548,9 @@ op_article_upsert(struct store *s, const struct article_input *in, int64_t *id, 
 	return exec_sql(s, "RELEASE article_upsert");
 }
 
+/* Columns of ARTICLE_COLS (sql.c); a statement's own columns follow. */
+#define ARTICLE_NCOLS 14
+
 static void
 read_article_row(struct arena *a, struct db_stmt *st, struct article *out)
 {
@@ -555,6 +565,11 @@ read_article_row(struct arena *a, struct db_stmt *st, struct article *out)
 	out->published_at = db_col_int64(st, 6);
 	out->updated_at = db_col_int64(st, 7);
 	out->has_gated = db_col_int(st, 8) != 0;
+	out->featured = db_col_int(st, 9) != 0;
+	out->image.src = col_str(a, st, 10);
+	out->image.alt = col_str(a, st, 11);
+	out->image.caption = col_str(a, st, 12);
+	out->image.credit = col_str(a, st, 13);
 }
 
 static mh_err
@@ -609,7 +624,7 @@ op_article_by_slug(struct store *s, struct arena *a, const char *slug, struct ar
 	}
 	struct article *art = arena_alloc(a, sizeof *art);
 	read_article_row(a, st, art);
-	art->teaser_html = col_str(a, st, 9);
+	art->teaser_html = col_str(a, st, ARTICLE_NCOLS);
 	db_reset(st);
 	*out = art;
 	return read_people(s, a, art);
@@ -686,9 +701,9 @@ op_article_sources(struct store *s, struct arena *a, struct article_source **out
 		if (count == cap)
 			list = xrealloc(list, (cap *= 2) * sizeof *list);
 		read_article_row(a, st, &list[count].a);
-		list[count].teaser_md = col_str(a, st, 9);
-		list[count].gated_md = col_str(a, st, 10);
-		list[count].has_marker = db_col_int(st, 11) != 0;
+		list[count].teaser_md = col_str(a, st, ARTICLE_NCOLS);
+		list[count].gated_md = col_str(a, st, ARTICLE_NCOLS + 1);
+		list[count].has_marker = db_col_int(st, ARTICLE_NCOLS + 2) != 0;
 		count++;
 	}
 	db_reset(st);

@@ -81,7 +81,7 @@ struct web_ctx {
 	const char *csrf;       /* the token for this visitor's forms, once asked for */
 	const char *browser_id; /* web_browser_id(), once asked for */
 	const char *cache_key;  /* set when the answer may go to the page cache */
-	/* Signed in, on a cacheable page: the kind of reader ("path|has name|role"),
+	/* Signed in, on a cacheable page: the kind of reader ("path|has name|role|entitled"),
 	 * which with the handler's own variant names a page skeleton. */
 	const char *skel_base;
 	const char *skel_key; /* rendering a skeleton under this key: contexts get the slot marks */
@@ -90,6 +90,9 @@ struct web_ctx {
 	/* The member's subscription, as the access decision reads it. */
 	bool has_sub;
 	struct viewer sub;
+	/* Signed in and reads paid articles in full (subscribed, comped, staff):
+	 * the header offers no Subscribe button. */
+	bool entitled;
 };
 
 /* The before-handler hook: resolves the session, enforces the route's flags. */

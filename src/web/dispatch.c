@@ -6,6 +6,8 @@
 
 #include "auth/token.h"
 #include "core/buf.h"
+#include "core/clock.h"
+#include "paywall/access.h"
 #include "web/app.h"
 #include "web/page.h"
 #include "web/pagecache.h"
@@ -66,6 +68,32 @@ app_method_not_allowed(struct http_req *r)
 	app_error(r, 405, "That address does not accept this kind of request.");
 }
 
+/* Whether a signed-in reader would read a paid article in full by their
+ * own standing (no gift, no meter): the same decision the paywall makes. */
+static bool
+reader_entitled(struct web_ctx *c)
+{
+	struct viewer v;
+	memset(&v, 0, sizeof v);
+	v.signed_in = true;
+	v.member_id = c->member.id;
+	v.role = c->member.role;
+	v.comped_until = c->member.comped_until;
+	v.meter_remaining = -1;
+	if (c->has_sub) {
+		v.status = c->sub.status;
+		v.grace_until = c->sub.grace_until;
+		v.period_end = c->sub.period_end;
+		v.cancel_at_period_end = c->sub.cancel_at_period_end;
+	}
+	struct article paid;
+	memset(&paid, 0, sizeof paid);
+	paid.access = ACCESS_PAID;
+	int64_t now = clock_now();
+	paid.published_at = now;
+	return access_decide(&paid, &v, now).full;
+}
+
 bool
 web_before(struct http_req *r, const struct route *rt)
 {
@@ -78,6 +106,7 @@ web_before(struct http_req *r, const struct route *rt)
 			return false;
 	}
 	web_resolve_session(r);
+	c->entitled = c->signed_in && reader_entitled(c);
 	if ((rt->flags & (ROUTE_SIGNED_IN | ROUTE_EDITOR | ROUTE_ADMIN)) && !c->signed_in) {
 		if (r->method == HTTP_GET || r->method == HTTP_HEAD) {
 			struct buf b = BUF_INIT;
@@ -104,7 +133,7 @@ web_before(struct http_req *r, const struct route *rt)
 		const char *path = pagecache_path_key(r);
 		if (path)
 			c->skel_base = arena_concat(r->arena, path, c->member.name[0] ? "|n|" : "|-|",
-			                            member_role_name(c->member.role), NULL);
+			                            member_role_name(c->member.role), c->entitled ? "|s" : "|-", NULL);
 	}
 	if ((rt->flags & ROUTE_CSRF) && r->method == HTTP_POST) {
 		if (!csrf_valid(app->secret, http_cookie(r, CSRF_COOKIE), http_form(r, "csrf"))) {

@@ -7,6 +7,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/text.h"
+#include "content/slug.h"
 #include "render/template.h"
 #include "web/pagecache.h"
 #include "core/banned.h"
@@ -159,6 +160,38 @@ page_url(struct http_req *r, const char *path)
 	return arena_printf(r->arena, "%s%s", app->cfg->public_url, path);
 }
 
+size_t
+page_sections(struct http_req *r, struct named_ref **out)
+{
+	struct app *app = r->app;
+	const char *list = app->cfg->sections ? app->cfg->sections : "";
+	size_t cap = 1;
+	for (const char *p = list; *p; p++)
+		cap += *p == ',';
+	struct named_ref *refs = arena_alloc(r->arena, cap * sizeof *refs);
+	size_t n = 0;
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, ",");
+		while (len && (*p == ' ' || *p == '\t'))
+			p++, len--;
+		size_t end = len;
+		while (end && (p[end - 1] == ' ' || p[end - 1] == '\t'))
+			end--;
+		char slug[SLUG_MAX + 1];
+		const char *name = arena_strndup(r->arena, p, end);
+		if (end && slug_from(name, slug, sizeof slug)) {
+			refs[n].name = name;
+			refs[n].slug = arena_strdup(r->arena, slug);
+			n++;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	*out = refs;
+	return n;
+}
+
 json_t *
 page_context(struct http_req *r, const char *title, const char *description)
 {
@@ -219,6 +252,23 @@ page_context(struct http_req *r, const char *title, const char *description)
 		buf_release(&b);
 	}
 	json_object_set_new(ctx, "signin_url", json_string(signin));
+	/* The header: sections, and Subscribe for anyone who does not read
+	 * paid articles already (the skeleton key holds that, dispatch.c). */
+	json_object_set_new(ctx, "show_subscribe", json_boolean(!c->entitled));
+	struct named_ref *secs;
+	size_t n_secs = page_sections(r, &secs);
+	json_t *sections = json_array();
+	for (size_t i = 0; i < n_secs; i++) {
+		json_t *o = json_object();
+		const char *url = arena_printf(r->arena, "/tags/%s", secs[i].slug);
+		json_object_set_new(o, "name", json_string(secs[i].name));
+		json_object_set_new(o, "slug", json_string(secs[i].slug));
+		json_object_set_new(o, "url", json_string(url));
+		json_object_set_new(o, "current", json_boolean(strcmp(r->path, url) == 0));
+		json_array_append_new(sections, o);
+	}
+	json_object_set_new(ctx, "sections", sections);
+	json_object_set_new(ctx, "has_sections", json_boolean(n_secs > 0));
 	json_object_set_new(ctx, "static_css", json_string(app->theme.css_url));
 	json_object_set_new(ctx, "static_favicon", json_string(app->theme.favicon_url));
 	return ctx;
@@ -264,6 +314,21 @@ page_article_json(struct http_req *r, const struct article *a)
 	json_object_set_new(o, "updated_iso", json_string(iso));
 	json_object_set_new(o, "updated_human", json_string(human));
 	json_object_set_new(o, "was_updated", json_boolean(a->updated_at > a->published_at + 3600));
+	json_object_set_new(o, "featured", json_boolean(a->featured));
+	if (a->image.src && a->image.src[0]) {
+		/* Shown in a 16:9 frame (the theme crops to it), so the width and
+		 * height set here hold the space whatever the file's own size. */
+		json_t *img = json_object();
+		json_object_set_new(img, "src", json_string(a->image.src));
+		json_object_set_new(img, "alt", json_string(a->image.alt ? a->image.alt : ""));
+		json_object_set_new(img, "caption", json_string(a->image.caption ? a->image.caption : ""));
+		json_object_set_new(img, "credit", json_string(a->image.credit ? a->image.credit : ""));
+		json_object_set_new(img, "width", json_integer(1600));
+		json_object_set_new(img, "height", json_integer(900));
+		json_object_set_new(o, "image", img);
+	} else {
+		json_object_set_new(o, "image", json_false());
+	}
 	json_object_set_new(o, "authors", refs_json(r, a->authors, a->n_authors, "/authors/"));
 	json_object_set_new(o, "tags", refs_json(r, a->tags, a->n_tags, "/tags/"));
 	return o;

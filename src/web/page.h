@@ -28,6 +28,9 @@ const char *page_skeleton_key(struct http_req *r, const char *variant);
 bool page_skeleton_serve(struct http_req *r, const char *key);
 
 /* A context with the keys every page has: site, viewer, page, year, ... */
+/* The configured sections (site setting "sections"), in menu order, as
+ * tag references from r's arena; returns how many. */
+size_t page_sections(struct http_req *r, struct named_ref **out);
 json_t *page_context(struct http_req *r, const char *title, const char *description);
 /* Renders template `name` with ctx (taken) and sends it. */
 void page_send(struct http_req *r, int status, const char *name, json_t *ctx, enum cache_policy cache);

@@ -54,6 +54,74 @@ skeleton_or_capture(struct http_req *r, const char *variant)
 	return false;
 }
 
+/* Stories on the front page beside the lead, in the grid. */
+#define FRONT_TOP 4
+/* Stories in each section's block on the front page. */
+#define FRONT_SECTION 3
+
+/* The first page of the front page: the newest featured story (or the
+ * newest) as the lead, the
+ * next ones in a grid, the rest under "Latest", then a block for each
+ * configured section with its newest stories. Takes arr. */
+static bool
+front_page(struct http_req *r, json_t *ctx, json_t *arr)
+{
+	struct app *app = r->app;
+	json_t *front = json_object();
+	/* The lead: the newest story marked featured on this page, else the newest. */
+	size_t lead = 0;
+	for (size_t i = 0; i < json_array_size(arr); i++)
+		if (json_is_true(json_object_get(json_array_get(arr, i), "featured"))) {
+			lead = i;
+			break;
+		}
+	json_object_set(front, "lead", json_array_get(arr, lead));
+	json_t *top = json_array(), *rest = json_array();
+	for (size_t i = 0, k = 0; i < json_array_size(arr); i++) {
+		if (i == lead)
+			continue;
+		json_array_append(++k <= FRONT_TOP ? top : rest, json_array_get(arr, i));
+	}
+	json_decref(arr);
+	json_object_set_new(front, "top", top);
+	json_object_set_new(front, "has_top", json_boolean(json_array_size(top) > 0));
+	json_object_set_new(front, "latest", rest);
+	json_object_set_new(front, "has_latest", json_boolean(json_array_size(rest) > 0));
+	struct named_ref *secs;
+	size_t n_secs = page_sections(r, &secs);
+	json_t *blocks = json_array();
+	int64_t now = clock_now();
+	for (size_t i = 0; i < n_secs; i++) {
+		struct article_filter f = { LIST_TAG, secs[i].slug, now, FRONT_SECTION, 0 };
+		struct article *list;
+		size_t n;
+		mh_err err = store_article_list(app->store, r->arena, &f, &list, &n);
+		if (err) {
+			json_decref(blocks);
+			json_decref(front);
+			db_error(r, err);
+			return false;
+		}
+		if (n == 0)
+			continue; /* a section with no story yet has no block */
+		json_t *b = json_object(), *stories = json_array();
+		for (size_t j = 0; j < n; j++) {
+			access_apply_auto_paywall(&list[j], app->cfg->auto_paywall_days, now);
+			json_array_append_new(stories, page_article_json(r, &list[j]));
+		}
+		json_object_set_new(b, "name", json_string(secs[i].name));
+		json_object_set_new(b, "id", json_string(arena_printf(r->arena, "section-%s", secs[i].slug)));
+		json_object_set_new(b, "url", json_string(arena_printf(r->arena, "/tags/%s", secs[i].slug)));
+		json_object_set_new(b, "articles", stories);
+		json_array_append_new(blocks, b);
+	}
+	json_object_set_new(front, "sections", blocks);
+	json_object_set_new(front, "has_sections", json_boolean(json_array_size(blocks) > 0));
+	json_object_set_new(ctx, "front", front);
+	json_object_set_new(ctx, "articles", json_array());
+	return true;
+}
+
 /* Lists articles under a heading: the front page and tag and author pages. */
 static void
 send_listing(struct http_req *r, const char *template, enum list_kind kind, const char *slug, const char *kind_label,
@@ -101,7 +169,14 @@ send_listing(struct http_req *r, const char *template, enum list_kind kind, cons
 		access_apply_auto_paywall(&list[i], app->cfg->auto_paywall_days, f.before);
 		json_array_append_new(arr, page_article_json(r, &list[i]));
 	}
-	json_object_set_new(ctx, "articles", arr);
+	if (kind == LIST_ALL && page == 1 && n > 0) {
+		if (!front_page(r, ctx, arr)) {
+			json_decref(ctx);
+			return;
+		}
+	} else {
+		json_object_set_new(ctx, "articles", arr);
+	}
 	json_object_set_new(ctx, "empty", json_boolean(n == 0));
 	json_object_set_new(ctx, "heading", json_string(heading));
 	json_object_set_new(ctx, "kind", json_string(kind_label));
@@ -153,6 +228,18 @@ h_named_list(struct http_req *r, enum list_kind kind)
 	const char *label = kind == LIST_TAG ? "Tag" : "Author";
 	const char *desc = kind == LIST_TAG ? arena_printf(r->arena, "Articles tagged %s.", ref.name)
 	                                    : arena_printf(r->arena, "Articles by %s.", ref.name);
+	if (kind == LIST_TAG) {
+		/* A tag that is a section goes by the section's name. */
+		struct named_ref *secs;
+		size_t n_secs = page_sections(r, &secs);
+		for (size_t i = 0; i < n_secs; i++)
+			if (strcmp(secs[i].slug, ref.slug) == 0) {
+				label = "Section";
+				ref.name = secs[i].name;
+				desc = arena_printf(r->arena, "The latest from %s.", ref.name);
+				break;
+			}
+	}
 	send_listing(r, "list", kind, ref.slug, label, ref.name, desc);
 }
 
@@ -265,6 +352,56 @@ article_load(struct http_req *r, const char *slug, int64_t now, struct article *
 	return true; /* the auto-paywall is applied by reading_decide() */
 }
 
+/* Words in HTML text: runs of non-space characters outside tags. */
+static size_t
+html_words(const char *html)
+{
+	size_t n = 0;
+	bool in_tag = false, in_word = false;
+	for (const char *p = html ? html : ""; *p; p++) {
+		if (*p == '<') {
+			in_tag = true;
+			in_word = false;
+		} else if (*p == '>') {
+			in_tag = false;
+		} else if (!in_tag) {
+			bool space = *p == ' ' || *p == '\n' || *p == '\t' || *p == '\r';
+			if (!space && !in_word)
+				n++;
+			in_word = !space;
+		}
+	}
+	return n;
+}
+
+/* Minutes to read, at 230 words a minute, at least one. */
+#define WORDS_PER_MINUTE 230
+
+/* Stories at the end of an article: the newest others sharing its first tag. */
+#define RELATED_MAX 3
+
+static mh_err
+related_json(struct http_req *r, const struct article *a, int64_t now, json_t **out)
+{
+	struct app *app = r->app;
+	*out = json_array();
+	if (a->n_tags == 0)
+		return MH_OK;
+	struct article_filter f = { LIST_TAG, a->tags[0].slug, now, RELATED_MAX + 1, 0 };
+	struct article *list;
+	size_t n;
+	mh_err err = store_article_list(app->store, r->arena, &f, &list, &n);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n && json_array_size(*out) < RELATED_MAX; i++) {
+		if (list[i].id == a->id)
+			continue;
+		access_apply_auto_paywall(&list[i], app->cfg->auto_paywall_days, now);
+		json_array_append_new(*out, page_article_json(r, &list[i]));
+	}
+	return MH_OK;
+}
+
 /* What an article page depends on besides the reader's kind. */
 static const char *
 article_variant(struct http_req *r, const struct article *a, const struct access_decision *d)
@@ -319,7 +456,15 @@ h_article(struct http_req *r)
 	if (lean)
 		d = reading_decide(a, &rd.v, &rules, now); /* the same decision, on the full record */
 
+	json_t *related;
+	if ((err = related_json(r, a, now, &related))) {
+		json_decref(related);
+		db_error(r, err);
+		return;
+	}
 	json_t *ctx = page_context(r, a->title, a->summary);
+	json_object_set_new(ctx, "related", related);
+	json_object_set_new(ctx, "has_related", json_boolean(json_array_size(related) > 0));
 	json_t *page = json_object_get(ctx, "page");
 	json_object_set_new(page, "og_type", json_string("article"));
 	json_t *art = page_article_json(r, a);
@@ -334,6 +479,10 @@ h_article(struct http_req *r)
 			return;
 		}
 		json_object_set_new(art, "body_html", json_string(gated));
+		/* Only for a reader of the whole story: a teaser's length says nothing. */
+		size_t words = html_words(a->teaser_html) + html_words(gated);
+		json_object_set_new(art, "reading_minutes",
+		                    json_integer((json_int_t) ((words + WORDS_PER_MINUTE - 1) / WORDS_PER_MINUTE)));
 		json_object_set_new(ctx, "paywall", json_false());
 	} else {
 		json_object_set_new(ctx, "paywall", reader_paywall_json(r, a, &rd, &d));

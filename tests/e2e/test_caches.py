@@ -26,7 +26,8 @@ def pair(tmp_path):
     # One name for both: demo would otherwise be the demo paper, serve a new site.
     env = {"MASTHEAD_RATE_LIMIT": "1000", "MASTHEAD_PUBLIC_URL": "http://news.example",
            "MASTHEAD_SITE_NAME": "The Harbor Vale Ledger",
-           "MASTHEAD_SITE_TAGLINE": "Independent news for Harbor Vale and the coast"}
+           "MASTHEAD_SITE_TAGLINE": "Independent news for Harbor Vale and the coast",
+           "MASTHEAD_SECTIONS": "City Hall, Port, Business, Schools, Environment, Culture"}
     cached = Server(["demo", "--port", "0"], tmp_path / "data", env=env)
     plain = Server(["serve", "--listen", "127.0.0.1:0", "--page-cache", "false"], tmp_path / "data", env=env,
                    log_name="plain.log")

@@ -239,7 +239,7 @@ def test_auto_paywall(tmp_path):
         assert not full(r.text) and "Already a subscriber?" in r.text
         assert '"isAccessibleForFree":false' in r.text
         front = requests.get(srv.url + "/", timeout=10).text
-        assert "Subscribers only" in front.split("council-eastshore-rezoning-hearing")[1][:2000]
+        assert "Subscribers only" in front.partition('href="/articles/council-eastshore-rezoning-hearing"')[2][:2000]
     finally:
         srv.stop()
         srv.check_clean()

@@ -91,6 +91,34 @@ test_default_teaser_is_two_paragraphs(void **state)
 }
 
 static void
+test_feature_image(void **state)
+{
+	(void) state;
+	struct arena *a = arena_new();
+	struct article_input in;
+	char err[512] = "";
+	const char *src = "---\n"
+	                  "title: Pier 9\n"
+	                  "featured: true\n"
+	                  "feature_image: https://img.example/pier-9.jpg\n"
+	                  "feature_image_alt: Cranes over Pier 9 at dusk.\n"
+	                  "feature_image_caption: The night shift at Pier 9.\n"
+	                  "feature_image_credit: Ana Ruiz\n"
+	                  "---\nBody.\n";
+	assert_int_equal(parse(a, src, &in, err), MH_OK);
+	assert_true(in.featured);
+	assert_string_equal(in.image.src, "https://img.example/pier-9.jpg");
+	assert_string_equal(in.image.alt, "Cranes over Pier 9 at dusk.");
+	assert_string_equal(in.image.caption, "The night shift at Pier 9.");
+	assert_string_equal(in.image.credit, "Ana Ruiz");
+	/* Left out: no image, not featured. */
+	assert_int_equal(parse(a, "---\ntitle: T\nfeatured: false\n---\nB\n", &in, err), MH_OK);
+	assert_false(in.featured);
+	assert_null(in.image.src);
+	arena_free(a);
+}
+
+static void
 test_bad_input(void **state)
 {
 	(void) state;
@@ -112,6 +140,16 @@ test_bad_input(void **state)
 		{ "---\ntitle: T\n---\nok\n\nbad \xff byte\n", "line 6: invalid UTF-8" },
 		{ "---\ntitle: &a T\nslug: *a\n---\n", "aliases are not allowed" },
 		{ "---\ntitle: \"!!!\"\n---\n", "no slug can be made" },
+		{ "---\ntitle: T\nfeatured: yes\n---\n", "line 3: featured must be true or false, not 'yes'" },
+		{ "---\ntitle: T\nfeature_image: javascript:alert(1)\nfeature_image_alt: x\n---\n",
+		  "line 3: feature_image must be an https:// or http:// address or a path" },
+		{ "---\ntitle: T\nfeature_image: //evil.example/a.png\nfeature_image_alt: x\n---\n",
+		  "line 3: feature_image must be" },
+		{ "---\ntitle: T\nfeature_image: /a b.png\nfeature_image_alt: x\n---\n",
+		  "line 3: feature_image must be" },
+		{ "---\ntitle: T\nfeature_image: /a.png\n---\n", "line 3: feature_image needs feature_image_alt" },
+		{ "---\ntitle: T\nfeature_image_caption: A caption\n---\n",
+		  "line 3: feature_image_caption without feature_image" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		struct arena *a = arena_new();
@@ -279,6 +317,7 @@ main(void)
 		cmocka_unit_test(test_full_article),
 		cmocka_unit_test(test_default_teaser_is_two_paragraphs),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_feature_image),
 		cmocka_unit_test(test_size_limit),
 		cmocka_unit_test(test_export_round_trip),
 		cmocka_unit_test(test_deep_nesting_is_bounded),

@@ -525,6 +525,57 @@ test_gated_needs_a_full_decision(void **state)
 	arena_free(a);
 }
 
+/* The feature image and featured flag: written by an upsert, read back by
+ * the article, listings and export, and replaced by the next upsert. */
+static void
+test_feature_image_round_trip(void **state)
+{
+	struct store *s = *state;
+	struct arena *a = arena_new();
+	struct article_input in = { .slug = "contract-image",
+		                    .title = "T",
+		                    .dek = "",
+		                    .summary = "s",
+		                    .access = ACCESS_PUBLIC,
+		                    .published_at = T0,
+		                    .updated_at = T0,
+		                    .teaser_md = "t",
+		                    .teaser_html = "<p>t</p>",
+		                    .featured = true,
+		                    .image = { "/static/demo/x.svg", "Cranes.", "At dusk.", "Ana Ruiz" } };
+	int64_t id;
+	bool created;
+	assert_int_equal(store_article_upsert(s, &in, &id, &created), MH_OK);
+	struct article *art;
+	assert_int_equal(store_article_by_slug(s, a, "contract-image", &art), MH_OK);
+	assert_true(art->featured);
+	assert_string_equal(art->image.src, "/static/demo/x.svg");
+	assert_string_equal(art->image.alt, "Cranes.");
+	assert_string_equal(art->image.caption, "At dusk.");
+	assert_string_equal(art->image.credit, "Ana Ruiz");
+	assert_string_equal(art->teaser_html, "<p>t</p>");
+	struct article_filter f = { LIST_ALL, NULL, T0 + 1, 100, 0 };
+	struct article *list;
+	size_t n;
+	assert_int_equal(store_article_list(s, a, &f, &list, &n), MH_OK);
+	bool seen = false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i].slug, "contract-image") == 0) {
+			seen = true;
+			assert_true(list[i].featured);
+			assert_string_equal(list[i].image.credit, "Ana Ruiz");
+		}
+	assert_true(seen);
+	in.featured = false;
+	in.image = (struct article_image){ NULL, NULL, NULL, NULL };
+	assert_int_equal(store_article_upsert(s, &in, &id, &created), MH_OK);
+	assert_false(created);
+	assert_int_equal(store_article_by_slug(s, a, "contract-image", &art), MH_OK);
+	assert_false(art->featured);
+	assert_string_equal(art->image.src, "");
+	arena_free(a);
+}
+
 static void
 test_transactions(void **state)
 {
@@ -1578,6 +1629,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_claims_are_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_claims_two_senders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gated_needs_a_full_decision, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feature_image_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_content_reads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_member_ops, setup, teardown),
