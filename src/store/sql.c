@@ -231,7 +231,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	        "LIMIT 50",
 	[ST_INV_DUE] = "SELECT " INV_COLS " FROM invoices WHERE status = 'open' AND next_attempt_at > 0 AND "
 	               "next_attempt_at <= ?1 AND claimed_until <= ?1 ORDER BY next_attempt_at, id LIMIT 500",
-	[ST_INV_CLAIM] = "UPDATE invoices SET claimed_until = ?2 + ?3 WHERE id = ?1 AND claimed_until <= ?2",
+	/* Only an open invoice: a worker that read it open before another paid
+	 * it and let go must not take it (and charge it) again. */
+	[ST_INV_CLAIM] = "UPDATE invoices SET claimed_until = ?2 + ?3 WHERE id = ?1 AND claimed_until <= ?2 "
+	                 "AND status = 'open'",
 	[ST_INV_RELEASE] = "UPDATE invoices SET claimed_until = 0 WHERE id = ?1",
 	[ST_CHG_INSERT] = "INSERT INTO charges (invoice_id, idempotency_key, payment_method_id, status, created_at) "
 	                  "VALUES (?1, ?2, ?3, 'pending', ?4)",

@@ -426,7 +426,8 @@ mh_err store_invoice_list(struct store *s, struct arena *a, int64_t subscription
 /* [read] Open invoices whose retry is due at now. */
 mh_err store_invoices_due(struct store *s, struct arena *a, int64_t now, struct invoice **out, size_t *n);
 
-/* [claim] Takes an invoice for lease seconds; MH_ERR_CONFLICT when another worker has it. */
+/* [claim] Takes an open invoice for lease seconds; MH_ERR_CONFLICT when another worker
+ * has it, or it is open no more (paid, void). */
 mh_err store_invoice_claim(struct store *s, int64_t id, int64_t now, int64_t lease);
 
 /* [write] */

@@ -209,7 +209,8 @@ def test_private_feed_of_a_subscriber_is_full(site, tmp_path):
                         timeout=10).status_code == 304
     # The token is a credential: no log line holds it.
     token = path[len("/feed/"):-len(".xml")]
-    log = site.logs()
+    # Access lines reach the file within a second (the log is buffered).
+    log = eventually(site.logs, lambda t: 'path="/feed/TOKEN.xml" status=200' in t, within=15)
     assert token not in log
     assert 'path="/feed/TOKEN.xml" status=200' in log
 

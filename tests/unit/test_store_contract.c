@@ -427,6 +427,14 @@ test_claims_are_once(void **state)
 	assert_int_equal(store_invoice_create(s, &held), MH_OK);
 	assert_int_equal(store_invoice_claim(s, held.id, T0 + 10, 60), MH_ERR_CONFLICT);
 	assert_int_equal(store_invoice_claim(s, held.id, T0 + 300, 60), MH_OK);
+	/* A paid invoice is nobody's to take: a run that read it open before
+	 * another run paid it and let go must not charge it again. */
+	assert_int_equal(store_invoice_release(s, held.id), MH_OK);
+	assert_int_equal(store_invoice_get(s, a, held.id, &held), MH_OK);
+	held.status = "paid";
+	held.next_attempt_at = 0;
+	assert_int_equal(store_invoice_save(s, &held), MH_OK);
+	assert_int_equal(store_invoice_claim(s, held.id, T0 + 400, 60), MH_ERR_CONFLICT);
 	/* A provider event applies once. */
 	assert_int_equal(store_billing_event_record(s, "stripe", "evt_1", "invoice.paid", T0, T0), MH_OK);
 	assert_int_equal(store_billing_event_record(s, "stripe", "evt_1", "invoice.paid", T0, T0), MH_ERR_CONFLICT);
