@@ -108,8 +108,9 @@ def test_backup_while_writing_then_restore_serves_the_same_site(tmp_path):
             k, v = (x.strip() for x in line.split("=", 1))
             flags += [f"--{k}", v]
     assert "--site-name" in flags
-    # The one setting of the demo that site.ini does not record.
-    flags += ["--site-tagline", "Independent news for Harbor Vale and the coast"]
+    # The settings of the demo that site.ini does not record.
+    flags += ["--site-tagline", "Independent news for Harbor Vale and the coast",
+              "--sections", "City Hall, Port, Business, Schools, Environment, Culture"]
     copy = Server(["serve", "--listen", "127.0.0.1:0", *flags], b)
     try:
         assert pages(copy, list(expected)) == expected
