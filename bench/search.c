@@ -2,7 +2,7 @@
  * one thread, for an anonymous reader and a subscriber (docs/search.md).
  *
  *   cc -std=c11 -D_GNU_SOURCE -O2 -Isrc -o build/bench/search bench/search.c build/libmasthead.a \
- *       $(pkg-config --libs libmicrohttpd sqlite3 libpq libsodium libcmark yaml-0.1 jansson inih libcurl) -lpthread -lm
+ *       $(pkg-config --libs PKGS) -lpthread -lm      (PKGS: the Makefile's list)
  *   build/bench/search DATA/masthead.db ROUNDS WORD...
  *
  * Each word is searched ROUNDS times per reader after one warm-up; the
