@@ -781,7 +781,8 @@ posts_answer(const struct api_site *site, struct arena *a, const struct api_rout
 		*status = 200;
 		return envelope("posts", list, NULL);
 	}
-	qsort_r(match, n, sizeof *match, cmp_posts, (void *) q);
+	if (n > 1) /* qsort_r takes no NULL list, even empty */
+		qsort_r(match, n, sizeof *match, cmp_posts, (void *) q);
 	/* An article published while the batches were read shifts them by one:
 	 * one post may come twice, and its copies sort side by side. */
 	size_t w = 0;
@@ -913,7 +914,8 @@ named_answer(const struct api_site *site, struct arena *a, const struct api_rout
 	const char *resource = tag ? "tags" : "authors";
 	if (rt->by && m == 0)
 		return not_found(status, tag ? "Tag not found." : "Author not found.");
-	qsort_r(match, m, sizeof *match, cmp_named, (void *) q);
+	if (m > 1)
+		qsort_r(match, m, sizeof *match, cmp_named, (void *) q);
 	json_t *list = json_array();
 	size_t from = rt->by ? 0 : (q->page - 1) * q->limit, to = rt->by ? 1 : from + q->limit;
 	for (size_t i = from; i < m && i < to; i++) {

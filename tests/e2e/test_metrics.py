@@ -4,7 +4,7 @@ with the database, and closed to every address but the configured ones
 unless the bearer token is given."""
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import Server, run
+from conftest import Server, eventually, run
 from members import sign_in
 from storefix import Store
 
@@ -33,7 +33,12 @@ def test_metrics_parse_and_agree_with_what_happened(fresh, tmp_path):
     _, bad = sign_in(srv, "reader@demo.test", "not-the-password")
     assert ok.status_code == 303 and bad.status_code != 303
 
-    m = scrape(srv)
+    # Requests are counted when libmicrohttpd reports them complete, which
+    # may be just after the client has its answer: wait for the last one.
+    def failed_signins(fams):
+        return sum(smp.value for smp in fams["masthead_signins"].samples
+                   if smp.labels.get("method") == "password" and smp.labels.get("result") == "failed")
+    m = eventually(lambda: scrape(srv), lambda fams: failed_signins(fams) >= 1, within=15)
     # prometheus_client names a counter's family without _total.
     assert m["masthead_http_requests"].type == "counter"
     assert m["masthead_http_request_duration_seconds"].type == "histogram"
