@@ -48,7 +48,8 @@ $(BUILD)/fuzz/%-replay: $(BUILD)/$(FUZZ_DIR)/fuzz_%.o $(BUILD)/$(FUZZ_DIR)/repla
 fuzz-replay: $(FUZZ_REPLAY)
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		printf '== fuzz-replay %-12s ' $$t; \
-		$(BUILD)/fuzz/$$t-replay $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/regressions/$$t; \
+		$(BUILD)/fuzz/$$t-replay $(FUZZ_DIR)/corpus/$$t \
+			$$(test -d $(FUZZ_DIR)/regressions/$$t && echo $(FUZZ_DIR)/regressions/$$t); \
 	done
 
 # --- libFuzzer: clang, coverage and sanitizers in every object ---------------
