@@ -4,6 +4,7 @@ version the reading path decides; unsubscribe by link and by RFC 8058
 one-click POST; DKIM checked by an independent verifier (python3-dkim);
 kill -9 in the middle of a send; an SMTP server that is down, then up;
 bounces; a send never started twice."""
+import datetime
 import email
 import email.policy
 import os
@@ -19,19 +20,21 @@ import dkim  # Debian: python3-dkim
 import pytest
 import requests
 
-from conftest import binary_for, clock_env, run
+from conftest import binary_for, clock_env, now_dt, run
 from members import form_post, sign_in
 from storefix import Store, db_env
 
 GATED = "GATED-MARKER-5e1f0c"
 OPEN = "OPEN-MARKER-a9d2"
 SLUG = "nl-test-brief"
+# A day before the tests' clock, whatever date it is set to (make dates).
+PUBLISHED = (now_dt() - datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
 ARTICLE = f"""---
 title: Ferry fares hold for winter
 slug: {SLUG}
 dek: The board keeps prices where they are.
 access: paid
-published_at: 2026-12-01T09:00:00Z
+published_at: {PUBLISHED}
 ---
 The ferry board kept winter fares unchanged on Tuesday. {OPEN}
 
