@@ -189,14 +189,21 @@ peer_key(const struct sockaddr *sa, int *family, unsigned char addr[16], char *t
 	return inet_ntop(sa->sa_family, src, text, (socklen_t) textlen) != NULL;
 }
 
-/* Takes one of the address's places; NULL when it holds per_ip already. */
-static struct ip_count *
-ip_take(struct http_server *s, int family, const unsigned char addr[16])
+/* The bucket of s->ips an address belongs in. */
+static struct ip_count **
+ip_bucket(struct http_server *s, int family, const unsigned char addr[16])
 {
 	uint32_t h = (uint32_t) family;
 	for (int i = 0; i < 16; i++)
 		h = h * 31 + addr[i];
-	struct ip_count **b = &s->ips[h % IP_BUCKETS], *e;
+	return &s->ips[h % IP_BUCKETS];
+}
+
+/* Takes one of the address's places; NULL when it holds per_ip already. */
+static struct ip_count *
+ip_take(struct http_server *s, int family, const unsigned char addr[16])
+{
+	struct ip_count **b = ip_bucket(s, family, addr), *e;
 	pthread_mutex_lock(&s->ip_lock);
 	for (e = *b; e; e = e->next)
 		if (e->family == family && !memcmp(e->addr, addr, 16))
@@ -219,12 +226,9 @@ ip_take(struct http_server *s, int family, const unsigned char addr[16])
 static void
 ip_give_back(struct http_server *s, struct ip_count *e)
 {
-	uint32_t h = (uint32_t) e->family;
-	for (int i = 0; i < 16; i++)
-		h = h * 31 + e->addr[i];
 	pthread_mutex_lock(&s->ip_lock);
 	if (--e->n == 0) {
-		for (struct ip_count **p = &s->ips[h % IP_BUCKETS]; *p; p = &(*p)->next)
+		for (struct ip_count **p = ip_bucket(s, e->family, e->addr); *p; p = &(*p)->next)
 			if (*p == e) {
 				*p = e->next;
 				free(e);
@@ -264,12 +268,9 @@ ip_of(struct http_server *s, struct MHD_Connection *c)
 		return NULL;
 	if (s->o.per_ip_exempt && proxy_list_trusts(s->o.per_ip_exempt, text))
 		return NULL;
-	uint32_t h = (uint32_t) family;
-	for (int i = 0; i < 16; i++)
-		h = h * 31 + addr[i];
 	struct ip_count *e;
 	pthread_mutex_lock(&s->ip_lock);
-	for (e = s->ips[h % IP_BUCKETS]; e; e = e->next)
+	for (e = *ip_bucket(s, family, addr); e; e = e->next)
 		if (e->family == family && !memcmp(e->addr, addr, 16))
 			break;
 	pthread_mutex_unlock(&s->ip_lock);
