@@ -290,6 +290,22 @@ cmd_user(struct config *cfg, int argc, char **argv)
 			rc = store_member_create(s, &m, NULL);
 		}
 	}
+	/* What changes an account's rights or password goes to the audit log,
+	 * as when an admin does it in the newsroom; "" is the command line. */
+	if (!rc && strcmp(sub, "list")) {
+		struct audit_entry e = { 0,
+			                 clock_now(),
+			                 0,
+			                 "",
+			                 strcmp(sub, "add") ? (!strcmp(sub, "role") ? "member.role" : "member.password")
+			                                    : "member.add",
+			                 email,
+			                 strcmp(sub, "passwd") ? member_role_name((enum member_role) role) : "",
+			                 "" };
+		if (store_audit_add(s, &e))
+			fprintf(stderr, "masthead user: done, but the audit log could not record it: %s\n",
+			        store_errmsg(s));
+	}
 	if (rc == MH_ERR_NOTFOUND) {
 		fprintf(stderr, "masthead user: no member with e-mail %s\n", email);
 		code = EXIT_DATA;

@@ -59,6 +59,7 @@ static const char *const tables[] = {
 	"newsletter_sends",
 	"newsletter_recipients",
 	"mail_suppressions",
+	"audit_log",
 };
 #define NTABLES (sizeof tables / sizeof tables[0])
 

@@ -658,3 +658,15 @@ store_site_stats(struct store *s, struct arena *a, struct site_stats *out)
 {
 	return s->ops->site_stats(s, a, out);
 }
+
+mh_err
+store_audit_add(struct store *s, const struct audit_entry *e)
+{
+	return s->ops->audit_add(s, e);
+}
+
+mh_err
+store_audit_list(struct store *s, struct arena *a, int64_t before_id, size_t limit, struct audit_entry **out, size_t *n)
+{
+	return s->ops->audit_list(s, a, before_id, limit, out, n);
+}

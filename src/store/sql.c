@@ -454,6 +454,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_NL_SUPPRESS] = "INSERT INTO mail_suppressions (email, reason, detail, created_at) VALUES (?1, ?2, ?3, ?4) "
 	                   "ON CONFLICT DO NOTHING",
 	[ST_NL_SUPPRESSED] = "SELECT 1 FROM mail_suppressions WHERE email = ?1",
+	[ST_AUDIT_ADD] = "INSERT INTO audit_log (at, actor_id, actor_email, action, target, detail, ip) "
+	                 "VALUES (?1, NULLIF(?2, 0), ?3, ?4, ?5, ?6, ?7)",
+	[ST_AUDIT_LIST] =
+	        "SELECT id, at, COALESCE(actor_id, 0), actor_email, action, target, detail, ip FROM audit_log "
+	        "WHERE ?1 = 0 OR id < ?1 ORDER BY id DESC LIMIT ?2",
 };
 
 /* Search on PostgreSQL (migrations/postgres/0009_search.sql): the same

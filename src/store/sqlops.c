@@ -2531,6 +2531,47 @@ op_redirect_list(struct store *s, struct arena *a, struct redirect **out, size_t
 }
 
 static mh_err
+op_audit_add(struct store *s, const struct audit_entry *e)
+{
+	struct db_stmt *st = stmt(s, ST_AUDIT_ADD);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, e->at);
+	db_bind_int64(st, 2, e->actor_id);
+	bind_text(st, 3, e->actor_email ? e->actor_email : "");
+	bind_text(st, 4, e->action);
+	bind_text(st, 5, e->target ? e->target : "");
+	bind_text(st, 6, e->detail ? e->detail : "");
+	bind_text(st, 7, e->ip ? e->ip : "");
+	return exec_stmt(s, st);
+}
+
+static void
+read_audit(struct arena *a, struct db_stmt *st, void *p)
+{
+	struct audit_entry *e = p;
+	e->id = db_col_int64(st, 0);
+	e->at = db_col_int64(st, 1);
+	e->actor_id = db_col_int64(st, 2);
+	e->actor_email = col_str(a, st, 3);
+	e->action = col_str(a, st, 4);
+	e->target = col_str(a, st, 5);
+	e->detail = col_str(a, st, 6);
+	e->ip = col_str(a, st, 7);
+}
+
+static mh_err
+op_audit_list(struct store *s, struct arena *a, int64_t before_id, size_t limit, struct audit_entry **out, size_t *n)
+{
+	struct db_stmt *st = stmt(s, ST_AUDIT_LIST);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, before_id);
+	db_bind_int64(st, 2, (int64_t) limit);
+	return collect_rows(s, a, st, sizeof **out, read_audit, (void **) out, n);
+}
+
+static mh_err
 op_consent_put(struct store *s, int64_t member_id, bool newsletter, const char *source, int64_t now)
 {
 	struct db_stmt *st = stmt(s, ST_CONSENT_PUT);
@@ -2632,6 +2673,8 @@ sql_ops_fill(struct store_ops *o)
 	o->redirect_put = op_redirect_put;
 	o->redirect_get = op_redirect_get;
 	o->redirect_list = op_redirect_list;
+	o->audit_add = op_audit_add;
+	o->audit_list = op_audit_list;
 	o->consent_put = op_consent_put;
 	o->consent_get = op_consent_get;
 	o->member_set_comped = op_member_set_comped;

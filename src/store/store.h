@@ -689,4 +689,18 @@ mh_err store_newsletter_bounce(struct store *s, int64_t recipient_id, bool hard,
 /* [read] Whether an address is suppressed. */
 mh_err store_mail_suppressed(struct store *s, const char *email, bool *yes);
 
+/* ---- The newsroom's audit log (docs/newsroom.md) ---------------------------------------------- */
+
+struct audit_entry {
+	int64_t id, at;
+	int64_t actor_id; /* 0: the account is gone or it was the command line */
+	const char *actor_email, *action, *target, *detail, *ip;
+};
+
+/* [write] Adds e (its id is ignored). */
+mh_err store_audit_add(struct store *s, const struct audit_entry *e);
+/* [read] Up to limit entries older than before_id (0: the newest), newest first. */
+mh_err store_audit_list(struct store *s, struct arena *a, int64_t before_id, size_t limit, struct audit_entry **out,
+                        size_t *n);
+
 #endif

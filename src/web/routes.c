@@ -1,7 +1,8 @@
 /* routes.c: the route table. Flags are enforced by web_before() before any
  * handler runs: ROUTE_CSRF on every form, ROUTE_SIGNED_IN where a member
  * must be signed in; ROUTE_CACHEABLE where a page for a visitor without
- * cookies may come from the page cache. */
+ * cookies may come from the page cache; ROUTE_EDITOR and ROUTE_ADMIN where
+ * only those roles may enter (403 for the others). */
 #include "web/app.h"
 #include "web/handlers.h"
 #include "web/metrics.h"
@@ -9,6 +10,8 @@
 #define S ROUTE_SIGNED_IN
 #define C ROUTE_CSRF
 #define P ROUTE_CACHEABLE
+#define E ROUTE_EDITOR
+#define A ROUTE_ADMIN
 
 const struct route app_routes[] = {
 	{ HTTP_GET, "/", h_front, P },
@@ -65,5 +68,8 @@ const struct route app_routes[] = {
 	{ HTTP_POST, "/unsubscribe/:token", h_unsubscribe, 0 },
 	{ HTTP_POST, "/account/newsletters", h_account_newsletters, S | C },
 	{ HTTP_GET, "/newsletters/:newsletter/:slug", h_newsletter_archive, 0 },
+	/* The newsroom (docs/newsroom.md): editors and admins, or admins only. */
+	{ HTTP_GET, "/admin", h_admin, E },
+	{ HTTP_GET, "/admin/audit", h_admin_audit, A },
 	{ 0, NULL, NULL, 0 },
 };
