@@ -670,3 +670,10 @@ store_audit_list(struct store *s, struct arena *a, int64_t before_id, size_t lim
 {
 	return s->ops->audit_list(s, a, before_id, limit, out, n);
 }
+
+mh_err
+store_directory(struct store *s, struct arena *a, enum directory_kind kind, int64_t now, struct directory_entry **out,
+                size_t *n)
+{
+	return s->ops->directory(s, a, kind, now, out, n);
+}

@@ -459,6 +459,16 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_AUDIT_LIST] =
 	        "SELECT id, at, COALESCE(actor_id, 0), actor_email, action, target, detail, ip FROM audit_log "
 	        "WHERE ?1 = 0 OR id < ?1 ORDER BY id DESC LIMIT ?2",
+	[ST_DIR_TAGS] = "SELECT t.slug, t.name, '', COUNT(*) FROM tags t JOIN article_tags x ON x.tag_id = t.id "
+	                "JOIN articles a ON a.id = x.article_id WHERE a.published_at <= ?1 "
+	                "GROUP BY t.id, t.slug, t.name ORDER BY t.name, t.slug",
+	[ST_DIR_AUTHORS] = "SELECT au.slug, au.name, '', COUNT(*) FROM authors au "
+	                   "JOIN article_authors x ON x.author_id = au.id JOIN articles a ON a.id = x.article_id "
+	                   "WHERE a.published_at <= ?1 GROUP BY au.id, au.slug, au.name ORDER BY au.name, au.slug",
+	[ST_DIR_PEOPLE] =
+	        "SELECT sp.slug, sp.name, sp.role, COUNT(DISTINCT q.article_id) FROM speakers sp "
+	        "JOIN quotes q ON q.speaker_id = sp.id JOIN articles a ON a.id = q.article_id "
+	        "WHERE a.published_at <= ?1 GROUP BY sp.id, sp.slug, sp.name, sp.role ORDER BY sp.name, sp.slug",
 };
 
 /* Search on PostgreSQL (migrations/postgres/0009_search.sql): the same

@@ -2571,6 +2571,32 @@ op_audit_list(struct store *s, struct arena *a, int64_t before_id, size_t limit,
 	return collect_rows(s, a, st, sizeof **out, read_audit, (void **) out, n);
 }
 
+static void
+read_directory(struct arena *a, struct db_stmt *st, void *p)
+{
+	struct directory_entry *e = p;
+	e->slug = col_str(a, st, 0);
+	e->name = col_str(a, st, 1);
+	e->detail = col_str(a, st, 2);
+	e->count = db_col_int64(st, 3);
+}
+
+static mh_err
+op_directory(struct store *s, struct arena *a, enum directory_kind kind, int64_t now, struct directory_entry **out,
+             size_t *n)
+{
+	static const enum stmt_id ids[] = {
+		[DIR_TAGS] = ST_DIR_TAGS, [DIR_AUTHORS] = ST_DIR_AUTHORS, [DIR_PEOPLE] = ST_DIR_PEOPLE
+	};
+	if ((unsigned) kind >= sizeof ids / sizeof ids[0])
+		return MH_ERR_INVALID;
+	struct db_stmt *st = stmt(s, ids[kind]);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, now);
+	return collect_rows(s, a, st, sizeof **out, read_directory, (void **) out, n);
+}
+
 static mh_err
 op_consent_put(struct store *s, int64_t member_id, bool newsletter, const char *source, int64_t now)
 {
@@ -2675,6 +2701,7 @@ sql_ops_fill(struct store_ops *o)
 	o->redirect_list = op_redirect_list;
 	o->audit_add = op_audit_add;
 	o->audit_list = op_audit_list;
+	o->directory = op_directory;
 	o->consent_put = op_consent_put;
 	o->consent_get = op_consent_get;
 	o->member_set_comped = op_member_set_comped;

@@ -703,4 +703,18 @@ mh_err store_audit_add(struct store *s, const struct audit_entry *e);
 mh_err store_audit_list(struct store *s, struct arena *a, int64_t before_id, size_t limit, struct audit_entry **out,
                         size_t *n);
 
+/* ---- The reading site's directories: /tags, /authors, /people --------------------------------- */
+
+enum directory_kind { DIR_TAGS, DIR_AUTHORS, DIR_PEOPLE };
+
+struct directory_entry {
+	const char *slug, *name;
+	const char *detail; /* a speaker's role; "" otherwise */
+	int64_t count;      /* articles published at now (quoting them, for speakers) */
+};
+
+/* [read] Every tag, author or speaker with an article published at now, by name. */
+mh_err store_directory(struct store *s, struct arena *a, enum directory_kind kind, int64_t now,
+                       struct directory_entry **out, size_t *n);
+
 #endif

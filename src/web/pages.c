@@ -39,21 +39,6 @@ page_number(struct http_req *r)
 	return n;
 }
 
-/* For a signed-in reader on a page whose skeleton depends on nothing but
- * the reader's kind and variant: sends it (true), or has the page rendered
- * into one. */
-static bool
-skeleton_or_capture(struct http_req *r, const char *variant)
-{
-	const char *key = page_skeleton_key(r, variant);
-	if (!key)
-		return false;
-	if (page_skeleton_serve(r, key))
-		return true;
-	web_ctx(r)->skel_key = key;
-	return false;
-}
-
 /* Stories on the front page beside the lead, in the grid. */
 #define FRONT_TOP 4
 /* Stories in each section's block on the front page. */
@@ -204,7 +189,7 @@ h_front(struct http_req *r)
 		if (id && strlen(id) <= 20 && app_redirect_old(r, arena_concat(r->arena, "/?", wp[i], "=", id, NULL)))
 			return;
 	}
-	if (skeleton_or_capture(r, "list"))
+	if (page_skeleton_or_capture(r, "list"))
 		return;
 	send_listing(r, "index", LIST_ALL, NULL, "", "Latest", app->cfg->site_tagline);
 }
@@ -213,7 +198,7 @@ static void
 h_named_list(struct http_req *r, enum list_kind kind)
 {
 	struct app *app = r->app;
-	if (skeleton_or_capture(r, "list"))
+	if (page_skeleton_or_capture(r, "list"))
 		return;
 	struct named_ref ref;
 	mh_err err = store_named_by_slug(app->store, r->arena, kind, r->params[0], &ref);
@@ -449,7 +434,7 @@ h_article(struct http_req *r)
 	/* A signed-in reader's page is shaped by the decision alone, unless a
 	 * gift link was refused, the meter counts or the paywall shows the card. */
 	if (!rd.gift_refused && !rd.meter_limit && d.reason != REASON_PAYMENT_FAILED &&
-	    skeleton_or_capture(r, article_variant(r, a, &d)))
+	    page_skeleton_or_capture(r, article_variant(r, a, &d)))
 		return;
 	if (lean && !article_load(r, r->params[0], now, &a))
 		return;
