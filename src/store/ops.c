@@ -677,3 +677,15 @@ store_directory(struct store *s, struct arena *a, enum directory_kind kind, int6
 {
 	return s->ops->directory(s, a, kind, now, out, n);
 }
+
+mh_err
+store_author_put(struct store *s, const struct author_profile *p)
+{
+	return s->ops->author_put(s, p);
+}
+
+mh_err
+store_author_get(struct store *s, struct arena *a, const char *slug, struct author_profile *out)
+{
+	return s->ops->author_get(s, a, slug, out);
+}

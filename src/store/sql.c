@@ -469,6 +469,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	        "SELECT sp.slug, sp.name, sp.role, COUNT(DISTINCT q.article_id) FROM speakers sp "
 	        "JOIN quotes q ON q.speaker_id = sp.id JOIN articles a ON a.id = q.article_id "
 	        "WHERE a.published_at <= ?1 GROUP BY sp.id, sp.slug, sp.name, sp.role ORDER BY sp.name, sp.slug",
+	[ST_AUTHOR_PUT] = "INSERT INTO authors (slug, name, bio, photo, photo_alt) VALUES (?1, ?2, ?3, ?4, ?5) "
+	                  "ON CONFLICT (slug) DO UPDATE SET name = ?2, bio = ?3, photo = ?4, photo_alt = ?5",
+	[ST_AUTHOR_GET] = "SELECT slug, name, bio, photo, photo_alt FROM authors WHERE slug = ?1",
 };
 
 /* Search on PostgreSQL (migrations/postgres/0009_search.sql): the same

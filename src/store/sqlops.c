@@ -2598,6 +2598,41 @@ op_directory(struct store *s, struct arena *a, enum directory_kind kind, int64_t
 }
 
 static mh_err
+op_author_put(struct store *s, const struct author_profile *p)
+{
+	struct db_stmt *st = stmt(s, ST_AUTHOR_PUT);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, p->slug);
+	bind_text(st, 2, p->name);
+	bind_text(st, 3, p->bio ? p->bio : "");
+	bind_text(st, 4, p->photo ? p->photo : "");
+	bind_text(st, 5, p->photo_alt ? p->photo_alt : "");
+	return exec_stmt(s, st);
+}
+
+static mh_err
+op_author_get(struct store *s, struct arena *a, const char *slug, struct author_profile *out)
+{
+	struct db_stmt *st = stmt(s, ST_AUTHOR_GET);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, slug);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		out->slug = col_str(a, st, 0);
+		out->name = col_str(a, st, 1);
+		out->bio = col_str(a, st, 2);
+		out->photo = col_str(a, st, 3);
+		out->photo_alt = col_str(a, st, 4);
+	}
+	db_reset(st);
+	if (rc == DB_ROW)
+		return MH_OK;
+	return rc == DB_DONE ? MH_ERR_NOTFOUND : db_fail(s, st, "read");
+}
+
+static mh_err
 op_consent_put(struct store *s, int64_t member_id, bool newsletter, const char *source, int64_t now)
 {
 	struct db_stmt *st = stmt(s, ST_CONSENT_PUT);
@@ -2702,6 +2737,8 @@ sql_ops_fill(struct store_ops *o)
 	o->audit_add = op_audit_add;
 	o->audit_list = op_audit_list;
 	o->directory = op_directory;
+	o->author_put = op_author_put;
+	o->author_get = op_author_get;
 	o->consent_put = op_consent_put;
 	o->consent_get = op_consent_get;
 	o->member_set_comped = op_member_set_comped;

@@ -717,4 +717,11 @@ struct directory_entry {
 mh_err store_directory(struct store *s, struct arena *a, enum directory_kind kind, int64_t now,
                        struct directory_entry **out, size_t *n);
 
+/* ---- Author profiles --------------------------------------------------------------------------- */
+
+/* [idempotent] Makes the author or replaces its name, bio and photo. */
+mh_err store_author_put(struct store *s, const struct author_profile *p);
+/* [read] MH_ERR_NOTFOUND for an unknown slug. */
+mh_err store_author_get(struct store *s, struct arena *a, const char *slug, struct author_profile *out);
+
 #endif

@@ -182,6 +182,8 @@ struct store_ops {
 	                     struct audit_entry **out, size_t *n);
 	mh_err (*directory)(struct store *s, struct arena *a, enum directory_kind kind, int64_t now,
 	                    struct directory_entry **out, size_t *n);
+	mh_err (*author_put)(struct store *s, const struct author_profile *p);
+	mh_err (*author_get)(struct store *s, struct arena *a, const char *slug, struct author_profile *out);
 	mh_err (*consent_put)(struct store *s, int64_t member_id, bool newsletter, const char *source, int64_t now);
 	mh_err (*consent_get)(struct store *s, int64_t member_id, bool *newsletter);
 	mh_err (*member_set_comped)(struct store *s, int64_t member_id, int64_t until);

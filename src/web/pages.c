@@ -110,7 +110,7 @@ front_page(struct http_req *r, json_t *ctx, json_t *arr)
 /* Lists articles under a heading: the front page and tag and author pages. */
 static void
 send_listing(struct http_req *r, const char *template, enum list_kind kind, const char *slug, const char *kind_label,
-             const char *heading, const char *description)
+             const char *heading, const char *description, const struct author_profile *profile)
 {
 	struct app *app = r->app;
 	long page = page_number(r);
@@ -166,6 +166,12 @@ send_listing(struct http_req *r, const char *template, enum list_kind kind, cons
 	json_object_set_new(ctx, "heading", json_string(heading));
 	json_object_set_new(ctx, "kind", json_string(kind_label));
 	json_object_set_new(ctx, "description", json_string(description ? description : ""));
+	if (profile && profile->photo[0]) {
+		json_t *ph = json_object();
+		json_object_set_new(ph, "src", json_string(profile->photo));
+		json_object_set_new(ph, "alt", json_string(profile->photo_alt));
+		json_object_set_new(ctx, "photo", ph);
+	}
 	json_t *pager = json_object();
 	json_object_set_new(pager, "page", json_integer(page));
 	json_object_set_new(pager, "has_prev", json_boolean(page > 1));
@@ -191,7 +197,7 @@ h_front(struct http_req *r)
 	}
 	if (page_skeleton_or_capture(r, "list"))
 		return;
-	send_listing(r, "index", LIST_ALL, NULL, "", "Latest", app->cfg->site_tagline);
+	send_listing(r, "index", LIST_ALL, NULL, "", "Latest", app->cfg->site_tagline, NULL);
 }
 
 static void
@@ -225,7 +231,16 @@ h_named_list(struct http_req *r, enum list_kind kind)
 				break;
 			}
 	}
-	send_listing(r, "list", kind, ref.slug, label, ref.name, desc);
+	/* An author with a profile: the bio heads the page and describes it. */
+	struct author_profile prof = { ref.slug, ref.name, "", "", "" };
+	if (kind == LIST_AUTHOR && (err = store_author_get(app->store, r->arena, ref.slug, &prof)) &&
+	    err != MH_ERR_NOTFOUND) {
+		db_error(r, err);
+		return;
+	}
+	if (prof.bio[0])
+		desc = prof.bio;
+	send_listing(r, "list", kind, ref.slug, label, ref.name, desc, kind == LIST_AUTHOR ? &prof : NULL);
 }
 
 void
@@ -400,6 +415,31 @@ article_variant(struct http_req *r, const struct article *a, const struct access
 	return v;
 }
 
+/* The article's authors with their profiles (bio, photo), for the byline
+ * and the notes at the end; *bios says whether any has a bio. */
+static mh_err
+byline_json(struct http_req *r, const struct article *a, json_t **out, bool *bios)
+{
+	struct app *app = r->app;
+	*out = json_array();
+	*bios = false;
+	for (size_t i = 0; i < a->n_authors; i++) {
+		struct author_profile p = { a->authors[i].slug, a->authors[i].name, "", "", "" };
+		mh_err err = store_author_get(app->store, r->arena, a->authors[i].slug, &p);
+		if (err && err != MH_ERR_NOTFOUND)
+			return err;
+		json_t *o = json_object();
+		json_object_set_new(o, "name", json_string(p.name));
+		json_object_set_new(o, "url", json_string(arena_concat(r->arena, "/authors/", p.slug, NULL)));
+		json_object_set_new(o, "bio", json_string(p.bio));
+		json_object_set_new(o, "photo", json_string(p.photo));
+		json_object_set_new(o, "photo_alt", json_string(p.photo_alt));
+		json_array_append_new(*out, o);
+		*bios |= p.bio[0] != '\0';
+	}
+	return MH_OK;
+}
+
 void
 h_article(struct http_req *r)
 {
@@ -453,6 +493,18 @@ h_article(struct http_req *r)
 	json_t *page = json_object_get(ctx, "page");
 	json_object_set_new(page, "og_type", json_string("article"));
 	json_t *art = page_article_json(r, a);
+	json_t *byline;
+	bool bios;
+	if ((err = byline_json(r, a, &byline, &bios))) {
+		json_decref(byline);
+		json_decref(art);
+		json_decref(ctx);
+		db_error(r, err);
+		return;
+	}
+	json_object_set_new(art, "authors", byline);
+	json_object_set_new(art, "has_bios", json_boolean(bios));
+	json_object_set_new(art, "one_author", json_boolean(a->n_authors == 1));
 	json_object_set_new(art, "teaser_html", json_string(a->teaser_html));
 	json_object_set_new(art, "full", json_boolean(d.full));
 	if (d.full) {
