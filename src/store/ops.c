@@ -689,3 +689,16 @@ store_author_get(struct store *s, struct arena *a, const char *slug, struct auth
 {
 	return s->ops->author_get(s, a, slug, out);
 }
+
+mh_err
+store_reads_add(struct store *s, const struct read_count *c, size_t n, int64_t hour, int64_t prune_before)
+{
+	return s->ops->reads_add(s, c, n, hour, prune_before);
+}
+
+mh_err
+store_most_read(struct store *s, struct arena *a, int64_t since_hour, int64_t now, size_t limit, struct most_read **out,
+                size_t *n)
+{
+	return s->ops->most_read(s, a, since_hour, now, limit, out, n);
+}

@@ -2633,6 +2633,63 @@ op_author_get(struct store *s, struct arena *a, const char *slug, struct author_
 }
 
 static mh_err
+op_reads_add(struct store *s, const struct read_count *c, size_t n, int64_t hour, int64_t prune_before)
+{
+	mh_err rc = op_begin(s);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct db_stmt *st = stmt(s, ST_READS_ADD);
+		if (!st) {
+			rc = MH_ERR_DB;
+			break;
+		}
+		bind_text(st, 1, c[i].slug);
+		db_bind_int64(st, 2, hour);
+		db_bind_int64(st, 3, c[i].reads);
+		rc = exec_stmt(s, st);
+	}
+	if (!rc) {
+		struct db_stmt *st = stmt(s, ST_READS_PRUNE);
+		if (!st)
+			rc = MH_ERR_DB;
+		else {
+			db_bind_int64(st, 1, prune_before);
+			rc = exec_stmt(s, st);
+		}
+	}
+	if (rc) {
+		op_rollback(s);
+		return rc;
+	}
+	return op_commit(s);
+}
+
+static void
+read_most_read(struct arena *a, struct db_stmt *st, void *p)
+{
+	struct most_read *m = p;
+	m->slug = col_str(a, st, 0);
+	m->title = col_str(a, st, 1);
+	int level = access_level_parse(col_str(a, st, 2));
+	m->access = level < 0 ? ACCESS_PAID : (enum access_level) level;
+	m->reads = db_col_int64(st, 3);
+}
+
+static mh_err
+op_most_read(struct store *s, struct arena *a, int64_t since_hour, int64_t now, size_t limit, struct most_read **out,
+             size_t *n)
+{
+	struct db_stmt *st = stmt(s, ST_MOST_READ);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, since_hour);
+	db_bind_int64(st, 2, now);
+	db_bind_int64(st, 3, (int64_t) limit);
+	return collect_rows(s, a, st, sizeof **out, read_most_read, (void **) out, n);
+}
+
+static mh_err
 op_consent_put(struct store *s, int64_t member_id, bool newsletter, const char *source, int64_t now)
 {
 	struct db_stmt *st = stmt(s, ST_CONSENT_PUT);
@@ -2739,6 +2796,8 @@ sql_ops_fill(struct store_ops *o)
 	o->directory = op_directory;
 	o->author_put = op_author_put;
 	o->author_get = op_author_get;
+	o->reads_add = op_reads_add;
+	o->most_read = op_most_read;
 	o->consent_put = op_consent_put;
 	o->consent_get = op_consent_get;
 	o->member_set_comped = op_member_set_comped;

@@ -724,4 +724,25 @@ mh_err store_author_put(struct store *s, const struct author_profile *p);
 /* [read] MH_ERR_NOTFOUND for an unknown slug. */
 mh_err store_author_get(struct store *s, struct arena *a, const char *slug, struct author_profile *out);
 
+/* ---- Most read: reads by the hour --------------------------------------------------------------- */
+
+struct read_count {
+	const char *slug; /* as the reader asked for it: unknown slugs count nothing */
+	int64_t reads;
+};
+
+struct most_read {
+	const char *slug, *title;
+	enum access_level access;
+	int64_t reads;
+};
+
+/* [txn] Adds each count to its article's reads in hour, and forgets hours
+ * before prune_before; in one transaction. */
+mh_err store_reads_add(struct store *s, const struct read_count *c, size_t n, int64_t hour, int64_t prune_before);
+/* [read] The limit articles published at now read most since since_hour,
+ * most first (the newer first on a tie). */
+mh_err store_most_read(struct store *s, struct arena *a, int64_t since_hour, int64_t now, size_t limit,
+                       struct most_read **out, size_t *n);
+
 #endif

@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "paywall/access.h"
+#include "web/reads.h"
 #include "web/handlers.h"
 #include "web/page.h"
 #include "web/pagecache.h"
@@ -41,6 +42,9 @@ page_number(struct http_req *r)
 
 /* Stories on the front page beside the lead, in the grid. */
 #define FRONT_TOP 4
+/* Most read this week: how many, over how many hours. */
+#define MOST_READ       5
+#define MOST_READ_HOURS (7 * 24)
 /* Stories in each section's block on the front page. */
 #define FRONT_SECTION 3
 
@@ -100,8 +104,32 @@ front_page(struct http_req *r, json_t *ctx, json_t *arr)
 		json_object_set_new(b, "articles", stories);
 		json_array_append_new(blocks, b);
 	}
+	/* Most read this week: the last 7 days of hourly counts. */
+	struct most_read *mr;
+	size_t n_mr;
+	mh_err err = store_most_read(app->store, r->arena, reads_hour(now) - MOST_READ_HOURS, now, MOST_READ, &mr, &n_mr);
+	if (err) {
+		json_decref(blocks);
+		json_decref(front);
+		db_error(r, err);
+		return false;
+	}
+	json_t *most = json_array();
+	for (size_t i = 0; i < n_mr; i++) {
+		json_t *o = json_object();
+		json_object_set_new(o, "title", json_string(mr[i].title));
+		json_object_set_new(o, "url", json_string(arena_concat(r->arena, "/articles/", mr[i].slug, NULL)));
+		json_object_set_new(o, "is_paid", json_boolean(mr[i].access == ACCESS_PAID));
+		json_object_set_new(o, "is_members", json_boolean(mr[i].access == ACCESS_MEMBERS));
+		json_object_set_new(o, "access_label", json_string(mr[i].access == ACCESS_PAID ? "Subscribers only"
+		                                                   : "Members"));
+		json_array_append_new(most, o);
+	}
+	json_object_set_new(front, "most_read", most);
+	json_object_set_new(front, "has_most_read", json_boolean(n_mr > 0));
 	json_object_set_new(front, "sections", blocks);
 	json_object_set_new(front, "has_sections", json_boolean(json_array_size(blocks) > 0));
+	json_object_set_new(front, "has_side", json_boolean(json_array_size(blocks) > 0 || n_mr > 0));
 	json_object_set_new(ctx, "front", front);
 	json_object_set_new(ctx, "articles", json_array());
 	return true;
