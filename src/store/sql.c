@@ -472,8 +472,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_AUTHOR_PUT] = "INSERT INTO authors (slug, name, bio, photo, photo_alt) VALUES (?1, ?2, ?3, ?4, ?5) "
 	                  "ON CONFLICT (slug) DO UPDATE SET name = ?2, bio = ?3, photo = ?4, photo_alt = ?5",
 	[ST_AUTHOR_GET] = "SELECT slug, name, bio, photo, photo_alt FROM authors WHERE slug = ?1",
-	[ST_READS_ADD] = "INSERT INTO article_reads (article_id, hour, reads) SELECT id, ?2, ?3 FROM articles WHERE slug = ?1 "
-	                 "ON CONFLICT (article_id, hour) DO UPDATE SET reads = article_reads.reads + excluded.reads",
+	[ST_READS_ADD] =
+	        "INSERT INTO article_reads (article_id, hour, reads) SELECT id, ?2, ?3 FROM articles WHERE slug = ?1 "
+	        "ON CONFLICT (article_id, hour) DO UPDATE SET reads = article_reads.reads + excluded.reads",
 	[ST_READS_PRUNE] = "DELETE FROM article_reads WHERE hour < ?1",
 	[ST_MOST_READ] = "SELECT a.slug, a.title, a.access, SUM(r.reads) FROM article_reads r "
 	                 "JOIN articles a ON a.id = r.article_id WHERE r.hour >= ?1 AND a.published_at <= ?2 "

@@ -107,7 +107,8 @@ front_page(struct http_req *r, json_t *ctx, json_t *arr)
 	/* Most read this week: the last 7 days of hourly counts. */
 	struct most_read *mr;
 	size_t n_mr;
-	mh_err err = store_most_read(app->store, r->arena, reads_hour(now) - MOST_READ_HOURS, now, MOST_READ, &mr, &n_mr);
+	mh_err err =
+	        store_most_read(app->store, r->arena, reads_hour(now) - MOST_READ_HOURS, now, MOST_READ, &mr, &n_mr);
 	if (err) {
 		json_decref(blocks);
 		json_decref(front);
@@ -121,8 +122,8 @@ front_page(struct http_req *r, json_t *ctx, json_t *arr)
 		json_object_set_new(o, "url", json_string(arena_concat(r->arena, "/articles/", mr[i].slug, NULL)));
 		json_object_set_new(o, "is_paid", json_boolean(mr[i].access == ACCESS_PAID));
 		json_object_set_new(o, "is_members", json_boolean(mr[i].access == ACCESS_MEMBERS));
-		json_object_set_new(o, "access_label", json_string(mr[i].access == ACCESS_PAID ? "Subscribers only"
-		                                                   : "Members"));
+		json_object_set_new(o, "access_label",
+		                    json_string(mr[i].access == ACCESS_PAID ? "Subscribers only" : "Members"));
 		json_array_append_new(most, o);
 	}
 	json_object_set_new(front, "most_read", most);

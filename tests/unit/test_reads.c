@@ -50,9 +50,9 @@ test_the_table_is_bounded_and_counts_reach_the_store(void **state)
 	assert_int_equal(reads_dropped(r), 5000 - (4096 - 1024 - 2));
 	/* Known slugs keep counting when the table is full. */
 	reads_count(r, "read-two");
-	reads_count(r, "");                          /* ignored */
-	reads_stop(r);                               /* writes */
-	assert_null(reads_start(s, 0));              /* counting off */
+	reads_count(r, "");             /* ignored */
+	reads_stop(r);                  /* writes */
+	assert_null(reads_start(s, 0)); /* counting off */
 	struct arena *a = arena_new();
 	struct most_read *m;
 	size_t n;
