@@ -670,3 +670,15 @@ store_audit_list(struct store *s, struct arena *a, int64_t before_id, size_t lim
 {
 	return s->ops->audit_list(s, a, before_id, limit, out, n);
 }
+
+mh_err
+store_media_add(struct store *s, const struct media_row *m, bool *added)
+{
+	return s->ops->media_add(s, m, added);
+}
+
+mh_err
+store_media_list(struct store *s, struct arena *a, size_t offset, size_t limit, struct media_row **out, size_t *n)
+{
+	return s->ops->media_list(s, a, offset, limit, out, n);
+}
