@@ -359,6 +359,9 @@ too_large(struct http_req *r)
 	if (max >= 1024 * 1024 && max % (1024 * 1024) == 0)
 		return arena_printf(r->arena, "The request body is too large: the limit here is %zu MB.",
 		                    max / (1024 * 1024));
+	if (max >= 1024 * 1024) /* an upload's: the file's limit and room for the form's fields */
+		return arena_printf(r->arena, "The request body is too large: the limit here is about %zu MB.",
+		                    max / (1024 * 1024));
 	return arena_printf(r->arena, "The request body is too large: the limit here is %zu bytes.", max);
 }
 
