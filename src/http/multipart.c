@@ -203,11 +203,10 @@ part_headers(struct arena *a, const char *p, const char *end, const char **name,
 	return true;
 }
 
-mh_err
-http_multipart_parse(struct arena *a, const char *content_type, const char *body, size_t len, struct http_field *fields,
-                     size_t max_fields, size_t *n_fields, struct http_file *files, size_t max_files, size_t *n_files)
+static mh_err
+parse_parts(struct arena *a, const char *content_type, const char *body, size_t len, struct http_field *fields,
+            size_t max_fields, size_t *n_fields, struct http_file *files, size_t max_files, size_t *n_files)
 {
-	*n_fields = *n_files = 0;
 	const char *boundary = boundary_of(a, content_type);
 	if (!boundary)
 		return MH_ERR_INVALID;
@@ -260,4 +259,15 @@ http_multipart_parse(struct arena *a, const char *content_type, const char *body
 		}
 		p = next + dl;
 	}
+}
+
+mh_err
+http_multipart_parse(struct arena *a, const char *content_type, const char *body, size_t len, struct http_field *fields,
+                     size_t max_fields, size_t *n_fields, struct http_file *files, size_t max_files, size_t *n_files)
+{
+	*n_fields = *n_files = 0;
+	mh_err rc = parse_parts(a, content_type, body, len, fields, max_fields, n_fields, files, max_files, n_files);
+	if (rc)
+		*n_fields = *n_files = 0; /* nothing of a malformed body is used */
+	return rc;
 }

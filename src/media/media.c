@@ -49,6 +49,15 @@ media_type_ext(enum media_type t)
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static mh_err init_rc = MH_OK;
 
+/* libvips's warnings (a tile it could not decode) go to stderr; the
+ * upload's refusal already says what went wrong, so they go to the log at
+ * debug level instead. */
+static void
+vips_warning(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer data)
+{
+	log_msg(LOG_DEBUG, "libvips", "message=\"%s\"", message);
+}
+
 static void
 init_vips(void)
 {
@@ -62,6 +71,7 @@ init_vips(void)
 	 * one libvips picked); blocking the rest keeps the large, less
 	 * hardened ones (ImageMagick, PDF, matrix files) out of reach even so. */
 	vips_block_untrusted_set(TRUE);
+	g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO, vips_warning, NULL);
 	/* Uploads are one-off: a cache would only hold their pixels. */
 	vips_cache_set_max(0);
 	vips_concurrency_set(1);
