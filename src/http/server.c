@@ -386,17 +386,20 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		r->method = method_of(method);
 		r->path = arena_strdup(r->arena, url);
 		r->server = s;
-		/* The route's own limit, when it has one (uploads). */
-		size_t max_body = s->o.max_body;
-		unsigned allowed;
-		const struct route *rt = r->method ? http_route_match(s->o.routes, r, &allowed) : NULL;
-		if (rt && (rt->flags & ROUTE_UPLOAD) && s->o.max_upload)
-			max_body = s->o.max_upload;
-		buf_init(&r->body, max_body);
 		*con_cls = r;
 		atomic_fetch_add(&s->inflight, 1);
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+		/* An upload route's larger limit; the route is looked up here
+		 * only for a request with a body (readers' GETs have none). */
+		size_t max_body = s->o.max_body;
+		if (s->o.max_upload && r->method && (te || (cl && strcmp(cl, "0") != 0))) {
+			unsigned allowed;
+			const struct route *rt = http_route_match(s->o.routes, r, &allowed);
+			if (rt && (rt->flags & ROUTE_UPLOAD))
+				max_body = s->o.max_upload;
+		}
+		buf_init(&r->body, max_body);
 		unsigned long long expect = cl ? strtoull(cl, NULL, 10) : te ? max_body : 0;
 		/* The headers are in: a body gets its time at the minimum rate,
 		 * a request without one has nothing more to wait for. */
