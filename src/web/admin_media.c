@@ -76,10 +76,12 @@ library(struct http_req *r, int status, const char *file_error, const char *alt_
 		json_object_set_new(o, "alt", json_string(m[i].alt));
 		json_object_set_new(o, "filename", json_string(m[i].filename));
 		json_object_set_new(o, "type", json_string(m[i].type));
-		json_object_set_new(
-		        o, "size",
-		        json_string(arena_printf(r->arena, "%lld × %lld, %.1f MB", (long long) m[i].width,
-		                                 (long long) m[i].height, (double) m[i].bytes / (1024.0 * 1024.0))));
+		double kb = (double) m[i].bytes / 1024.0;
+		const char *dims =
+		        arena_printf(r->arena, "%lld × %lld", (long long) m[i].width, (long long) m[i].height);
+		json_object_set_new(o, "size",
+		                    json_string(kb < 1024 ? arena_printf(r->arena, "%s, %.0f KB", dims, kb < 1 ? 1 : kb)
+		                                          : arena_printf(r->arena, "%s, %.1f MB", dims, kb / 1024.0)));
 		json_object_set_new(o, "who", json_string(m[i].uploader[0] ? m[i].uploader : "a deleted account"));
 		json_object_set_new(o, "when", json_string(admin_time(r->arena, m[i].created_at)));
 		json_object_set_new(o, "added", json_boolean(added && !strcmp(added, m[i].hash)));

@@ -150,6 +150,7 @@ def test_a_png_named_jpg_is_stored_as_png_with_three_variants(site, editor):
     row = re.search(r"<tr class=\"admin-media-added\">(.*?)</tr>", page, re.S).group(1)
     assert f"<code>/media/{h}-1600.webp</code>" in row
     assert "Gradient bands in red and green" in row and "holiday.jpg" in row and "PNG" in row
+    assert re.search(r"2000 × 1125, \d+ KB", row), row
 
     for w in (480, 960, 1600):
         got = site.get(f"/media/{h}-{w}.webp")
