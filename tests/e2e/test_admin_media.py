@@ -325,3 +325,25 @@ A paragraph about the picture.
     # The demo's SVG illustrations keep a plain src.
     svgs = re.findall(r'<img src="[^"]+\.svg"[^>]*>', front)
     assert svgs and all("srcset" not in i for i in svgs)
+
+
+def test_the_same_file_uploaded_twice_at_once_is_one_image(site, editor):
+    import threading
+    body = png(1200, 675, seed=9)
+    got = []
+
+    def go():
+        got.append(upload(site, editor, body, alt="At the same moment"))
+    threads = [threading.Thread(target=go) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r.status_code for r in got] == [303, 303], [field_error(r.text) for r in got]
+    h = re.search(HASH_RE, got[0].headers["Location"]).group(0)
+    assert sorted(f for f in media_files(site) if f.startswith(h)) == [
+        f"{h}-1200.webp", f"{h}-480.webp", f"{h}-960.webp", f"{h}.png"]
+    assert not [f for f in media_files(site) if ".tmp-" in f]
+    page = editor.get(site.url + "/admin/media", timeout=10).text
+    assert page.count(f"<code>/media/{h}-1200.webp</code>") == 1
+    assert webp_size(site.get(f"/media/{h}-1200.webp").content) == (1200, 675)
