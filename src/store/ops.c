@@ -702,3 +702,15 @@ store_most_read(struct store *s, struct arena *a, int64_t since_hour, int64_t no
 {
 	return s->ops->most_read(s, a, since_hour, now, limit, out, n);
 }
+
+mh_err
+store_media_add(struct store *s, const struct media_row *m, bool *added)
+{
+	return s->ops->media_add(s, m, added);
+}
+
+mh_err
+store_media_list(struct store *s, struct arena *a, size_t offset, size_t limit, struct media_row **out, size_t *n)
+{
+	return s->ops->media_list(s, a, offset, limit, out, n);
+}
