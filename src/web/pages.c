@@ -633,10 +633,12 @@ h_person(struct http_req *r)
 	json_object_set_new(ctx, "signup_url", json_string(arena_printf(r->arena, "/signup?next=/people/%s", sp.slug)));
 	json_object_set_new(ctx, "quotes", list);
 	json_object_set_new(ctx, "empty", json_boolean(n == 0));
+	/* Signed in, the page was rendered into the kind's skeleton (no gift or
+	 * meter reaches a speaker's page: the kind decides it all). */
 	page_send(r, 200, "person", ctx,
-	          !personal                              ? CACHE_PUBLIC
-	          : web_ctx(r)->skel_key && !rd.personal ? CACHE_SHARED
-	                                                 : CACHE_PRIVATE);
+	          !personal              ? CACHE_PUBLIC
+	          : web_ctx(r)->skel_key ? CACHE_SHARED
+	                                 : CACHE_PRIVATE);
 }
 
 void
