@@ -64,6 +64,7 @@ struct config {
 	long grace_days;        /* past_due keeps access this long */
 	char *retry_days;       /* "1,3,5": days after the first failure to retry */
 	long billing_interval;  /* seconds between scheduler runs in serve */
+	long publish_interval;  /* seconds between the newsroom's publishing runs in serve */
 	char *billing_provider; /* test | stripe */
 	char *stripe_secret_key;
 	char *stripe_webhook_secret;

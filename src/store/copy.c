@@ -60,6 +60,9 @@ static const char *const tables[] = {
 	"newsletter_recipients",
 	"mail_suppressions",
 	"audit_log",
+	"newsroom_articles",
+	"newsroom_revisions",
+	"newsroom_previews",
 };
 #define NTABLES (sizeof tables / sizeof tables[0])
 
