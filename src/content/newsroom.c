@@ -63,7 +63,22 @@ newsroom_source(struct buf *b, const struct newsroom_article *n, int64_t updated
 	/* The body goes in whole: its own paywall marker, if any, splits it. */
 	src.teaser_md = n->body ? n->body : "";
 	src.gated_md = "";
-	article_write_markdown(b, &src);
+	if (n->publish_at > 0) {
+		article_write_markdown(b, &src);
+	} else {
+		/* No time yet: the parser's "now" stands in, as for a file without one. */
+		struct buf tmp = BUF_INIT;
+		article_write_markdown(&tmp, &src);
+		const char *line = tmp.len ? strstr(tmp.ptr, "\npublished_at: ") : NULL;
+		const char *end = line ? strchr(line + 1, '\n') : NULL;
+		if (end) {
+			buf_add(b, tmp.ptr, (size_t) (line - tmp.ptr));
+			buf_add(b, end, tmp.len - (size_t) (end - tmp.ptr));
+		} else {
+			buf_add(b, tmp.len ? tmp.ptr : "", tmp.len);
+		}
+		buf_release(&tmp);
+	}
 	arena_free(a);
 }
 

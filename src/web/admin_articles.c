@@ -520,7 +520,6 @@ save_story(struct http_req *r, struct newsroom_article *n, const char *note)
 	n->updated_by = actor(r);
 	if (!n->id) {
 		n->created_at = now;
-		n->status = NEWSROOM_DRAFT;
 		n->live_slug = "";
 	}
 	mh_err err = store_begin(app->store);
