@@ -241,7 +241,7 @@ h_admin_articles(struct http_req *r)
 		json_object_set_new(ctx, "older",
 		                    json_string(arena_printf(r->arena, "/admin/articles%s%spage=%ld",
 		                                             base.len ? base.ptr : "", sep, page + 1)));
-	json_object_set_new(ctx, "page", json_integer(page));
+	json_object_set_new(ctx, "page_number", json_integer(page));
 	buf_release(&base);
 	admin_send(r, 200, "admin-articles", ctx);
 }
@@ -365,7 +365,7 @@ read_form(struct http_req *r, struct newsroom_article *n, struct form_errors *e)
 	*o = '\0';
 	n->body = lf;
 
-	if (!n->title[0])
+	if (!n->title[strspn(n->title, " \t")])
 		form_error(e, "title", "Give the article a title.");
 	else if (strlen(n->title) > TITLE_MAX || has_control(n->title, false))
 		form_error(e, "title", "Keep the title to one line under 300 characters.");
@@ -538,7 +538,8 @@ static void
 story_post(struct http_req *r, struct newsroom_article *n)
 {
 	struct app *app = r->app;
-	const char *action = field(r, "action");
+	/* A form sent without its button (Enter in a field, a script) saves. */
+	const char *action = field(r, "action")[0] ? field(r, "action") : "save";
 	int64_t now = clock_now();
 	struct form_errors e = { NULL, NULL };
 	bool was_new = n->id == 0;
