@@ -8,6 +8,7 @@
 
 #include "core/alloc.h"
 #include "core/clock.h"
+#include "core/fault.h"
 #include "core/log.h"
 #include "core/banned.h"
 
@@ -135,6 +136,7 @@ newsroom_publish(struct store *s, struct arena *a, struct newsroom_article *n, c
 	}
 	int64_t id;
 	bool created;
+	const struct newsroom_article before = *n; /* what n goes back to when this fails */
 	/* A new slug: the old address stops answering (readers get 404 there). */
 	if (update && strcmp(n->live_slug, n->slug) != 0 && (rc = store_article_delete(s, n->live_slug)) &&
 	    rc != MH_ERR_NOTFOUND)
@@ -150,6 +152,11 @@ newsroom_publish(struct store *s, struct arena *a, struct newsroom_article *n, c
 		n->created_at = now;
 	if ((rc = store_newsroom_put(s, n, &n->id)) || (rc = store_newsroom_revision_add(s, n->id, now, actor, note)))
 		goto fail;
+	/* Tests: every write done but the commit (nothing of it may remain). */
+	if (fault_hit("publish-fail-before-commit")) {
+		rc = MH_ERR_DB;
+		goto fail;
+	}
 	if ((rc = store_commit(s)))
 		goto fail;
 	return MH_OK;
@@ -158,6 +165,7 @@ fail:
 	         rc == MH_ERR_CONFLICT ? "another story already uses this slug" : "the article could not be stored");
 	log_error("cannot publish", "story=%lld error=\"%s\"", (long long) n->id, store_errmsg(s));
 	store_rollback(s);
+	*n = before;
 	return rc;
 }
 

@@ -493,7 +493,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	        "ON t.id = x.tag_id WHERE x.article_id = a.id ORDER BY x.position) w), ''), "
 	        "a.published_at, a.featured, a.feature_image, a.feature_image_alt, " NEWSROOM_BODY ", a.slug, "
 	        "a.updated_at, ?1, ?1, '' FROM articles a LEFT JOIN article_gated g ON g.article_id = a.id "
-	        "WHERE NOT EXISTS (SELECT 1 FROM newsroom_articles n WHERE n.slug = a.slug OR n.live_slug = a.slug) "
+	        "WHERE NOT EXISTS (SELECT 1 FROM newsroom_articles n WHERE n.live_slug = a.slug) "
+	        "AND NOT EXISTS (SELECT 1 FROM newsroom_articles n WHERE n.slug = a.slug) "
 	        "ON CONFLICT DO NOTHING",
 	[ST_NEWSROOM_LIST] = "SELECT " NEWSROOM_COLS("''") " FROM newsroom_articles n WHERE " NEWSROOM_WHERE
 	                                                   " ORDER BY n.updated_at DESC, n.id DESC LIMIT ?7 OFFSET ?8",
@@ -552,7 +553,8 @@ static const char *const pg_sql[ST_COUNT] = {
 	        "ON t.id = x.tag_id WHERE x.article_id = a.id), ''), "
 	        "a.published_at, a.featured, a.feature_image, a.feature_image_alt, " NEWSROOM_BODY ", a.slug, "
 	        "a.updated_at, ?1, ?1, '' FROM articles a LEFT JOIN article_gated g ON g.article_id = a.id "
-	        "WHERE NOT EXISTS (SELECT 1 FROM newsroom_articles n WHERE n.slug = a.slug OR n.live_slug = a.slug) "
+	        "WHERE NOT EXISTS (SELECT 1 FROM newsroom_articles n WHERE n.live_slug = a.slug) "
+	        "AND NOT EXISTS (SELECT 1 FROM newsroom_articles n WHERE n.slug = a.slug) "
 	        "ON CONFLICT DO NOTHING",
 	/* Two "add a default card" of one member queue here, so the second
 	 * clears the first's default before it inserts its own. */

@@ -616,11 +616,8 @@ story_post(struct http_req *r, struct newsroom_article *n)
 		/* One transaction: the working copy, the article readers read, a revision. */
 		struct article_parse_opts o;
 		char msg[512];
-		bool is_new = !n->id;
 		if ((err = newsroom_publish(app->store, r->arena, n, parse_opts(r, &o), now, actor(r), "published", msg,
 		                            sizeof msg))) {
-			if (is_new)
-				n->id = 0;
 			if (err == MH_ERR_CONFLICT)
 				form_error(&e, "slug", "Another article already uses this slug: choose another.");
 			else

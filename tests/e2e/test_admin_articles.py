@@ -326,3 +326,24 @@ def test_a_scheduled_article_goes_live_once_at_its_time_on_any_node(site, editor
     finally:
         other.stop()
         other.check_clean()
+
+
+def test_a_publish_that_fails_before_its_commit_leaves_nothing_behind(tmp_path):
+    srv = Server(["demo", "--port", "0"], tmp_path / "data", env={"MASTHEAD_FAULTS": "publish-fail-before-commit"})
+    try:
+        s, _ = sign_in(srv, "editor@demo.test")
+        sid = create(srv, s, "Half published story")
+        with Store.of_data(tmp_path / "data") as st:
+            v0 = st.value("SELECT version FROM content_version")
+        r = post(srv, s, f"/admin/articles/{sid}", dict(fields("Half published story"), action="publish"))
+        assert r.status_code == 500 and "Not published" in r.text
+        # The form comes back as it was sent, still a draft.
+        assert 'value="Half published story"' in r.text and "status-draft" in r.text
+        assert anon(srv, "/articles/half-published-story").status_code == 404
+        with Store.of_data(tmp_path / "data") as st:
+            assert st.value("SELECT version FROM content_version") == v0
+            assert st.value("SELECT count(*) FROM articles WHERE slug = 'half-published-story'") == 0
+            assert st.value("SELECT status FROM newsroom_articles WHERE id = ?", sid) == "draft"
+            assert st.value("SELECT count(*) FROM newsroom_revisions WHERE newsroom_id = ?", sid) == 1
+    finally:
+        srv.stop()

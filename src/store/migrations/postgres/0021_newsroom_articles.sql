@@ -21,6 +21,7 @@ CREATE TABLE newsroom_articles (
 );
 CREATE INDEX newsroom_articles_due ON newsroom_articles (status, publish_at);
 CREATE INDEX newsroom_articles_updated ON newsroom_articles (updated_at DESC, id DESC);
+CREATE INDEX newsroom_articles_live ON newsroom_articles (live_slug);
 
 -- Every save keeps the working copy as it was saved.
 CREATE TABLE newsroom_revisions (
