@@ -25,13 +25,14 @@
 
 #define LIST_PAGE     25
 #define REVISIONS_MAX 100
-#define DIFF_CELLS    (1u << 22) /* lines of one version times the other's, before the diff gives up being minimal */
-#define PREVIEW_DAYS  7
-#define TITLE_MAX     300
-#define DEK_MAX       600
-#define NAMES_MAX     600
-#define IMAGE_MAX     1000
-#define FILTER_MAX    200
+#define DIFF_CELLS                                                                                                     \
+	(1u << 20) /* lines of one version times the other's (a 4 MiB table), past which the diff is not minimal */
+#define PREVIEW_DAYS 7
+#define TITLE_MAX    300
+#define DEK_MAX      600
+#define NAMES_MAX    600
+#define IMAGE_MAX    1000
+#define FILTER_MAX   200
 
 static const char *const access_labels[][2] = {
 	{ "public", "Public" },
