@@ -535,6 +535,26 @@ save_story(struct http_req *r, struct newsroom_article *n, const char *note)
 	return MH_OK;
 }
 
+/* The field the importer's message is about, to show it beside that field. */
+static const char *
+parse_error_field(const char *msg)
+{
+	static const char *const fields[][2] = {
+		{ "'authors'", "authors" },
+		{ "'tags'", "tags" },
+		{ "feature_image_alt", "feature_image_alt" },
+		{ "feature_image", "feature_image" },
+		{ "slug", "slug" },
+		{ "dek", "dek" },
+	};
+	if (!strncmp(msg, "Body", 4))
+		return "body";
+	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+		if (strstr(msg, fields[i][0]))
+			return fields[i][1];
+	return "title";
+}
+
 static void
 story_post(struct http_req *r, struct newsroom_article *n)
 {
@@ -604,7 +624,7 @@ story_post(struct http_req *r, struct newsroom_article *n)
 		if (publish && !live)
 			probe.publish_at = now;
 		if (newsroom_parse(r->arena, &probe, parse_opts(r, &o), now, &in, err, sizeof err))
-			form_error(&e, strncmp(err, "Body", 4) ? "title" : "body", arena_strdup(r->arena, err));
+			form_error(&e, parse_error_field(err), arena_strdup(r->arena, err));
 	}
 	if (e.summary) {
 		editor_send(r, 422, n, &e, NULL, NULL);

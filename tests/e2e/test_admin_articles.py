@@ -143,6 +143,10 @@ def test_bad_input_is_named_next_to_its_field_and_nothing_is_saved(site, editor)
     create(site, editor, "Slug owner story", slug="slug-owner")
     r = post(site, editor, "/admin/articles/new", dict(fields("Another one", slug="slug-owner"), action="save"))
     assert r.status_code == 422 and "Another article already uses this slug" in r.text
+    # Publishing checks the text as the importer would, and says where.
+    r = post(site, editor, "/admin/articles/new", dict(fields("Unusable author", authors="!!!"), action="publish"))
+    assert r.status_code == 422 and re.search(r'id="f-authors-error">[^<]*&#39;authors&#39;', r.text), r.text[-3000:]
+    assert anon(site, "/articles/unusable-author").status_code == 404
     # Scheduling needs a time to come.
     r = post(site, editor, "/admin/articles/new", dict(fields("Schedule in the past"), action="schedule",
                                                        publish_at="2001-01-01T00:00"))
