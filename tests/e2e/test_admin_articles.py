@@ -3,6 +3,7 @@ drafts kept apart from what readers read, publishing through the importer's
 parser, previews as both readers, scheduling (once, on any node), revisions,
 autosave and private preview links."""
 import datetime
+import html
 import re
 import time
 
@@ -126,6 +127,22 @@ def test_the_list_shows_the_demo_articles_and_filters_them(site, editor):
     assert editor.get(site.url + "/admin/articles?page=0", timeout=10).status_code == 400
     # Search by title: LIKE's wildcards are literal.
     assert "0 articles match" in editor.get(site.url + "/admin/articles?q=%25%25", timeout=10).text
+
+
+def test_the_list_pages_through_25_at_a_time(site, editor):
+    token = csrf(site, editor)
+    for i in range(26):
+        r = post(site, editor, "/admin/articles/new", dict(fields(f"Paging draft {i:02d}"), action="save"), token)
+        assert r.status_code == 303
+    first = editor.get(site.url + "/admin/articles?q=Paging+draft&status=draft", timeout=10).text
+    assert "26 articles match" in first
+    rows = re.findall(r">Paging draft (\d\d)</a>", first)
+    assert len(rows) == 25 and rows[0] == "25"  # the newest change first
+    nxt = re.search(r'<a href="([^"]+)" rel="next">', first)
+    assert nxt and html.unescape(nxt.group(1)) == "/admin/articles?status=draft&q=Paging%20draft&page=2"
+    second = editor.get(site.url + html.unescape(nxt.group(1)), timeout=10).text
+    assert re.findall(r">Paging draft (\d\d)</a>", second) == ["00"]
+    assert 'rel="prev"' in second and 'rel="next"' not in second
 
 
 def test_bad_input_is_named_next_to_its_field_and_nothing_is_saved(site, editor):
@@ -325,6 +342,9 @@ def test_a_scheduled_article_goes_live_once_at_its_time_on_any_node(site, editor
                             "note = 'published as scheduled'", sid) == 1
             assert st.value("SELECT count(*) FROM articles WHERE slug = ?", slug) == 1
             assert st.value("SELECT status FROM newsroom_articles WHERE id = ?", sid) == "published"
+        admin, _ = sign_in(site, "admin@demo.test")
+        audit = admin.get(site.url + "/admin/audit", timeout=10).text
+        assert audit.count(f"<td>scheduler</td><td>article.publish</td><td>{slug}</td>") == 1
         logs = site.logs() + other.logs()
         assert logs.count(f"published as scheduled") == 1, logs[-3000:]
     finally:
