@@ -60,6 +60,8 @@ static const char *const tables[] = {
 	"newsletter_recipients",
 	"mail_suppressions",
 	"audit_log",
+	"article_reads",
+	"media",
 	"newsroom_articles",
 	"newsroom_revisions",
 	"newsroom_previews",

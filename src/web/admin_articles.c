@@ -166,7 +166,7 @@ h_admin_articles(struct http_req *r)
 	const char *tag = query_or_empty(r, "tag"), *author = query_or_empty(r, "author"), *q = query_or_empty(r, "q");
 	const char *page_s = query_or_empty(r, "page");
 	int64_t now = clock_now();
-	struct newsroom_filter f = { -1, access, tag, author, q, now, LIST_PAGE + 0, 0 };
+	struct newsroom_filter f = { -1, access, tag, author, q, now, LIST_PAGE, 0 };
 	long page = 1;
 	if (page_s[0]) {
 		char *end;
