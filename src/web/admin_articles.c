@@ -448,6 +448,8 @@ editor_send(struct http_req *r, int status, const struct newsroom_article *n, co
 		json_object_set_new(ctx, "base", json_string(base));
 		json_object_set_new(ctx, "updated", json_string(admin_time(r->arena, n->updated_at)));
 		json_object_set_new(ctx, "updated_by", json_string(n->updated_by ? n->updated_by : ""));
+		json_object_set_new(ctx, "base_updated",
+		                    json_string(arena_printf(r->arena, "%lld", (long long) n->updated_at)));
 	}
 	/* The actions a story's status allows. */
 	json_object_set_new(ctx, "can_schedule", json_boolean(!live && n->status != NEWSROOM_ARCHIVED));
@@ -535,6 +537,20 @@ save_story(struct http_req *r, struct newsroom_article *n, const char *note)
 	return MH_OK;
 }
 
+/* Whether the form was loaded from the story as it stands: a form with a
+ * base_updated older than the story's last save would overwrite someone
+ * else's changes (another editor, another tab's autosave). */
+static bool
+form_is_current(struct http_req *r, const struct newsroom_article *n)
+{
+	const char *base = http_form(r, "base_updated");
+	if (!base || !base[0] || !n->id)
+		return true; /* a new story, or a client that does not say (it takes the risk) */
+	char *end;
+	long long v = strtoll(base, &end, 10);
+	return !*end && v == n->updated_at;
+}
+
 /* The field the importer's message is about, to show it beside that field. */
 static const char *
 parse_error_field(const char *msg)
@@ -605,7 +621,22 @@ story_post(struct http_req *r, struct newsroom_article *n)
 		app_error(r, 400, "That action is not one the editor knows.");
 		return;
 	}
+	bool current = form_is_current(r, n);
+	const char *other =
+	        !current ? arena_printf(r->arena, "%s at %s", n->updated_by, admin_time(r->arena, n->updated_at))
+	                 : NULL;
 	read_form(r, n, &e);
+	if (!current) {
+		/* Sent back with its text and the story's version: saving again is a choice. */
+		form_error(&e, "title",
+		           arena_printf(r->arena,
+		                        "Not saved: this article was changed since you opened it (by %s). Your text is "
+		                        "below; save again to replace that version with it, or open the article again "
+		                        "to see it.",
+		                        other));
+		editor_send(r, 409, n, &e, NULL, NULL);
+		return;
+	}
 	bool live = !was_new && n->live_slug[0];
 	if (schedule && !e.summary) {
 		if (live)
@@ -717,6 +748,15 @@ h_admin_article_autosave(struct http_req *r)
 	if (!story_id(r, &id) || !load_story(r, id, &n))
 		return;
 	struct form_errors e = { NULL, NULL };
+	if (!form_is_current(r, &n)) {
+		json_t *o = json_object();
+		json_object_set_new(
+		        o, "error",
+		        json_string(arena_printf(r->arena, "this article was changed elsewhere (by %s at %s)",
+		                                 n.updated_by, admin_time(r->arena, n.updated_at))));
+		json_reply(r, 409, o);
+		return;
+	}
 	read_form(r, &n, &e);
 	if (e.summary) {
 		json_t *o = json_object();
@@ -740,6 +780,7 @@ h_admin_article_autosave(struct http_req *r)
 	admin_audit(r, "article.autosave", n.slug, n.title);
 	json_t *o = json_object();
 	json_object_set_new(o, "saved_at", json_string(admin_time(r->arena, now)));
+	json_object_set_new(o, "base_updated", json_string(arena_printf(r->arena, "%lld", (long long) now)));
 	json_reply(r, 200, o);
 }
 

@@ -196,6 +196,43 @@ def test_a_draft_and_its_autosave_leave_readers_and_their_cache_alone(site, edit
     assert 'value="Quiet draft, autosaved"' in editor.get(site.url + f"/admin/articles/{sid}", timeout=10).text
 
 
+def test_a_form_older_than_the_story_is_not_saved_over_it(site, editor):
+    sid = create(site, editor, "Two tabs story")
+
+    def base_of(text):
+        return re.search(r'name="base_updated" value="(\d+)"', text).group(1)
+
+    page = editor.get(site.url + f"/admin/articles/{sid}", timeout=10).text
+    token, base = csrf_of(page), base_of(page)
+    time.sleep(1.1)  # times are kept to the second
+    r = post(site, editor, f"/admin/articles/{sid}", dict(fields("Saved by the other tab"), action="save",
+                                                           base_updated=base), token)
+    assert r.status_code == 303
+    # The first tab still holds the old version: refused, its text kept in the form.
+    r = post(site, editor, f"/admin/articles/{sid}", dict(fields("Saved by the first tab"), action="save",
+                                                           base_updated=base), token)
+    assert r.status_code == 409 and "was changed since you opened it (by editor@demo.test" in r.text
+    assert 'value="Saved by the first tab"' in r.text
+    r2 = post(site, editor, f"/admin/articles/{sid}/autosave", dict(fields("Autosaved by the first tab"),
+                                                                    base_updated=base), token)
+    assert r2.status_code == 409 and "changed elsewhere" in r2.json()["error"]
+    with Store.of_data(site.data) as st:
+        assert st.value("SELECT title FROM newsroom_articles WHERE id = ?", sid) == "Saved by the other tab"
+    # Saving again from the refused form is a choice, and it is kept.
+    r = post(site, editor, f"/admin/articles/{sid}", dict(fields("Saved by the first tab"), action="save",
+                                                           base_updated=base_of(r.text)), token)
+    assert r.status_code == 303
+    # An autosave answers the version the next save is over.
+    page = editor.get(site.url + f"/admin/articles/{sid}", timeout=10).text
+    time.sleep(1.1)
+    r = post(site, editor, f"/admin/articles/{sid}/autosave", dict(fields("Autosaved once"),
+                                                                   base_updated=base_of(page)), token)
+    assert r.status_code == 200
+    r = post(site, editor, f"/admin/articles/{sid}", dict(fields("Saved after the autosave"), action="save",
+                                                           base_updated=r.json()["base_updated"]), token)
+    assert r.status_code == 303
+
+
 def test_preview_as_both_readers(site, editor):
     sid = create(site, editor, "Ferry funding brief for preview")
     sub = editor.get(site.url + f"/admin/articles/{sid}/preview?as=subscriber", timeout=10)

@@ -49,6 +49,9 @@
 			return r.json().then(function (j) { return { ok: r.ok, j: j }; });
 		}).then(function (res) {
 			if (status) status.textContent = res.ok ? "Draft autosaved at " + res.j.saved_at : "Not autosaved: " + res.j.error;
+			/* The next save is over this version. */
+			var base = form.querySelector("input[name=base_updated]");
+			if (res.ok && base) base.value = res.j.base_updated;
 			if (!res.ok) changed = true;
 		}).catch(function () {
 			changed = true;
