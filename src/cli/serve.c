@@ -12,6 +12,7 @@
 #include "auth/password.h"
 #include "cli/cli.h"
 #include "content/import.h"
+#include "content/newsroom.h"
 #include "core/accesslog.h"
 #include "core/embed.h"
 #include "core/log.h"
@@ -161,6 +162,13 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 		log_info("billing reconciled", "charges=%d", settled);
 	if (cfg->billing_interval > 0 && billing_scheduler_start(&app.billing, (int) cfg->billing_interval, &scheduler))
 		log_error("cannot start the billing scheduler", "%s", "");
+	/* Scheduled stories of the newsroom go live when due (content/newsroom.h). */
+	struct newsroom_scheduler *publisher = NULL;
+	const struct article_parse_opts publish_opts = { (int) cfg->teaser_paragraphs, (size_t) cfg->max_import_bytes,
+		                                         0 };
+	if (cfg->publish_interval > 0 &&
+	    newsroom_scheduler_start(s, &publish_opts, (int) cfg->publish_interval, &publisher))
+		log_error("cannot start the publishing scheduler", "%s", "");
 	store_release(s); /* this thread's start-up reads are done */
 	uint16_t port = http_server_port(srv);
 	/* Tests read this line to learn the port when they asked for port 0. */
@@ -186,6 +194,7 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	accesslog_stop();
 	reads_stop(app.reads);
 	billing_scheduler_stop(scheduler);
+	newsroom_scheduler_stop(publisher);
 	mailer_stop(app.mailer);
 	store_listener_stop(s, app.listener);
 	vcache_free(app.pages);

@@ -87,6 +87,8 @@ const struct config_key config_keys[] = {
 	    "seconds between billing runs in serve (0: no scheduler)"),
 	KEY("reads-flush-seconds", CONFIG_LONG, reads_flush_seconds, "60",
 	    "seconds between writes of article read counts, for Most read (0: not counted)"),
+	KEY("publish-interval", CONFIG_LONG, publish_interval, "10",
+	    "seconds between runs of the newsroom's publishing scheduler in serve (0: none)"),
 	KEY("billing-provider", CONFIG_STR, billing_provider, "test", "test (built in, test cards only) or stripe"),
 	KEY("stripe-secret-key", CONFIG_STR, stripe_secret_key, "", "Stripe secret API key (sk_...)"),
 	KEY("stripe-webhook-secret", CONFIG_STR, stripe_webhook_secret, "",

@@ -66,6 +66,7 @@ struct config {
 	long billing_interval;    /* seconds between scheduler runs in serve */
 	long reads_flush_seconds; /* seconds between writes of read counts (web/reads.h); 0: off */
 	char *billing_provider;   /* test | stripe */
+	long publish_interval;    /* seconds between the newsroom's publishing runs in serve */
 	char *stripe_secret_key;
 	char *stripe_webhook_secret;
 	char *stripe_api_base; /* https://api.stripe.com; tests point it at a stub */

@@ -62,6 +62,9 @@ static const char *const tables[] = {
 	"audit_log",
 	"article_reads",
 	"media",
+	"newsroom_articles",
+	"newsroom_revisions",
+	"newsroom_previews",
 };
 #define NTABLES (sizeof tables / sizeof tables[0])
 

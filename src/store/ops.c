@@ -1,5 +1,7 @@
 /* ops.c: the public store_*() functions, one per entry of the backend's
  * table (store_impl.h), so no caller outside src/store/ reaches the table. */
+#include <string.h>
+
 #include "store/store.h"
 
 #include "store/store_impl.h"
@@ -713,4 +715,100 @@ mh_err
 store_media_list(struct store *s, struct arena *a, size_t offset, size_t limit, struct media_row **out, size_t *n)
 {
 	return s->ops->media_list(s, a, offset, limit, out, n);
+}
+
+static const char *const newsroom_status_names[NEWSROOM_STATUS_COUNT] = {
+	[NEWSROOM_DRAFT] = "draft",
+	[NEWSROOM_SCHEDULED] = "scheduled",
+	[NEWSROOM_PUBLISHED] = "published",
+	[NEWSROOM_ARCHIVED] = "archived",
+};
+
+const char *
+newsroom_status_name(enum newsroom_status st)
+{
+	return (unsigned) st < NEWSROOM_STATUS_COUNT ? newsroom_status_names[st] : "draft";
+}
+
+int
+newsroom_status_parse(const char *name)
+{
+	for (int i = 0; name && i < NEWSROOM_STATUS_COUNT; i++)
+		if (!strcmp(name, newsroom_status_names[i]))
+			return i;
+	return -1;
+}
+
+mh_err
+store_newsroom_adopt(struct store *s, int64_t now)
+{
+	return s->ops->newsroom_adopt(s, now);
+}
+
+mh_err
+store_newsroom_list(struct store *s, struct arena *a, const struct newsroom_filter *f, struct newsroom_article **out,
+                    size_t *n, size_t *total)
+{
+	return s->ops->newsroom_list(s, a, f, out, n, total);
+}
+
+mh_err
+store_newsroom_get(struct store *s, struct arena *a, int64_t id, struct newsroom_article *out)
+{
+	return s->ops->newsroom_get(s, a, id, out);
+}
+
+mh_err
+store_newsroom_put(struct store *s, const struct newsroom_article *in, int64_t *id)
+{
+	return s->ops->newsroom_put(s, in, id);
+}
+
+mh_err
+store_newsroom_revision_add(struct store *s, int64_t id, int64_t at, const char *actor, const char *note)
+{
+	return s->ops->newsroom_revision_add(s, id, at, actor, note);
+}
+
+mh_err
+store_newsroom_revisions(struct store *s, struct arena *a, int64_t id, size_t limit, struct newsroom_revision **out,
+                         size_t *n)
+{
+	return s->ops->newsroom_revisions(s, a, id, limit, out, n);
+}
+
+mh_err
+store_newsroom_revision_get(struct store *s, struct arena *a, int64_t id, int64_t rev, struct newsroom_revision *out)
+{
+	return s->ops->newsroom_revision_get(s, a, id, rev, out);
+}
+
+mh_err
+store_newsroom_due(struct store *s, struct arena *a, int64_t now, size_t max, int64_t **ids, size_t *n)
+{
+	return s->ops->newsroom_due(s, a, now, max, ids, n);
+}
+
+mh_err
+store_newsroom_claim(struct store *s, int64_t id, int64_t now)
+{
+	return s->ops->newsroom_claim(s, id, now);
+}
+
+mh_err
+store_article_delete(struct store *s, const char *slug)
+{
+	return s->ops->article_delete(s, slug);
+}
+
+mh_err
+store_newsroom_preview_add(struct store *s, const char *token_hash, int64_t id, int64_t expires_at, int64_t now)
+{
+	return s->ops->newsroom_preview_add(s, token_hash, id, expires_at, now);
+}
+
+mh_err
+store_newsroom_preview_get(struct store *s, const char *token_hash, int64_t now, int64_t *id)
+{
+	return s->ops->newsroom_preview_get(s, token_hash, now, id);
 }

@@ -63,6 +63,30 @@
 #define NL_COLS      "id, slug, name, sender, reply_to, full_levels, subscribe_on_signup"
 #define NL_SEND_COLS "s.id, s.newsletter_id, s.article_id, s.created_at, s.enqueued_at, s.finished_at"
 
+/* The newsroom's working copies (sqlops.c reads NEWSROOM_NCOLS columns in
+ * this order); body is "''" in lists. */
+#define NEWSROOM_COLS(body)                                                                                            \
+	"n.id, n.status, n.slug, n.title, n.dek, n.access, n.authors, n.tags, n.publish_at, n.featured, "              \
+	"n.feature_image, n.feature_image_alt, " body ", n.live_slug, n.live_at, n.created_at, n.updated_at, "         \
+	"n.updated_by"
+#define NEWSROOM_REV_COLS                                                                                              \
+	"r.id, r.at, r.actor, r.note, r.newsroom_id, r.slug, r.title, r.dek, r.access, r.authors, r.tags, "            \
+	"r.publish_at, r.featured, r.feature_image, r.feature_image_alt, r.body"
+/* ?1 status ('' any; scheduled includes published rows due later), ?2
+ * access, ?3 a tag, ?4 an author, ?5 words of the title (LIKE-escaped), ?6 now. */
+#define NEWSROOM_WHERE                                                                                                 \
+	"(?1 = '' OR (?1 = 'published' AND n.status = 'published' AND n.publish_at <= ?6) "                            \
+	"OR (?1 = 'scheduled' AND (n.status = 'scheduled' OR (n.status = 'published' AND n.publish_at > ?6))) "        \
+	"OR (?1 IN ('draft', 'archived') AND n.status = ?1)) AND (?2 = '' OR n.access = ?2) "                          \
+	"AND (?3 = '' OR lower(', ' || n.tags || ', ') LIKE '%, ' || lower(?3) || ', %' ESCAPE '\\') "                 \
+	"AND (?4 = '' OR lower(', ' || n.authors || ', ') LIKE '%, ' || lower(?4) || ', %' ESCAPE '\\') "              \
+	"AND (?5 = '' OR lower(n.title) LIKE '%' || lower(?5) || '%' ESCAPE '\\')"
+/* A published article's source as the editor holds it: the teaser, and the
+ * gated part after the paywall marker. */
+#define NEWSROOM_BODY                                                                                                  \
+	"a.teaser_md || CASE WHEN a.has_marker = 1 OR COALESCE(g.body_md, '') <> '' "                                  \
+	"THEN '\n\n<!-- paywall -->\n\n' || COALESCE(g.body_md, '') ELSE '' END"
+
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ARTICLE_ID] = "SELECT id FROM articles WHERE slug = ?1",
 	[ST_ARTICLE_INSERT] =
@@ -487,6 +511,53 @@ static const char *const stmt_sql[ST_COUNT] = {
 	                  "COALESCE(m.uploaded_by, 0), COALESCE(u.email, ''), m.created_at FROM media m "
 	                  "LEFT JOIN members u ON u.id = m.uploaded_by "
 	                  "ORDER BY m.created_at DESC, m.hash LIMIT ?2 OFFSET ?1",
+	[ST_NEWSROOM_ADOPT] =
+	        "INSERT INTO newsroom_articles (status, slug, title, dek, access, authors, tags, publish_at, featured, "
+	        "feature_image, feature_image_alt, body, live_slug, live_at, created_at, updated_at, updated_by) "
+	        "SELECT 'published', a.slug, a.title, a.dek, a.access, "
+	        "COALESCE((SELECT group_concat(w.name, ', ') FROM (SELECT au.name FROM article_authors x JOIN authors au "
+	        "ON au.id = x.author_id WHERE x.article_id = a.id ORDER BY x.position) w), ''), "
+	        "COALESCE((SELECT group_concat(w.name, ', ') FROM (SELECT t.name FROM article_tags x JOIN tags t "
+	        "ON t.id = x.tag_id WHERE x.article_id = a.id ORDER BY x.position) w), ''), "
+	        "a.published_at, a.featured, a.feature_image, a.feature_image_alt, " NEWSROOM_BODY ", a.slug, "
+	        "a.updated_at, ?1, ?1, '' FROM articles a LEFT JOIN article_gated g ON g.article_id = a.id "
+	        "WHERE NOT EXISTS (SELECT 1 FROM newsroom_articles n WHERE n.live_slug = a.slug) "
+	        "AND NOT EXISTS (SELECT 1 FROM newsroom_articles n WHERE n.slug = a.slug) "
+	        "ON CONFLICT DO NOTHING",
+	[ST_NEWSROOM_LIST] = "SELECT " NEWSROOM_COLS("''") " FROM newsroom_articles n WHERE " NEWSROOM_WHERE
+	                                                   " ORDER BY n.updated_at DESC, n.id DESC LIMIT ?7 OFFSET ?8",
+	[ST_NEWSROOM_COUNT] = "SELECT count(*) FROM newsroom_articles n WHERE " NEWSROOM_WHERE,
+	[ST_NEWSROOM_GET] = "SELECT " NEWSROOM_COLS("n.body") " FROM newsroom_articles n WHERE n.id = ?1",
+	/* ?1..?16 the fields, ?17 created_at. */
+	[ST_NEWSROOM_INSERT] =
+	        "INSERT INTO newsroom_articles (status, slug, title, dek, access, authors, tags, publish_at, featured, "
+	        "feature_image, feature_image_alt, body, live_slug, live_at, created_at, updated_at, updated_by) "
+	        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?17, ?15, ?16)",
+	/* ?1..?16 as the insert's; ?17 the id. */
+	[ST_NEWSROOM_UPDATE] =
+	        "UPDATE newsroom_articles SET status = ?1, slug = ?2, title = ?3, dek = ?4, access = ?5, "
+	        "authors = ?6, tags = ?7, publish_at = ?8, featured = ?9, feature_image = ?10, "
+	        "feature_image_alt = ?11, body = ?12, live_slug = ?13, live_at = ?14, "
+	        "updated_at = ?15, updated_by = ?16 WHERE id = ?17",
+	[ST_NEWSROOM_REV_ADD] =
+	        "INSERT INTO newsroom_revisions (newsroom_id, at, actor, note, slug, title, dek, access, authors, tags, "
+	        "publish_at, featured, feature_image, feature_image_alt, body) SELECT id, ?2, ?3, ?4, slug, title, dek, "
+	        "access, authors, tags, publish_at, featured, feature_image, feature_image_alt, body "
+	        "FROM newsroom_articles WHERE id = ?1",
+	[ST_NEWSROOM_REVS] = "SELECT " NEWSROOM_REV_COLS " FROM newsroom_revisions r WHERE r.newsroom_id = ?1 "
+	                     "ORDER BY r.id DESC LIMIT ?2",
+	[ST_NEWSROOM_REV_GET] = "SELECT " NEWSROOM_REV_COLS " FROM newsroom_revisions r WHERE r.newsroom_id = ?1 "
+	                        "AND r.id = ?2",
+	[ST_NEWSROOM_DUE] = "SELECT id FROM newsroom_articles WHERE status = 'scheduled' AND publish_at <= ?1 "
+	                    "ORDER BY publish_at, id LIMIT ?2",
+	[ST_NEWSROOM_CLAIM] =
+	        "UPDATE newsroom_articles SET status = 'published' WHERE id = ?1 AND status = 'scheduled' "
+	        "AND publish_at <= ?2",
+	[ST_ARTICLE_DELETE] = "DELETE FROM articles WHERE slug = ?1",
+	[ST_NEWSROOM_PREVIEW_ADD] = "INSERT INTO newsroom_previews (token_hash, newsroom_id, expires_at, created_at) "
+	                            "VALUES (?1, ?2, ?3, ?4)",
+	[ST_NEWSROOM_PREVIEW_GET] =
+	        "SELECT newsroom_id FROM newsroom_previews WHERE token_hash = ?1 AND expires_at > ?2",
 };
 
 /* Search on PostgreSQL (migrations/postgres/0009_search.sql): the same
@@ -499,6 +570,20 @@ static const char *const stmt_sql[ST_COUNT] = {
 #define PG_MARK            "StartSel=\x01, StopSel=\x02"
 #define PG_SEARCH_ORDER(t) "LEAST(GREATEST(" t ".published_at, 0) / 60, 67108863) DESC, " t ".id DESC"
 static const char *const pg_sql[ST_COUNT] = {
+	/* string_agg orders by position itself. */
+	[ST_NEWSROOM_ADOPT] =
+	        "INSERT INTO newsroom_articles (status, slug, title, dek, access, authors, tags, publish_at, featured, "
+	        "feature_image, feature_image_alt, body, live_slug, live_at, created_at, updated_at, updated_by) "
+	        "SELECT 'published', a.slug, a.title, a.dek, a.access, "
+	        "COALESCE((SELECT string_agg(au.name, ', ' ORDER BY x.position) FROM article_authors x JOIN authors au "
+	        "ON au.id = x.author_id WHERE x.article_id = a.id), ''), "
+	        "COALESCE((SELECT string_agg(t.name, ', ' ORDER BY x.position) FROM article_tags x JOIN tags t "
+	        "ON t.id = x.tag_id WHERE x.article_id = a.id), ''), "
+	        "a.published_at, a.featured, a.feature_image, a.feature_image_alt, " NEWSROOM_BODY ", a.slug, "
+	        "a.updated_at, ?1, ?1, '' FROM articles a LEFT JOIN article_gated g ON g.article_id = a.id "
+	        "WHERE NOT EXISTS (SELECT 1 FROM newsroom_articles n WHERE n.live_slug = a.slug) "
+	        "AND NOT EXISTS (SELECT 1 FROM newsroom_articles n WHERE n.slug = a.slug) "
+	        "ON CONFLICT DO NOTHING",
 	/* Two "add a default card" of one member queue here, so the second
 	 * clears the first's default before it inserts its own. */
 	[ST_PM_LOCK_MEMBER] = "SELECT id FROM members WHERE id = ?1 FOR UPDATE",
@@ -545,7 +630,7 @@ static const char *const pg_sql[ST_COUNT] = {
 static const bool returns_id[ST_COUNT] = {
 	[ST_ARTICLE_INSERT] = true, [ST_QUOTE_INSERT] = true,  [ST_MEMBER_INSERT] = true,  [ST_OUTBOX_INSERT] = true,
 	[ST_SUB_INSERT] = true,     [ST_PM_INSERT] = true,     [ST_GIFT_INSERT] = true,    [ST_INV_INSERT] = true,
-	[ST_CHG_INSERT] = true,     [ST_APIKEY_INSERT] = true, [ST_NL_SEND_INSERT] = true,
+	[ST_CHG_INSERT] = true,     [ST_APIKEY_INSERT] = true, [ST_NL_SEND_INSERT] = true, [ST_NEWSROOM_INSERT] = true,
 };
 
 bool
@@ -562,6 +647,13 @@ static const bool moves_nothing[ST_COUNT] = {
 	[ST_SESSION_INSERT] = true,
 	[ST_RATE_INSERT] = true,
 	[ST_METER_ADD] = true,
+	/* The newsroom's working copies: what readers read does not move. */
+	[ST_NEWSROOM_ADOPT] = true,
+	[ST_NEWSROOM_INSERT] = true,
+	[ST_NEWSROOM_UPDATE] = true,
+	[ST_NEWSROOM_REV_ADD] = true,
+	[ST_NEWSROOM_CLAIM] = true,
+	[ST_NEWSROOM_PREVIEW_ADD] = true,
 };
 
 bool

@@ -2834,6 +2834,291 @@ op_site_stats(struct store *s, struct arena *a, struct site_stats *out)
 	return rc == DB_ERROR ? db_fail(s, st, "stats") : MH_OK;
 }
 
+/* ---- The newsroom's working copies ---- */
+
+static mh_err
+op_newsroom_adopt(struct store *s, int64_t now)
+{
+	struct db_stmt *st = stmt(s, ST_NEWSROOM_ADOPT);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, now);
+	return exec_stmt(s, st);
+}
+
+/* Columns from `at` on: NEWSROOM_COLS' order, from status on. */
+static void
+read_newsroom_fields(struct arena *a, struct db_stmt *st, int at, bool with_status, struct newsroom_article *o)
+{
+	if (with_status) {
+		int status = newsroom_status_parse(col_str(a, st, at++));
+		o->status = status < 0 ? NEWSROOM_DRAFT : (enum newsroom_status) status;
+	}
+	o->slug = col_str(a, st, at++);
+	o->title = col_str(a, st, at++);
+	o->dek = col_str(a, st, at++);
+	o->access = col_str(a, st, at++);
+	o->authors = col_str(a, st, at++);
+	o->tags = col_str(a, st, at++);
+	o->publish_at = db_col_int64(st, at++);
+	o->featured = db_col_int64(st, at++) != 0;
+	o->feature_image = col_str(a, st, at++);
+	o->feature_image_alt = col_str(a, st, at++);
+	o->body = col_str(a, st, at++);
+}
+
+static void
+read_newsroom(struct arena *a, struct db_stmt *st, void *p)
+{
+	struct newsroom_article *o = p;
+	o->id = db_col_int64(st, 0);
+	read_newsroom_fields(a, st, 1, true, o);
+	o->live_slug = col_str(a, st, 13);
+	o->live_at = db_col_int64(st, 14);
+	o->created_at = db_col_int64(st, 15);
+	o->updated_at = db_col_int64(st, 16);
+	o->updated_by = col_str(a, st, 17);
+}
+
+/* s with LIKE's wildcards and escape character escaped by a backslash. */
+static const char *
+like_escaped(struct arena *a, const char *s)
+{
+	if (!s)
+		return "";
+	size_t len = strlen(s);
+	char *out = arena_alloc(a, 2 * len + 1), *o = out;
+	for (; *s; s++) {
+		if (*s == '%' || *s == '_' || *s == '\\')
+			*o++ = '\\';
+		*o++ = *s;
+	}
+	*o = '\0';
+	return out;
+}
+
+static void
+bind_newsroom_filter(struct arena *a, struct db_stmt *st, const struct newsroom_filter *f)
+{
+	bind_text(st, 1, f->status >= 0 ? newsroom_status_name((enum newsroom_status) f->status) : "");
+	bind_text(st, 2, f->access);
+	bind_text(st, 3, like_escaped(a, f->tag));
+	bind_text(st, 4, like_escaped(a, f->author));
+	bind_text(st, 5, like_escaped(a, f->q));
+	db_bind_int64(st, 6, f->now);
+}
+
+static mh_err
+op_newsroom_list(struct store *s, struct arena *a, const struct newsroom_filter *f, struct newsroom_article **out,
+                 size_t *n, size_t *total)
+{
+	struct db_stmt *st = stmt(s, ST_NEWSROOM_COUNT);
+	if (!st)
+		return MH_ERR_DB;
+	bind_newsroom_filter(a, st, f);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		*total = (size_t) db_col_int64(st, 0);
+	db_reset(st);
+	if (rc != DB_ROW)
+		return db_fail(s, st, "read");
+	if (!(st = stmt(s, ST_NEWSROOM_LIST)))
+		return MH_ERR_DB;
+	bind_newsroom_filter(a, st, f);
+	db_bind_int64(st, 7, (int64_t) f->limit);
+	db_bind_int64(st, 8, (int64_t) f->offset);
+	return collect_rows(s, a, st, sizeof **out, read_newsroom, (void **) out, n);
+}
+
+static mh_err
+op_newsroom_get(struct store *s, struct arena *a, int64_t id, struct newsroom_article *out)
+{
+	struct db_stmt *st = stmt(s, ST_NEWSROOM_GET);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, id);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		memset(out, 0, sizeof *out);
+		read_newsroom(a, st, out);
+	}
+	db_reset(st);
+	if (rc == DB_ROW)
+		return MH_OK;
+	return rc == DB_DONE ? MH_ERR_NOTFOUND : db_fail(s, st, "read");
+}
+
+static mh_err
+op_newsroom_put(struct store *s, const struct newsroom_article *in, int64_t *id)
+{
+	bool insert = in->id == 0;
+	struct db_stmt *st = stmt(s, insert ? ST_NEWSROOM_INSERT : ST_NEWSROOM_UPDATE);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, newsroom_status_name(in->status));
+	bind_text(st, 2, in->slug);
+	bind_text(st, 3, in->title);
+	bind_text(st, 4, in->dek);
+	bind_text(st, 5, in->access);
+	bind_text(st, 6, in->authors);
+	bind_text(st, 7, in->tags);
+	db_bind_int64(st, 8, in->publish_at);
+	db_bind_int64(st, 9, in->featured ? 1 : 0);
+	bind_text(st, 10, in->feature_image);
+	bind_text(st, 11, in->feature_image_alt);
+	bind_text(st, 12, in->body);
+	bind_text(st, 13, in->live_slug);
+	db_bind_int64(st, 14, in->live_at);
+	db_bind_int64(st, 15, in->updated_at);
+	bind_text(st, 16, in->updated_by);
+	db_bind_int64(st, 17, insert ? in->created_at : in->id);
+	mh_err err = exec_stmt(s, st);
+	if (err)
+		return err;
+	if (!insert && db_changes(st) == 0)
+		return MH_ERR_NOTFOUND;
+	if (id)
+		*id = insert ? db_last_id(st) : in->id;
+	return MH_OK;
+}
+
+static mh_err
+op_newsroom_revision_add(struct store *s, int64_t id, int64_t at, const char *actor, const char *note)
+{
+	struct db_stmt *st = stmt(s, ST_NEWSROOM_REV_ADD);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, at);
+	bind_text(st, 3, actor);
+	bind_text(st, 4, note);
+	mh_err err = exec_stmt(s, st);
+	if (!err && db_changes(st) == 0)
+		err = MH_ERR_NOTFOUND;
+	return err;
+}
+
+static void
+read_newsroom_rev(struct arena *a, struct db_stmt *st, void *p)
+{
+	struct newsroom_revision *r = p;
+	r->id = db_col_int64(st, 0);
+	r->at = db_col_int64(st, 1);
+	r->actor = col_str(a, st, 2);
+	r->note = col_str(a, st, 3);
+	r->art.id = db_col_int64(st, 4);
+	read_newsroom_fields(a, st, 5, false, &r->art);
+	r->art.live_slug = "";
+	r->art.updated_by = r->actor;
+	r->art.updated_at = r->at;
+}
+
+static mh_err
+op_newsroom_revisions(struct store *s, struct arena *a, int64_t id, size_t limit, struct newsroom_revision **out,
+                      size_t *n)
+{
+	struct db_stmt *st = stmt(s, ST_NEWSROOM_REVS);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, (int64_t) limit);
+	return collect_rows(s, a, st, sizeof **out, read_newsroom_rev, (void **) out, n);
+}
+
+static mh_err
+op_newsroom_revision_get(struct store *s, struct arena *a, int64_t id, int64_t rev, struct newsroom_revision *out)
+{
+	struct db_stmt *st = stmt(s, ST_NEWSROOM_REV_GET);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, rev);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		memset(out, 0, sizeof *out);
+		read_newsroom_rev(a, st, out);
+	}
+	db_reset(st);
+	if (rc == DB_ROW)
+		return MH_OK;
+	return rc == DB_DONE ? MH_ERR_NOTFOUND : db_fail(s, st, "read");
+}
+
+static void
+read_id(struct arena *a, struct db_stmt *st, void *p)
+{
+	(void) a;
+	*(int64_t *) p = db_col_int64(st, 0);
+}
+
+static mh_err
+op_newsroom_due(struct store *s, struct arena *a, int64_t now, size_t max, int64_t **ids, size_t *n)
+{
+	struct db_stmt *st = stmt(s, ST_NEWSROOM_DUE);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, now);
+	db_bind_int64(st, 2, (int64_t) max);
+	return collect_rows(s, a, st, sizeof **ids, read_id, (void **) ids, n);
+}
+
+static mh_err
+op_newsroom_claim(struct store *s, int64_t id, int64_t now)
+{
+	struct db_stmt *st = stmt(s, ST_NEWSROOM_CLAIM);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, now);
+	mh_err err = exec_stmt(s, st);
+	if (!err && db_changes(st) == 0)
+		err = MH_ERR_CONFLICT;
+	return err;
+}
+
+static mh_err
+op_article_delete(struct store *s, const char *slug)
+{
+	struct db_stmt *st = stmt(s, ST_ARTICLE_DELETE);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, slug);
+	mh_err err = exec_stmt(s, st);
+	if (!err && db_changes(st) == 0)
+		err = MH_ERR_NOTFOUND;
+	return err;
+}
+
+static mh_err
+op_newsroom_preview_add(struct store *s, const char *token_hash, int64_t id, int64_t expires_at, int64_t now)
+{
+	struct db_stmt *st = stmt(s, ST_NEWSROOM_PREVIEW_ADD);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, token_hash);
+	db_bind_int64(st, 2, id);
+	db_bind_int64(st, 3, expires_at);
+	db_bind_int64(st, 4, now);
+	return exec_stmt(s, st);
+}
+
+static mh_err
+op_newsroom_preview_get(struct store *s, const char *token_hash, int64_t now, int64_t *id)
+{
+	struct db_stmt *st = stmt(s, ST_NEWSROOM_PREVIEW_GET);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, token_hash);
+	db_bind_int64(st, 2, now);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		*id = db_col_int64(st, 0);
+	db_reset(st);
+	if (rc == DB_ROW)
+		return MH_OK;
+	return rc == DB_DONE ? MH_ERR_NOTFOUND : db_fail(s, st, "read");
+}
+
 void
 sql_ops_fill(struct store_ops *o)
 {
@@ -2948,4 +3233,16 @@ sql_ops_fill(struct store_ops *o)
 	o->api_key_revoke = op_api_key_revoke;
 	o->speaker_list = op_speaker_list;
 	o->article_count = op_article_count;
+	o->newsroom_adopt = op_newsroom_adopt;
+	o->newsroom_list = op_newsroom_list;
+	o->newsroom_get = op_newsroom_get;
+	o->newsroom_put = op_newsroom_put;
+	o->newsroom_revision_add = op_newsroom_revision_add;
+	o->newsroom_revisions = op_newsroom_revisions;
+	o->newsroom_revision_get = op_newsroom_revision_get;
+	o->newsroom_due = op_newsroom_due;
+	o->newsroom_claim = op_newsroom_claim;
+	o->article_delete = op_article_delete;
+	o->newsroom_preview_add = op_newsroom_preview_add;
+	o->newsroom_preview_get = op_newsroom_preview_get;
 }

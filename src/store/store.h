@@ -764,4 +764,79 @@ mh_err store_media_add(struct store *s, const struct media_row *m, bool *added);
 mh_err store_media_list(struct store *s, struct arena *a, size_t offset, size_t limit, struct media_row **out,
                         size_t *n);
 
+/* ---- The newsroom's articles (docs/newsroom.md, "Articles") ----------------------------------- */
+
+enum newsroom_status {
+	NEWSROOM_DRAFT,
+	NEWSROOM_SCHEDULED,
+	NEWSROOM_PUBLISHED,
+	NEWSROOM_ARCHIVED,
+	NEWSROOM_STATUS_COUNT
+};
+const char *newsroom_status_name(enum newsroom_status st);
+/* -1 when s names no status. */
+int newsroom_status_parse(const char *s);
+
+/* A story's working copy: the fields of the import format, as the editor
+ * holds them (authors and tags comma-separated), apart from what readers read. */
+struct newsroom_article {
+	int64_t id;
+	enum newsroom_status status;
+	const char *slug, *title, *dek, *access, *authors, *tags;
+	int64_t publish_at;
+	bool featured;
+	const char *feature_image, *feature_image_alt, *body;
+	const char *live_slug; /* the slug readers have it under; "" when not published */
+	int64_t live_at;       /* when it was last published */
+	int64_t created_at, updated_at;
+	const char *updated_by;
+};
+
+struct newsroom_revision {
+	int64_t id, at;
+	const char *actor, *note;
+	struct newsroom_article art; /* the saved fields (id: the story's) */
+};
+
+struct newsroom_filter {
+	int status;                   /* -1: any; NEWSROOM_SCHEDULED also counts published rows due later */
+	const char *access;           /* NULL or "": any */
+	const char *tag, *author, *q; /* a tag or author name among the row's; words of the title */
+	int64_t now;
+	size_t limit, offset;
+};
+
+/* [write] Gives every published article that has no working copy one (an
+ * import, the demo, a command beside the server), by slug. */
+mh_err store_newsroom_adopt(struct store *s, int64_t now);
+/* [read] Working copies by filter, newest change first; *total counts all matches. */
+mh_err store_newsroom_list(struct store *s, struct arena *a, const struct newsroom_filter *f,
+                           struct newsroom_article **out, size_t *n, size_t *total);
+/* [read] MH_ERR_NOTFOUND when unknown. */
+mh_err store_newsroom_get(struct store *s, struct arena *a, int64_t id, struct newsroom_article *out);
+/* [unique] A new working copy (in->id ignored; MH_ERR_CONFLICT when its slug is taken), or [write] the fields,
+ * status, live_slug and live_at of the one with in->id (MH_ERR_CONFLICT: slug taken; MH_ERR_NOTFOUND). */
+mh_err store_newsroom_put(struct store *s, const struct newsroom_article *in, int64_t *id);
+/* [write] Keeps the working copy id as it now stands as a revision. */
+mh_err store_newsroom_revision_add(struct store *s, int64_t id, int64_t at, const char *actor, const char *note);
+/* [read] A story's revisions, newest first, at most limit. */
+mh_err store_newsroom_revisions(struct store *s, struct arena *a, int64_t id, size_t limit,
+                                struct newsroom_revision **out, size_t *n);
+/* [read] One revision of story id; MH_ERR_NOTFOUND when it is not one of its. */
+mh_err store_newsroom_revision_get(struct store *s, struct arena *a, int64_t id, int64_t rev,
+                                   struct newsroom_revision *out);
+/* [read] Ids of scheduled stories due at now, at most max. */
+mh_err store_newsroom_due(struct store *s, struct arena *a, int64_t now, size_t max, int64_t **ids, size_t *n);
+/* [claim] A scheduled story due at now becomes published: MH_ERR_CONFLICT when
+ * another caller took it or it is no longer scheduled and due. */
+mh_err store_newsroom_claim(struct store *s, int64_t id, int64_t now);
+/* [write] Deletes the published article with that slug and everything
+ * hanging from it (gated part, quotes, search rows, gift links, newsletter
+ * sends); MH_ERR_NOTFOUND when there is none. */
+mh_err store_article_delete(struct store *s, const char *slug);
+/* [unique] A private preview link of story id (the token's hash) until expires_at. */
+mh_err store_newsroom_preview_add(struct store *s, const char *token_hash, int64_t id, int64_t expires_at, int64_t now);
+/* [read] The story a live preview token opens; MH_ERR_NOTFOUND when unknown or expired at now. */
+mh_err store_newsroom_preview_get(struct store *s, const char *token_hash, int64_t now, int64_t *id);
+
 #endif

@@ -213,6 +213,24 @@ struct store_ops {
 	mh_err (*feed_token_by_member)(struct store *s, struct arena *a, int64_t member_id, struct feed_token *out);
 	mh_err (*feed_token_find)(struct store *s, struct arena *a, const char *token_hash, struct feed_token *out);
 	mh_err (*sitemap_list)(struct store *s, struct arena *a, int64_t now, struct sitemap_entry **out, size_t *n);
+
+	/* The newsroom's articles. */
+	mh_err (*newsroom_adopt)(struct store *s, int64_t now);
+	mh_err (*newsroom_list)(struct store *s, struct arena *a, const struct newsroom_filter *f,
+	                        struct newsroom_article **out, size_t *n, size_t *total);
+	mh_err (*newsroom_get)(struct store *s, struct arena *a, int64_t id, struct newsroom_article *out);
+	mh_err (*newsroom_put)(struct store *s, const struct newsroom_article *in, int64_t *id);
+	mh_err (*newsroom_revision_add)(struct store *s, int64_t id, int64_t at, const char *actor, const char *note);
+	mh_err (*newsroom_revisions)(struct store *s, struct arena *a, int64_t id, size_t limit,
+	                             struct newsroom_revision **out, size_t *n);
+	mh_err (*newsroom_revision_get)(struct store *s, struct arena *a, int64_t id, int64_t rev,
+	                                struct newsroom_revision *out);
+	mh_err (*newsroom_due)(struct store *s, struct arena *a, int64_t now, size_t max, int64_t **ids, size_t *n);
+	mh_err (*newsroom_claim)(struct store *s, int64_t id, int64_t now);
+	mh_err (*article_delete)(struct store *s, const char *slug);
+	mh_err (*newsroom_preview_add)(struct store *s, const char *token_hash, int64_t id, int64_t expires_at,
+	                               int64_t now);
+	mh_err (*newsroom_preview_get)(struct store *s, const char *token_hash, int64_t now, int64_t *id);
 };
 
 struct db_driver;

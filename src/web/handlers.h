@@ -82,6 +82,18 @@ void h_admin_audit(struct http_req *r);
 void h_admin_media(struct http_req *r);
 void h_admin_media_upload(struct http_req *r);
 void h_media(struct http_req *r);
+void h_admin_articles(struct http_req *r);
+void h_admin_article_new(struct http_req *r);
+void h_admin_article_create(struct http_req *r);
+void h_admin_article_edit(struct http_req *r);
+void h_admin_article_update(struct http_req *r);
+void h_admin_article_autosave(struct http_req *r);
+void h_admin_article_preview(struct http_req *r);
+void h_admin_article_share(struct http_req *r);
+void h_admin_article_revisions(struct http_req *r);
+void h_admin_article_revision(struct http_req *r);
+void h_admin_article_revision_restore(struct http_req *r);
+void h_preview_link(struct http_req *r);
 
 /* api.c: the Content API */
 void h_api(struct http_req *r);

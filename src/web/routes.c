@@ -79,5 +79,19 @@ const struct route app_routes[] = {
 	/* An image and its form fields: the file's limit and room for the rest. */
 	{ HTTP_POST, "/admin/media", h_admin_media_upload, E | C | U },
 	{ HTTP_GET, "/media/:file", h_media, 0 },
+	/* Articles (admin_articles.c). */
+	{ HTTP_GET, "/admin/articles", h_admin_articles, E },
+	{ HTTP_GET, "/admin/articles/new", h_admin_article_new, E },
+	{ HTTP_POST, "/admin/articles/new", h_admin_article_create, E | C },
+	{ HTTP_GET, "/admin/articles/:id", h_admin_article_edit, E },
+	{ HTTP_POST, "/admin/articles/:id", h_admin_article_update, E | C },
+	{ HTTP_POST, "/admin/articles/:id/autosave", h_admin_article_autosave, E | C },
+	{ HTTP_GET, "/admin/articles/:id/preview", h_admin_article_preview, E },
+	{ HTTP_POST, "/admin/articles/:id/share", h_admin_article_share, E | C },
+	{ HTTP_GET, "/admin/articles/:id/revisions", h_admin_article_revisions, E },
+	{ HTTP_GET, "/admin/articles/:id/revisions/:rev", h_admin_article_revision, E },
+	{ HTTP_POST, "/admin/articles/:id/revisions/:rev/restore", h_admin_article_revision_restore, E | C },
+	/* A draft's private preview link: the token is the authority. */
+	{ HTTP_GET, "/preview/:token", h_preview_link, 0 },
 	{ 0, NULL, NULL, 0 },
 };

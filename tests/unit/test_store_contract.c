@@ -1666,6 +1666,160 @@ test_newsletter_ops(void **state)
 	arena_free(a);
 }
 
+/* The newsroom's working copies (docs/newsroom.md): writing them never moves
+ * the content version; slugs are unique; a scheduled story is claimed once;
+ * published articles are adopted once; preview links expire. */
+static void
+test_newsroom_ops(void **state)
+{
+	struct store *s = *state;
+	struct arena *a = arena_new();
+	struct store_versions v0, v1;
+	struct newsroom_article n = { .status = NEWSROOM_DRAFT,
+		                      .slug = "draft-one",
+		                      .title = "Draft 50% one",
+		                      .dek = "",
+		                      .access = "paid",
+		                      .authors = "Ann Lee, Bo Ng",
+		                      .tags = "City, Port",
+		                      .publish_at = 0,
+		                      .body = "Body.\n",
+		                      .live_slug = "",
+		                      .created_at = T0,
+		                      .updated_at = T0,
+		                      .updated_by = "e@x" };
+	int64_t id, other;
+	assert_int_equal(store_versions(s, &v0), MH_OK);
+	assert_int_equal(store_newsroom_put(s, &n, &id), MH_OK);
+	assert_true(id > 0);
+	assert_int_equal(store_newsroom_revision_add(s, id, T0, "e@x", "saved"), MH_OK);
+	n.title = "Draft 50% one, again";
+	n.id = id;
+	n.updated_at = T0 + 1;
+	assert_int_equal(store_newsroom_put(s, &n, NULL), MH_OK);
+	assert_int_equal(store_versions(s, &v1), MH_OK);
+	assert_int_equal(v1.content, v0.content);
+	/* Slugs are unique; an unknown id is not found. */
+	struct newsroom_article dup = n;
+	dup.id = 0;
+	dup.title = "Other";
+	assert_int_equal(store_newsroom_put(s, &dup, &other), MH_ERR_CONFLICT);
+	dup.slug = "other";
+	dup.status = NEWSROOM_SCHEDULED;
+	dup.publish_at = T0 + 60;
+	assert_int_equal(store_newsroom_put(s, &dup, &other), MH_OK);
+	dup.id = other + 1000;
+	assert_int_equal(store_newsroom_put(s, &dup, NULL), MH_ERR_NOTFOUND);
+
+	struct newsroom_article got;
+	assert_int_equal(store_newsroom_get(s, a, id, &got), MH_OK);
+	assert_string_equal(got.title, "Draft 50% one, again");
+	assert_string_equal(got.authors, "Ann Lee, Bo Ng");
+	assert_int_equal(got.status, NEWSROOM_DRAFT);
+	assert_int_equal(store_newsroom_get(s, a, id + 1000, &got), MH_ERR_NOTFOUND);
+
+	/* Filters: status, tag and author among the names, title words with literal wildcards. */
+	struct newsroom_article *rows;
+	size_t count, total;
+	struct newsroom_filter f = { -1, "", "", "", "", T0, 10, 0 };
+	assert_int_equal(store_newsroom_list(s, a, &f, &rows, &count, &total), MH_OK);
+	assert_int_equal(total, 2);
+	assert_int_equal(count, 2);
+	f.status = NEWSROOM_SCHEDULED;
+	assert_int_equal(store_newsroom_list(s, a, &f, &rows, &count, &total), MH_OK);
+	assert_int_equal(total, 1);
+	assert_string_equal(rows[0].slug, "other");
+	assert_string_equal(rows[0].body, ""); /* lists leave the body out */
+	f.status = -1;
+	f.tag = "port";
+	f.author = "bo ng";
+	assert_int_equal(store_newsroom_list(s, a, &f, &rows, &count, &total), MH_OK);
+	assert_int_equal(total, 2);
+	f.tag = "Por";
+	assert_int_equal(store_newsroom_list(s, a, &f, &rows, &count, &total), MH_OK);
+	assert_int_equal(total, 0);
+	f.tag = "";
+	f.author = "";
+	f.q = "50%";
+	assert_int_equal(store_newsroom_list(s, a, &f, &rows, &count, &total), MH_OK);
+	assert_int_equal(total, 1);
+	f.q = "5_%";
+	assert_int_equal(store_newsroom_list(s, a, &f, &rows, &count, &total), MH_OK);
+	assert_int_equal(total, 0);
+
+	/* Revisions belong to their story. */
+	struct newsroom_revision *revs, rev;
+	assert_int_equal(store_newsroom_revisions(s, a, id, 10, &revs, &count), MH_OK);
+	assert_int_equal(count, 1);
+	assert_string_equal(revs[0].art.title, "Draft 50% one");
+	assert_int_equal(store_newsroom_revision_get(s, a, id, revs[0].id, &rev), MH_OK);
+	assert_int_equal(store_newsroom_revision_get(s, a, other, revs[0].id, &rev), MH_ERR_NOTFOUND);
+
+	/* Due at its time, claimed once. */
+	int64_t *due;
+	assert_int_equal(store_newsroom_due(s, a, T0 + 59, 10, &due, &count), MH_OK);
+	assert_int_equal(count, 0);
+	assert_int_equal(store_newsroom_claim(s, other, T0 + 59), MH_ERR_CONFLICT);
+	assert_int_equal(store_newsroom_due(s, a, T0 + 60, 10, &due, &count), MH_OK);
+	assert_int_equal(count, 1);
+	assert_int_equal(due[0], other);
+	assert_int_equal(store_newsroom_claim(s, other, T0 + 60), MH_OK);
+	assert_int_equal(store_newsroom_claim(s, other, T0 + 60), MH_ERR_CONFLICT);
+	assert_int_equal(store_versions(s, &v1), MH_OK);
+	assert_int_equal(v1.content, v0.content);
+
+	/* A published article gets a working copy once; deleting it moves the version. */
+	struct article_input in = { .slug = "imported",
+		                    .title = "Imported",
+		                    .dek = "",
+		                    .summary = "s",
+		                    .access = ACCESS_PAID,
+		                    .published_at = T0,
+		                    .updated_at = T0,
+		                    .teaser_md = "Tease.",
+		                    .teaser_html = "<p>Tease.</p>",
+		                    .gated_md = "Rest.",
+		                    .gated_html = "<p>Rest.</p>",
+		                    .has_marker = true };
+	int64_t aid;
+	bool created;
+	assert_int_equal(store_article_upsert(s, &in, &aid, &created), MH_OK);
+	assert_int_equal(store_newsroom_adopt(s, T0), MH_OK);
+	assert_int_equal(store_newsroom_adopt(s, T0), MH_OK);
+	f = (struct newsroom_filter){ NEWSROOM_PUBLISHED, "", "", "", "", T0 + 60, 10, 0 };
+	assert_int_equal(store_newsroom_list(s, a, &f, &rows, &count, &total), MH_OK);
+	assert_int_equal(total, 2); /* the claimed one and the adopted one */
+	assert_int_equal(store_newsroom_list(s, a, &(struct newsroom_filter){ -1, "", "", "", "Imported", T0, 10, 0 },
+	                                     &rows, &count, &total),
+	                 MH_OK);
+	assert_int_equal(total, 1);
+	assert_int_equal(store_newsroom_get(s, a, rows[0].id, &got), MH_OK);
+	assert_string_equal(got.body, "Tease.\n\n<!-- paywall -->\n\nRest.");
+	assert_string_equal(got.live_slug, "imported");
+	assert_int_equal(store_versions(s, &v0), MH_OK);
+	assert_int_equal(store_article_delete(s, "imported"), MH_OK);
+	assert_int_equal(store_article_delete(s, "imported"), MH_ERR_NOTFOUND);
+	assert_int_equal(store_versions(s, &v1), MH_OK);
+	assert_true(v1.content != v0.content);
+	struct article *art;
+	assert_int_equal(store_article_by_slug(s, a, "imported", &art), MH_ERR_NOTFOUND);
+
+	/* Preview links: by hash, until they expire. */
+	assert_int_equal(store_newsroom_preview_add(s, "hash1", id, T0 + 100, T0), MH_OK);
+	assert_int_equal(store_newsroom_preview_add(s, "hash1", id, T0 + 100, T0), MH_ERR_CONFLICT);
+	int64_t pid = 0;
+	assert_int_equal(store_newsroom_preview_get(s, "hash1", T0 + 99, &pid), MH_OK);
+	assert_int_equal(pid, id);
+	assert_int_equal(store_newsroom_preview_get(s, "hash1", T0 + 100, &pid), MH_ERR_NOTFOUND);
+	assert_int_equal(store_newsroom_preview_get(s, "nope", T0, &pid), MH_ERR_NOTFOUND);
+
+	/* The status names, both ways. */
+	for (int i = 0; i < NEWSROOM_STATUS_COUNT; i++)
+		assert_int_equal(newsroom_status_parse(newsroom_status_name((enum newsroom_status) i)), i);
+	assert_int_equal(newsroom_status_parse("live"), -1);
+	arena_free(a);
+}
+
 int
 main(void)
 {
@@ -1698,6 +1852,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_newsletter_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_site_stats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_media_ops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newsroom_ops, setup, teardown),
 	};
 	log_set_level(LOG_WARN);
 	const char *urls = getenv("MASTHEAD_STORE_URLS");
