@@ -472,9 +472,16 @@ named_json(const struct api_site *site, struct arena *a, bool tag, const struct 
 		json_object_set_new(o, "feature_image", json_null());
 		json_object_set_new(o, "visibility", json_string("public"));
 	} else {
-		json_object_set_new(o, "profile_image", json_null());
+		/* The author's profile, when the import gave one (docs/import.md). */
+		struct author_profile p = { r->slug, r->name, "", "", "" };
+		if (site->store && store_author_get(site->store, a, r->slug, &p) != MH_OK)
+			p.bio = p.photo = "";
+		json_object_set_new(o, "profile_image",
+		                    !p.photo[0]         ? json_null()
+		                    : p.photo[0] == '/' ? json_string(arena_printf(a, "%s%s", site->url, p.photo))
+		                                        : json_string(p.photo));
 		json_object_set_new(o, "cover_image", json_null());
-		json_object_set_new(o, "bio", json_null());
+		json_object_set_new(o, "bio", p.bio[0] ? json_string(p.bio) : json_null());
 		json_object_set_new(o, "website", json_null());
 		json_object_set_new(o, "location", json_null());
 		json_object_set_new(o, "facebook", json_null());

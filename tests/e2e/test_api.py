@@ -409,3 +409,14 @@ def test_cors_listed_origins_only(tmp_path, fresh):
     off = fresh("demo", "--port", "0", "--api-cors-origins", "")
     r = off.get(API + "settings/", params={"key": key}, headers={"Origin": "https://a.example"})
     assert "Access-Control-Allow-Origin" not in r.headers
+
+
+def test_an_author_profile_shows_as_ghost_names_it(site):
+    """The demo's authors have profiles (docs/import.md): bio and profile_image
+    as Ghost gives them, the photo as an absolute URL; embedded the same."""
+    read = ok(site, "authors/slug/tobias-renwick/")["authors"][0]
+    assert read["bio"].startswith("Tobias Renwick covers the port")
+    assert read["profile_image"].endswith("/static/demo/authors/tobias-renwick.svg")
+    assert read["profile_image"].startswith("http")
+    post = ok(site, "posts/slug/port-pier-9-overnight-cargo/", include="authors")["posts"][0]
+    assert post["primary_author"]["bio"] == read["bio"]
