@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/banned.h"
 
 /* The entry for name in MASTHEAD_FAULTS, pointing just past the name. */
@@ -34,6 +35,35 @@ fault_value(const char *name, long dflt)
 {
 	const char *p = find(name);
 	return p && *p == '=' ? strtol(p + 1, NULL, 10) : dflt;
+}
+
+static struct fault_scope process_scope;
+static _Thread_local struct fault_scope *current;
+
+void
+fault_scope_enter(struct fault_scope *sc)
+{
+	current = sc;
+}
+
+void
+fault_arm_process(void)
+{
+	__atomic_store_n(&process_scope.count, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&process_scope.nth, fault_value("store-fail-at", 0), __ATOMIC_SEQ_CST);
+}
+
+bool
+fault_store_call(void)
+{
+	struct fault_scope *sc = current ? current : &process_scope;
+	long nth = __atomic_load_n(&sc->nth, __ATOMIC_SEQ_CST);
+	if (nth <= 0)
+		return false;
+	if (__atomic_add_fetch(&sc->count, 1, __ATOMIC_SEQ_CST) != nth)
+		return false;
+	log_warn("fault: store call fails on purpose", "n=%ld", nth);
+	return true;
 }
 #else
 /* Nothing here outside a fault build: fault.h's inline stubs answer. */
