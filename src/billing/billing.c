@@ -340,9 +340,17 @@ billing_subscribe(struct billing *b, struct arena *a, int64_t member_id, int64_t
 		out->message = "You already have a subscription.";
 		return MH_OK;
 	}
-	/* A first payment that failed: the new card pays the same invoice. */
-	if (!err && sub.status == SUB_INCOMPLETE && sub.plan_id == plan_id)
-		return billing_update_card(b, a, member_id, card, now, out);
+	/* A first payment that failed: the new card pays the same invoice. A
+	 * subscription left without one (the store failed between the two
+	 * writes) starts again below, so nobody is stuck half subscribed. */
+	if (!err && sub.status == SUB_INCOMPLETE && sub.plan_id == plan_id) {
+		struct invoice open;
+		mh_err found = store_invoice_open(s, a, sub.id, &open);
+		if (found == MH_OK)
+			return billing_update_card(b, a, member_id, card, now, out);
+		if (found != MH_ERR_NOTFOUND)
+			return found;
+	}
 	if (err == MH_ERR_NOTFOUND) {
 		memset(&sub, 0, sizeof sub);
 		sub.created_at = now;
