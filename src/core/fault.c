@@ -2,6 +2,7 @@
 #include "core/fault.h"
 
 #ifdef MH_FAULTS
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,11 +47,23 @@ fault_scope_enter(struct fault_scope *sc)
 	current = sc;
 }
 
+static void
+report_count(void)
+{
+	log_info("fault: store calls", "count=%ld", __atomic_load_n(&process_scope.count, __ATOMIC_SEQ_CST));
+}
+
 void
 fault_arm_process(void)
 {
+	long nth = fault_value("store-fail-at", 0);
+	/* store-count: counts (N too large to fire) and says how many at exit. */
+	if (fault_hit("store-count")) {
+		nth = nth ? nth : LONG_MAX;
+		atexit(report_count);
+	}
 	__atomic_store_n(&process_scope.count, 0, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&process_scope.nth, fault_value("store-fail-at", 0), __ATOMIC_SEQ_CST);
+	__atomic_store_n(&process_scope.nth, nth, __ATOMIC_SEQ_CST);
 }
 
 bool

@@ -7,7 +7,7 @@
  * In a fault build, MASTHEAD_FAULTS lists the points that fire:
  * "crash-after-charge,password-delay-ms=1500".
  *
- * The store's Nth call (every statement step, BEGIN, COMMIT) fails on
+ * The store's Nth call (every statement run, BEGIN, COMMIT) fails on
  * purpose, in the spirit of SQLite's and curl's fault tests, within a
  * scope: a command's whole run after its store is open and migrated
  * (store-fail-at=N in MASTHEAD_FAULTS, armed by fault_arm_process), or

@@ -278,9 +278,13 @@ release_savepoint(struct store *s, const char *name)
 	snprintf(rollback, sizeof rollback, "ROLLBACK TO %s", name);
 	return abandon(s, err, rollback, sql);
 }
+/* Nothing to undo after a failed commit (it rolled back): the message
+ * stays the commit's. */
 static mh_err
 op_rollback(struct store *s)
 {
+	if (!s->db->in_txn(s))
+		return MH_OK;
 	return exec_sql(s, "ROLLBACK");
 }
 

@@ -209,7 +209,9 @@ drv_step(struct db_stmt *dst)
 	/* Outside a transaction the statement commits inside this step. Only
 	 * the prepared statements of sql.c are quiet; ad hoc ones (copy,
 	 * migrations) and explicit transactions always count. */
-	if (store_fault_call())
+	/* A fault build fails a statement's run, at its first step (as the
+	 * PostgreSQL driver, which runs it whole then). */
+	if (!sqlite3_stmt_busy(st->st) && store_fault_call())
 		return DB_ERROR;
 	bool quiet = st->quiet && st->c && sqlite3_get_autocommit(st->c->db);
 	if (quiet)
