@@ -3,6 +3,7 @@
 
 #ifdef MH_FAULTS
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,9 @@ fault_value(const char *name, long dflt)
 
 static struct fault_scope process_scope;
 static _Thread_local struct fault_scope *current;
+/* store-kill-at=N: the process's Nth store call, on any thread, in any
+ * scope, is where it dies of SIGKILL (kill -9 at a point a test chose). */
+static struct fault_scope kill_scope;
 
 void
 fault_scope_enter(struct fault_scope *sc)
@@ -64,11 +68,18 @@ fault_arm_process(void)
 	}
 	__atomic_store_n(&process_scope.count, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&process_scope.nth, nth, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&kill_scope.count, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&kill_scope.nth, fault_value("store-kill-at", 0), __ATOMIC_SEQ_CST);
 }
 
 bool
 fault_store_call(void)
 {
+	long kill_at = __atomic_load_n(&kill_scope.nth, __ATOMIC_SEQ_CST);
+	if (kill_at > 0 && __atomic_add_fetch(&kill_scope.count, 1, __ATOMIC_SEQ_CST) == kill_at) {
+		log_warn("fault: killed at a store call", "n=%ld", kill_at);
+		raise(SIGKILL);
+	}
 	struct fault_scope *sc = current ? current : &process_scope;
 	long nth = __atomic_load_n(&sc->nth, __ATOMIC_SEQ_CST);
 	if (nth <= 0)

@@ -13,7 +13,11 @@
  * (store-fail-at=N in MASTHEAD_FAULTS, armed by fault_arm_process), or
  * one HTTP request (its Masthead-Fault-Store-Nth header; server.c enters
  * the request's scope on every thread that works for it). Threads outside
- * any scope (a server's scheduler and outbox sender) never count. */
+ * any scope (a server's scheduler and outbox sender) never count.
+ *
+ * store-kill-at=N in MASTHEAD_FAULTS kills the process (SIGKILL, as kill
+ * -9 would) at its Nth store call since fault_arm_process, whichever
+ * thread makes it: a server's requests, scheduler and outbox sender alike. */
 #ifndef MH_FAULT_H
 #define MH_FAULT_H
 

@@ -220,7 +220,7 @@ char *store_errbuf(void);
 #define STORE_ERRMSG_MAX 256
 
 /* The fault build's failing store call (core/fault.h): each engine asks
- * store_fault_call() before a statement step, BEGIN, COMMIT or a savepoint
+ * store_fault_call() before a statement runs, BEGIN, COMMIT or a savepoint
  * and, on true, fails it without running it. Its driver's fail then asks
  * store_fault_taken(what), which writes the message and is true once for
  * that call (a later real error is the engine's own again). Elsewhere both

@@ -5,7 +5,7 @@ a newsletter send. After each failure: a clear error and no crash, no
 half-written rows (the integrity checks below), and a rerun without the
 fault completes the operation exactly once.
 
-The fault build counts every statement step, BEGIN and COMMIT (and
+The fault build counts every statement run, BEGIN and COMMIT (and
 savepoints) of one scope: an HTTP request that carries
 Masthead-Fault-Store-Nth: N, or a command's run with
 MASTHEAD_FAULTS=store-fail-at=N. A scope's count goes past the last call
@@ -13,7 +13,6 @@ when N is larger than the operation's calls: the loop ends there, and the
 number of N points is what the operation makes (-rP prints them)."""
 import datetime
 import os
-import re
 import socket
 import threading
 
