@@ -5,9 +5,9 @@ twice, nobody mailed twice.
 The point is a store call: the fault build's store-kill-at=N (core/fault.h)
 raises SIGKILL at the process's Nth store call, on whatever thread makes it
 (a request, the outbox sender, a delivery thread). N comes from a fixed
-list of seeds, within the number of calls a clean run of the same work
+list of seeds, as a fraction of the calls a clean run of the same work
 makes (measured first with store-count), so the points fall all over the
-work and each seed's point is the same on every run. Which request or row
+work and each seed's point is the same part of it on every run. Which request or row
 that call belongs to may differ from run to run for a server, whose
 sender thread runs beside the requests: the invariants hold either way.
 -rP prints the points and what each kill interrupted."""
@@ -35,8 +35,10 @@ CLAIM_LEASE = 300
 
 
 def points(seed_base, lo, hi):
-    """One N a seed, in [lo, hi]: the same list on every run."""
-    return [random.Random(seed_base * 1000 + s).randint(lo, hi) for s in SEEDS]
+    """One N a seed: the same fraction of [lo, hi] on every run, within its
+    first three quarters, since a run with threads (the server's sender,
+    a send's connections) makes a few calls more or fewer from run to run."""
+    return [lo + int(random.Random(seed_base * 1000 + s).random() * 0.75 * (hi - lo)) for s in SEEDS]
 
 
 def store_calls(stderr):
@@ -245,7 +247,9 @@ def test_newsletter_sends_killed_at_random_points(tmp_path, smtp):
         p.write_text(ARTICLE.format(slug=slug, access="paid", tag="kill"))
         paths.append(str(p))
     assert run("import", *paths, data=data).returncode == 0
-    env = {"MASTHEAD_MAIL_RETRY_BASE": "1", "MASTHEAD_NEWSLETTER_CONNECTIONS": "2"}
+    # One connection: a send's calls then do not depend on how its threads
+    # interleave (with more, an idle one polls), so N falls inside the work.
+    env = {"MASTHEAD_MAIL_RETRY_BASE": "1", "MASTHEAD_NEWSLETTER_CONNECTIONS": "1"}
     # The first send makes the site's newsletter too: the second is counted.
     assert run("newsletter", "send", slugs[0], "--smtp-url", smtp.url, data=data, env=env).returncode == 0
     r = run("newsletter", "send", slugs[1], "--smtp-url", smtp.url, data=data,
