@@ -2,7 +2,6 @@
 #include "core/fault.h"
 
 #ifdef MH_FAULTS
-#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,9 +40,11 @@ fault_value(const char *name, long dflt)
 
 static struct fault_scope process_scope;
 static _Thread_local struct fault_scope *current;
-/* store-kill-at=N: the process's Nth store call, on any thread, in any
- * scope, is where it dies of SIGKILL (kill -9 at a point a test chose). */
-static struct fault_scope kill_scope;
+/* Every store call of the process since fault_arm_process, on any thread
+ * and in any scope: store-kill-at=N dies of SIGKILL at the Nth (kill -9 at
+ * a point a test chose), store-count prints how many there were. */
+static struct fault_scope every;
+static bool armed;
 
 void
 fault_scope_enter(struct fault_scope *sc)
@@ -54,31 +55,31 @@ fault_scope_enter(struct fault_scope *sc)
 static void
 report_count(void)
 {
-	log_info("fault: store calls", "count=%ld", __atomic_load_n(&process_scope.count, __ATOMIC_SEQ_CST));
+	log_info("fault: store calls", "count=%ld", __atomic_load_n(&every.count, __ATOMIC_SEQ_CST));
 }
 
 void
 fault_arm_process(void)
 {
 	long nth = fault_value("store-fail-at", 0);
-	/* store-count: counts (N too large to fire) and says how many at exit. */
-	if (fault_hit("store-count")) {
-		nth = nth ? nth : LONG_MAX;
+	if (fault_hit("store-count"))
 		atexit(report_count);
-	}
 	__atomic_store_n(&process_scope.count, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&process_scope.nth, nth, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&kill_scope.count, 0, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&kill_scope.nth, fault_value("store-kill-at", 0), __ATOMIC_SEQ_CST);
+	__atomic_store_n(&every.count, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&every.nth, fault_value("store-kill-at", 0), __ATOMIC_SEQ_CST);
+	__atomic_store_n(&armed, true, __ATOMIC_SEQ_CST);
 }
 
 bool
 fault_store_call(void)
 {
-	long kill_at = __atomic_load_n(&kill_scope.nth, __ATOMIC_SEQ_CST);
-	if (kill_at > 0 && __atomic_add_fetch(&kill_scope.count, 1, __ATOMIC_SEQ_CST) == kill_at) {
-		log_warn("fault: killed at a store call", "n=%ld", kill_at);
-		raise(SIGKILL);
+	if (__atomic_load_n(&armed, __ATOMIC_SEQ_CST)) {
+		long n = __atomic_add_fetch(&every.count, 1, __ATOMIC_SEQ_CST);
+		if (n == __atomic_load_n(&every.nth, __ATOMIC_SEQ_CST)) {
+			log_warn("fault: killed at a store call", "n=%ld", n);
+			raise(SIGKILL);
+		}
 	}
 	struct fault_scope *sc = current ? current : &process_scope;
 	long nth = __atomic_load_n(&sc->nth, __ATOMIC_SEQ_CST);

@@ -35,10 +35,13 @@ CLAIM_LEASE = 300
 
 
 def points(seed_base, lo, hi):
-    """One N a seed: the same fraction of [lo, hi] on every run, within its
-    first three quarters, since a run with threads (the server's sender,
-    a send's connections) makes a few calls more or fewer from run to run."""
-    return [lo + int(random.Random(seed_base * 1000 + s).random() * 0.75 * (hi - lo)) for s in SEEDS]
+    """One N a seed: the k-th seed's N falls at a seeded place in the k-th
+    of len(SEEDS) equal slices, so the points spread over the whole work
+    and are the same fractions on every run. Only the first three quarters
+    of [lo, hi]: a run with threads (the server's sender) makes a few calls
+    more or fewer from run to run."""
+    span = 0.75 * (hi - lo) / len(SEEDS)
+    return [lo + int((k + random.Random(seed_base * 1000 + s).random()) * span) for k, s in enumerate(SEEDS)]
 
 
 def store_calls(stderr):
