@@ -26,7 +26,7 @@ import requests
 from conftest import _CLOCK_OFFSET, Server, run
 from members import csrf_of, mails, sign_in
 from storefix import Store
-from test_store_faults import ARTICLE, add_member, integrity, money_of, pay, start_checkout
+from test_store_faults import ARTICLE, PUBLISHED, add_member, integrity, money_of, pay, start_checkout
 
 KILLED = "fault: killed at a store call"
 SEEDS = [11, 23, 37, 41, 59, 67]
@@ -247,7 +247,7 @@ def test_newsletter_sends_killed_at_random_points(tmp_path, smtp):
     paths = []
     for slug in slugs:
         p = tmp_path / f"{slug}.md"
-        p.write_text(ARTICLE.format(slug=slug, access="paid", tag="kill"))
+        p.write_text(ARTICLE.format(slug=slug, access="paid", tag="kill", published=PUBLISHED))
         paths.append(str(p))
     assert run("import", *paths, data=data).returncode == 0
     # One connection: a send's calls then do not depend on how its threads

@@ -20,7 +20,7 @@ import aiosmtpd.controller as aiosmtpd_controller  # Debian: python3-aiosmtpd
 import pytest
 import requests
 
-from conftest import ENGINE, Server, now, run
+from conftest import ENGINE, Server, now, now_dt, run
 from members import csrf_of, form_post, sign_in
 from storefix import Store
 
@@ -304,6 +304,8 @@ def test_billing_renewal_run(site):
     assert points >= 5
 
 
+# A day before the tests' clock, whatever date it is set to (make dates).
+PUBLISHED = (now_dt() - datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
 ARTICLE = """---
 title: Fault article {slug}
 slug: {slug}
@@ -311,7 +313,7 @@ dek: One of a batch imported while the store fails.
 access: {access}
 authors: [Fault Writer]
 tags: [faults, {tag}]
-published_at: 2026-11-20T09:00:00Z
+published_at: {published}
 ---
 An open paragraph of {slug}.
 
@@ -330,7 +332,8 @@ def test_import_of_a_few_articles(site, tmp_path):
         paths = []
         for i, slug in enumerate(slugs):
             p = tmp_path / f"{slug}.md"
-            p.write_text(ARTICLE.format(slug=slug, access=("public", "members", "paid")[i], tag=f"t{n}"))
+            p.write_text(ARTICLE.format(slug=slug, access=("public", "members", "paid")[i], tag=f"t{n}",
+                                        published=PUBLISHED))
             paths.append(str(p))
         r, fired = faulted("import", *paths, n=n, data=site.data)
         with db(site.data) as st:
@@ -410,7 +413,7 @@ def import_articles(data, tmp_path, slugs):
     paths = []
     for slug in slugs:
         p = tmp_path / f"{slug}.md"
-        p.write_text(ARTICLE.format(slug=slug, access="paid", tag="nl"))
+        p.write_text(ARTICLE.format(slug=slug, access="paid", tag="nl", published=PUBLISHED))
         paths.append(str(p))
     r = run("import", *paths, data=data)
     assert r.returncode == 0, r.stderr[-2000:]
