@@ -36,7 +36,7 @@ cmd_import(struct config *cfg, int argc, char **argv)
 		isatty(STDERR_FILENO) ? stderr : NULL,
 		stderr,
 	};
-	struct import_summary sum = { 0, 0, 0 };
+	struct import_summary sum = { 0, 0, 0, 0 };
 	/* The import is one transaction: with room for its pages, SQLite writes
 	 * each once instead of again at every spill (docs/performance.md#import). */
 	mh_err rc = store_bulk_memory(s, (unsigned) cfg->import_cache_mib);
@@ -49,6 +49,9 @@ cmd_import(struct config *cfg, int argc, char **argv)
 		; /* an empty folder: its one line says it all */
 	else if (rc)
 		fprintf(stderr, "import: %zu rejected; nothing was written\n", sum.rejected);
+	else if (sum.authors)
+		printf("import: %zu created, %zu updated, 0 rejected; %zu author profiles\n", sum.created, sum.updated,
+		       sum.authors);
 	else
 		printf("import: %zu created, %zu updated, 0 rejected\n", sum.created, sum.updated);
 	/* A bulk import leaves the search index in many parts (store.h). */
@@ -289,6 +292,22 @@ cmd_user(struct config *cfg, int argc, char **argv)
 			};
 			rc = store_member_create(s, &m, NULL);
 		}
+	}
+	/* What changes an account's rights or password goes to the audit log,
+	 * as when an admin does it in the newsroom; "" is the command line. */
+	if (!rc && strcmp(sub, "list")) {
+		struct audit_entry e = { 0,
+			                 clock_now(),
+			                 0,
+			                 "",
+			                 strcmp(sub, "add") ? (!strcmp(sub, "role") ? "member.role" : "member.password")
+			                                    : "member.add",
+			                 email,
+			                 strcmp(sub, "passwd") ? member_role_name((enum member_role) role) : "",
+			                 "" };
+		if (store_audit_add(s, &e))
+			fprintf(stderr, "masthead user: done, but the audit log could not record it: %s\n",
+			        store_errmsg(s));
 	}
 	if (rc == MH_ERR_NOTFOUND) {
 		fprintf(stderr, "masthead user: no member with e-mail %s\n", email);

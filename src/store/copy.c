@@ -59,6 +59,9 @@ static const char *const tables[] = {
 	"newsletter_sends",
 	"newsletter_recipients",
 	"mail_suppressions",
+	"audit_log",
+	"article_reads",
+	"media",
 };
 #define NTABLES (sizeof tables / sizeof tables[0])
 

@@ -1,7 +1,8 @@
 /* routes.c: the route table. Flags are enforced by web_before() before any
  * handler runs: ROUTE_CSRF on every form, ROUTE_SIGNED_IN where a member
  * must be signed in; ROUTE_CACHEABLE where a page for a visitor without
- * cookies may come from the page cache. */
+ * cookies may come from the page cache; ROUTE_EDITOR and ROUTE_ADMIN where
+ * only those roles may enter (403 for the others). */
 #include "web/app.h"
 #include "web/handlers.h"
 #include "web/metrics.h"
@@ -9,12 +10,18 @@
 #define S ROUTE_SIGNED_IN
 #define C ROUTE_CSRF
 #define P ROUTE_CACHEABLE
+#define E ROUTE_EDITOR
+#define A ROUTE_ADMIN
+#define U ROUTE_UPLOAD
 
 const struct route app_routes[] = {
 	{ HTTP_GET, "/", h_front, P },
 	{ HTTP_GET, "/articles/:slug", h_article, P },
+	{ HTTP_GET, "/tags", h_tags_index, P },
 	{ HTTP_GET, "/tags/:slug", h_tag, P },
+	{ HTTP_GET, "/authors", h_authors_index, P },
 	{ HTTP_GET, "/authors/:slug", h_author, P },
+	{ HTTP_GET, "/people", h_people_index, P },
 	{ HTTP_GET, "/people/:slug", h_person, P },
 	{ HTTP_GET, "/search", h_search, 0 },
 	{ HTTP_GET, "/signin", h_signin_form, 0 },
@@ -65,5 +72,12 @@ const struct route app_routes[] = {
 	{ HTTP_POST, "/unsubscribe/:token", h_unsubscribe, 0 },
 	{ HTTP_POST, "/account/newsletters", h_account_newsletters, S | C },
 	{ HTTP_GET, "/newsletters/:newsletter/:slug", h_newsletter_archive, 0 },
+	/* The newsroom (docs/newsroom.md): editors and admins, or admins only. */
+	{ HTTP_GET, "/admin", h_admin, E },
+	{ HTTP_GET, "/admin/audit", h_admin_audit, A },
+	{ HTTP_GET, "/admin/media", h_admin_media, E },
+	/* An image and its form fields: the file's limit and room for the rest. */
+	{ HTTP_POST, "/admin/media", h_admin_media_upload, E | C | U },
+	{ HTTP_GET, "/media/:file", h_media, 0 },
 	{ 0, NULL, NULL, 0 },
 };
