@@ -263,6 +263,12 @@ def faulted(*args, n, data, env=None, **kw):
     return r, FIRED in r.stderr
 
 
+def receipts_and_payments(data):
+    with db(data) as st:
+        return (st.value("SELECT count(*) FROM mail_outbox WHERE subject LIKE 'Your receipt from %'"),
+                st.value("SELECT count(*) FROM charges WHERE status = 'succeeded'"))
+
+
 def test_billing_renewal_run(site):
     who = "fault-renew@example.test"
     add_member(site.data, who)
@@ -276,6 +282,7 @@ def test_billing_renewal_run(site):
             period_end = st.value("SELECT s.period_end FROM subscriptions s JOIN members m ON m.id = s.member_id "
                                   "WHERE m.email = ?", who)
         renewals = money_of(site.data, who)[1]
+        receipts0, payments0 = receipts_and_payments(site.data)
         at = iso(period_end + 60)
         r, fired = faulted("billing", "run", "--at", at, n=n, data=site.data)
         if not fired:
@@ -292,7 +299,11 @@ def test_billing_renewal_run(site):
         # Again without the fault, at the same time: renewed exactly once.
         r = run("billing", "run", "--at", at, data=site.data)
         assert r.returncode == 0, r.stderr[-2000:]
+        paid_now = receipts_and_payments(site.data)[1] - payments0
         assert money_of(site.data, who) == ("active", renewals + 1, renewals + 1, renewals + 1), n
+        # A receipt for every payment of the run (every subscriber's), none
+        # lost to the failure, none twice.
+        assert receipts_and_payments(site.data) == (receipts0 + paid_now, payments0 + paid_now), n
         with db(site.data) as st:
             assert st.value("SELECT s.period_end FROM subscriptions s JOIN members m ON m.id = s.member_id "
                             "WHERE m.email = ?", who) > period_end + 60
