@@ -70,16 +70,32 @@ retry_at(const struct billing *b, int64_t first_failure, int failures)
 	return 0;
 }
 
-static void
-notify(struct billing *b, struct arena *a, int64_t member_id, const char *mail, int64_t plan_id,
-       const struct invoice *inv, int64_t when)
+/* Queues a billing mail to member_id; *queued says whether one was. A
+ * store failure is MH_ERR_DB: the caller's transaction is in doubt, so it
+ * rolls back and the work is done again, mail and all. Anything else (no
+ * such template, no such member) is logged and sends nothing. */
+static mh_err
+notify_queue(struct billing *b, struct arena *a, int64_t member_id, const char *mail, int64_t plan_id,
+             const struct invoice *inv, int64_t when, bool *queued)
 {
+	*queued = false;
 	if (!b->templates)
-		return;
+		return MH_OK;
 	struct store *s = b->store;
 	struct member m;
-	if (store_member_by_id(s, a, member_id, &m))
-		return;
+	mh_err err = store_member_by_id(s, a, member_id, &m);
+	if (err)
+		return err == MH_ERR_NOTFOUND ? MH_OK : err;
+	struct plan plan;
+	err = plan_id ? store_plan_get(s, a, plan_id, NULL, &plan) : MH_ERR_NOTFOUND;
+	if (err && err != MH_ERR_NOTFOUND)
+		return err;
+	bool has_plan = !err;
+	struct payment_method pm;
+	err = store_payment_method_default(s, a, member_id, &pm);
+	if (err && err != MH_ERR_NOTFOUND)
+		return err;
+	bool has_card = !err;
 	json_t *ctx = json_object();
 	json_t *site = json_object();
 	json_object_set_new(site, "name", json_string(b->cfg->site_name));
@@ -93,22 +109,36 @@ notify(struct billing *b, struct arena *a, int64_t member_id, const char *mail, 
 	char human[48];
 	time_format_human(when, human, sizeof human);
 	json_object_set_new(ctx, "date", json_string(human));
-	struct plan plan;
-	if (plan_id && store_plan_get(s, a, plan_id, NULL, &plan) == MH_OK)
+	if (has_plan)
 		json_object_set_new(ctx, "plan", json_string(plan.name));
 	if (inv)
 		json_object_set_new(ctx, "amount", json_string(billing_money(a, inv->amount, inv->currency)));
-	struct payment_method pm;
-	if (store_payment_method_default(s, a, member_id, &pm) == MH_OK)
+	if (has_card)
 		json_object_set_new(ctx, "card",
 		                    json_string(arena_printf(a, "%s ending %s, expires %02d/%d", pm.brand, pm.last4,
 		                                             pm.exp_month, pm.exp_year)));
-	mh_err err = mail_queue_template(s, b->cfg, b->templates, mail, ctx, m.email);
+	err = mail_queue_template(s, b->cfg, b->templates, mail, ctx, m.email);
+	json_decref(ctx);
+	if (err == MH_ERR_DB)
+		return err;
 	if (err)
 		log_warn("billing mail not queued", "mail=%s error=\"%s\"", mail, mh_strerror(err));
-	else if (b->mailer)
+	*queued = !err;
+	return MH_OK;
+}
+
+/* A mail that goes out on its own, after the change it tells of was
+ * committed (a store failure loses it, logged). */
+static void
+notify(struct billing *b, struct arena *a, int64_t member_id, const char *mail, int64_t plan_id,
+       const struct invoice *inv, int64_t when)
+{
+	bool queued;
+	mh_err err = notify_queue(b, a, member_id, mail, plan_id, inv, when, &queued);
+	if (err)
+		log_warn("billing mail not queued", "mail=%s error=\"%s\"", mail, store_errmsg(b->store));
+	else if (queued && b->mailer)
 		mailer_wake(b->mailer);
-	json_decref(ctx);
 }
 
 const struct billing_provider *
@@ -173,7 +203,7 @@ finish_charge(struct billing *b, struct arena *a, struct subscription *sub, stru
 	struct store *s = b->store;
 	struct invoice inv0 = *inv;
 	mh_err err = MH_ERR_CONFLICT;
-	bool first_failure = false;
+	bool first_failure = false, queued = false;
 	for (int tries = 0; tries < 8 && err == MH_ERR_CONFLICT; tries++) {
 		if (tries > 0) {
 			*inv = inv0;
@@ -191,7 +221,13 @@ finish_charge(struct billing *b, struct arena *a, struct subscription *sub, stru
 		}
 		if (!err) {
 			first_failure = apply_outcome(b, sub, inv, attempt, res, now);
-			if (!(err = store_invoice_save(s, inv)) && !(err = store_subscription_save(s, sub)))
+			/* Its mail in the same transaction: the outcome is never
+			 * recorded without it (a store failure undoes both, and the
+			 * charge, left pending, is finished again by a reconcile). */
+			const char *mail = res->ok ? "receipt" : first_failure ? "payment-failed" : NULL;
+			if (!(err = store_invoice_save(s, inv)) && !(err = store_subscription_save(s, sub)) &&
+			    !(err = mail ? notify_queue(b, a, sub->member_id, mail, sub->plan_id, inv, now, &queued)
+			                 : MH_OK))
 				err = store_commit(s);
 		}
 		if (err)
@@ -199,10 +235,8 @@ finish_charge(struct billing *b, struct arena *a, struct subscription *sub, stru
 	}
 	if (err)
 		return err;
-	if (res->ok)
-		notify(b, a, sub->member_id, "receipt", sub->plan_id, inv, now);
-	else if (first_failure)
-		notify(b, a, sub->member_id, "payment-failed", sub->plan_id, inv, now);
+	if (queued && b->mailer)
+		mailer_wake(b->mailer);
 	return MH_OK;
 }
 
@@ -340,9 +374,17 @@ billing_subscribe(struct billing *b, struct arena *a, int64_t member_id, int64_t
 		out->message = "You already have a subscription.";
 		return MH_OK;
 	}
-	/* A first payment that failed: the new card pays the same invoice. */
-	if (!err && sub.status == SUB_INCOMPLETE && sub.plan_id == plan_id)
-		return billing_update_card(b, a, member_id, card, now, out);
+	/* A first payment that failed: the new card pays the same invoice. A
+	 * subscription left without one (the store failed between the two
+	 * writes) starts again below, so nobody is stuck half subscribed. */
+	if (!err && sub.status == SUB_INCOMPLETE && sub.plan_id == plan_id) {
+		struct invoice open;
+		mh_err found = store_invoice_open(s, a, sub.id, &open);
+		if (found == MH_OK)
+			return billing_update_card(b, a, member_id, card, now, out);
+		if (found != MH_ERR_NOTFOUND)
+			return found;
+	}
 	if (err == MH_ERR_NOTFOUND) {
 		memset(&sub, 0, sizeof sub);
 		sub.created_at = now;

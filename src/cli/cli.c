@@ -14,6 +14,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/fault.h"
 #include "core/log.h"
 #include "http/proxy.h"
 #include "store/store.h"
@@ -473,6 +474,8 @@ cli_open_store(struct config *cfg, int *code)
 		*code = EXIT_FAIL;
 		return NULL;
 	}
+	/* A fault build's store-fail-at=N counts the command's own calls. */
+	fault_arm_process();
 	*code = EXIT_OK;
 	return s;
 }

@@ -12,6 +12,7 @@
 
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/fault.h"
 
 enum http_method {
 	HTTP_GET = 1 << 0,
@@ -81,6 +82,9 @@ struct http_req {
 	const char *session; /* "cache", "store": where the caller's session was found, for the access log */
 	struct http_server *server;
 	struct http_job *job; /* set by http_defer() until its done callback runs */
+#ifdef MH_FAULTS
+	struct fault_scope fault; /* its Masthead-Fault-Store-Nth (core/fault.h) */
+#endif
 };
 
 struct http_field {

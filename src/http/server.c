@@ -21,6 +21,7 @@
 
 #include "core/accesslog.h"
 #include "core/alloc.h"
+#include "core/fault.h"
 #include "core/log.h"
 #include "http/http.h"
 #include "http/proxy.h"
@@ -134,9 +135,19 @@ dispatch(struct http_server *s, struct http_req *r)
 		return;
 	}
 	r->route = rt;
-	if (s->o.before && !s->o.before(r, rt))
+#ifdef MH_FAULTS
+	const char *nth = http_header(r, "Masthead-Fault-Store-Nth");
+	r->fault.nth = nth ? strtol(nth, NULL, 10) : 0;
+#endif
+	/* A fault build counts the store calls of every thread working for r
+	 * against its Masthead-Fault-Store-Nth (core/fault.h). */
+	fault_scope_enter(&r->fault);
+	bool go = !s->o.before || s->o.before(r, rt);
+	if (go)
+		rt->handler(r);
+	fault_scope_enter(NULL);
+	if (!go)
 		return;
-	rt->handler(r);
 	/* A deferred request belongs to a defer thread now: hands off. */
 	if (r->job)
 		return;
@@ -428,7 +439,9 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 			http_add_header(r, "Retry-After", "5");
 			s->o.error(r, 503, "The server is restarting. Please try again in a moment.");
 		} else {
+			fault_scope_enter(&r->fault);
 			j->done(r, j->arg);
+			fault_scope_enter(NULL);
 		}
 		if (!r->responded && !r->job) {
 			log_error("deferred handler sent no response", "path=\"%s\"", http_log_path(r));
@@ -644,8 +657,11 @@ job_run(void *arg, bool cancelled)
 	struct http_job *j = arg;
 	struct MHD_Connection *c = j->r->conn;
 	struct http_server *s = j->r->server;
-	if (!cancelled)
+	if (!cancelled) {
+		fault_scope_enter(&j->r->fault);
 		j->work(j->r, j->arg);
+		fault_scope_enter(NULL);
+	}
 	if (s->o.idle)
 		s->o.idle(s->o.app);
 	atomic_store(&j->state, cancelled ? JOB_CANCELLED : JOB_RAN);

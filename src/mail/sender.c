@@ -23,6 +23,7 @@
 #include "core/clock.h"
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/fault.h"
 #include "core/log.h"
 #include "mail/mail.h"
 #include "core/text.h"
@@ -77,22 +78,49 @@ send_file(const struct config *cfg, const struct outbox_mail *m, const struct bu
 		rc = MH_ERR_IO;
 		goto out;
 	}
+	/* A fault build's full disk (outbox-full): while DATA/outbox/.full
+	 * exists, the write stops half way with ENOSPC, as on a full disk. */
+	bool full = false;
+	if (fault_hit("outbox-full")) {
+		struct buf flag = BUF_INIT;
+		buf_printf(&flag, "%s/.full", dir.ptr);
+		full = access(flag.ptr, F_OK) == 0;
+		buf_release(&flag);
+	}
 	size_t done = 0;
+	int werr = EIO;
+	size_t room = full ? msg->len / 2 : msg->len;
 	while (done < msg->len) {
-		ssize_t w = write(fd, msg->ptr + done, msg->len - done);
+		ssize_t w = -1;
+		if (done < room)
+			w = write(fd, msg->ptr + done, room - done);
+		else
+			errno = ENOSPC;
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0)
+		if (w <= 0) {
+			werr = w < 0 ? errno : EIO;
 			break;
+		}
 		done += (size_t) w;
 	}
-	if (done < msg->len || fsync(fd) != 0 || close(fd) != 0) {
-		fd = -1;
-		snprintf(err, errlen, "cannot write %s: %s", tmp.ptr, strerror(errno));
+	bool ok = done == msg->len;
+	if (ok && fsync(fd) != 0) {
+		werr = errno;
+		ok = false;
+	}
+	/* Closed whatever happened: a disk that stays full must not cost a
+	 * descriptor a retry. */
+	if (close(fd) != 0 && ok) {
+		werr = errno;
+		ok = false;
+	}
+	fd = -1;
+	if (!ok) {
+		snprintf(err, errlen, "cannot write %s: %s", tmp.ptr, strerror(werr));
 		rc = MH_ERR_IO;
 		goto out;
 	}
-	fd = -1;
 	if (rename(tmp.ptr, path.ptr) != 0) {
 		snprintf(err, errlen, "cannot rename to %s: %s", path.ptr, strerror(errno));
 		rc = MH_ERR_IO;

@@ -269,6 +269,11 @@ version_of(struct run *r, const struct nl_recipient *rc)
 	return -1;
 }
 
+/* What version_for() answers for a version that could not be made: for
+ * good (the recipient's row fails), or because the store failed (the row
+ * stays queued for the next run, which renders it again). */
+enum { VERSION_NONE = -1, VERSION_LATER = -2 };
+
 /* A version made the first time a kind of reader comes up; lock held. */
 static int
 version_for(struct run *r, const struct nl_recipient *rc)
@@ -277,12 +282,13 @@ version_for(struct run *r, const struct nl_recipient *rc)
 	if (v >= 0)
 		return v;
 	if (r->nversions == MAX_VERSIONS)
-		return -1;
+		return VERSION_NONE;
 	char err[256];
-	if (nl_version_render(r->s, r->cfg, r->theme, &r->nl, r->art, rc->reason, rc->full, &r->marks,
-	                      &r->versions[r->nversions], err, sizeof err)) {
+	mh_err e = nl_version_render(r->s, r->cfg, r->theme, &r->nl, r->art, rc->reason, rc->full, &r->marks,
+	                             &r->versions[r->nversions], err, sizeof err);
+	if (e) {
 		log_error("newsletter version not rendered", "reason=%s error=\"%s\"", rc->reason, err);
-		return -1;
+		return e == MH_ERR_DB ? VERSION_LATER : VERSION_NONE;
 	}
 	log_info("newsletter version rendered", "reason=%s full=%d", rc->reason, rc->full);
 	return r->nversions++;
@@ -773,6 +779,13 @@ worker(void *arg)
 		}
 		if (!have && !(have = take(r, &j)))
 			break;
+		if (j.version == VERSION_LATER) {
+			/* Its row stays queued: this run stops, the next sends it. */
+			done_job(r);
+			have = false;
+			fail_run(r, "a version could not be rendered: the store failed");
+			break;
+		}
 		if (j.version < 0) {
 			add_outcome(r, j.r.id, NL_FAILED, 0, "its version could not be rendered");
 			done_job(r);

@@ -239,17 +239,52 @@ search_stage_flush(struct store *s)
 	return MH_OK;
 }
 
+/* Ends a write with ROLLBACK when it could not end with COMMIT, so a
+ * failed commit never leaves its connection inside a transaction (holding
+ * SQLite's write lock) whatever its caller does next. */
+static mh_err
+abandon(struct store *s, mh_err err, const char *rollback, const char *release)
+{
+	char msg[STORE_ERRMSG_MAX];
+	snprintf(msg, sizeof msg, "%s", store_errbuf());
+	exec_sql(s, rollback);
+	if (release)
+		exec_sql(s, release);
+	snprintf(store_errbuf(), STORE_ERRMSG_MAX, "%s", msg);
+	return err;
+}
+
+/* A failed commit has rolled back: callers may roll back again (a no-op). */
 static mh_err
 op_commit(struct store *s)
 {
 	mh_err err = search_stage_flush(s);
-	if (err)
-		return err;
-	return exec_sql(s, "COMMIT");
+	if (!err)
+		err = exec_sql(s, "COMMIT");
+	return err ? abandon(s, err, "ROLLBACK", NULL) : MH_OK;
 }
+
+/* RELEASE of a savepoint, which commits when it is the outermost: undone
+ * when it fails, for the same reason as op_commit. */
+static mh_err
+release_savepoint(struct store *s, const char *name)
+{
+	char sql[64];
+	snprintf(sql, sizeof sql, "RELEASE %s", name);
+	mh_err err = exec_sql(s, sql);
+	if (!err)
+		return MH_OK;
+	char rollback[64];
+	snprintf(rollback, sizeof rollback, "ROLLBACK TO %s", name);
+	return abandon(s, err, rollback, sql);
+}
+/* Nothing to undo after a failed commit (it rolled back): the message
+ * stays the commit's. */
 static mh_err
 op_rollback(struct store *s)
 {
+	if (!s->db->in_txn(s))
+		return MH_OK;
 	return exec_sql(s, "ROLLBACK");
 }
 
@@ -545,7 +580,7 @@ op_article_upsert(struct store *s, const struct article_input *in, int64_t *id, 
 		snprintf(store_errbuf(), STORE_ERRMSG_MAX, "%s", msg);
 		return err;
 	}
-	return exec_sql(s, "RELEASE article_upsert");
+	return release_savepoint(s, "article_upsert");
 }
 
 /* Columns of ARTICLE_COLS (sql.c); a statement's own columns follow. */
@@ -1141,7 +1176,7 @@ rate_unlock(struct store *s, mh_err err)
 		snprintf(store_errbuf(), STORE_ERRMSG_MAX, "%s", msg);
 		return err;
 	}
-	return exec_sql(s, "RELEASE rate_hit");
+	return release_savepoint(s, "rate_hit");
 }
 
 static mh_err
@@ -1525,7 +1560,7 @@ op_payment_method_add(struct store *s, struct payment_method *pm, bool make_defa
 		goto fail;
 	pm->id = db_last_id(st);
 	pm->is_default = make_default;
-	return exec_sql(s, "RELEASE pm_add");
+	return release_savepoint(s, "pm_add");
 fail:
 	exec_sql(s, "ROLLBACK TO pm_add");
 	exec_sql(s, "RELEASE pm_add");

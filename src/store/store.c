@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/fault.h"
 #include "paywall/access.h"
 #include "store/store_impl.h"
 #include "core/banned.h"
@@ -121,6 +122,29 @@ store_errbuf(void)
 {
 	return errbuf;
 }
+
+#ifdef MH_FAULTS
+/* Set by the call that failed on purpose, until its driver's fail reads it
+ * or the thread's next store call clears it. */
+static _Thread_local bool fault_pending;
+
+bool
+store_fault_call(void)
+{
+	fault_pending = fault_store_call();
+	return fault_pending;
+}
+
+bool
+store_fault_taken(const char *what)
+{
+	if (!fault_pending)
+		return false;
+	fault_pending = false;
+	snprintf(errbuf, sizeof errbuf, "%s: the store failed on purpose (fault build)", what);
+	return true;
+}
+#endif
 
 const char *
 store_errmsg(const struct store *s)

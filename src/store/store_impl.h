@@ -250,6 +250,29 @@ struct store {
 char *store_errbuf(void);
 #define STORE_ERRMSG_MAX 256
 
+/* The fault build's failing store call (core/fault.h): each engine asks
+ * store_fault_call() before a statement runs, BEGIN, COMMIT or a savepoint
+ * and, on true, fails it without running it. Its driver's fail then asks
+ * store_fault_taken(what), which writes the message and is true once for
+ * that call (a later real error is the engine's own again). Elsewhere both
+ * are false constants. */
+#ifdef MH_FAULTS
+bool store_fault_call(void);
+bool store_fault_taken(const char *what);
+#else
+static inline bool
+store_fault_call(void)
+{
+	return false;
+}
+static inline bool
+store_fault_taken(const char *what)
+{
+	(void) what;
+	return false;
+}
+#endif
+
 mh_err sqlite_store_open(const char *path, struct store *s, char *err, size_t errlen);
 /* The PostgreSQL listener (postgres/listen.c), on a connection of its own to url. */
 mh_err postgres_listen(const char *url, const struct store_push *p, struct store_listener **out);

@@ -107,9 +107,11 @@ web_rate_ok(struct http_req *r, const char *kind, const char *email)
 	return true;
 }
 
-/* Mails a single-use link; errors are logged, never shown (the answer is
- * the same either way). */
-static void
+/* Stores a single-use link and queues its mail: false (logged) when the
+ * store failed, and the caller answers with db_failed(), since nothing
+ * will arrive. A store failure says nothing of whether an account exists:
+ * it comes the same way for any address the store is asked about. */
+static bool
 send_link(struct http_req *r, const struct member *m, enum token_purpose purpose, const char *to, const char *new_email,
           const char *next, const char *password_hash, bool new_account)
 {
@@ -120,7 +122,7 @@ send_link(struct http_req *r, const struct member *m, enum token_purpose purpose
 	char token[TOKEN_CHARS + 1];
 	if (account_link_issue(app->store, m, purpose, new_email, next, password_hash, clock_now(), token)) {
 		log_error("cannot store a link", "detail=\"%s\"", store_errmsg(app->store));
-		return;
+		return false;
 	}
 	json_t *ctx = json_object();
 	json_t *site = json_object();
@@ -139,11 +141,13 @@ send_link(struct http_req *r, const struct member *m, enum token_purpose purpose
 	json_object_set_new(ctx, "expires_minutes", json_integer(minutes));
 	json_object_set_new(ctx, "new_account", json_boolean(new_account));
 	json_object_set_new(ctx, "new_email", json_string(new_email ? new_email : ""));
-	if (mail_queue_template(app->store, app->cfg, app->theme.templates, mails[purpose], ctx, to))
+	bool queued = !mail_queue_template(app->store, app->cfg, app->theme.templates, mails[purpose], ctx, to);
+	if (!queued)
 		log_error("cannot queue mail", "kind=%s detail=\"%s\"", mails[purpose], store_errmsg(app->store));
 	else if (app->mailer)
 		mailer_wake(app->mailer);
 	json_decref(ctx);
+	return queued;
 }
 
 static json_t *
@@ -295,10 +299,11 @@ h_link_request(struct http_req *r)
 		return;
 	struct member m;
 	mh_err err = store_member_by_email(app->store, r->arena, email, &m);
-	if (err == MH_OK)
-		send_link(r, &m, TOKEN_SIGNIN, m.email, NULL, next, NULL, false);
-	else if (err != MH_ERR_NOTFOUND)
-		log_error("member lookup failed", "detail=\"%s\"", store_errmsg(app->store));
+	if ((err && err != MH_ERR_NOTFOUND) ||
+	    (!err && !send_link(r, &m, TOKEN_SIGNIN, m.email, NULL, next, NULL, false))) {
+		db_failed(r);
+		return;
+	}
 	check_mail_page(r, "a sign-in link");
 }
 
@@ -443,7 +448,10 @@ signup_done(struct http_req *r, void *arg)
 		return;
 	}
 	/* A confirmed account's password is not changed by a sign-up form. */
-	send_link(r, &m, TOKEN_SIGNIN, m.email, NULL, su->next, m.email_verified ? NULL : su->hash, created);
+	if (!send_link(r, &m, TOKEN_SIGNIN, m.email, NULL, su->next, m.email_verified ? NULL : su->hash, created)) {
+		db_failed(r);
+		return;
+	}
 	check_mail_page(r, "a link to finish signing up");
 }
 
@@ -518,10 +526,11 @@ h_reset_request(struct http_req *r)
 		return;
 	struct member m;
 	mh_err err = store_member_by_email(app->store, r->arena, email, &m);
-	if (err == MH_OK)
-		send_link(r, &m, TOKEN_RESET, m.email, NULL, "/account", NULL, false);
-	else if (err != MH_ERR_NOTFOUND)
-		log_error("member lookup failed", "detail=\"%s\"", store_errmsg(app->store));
+	if ((err && err != MH_ERR_NOTFOUND) ||
+	    (!err && !send_link(r, &m, TOKEN_RESET, m.email, NULL, "/account", NULL, false))) {
+		db_failed(r);
+		return;
+	}
 	check_mail_page(r, "a link to choose a new password");
 }
 
@@ -810,10 +819,12 @@ email_request_done(struct http_req *r, void *arg)
 	struct member other;
 	mh_err err = store_member_by_email(app->store, r->arena, er->email, &other);
 	/* An address in use gets no mail, and the answer does not say so. */
-	if (err == MH_ERR_NOTFOUND)
-		send_link(r, &c->member, TOKEN_EMAIL, er->email, er->email, "/account?notice=email", NULL, false);
-	else if (err)
-		log_error("member lookup failed", "detail=\"%s\"", store_errmsg(app->store));
+	if ((err && err != MH_ERR_NOTFOUND) ||
+	    (err == MH_ERR_NOTFOUND &&
+	     !send_link(r, &c->member, TOKEN_EMAIL, er->email, er->email, "/account?notice=email", NULL, false))) {
+		db_failed(r);
+		return;
+	}
 	account_page(r, 200,
 	             arena_printf(r->arena,
 	                          "We sent a confirmation link to %s. Your address changes when you "

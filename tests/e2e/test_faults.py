@@ -19,3 +19,7 @@ def test_the_installed_binary_has_no_fault_points(tmp_path):
     data = open(BIN, "rb").read()
     assert b"crash-after-charge" not in data and b"password-delay-ms" not in data
     assert b"crash-after-charge" in open(FAULT_BIN, "rb").read()
+    # Nor the store's faults, the kill point, the full disk or the header.
+    faults = open(FAULT_BIN, "rb").read()
+    for name in (b"store-fail-at", b"store-kill-at", b"outbox-full", b"Masthead-Fault-Store-Nth"):
+        assert name not in data and name in faults, name

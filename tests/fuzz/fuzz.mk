@@ -22,6 +22,7 @@ FUZZ_TARGETS  += search
 FUZZ_TARGETS  += nql
 FUZZ_TARGETS  += html csv bounce path form router stripe
 FUZZ_TARGETS  += multipart
+FUZZ_TARGETS  += webhook
 FUZZ_BUILD    ?= build-fuzz
 FUZZ_CC       ?= clang
 FUZZ_SECONDS  ?= 60

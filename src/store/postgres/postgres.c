@@ -170,6 +170,8 @@ note_error(struct pgconn *c, const PGresult *res)
 static mh_err
 conn_fail(struct pgconn *c, const char *what)
 {
+	if (store_fault_taken(what))
+		return MH_ERR_DB;
 	snprintf(store_errbuf(), STORE_ERRMSG_MAX, "%s: %s", what, c ? c->msg : "cannot connect");
 	if (c && strncmp(c->sqlstate, "23", 2) == 0)
 		return MH_ERR_CONFLICT;
@@ -348,6 +350,11 @@ exec_sql(struct store *s, const char *sql)
 	struct pgconn *c = conn_get(s);
 	if (!c)
 		return MH_ERR_DB;
+	/* A rollback never fails on purpose: it is how callers clean up. */
+	if (strncmp(sql, "ROLLBACK", 8) != 0 && store_fault_call()) {
+		store_fault_taken(sql);
+		return MH_ERR_DB;
+	}
 	if (strncmp(sql, "SAVEPOINT ", 10) == 0 && !in_transaction(c)) {
 		if (!run(c, "BEGIN"))
 			return conn_fail(c, "begin");
@@ -496,7 +503,7 @@ drv_step(struct db_stmt *dst)
 	struct pg_stmt *st = PG(dst);
 	if (!st->ran) {
 		st->ran = true;
-		if (execute(st) == DB_ERROR) {
+		if (store_fault_call() || execute(st) == DB_ERROR) {
 			st->nrows = 0;
 			return DB_ERROR;
 		}

@@ -83,6 +83,8 @@ conn_thread_exit(void *p)
 static mh_err
 sq_fail(struct store *s, sqlite3 *db, const char *what)
 {
+	if (store_fault_taken(what))
+		return MH_ERR_DB;
 	snprintf(store_errbuf(), STORE_ERRMSG_MAX, "%s: %s", what, db ? sqlite3_errmsg(db) : "cannot open");
 	if (db && (sqlite3_extended_errcode(db) & 0xff) == SQLITE_CONSTRAINT)
 		return MH_ERR_CONFLICT;
@@ -207,6 +209,10 @@ drv_step(struct db_stmt *dst)
 	/* Outside a transaction the statement commits inside this step. Only
 	 * the prepared statements of sql.c are quiet; ad hoc ones (copy,
 	 * migrations) and explicit transactions always count. */
+	/* A fault build fails a statement's run, at its first step (as the
+	 * PostgreSQL driver, which runs it whole then). */
+	if (!sqlite3_stmt_busy(st->st) && store_fault_call())
+		return DB_ERROR;
 	bool quiet = st->quiet && st->c && sqlite3_get_autocommit(st->c->db);
 	if (quiet)
 		st->c->quiet_commit = true;
@@ -271,6 +277,11 @@ exec_sql(struct store *s, const char *sql)
 	sqlite3 *db = handle(s);
 	if (!db)
 		return MH_ERR_DB;
+	/* A rollback never fails on purpose: it is how callers clean up. */
+	if (strncmp(sql, "ROLLBACK", 8) != 0 && store_fault_call()) {
+		store_fault_taken(sql);
+		return MH_ERR_DB;
+	}
 	char *msg = NULL;
 	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(store_errbuf(), STORE_ERRMSG_MAX, "%s", msg ? msg : sqlite3_errmsg(db));
