@@ -203,6 +203,16 @@ struct store_ops {
 	mh_err (*feed_token_by_member)(struct store *s, struct arena *a, int64_t member_id, struct feed_token *out);
 	mh_err (*feed_token_find)(struct store *s, struct arena *a, const char *token_hash, struct feed_token *out);
 	mh_err (*sitemap_list)(struct store *s, struct arena *a, int64_t now, struct sitemap_entry **out, size_t *n);
+
+	/* The newsroom's members and dashboard. */
+	mh_err (*member_search)(struct store *s, struct arena *a, const char *q, size_t offset, size_t limit,
+	                        struct member **out, size_t *n);
+	mh_err (*member_delete)(struct store *s, int64_t member_id);
+	mh_err (*member_import)(struct store *s, const struct member *m, size_t n, size_t *bad);
+	mh_err (*paying_at)(struct store *s, struct arena *a, int64_t at, struct paying_at *out, size_t *n);
+	mh_err (*dash_counts)(struct store *s, struct arena *a, int64_t from, int64_t to, struct dash_counts *out);
+	mh_err (*invoices_failing)(struct store *s, struct arena *a, size_t limit, struct failing_invoice **out,
+	                           size_t *n);
 };
 
 struct db_driver;

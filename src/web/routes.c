@@ -71,5 +71,15 @@ const struct route app_routes[] = {
 	/* The newsroom (docs/newsroom.md): editors and admins, or admins only. */
 	{ HTTP_GET, "/admin", h_admin, E },
 	{ HTTP_GET, "/admin/audit", h_admin_audit, A },
+	{ HTTP_GET, "/admin/members", h_admin_members, A },
+	{ HTTP_GET, "/admin/members.csv", h_admin_members_csv, A },
+	{ HTTP_GET, "/admin/members/import", h_admin_members_import_page, A },
+	{ HTTP_POST, "/admin/members/import", h_admin_members_import, A | C },
+	{ HTTP_GET, "/admin/members/:id", h_admin_member, A },
+	{ HTTP_POST, "/admin/members/:id/comp", h_admin_member_comp, A | C },
+	{ HTTP_POST, "/admin/members/:id/role", h_admin_member_role, A | C },
+	{ HTTP_POST, "/admin/members/:id/link", h_admin_member_link, A | C },
+	{ HTTP_GET, "/admin/members/:id/delete", h_admin_member_delete_page, A },
+	{ HTTP_POST, "/admin/members/:id/delete", h_admin_member_delete, A | C },
 	{ 0, NULL, NULL, 0 },
 };
