@@ -629,7 +629,8 @@ h_admin_members_import(struct http_req *r)
 		}
 		size_t before = json_array_size(bad);
 		if (nf != header_n) {
-			bad_row(a, bad, line, "%s", arena_printf(a, "has %zu fields, the header %zu", nf, header_n));
+			bad_row(a, bad, line, "%s",
+			        arena_printf(a, "has %zu field%s, the header %zu", nf, nf == 1 ? "" : "s", header_n));
 			bad_count++;
 			continue;
 		}
