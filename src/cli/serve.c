@@ -284,35 +284,38 @@ seed_newsletter(struct store *s)
 
 /* Readers who subscribed over the demo's last eleven months, so the
  * newsroom's dashboard (docs/newsroom.md) has a history to chart: when they
- * subscribed (days before the demo's clock), to which plan, and when they
- * canceled (0: never). They sign in by mailed link only and get no
- * newsletter; their billing runs through the same machinery as the demo
- * accounts'. */
+ * subscribed and canceled (days before the demo's clock; 0: never), and to
+ * which plan. They sign in by mailed link only and get no newsletter; their
+ * billing runs through the same machinery as the demo accounts'. Those
+ * still paying are on the yearly plan, first renewing at least 45 days
+ * after the demo's clock, and the monthly ones have canceled: so whatever a
+ * test bills in the demo's next month and a half is the demo accounts'. */
 static const struct {
 	const char *email, *name;
 	int subscribed, canceled;
 	bool yearly;
 } demo_history[] = {
-	{ "mara.lindqvist@readers.demo.test", "Mara Lindqvist", 330, 0, false },
+	{ "june.okonkwo@readers.demo.test", "June Okonkwo", 330, 200, false },
+	{ "mara.lindqvist@readers.demo.test", "Mara Lindqvist", 320, 0, true },
 	{ "tomas.achebe@readers.demo.test", "Tomas Achebe", 300, 0, true },
-	{ "june.okonkwo@readers.demo.test", "June Okonkwo", 280, 200, false },
-	{ "ravi.castellanos@readers.demo.test", "Ravi Castellanos", 250, 0, false },
-	{ "helen.marsh@readers.demo.test", "Helen Marsh", 220, 0, false },
-	{ "oskar.brandt@readers.demo.test", "Oskar Brandt", 200, 0, true },
-	{ "lena.farrow@readers.demo.test", "Lena Farrow", 180, 100, false },
-	{ "samir.haddad@readers.demo.test", "Samir Haddad", 160, 0, false },
-	{ "ida.kowalczyk@readers.demo.test", "Ida Kowalczyk", 140, 0, false },
-	{ "felix.mbeki@readers.demo.test", "Felix Mbeki", 120, 20, false },
-	{ "grace.tanaka@readers.demo.test", "Grace Tanaka", 100, 0, false },
-	{ "noor.elsayed@readers.demo.test", "Noor Elsayed", 90, 0, true },
-	{ "pablo.reyes@readers.demo.test", "Pablo Reyes", 70, 0, false },
-	{ "vera.nilsen@readers.demo.test", "Vera Nilsen", 50, 0, false },
-	{ "dara.quinn@readers.demo.test", "Dara Quinn", 35, 0, false },
-	{ "owen.blackwood@readers.demo.test", "Owen Blackwood", 20, 0, false },
-	{ "ama.boateng@readers.demo.test", "Ama Boateng", 8, 0, false },
-	/* Its card expires before the first renewal, which fails; a new card
-	 * three days ago paid it (the dashboard's "recovered by card updates"). */
-	{ "nadia.petrov@readers.demo.test", "Nadia Petrov", 50, 0, false },
+	{ "lena.farrow@readers.demo.test", "Lena Farrow", 280, 120, false },
+	{ "helen.marsh@readers.demo.test", "Helen Marsh", 260, 0, true },
+	{ "oskar.brandt@readers.demo.test", "Oskar Brandt", 230, 0, true },
+	{ "felix.mbeki@readers.demo.test", "Felix Mbeki", 200, 60, false },
+	{ "samir.haddad@readers.demo.test", "Samir Haddad", 190, 0, true },
+	{ "ida.kowalczyk@readers.demo.test", "Ida Kowalczyk", 160, 0, true },
+	{ "ravi.castellanos@readers.demo.test", "Ravi Castellanos", 150, 40, false },
+	{ "grace.tanaka@readers.demo.test", "Grace Tanaka", 130, 0, true },
+	{ "pablo.reyes@readers.demo.test", "Pablo Reyes", 100, 12, false },
+	{ "noor.elsayed@readers.demo.test", "Noor Elsayed", 100, 0, true },
+	{ "vera.nilsen@readers.demo.test", "Vera Nilsen", 75, 0, true },
+	/* Her card expired before her first renewal, which failed; a new card
+	 * three days ago paid it (the dashboard's "recovered by card updates"),
+	 * and she canceled the day after. */
+	{ "nadia.petrov@readers.demo.test", "Nadia Petrov", 50, 2, false },
+	{ "dara.quinn@readers.demo.test", "Dara Quinn", 45, 0, true },
+	{ "owen.blackwood@readers.demo.test", "Owen Blackwood", 25, 0, true },
+	{ "ama.boateng@readers.demo.test", "Ama Boateng", 6, 0, true },
 };
 #define DEMO_HISTORY_EXPIRING "nadia.petrov@readers.demo.test"
 #define DEMO_HISTORY_DAYS     335
@@ -395,7 +398,7 @@ seed_billing(const struct config *cfg, struct store *s, int64_t now)
 		{ now - 10 * day, "subscriber@demo.test", 0, &ok, false },
 	};
 	size_t nh = sizeof demo_history / sizeof *demo_history, na = sizeof accounts / sizeof *accounts, nsteps = 0;
-	struct step *steps = xmalloc((na + 2 * nh + 1) * sizeof *steps);
+	struct step *steps = xmalloc((na + 2 * nh + 1) * sizeof *steps); /* subscribe, cancel; one card */
 	time_t t50 = (time_t) (now - 50 * day);
 	struct tm tm50;
 	gmtime_r(&t50, &tm50);
