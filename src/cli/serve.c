@@ -337,7 +337,15 @@ seed_history_members(struct store *s, int64_t now)
 				             now - (int64_t) demo_history[i].subscribed * 86400 - 3600,
 				             0,
 				             true };
-			rc = store_member_create(s, &m, NULL);
+			rc = store_member_create(s, &m, &m.id);
+			/* A new member joins the newsletters that take members at
+			 * sign-up (migration 0014): these readers get none. */
+			struct newsletter *nl;
+			size_t nn = 0;
+			if (!rc)
+				rc = store_newsletter_list(s, a, 0, &nl, &nn);
+			for (size_t k = 0; !rc && k < nn; k++)
+				rc = store_newsletter_subscribe(s, nl[k].id, m.id, false, now);
 		}
 		if (rc) {
 			fprintf(stderr, "masthead demo: cannot seed %s: %s\n", demo_history[i].email, store_errmsg(s));

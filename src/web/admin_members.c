@@ -427,12 +427,14 @@ h_admin_member_delete(struct http_req *r)
 		            "then delete the member.");
 		return;
 	}
-	if (err || (err = store_member_delete(app->store, m.id)) == MH_ERR_DB || err == MH_ERR_CONFLICT) {
+	if (!err)
+		err = store_member_delete(app->store, m.id);
+	if (err == MH_OK)
+		admin_audit(r, "member.delete", m.email, "with their data");
+	else if (err != MH_ERR_NOTFOUND) { /* NOTFOUND: deleted meanwhile, as asked */
 		oops(r);
 		return;
 	}
-	if (err == MH_OK)
-		admin_audit(r, "member.delete", m.email, "with their data");
 	http_add_header(r, "Cache-Control", "private, no-store");
 	http_redirect(r, 303, "/admin/members?done=deleted");
 }
