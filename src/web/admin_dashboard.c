@@ -15,9 +15,9 @@
 #define DASH_FAILING 50
 
 /* The chart's geometry, in SVG user units (the picture scales to its box). */
-#define CHART_W      640
+#define CHART_W      560
 #define CHART_H      220
-#define CHART_LEFT   56
+#define CHART_LEFT   64
 #define CHART_TOP    16
 #define CHART_BOTTOM 32
 #define CHART_SLOT   ((CHART_W - CHART_LEFT) / DASH_MONTHS)
