@@ -435,10 +435,11 @@ seed_billing(const struct config *cfg, struct store *s, int64_t now)
 	int code = EXIT_OK;
 	bool any = false;
 	size_t next = 0;
-	/* A run a day through the history, four a day over the last 45 days
+	/* A run a week through the history (a renewal charged a few days late
+	 * keeps its period), four a day over the last 45 days
 	 * (the demo accounts' retries and grace periods). */
 	for (int64_t at = now - DEMO_HISTORY_DAYS * day; at <= now && !code;
-	     at += at < now - 45 * day ? day : day / 4) {
+	     at += at < now - 45 * day ? 7 * day : day / 4) {
 		for (; next < nsteps && steps[next].at <= at; next++) {
 			struct member m;
 			struct subscription sub;
