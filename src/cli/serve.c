@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "media/media.h"
 #include "core/clock.h"
 #include "auth/password.h"
 #include "cli/cli.h"
@@ -18,6 +19,7 @@
 #include "billing/billing.h"
 #include "http/http.h"
 #include "mail/mail.h"
+#include "web/reads.h"
 #include "web/app.h"
 #include "web/metrics.h"
 #include "web/pagecache.h"
@@ -88,6 +90,8 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 		.body_min_rate = (unsigned) cfg->body_min_rate,
 		.max_header = (size_t) cfg->max_header,
 		.max_body = (size_t) cfg->max_body,
+		/* An image (media.h) and the form fields around it. */
+		.max_upload = MEDIA_MAX_BYTES + 64 * 1024,
 		.access_log = cfg->access_log,
 		.defer_threads = (unsigned) cfg->password_threads,
 		.routes = app_routes,
@@ -128,8 +132,10 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 		theme_release(&app.theme);
 		return EXIT_FAIL;
 	}
+	app.reads = reads_start(s, cfg->reads_flush_seconds);
 	if (http_server_start(&o, &srv, err, sizeof err)) {
 		fprintf(stderr, "masthead: %s\n", err);
+		reads_stop(app.reads);
 		accesslog_stop();
 		mailer_stop(app.mailer);
 		store_listener_stop(s, app.listener);
@@ -178,6 +184,7 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	metrics_release();
 	/* No request is left to log: what is buffered is written now. */
 	accesslog_stop();
+	reads_stop(app.reads);
 	billing_scheduler_stop(scheduler);
 	mailer_stop(app.mailer);
 	store_listener_stop(s, app.listener);

@@ -60,6 +60,8 @@ static const char *const tables[] = {
 	"newsletter_recipients",
 	"mail_suppressions",
 	"audit_log",
+	"article_reads",
+	"media",
 };
 #define NTABLES (sizeof tables / sizeof tables[0])
 

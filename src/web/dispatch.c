@@ -8,6 +8,8 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "paywall/access.h"
+#include "web/handlers.h"
+#include "web/reads.h"
 #include "web/app.h"
 #include "web/page.h"
 #include "web/pagecache.h"
@@ -99,6 +101,9 @@ web_before(struct http_req *r, const struct route *rt)
 {
 	struct web_ctx *c = web_ctx(r);
 	struct app *app = r->app;
+	/* Most read: every article page served counts, from the cache too. */
+	if (rt->handler == h_article && r->method == HTTP_GET && r->params[0])
+		reads_count(app->reads, r->params[0]);
 	if ((rt->flags & ROUTE_CACHEABLE) && app->pages && (c->cache_key = pagecache_key(r))) {
 		if (!web_request_versions(r))
 			c->cache_key = NULL;

@@ -70,10 +70,18 @@ void h_unsubscribe(struct http_req *r);
 void h_account_newsletters(struct http_req *r);
 void h_newsletter_archive(struct http_req *r);
 
+/* directory.c: /tags, /authors, /people */
+void h_tags_index(struct http_req *r);
+void h_authors_index(struct http_req *r);
+void h_people_index(struct http_req *r);
+
 /* admin.c, admin_*.c: the newsroom (docs/newsroom.md) */
 void h_admin(struct http_req *r);
 void h_admin_dashboard(struct http_req *r);
 void h_admin_audit(struct http_req *r);
+void h_admin_media(struct http_req *r);
+void h_admin_media_upload(struct http_req *r);
+void h_media(struct http_req *r);
 /* admin_members.c */
 void h_admin_members(struct http_req *r);
 void h_admin_members_csv(struct http_req *r);

@@ -1,3 +1,4 @@
+#include "media/media.h"
 #include "web/page.h"
 
 #include <stdio.h>
@@ -323,6 +324,11 @@ page_article_json(struct http_req *r, const struct article *a)
 		json_object_set_new(img, "alt", json_string(a->image.alt ? a->image.alt : ""));
 		json_object_set_new(img, "caption", json_string(a->image.caption ? a->image.caption : ""));
 		json_object_set_new(img, "credit", json_string(a->image.credit ? a->image.credit : ""));
+		/* An upload's variants (media.h), for srcset; none for an SVG
+		 * or another site's picture. */
+		const char *srcset = media_srcset(r->arena, a->image.src);
+		if (srcset)
+			json_object_set_new(img, "srcset", json_string(srcset));
 		json_object_set_new(img, "width", json_integer(1600));
 		json_object_set_new(img, "height", json_integer(900));
 		json_object_set_new(o, "image", img);
@@ -382,4 +388,16 @@ page_send(struct http_req *r, int status, const char *name, json_t *ctx, enum ca
 	    !buf_error(&b))
 		pagecache_put_page(app->pages, c->cache_key, c->versions.content, b.ptr, b.len);
 	http_respond(r, status, "text/html; charset=utf-8", &b);
+}
+
+bool
+page_skeleton_or_capture(struct http_req *r, const char *variant)
+{
+	const char *key = page_skeleton_key(r, variant);
+	if (!key)
+		return false;
+	if (page_skeleton_serve(r, key))
+		return true;
+	web_ctx(r)->skel_key = key;
+	return false;
 }

@@ -12,12 +12,16 @@
 #define P ROUTE_CACHEABLE
 #define E ROUTE_EDITOR
 #define A ROUTE_ADMIN
+#define U ROUTE_UPLOAD
 
 const struct route app_routes[] = {
 	{ HTTP_GET, "/", h_front, P },
 	{ HTTP_GET, "/articles/:slug", h_article, P },
+	{ HTTP_GET, "/tags", h_tags_index, P },
 	{ HTTP_GET, "/tags/:slug", h_tag, P },
+	{ HTTP_GET, "/authors", h_authors_index, P },
 	{ HTTP_GET, "/authors/:slug", h_author, P },
+	{ HTTP_GET, "/people", h_people_index, P },
 	{ HTTP_GET, "/people/:slug", h_person, P },
 	{ HTTP_GET, "/search", h_search, 0 },
 	{ HTTP_GET, "/signin", h_signin_form, 0 },
@@ -71,6 +75,10 @@ const struct route app_routes[] = {
 	/* The newsroom (docs/newsroom.md): editors and admins, or admins only. */
 	{ HTTP_GET, "/admin", h_admin, E },
 	{ HTTP_GET, "/admin/audit", h_admin_audit, A },
+	{ HTTP_GET, "/admin/media", h_admin_media, E },
+	/* An image and its form fields: the file's limit and room for the rest. */
+	{ HTTP_POST, "/admin/media", h_admin_media_upload, E | C | U },
+	{ HTTP_GET, "/media/:file", h_media, 0 },
 	{ HTTP_GET, "/admin/members", h_admin_members, A },
 	{ HTTP_GET, "/admin/members.csv", h_admin_members_csv, A },
 	{ HTTP_GET, "/admin/members/import", h_admin_members_import_page, A },
