@@ -768,3 +768,40 @@ billing_scheduler_stop(struct billing_scheduler *sc)
 	pthread_mutex_destroy(&sc->lock);
 	free(sc);
 }
+
+mh_err
+billing_end_now(struct billing *b, int64_t member_id, int64_t now)
+{
+	struct store *s = b->store;
+	struct arena *a = arena_new();
+	struct subscription sub;
+	mh_err err = MH_ERR_CONFLICT;
+	for (int tries = 0; tries < 8 && err == MH_ERR_CONFLICT; tries++) {
+		err = store_subscription_by_member(s, a, member_id, &sub);
+		if (err == MH_ERR_NOTFOUND || (!err && !sub_status_live(sub.status))) {
+			err = MH_OK;
+			goto out;
+		}
+		if (err)
+			goto out;
+		if (!ours(b, &sub)) {
+			err = MH_ERR_UNSUPPORTED;
+			goto out;
+		}
+		sub.status = SUB_CANCELED;
+		sub.canceled_at = now;
+		sub.period_end = now < sub.period_end ? now : sub.period_end;
+		sub.cancel_at_period_end = false;
+		sub.updated_at = now;
+		err = store_subscription_save(s, &sub);
+	}
+	struct invoice inv;
+	while (!err && store_invoice_open(s, a, sub.id, &inv) == MH_OK) {
+		inv.status = "void";
+		inv.next_attempt_at = 0;
+		err = store_invoice_save(s, &inv);
+	}
+out:
+	arena_free(a);
+	return err;
+}

@@ -132,4 +132,12 @@ void billing_scheduler_stop(struct billing_scheduler *s);
 /* Money as text: 800 "usd" -> "$8.00". */
 const char *billing_money(struct arena *a, int64_t amount, const char *currency);
 
+/* Ends member_id's subscription now, before their account is deleted
+ * (docs/newsroom.md, "Members"): a live one of a provider that masthead
+ * charges itself (test) becomes canceled at now, its open invoices void,
+ * and no mail is sent. MH_OK when there is nothing live to end;
+ * MH_ERR_UNSUPPORTED when the provider charges on its own (Stripe): the
+ * subscription must be canceled there first. */
+mh_err billing_end_now(struct billing *b, int64_t member_id, int64_t now);
+
 #endif

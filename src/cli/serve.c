@@ -298,6 +298,80 @@ seed_newsletter(struct store *s)
 	return EXIT_OK;
 }
 
+/* Readers who subscribed over the demo's last eleven months, so the
+ * newsroom's dashboard (docs/newsroom.md) has a history to chart: when they
+ * subscribed and canceled (days before the demo's clock; 0: never), and to
+ * which plan. They sign in by mailed link only and get no newsletter; their
+ * billing runs through the same machinery as the demo accounts'. Those
+ * still paying are on the yearly plan, first renewing at least 45 days
+ * after the demo's clock, and the monthly ones have canceled: so whatever a
+ * test bills in the demo's next month and a half is the demo accounts'. */
+static const struct {
+	const char *email, *name;
+	int subscribed, canceled;
+	bool yearly;
+} demo_history[] = {
+	{ "june.okonkwo@readers.demo.test", "June Okonkwo", 330, 200, false },
+	{ "mara.lindqvist@readers.demo.test", "Mara Lindqvist", 320, 0, true },
+	{ "tomas.achebe@readers.demo.test", "Tomas Achebe", 300, 0, true },
+	{ "lena.farrow@readers.demo.test", "Lena Farrow", 280, 120, false },
+	{ "helen.marsh@readers.demo.test", "Helen Marsh", 260, 0, true },
+	{ "oskar.brandt@readers.demo.test", "Oskar Brandt", 230, 0, true },
+	{ "felix.mbeki@readers.demo.test", "Felix Mbeki", 200, 60, false },
+	{ "samir.haddad@readers.demo.test", "Samir Haddad", 190, 0, true },
+	{ "ida.kowalczyk@readers.demo.test", "Ida Kowalczyk", 160, 0, true },
+	{ "ravi.castellanos@readers.demo.test", "Ravi Castellanos", 150, 40, false },
+	{ "grace.tanaka@readers.demo.test", "Grace Tanaka", 130, 0, true },
+	{ "pablo.reyes@readers.demo.test", "Pablo Reyes", 100, 12, false },
+	{ "noor.elsayed@readers.demo.test", "Noor Elsayed", 100, 0, true },
+	{ "vera.nilsen@readers.demo.test", "Vera Nilsen", 75, 0, true },
+	/* Her card expired before her first renewal, which failed; a new card
+	 * three days ago paid it (the dashboard's "recovered by card updates"),
+	 * and she canceled the day after. */
+	{ "nadia.petrov@readers.demo.test", "Nadia Petrov", 50, 2, false },
+	{ "dara.quinn@readers.demo.test", "Dara Quinn", 45, 0, true },
+	{ "owen.blackwood@readers.demo.test", "Owen Blackwood", 25, 0, true },
+	{ "ama.boateng@readers.demo.test", "Ama Boateng", 6, 0, true },
+};
+#define DEMO_HISTORY_EXPIRING "nadia.petrov@readers.demo.test"
+#define DEMO_HISTORY_DAYS     335
+
+static int
+seed_history_members(struct store *s, int64_t now)
+{
+	struct arena *a = arena_new();
+	int code = EXIT_OK;
+	for (size_t i = 0; i < sizeof demo_history / sizeof *demo_history && !code; i++) {
+		struct member m;
+		mh_err rc = store_member_by_email(s, a, demo_history[i].email, &m);
+		if (rc == MH_ERR_NOTFOUND) {
+			m = (struct member){ 0,
+				             demo_history[i].email,
+				             demo_history[i].name,
+				             "",
+				             ROLE_READER,
+				             now - (int64_t) demo_history[i].subscribed * 86400 - 3600,
+				             0,
+				             true };
+			rc = store_member_create(s, &m, &m.id);
+			/* A new member joins the newsletters that take members at
+			 * sign-up (migration 0014): these readers get none. */
+			struct newsletter *nl;
+			size_t nn = 0;
+			if (!rc)
+				rc = store_newsletter_list(s, a, 0, &nl, &nn);
+			for (size_t k = 0; !rc && k < nn; k++)
+				rc = store_newsletter_subscribe(s, nl[k].id, m.id, false, now);
+		}
+		if (rc) {
+			fprintf(stderr, "masthead demo: cannot seed %s: %s\n", demo_history[i].email, store_errmsg(s));
+			code = EXIT_FAIL;
+		}
+	}
+	arena_free(a);
+	return code;
+}
+
 /* The demo's plans, and the subscription states of the demo accounts (README.md)
  * reached by driving the billing machinery through a shifted clock: the
  * checkouts of the past, then a billing run for every day since. */
@@ -336,19 +410,53 @@ seed_billing(const struct config *cfg, struct store *s, int64_t now)
 	struct step {
 		int64_t at;
 		const char *email;
-		int what; /* 0 subscribe, 1 new card */
+		int what; /* 0 subscribe, 1 new card, 2 cancel, 3 a history reader's new card */
 		const struct test_card *card;
-	} steps[] = {
-		{ now - 45 * day, "lapsed@demo.test", 0, &short_lived },
-		{ now - 32 * day, "pastdue@demo.test", 0, &ok },
-		{ now - 31 * day, "pastdue@demo.test", 1, &fails },
-		{ now - 10 * day, "subscriber@demo.test", 0, &ok },
+		bool yearly;
 	};
+	/* The demo accounts' steps, then the history's (demo_history), in time order. */
+	const struct step accounts[] = {
+		{ now - 45 * day, "lapsed@demo.test", 0, &short_lived, false },
+		{ now - 32 * day, "pastdue@demo.test", 0, &ok, false },
+		{ now - 31 * day, "pastdue@demo.test", 1, &fails, false },
+		{ now - 10 * day, "subscriber@demo.test", 0, &ok, false },
+	};
+	size_t nh = sizeof demo_history / sizeof *demo_history, na = sizeof accounts / sizeof *accounts, nsteps = 0;
+	struct step *steps = xmalloc((na + 2 * nh + 1) * sizeof *steps); /* subscribe, cancel; one card */
+	time_t t50 = (time_t) (now - 50 * day);
+	struct tm tm50;
+	gmtime_r(&t50, &tm50);
+	struct test_card expiring = { "Mastercard", "4444", tm50.tm_mon + 1, tm50.tm_year + 1900, CARD_SUCCEEDS };
+	for (size_t i = 0; i < nh; i++) {
+		bool exp = !strcmp(demo_history[i].email, DEMO_HISTORY_EXPIRING);
+		steps[nsteps++] = (struct step){ now - demo_history[i].subscribed * day, demo_history[i].email, 0,
+			                         exp ? &expiring : &ok, demo_history[i].yearly };
+		if (exp)
+			steps[nsteps++] = (struct step){ now - 3 * day, demo_history[i].email, 3, &ok, false };
+		if (demo_history[i].canceled)
+			steps[nsteps++] = (struct step){ now - demo_history[i].canceled * day, demo_history[i].email, 2,
+				                         NULL, false };
+	}
+	for (size_t i = 0; i < na; i++)
+		steps[nsteps++] = accounts[i];
+	for (size_t i = 1; i < nsteps; i++) /* insertion sort by time: a few dozen steps */
+		for (size_t j = i; j > 0 && steps[j].at < steps[j - 1].at; j--) {
+			struct step tmp = steps[j];
+			steps[j] = steps[j - 1];
+			steps[j - 1] = tmp;
+		}
+	int64_t yearly = 0;
+	if (store_plan_get(s, a, 0, "yearly", &p) == MH_OK)
+		yearly = p.id;
 	int code = EXIT_OK;
 	bool any = false;
 	size_t next = 0;
-	for (int64_t at = now - 45 * day; at <= now && !code; at += day / 4) {
-		for (; next < sizeof steps / sizeof *steps && steps[next].at <= at; next++) {
+	/* A run a week through the history (a renewal charged a few days late
+	 * keeps its period), four a day over the last 45 days
+	 * (the demo accounts' retries and grace periods). */
+	for (int64_t at = now - DEMO_HISTORY_DAYS * day; at <= now && !code;
+	     at += at < now - 45 * day ? 7 * day : day / 4) {
+		for (; next < nsteps && steps[next].at <= at; next++) {
 			struct member m;
 			struct subscription sub;
 			if (store_member_by_email(s, a, steps[next].email, &m))
@@ -357,10 +465,17 @@ seed_billing(const struct config *cfg, struct store *s, int64_t now)
 			struct billing_outcome out;
 			mh_err err = MH_OK;
 			if (steps[next].what == 0 && !has) {
-				err = billing_subscribe(&b, a, m.id, monthly, steps[next].card, steps[next].at, &out);
+				err = billing_subscribe(&b, a, m.id, steps[next].yearly ? yearly : monthly,
+				                        steps[next].card, steps[next].at, &out);
 				any = true;
 			} else if (steps[next].what == 1 && has && sub.created_at >= now - 40 * day) {
 				err = billing_update_card(&b, a, m.id, steps[next].card, steps[next].at, &out);
+			} else if (steps[next].what == 3 && has && sub.created_at >= now - DEMO_HISTORY_DAYS * day) {
+				err = billing_update_card(&b, a, m.id, steps[next].card, steps[next].at, &out);
+			} else if (steps[next].what == 2 && has && sub.created_at >= now - DEMO_HISTORY_DAYS * day) {
+				err = billing_cancel(&b, m.id, true, steps[next].at);
+				if (err == MH_ERR_NOTFOUND)
+					err = MH_OK; /* ended already */
 			}
 			if (err) {
 				fprintf(stderr, "masthead demo: cannot seed %s: %s\n", steps[next].email,
@@ -374,6 +489,7 @@ seed_billing(const struct config *cfg, struct store *s, int64_t now)
 			code = EXIT_FAIL;
 		}
 	}
+	free(steps);
 	arena_free(a);
 	return code;
 }
@@ -419,7 +535,7 @@ cmd_demo(struct config *cfg, int argc, char **argv)
 		                  stderr };
 	struct import_summary sum;
 	if (import_sources(s, src, n, &io, &sum) || seed_accounts(s) || seed_newsletter(s) ||
-	    seed_billing(cfg, s, clock_now())) {
+	    seed_history_members(s, clock_now()) || seed_billing(cfg, s, clock_now())) {
 		store_close(s);
 		return EXIT_FAIL;
 	}

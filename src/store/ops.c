@@ -812,3 +812,40 @@ store_newsroom_preview_get(struct store *s, const char *token_hash, int64_t now,
 {
 	return s->ops->newsroom_preview_get(s, token_hash, now, id);
 }
+
+mh_err
+store_member_search(struct store *s, struct arena *a, const char *q, size_t offset, size_t limit, struct member **out,
+                    size_t *n)
+{
+	return s->ops->member_search(s, a, q, offset, limit, out, n);
+}
+
+mh_err
+store_member_delete(struct store *s, int64_t member_id)
+{
+	return s->ops->member_delete(s, member_id);
+}
+
+mh_err
+store_member_import(struct store *s, const struct member *m, size_t n, size_t *bad)
+{
+	return s->ops->member_import(s, m, n, bad);
+}
+
+mh_err
+store_paying_at(struct store *s, struct arena *a, int64_t at, struct paying_at *out, size_t *n)
+{
+	return s->ops->paying_at(s, a, at, out, n);
+}
+
+mh_err
+store_dash_counts(struct store *s, struct arena *a, int64_t from, int64_t to, struct dash_counts *out)
+{
+	return s->ops->dash_counts(s, a, from, to, out);
+}
+
+mh_err
+store_invoices_failing(struct store *s, struct arena *a, size_t limit, struct failing_invoice **out, size_t *n)
+{
+	return s->ops->invoices_failing(s, a, limit, out, n);
+}

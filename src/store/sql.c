@@ -558,6 +558,38 @@ static const char *const stmt_sql[ST_COUNT] = {
 	                            "VALUES (?1, ?2, ?3, ?4)",
 	[ST_NEWSROOM_PREVIEW_GET] =
 	        "SELECT newsroom_id FROM newsroom_previews WHERE token_hash = ?1 AND expires_at > ?2",
+	/* The newsroom's members (docs/newsroom.md): ?1 is a LIKE pattern
+	 * whose own %, _ and \\ the caller escaped with \\. */
+	[ST_MEMBER_SEARCH] = "SELECT " MEMBER_COLS " FROM members WHERE lower(email) LIKE ?1 ESCAPE '\\' "
+	                     "OR lower(name) LIKE ?1 ESCAPE '\\' ORDER BY id LIMIT ?2 OFFSET ?3",
+	/* Deleting a member: the rows that name them but do not hang on
+	 * their row (the others go with it: ON DELETE CASCADE). */
+	[ST_MEMBER_DEL_RECIPIENTS] = "DELETE FROM newsletter_recipients WHERE member_id = ?1",
+	[ST_MEMBER_DEL_OUTBOX] = "DELETE FROM mail_outbox WHERE to_addr = (SELECT email FROM members WHERE id = ?1)",
+	[ST_MEMBER_DELETE] = "DELETE FROM members WHERE id = ?1",
+	/* The dashboard: paying at a moment, from paid invoices. */
+	[ST_PAYING_AT] = "SELECT i.currency, count(DISTINCT i.subscription_id), "
+	                 "CAST(round(sum(i.amount * 1.0 / p.interval_months)) AS BIGINT) FROM invoices i "
+	                 "JOIN subscriptions s ON s.id = i.subscription_id JOIN plans p ON p.id = s.plan_id "
+	                 "WHERE i.status = 'paid' AND i.amount > 0 AND i.period_start <= ?1 AND i.period_end > ?1 "
+	                 "GROUP BY i.currency ORDER BY count(DISTINCT i.subscription_id) DESC, i.currency",
+	[ST_DASH_MEMBERS] = "SELECT count(*) FROM members",
+	[ST_DASH_TRIALS] = "SELECT count(*) FROM subscriptions WHERE status = 'trialing'",
+	[ST_DASH_STARTED] = "SELECT count(*) FROM (SELECT subscription_id, min(paid_at) AS first FROM invoices "
+	                    "WHERE status = 'paid' AND amount > 0 GROUP BY subscription_id) f "
+	                    "WHERE f.first >= ?1 AND f.first <= ?2",
+	[ST_DASH_CHURNED] = "SELECT count(*) FROM subscriptions WHERE (status = 'canceled' AND period_end >= ?1 "
+	                    "AND period_end <= ?2) OR (status = 'unpaid' AND grace_until >= ?1 AND grace_until <= ?2)",
+	[ST_DASH_RECOVERED] =
+	        "SELECT i.currency, CAST(sum(i.amount) AS BIGINT) FROM invoices i WHERE i.status = 'paid' "
+	        "AND i.paid_at >= ?1 AND i.paid_at <= ?2 AND EXISTS (SELECT 1 FROM charges f JOIN charges w "
+	        "ON w.invoice_id = f.invoice_id AND w.status = 'succeeded' AND w.payment_method_id <> f.payment_method_id "
+	        "AND w.id > f.id WHERE f.invoice_id = i.id AND f.status = 'failed') GROUP BY i.currency ORDER BY i.currency",
+	[ST_INVOICES_FAILING] =
+	        "SELECT i.id, m.id, m.email, m.name, s.status, i.amount, i.currency, i.attempts, i.next_attempt_at, "
+	        "i.created_at FROM invoices i JOIN subscriptions s ON s.id = i.subscription_id "
+	        "JOIN members m ON m.id = s.member_id WHERE i.status = 'open' AND EXISTS (SELECT 1 FROM charges c "
+	        "WHERE c.invoice_id = i.id AND c.status = 'failed') ORDER BY i.created_at, i.id LIMIT ?1",
 };
 
 /* Search on PostgreSQL (migrations/postgres/0009_search.sql): the same

@@ -3154,9 +3154,175 @@ op_newsroom_preview_get(struct store *s, const char *token_hash, int64_t now, in
 	return rc == DB_DONE ? MH_ERR_NOTFOUND : db_fail(s, st, "read");
 }
 
+/* ---- The newsroom's members and dashboard -------------------------------------------------------- */
+
+static mh_err
+op_member_search(struct store *s, struct arena *a, const char *q, size_t offset, size_t limit, struct member **out,
+                 size_t *n)
+{
+	struct db_stmt *st = stmt(s, ST_MEMBER_SEARCH);
+	if (!st)
+		return MH_ERR_DB;
+	/* "%q%", lower case, with LIKE's own characters taken literally. */
+	size_t len = q ? strlen(q) : 0;
+	char *pat = arena_alloc(a, 2 * len + 3), *p = pat;
+	*p++ = '%';
+	for (size_t i = 0; i < len; i++) {
+		char c = q[i];
+		if (c == '%' || c == '_' || c == '\\')
+			*p++ = '\\';
+		*p++ = c >= 'A' && c <= 'Z' ? (char) (c - 'A' + 'a') : c;
+	}
+	*p++ = '%';
+	*p = '\0';
+	bind_text(st, 1, pat);
+	db_bind_int64(st, 2, (int64_t) limit);
+	db_bind_int64(st, 3, (int64_t) offset);
+	return collect_rows(s, a, st, sizeof **out, read_member, (void **) out, n);
+}
+
+static mh_err
+op_member_delete(struct store *s, int64_t member_id)
+{
+	static const enum stmt_id steps[] = { ST_MEMBER_DEL_RECIPIENTS, ST_MEMBER_DEL_OUTBOX, ST_MEMBER_DELETE };
+	mh_err err = op_begin(s);
+	if (err)
+		return err;
+	for (size_t i = 0; i < sizeof steps / sizeof *steps && !err; i++) {
+		struct db_stmt *st = stmt(s, steps[i]);
+		if (!st) {
+			err = MH_ERR_DB;
+			break;
+		}
+		db_bind_int64(st, 1, member_id);
+		err = exec_stmt(s, st);
+		if (!err && steps[i] == ST_MEMBER_DELETE && db_changes(st) == 0)
+			err = MH_ERR_NOTFOUND;
+	}
+	if (!err)
+		err = op_commit(s);
+	if (err)
+		op_rollback(s);
+	return err;
+}
+
+static mh_err
+op_member_import(struct store *s, const struct member *m, size_t n, size_t *bad)
+{
+	mh_err err = op_begin(s);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n && !err; i++) {
+		if ((err = op_member_create(s, &m[i], NULL)) && bad)
+			*bad = i;
+	}
+	if (!err)
+		err = op_commit(s);
+	if (err)
+		op_rollback(s);
+	return err;
+}
+
+static mh_err
+op_paying_at(struct store *s, struct arena *a, int64_t at, struct paying_at *out, size_t *n)
+{
+	struct db_stmt *st = stmt(s, ST_PAYING_AT);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, at);
+	int rc;
+	*n = 0;
+	while ((rc = db_step(st)) == DB_ROW && *n < SITE_STATS_MAX) {
+		out[*n].currency = col_str(a, st, 0);
+		out[*n].subscribers = db_col_int64(st, 1);
+		out[*n].mrr = db_col_int64(st, 2);
+		(*n)++;
+	}
+	db_reset(st);
+	return rc == DB_ERROR ? db_fail(s, st, "dashboard") : MH_OK;
+}
+
+/* One count, of a statement that takes (from, to) or nothing. */
+static mh_err
+count_between(struct store *s, enum stmt_id id, bool bounded, int64_t from, int64_t to, int64_t *out)
+{
+	struct db_stmt *st = stmt(s, id);
+	if (!st)
+		return MH_ERR_DB;
+	if (bounded) {
+		db_bind_int64(st, 1, from);
+		db_bind_int64(st, 2, to);
+	}
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		*out = db_col_int64(st, 0);
+	db_reset(st);
+	return rc == DB_ROW ? MH_OK : db_fail(s, st, "dashboard");
+}
+
+static mh_err
+op_dash_counts(struct store *s, struct arena *a, int64_t from, int64_t to, struct dash_counts *out)
+{
+	memset(out, 0, sizeof *out);
+	mh_err err = count_between(s, ST_DASH_MEMBERS, false, 0, 0, &out->members);
+	if (!err)
+		err = count_between(s, ST_DASH_TRIALS, false, 0, 0, &out->trials);
+	if (!err)
+		err = count_between(s, ST_DASH_STARTED, true, from, to, &out->started);
+	if (!err)
+		err = count_between(s, ST_DASH_CHURNED, true, from, to, &out->churned);
+	if (err)
+		return err;
+	struct db_stmt *st = stmt(s, ST_DASH_RECOVERED);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, from);
+	db_bind_int64(st, 2, to);
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW && out->n_recovered < SITE_STATS_MAX) {
+		out->recovered[out->n_recovered].key = col_str(a, st, 0);
+		out->recovered[out->n_recovered].value = (double) db_col_int64(st, 1);
+		out->n_recovered++;
+	}
+	db_reset(st);
+	return rc == DB_ERROR ? db_fail(s, st, "dashboard") : MH_OK;
+}
+
+static void
+read_failing(struct arena *a, struct db_stmt *st, void *p)
+{
+	struct failing_invoice *f = p;
+	f->invoice_id = db_col_int64(st, 0);
+	f->member_id = db_col_int64(st, 1);
+	f->email = col_str(a, st, 2);
+	f->name = col_str(a, st, 3);
+	f->status = col_str(a, st, 4);
+	f->amount = db_col_int64(st, 5);
+	f->currency = col_str(a, st, 6);
+	f->attempts = db_col_int(st, 7);
+	f->next_attempt_at = db_col_int64(st, 8);
+	f->created_at = db_col_int64(st, 9);
+}
+
+static mh_err
+op_invoices_failing(struct store *s, struct arena *a, size_t limit, struct failing_invoice **out, size_t *n)
+{
+	struct db_stmt *st = stmt(s, ST_INVOICES_FAILING);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, (int64_t) limit);
+	return collect_rows(s, a, st, sizeof **out, read_failing, (void **) out, n);
+}
+
 void
 sql_ops_fill(struct store_ops *o)
 {
+	o->member_search = op_member_search;
+	o->member_delete = op_member_delete;
+	o->member_import = op_member_import;
+	o->paying_at = op_paying_at;
+	o->dash_counts = op_dash_counts;
+	o->invoices_failing = op_invoices_failing;
 	o->redirect_put = op_redirect_put;
 	o->redirect_get = op_redirect_get;
 	o->redirect_list = op_redirect_list;

@@ -839,4 +839,58 @@ mh_err store_newsroom_preview_add(struct store *s, const char *token_hash, int64
 /* [read] The story a live preview token opens; MH_ERR_NOTFOUND when unknown or expired at now. */
 mh_err store_newsroom_preview_get(struct store *s, const char *token_hash, int64_t now, int64_t *id);
 
+/* ---- The newsroom's members and dashboard (docs/newsroom.md) ----------------------------------- */
+
+/* [read] Members whose e-mail or name holds q (any case; "" or NULL: all),
+ * by id, at most limit of them after the first offset. */
+mh_err store_member_search(struct store *s, struct arena *a, const char *q, size_t offset, size_t limit,
+                           struct member **out, size_t *n);
+
+/* [txn] Deletes the member and their data: sessions, links, cards,
+ * subscription, invoices, charges, gift links, meter reads, feed token,
+ * newsletter subscriptions and deliveries, mail waiting in the outbox for
+ * their address. The audit log keeps its entries (by e-mail). One
+ * transaction; MH_ERR_NOTFOUND when there is no such member. */
+mh_err store_member_delete(struct store *s, int64_t member_id);
+
+/* [txn] Creates the n members, all or none: MH_ERR_CONFLICT when one's
+ * e-mail is taken (*bad its index), and nothing is created. */
+mh_err store_member_import(struct store *s, const struct member *m, size_t n, size_t *bad);
+
+/* Paying subscribers at one moment, by currency: those with a paid invoice
+ * (of more than nothing) whose period holds the moment, and its price a
+ * month (an invoice's amount over its plan's months), in minor units. */
+struct paying_at {
+	const char *currency;
+	int64_t subscribers;
+	int64_t mrr;
+};
+/* [read] At most SITE_STATS_MAX currencies. */
+mh_err store_paying_at(struct store *s, struct arena *a, int64_t at, struct paying_at *out, size_t *n);
+
+/* The dashboard's counts between from and to (this month, up to now). */
+struct dash_counts {
+	int64_t members;
+	int64_t trials;  /* subscriptions trialing now */
+	int64_t started; /* subscriptions whose first paid invoice was paid between from and to */
+	int64_t churned; /* canceled at a period end, or unpaid at a grace end, between from and to */
+	struct site_stat recovered[SITE_STATS_MAX]; /* invoices paid between from and to by another card
+	                                             * than one that failed on them, by currency */
+	size_t n_recovered;
+};
+/* [read] */
+mh_err store_dash_counts(struct store *s, struct arena *a, int64_t from, int64_t to, struct dash_counts *out);
+
+/* An open invoice with a failed charge: its member is waiting on a card. */
+struct failing_invoice {
+	int64_t invoice_id, member_id;
+	const char *email, *name, *status; /* the subscription's status */
+	int64_t amount;
+	const char *currency;
+	int attempts;
+	int64_t next_attempt_at, created_at;
+};
+/* [read] The oldest first, at most limit. */
+mh_err store_invoices_failing(struct store *s, struct arena *a, size_t limit, struct failing_invoice **out, size_t *n);
+
 #endif

@@ -231,6 +231,15 @@ struct store_ops {
 	mh_err (*newsroom_preview_add)(struct store *s, const char *token_hash, int64_t id, int64_t expires_at,
 	                               int64_t now);
 	mh_err (*newsroom_preview_get)(struct store *s, const char *token_hash, int64_t now, int64_t *id);
+	/* The newsroom's members and dashboard. */
+	mh_err (*member_search)(struct store *s, struct arena *a, const char *q, size_t offset, size_t limit,
+	                        struct member **out, size_t *n);
+	mh_err (*member_delete)(struct store *s, int64_t member_id);
+	mh_err (*member_import)(struct store *s, const struct member *m, size_t n, size_t *bad);
+	mh_err (*paying_at)(struct store *s, struct arena *a, int64_t at, struct paying_at *out, size_t *n);
+	mh_err (*dash_counts)(struct store *s, struct arena *a, int64_t from, int64_t to, struct dash_counts *out);
+	mh_err (*invoices_failing)(struct store *s, struct arena *a, size_t limit, struct failing_invoice **out,
+	                           size_t *n);
 };
 
 struct db_driver;

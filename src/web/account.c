@@ -931,3 +931,9 @@ h_revoke_all(struct http_req *r)
 	http_add_header(r, "Cache-Control", "private, no-store");
 	http_redirect(r, 303, "/signin");
 }
+
+void
+web_mail_signin_link(struct http_req *r, const struct member *m)
+{
+	send_link(r, m, TOKEN_SIGNIN, m->email, NULL, "/", NULL, false);
+}

@@ -94,6 +94,20 @@ void h_admin_article_revisions(struct http_req *r);
 void h_admin_article_revision(struct http_req *r);
 void h_admin_article_revision_restore(struct http_req *r);
 void h_preview_link(struct http_req *r);
+/* admin_members.c */
+void h_admin_members(struct http_req *r);
+void h_admin_members_csv(struct http_req *r);
+void h_admin_members_import_page(struct http_req *r);
+void h_admin_members_import(struct http_req *r);
+void h_admin_member(struct http_req *r);
+void h_admin_member_comp(struct http_req *r);
+void h_admin_member_role(struct http_req *r);
+void h_admin_member_link(struct http_req *r);
+void h_admin_member_delete_page(struct http_req *r);
+void h_admin_member_delete(struct http_req *r);
+/* account.c: mails m a sign-in link, as /signin/link does (the newsroom's
+ * "send a sign-in link"); failures are logged. */
+void web_mail_signin_link(struct http_req *r, const struct member *m);
 
 /* api.c: the Content API */
 void h_api(struct http_req *r);

@@ -93,5 +93,15 @@ const struct route app_routes[] = {
 	{ HTTP_POST, "/admin/articles/:id/revisions/:rev/restore", h_admin_article_revision_restore, E | C },
 	/* A draft's private preview link: the token is the authority. */
 	{ HTTP_GET, "/preview/:token", h_preview_link, 0 },
+	{ HTTP_GET, "/admin/members", h_admin_members, A },
+	{ HTTP_GET, "/admin/members.csv", h_admin_members_csv, A },
+	{ HTTP_GET, "/admin/members/import", h_admin_members_import_page, A },
+	{ HTTP_POST, "/admin/members/import", h_admin_members_import, A | C },
+	{ HTTP_GET, "/admin/members/:id", h_admin_member, A },
+	{ HTTP_POST, "/admin/members/:id/comp", h_admin_member_comp, A | C },
+	{ HTTP_POST, "/admin/members/:id/role", h_admin_member_role, A | C },
+	{ HTTP_POST, "/admin/members/:id/link", h_admin_member_link, A | C },
+	{ HTTP_GET, "/admin/members/:id/delete", h_admin_member_delete_page, A },
+	{ HTTP_POST, "/admin/members/:id/delete", h_admin_member_delete, A | C },
 	{ 0, NULL, NULL, 0 },
 };

@@ -579,6 +579,25 @@ export const PAGES = [
     name: 'admin-article-revisions', path: async (server, context) => `${await demoStory(context)}/revisions`,
     viewer: 'editor@demo.test', shows: 'newest first',
   },
+  // The newsroom's dashboard and members (docs/newsroom.md): admins only.
+  { name: 'admin-dashboard', path: '/admin', viewer: 'admin@demo.test', shows: 'Paying subscribers by month' },
+  { name: 'admin-members', path: '/admin/members?q=demo', viewer: 'admin@demo.test', shows: 'pastdue@demo.test' },
+  { name: 'admin-member', path: '/admin/members/3', viewer: 'admin@demo.test', shows: 'Card on file' },
+  {
+    name: 'admin-member-comp-error',
+    submit: { from: '/admin/members/1', form: 'form[action$="/comp"]', fill: { '#comp-until': '2000-01-01' } },
+    viewer: 'admin@demo.test', status: 422, shows: 'Choose a day after today',
+  },
+  { name: 'admin-member-delete', path: '/admin/members/3/delete', viewer: 'admin@demo.test', shows: 'Type the member' },
+  { name: 'admin-members-import', path: '/admin/members/import', viewer: 'admin@demo.test', shows: 'The CSV text' },
+  {
+    name: 'admin-members-import-errors',
+    submit: {
+      from: '/admin/members/import', form: 'form[action="/admin/members/import"]',
+      fill: { '#import-csv': 'email,name\nnot-an-address,Someone\nreader@demo.test,Riley\n' },
+    },
+    viewer: 'admin@demo.test', status: 422, shows: 'Rows to fix',
+  },
 ];
 
 /**

@@ -406,6 +406,104 @@ test_site_stats(void **state)
 	arena_free(a);
 }
 
+/* The newsroom's member ops: search (LIKE's characters literal), an import
+ * that is all or nothing, and a deletion that takes the member's rows with
+ * it; and the dashboard's figures from invoice history. */
+static void
+test_newsroom_member_ops(void **state)
+{
+	struct store *s = *state;
+	struct arena *a = arena_new();
+	struct member *list;
+	size_t n, bad = 99;
+	struct member in[3] = {
+		{ 0, "ann@example.test", "Ann 100%", "", ROLE_READER, T0, 0, true },
+		{ 0, "bob_b@example.test", "Bob", "", ROLE_EDITOR, T0 + 1, T0 + 86400, false },
+		{ 0, "ann@example.test", "Again", "", ROLE_READER, T0, 0, false },
+	};
+	/* The third repeats the first: nothing is created. */
+	assert_int_equal(store_member_import(s, in, 3, &bad), MH_ERR_CONFLICT);
+	assert_int_equal(bad, 2);
+	assert_int_equal(store_member_search(s, a, "", 0, 10, &list, &n), MH_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_member_import(s, in, 2, &bad), MH_OK);
+	assert_int_equal(store_member_search(s, a, "ANN", 0, 10, &list, &n), MH_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].email, "ann@example.test");
+	assert_int_equal(store_member_search(s, a, "100%", 0, 10, &list, &n), MH_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_member_search(s, a, "%", 0, 10, &list, &n), MH_OK);
+	assert_int_equal(n, 1); /* only "Ann 100%" holds a percent sign */
+	assert_int_equal(store_member_search(s, a, "_b", 0, 10, &list, &n), MH_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].email, "bob_b@example.test");
+	assert_int_equal(list[0].comped_until, T0 + 86400);
+	assert_int_equal(store_member_search(s, a, "example", 1, 10, &list, &n), MH_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].email, "bob_b@example.test");
+
+	/* A subscriber with a paid month, then a renewal that failed on one
+	 * card and was paid by another: recovered. */
+	struct subscription sub;
+	subscribed(s, "sub@example.test", &sub);
+	struct payment_method old = { 0, sub.member_id, "Visa", "0341", 12, 2030, "fail", false, "", T0 };
+	struct payment_method new = { 0, sub.member_id, "Visa", "4242", 12, 2030, "ok", false, "", T0 };
+	assert_int_equal(store_payment_method_add(s, &old, true), MH_OK);
+	assert_int_equal(store_payment_method_add(s, &new, true), MH_OK);
+	struct invoice first = { 0, sub.id, 800,        "usd", "paid",          T0 - 30 * 86400, T0,
+		                 1, 0,      "nr-inv-1", "",    T0 - 30 * 86400, T0 - 30 * 86400, 0 };
+	struct invoice second = { 0, sub.id, 800, "usd", "open", T0, T0 + 30 * 86400, 0, 0, "nr-inv-2", "", 0, T0, 0 };
+	assert_int_equal(store_invoice_create(s, &first), MH_OK);
+	assert_int_equal(store_invoice_create(s, &second), MH_OK);
+	struct charge c1 = { 0, second.id, "nr-c1", old.id, "pending", "", "", T0, 0 };
+	assert_int_equal(store_charge_begin(s, &c1), MH_OK);
+	assert_int_equal(store_charge_finish(s, c1.id, "failed", "card_declined", "Declined.", T0), MH_OK);
+	struct failing_invoice *f;
+	assert_int_equal(store_invoices_failing(s, a, 10, &f, &n), MH_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(f[0].member_id, sub.member_id);
+	assert_string_equal(f[0].email, "sub@example.test");
+	struct paying_at p[SITE_STATS_MAX];
+	assert_int_equal(store_paying_at(s, a, T0 - 1, p, &n), MH_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(p[0].subscribers, 1);
+	assert_int_equal(p[0].mrr, 800);
+	assert_int_equal(store_paying_at(s, a, T0 + 10, p, &n), MH_OK);
+	assert_int_equal(n, 0); /* the renewal is not paid yet */
+	struct charge c2 = { 0, second.id, "nr-c2", new.id, "pending", "", "", T0 + 5, 0 };
+	assert_int_equal(store_charge_begin(s, &c2), MH_OK);
+	assert_int_equal(store_charge_finish(s, c2.id, "succeeded", "", "", T0 + 5), MH_OK);
+	second.status = "paid";
+	second.paid_at = T0 + 5;
+	assert_int_equal(store_invoice_save(s, &second), MH_OK);
+	struct dash_counts dc;
+	assert_int_equal(store_dash_counts(s, a, T0 - 86400, T0 + 86400, &dc), MH_OK);
+	assert_int_equal(dc.members, 3);
+	assert_int_equal(dc.trials, 0);
+	assert_int_equal(dc.started, 0); /* its first payment was the month before */
+	assert_int_equal(dc.churned, 0);
+	assert_int_equal(dc.n_recovered, 1);
+	assert_string_equal(dc.recovered[0].key, "usd");
+	assert_true(dc.recovered[0].value == 800.0);
+	assert_int_equal(store_dash_counts(s, a, T0 - 40 * 86400, T0 - 86400, &dc), MH_OK);
+	assert_int_equal(dc.started, 1);
+	assert_int_equal(dc.n_recovered, 0);
+
+	/* Deleting the subscriber takes their rows; the others stay. */
+	assert_int_equal(store_member_delete(s, sub.member_id), MH_OK);
+	assert_int_equal(store_member_delete(s, sub.member_id), MH_ERR_NOTFOUND);
+	struct subscription gone;
+	assert_int_equal(store_subscription_by_member(s, a, sub.member_id, &gone), MH_ERR_NOTFOUND);
+	struct invoice *inv;
+	assert_int_equal(store_invoice_list(s, a, sub.id, &inv, &n), MH_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_paying_at(s, a, T0 - 1, p, &n), MH_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_member_search(s, a, "", 0, 10, &list, &n), MH_OK);
+	assert_int_equal(n, 2);
+	arena_free(a);
+}
+
 static void
 test_subscription_save_is_conditional(void **state)
 {
@@ -1853,6 +1951,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_site_stats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_media_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newsroom_ops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newsroom_member_ops, setup, teardown),
 	};
 	log_set_level(LOG_WARN);
 	const char *urls = getenv("MASTHEAD_STORE_URLS");
