@@ -74,6 +74,7 @@ struct config {
 	char *metrics_allow; /* who may read /metrics: addresses and networks (http/proxy.h) */
 	char *metrics_token; /* or a request with this bearer token; empty: none */
 	long sitemap_urls;   /* addresses per sitemap file (web/feeds.c) */
+	bool staff_device_check; /* editors and admins confirm a new device by a mailed code */
 	/* demo only */
 	long port;
 	bool public_url_derived; /* public_url came from listen, not from the operator */
@@ -113,5 +114,8 @@ bool config_given(const struct config *c, const char *name);
  * mail_from from site_name and public_url's host. Run it again after
  * changing one of those: what it derived it derives again. */
 void config_finish(struct config *c);
+/* A deep copy of from into to (to is overwritten, not released): every
+ * key's value, the given bits and what config_finish derived. */
+void config_copy(struct config *to, const struct config *from);
 
 #endif

@@ -11,6 +11,7 @@
 #include "web/app.h"
 #include "web/page.h"
 #include "web/pagecache.h"
+#include "web/settings.h"
 #include "core/banned.h"
 
 void
@@ -99,6 +100,9 @@ web_before(struct http_req *r, const struct route *rt)
 {
 	struct web_ctx *c = web_ctx(r);
 	struct app *app = r->app;
+	/* The settings follow the content version (web/settings.h). */
+	if (app->settings && web_request_versions(r))
+		settings_follow(app, c->versions.content);
 	if ((rt->flags & ROUTE_CACHEABLE) && app->pages && (c->cache_key = pagecache_key(r))) {
 		if (!web_request_versions(r))
 			c->cache_key = NULL;
