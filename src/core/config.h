@@ -71,9 +71,9 @@ struct config {
 	char *secret;          /* HMAC key for CSRF tokens and signed cookies; empty: DATA/secret.key */
 	/* The Content API's CORS: "*", "https://a.example,https://b.example" or "". */
 	char *api_cors_origins;
-	char *metrics_allow; /* who may read /metrics: addresses and networks (http/proxy.h) */
-	char *metrics_token; /* or a request with this bearer token; empty: none */
-	long sitemap_urls;   /* addresses per sitemap file (web/feeds.c) */
+	char *metrics_allow;     /* who may read /metrics: addresses and networks (http/proxy.h) */
+	char *metrics_token;     /* or a request with this bearer token; empty: none */
+	long sitemap_urls;       /* addresses per sitemap file (web/feeds.c) */
 	bool staff_device_check; /* editors and admins confirm a new device by a mailed code */
 	/* demo only */
 	long port;

@@ -545,14 +545,9 @@ sql_lock_before(enum sql_dialect d, enum stmt_id id)
  * name the ones with): a commit of theirs need not make the next request
  * read the versions again. */
 static const bool moves_nothing[ST_COUNT] = {
-	[ST_SESSION_TOUCH] = true,
-	[ST_SESSION_INSERT] = true,
-	[ST_RATE_INSERT] = true,
-	[ST_METER_ADD] = true,
-	[ST_DEVICE_CODE_ADD] = true,
-	[ST_DEVICE_CODE_TRY] = true,
-	[ST_DEVICE_CODE_USE] = true,
-	[ST_DEVICE_CODE_PRUNE] = true,
+	[ST_SESSION_TOUCH] = true,   [ST_SESSION_INSERT] = true,    [ST_RATE_INSERT] = true,
+	[ST_METER_ADD] = true,       [ST_DEVICE_CODE_ADD] = true,   [ST_DEVICE_CODE_TRY] = true,
+	[ST_DEVICE_CODE_USE] = true, [ST_DEVICE_CODE_PRUNE] = true,
 };
 
 bool

@@ -718,8 +718,8 @@ mh_err store_settings_version(struct store *s, int64_t *version);
 /* [txn] One save, all or nothing: each of put written, each name in del
  * removed, each of plans upserted (by code), and the version moved (which
  * moves the content version too: the nodes reload). */
-mh_err store_settings_save(struct store *s, const struct setting *put, size_t nput, const char *const *del,
-                           size_t ndel, const struct plan *plans, size_t nplans, int64_t now);
+mh_err store_settings_save(struct store *s, const struct setting *put, size_t nput, const char *const *del, size_t ndel,
+                           const struct plan *plans, size_t nplans, int64_t now);
 
 /* ---- New-device codes of staff sign-ins (web/admin_device.c) ---------------------------------- */
 
@@ -732,8 +732,8 @@ struct device_code {
 };
 
 /* [write] A new code for member_id; codes expired before now are removed. */
-mh_err store_device_code_add(struct store *s, int64_t member_id, const char *code_hash, int64_t now,
-                             int64_t expires_at, int64_t *id);
+mh_err store_device_code_add(struct store *s, int64_t member_id, const char *code_hash, int64_t now, int64_t expires_at,
+                             int64_t *id);
 /* [read] MH_ERR_NOTFOUND when there is no such code. */
 mh_err store_device_code_get(struct store *s, struct arena *a, int64_t id, struct device_code *out);
 /* [claim] Counts one attempt: MH_ERR_NOTFOUND when the code is used,

@@ -71,5 +71,12 @@ const struct route app_routes[] = {
 	/* The newsroom (docs/newsroom.md): editors and admins, or admins only. */
 	{ HTTP_GET, "/admin", h_admin, E },
 	{ HTTP_GET, "/admin/audit", h_admin_audit, A },
+	{ HTTP_GET, "/admin/settings", h_admin_settings, A },
+	{ HTTP_POST, "/admin/settings", h_admin_settings_save, A | C },
+	{ HTTP_GET, "/admin/settings/keys", h_admin_keys, A },
+	{ HTTP_POST, "/admin/settings/keys", h_admin_key_add, A | C },
+	{ HTTP_POST, "/admin/settings/keys/revoke", h_admin_key_revoke, A | C },
+	{ HTTP_GET, "/signin/device", h_device_form, 0 },
+	{ HTTP_POST, "/signin/device", h_device_confirm, C },
 	{ 0, NULL, NULL, 0 },
 };

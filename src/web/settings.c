@@ -13,7 +13,8 @@
 
 const struct settings_field settings_fields[] = {
 	{ "site-name", "Site", "Site name", "Shown in every page header and mail.", SETTING_TEXT, 1, 120, NULL },
-	{ "site-tagline", "Site", "Tagline", "One line under the site name; may be empty.", SETTING_TEXT, 0, 200, NULL },
+	{ "site-tagline", "Site", "Tagline", "One line under the site name; may be empty.", SETTING_TEXT, 0, 200,
+	  NULL },
 	{ "public-url", "Site", "Public address", "How readers reach the site, e.g. https://news.example.",
 	  SETTING_TEXT, 0, 300, NULL },
 	{ "sections", "Site", "Sections", "Tags in the front page's menu, in order, separated by commas.", SETTING_TEXT,
@@ -31,8 +32,8 @@ const struct settings_field settings_fields[] = {
 	{ "billing-provider", "Billing", "Payment provider", "test takes only test cards; stripe takes real payments.",
 	  SETTING_CHOICE, 0, 0, "test|stripe" },
 	{ "stripe-secret-key", "Billing", "Stripe secret key", "Starts with sk_.", SETTING_SECRET, 0, 200, NULL },
-	{ "stripe-webhook-secret", "Billing", "Stripe webhook signing secret", "Starts with whsec_.", SETTING_SECRET,
-	  0, 200, NULL },
+	{ "stripe-webhook-secret", "Billing", "Stripe webhook signing secret", "Starts with whsec_.", SETTING_SECRET, 0,
+	  200, NULL },
 	{ "mail-from", "Mail", "Sender", "e.g. The Ledger <news@ledger.example>; empty: derived from the site name.",
 	  SETTING_TEXT, 0, 200, NULL },
 	{ "smtp-url", "Mail", "SMTP server",
@@ -112,7 +113,8 @@ build(const struct app *app, struct arena *a, const struct setting *rows, size_t
 	for (size_t i = 0; i < n; i++) {
 		if (!field_named(rows[i].name) || config_given(app->base, rows[i].name))
 			continue;
-		const char *v = rows[i].secret ? settings_open_secret(a, app, rows[i].name, rows[i].value) : rows[i].value;
+		const char *v =
+		        rows[i].secret ? settings_open_secret(a, app, rows[i].name, rows[i].value) : rows[i].value;
 		char err[256];
 		if (!v)
 			log_error("a stored secret setting cannot be read (was --secret changed?); enter it again",
