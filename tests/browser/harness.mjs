@@ -549,6 +549,14 @@ export const PAGES = [
   // Search (docs/search.md).
   { name: 'search', path: '/search?q=ferry', viewer: 'anonymous', shows: 'results for' },
   { name: 'search-form', path: '/search', viewer: 'subscriber@demo.test', shows: 'Words to search for' },
+  // The newsroom's settings (docs/newsroom.md).
+  { name: 'admin-settings', path: '/admin/settings', viewer: 'admin@demo.test', shows: 'Plans and prices' },
+  {
+    name: 'admin-settings-invalid',
+    submit: { from: '/admin/settings', form: 'form.admin-settings', fill: { '#s-grace-days': '999' } },
+    viewer: 'admin@demo.test', status: 422, shows: 'nothing was saved',
+  },
+  { name: 'admin-settings-keys', path: '/admin/settings/keys', viewer: 'admin@demo.test', shows: 'Make a key' },
 ];
 
 /**
