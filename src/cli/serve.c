@@ -159,7 +159,8 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	/* The snapshot takes the address too. */
 	if (old_public_url && settings_reload(&app))
 		log_error("cannot read the settings", "error=\"%s\"", store_errmsg(s));
-	cli_record_site(cfg);
+	/* What this node serves as, the newsroom's settings included. */
+	cli_record_site(app.cfg);
 	/* Charges a crash left pending are settled before anything else. */
 	int settled = 0;
 	if (billing_reconcile(&app.billing, clock_now(), &settled) == MH_OK && settled)
@@ -425,7 +426,7 @@ cmd_demo(struct config *cfg, int argc, char **argv)
 	if (!config_given(cfg, "sections"))
 		config_set(cfg, "sections", "City Hall, Port, Business, Schools, Environment, Culture", err,
 		           sizeof err);
-	cfg->given = given;
+	cfg->soft |= cfg->given & ~given;
 	config_finish(cfg); /* a derived sender takes the demo paper's name */
 	int code;
 	struct store *s = cli_open_store(cfg, &code);

@@ -280,6 +280,13 @@ config_set(struct config *c, const char *name, const char *value, char *err, siz
 }
 
 bool
+config_fixed(const struct config *c, const char *name)
+{
+	const struct config_key *k = config_find(name);
+	return k && config_given(c, name) && !(c->soft & (1ull << (k - config_keys)));
+}
+
+bool
 config_given(const struct config *c, const char *name)
 {
 	const struct config_key *k = config_find(name);

@@ -82,6 +82,9 @@ struct config {
 	/* set when --config names a file */
 	char *config_file;
 	unsigned long long given; /* bit i: config_keys[i] was set by the operator */
+	/* bit i: set by the command itself as its own default (masthead demo's
+	 * paper), which the newsroom's settings may override (web/settings.h) */
+	unsigned long long soft;
 };
 
 enum config_type { CONFIG_STR, CONFIG_LONG, CONFIG_BOOL };
@@ -110,6 +113,9 @@ mh_err config_load_file(struct config *c, const char *path, char *err, size_t er
 mh_err config_load_env(struct config *c, char *err, size_t errlen);
 /* True when name was set by a flag, a variable or a file, not by default. */
 bool config_given(const struct config *c, const char *name);
+/* Given by the operator, not as a command's own default (soft): the
+ * newsroom's settings cannot override it. */
+bool config_fixed(const struct config *c, const char *name);
 /* Fills in values derived from others: db from data, public_url from listen,
  * mail_from from site_name and public_url's host. Run it again after
  * changing one of those: what it derived it derives again. */

@@ -128,7 +128,7 @@ render(struct http_req *r, int status, struct form_state *fs, const char *notice
 				continue;
 			json_t *o = json_object();
 			char num[32];
-			bool fixed = config_given(app->base, f->key);
+			bool fixed = config_fixed(app->base, f->key);
 			/* A secret's state is the one in force, whatever the form held. */
 			const char *v = fs && fs->value[i] && !fixed && f->kind != SETTING_SECRET
 			                        ? fs->value[i]
@@ -285,7 +285,7 @@ h_admin_settings_save(struct http_req *r)
 	struct config scratch;
 	config_copy(&scratch, cfg);
 	for (size_t i = 0; i < nf; i++)
-		if (!config_given(app->base, settings_fields[i].key))
+		if (!config_fixed(app->base, settings_fields[i].key))
 			check_field(r, fs, i, &scratch);
 	config_release(&scratch);
 
@@ -360,7 +360,7 @@ h_admin_settings_save(struct http_req *r)
 	size_t np = 0, nd = 0;
 	struct buf changed = BUF_INIT;
 	for (size_t i = 0; i < nf; i++) {
-		if (config_given(app->base, f[i].key) || !fs->value[i])
+		if (config_fixed(app->base, f[i].key) || !fs->value[i])
 			continue;
 		char num[32];
 		const char *was = current_value(cfg, &f[i], num, sizeof num);

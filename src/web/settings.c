@@ -111,7 +111,7 @@ build(const struct app *app, struct arena *a, const struct setting *rows, size_t
 	struct config *c = xmalloc(sizeof *c);
 	config_copy(c, app->base);
 	for (size_t i = 0; i < n; i++) {
-		if (!field_named(rows[i].name) || config_given(app->base, rows[i].name))
+		if (!field_named(rows[i].name) || config_fixed(app->base, rows[i].name))
 			continue;
 		const char *v =
 		        rows[i].secret ? settings_open_secret(a, app, rows[i].name, rows[i].value) : rows[i].value;
