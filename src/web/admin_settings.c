@@ -282,6 +282,10 @@ h_admin_settings_save(struct http_req *r)
 	const struct config *cfg = app->cfg;
 	struct form_state *fs = arena_zalloc(r->arena, sizeof *fs);
 	size_t nf = field_count();
+	if (nf > sizeof fs->value / sizeof *fs->value) {
+		app_error(r, 500, "Something went wrong on our side. Please try again in a moment.");
+		return;
+	}
 	struct config scratch;
 	config_copy(&scratch, cfg);
 	for (size_t i = 0; i < nf; i++)

@@ -100,8 +100,10 @@ web_before(struct http_req *r, const struct route *rt)
 {
 	struct web_ctx *c = web_ctx(r);
 	struct app *app = r->app;
-	/* The settings follow the content version (web/settings.h). */
-	if (app->settings && web_request_versions(r))
+	/* The settings follow the content version (web/settings.h); theme
+	 * files and the probes need none, and do not wait on the store. */
+	if (app->settings && strncmp(rt->pattern, "/static/", 8) && strcmp(rt->pattern, "/healthz") &&
+	    strcmp(rt->pattern, "/metrics") && web_request_versions(r))
 		settings_follow(app, c->versions.content);
 	if ((rt->flags & ROUTE_CACHEABLE) && app->pages && (c->cache_key = pagecache_key(r))) {
 		if (!web_request_versions(r))
