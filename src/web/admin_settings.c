@@ -381,7 +381,19 @@ h_admin_settings_save(struct http_req *r)
 			buf_printf(&changed, "%s%s", changed.len ? ", " : "", f[i].key);
 			continue;
 		}
-		put[np++] = (struct setting){ f[i].key, fs->value[i], false };
+		/* A text the operator's config gives already, or one derived from
+		 * others (the sender from the name, the address from the listener),
+		 * is not pinned by a save that leaves it as shown: its row goes, and
+		 * it follows them. */
+		char bnum[32];
+		bool derived = (!strcmp(f[i].key, "mail-from") && cfg->mail_from_derived) ||
+		               (!strcmp(f[i].key, "public-url") && cfg->public_url_derived);
+		if ((f[i].kind == SETTING_TEXT &&
+		     !strcmp(fs->value[i], current_value(app->base, &f[i], bnum, sizeof bnum))) ||
+		    (derived && !strcmp(fs->value[i], was)) || (!strcmp(f[i].key, "public-url") && !fs->value[i][0]))
+			del[nd++] = f[i].key;
+		else
+			put[np++] = (struct setting){ f[i].key, fs->value[i], false };
 		if (strcmp(was, fs->value[i]))
 			buf_printf(&changed, "%s%s", changed.len ? ", " : "", f[i].key);
 	}

@@ -1,6 +1,7 @@
 """The newsroom's settings (/admin/settings), the Content API's keys and the
 new-device check of staff sign-ins (docs/newsroom.md, "Settings" and
 "Staff security")."""
+import html as htmllib
 import re
 import sqlite3
 
@@ -44,10 +45,10 @@ def form_fields(html):
             if " checked" in tag:
                 out[name.group(1)] = value.group(1) if value else "on"
             continue
-        out[name.group(1)] = value.group(1) if value else ""
+        out[name.group(1)] = htmllib.unescape(value.group(1)) if value else ""
     for sel in re.finditer(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', form, re.S):
         chosen = re.search(r'<option value="([^"]*)" selected>', sel.group(2))
-        out[sel.group(1)] = chosen.group(1)
+        out[sel.group(1)] = htmllib.unescape(chosen.group(1))
     return out
 
 
@@ -105,6 +106,8 @@ def test_a_saved_setting_shows_at_once_and_is_audited(site):
     assert r.headers["Location"] == "/admin/settings?notice=saved"
     page = s.get(site.url + r.headers["Location"], timeout=10).text
     assert "Settings saved" in page and 'value="The Coast Courier"' in page and 'value="9.50"' in page
+    # The sender, derived from the name and saved as shown, follows the new name.
+    assert re.search(r'id="s-mail-from"[^>]*value="The Coast Courier &lt;no-reply@', page), page
     front = site.get("/")
     assert "The Coast Courier" in front.text and "Harbor Vale Ledger" not in front.text
     assert "9.50" in site.get("/subscribe").text
