@@ -29,9 +29,10 @@
 	        "per-ip-connections", "header-timeout", "body-min-rate", "max-body", "max-header", "page-size",        \
 	        "access-log", "access-log-file", "smtp-url", "mail-from", "mail-retry-base", "session-days", "secret", \
 	        "rate-limit", "meter-articles", "auto-paywall-days", "gift-max-uses", "gift-days", "grace-days",       \
-	        "page-cache", "recheck-ms", "retry-days", "billing-interval", "billing-provider", "stripe-secret-key", \
-	        "stripe-webhook-secret", "stripe-api-base", "password-threads", "password-memory-mib",                 \
-	        "api-cors-origins", "db-pool", "metrics-allow", "metrics-token", "sections", "staff-device-check"
+	        "page-cache", "recheck-ms", "retry-days", "billing-interval", "reads-flush-seconds",                   \
+	        "billing-provider", "stripe-secret-key", "stripe-webhook-secret", "stripe-api-base",                   \
+	        "password-threads", "password-memory-mib", "api-cors-origins", "db-pool", "metrics-allow",             \
+	        "metrics-token", "sections", "staff-device-check"
 
 static const char *const serve_keys[] = { "listen", "trusted-proxy", "no-migrate", SERVER_KEYS, NULL };
 static const char *const demo_keys[] = { "port", "teaser-paragraphs", SERVER_KEYS, NULL };

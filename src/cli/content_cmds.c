@@ -36,7 +36,7 @@ cmd_import(struct config *cfg, int argc, char **argv)
 		isatty(STDERR_FILENO) ? stderr : NULL,
 		stderr,
 	};
-	struct import_summary sum = { 0, 0, 0 };
+	struct import_summary sum = { 0, 0, 0, 0 };
 	/* The import is one transaction: with room for its pages, SQLite writes
 	 * each once instead of again at every spill (docs/performance.md#import). */
 	mh_err rc = store_bulk_memory(s, (unsigned) cfg->import_cache_mib);
@@ -49,6 +49,9 @@ cmd_import(struct config *cfg, int argc, char **argv)
 		; /* an empty folder: its one line says it all */
 	else if (rc)
 		fprintf(stderr, "import: %zu rejected; nothing was written\n", sum.rejected);
+	else if (sum.authors)
+		printf("import: %zu created, %zu updated, 0 rejected; %zu author profiles\n", sum.created, sum.updated,
+		       sum.authors);
 	else
 		printf("import: %zu created, %zu updated, 0 rejected\n", sum.created, sum.updated);
 	/* A bulk import leaves the search index in many parts (store.h). */

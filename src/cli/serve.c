@@ -18,6 +18,7 @@
 #include "billing/billing.h"
 #include "http/http.h"
 #include "mail/mail.h"
+#include "web/reads.h"
 #include "web/app.h"
 #include "web/metrics.h"
 #include "web/pagecache.h"
@@ -136,8 +137,10 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 		theme_release(&app.theme);
 		return EXIT_FAIL;
 	}
+	app.reads = reads_start(s, cfg->reads_flush_seconds);
 	if (http_server_start(&o, &srv, err, sizeof err)) {
 		fprintf(stderr, "masthead: %s\n", err);
+		reads_stop(app.reads);
 		accesslog_stop();
 		mailer_stop(app.mailer);
 		store_listener_stop(s, app.listener);
@@ -190,6 +193,7 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	metrics_release();
 	/* No request is left to log: what is buffered is written now. */
 	accesslog_stop();
+	reads_stop(app.reads);
 	billing_scheduler_stop(scheduler);
 	mailer_stop(app.mailer);
 	store_listener_stop(s, app.listener);

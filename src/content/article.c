@@ -318,6 +318,135 @@ article_parse(struct arena *a, const char *src, size_t len, const struct article
 	return MH_OK;
 }
 
+#define BIO_MAX 600
+
+bool
+article_source_is_author(const char *src, size_t len)
+{
+	/* The front matter's lines, up to the closing "---": one of them is
+	 * "kind: author". Cheap enough to run before every article's parse. */
+	if (len < 4 || memcmp(src, "---", 3) != 0)
+		return false;
+	const char *p = memchr(src, '\n', len), *end = src + len;
+	while (p && ++p < end) {
+		const char *eol = memchr(p, '\n', (size_t) (end - p));
+		size_t n = (size_t) ((eol ? eol : end) - p);
+		if (n && p[n - 1] == '\r')
+			n--;
+		if (n == 3 && memcmp(p, "---", 3) == 0)
+			return false;
+		if (n >= 5 && memcmp(p, "kind:", 5) == 0) {
+			struct slice v = slice_trim((struct slice){ p + 5, n - 5 });
+			return v.len == 6 && memcmp(v.ptr, "author", 6) == 0;
+		}
+		p = eol;
+	}
+	return false;
+}
+
+mh_err
+author_parse(struct arena *a, const char *src, size_t len, struct author_profile *out, char *err, size_t errlen)
+{
+	static const char *const keys[] = { "kind", "name", "slug", "photo", "photo_alt", NULL };
+	memset(out, 0, sizeof *out);
+	int bad_line;
+	if (!utf8_valid(src, len, &bad_line)) {
+		snprintf(err, errlen, "line %d: invalid UTF-8", bad_line);
+		return MH_ERR_INVALID;
+	}
+	struct frontmatter fm;
+	mh_err rc = frontmatter_parse(a, src, len, &fm, err, errlen);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < fm.n_values; i++) {
+		bool known = false;
+		for (const char *const *k = keys; *k && !known; k++)
+			known = strcmp(*k, fm.values[i].key) == 0;
+		if (!known) {
+			snprintf(err, errlen,
+			         "line %d: unknown key '%s' in an author's profile (known: kind, name, slug, photo, "
+			         "photo_alt)",
+			         fm.values[i].line, fm.values[i].key);
+			return MH_ERR_INVALID;
+		}
+		for (size_t k = 0; k < fm.values[i].n_items; k++) {
+			const char *why = bad_char(fm.values[i].items[k]);
+			if (why || strlen(fm.values[i].items[k]) != fm.values[i].item_len[k]) {
+				snprintf(err, errlen, "line %d: '%s' holds %s", fm.values[i].line, fm.values[i].key,
+				         why ? why : "a NUL byte");
+				return MH_ERR_INVALID;
+			}
+		}
+	}
+	const char *name, *slug, *photo, *alt;
+	if ((rc = text_of(&fm, "name", &name, err, errlen)) || (rc = text_of(&fm, "slug", &slug, err, errlen)) ||
+	    (rc = text_of(&fm, "photo", &photo, err, errlen)) || (rc = text_of(&fm, "photo_alt", &alt, err, errlen)))
+		return rc;
+	struct slice nm = slice_trim(slice_from(name));
+	if (nm.len == 0 || nm.len > TITLE_MAX) {
+		snprintf(err, errlen, "line 1: an author's profile needs a name of 1 to %d bytes", TITLE_MAX);
+		return MH_ERR_INVALID;
+	}
+	out->name = arena_strndup(a, nm.ptr, nm.len);
+	char derived[SLUG_MAX + 1];
+	if (slug && !slug_valid(slug)) {
+		snprintf(err, errlen, "line %d: slug '%s' must be lower-case letters, digits and single hyphens",
+		         frontmatter_get(&fm, "slug")->line, slug);
+		return MH_ERR_INVALID;
+	}
+	if (!slug && !slug_from(out->name, derived, sizeof derived)) {
+		snprintf(err, errlen, "line 1: no slug can be made from the name; give one with 'slug:'");
+		return MH_ERR_INVALID;
+	}
+	out->slug = slug ? slug : arena_strdup(a, derived);
+	out->photo = photo ? photo : "";
+	out->photo_alt = alt ? alt : "";
+	if (out->photo[0] && (strlen(out->photo) > IMAGE_SRC_MAX || !image_src_valid(out->photo))) {
+		snprintf(err, errlen, "line %d: photo must be an https:// or http:// address or a path starting with /",
+		         frontmatter_get(&fm, "photo")->line);
+		return MH_ERR_INVALID;
+	}
+	if (out->photo[0] && (!out->photo_alt[0] || strlen(out->photo_alt) > IMAGE_TEXT_MAX)) {
+		snprintf(err, errlen,
+		         "line %d: photo needs photo_alt: a few words saying what it shows (at most %d bytes)",
+		         frontmatter_get(&fm, "photo")->line, IMAGE_TEXT_MAX);
+		return MH_ERR_INVALID;
+	}
+	if (!out->photo[0] && out->photo_alt[0]) {
+		snprintf(err, errlen, "line %d: photo_alt without photo", frontmatter_get(&fm, "photo_alt")->line);
+		return MH_ERR_INVALID;
+	}
+	/* The body is the bio: plain text, its lines joined by single spaces. */
+	struct buf b = BUF_INIT;
+	struct slice rest = slice_trim((struct slice){ fm.body, fm.body_len });
+	bool space = false;
+	for (size_t i = 0; i < rest.len; i++) {
+		char c = rest.ptr[i];
+		if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
+			space = true;
+			continue;
+		}
+		if ((unsigned char) c < 0x20 || c == 0x7f) {
+			buf_release(&b);
+			snprintf(err, errlen, "line %d: the bio holds a control character", fm.body_line);
+			return MH_ERR_INVALID;
+		}
+		if (space && b.len)
+			buf_putc(&b, ' ');
+		space = false;
+		buf_putc(&b, c);
+	}
+	if (b.len > BIO_MAX) {
+		buf_release(&b);
+		snprintf(err, errlen, "line %d: the bio is longer than %d bytes; keep it to a short paragraph",
+		         fm.body_line, BIO_MAX);
+		return MH_ERR_INVALID;
+	}
+	out->bio = arena_strndup(a, b.ptr ? b.ptr : "", b.len);
+	buf_release(&b);
+	return MH_OK;
+}
+
 static void
 yaml_quoted(struct buf *b, const char *s)
 {

@@ -21,6 +21,14 @@ struct article_parse_opts {
 mh_err article_parse(struct arena *a, const char *src, size_t len, const struct article_parse_opts *opts,
                      struct article_input *out, char *err, size_t errlen);
 
+/* Whether src is an author's profile rather than an article: its front
+ * matter says "kind: author". */
+bool article_source_is_author(const char *src, size_t len);
+/* Parses an author's profile: front matter kind: author, name, slug
+ * (optional: made from the name), photo and photo_alt; the body is the bio,
+ * plain text. Errors as article_parse. */
+mh_err author_parse(struct arena *a, const char *src, size_t len, struct author_profile *out, char *err, size_t errlen);
+
 /* A summary for meta tags: text cut at a word under 200 bytes. */
 const char *article_summary(struct arena *a, const char *text);
 

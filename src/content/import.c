@@ -119,6 +119,8 @@ import_feed(struct store *s, const struct import_feed *f, const struct import_op
 			goto out; /* the reader said why */
 		}
 		struct article_input art;
+		struct author_profile prof;
+		bool profile = false;
 		mh_err e;
 		size_t max = o->parse.max_bytes;
 		if (max && src.len > max) {
@@ -126,6 +128,8 @@ import_feed(struct store *s, const struct import_feed *f, const struct import_op
 			snprintf(err, sizeof err, "line 1: file is %zu bytes, over the limit of %zu (max-import-bytes)",
 			         size > src.len ? size : src.len, max);
 			e = MH_ERR_TOOBIG;
+		} else if ((profile = article_source_is_author(src.data, src.len))) {
+			e = author_parse(a, src.data, src.len, &prof, err, sizeof err);
 		} else {
 			e = article_parse(a, src.data, src.len, &o->parse, &art, err, sizeof err);
 		}
@@ -143,6 +147,18 @@ import_feed(struct store *s, const struct import_feed *f, const struct import_op
 			fprintf(o->errors, "%s:%ld: %s\n", src.name, line, msg);
 			sum->rejected++;
 			writing = false;
+		} else if (profile) {
+			/* An author's profile: its own slugs, not an article's. */
+			if (writing && (rc = store_author_put(s, &prof))) {
+				fprintf(o->errors, "%s:1: cannot store the author's profile: %s\n", src.name,
+				        store_errmsg(s));
+				f->put(f, i, &src);
+				memset(sum, 0, sizeof *sum);
+				sum->rejected = 1;
+				goto out;
+			}
+			if (writing)
+				sum->authors++;
 		} else {
 			seen[nseen++] = (struct seen){ arena_strdup(slugs, art.slug), i };
 			if (writing) {
@@ -192,7 +208,7 @@ out:
 	if (rc && rc != MH_ERR_INVALID && !sum->rejected)
 		sum->rejected = 1;
 	if (rc == MH_ERR_INVALID)
-		sum->created = sum->updated = 0;
+		sum->created = sum->updated = sum->authors = 0;
 	free(seen);
 	arena_free(slugs);
 	arena_free(a);

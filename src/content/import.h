@@ -28,6 +28,7 @@ struct import_opts {
 
 struct import_summary {
 	size_t created, updated, rejected;
+	size_t authors; /* author profiles made or replaced */
 };
 
 mh_err import_sources(struct store *s, const struct import_source *src, size_t n, const struct import_opts *o,

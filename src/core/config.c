@@ -85,6 +85,8 @@ const struct config_key config_keys[] = {
 	    "days after a failed renewal to retry the charge, comma-separated"),
 	KEY("billing-interval", CONFIG_LONG, billing_interval, "60",
 	    "seconds between billing runs in serve (0: no scheduler)"),
+	KEY("reads-flush-seconds", CONFIG_LONG, reads_flush_seconds, "60",
+	    "seconds between writes of article read counts, for Most read (0: not counted)"),
 	KEY("billing-provider", CONFIG_STR, billing_provider, "test", "test (built in, test cards only) or stripe"),
 	KEY("stripe-secret-key", CONFIG_STR, stripe_secret_key, "", "Stripe secret API key (sk_...)"),
 	KEY("stripe-webhook-secret", CONFIG_STR, stripe_webhook_secret, "",

@@ -61,10 +61,11 @@ struct config {
 	long auto_paywall_days;   /* public articles become paid after this many days; 0: off */
 	long gift_max_uses;
 	long gift_days;
-	long grace_days;        /* past_due keeps access this long */
-	char *retry_days;       /* "1,3,5": days after the first failure to retry */
-	long billing_interval;  /* seconds between scheduler runs in serve */
-	char *billing_provider; /* test | stripe */
+	long grace_days;          /* past_due keeps access this long */
+	char *retry_days;         /* "1,3,5": days after the first failure to retry */
+	long billing_interval;    /* seconds between scheduler runs in serve */
+	long reads_flush_seconds; /* seconds between writes of read counts (web/reads.h); 0: off */
+	char *billing_provider;   /* test | stripe */
 	char *stripe_secret_key;
 	char *stripe_webhook_secret;
 	char *stripe_api_base; /* https://api.stripe.com; tests point it at a stub */

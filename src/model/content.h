@@ -102,6 +102,13 @@ struct quote {
 	struct article article; /* title, slug, access, published_at only */
 };
 
+/* An author's profile (an import file with "kind: author"). */
+struct author_profile {
+	const char *slug, *name;
+	const char *bio;               /* plain text, a short paragraph; "" for none */
+	const char *photo, *photo_alt; /* "" for none */
+};
+
 /* An old site's address and where it now lives (import-site). */
 struct redirect {
 	const char *old_path, *new_path, *source;

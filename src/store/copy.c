@@ -60,6 +60,7 @@ static const char *const tables[] = {
 	"newsletter_recipients",
 	"mail_suppressions",
 	"audit_log",
+	"article_reads",
 	"settings",
 	"device_codes",
 };

@@ -672,6 +672,38 @@ store_audit_list(struct store *s, struct arena *a, int64_t before_id, size_t lim
 }
 
 mh_err
+store_directory(struct store *s, struct arena *a, enum directory_kind kind, int64_t now, struct directory_entry **out,
+                size_t *n)
+{
+	return s->ops->directory(s, a, kind, now, out, n);
+}
+
+mh_err
+store_author_put(struct store *s, const struct author_profile *p)
+{
+	return s->ops->author_put(s, p);
+}
+
+mh_err
+store_author_get(struct store *s, struct arena *a, const char *slug, struct author_profile *out)
+{
+	return s->ops->author_get(s, a, slug, out);
+}
+
+mh_err
+store_reads_add(struct store *s, const struct read_count *c, size_t n, int64_t hour, int64_t prune_before)
+{
+	return s->ops->reads_add(s, c, n, hour, prune_before);
+}
+
+mh_err
+store_most_read(struct store *s, struct arena *a, int64_t since_hour, int64_t now, size_t limit, struct most_read **out,
+                size_t *n)
+{
+	return s->ops->most_read(s, a, since_hour, now, limit, out, n);
+}
+
+mh_err
 store_settings_get(struct store *s, struct arena *a, struct setting **out, size_t *n, int64_t *version)
 {
 	return s->ops->settings_get(s, a, out, n, version);

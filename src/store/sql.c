@@ -459,6 +459,27 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_AUDIT_LIST] =
 	        "SELECT id, at, COALESCE(actor_id, 0), actor_email, action, target, detail, ip FROM audit_log "
 	        "WHERE ?1 = 0 OR id < ?1 ORDER BY id DESC LIMIT ?2",
+	[ST_DIR_TAGS] = "SELECT t.slug, t.name, '', COUNT(*) FROM tags t JOIN article_tags x ON x.tag_id = t.id "
+	                "JOIN articles a ON a.id = x.article_id WHERE a.published_at <= ?1 "
+	                "GROUP BY t.id, t.slug, t.name ORDER BY t.name, t.slug",
+	[ST_DIR_AUTHORS] = "SELECT au.slug, au.name, '', COUNT(*) FROM authors au "
+	                   "JOIN article_authors x ON x.author_id = au.id JOIN articles a ON a.id = x.article_id "
+	                   "WHERE a.published_at <= ?1 GROUP BY au.id, au.slug, au.name ORDER BY au.name, au.slug",
+	[ST_DIR_PEOPLE] =
+	        "SELECT sp.slug, sp.name, sp.role, COUNT(DISTINCT q.article_id) FROM speakers sp "
+	        "JOIN quotes q ON q.speaker_id = sp.id JOIN articles a ON a.id = q.article_id "
+	        "WHERE a.published_at <= ?1 GROUP BY sp.id, sp.slug, sp.name, sp.role ORDER BY sp.name, sp.slug",
+	[ST_AUTHOR_PUT] = "INSERT INTO authors (slug, name, bio, photo, photo_alt) VALUES (?1, ?2, ?3, ?4, ?5) "
+	                  "ON CONFLICT (slug) DO UPDATE SET name = ?2, bio = ?3, photo = ?4, photo_alt = ?5",
+	[ST_AUTHOR_GET] = "SELECT slug, name, bio, photo, photo_alt FROM authors WHERE slug = ?1",
+	[ST_READS_ADD] =
+	        "INSERT INTO article_reads (article_id, hour, reads) SELECT id, ?2, ?3 FROM articles WHERE slug = ?1 "
+	        "ON CONFLICT (article_id, hour) DO UPDATE SET reads = article_reads.reads + excluded.reads",
+	[ST_READS_PRUNE] = "DELETE FROM article_reads WHERE hour < ?1",
+	[ST_MOST_READ] = "SELECT a.slug, a.title, a.access, SUM(r.reads) FROM article_reads r "
+	                 "JOIN articles a ON a.id = r.article_id WHERE r.hour >= ?1 AND a.published_at <= ?2 "
+	                 "GROUP BY a.id, a.slug, a.title, a.access, a.published_at "
+	                 "ORDER BY 4 DESC, a.published_at DESC, a.id DESC LIMIT ?3",
 	[ST_SETTING_LIST] = "SELECT name, value, secret FROM settings ORDER BY name",
 	[ST_SETTING_PUT] = "INSERT INTO settings (name, value, secret, updated_at) VALUES (?1, ?2, ?3, ?4) "
 	                   "ON CONFLICT (name) DO UPDATE SET value = excluded.value, secret = excluded.secret, "

@@ -2571,6 +2571,124 @@ op_audit_list(struct store *s, struct arena *a, int64_t before_id, size_t limit,
 	return collect_rows(s, a, st, sizeof **out, read_audit, (void **) out, n);
 }
 
+static void
+read_directory(struct arena *a, struct db_stmt *st, void *p)
+{
+	struct directory_entry *e = p;
+	e->slug = col_str(a, st, 0);
+	e->name = col_str(a, st, 1);
+	e->detail = col_str(a, st, 2);
+	e->count = db_col_int64(st, 3);
+}
+
+static mh_err
+op_directory(struct store *s, struct arena *a, enum directory_kind kind, int64_t now, struct directory_entry **out,
+             size_t *n)
+{
+	static const enum stmt_id ids[] = {
+		[DIR_TAGS] = ST_DIR_TAGS, [DIR_AUTHORS] = ST_DIR_AUTHORS, [DIR_PEOPLE] = ST_DIR_PEOPLE
+	};
+	if ((unsigned) kind >= sizeof ids / sizeof ids[0])
+		return MH_ERR_INVALID;
+	struct db_stmt *st = stmt(s, ids[kind]);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, now);
+	return collect_rows(s, a, st, sizeof **out, read_directory, (void **) out, n);
+}
+
+static mh_err
+op_author_put(struct store *s, const struct author_profile *p)
+{
+	struct db_stmt *st = stmt(s, ST_AUTHOR_PUT);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, p->slug);
+	bind_text(st, 2, p->name);
+	bind_text(st, 3, p->bio ? p->bio : "");
+	bind_text(st, 4, p->photo ? p->photo : "");
+	bind_text(st, 5, p->photo_alt ? p->photo_alt : "");
+	return exec_stmt(s, st);
+}
+
+static mh_err
+op_author_get(struct store *s, struct arena *a, const char *slug, struct author_profile *out)
+{
+	struct db_stmt *st = stmt(s, ST_AUTHOR_GET);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, slug);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		out->slug = col_str(a, st, 0);
+		out->name = col_str(a, st, 1);
+		out->bio = col_str(a, st, 2);
+		out->photo = col_str(a, st, 3);
+		out->photo_alt = col_str(a, st, 4);
+	}
+	db_reset(st);
+	if (rc == DB_ROW)
+		return MH_OK;
+	return rc == DB_DONE ? MH_ERR_NOTFOUND : db_fail(s, st, "read");
+}
+
+static mh_err
+op_reads_add(struct store *s, const struct read_count *c, size_t n, int64_t hour, int64_t prune_before)
+{
+	mh_err rc = op_begin(s);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct db_stmt *st = stmt(s, ST_READS_ADD);
+		if (!st) {
+			rc = MH_ERR_DB;
+			break;
+		}
+		bind_text(st, 1, c[i].slug);
+		db_bind_int64(st, 2, hour);
+		db_bind_int64(st, 3, c[i].reads);
+		rc = exec_stmt(s, st);
+	}
+	if (!rc) {
+		struct db_stmt *st = stmt(s, ST_READS_PRUNE);
+		if (!st)
+			rc = MH_ERR_DB;
+		else {
+			db_bind_int64(st, 1, prune_before);
+			rc = exec_stmt(s, st);
+		}
+	}
+	if (rc) {
+		op_rollback(s);
+		return rc;
+	}
+	return op_commit(s);
+}
+
+static void
+read_most_read(struct arena *a, struct db_stmt *st, void *p)
+{
+	struct most_read *m = p;
+	m->slug = col_str(a, st, 0);
+	m->title = col_str(a, st, 1);
+	int level = access_level_parse(col_str(a, st, 2));
+	m->access = level < 0 ? ACCESS_PAID : (enum access_level) level;
+	m->reads = db_col_int64(st, 3);
+}
+
+static mh_err
+op_most_read(struct store *s, struct arena *a, int64_t since_hour, int64_t now, size_t limit, struct most_read **out,
+             size_t *n)
+{
+	struct db_stmt *st = stmt(s, ST_MOST_READ);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, since_hour);
+	db_bind_int64(st, 2, now);
+	db_bind_int64(st, 3, (int64_t) limit);
+	return collect_rows(s, a, st, sizeof **out, read_most_read, (void **) out, n);
+}
+
 static mh_err
 op_consent_put(struct store *s, int64_t member_id, bool newsletter, const char *source, int64_t now)
 {
@@ -2825,6 +2943,11 @@ sql_ops_fill(struct store_ops *o)
 	o->redirect_list = op_redirect_list;
 	o->audit_add = op_audit_add;
 	o->audit_list = op_audit_list;
+	o->directory = op_directory;
+	o->author_put = op_author_put;
+	o->author_get = op_author_get;
+	o->reads_add = op_reads_add;
+	o->most_read = op_most_read;
 	o->consent_put = op_consent_put;
 	o->consent_get = op_consent_get;
 	o->member_set_comped = op_member_set_comped;

@@ -703,6 +703,48 @@ mh_err store_audit_add(struct store *s, const struct audit_entry *e);
 mh_err store_audit_list(struct store *s, struct arena *a, int64_t before_id, size_t limit, struct audit_entry **out,
                         size_t *n);
 
+/* ---- The reading site's directories: /tags, /authors, /people --------------------------------- */
+
+enum directory_kind { DIR_TAGS, DIR_AUTHORS, DIR_PEOPLE };
+
+struct directory_entry {
+	const char *slug, *name;
+	const char *detail; /* a speaker's role; "" otherwise */
+	int64_t count;      /* articles published at now (quoting them, for speakers) */
+};
+
+/* [read] Every tag, author or speaker with an article published at now, by name. */
+mh_err store_directory(struct store *s, struct arena *a, enum directory_kind kind, int64_t now,
+                       struct directory_entry **out, size_t *n);
+
+/* ---- Author profiles --------------------------------------------------------------------------- */
+
+/* [idempotent] Makes the author or replaces its name, bio and photo. */
+mh_err store_author_put(struct store *s, const struct author_profile *p);
+/* [read] MH_ERR_NOTFOUND for an unknown slug. */
+mh_err store_author_get(struct store *s, struct arena *a, const char *slug, struct author_profile *out);
+
+/* ---- Most read: reads by the hour --------------------------------------------------------------- */
+
+struct read_count {
+	const char *slug; /* as the reader asked for it: unknown slugs count nothing */
+	int64_t reads;
+};
+
+struct most_read {
+	const char *slug, *title;
+	enum access_level access;
+	int64_t reads;
+};
+
+/* [txn] Adds each count to its article's reads in hour, and forgets hours
+ * before prune_before; in one transaction. */
+mh_err store_reads_add(struct store *s, const struct read_count *c, size_t n, int64_t hour, int64_t prune_before);
+/* [read] The limit articles published at now read most since since_hour,
+ * most first (the newer first on a tie). */
+mh_err store_most_read(struct store *s, struct arena *a, int64_t since_hour, int64_t now, size_t limit,
+                       struct most_read **out, size_t *n);
+
 /* ---- Settings the newsroom sets (docs/newsroom.md, "Settings") ------------------------------- */
 
 struct setting {

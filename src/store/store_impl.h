@@ -180,6 +180,13 @@ struct store_ops {
 	mh_err (*audit_add)(struct store *s, const struct audit_entry *e);
 	mh_err (*audit_list)(struct store *s, struct arena *a, int64_t before_id, size_t limit,
 	                     struct audit_entry **out, size_t *n);
+	mh_err (*directory)(struct store *s, struct arena *a, enum directory_kind kind, int64_t now,
+	                    struct directory_entry **out, size_t *n);
+	mh_err (*author_put)(struct store *s, const struct author_profile *p);
+	mh_err (*author_get)(struct store *s, struct arena *a, const char *slug, struct author_profile *out);
+	mh_err (*reads_add)(struct store *s, const struct read_count *c, size_t n, int64_t hour, int64_t prune_before);
+	mh_err (*most_read)(struct store *s, struct arena *a, int64_t since_hour, int64_t now, size_t limit,
+	                    struct most_read **out, size_t *n);
 	mh_err (*consent_put)(struct store *s, int64_t member_id, bool newsletter, const char *source, int64_t now);
 	mh_err (*consent_get)(struct store *s, int64_t member_id, bool *newsletter);
 	mh_err (*member_set_comped)(struct store *s, int64_t member_id, int64_t until);

@@ -19,6 +19,7 @@
 struct tmpl_set;
 
 struct mailer;
+struct reads;
 struct vcache;
 
 /* The store's versions as this process last read them (see app_versions). */
@@ -51,6 +52,7 @@ struct app {
 	struct app_versions versions;
 	struct epochs *members_changed;  /* members whose cached sessions are stale (store_member_changes) */
 	struct store_listener *listener; /* changes pushed by the store (PostgreSQL), or NULL */
+	struct reads *reads;             /* article reads for Most read (web/reads.h), or NULL */
 	/* Random text a page skeleton carries where a reader's own values go;
 	 * slot N is the mark followed by the digit N (see page.c). */
 	char slot_mark[24];

@@ -8,6 +8,8 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "paywall/access.h"
+#include "web/handlers.h"
+#include "web/reads.h"
 #include "web/app.h"
 #include "web/page.h"
 #include "web/pagecache.h"
@@ -100,6 +102,9 @@ web_before(struct http_req *r, const struct route *rt)
 {
 	struct web_ctx *c = web_ctx(r);
 	struct app *app = r->app;
+	/* Most read: every article page served counts, from the cache too. */
+	if (rt->handler == h_article && r->method == HTTP_GET && r->params[0])
+		reads_count(app->reads, r->params[0]);
 	/* The settings follow the content version (web/settings.h); theme
 	 * files and the probes need none, and do not wait on the store. */
 	if (app->settings && strncmp(rt->pattern, "/static/", 8) && strcmp(rt->pattern, "/healthz") &&

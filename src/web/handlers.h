@@ -70,6 +70,11 @@ void h_unsubscribe(struct http_req *r);
 void h_account_newsletters(struct http_req *r);
 void h_newsletter_archive(struct http_req *r);
 
+/* directory.c: /tags, /authors, /people */
+void h_tags_index(struct http_req *r);
+void h_authors_index(struct http_req *r);
+void h_people_index(struct http_req *r);
+
 /* admin.c, admin_*.c: the newsroom (docs/newsroom.md) */
 void h_admin(struct http_req *r);
 void h_admin_dashboard(struct http_req *r);

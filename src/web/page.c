@@ -383,3 +383,15 @@ page_send(struct http_req *r, int status, const char *name, json_t *ctx, enum ca
 		pagecache_put_page(app->pages, c->cache_key, c->versions.content, b.ptr, b.len);
 	http_respond(r, status, "text/html; charset=utf-8", &b);
 }
+
+bool
+page_skeleton_or_capture(struct http_req *r, const char *variant)
+{
+	const char *key = page_skeleton_key(r, variant);
+	if (!key)
+		return false;
+	if (page_skeleton_serve(r, key))
+		return true;
+	web_ctx(r)->skel_key = key;
+	return false;
+}

@@ -26,6 +26,10 @@ const char *page_csrf(struct http_req *r);
 const char *page_skeleton_key(struct http_req *r, const char *variant);
 /* Sends the page from its skeleton when there is a fresh one. */
 bool page_skeleton_serve(struct http_req *r, const char *key);
+/* For a signed-in reader on a page whose skeleton depends on nothing but
+ * the reader's kind and variant: sends it (true), or has the page rendered
+ * into one (false: the handler renders as usual). */
+bool page_skeleton_or_capture(struct http_req *r, const char *variant);
 
 /* A context with the keys every page has: site, viewer, page, year, ... */
 /* The configured sections (site setting "sections"), in menu order, as

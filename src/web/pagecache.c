@@ -1,6 +1,8 @@
 /* pagecache.c: whole pages in the versioned cache, for readers who send no
  * cookie: the key a request may be answered under, and one libmicrohttpd
  * response per page, made when it is stored. */
+#include "core/clock.h"
+#include "web/reads.h"
 #include "web/pagecache.h"
 
 #include <microhttpd.h>
@@ -26,7 +28,12 @@ pagecache_path_key(struct http_req *r)
 		return NULL;
 	if (strlen(r->path) > 512 || (page && strlen(page) > 16))
 		return NULL;
-	return page ? arena_printf(r->arena, "%s?page=%s", r->path, page) : r->path;
+	if (page)
+		return arena_printf(r->arena, "%s?page=%s", r->path, page);
+	/* The front page's Most read changes by the hour, content or not. */
+	if (strcmp(r->path, "/") == 0)
+		return arena_printf(r->arena, "/#h%lld", (long long) reads_hour(clock_now()));
+	return r->path;
 }
 
 struct serve {

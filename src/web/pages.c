@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "paywall/access.h"
+#include "web/reads.h"
 #include "web/handlers.h"
 #include "web/page.h"
 #include "web/pagecache.h"
@@ -39,23 +40,11 @@ page_number(struct http_req *r)
 	return n;
 }
 
-/* For a signed-in reader on a page whose skeleton depends on nothing but
- * the reader's kind and variant: sends it (true), or has the page rendered
- * into one. */
-static bool
-skeleton_or_capture(struct http_req *r, const char *variant)
-{
-	const char *key = page_skeleton_key(r, variant);
-	if (!key)
-		return false;
-	if (page_skeleton_serve(r, key))
-		return true;
-	web_ctx(r)->skel_key = key;
-	return false;
-}
-
 /* Stories on the front page beside the lead, in the grid. */
 #define FRONT_TOP 4
+/* Most read this week: how many, over how many hours. */
+#define MOST_READ       5
+#define MOST_READ_HOURS (7 * 24)
 /* Stories in each section's block on the front page. */
 #define FRONT_SECTION 3
 
@@ -115,8 +104,33 @@ front_page(struct http_req *r, json_t *ctx, json_t *arr)
 		json_object_set_new(b, "articles", stories);
 		json_array_append_new(blocks, b);
 	}
+	/* Most read this week: the last 7 days of hourly counts. */
+	struct most_read *mr;
+	size_t n_mr;
+	mh_err err =
+	        store_most_read(app->store, r->arena, reads_hour(now) - MOST_READ_HOURS, now, MOST_READ, &mr, &n_mr);
+	if (err) {
+		json_decref(blocks);
+		json_decref(front);
+		db_error(r, err);
+		return false;
+	}
+	json_t *most = json_array();
+	for (size_t i = 0; i < n_mr; i++) {
+		json_t *o = json_object();
+		json_object_set_new(o, "title", json_string(mr[i].title));
+		json_object_set_new(o, "url", json_string(arena_concat(r->arena, "/articles/", mr[i].slug, NULL)));
+		json_object_set_new(o, "is_paid", json_boolean(mr[i].access == ACCESS_PAID));
+		json_object_set_new(o, "is_members", json_boolean(mr[i].access == ACCESS_MEMBERS));
+		json_object_set_new(o, "access_label",
+		                    json_string(mr[i].access == ACCESS_PAID ? "Subscribers only" : "Members"));
+		json_array_append_new(most, o);
+	}
+	json_object_set_new(front, "most_read", most);
+	json_object_set_new(front, "has_most_read", json_boolean(n_mr > 0));
 	json_object_set_new(front, "sections", blocks);
 	json_object_set_new(front, "has_sections", json_boolean(json_array_size(blocks) > 0));
+	json_object_set_new(front, "has_side", json_boolean(json_array_size(blocks) > 0 || n_mr > 0));
 	json_object_set_new(ctx, "front", front);
 	json_object_set_new(ctx, "articles", json_array());
 	return true;
@@ -125,7 +139,7 @@ front_page(struct http_req *r, json_t *ctx, json_t *arr)
 /* Lists articles under a heading: the front page and tag and author pages. */
 static void
 send_listing(struct http_req *r, const char *template, enum list_kind kind, const char *slug, const char *kind_label,
-             const char *heading, const char *description)
+             const char *heading, const char *description, const struct author_profile *profile)
 {
 	struct app *app = r->app;
 	long page = page_number(r);
@@ -181,6 +195,12 @@ send_listing(struct http_req *r, const char *template, enum list_kind kind, cons
 	json_object_set_new(ctx, "heading", json_string(heading));
 	json_object_set_new(ctx, "kind", json_string(kind_label));
 	json_object_set_new(ctx, "description", json_string(description ? description : ""));
+	if (profile && profile->photo[0]) {
+		json_t *ph = json_object();
+		json_object_set_new(ph, "src", json_string(profile->photo));
+		json_object_set_new(ph, "alt", json_string(profile->photo_alt));
+		json_object_set_new(ctx, "photo", ph);
+	}
 	json_t *pager = json_object();
 	json_object_set_new(pager, "page", json_integer(page));
 	json_object_set_new(pager, "has_prev", json_boolean(page > 1));
@@ -204,16 +224,16 @@ h_front(struct http_req *r)
 		if (id && strlen(id) <= 20 && app_redirect_old(r, arena_concat(r->arena, "/?", wp[i], "=", id, NULL)))
 			return;
 	}
-	if (skeleton_or_capture(r, "list"))
+	if (page_skeleton_or_capture(r, "list"))
 		return;
-	send_listing(r, "index", LIST_ALL, NULL, "", "Latest", app->cfg->site_tagline);
+	send_listing(r, "index", LIST_ALL, NULL, "", "Latest", app->cfg->site_tagline, NULL);
 }
 
 static void
 h_named_list(struct http_req *r, enum list_kind kind)
 {
 	struct app *app = r->app;
-	if (skeleton_or_capture(r, "list"))
+	if (page_skeleton_or_capture(r, "list"))
 		return;
 	struct named_ref ref;
 	mh_err err = store_named_by_slug(app->store, r->arena, kind, r->params[0], &ref);
@@ -240,7 +260,16 @@ h_named_list(struct http_req *r, enum list_kind kind)
 				break;
 			}
 	}
-	send_listing(r, "list", kind, ref.slug, label, ref.name, desc);
+	/* An author with a profile: the bio heads the page and describes it. */
+	struct author_profile prof = { ref.slug, ref.name, "", "", "" };
+	if (kind == LIST_AUTHOR && (err = store_author_get(app->store, r->arena, ref.slug, &prof)) &&
+	    err != MH_ERR_NOTFOUND) {
+		db_error(r, err);
+		return;
+	}
+	if (prof.bio[0])
+		desc = prof.bio;
+	send_listing(r, "list", kind, ref.slug, label, ref.name, desc, kind == LIST_AUTHOR ? &prof : NULL);
 }
 
 void
@@ -415,6 +444,31 @@ article_variant(struct http_req *r, const struct article *a, const struct access
 	return v;
 }
 
+/* The article's authors with their profiles (bio, photo), for the byline
+ * and the notes at the end; *bios says whether any has a bio. */
+static mh_err
+byline_json(struct http_req *r, const struct article *a, json_t **out, bool *bios)
+{
+	struct app *app = r->app;
+	*out = json_array();
+	*bios = false;
+	for (size_t i = 0; i < a->n_authors; i++) {
+		struct author_profile p = { a->authors[i].slug, a->authors[i].name, "", "", "" };
+		mh_err err = store_author_get(app->store, r->arena, a->authors[i].slug, &p);
+		if (err && err != MH_ERR_NOTFOUND)
+			return err;
+		json_t *o = json_object();
+		json_object_set_new(o, "name", json_string(p.name));
+		json_object_set_new(o, "url", json_string(arena_concat(r->arena, "/authors/", p.slug, NULL)));
+		json_object_set_new(o, "bio", json_string(p.bio));
+		json_object_set_new(o, "photo", json_string(p.photo));
+		json_object_set_new(o, "photo_alt", json_string(p.photo_alt));
+		json_array_append_new(*out, o);
+		*bios |= p.bio[0] != '\0';
+	}
+	return MH_OK;
+}
+
 void
 h_article(struct http_req *r)
 {
@@ -449,7 +503,7 @@ h_article(struct http_req *r)
 	/* A signed-in reader's page is shaped by the decision alone, unless a
 	 * gift link was refused, the meter counts or the paywall shows the card. */
 	if (!rd.gift_refused && !rd.meter_limit && d.reason != REASON_PAYMENT_FAILED &&
-	    skeleton_or_capture(r, article_variant(r, a, &d)))
+	    page_skeleton_or_capture(r, article_variant(r, a, &d)))
 		return;
 	if (lean && !article_load(r, r->params[0], now, &a))
 		return;
@@ -468,6 +522,18 @@ h_article(struct http_req *r)
 	json_t *page = json_object_get(ctx, "page");
 	json_object_set_new(page, "og_type", json_string("article"));
 	json_t *art = page_article_json(r, a);
+	json_t *byline;
+	bool bios;
+	if ((err = byline_json(r, a, &byline, &bios))) {
+		json_decref(byline);
+		json_decref(art);
+		json_decref(ctx);
+		db_error(r, err);
+		return;
+	}
+	json_object_set_new(art, "authors", byline);
+	json_object_set_new(art, "has_bios", json_boolean(bios));
+	json_object_set_new(art, "one_author", json_boolean(a->n_authors == 1));
 	json_object_set_new(art, "teaser_html", json_string(a->teaser_html));
 	json_object_set_new(art, "full", json_boolean(d.full));
 	if (d.full) {

@@ -16,8 +16,11 @@
 const struct route app_routes[] = {
 	{ HTTP_GET, "/", h_front, P },
 	{ HTTP_GET, "/articles/:slug", h_article, P },
+	{ HTTP_GET, "/tags", h_tags_index, P },
 	{ HTTP_GET, "/tags/:slug", h_tag, P },
+	{ HTTP_GET, "/authors", h_authors_index, P },
 	{ HTTP_GET, "/authors/:slug", h_author, P },
+	{ HTTP_GET, "/people", h_people_index, P },
 	{ HTTP_GET, "/people/:slug", h_person, P },
 	{ HTTP_GET, "/search", h_search, 0 },
 	{ HTTP_GET, "/signin", h_signin_form, 0 },

@@ -17,6 +17,11 @@ import {
 const PAGES = [
   { name: 'front', path: '/' },
   { name: 'paid article (teaser)', path: PAID_ARTICLE },
+  { name: 'public article', path: '/articles/council-eastshore-rezoning-hearing' },
+  { name: 'section', path: '/tags/port' },
+  { name: 'author', path: '/authors/tobias-renwick' },
+  { name: 'speaker', path: '/people/ines-okafor' },
+  { name: 'topics index', path: '/tags' },
 ];
 const ASSERTED = ['accessibility', 'best-practices', 'seo'];
 const RECORDED = ['performance'];
