@@ -323,6 +323,9 @@ h_admin_settings_save(struct http_req *r)
 			fs->plan_error[i] = "Give the plan a name of up to 80 characters.";
 		else if (amount < 0)
 			fs->plan_error[i] = "Enter a price such as 8.00 (at most 1000000.00).";
+		else if (amount != list[i].amount && list[i].provider_price_id && list[i].provider_price_id[0])
+			fs->plan_error[i] =
+			        "This plan's price is kept at the payment provider (Stripe): change it there.";
 		else if (!parse_count(trial ? trial : "", 0, TRIAL_MAX, &t))
 			fs->plan_error[i] = "Enter a trial length from 0 to 365 days.";
 		else {
