@@ -3,7 +3,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS     = libmicrohttpd sqlite3 libpq libsodium libcmark yaml-0.1 jansson inih libcurl gumbo libxml-2.0 libzip opendkim libcrypto libarchive
+PKGS     = libmicrohttpd sqlite3 libpq libsodium libcmark yaml-0.1 jansson inih libcurl gumbo libxml-2.0 libzip opendkim libcrypto libarchive vips
 PY      ?= /usr/bin/python3
 SANITIZE ?=
 

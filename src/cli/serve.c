@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "media/media.h"
 #include "core/clock.h"
 #include "auth/password.h"
 #include "cli/cli.h"
@@ -97,6 +98,8 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 		.body_min_rate = (unsigned) cfg->body_min_rate,
 		.max_header = (size_t) cfg->max_header,
 		.max_body = (size_t) cfg->max_body,
+		/* An image (media.h) and the form fields around it. */
+		.max_upload = MEDIA_MAX_BYTES + 64 * 1024,
 		.access_log = cfg->access_log,
 		.defer_threads = (unsigned) cfg->password_threads,
 		.routes = app_routes,

@@ -1,11 +1,14 @@
-/* form.c: application/x-www-form-urlencoded bodies. */
+/* form.c: form bodies: application/x-www-form-urlencoded here, and
+ * multipart/form-data (multipart.c) for uploads. */
 #include <string.h>
+#include <strings.h>
 
 #include "core/text.h"
 #include "http/http.h"
 #include "core/banned.h"
 
 #define FORM_MAX_FIELDS 64
+#define FORM_MAX_FILES  8
 
 /* Decodes one name or value; NULL when it is not well-formed text. */
 static const char *
@@ -60,6 +63,16 @@ parse(struct http_req *r)
 {
 	r->form_parsed = true;
 	const char *ct = http_header(r, "Content-Type");
+	if (ct && strncasecmp(ct, "multipart/form-data", 19) == 0) {
+		r->form = arena_alloc(r->arena, FORM_MAX_FIELDS * sizeof *r->form);
+		r->files = arena_alloc(r->arena, FORM_MAX_FILES * sizeof *r->files);
+		if (http_multipart_parse(r->arena, ct, r->body.ptr ? r->body.ptr : "", r->body.len, r->form,
+		                         FORM_MAX_FIELDS, &r->n_form, r->files, FORM_MAX_FILES, &r->n_files)) {
+			r->n_form = r->n_files = 0;
+			r->form_bad = true;
+		}
+		return;
+	}
 	if (!ct || strncmp(ct, "application/x-www-form-urlencoded", 33) != 0)
 		return;
 	r->form = arena_alloc(r->arena, FORM_MAX_FIELDS * sizeof *r->form);
@@ -75,4 +88,23 @@ http_form(struct http_req *r, const char *name)
 		if (strcmp(r->form[i].name, name) == 0)
 			return r->form[i].value;
 	return NULL;
+}
+
+const struct http_file *
+http_file(struct http_req *r, const char *name)
+{
+	if (!r->form_parsed)
+		parse(r);
+	for (size_t i = 0; i < r->n_files; i++)
+		if (strcmp(r->files[i].name, name) == 0)
+			return &r->files[i];
+	return NULL;
+}
+
+bool
+http_form_malformed(struct http_req *r)
+{
+	if (!r->form_parsed)
+		parse(r);
+	return r->form_bad;
 }

@@ -37,6 +37,7 @@ enum {
 	ROUTE_EDITOR = 1 << 3,    /* only for editors and admins */
 	ROUTE_ADMIN = 1 << 4,     /* only for admins */
 	ROUTE_CACHEABLE = 1 << 5, /* a public page, the same for every visitor without cookies */
+	ROUTE_UPLOAD = 1 << 6,    /* the body may be max_upload bytes, not max_body (http_server_opts) */
 };
 
 struct route {
@@ -70,8 +71,11 @@ struct http_req {
 	int64_t start_ns;
 	const struct route *route;
 	void *ctx;               /* the application's per-request state */
-	struct http_field *form; /* the parsed urlencoded body, on first http_form() */
+	struct http_field *form; /* the parsed body's text fields, on first http_form() */
 	size_t n_form;
+	struct http_file *files; /* a multipart body's file parts, on first http_form() */
+	size_t n_files;
+	bool form_bad; /* a multipart body that did not parse */
 	bool form_parsed;
 	const char *cache;   /* "hit", "skeleton": which cache answered, for the access log */
 	const char *session; /* "cache", "store": where the caller's session was found, for the access log */
@@ -81,6 +85,16 @@ struct http_req {
 
 struct http_field {
 	const char *name, *value;
+};
+
+/* A file part of a multipart/form-data body: data points into the body
+ * (it lives as long as the request), the rest is from the request's arena. */
+struct http_file {
+	const char *name;         /* the form field's name */
+	const char *filename;     /* as the browser sent it ("" when absent): never trusted for anything */
+	const char *content_type; /* as the browser sent it ("" when absent): never trusted either */
+	const char *data;
+	size_t len;
 };
 
 /* The request's path for logs: token-shaped segments written "[token]". */
@@ -107,6 +121,21 @@ const char *http_form(struct http_req *r, const char *name);
  * name is empty or whose name or value is not valid UTF-8 is left out.
  * Returns the count. */
 size_t http_form_parse(struct arena *a, const char *body, size_t len, struct http_field *out, size_t max);
+/* The first file part named name of a multipart/form-data body, or NULL. */
+const struct http_file *http_file(struct http_req *r, const char *name);
+/* Whether the body claimed to be multipart/form-data but did not parse. */
+bool http_form_malformed(struct http_req *r);
+/* The multipart/form-data parser under http_form and http_file (RFC 7578,
+ * RFC 2046 section 5.1.1), on its own for the fuzz target: the boundary
+ * is read from content_type; text parts (no filename) go to fields (up to
+ * max_fields; a value that is not valid UTF-8 is left out), file parts to
+ * files (up to max_files; parts beyond either limit are an error). Names
+ * and the boundary are bounded; data points into body. Returns MH_OK, or
+ * MH_ERR_INVALID for a body that is not well-formed multipart (nothing
+ * then is to be used). */
+mh_err http_multipart_parse(struct arena *a, const char *content_type, const char *body, size_t len,
+                            struct http_field *fields, size_t max_fields, size_t *n_fields, struct http_file *files,
+                            size_t max_files, size_t *n_files);
 /* The client's address as text, allocated from the request's arena. */
 const char *http_client_addr(struct http_req *r);
 
@@ -161,6 +190,7 @@ struct http_server_opts {
 	unsigned body_min_rate;  /* bytes a second a body must average, after header_timeout; 0: none */
 	size_t max_header;
 	size_t max_body;
+	size_t max_upload; /* the body limit of ROUTE_UPLOAD routes, checked before the body is read */
 	bool access_log;
 	unsigned defer_threads; /* for http_defer(); 0: none, work runs on the HTTP thread */
 	unsigned defer_queue;   /* deferred work waiting beyond that; 0: 32 per thread */

@@ -351,6 +351,20 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 	return &too_many_args;
 }
 
+/* The 413's message, naming the limit (the route's, or the server's). */
+static const char *
+too_large(struct http_req *r)
+{
+	size_t max = r->body.max;
+	if (max >= 1024 * 1024 && max % (1024 * 1024) == 0)
+		return arena_printf(r->arena, "The request body is too large: the limit here is %zu MB.",
+		                    max / (1024 * 1024));
+	if (max >= 1024 * 1024) /* an upload's: the file's limit and room for the form's fields */
+		return arena_printf(r->arena, "The request body is too large: the limit here is about %zu MB.",
+		                    max / (1024 * 1024));
+	return arena_printf(r->arena, "The request body is too large: the limit here is %zu bytes.", max);
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method, const char *version,
            const char *upload, size_t *upload_size, void **con_cls)
@@ -372,28 +386,37 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		r->method = method_of(method);
 		r->path = arena_strdup(r->arena, url);
 		r->server = s;
-		buf_init(&r->body, s->o.max_body);
 		*con_cls = r;
 		atomic_fetch_add(&s->inflight, 1);
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
-		unsigned long long expect = cl ? strtoull(cl, NULL, 10) : te ? s->o.max_body : 0;
+		/* An upload route's larger limit; the route is looked up here
+		 * only for a request with a body (readers' GETs have none). */
+		size_t max_body = s->o.max_body;
+		if (s->o.max_upload && r->method && (te || (cl && strcmp(cl, "0") != 0))) {
+			unsigned allowed;
+			const struct route *rt = http_route_match(s->o.routes, r, &allowed);
+			if (rt && (rt->flags & ROUTE_UPLOAD))
+				max_body = s->o.max_upload;
+		}
+		buf_init(&r->body, max_body);
+		unsigned long long expect = cl ? strtoull(cl, NULL, 10) : te ? max_body : 0;
 		/* The headers are in: a body gets its time at the minimum rate,
 		 * a request without one has nothing more to wait for. */
 		if (expect && s->o.header_timeout && s->o.body_min_rate)
 			watch_deadline(s, c,
 			               (int64_t) s->o.header_timeout * 1000 +
-			                       (int64_t) (expect > s->o.max_body ? s->o.max_body : expect) * 1000 /
+			                       (int64_t) (expect > max_body ? max_body : expect) * 1000 /
 			                               s->o.body_min_rate);
 		else
 			watch_deadline(s, c, 0);
 		if (args_refused) {
 			r->body_too_big = true; /* nothing of the body is kept */
 			s->o.error(r, 414, "Too many query parameters.");
-		} else if (cl && strtoull(cl, NULL, 10) > s->o.max_body) {
+		} else if (cl && strtoull(cl, NULL, 10) > max_body) {
 			/* Answer before the body arrives; MHD then closes the connection. */
 			r->body_too_big = true;
-			s->o.error(r, 413, "The request body is too large.");
+			s->o.error(r, 413, too_large(r));
 		}
 		return MHD_YES;
 	}
@@ -428,7 +451,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		return MHD_YES;
 	watch_deadline(s, c, 0); /* all of it is in: the answer is ours to give */
 	if (r->body_too_big)
-		s->o.error(r, 413, "The request body is too large.");
+		s->o.error(r, 413, too_large(r));
 	else
 		dispatch(s, r);
 	if (s->o.idle)

@@ -886,7 +886,14 @@ newsletter_deliver(struct store *s, const struct config *cfg, const struct theme
 	r->theme = theme;
 	r->arena = arena_new();
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->cond, NULL);
+	/* The timed waits count in CLOCK_MONOTONIC (the default, the wall
+	 * clock, would put every deadline in the past: the lease loop and the
+	 * queue's waits would spin on the lock instead of sleeping). */
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->cond, &ca);
+	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&r->claim_cond, NULL);
 	nl_marks_init(&r->marks);
 	mh_err rc = MH_OK;

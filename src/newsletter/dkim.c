@@ -1,8 +1,10 @@
 /* dkim.c: DKIM signatures through libopendkim (rsa-sha256,
  * relaxed/relaxed), and new keys through OpenSSL's libcrypto, which
  * libopendkim itself uses. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
+#include <openssl/x509.h>
 #include <sodium.h>
 
 #include "core/alloc.h"
@@ -39,26 +42,135 @@ static const char *const signed_headers[] = {
 
 struct nl_dkim {
 	DKIM_LIB *lib;
-	unsigned char *key; /* PEM */
+	unsigned char *key; /* base64 PKCS#1 DER, else PEM */
 	char *selector, *domain;
+	struct loaded_key *loaded; /* NULL: libopendkim decodes key itself */
 };
 
-/* The PEM key as base64 of its PKCS#1 DER (malloc'd), or NULL. */
-static unsigned char *
-der_base64(const unsigned char *pem, size_t n)
+/*
+ * Keys decoded once.
+ *
+ * libopendkim has no call that takes a decoded key: every dkim_sign()
+ * handle decodes the key bytes it was given (d2i_PrivateKey_bio() on a
+ * memory BIO, for the base64 DER form) and signs with a new RSA object,
+ * which also makes OpenSSL set up its blinding and Montgomery values
+ * again. Measured on OpenSSL 3.0, that is more than half of a signature's
+ * CPU (bench/dkimcost.c). So masthead defines d2i_PrivateKey_bio() itself: the
+ * dynamic linker resolves libopendkim's call to the executable's
+ * definition before libcrypto's. When the BIO holds exactly the DER of a
+ * key nl_dkim_open() registered, it returns that key, decoded once (a new
+ * reference, which libopendkim frees as its own); anything else goes to
+ * libcrypto's function unchanged. libopendkim still canonicalizes, hashes,
+ * signs (RSA_sign() on the key's RSA object, which OpenSSL allows from
+ * several threads) and writes the header. A libopendkim that loads keys
+ * another way never calls this: slower, not wrong, and the log says so.
+ */
+struct loaded_key {
+	unsigned char *der;
+	size_t len;
+	EVP_PKEY *pkey;
+	unsigned long hits; /* decodes answered; under loaded_lock */
+	struct loaded_key *next;
+};
+
+static pthread_mutex_t loaded_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct loaded_key *loaded_keys;
+
+typedef EVP_PKEY *d2i_bio_fn(BIO *, EVP_PKEY **);
+static d2i_bio_fn *libcrypto_d2i;
+static pthread_once_t libcrypto_once = PTHREAD_ONCE_INIT;
+
+static void
+find_libcrypto_d2i(void)
+{
+	/* The next definition after the executable's own: libcrypto's. */
+	void *fn = dlsym(RTLD_NEXT, "d2i_PrivateKey_bio");
+	memcpy(&libcrypto_d2i, &fn, sizeof fn);
+}
+
+static EVP_PKEY *
+loaded_find(BIO *bp)
+{
+	char *data = NULL;
+	long len = BIO_method_type(bp) == BIO_TYPE_MEM ? BIO_get_mem_data(bp, &data) : 0;
+	if (len <= 0 || !data)
+		return NULL;
+	EVP_PKEY *found = NULL;
+	pthread_mutex_lock(&loaded_lock);
+	for (struct loaded_key *k = loaded_keys; k && !found; k = k->next)
+		if (k->len == (size_t) len && sodium_memcmp(k->der, data, k->len) == 0 && EVP_PKEY_up_ref(k->pkey)) {
+			found = k->pkey;
+			k->hits++;
+		}
+	pthread_mutex_unlock(&loaded_lock);
+	return found;
+}
+
+EVP_PKEY *
+d2i_PrivateKey_bio(BIO *bp, EVP_PKEY **a)
+{
+	EVP_PKEY *pkey = a ? NULL : loaded_find(bp);
+	if (pkey) {
+		/* Consume the bytes, as a decode would have. */
+		char skip[256];
+		while (BIO_read(bp, skip, (int) sizeof skip) > 0)
+			;
+		return pkey;
+	}
+	pthread_once(&libcrypto_once, find_libcrypto_d2i);
+	return libcrypto_d2i ? libcrypto_d2i(bp, a) : NULL;
+}
+
+/* Decodes the PEM key once, registers its DER (above) and returns it, or
+ * NULL when it is no key. */
+static struct loaded_key *
+loaded_add(const unsigned char *pem, size_t n)
 {
 	BIO *bio = BIO_new_mem_buf(pem, (int) n);
 	EVP_PKEY *pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
-	unsigned char *der = NULL, *out = NULL;
-	int len = pkey ? i2d_PrivateKey(pkey, &der) : -1;
-	if (len > 0) {
-		size_t b64len = sodium_base64_ENCODED_LEN((size_t) len, sodium_base64_VARIANT_ORIGINAL);
-		out = xmalloc(b64len);
-		sodium_bin2base64((char *) out, b64len, der, (size_t) len, sodium_base64_VARIANT_ORIGINAL);
-		OPENSSL_clear_free(der, (size_t) len);
-	}
-	EVP_PKEY_free(pkey);
 	BIO_free(bio);
+	unsigned char *der = NULL;
+	int len = pkey ? i2d_PrivateKey(pkey, &der) : -1;
+	if (len <= 0) {
+		EVP_PKEY_free(pkey);
+		return NULL;
+	}
+	struct loaded_key *k = xcalloc(1, sizeof *k);
+	k->der = der;
+	k->len = (size_t) len;
+	k->pkey = pkey;
+	pthread_mutex_lock(&loaded_lock);
+	k->next = loaded_keys;
+	loaded_keys = k;
+	pthread_mutex_unlock(&loaded_lock);
+	return k;
+}
+
+static void
+loaded_remove(struct loaded_key *k)
+{
+	if (!k)
+		return;
+	pthread_mutex_lock(&loaded_lock);
+	for (struct loaded_key **p = &loaded_keys; *p; p = &(*p)->next)
+		if (*p == k) {
+			*p = k->next;
+			break;
+		}
+	pthread_mutex_unlock(&loaded_lock);
+	OPENSSL_clear_free(k->der, k->len);
+	EVP_PKEY_free(k->pkey);
+	free(k);
+}
+
+/* The key's DER in base64, the form dkim_sign() decodes with
+ * d2i_PrivateKey_bio() (malloc'd). */
+static unsigned char *
+der_base64(const struct loaded_key *k)
+{
+	size_t b64len = sodium_base64_ENCODED_LEN(k->len, sodium_base64_VARIANT_ORIGINAL);
+	unsigned char *out = xmalloc(b64len);
+	sodium_bin2base64((char *) out, b64len, k->der, k->len, sodium_base64_VARIANT_ORIGINAL);
 	return out;
 }
 
@@ -99,33 +211,40 @@ nl_dkim_open(const char *path, const char *selector, const char *domain, struct 
 	d->key = key;
 	d->selector = xstrdup(selector);
 	d->domain = xstrdup(domain);
-	/* libopendkim decodes the key at every signature, and OpenSSL 3 is far
-	 * slower at PEM (PKCS#8 above all) than at PKCS#1 DER, which
-	 * libopendkim takes in base64: hand it that, when it signs with it. */
+	/* The key decoded once and handed to libopendkim as base64 DER, which
+	 * the d2i_PrivateKey_bio() above recognises; libopendkim's own decode
+	 * of the PEM if that does not sign. */
 	static const char probe[] = "From: a@b.example\r\nSubject: probe\r\n\r\nprobe\r\n";
 	struct buf sig = BUF_INIT;
-	unsigned char *der64 = der_base64(key, n);
 	mh_err rc = MH_ERR_INVALID;
-	if (der64) {
-		d->key = der64;
+	if ((d->loaded = loaded_add(key, n))) {
+		d->key = der_base64(d->loaded);
 		rc = nl_dkim_sign(d, probe, sizeof probe - 1, &sig);
 		if (rc) {
+			sodium_memzero(d->key, strlen((char *) d->key));
+			free(d->key);
 			d->key = key;
-			sodium_memzero(der64, strlen((char *) der64));
-			free(der64);
+			loaded_remove(d->loaded);
+			d->loaded = NULL;
 		} else {
 			sodium_memzero(key, n);
 			free(key);
 		}
 	}
-	bool der = !rc;
 	if (rc) {
 		buf_reset(&sig);
 		rc = nl_dkim_sign(d, probe, sizeof probe - 1, &sig);
 	}
 	buf_release(&sig);
+	bool once = false;
+	if (d->loaded) {
+		pthread_mutex_lock(&loaded_lock);
+		once = d->loaded->hits > 0;
+		pthread_mutex_unlock(&loaded_lock);
+	}
 	if (!rc)
-		log_info("DKIM key loaded", "selector=%s domain=%s form=%s", selector, domain, der ? "der" : "pem");
+		log_info("DKIM key loaded", "selector=%s domain=%s decoded=%s", selector, domain,
+		         once ? "once" : "per-message");
 	if (rc) {
 		snprintf(err, errlen, "libopendkim cannot sign with %s (an RSA private key in PEM?)", path);
 		nl_dkim_free(d);
@@ -141,6 +260,7 @@ nl_dkim_free(struct nl_dkim *d)
 	if (!d)
 		return;
 	dkim_close(d->lib);
+	loaded_remove(d->loaded);
 	sodium_memzero(d->key, strlen((char *) d->key));
 	free(d->key);
 	free(d->selector);

@@ -61,6 +61,7 @@ static const char *const tables[] = {
 	"mail_suppressions",
 	"audit_log",
 	"article_reads",
+	"media",
 	"settings",
 	"device_codes",
 };

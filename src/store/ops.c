@@ -704,6 +704,18 @@ store_most_read(struct store *s, struct arena *a, int64_t since_hour, int64_t no
 }
 
 mh_err
+store_media_add(struct store *s, const struct media_row *m, bool *added)
+{
+	return s->ops->media_add(s, m, added);
+}
+
+mh_err
+store_media_list(struct store *s, struct arena *a, size_t offset, size_t limit, struct media_row **out, size_t *n)
+{
+	return s->ops->media_list(s, a, offset, limit, out, n);
+}
+
+mh_err
 store_settings_get(struct store *s, struct arena *a, struct setting **out, size_t *n, int64_t *version)
 {
 	return s->ops->settings_get(s, a, out, n, version);

@@ -480,6 +480,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 	                 "JOIN articles a ON a.id = r.article_id WHERE r.hour >= ?1 AND a.published_at <= ?2 "
 	                 "GROUP BY a.id, a.slug, a.title, a.access, a.published_at "
 	                 "ORDER BY 4 DESC, a.published_at DESC, a.id DESC LIMIT ?3",
+	[ST_MEDIA_ADD] = "INSERT INTO media (hash, type, width, height, bytes, url, alt, filename, uploaded_by, "
+	                 "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULLIF(?9, 0), ?10) "
+	                 "ON CONFLICT (hash) DO NOTHING",
+	[ST_MEDIA_LIST] = "SELECT m.hash, m.type, m.width, m.height, m.bytes, m.url, m.alt, m.filename, "
+	                  "COALESCE(m.uploaded_by, 0), COALESCE(u.email, ''), m.created_at FROM media m "
+	                  "LEFT JOIN members u ON u.id = m.uploaded_by "
+	                  "ORDER BY m.created_at DESC, m.hash LIMIT ?2 OFFSET ?1",
 	[ST_SETTING_LIST] = "SELECT name, value, secret FROM settings ORDER BY name",
 	[ST_SETTING_PUT] = "INSERT INTO settings (name, value, secret, updated_at) VALUES (?1, ?2, ?3, ?4) "
 	                   "ON CONFLICT (name) DO UPDATE SET value = excluded.value, secret = excluded.secret, "

@@ -2690,6 +2690,55 @@ op_most_read(struct store *s, struct arena *a, int64_t since_hour, int64_t now, 
 }
 
 static mh_err
+op_media_add(struct store *s, const struct media_row *m, bool *added)
+{
+	struct db_stmt *st = stmt(s, ST_MEDIA_ADD);
+	if (!st)
+		return MH_ERR_DB;
+	bind_text(st, 1, m->hash);
+	bind_text(st, 2, m->type);
+	db_bind_int64(st, 3, m->width);
+	db_bind_int64(st, 4, m->height);
+	db_bind_int64(st, 5, m->bytes);
+	bind_text(st, 6, m->url);
+	bind_text(st, 7, m->alt ? m->alt : "");
+	bind_text(st, 8, m->filename ? m->filename : "");
+	db_bind_int64(st, 9, m->uploaded_by);
+	db_bind_int64(st, 10, m->created_at);
+	mh_err err = exec_stmt(s, st);
+	*added = !err && db_changes(st) == 1;
+	return err;
+}
+
+static void
+read_media(struct arena *a, struct db_stmt *st, void *p)
+{
+	struct media_row *m = p;
+	m->hash = col_str(a, st, 0);
+	m->type = col_str(a, st, 1);
+	m->width = db_col_int64(st, 2);
+	m->height = db_col_int64(st, 3);
+	m->bytes = db_col_int64(st, 4);
+	m->url = col_str(a, st, 5);
+	m->alt = col_str(a, st, 6);
+	m->filename = col_str(a, st, 7);
+	m->uploaded_by = db_col_int64(st, 8);
+	m->uploader = col_str(a, st, 9);
+	m->created_at = db_col_int64(st, 10);
+}
+
+static mh_err
+op_media_list(struct store *s, struct arena *a, size_t offset, size_t limit, struct media_row **out, size_t *n)
+{
+	struct db_stmt *st = stmt(s, ST_MEDIA_LIST);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, (int64_t) offset);
+	db_bind_int64(st, 2, (int64_t) limit);
+	return collect_rows(s, a, st, sizeof **out, read_media, (void **) out, n);
+}
+
+static mh_err
 op_consent_put(struct store *s, int64_t member_id, bool newsletter, const char *source, int64_t now)
 {
 	struct db_stmt *st = stmt(s, ST_CONSENT_PUT);
@@ -2948,6 +2997,8 @@ sql_ops_fill(struct store_ops *o)
 	o->author_get = op_author_get;
 	o->reads_add = op_reads_add;
 	o->most_read = op_most_read;
+	o->media_add = op_media_add;
+	o->media_list = op_media_list;
 	o->consent_put = op_consent_put;
 	o->consent_get = op_consent_get;
 	o->member_set_comped = op_member_set_comped;

@@ -745,6 +745,25 @@ mh_err store_reads_add(struct store *s, const struct read_count *c, size_t n, in
 mh_err store_most_read(struct store *s, struct arena *a, int64_t since_hour, int64_t now, size_t limit,
                        struct most_read **out, size_t *n);
 
+/* ---- The newsroom's images (docs/newsroom.md, "Images") ---------------------------------------- */
+
+struct media_row {
+	const char *hash; /* the file's BLAKE2b-256 in hex: its name under DATA/media */
+	const char *type; /* "JPEG", "PNG", "WebP", "GIF" */
+	int64_t width, height, bytes;
+	const char *url; /* the widest variant's public path */
+	const char *alt, *filename;
+	int64_t uploaded_by;  /* 0: the account is gone */
+	const char *uploader; /* its e-mail, on reads ("" when gone) */
+	int64_t created_at;
+};
+
+/* [idempotent] Adds m unless a row with its hash exists; *added says which. */
+mh_err store_media_add(struct store *s, const struct media_row *m, bool *added);
+/* [read] Up to limit images, newest first, after offset. */
+mh_err store_media_list(struct store *s, struct arena *a, size_t offset, size_t limit, struct media_row **out,
+                        size_t *n);
+
 /* ---- Settings the newsroom sets (docs/newsroom.md, "Settings") ------------------------------- */
 
 struct setting {

@@ -187,6 +187,9 @@ struct store_ops {
 	mh_err (*reads_add)(struct store *s, const struct read_count *c, size_t n, int64_t hour, int64_t prune_before);
 	mh_err (*most_read)(struct store *s, struct arena *a, int64_t since_hour, int64_t now, size_t limit,
 	                    struct most_read **out, size_t *n);
+	mh_err (*media_add)(struct store *s, const struct media_row *m, bool *added);
+	mh_err (*media_list)(struct store *s, struct arena *a, size_t offset, size_t limit, struct media_row **out,
+	                     size_t *n);
 	mh_err (*consent_put)(struct store *s, int64_t member_id, bool newsletter, const char *source, int64_t now);
 	mh_err (*consent_get)(struct store *s, int64_t member_id, bool *newsletter);
 	mh_err (*member_set_comped)(struct store *s, int64_t member_id, int64_t until);

@@ -21,6 +21,7 @@ static const struct {
 	[ADMIN_MEMBERS] = { "/admin/members", "Members", ROLE_ADMIN },
 	[ADMIN_SETTINGS] = { "/admin/settings", "Settings", ROLE_ADMIN },
 	[ADMIN_AUDIT] = { "/admin/audit", "Audit log", ROLE_ADMIN },
+	[ADMIN_MEDIA] = { "/admin/media", "Images", ROLE_EDITOR },
 };
 
 json_t *

@@ -12,7 +12,15 @@
 #include "http/http.h"
 
 /* The newsroom's sections, for the navigation's current entry. */
-enum admin_section { ADMIN_DASHBOARD, ADMIN_ARTICLES, ADMIN_MEMBERS, ADMIN_SETTINGS, ADMIN_AUDIT, ADMIN_SECTION_COUNT };
+enum admin_section {
+	ADMIN_DASHBOARD,
+	ADMIN_ARTICLES,
+	ADMIN_MEMBERS,
+	ADMIN_SETTINGS,
+	ADMIN_AUDIT,
+	ADMIN_MEDIA,
+	ADMIN_SECTION_COUNT
+};
 
 /* A page context (page.h) with the newsroom's navigation for the viewer's
  * role, section marked current, and the page kept out of search engines. */

@@ -79,6 +79,9 @@ void h_people_index(struct http_req *r);
 void h_admin(struct http_req *r);
 void h_admin_dashboard(struct http_req *r);
 void h_admin_audit(struct http_req *r);
+void h_admin_media(struct http_req *r);
+void h_admin_media_upload(struct http_req *r);
+void h_media(struct http_req *r);
 /* admin_settings.c */
 void h_admin_settings(struct http_req *r);
 void h_admin_settings_save(struct http_req *r);

@@ -1,3 +1,4 @@
+#include "media/media.h"
 #include "web/page.h"
 
 #include <stdio.h>
@@ -323,6 +324,11 @@ page_article_json(struct http_req *r, const struct article *a)
 		json_object_set_new(img, "alt", json_string(a->image.alt ? a->image.alt : ""));
 		json_object_set_new(img, "caption", json_string(a->image.caption ? a->image.caption : ""));
 		json_object_set_new(img, "credit", json_string(a->image.credit ? a->image.credit : ""));
+		/* An upload's variants (media.h), for srcset; none for an SVG
+		 * or another site's picture. */
+		const char *srcset = media_srcset(r->arena, a->image.src);
+		if (srcset)
+			json_object_set_new(img, "srcset", json_string(srcset));
 		json_object_set_new(img, "width", json_integer(1600));
 		json_object_set_new(img, "height", json_integer(900));
 		json_object_set_new(o, "image", img);

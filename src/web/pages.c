@@ -579,6 +579,11 @@ h_person(struct http_req *r)
 		app_not_found(r);
 		return;
 	}
+	/* Which quotes open depends on the reader's kind alone (signed in,
+	 * entitled): a signed-in reader gets the page from the kind's skeleton,
+	 * without reading every quote and deciding each again. */
+	if (!err && page_skeleton_or_capture(r, "person"))
+		return;
 	struct quote *quotes = NULL;
 	size_t n = 0;
 	if (err || (err = store_speaker_quotes(app->store, r->arena, sp.id, &quotes, &n))) {
@@ -628,7 +633,10 @@ h_person(struct http_req *r)
 	json_object_set_new(ctx, "signup_url", json_string(arena_printf(r->arena, "/signup?next=/people/%s", sp.slug)));
 	json_object_set_new(ctx, "quotes", list);
 	json_object_set_new(ctx, "empty", json_boolean(n == 0));
-	page_send(r, 200, "person", ctx, personal ? CACHE_PRIVATE : CACHE_PUBLIC);
+	page_send(r, 200, "person", ctx,
+	          !personal                              ? CACHE_PUBLIC
+	          : web_ctx(r)->skel_key && !rd.personal ? CACHE_SHARED
+	                                                 : CACHE_PRIVATE);
 }
 
 void

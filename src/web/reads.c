@@ -112,11 +112,16 @@ flusher(void *arg)
 		until.tv_sec += r->interval;
 		while (!r->stop && pthread_cond_timedwait(&r->wake, &r->lock, &until) != ETIMEDOUT)
 			;
+		if (r->stop)
+			break;
 		pthread_mutex_unlock(&r->lock);
 		flush(r);
 		pthread_mutex_lock(&r->lock);
 	}
 	pthread_mutex_unlock(&r->lock);
+	/* Stopped: what was counted since the last write, also when the stop
+	 * came before this thread first ran. */
+	flush(r);
 	return NULL;
 }
 

@@ -12,6 +12,7 @@
 #define P ROUTE_CACHEABLE
 #define E ROUTE_EDITOR
 #define A ROUTE_ADMIN
+#define U ROUTE_UPLOAD
 
 const struct route app_routes[] = {
 	{ HTTP_GET, "/", h_front, P },
@@ -74,6 +75,10 @@ const struct route app_routes[] = {
 	/* The newsroom (docs/newsroom.md): editors and admins, or admins only. */
 	{ HTTP_GET, "/admin", h_admin, E },
 	{ HTTP_GET, "/admin/audit", h_admin_audit, A },
+	{ HTTP_GET, "/admin/media", h_admin_media, E },
+	/* An image and its form fields: the file's limit and room for the rest. */
+	{ HTTP_POST, "/admin/media", h_admin_media_upload, E | C | U },
+	{ HTTP_GET, "/media/:file", h_media, 0 },
 	{ HTTP_GET, "/admin/settings", h_admin_settings, A },
 	{ HTTP_POST, "/admin/settings", h_admin_settings_save, A | C },
 	{ HTTP_GET, "/admin/settings/keys", h_admin_keys, A },

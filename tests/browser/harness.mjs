@@ -587,6 +587,12 @@ export const PAGES = [
   // Search (docs/search.md).
   { name: 'search', path: '/search?q=ferry', viewer: 'anonymous', shows: 'results for' },
   { name: 'search-form', path: '/search', viewer: 'subscriber@demo.test', shows: 'Words to search for' },
+  // The newsroom's images (docs/newsroom.md): the empty form, then the library with an upload.
+  { name: 'admin-media', path: '/admin/media', viewer: 'editor@demo.test', shows: 'Upload an image' },
+  {
+    name: 'admin-media-library', path: (server) => uploadImage(server),
+    viewer: 'editor@demo.test', shows: 'The front page of the demo paper on a phone',
+  },
   // The newsroom's settings (docs/newsroom.md).
   { name: 'admin-settings', path: '/admin/settings', viewer: 'admin@demo.test', shows: 'Plans and prices' },
   {
@@ -600,6 +606,32 @@ export const PAGES = [
     viewer: 'anonymous (new device)', shows: 'sent a code of 8 digits',
   },
 ];
+
+/**
+ * Uploads an image (a PNG from docs/img) to the newsroom's library as an
+ * editor; returns the library's address that marks it as just added.
+ */
+export async function uploadImage(server, email = 'editor@demo.test') {
+  const request = await playwrightRequest.newContext({ baseURL: server.url });
+  try {
+    await postForRedirect(request, '/signin', '/signin', { email, password: PASSWORD, next: '/' });
+    const html = await (await request.get('/admin/media')).text();
+    const buffer = fs.readFileSync(path.join(ROOT, 'docs', 'img', 'paper-front-phone.png'));
+    const res = await request.post('/admin/media', {
+      multipart: {
+        csrf: csrfIn(html),
+        alt: 'The front page of the demo paper on a phone',
+        file: { name: 'front.png', mimeType: 'image/png', buffer },
+      },
+      maxRedirects: 0,
+    });
+    const to = res.headers().location;
+    if (res.status() !== 303 || !to) throw new Error(`POST /admin/media answered ${res.status()}`);
+    return to;
+  } finally {
+    await request.dispose();
+  }
+}
 
 /**
  * Resolves a PAGES entry's path (or its form's page) on a running server,

@@ -21,6 +21,7 @@ FUZZ_TARGETS  := article frontmatter template text config proxy email meter gift
 FUZZ_TARGETS  += search
 FUZZ_TARGETS  += nql
 FUZZ_TARGETS  += html csv bounce path form router stripe
+FUZZ_TARGETS  += multipart
 FUZZ_BUILD    ?= build-fuzz
 FUZZ_CC       ?= clang
 FUZZ_SECONDS  ?= 60

@@ -4,6 +4,11 @@
 
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "core/buf.h"
 #include "newsletter/compose.h"
 #include "newsletter/newsletter.h"
 
@@ -102,6 +107,84 @@ test_splice_escapes_html_only_in_html(void **state)
 	buf_release(&out);
 }
 
+/* The DER of the PEM key at path (OPENSSL_free), its length into len. */
+static unsigned char *
+key_der(const char *path, int *len)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	assert_non_null(k);
+	unsigned char *der = NULL;
+	*len = i2d_PrivateKey(k, &der);
+	assert_true(*len > 0);
+	EVP_PKEY_free(k);
+	return der;
+}
+
+static EVP_PKEY *
+decode(const unsigned char *der, int len)
+{
+	BIO *b = BIO_new_mem_buf(der, len);
+	EVP_PKEY *k = d2i_PrivateKey_bio(b, NULL);
+	BIO_free(b);
+	assert_non_null(k);
+	return k;
+}
+
+/* libopendkim decodes the key of every signature with d2i_PrivateKey_bio();
+ * masthead's own answers with the key nl_dkim_open() decoded, and only
+ * while it is open; other keys go to libcrypto's. */
+static void
+test_dkim_key_decoded_once(void **state)
+{
+	(void) state;
+	char dir[] = "/tmp/mh-dkim-XXXXXX", a[64], b[64], err[256];
+	assert_non_null(mkdtemp(dir));
+	snprintf(a, sizeof a, "%s/a.pem", dir);
+	snprintf(b, sizeof b, "%s/b.pem", dir);
+	struct buf txt = BUF_INIT;
+	assert_int_equal(nl_dkim_keygen(a, 1024, &txt, err, sizeof err), MH_OK);
+	assert_int_equal(nl_dkim_keygen(b, 1024, &txt, err, sizeof err), MH_OK);
+	buf_release(&txt);
+	int alen, blen;
+	unsigned char *ader = key_der(a, &alen), *bder = key_der(b, &blen);
+
+	struct nl_dkim *d;
+	assert_int_equal(nl_dkim_open(a, "s1", "news.example", &d, err, sizeof err), MH_OK);
+	EVP_PKEY *k1 = decode(ader, alen), *k2 = decode(ader, alen);
+	assert_ptr_equal(k1, k2);
+	EVP_PKEY *o1 = decode(bder, blen), *o2 = decode(bder, blen);
+	assert_ptr_not_equal(o1, o2);
+	assert_int_equal(EVP_PKEY_eq(o1, o2), 1);
+	assert_int_equal(EVP_PKEY_eq(k1, o1), 0);
+
+	static const char msg[] = "From: a@news.example\r\nTo: b@c.example\r\nSubject: s\r\n\r\nbody\r\n";
+	struct buf sig = BUF_INIT;
+	assert_int_equal(nl_dkim_sign(d, msg, sizeof msg - 1, &sig), MH_OK);
+	buf_putc(&sig, '\0');
+	assert_non_null(strstr(sig.ptr, "a=rsa-sha256"));
+	assert_non_null(strstr(sig.ptr, "d=news.example"));
+	buf_release(&sig);
+	nl_dkim_free(d);
+
+	/* Closed: decoded afresh, the same key still. */
+	EVP_PKEY *k3 = decode(ader, alen);
+	assert_ptr_not_equal(k3, k1);
+	assert_int_equal(EVP_PKEY_eq(k3, k1), 1);
+	EVP_PKEY_free(k1);
+	EVP_PKEY_free(k2);
+	EVP_PKEY_free(k3);
+	EVP_PKEY_free(o1);
+	EVP_PKEY_free(o2);
+	OPENSSL_free(ader);
+	OPENSSL_free(bder);
+	unlink(a);
+	unlink(b);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -109,6 +192,7 @@ main(void)
 		cmocka_unit_test(test_token_round_trip_and_tampering),
 		cmocka_unit_test(test_inbound_parse),
 		cmocka_unit_test(test_splice_escapes_html_only_in_html),
+		cmocka_unit_test(test_dkim_key_decoded_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

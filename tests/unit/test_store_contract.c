@@ -323,6 +323,48 @@ subscribed(struct store *s, const char *email, struct subscription *sub)
 
 /* The figures /metrics reports: counts by status, the queue, and a yearly
  * plan's price spread over its months. */
+/* The image library: one row per hash whoever adds it again, newest first,
+ * the uploader's e-mail joined in. */
+static void
+test_media_ops(void **state)
+{
+	struct store *s = *state;
+	struct arena *a = arena_new();
+	int64_t ed = member(s, "ed@example.test");
+	struct media_row one = {
+		"aa11", "PNG", 2000, 1125, 27920, "/media/aa11-1600.webp", "Bands", "x.jpg", ed, "", T0
+	};
+	struct media_row two = {
+		"bb22", "JPEG", 300, 200, 900, "/media/bb22-300.webp", "Small", "y.jpg", 0, "", T0 + 5
+	};
+	bool added = false;
+	assert_int_equal(store_media_add(s, &one, &added), MH_OK);
+	assert_true(added);
+	assert_int_equal(store_media_add(s, &two, &added), MH_OK);
+	assert_true(added);
+	struct media_row again = one;
+	again.alt = "Another description";
+	assert_int_equal(store_media_add(s, &again, &added), MH_OK);
+	assert_false(added);
+	struct media_row *rows;
+	size_t n;
+	assert_int_equal(store_media_list(s, a, 0, 10, &rows, &n), MH_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(rows[0].hash, "bb22");
+	assert_string_equal(rows[0].uploader, "");
+	assert_int_equal(rows[0].uploaded_by, 0);
+	assert_string_equal(rows[1].hash, "aa11");
+	assert_string_equal(rows[1].alt, "Bands");
+	assert_string_equal(rows[1].uploader, "ed@example.test");
+	assert_int_equal(rows[1].width, 2000);
+	assert_int_equal(rows[1].bytes, 27920);
+	assert_string_equal(rows[1].url, "/media/aa11-1600.webp");
+	assert_int_equal(store_media_list(s, a, 1, 10, &rows, &n), MH_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0].hash, "aa11");
+	arena_free(a);
+}
+
 static void
 test_site_stats(void **state)
 {
@@ -1714,6 +1756,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_feed_tokens_and_sitemap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newsletter_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_site_stats, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_media_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_settings_and_device_codes, setup, teardown),
 	};
 	log_set_level(LOG_WARN);
