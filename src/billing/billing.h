@@ -64,10 +64,11 @@ const struct billing_provider *billing_provider_named(const char *name);
 
 struct billing {
 	struct store *store;
-	const struct config *cfg;
+	/* Swapped whole while others read them when the settings change (web/settings.h). */
+	const struct config *_Atomic cfg;
 	const struct tmpl_set *templates; /* mail templates; NULL sends no mail */
 	struct mailer *mailer;            /* woken after queuing mail; may be NULL */
-	const struct billing_provider *provider;
+	const struct billing_provider *_Atomic provider;
 };
 
 /* A card as the test checkout read it. */

@@ -33,7 +33,7 @@
 	        "page-cache", "recheck-ms", "retry-days", "billing-interval", "reads-flush-seconds",                   \
 	        "billing-provider", "stripe-secret-key", "stripe-webhook-secret", "stripe-api-base",                   \
 	        "password-threads", "password-memory-mib", "api-cors-origins", "db-pool", "metrics-allow",             \
-	        "metrics-token", "sections"
+	        "metrics-token", "sections", "staff-device-check"
 
 static const char *const serve_keys[] = { "listen", "trusted-proxy", "no-migrate", SERVER_KEYS, NULL };
 static const char *const demo_keys[] = { "port", "teaser-paragraphs", SERVER_KEYS, NULL };

@@ -24,6 +24,7 @@
 #include "web/app.h"
 #include "web/metrics.h"
 #include "web/pagecache.h"
+#include "web/settings.h"
 #include "core/alloc.h"
 #include "core/banned.h"
 
@@ -57,6 +58,13 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	}
 	if (secret_load(cfg, s, app.secret, err, sizeof err)) {
 		fprintf(stderr, "masthead: %s\n", err);
+		theme_release(&app.theme);
+		return EXIT_FAIL;
+	}
+	/* The newsroom's settings over the operator's: app.cfg from here on. */
+	app.base = cfg;
+	if (settings_start(&app)) {
+		fprintf(stderr, "masthead: cannot read the settings: %s\n", store_errmsg(s));
 		theme_release(&app.theme);
 		return EXIT_FAIL;
 	}
@@ -105,8 +113,8 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 		.completed = metrics_request,
 	};
 	metrics_init(app_routes);
-	app.billing =
-	        (struct billing){ s, cfg, app.theme.templates, NULL, billing_provider_named(cfg->billing_provider) };
+	app.billing = (struct billing){ s, app.cfg, app.theme.templates, NULL,
+		                        billing_provider_named(app.cfg->billing_provider) };
 	struct billing_scheduler *scheduler = NULL;
 	app.pages = cfg->page_cache ? vcache_new(8192, PAGES_BYTES) : NULL;
 	app.fragments = cfg->page_cache ? vcache_new(8192, FRAGMENTS_BYTES) : NULL;
@@ -121,7 +129,7 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	if (app_listen(&app))
 		log_error("cannot listen for pushed changes", "error=\"%s\"", store_errmsg(s));
 	struct http_server *srv;
-	if (mailer_start(s, cfg, &app.mailer)) {
+	if (mailer_start(s, app.cfg, &app.mailer)) {
 		fprintf(stderr, "masthead: cannot start the mail sender\n");
 		store_listener_stop(s, app.listener);
 		theme_release(&app.theme);
@@ -155,7 +163,11 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 		old_public_url = cfg->public_url;
 		cfg->public_url = buf_detach(&u, NULL);
 	}
-	cli_record_site(cfg);
+	/* The snapshot takes the address too. */
+	if (old_public_url && settings_reload(&app))
+		log_error("cannot read the settings", "error=\"%s\"", store_errmsg(s));
+	/* What this node serves as, the newsroom's settings included. */
+	cli_record_site(app.cfg);
 	/* Charges a crash left pending are settled before anything else. */
 	int settled = 0;
 	if (billing_reconcile(&app.billing, clock_now(), &settled) == MH_OK && settled)
@@ -203,6 +215,8 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	pthread_mutex_destroy(&app.versions.lock);
 	free(app.members_changed);
 	free(old_public_url);
+	app.cfg = cfg;
+	settings_stop(&app);
 	theme_release(&app.theme);
 	log_info("stopped", "%s", "");
 	return EXIT_OK;
@@ -494,6 +508,32 @@ seed_billing(const struct config *cfg, struct store *s, int64_t now)
 	return code;
 }
 
+/* The demo's staff sign in without a code by mail, so the newsroom can be
+ * tried at once (docs/newsroom.md); only on a demo's first start, so an
+ * admin who turns the check on keeps it on. */
+static int
+seed_settings(struct store *s)
+{
+	struct arena *a = arena_new();
+	struct setting *rows;
+	size_t n;
+	int64_t version;
+	mh_err rc = store_settings_get(s, a, &rows, &n, &version);
+	bool seeded = false;
+	for (size_t i = 0; !rc && i < n; i++)
+		seeded |= !strcmp(rows[i].name, "staff-device-check");
+	if (!rc && !seeded) {
+		const struct setting off = { "staff-device-check", "false", false };
+		rc = store_settings_save(s, &off, 1, NULL, 0, NULL, 0, clock_now());
+	}
+	arena_free(a);
+	if (rc) {
+		fprintf(stderr, "masthead demo: cannot seed the settings: %s\n", store_errmsg(s));
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
 int
 cmd_demo(struct config *cfg, int argc, char **argv)
 {
@@ -508,7 +548,9 @@ cmd_demo(struct config *cfg, int argc, char **argv)
 	char err[128];
 	config_set(cfg, "listen", listen, err, sizeof err);
 	/* The demo is the demo paper unless told otherwise; a new site starts as
-	 * plain "masthead" with no tagline. */
+	 * plain "masthead" with no tagline. These are defaults, not the
+	 * operator's choice: the newsroom may change them (/admin/settings). */
+	unsigned long long given = cfg->given;
 	if (!config_given(cfg, "site-name"))
 		config_set(cfg, "site-name", "The Harbor Vale Ledger", err, sizeof err);
 	if (!config_given(cfg, "site-tagline"))
@@ -516,6 +558,7 @@ cmd_demo(struct config *cfg, int argc, char **argv)
 	if (!config_given(cfg, "sections"))
 		config_set(cfg, "sections", "City Hall, Port, Business, Schools, Environment, Culture", err,
 		           sizeof err);
+	cfg->soft |= cfg->given & ~given;
 	config_finish(cfg); /* a derived sender takes the demo paper's name */
 	int code;
 	struct store *s = cli_open_store(cfg, &code);
@@ -535,7 +578,7 @@ cmd_demo(struct config *cfg, int argc, char **argv)
 		                  stderr };
 	struct import_summary sum;
 	if (import_sources(s, src, n, &io, &sum) || seed_accounts(s) || seed_newsletter(s) ||
-	    seed_history_members(s, clock_now()) || seed_billing(cfg, s, clock_now())) {
+	    seed_history_members(s, clock_now()) || seed_billing(cfg, s, clock_now()) || seed_settings(s)) {
 		store_close(s);
 		return EXIT_FAIL;
 	}

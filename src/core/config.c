@@ -112,6 +112,8 @@ const struct config_key config_keys[] = {
 	    "origins that may call the Content API from a browser: * (any), comma-separated origins, or empty (none)"),
 	KEY("sitemap-urls", CONFIG_LONG, sitemap_urls, "10000",
 	    "addresses per sitemap file; beyond it /sitemap.xml is an index of several (1 to 50000)"),
+	KEY("staff-device-check", CONFIG_BOOL, staff_device_check, "true",
+	    "an editor or admin signing in from a new device confirms it with a code sent by mail"),
 	KEY("port", CONFIG_LONG, port, "8080", "demo only: port on 127.0.0.1 (0 picks a free one)"),
 	KEY("no-migrate", CONFIG_BOOL, no_migrate, "false",
 	    "serve only: apply no migrations, refuse to start on a database that lacks them (run masthead migrate first)"),
@@ -282,6 +284,13 @@ config_set(struct config *c, const char *name, const char *value, char *err, siz
 }
 
 bool
+config_fixed(const struct config *c, const char *name)
+{
+	const struct config_key *k = config_find(name);
+	return k && config_given(c, name) && !(c->soft & (1ull << (k - config_keys)));
+}
+
+bool
 config_given(const struct config *c, const char *name)
 {
 	const struct config_key *k = config_find(name);
@@ -434,5 +443,18 @@ config_finish(struct config *c)
 		c->mail_from_derived = true;
 		free(c->mail_from);
 		c->mail_from = derive_mail_from(c->site_name, c->public_url);
+	}
+}
+
+void
+config_copy(struct config *to, const struct config *from)
+{
+	memcpy(to, from, sizeof *to);
+	for (const struct config_key *k = config_keys; k->name; k++) {
+		if (k->type == CONFIG_STR) {
+			char **s = (char **) ((char *) to + k->offset);
+			if (*s)
+				*s = xstrdup(*s);
+		}
 	}
 }

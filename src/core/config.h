@@ -73,9 +73,10 @@ struct config {
 	char *secret;          /* HMAC key for CSRF tokens and signed cookies; empty: DATA/secret.key */
 	/* The Content API's CORS: "*", "https://a.example,https://b.example" or "". */
 	char *api_cors_origins;
-	char *metrics_allow; /* who may read /metrics: addresses and networks (http/proxy.h) */
-	char *metrics_token; /* or a request with this bearer token; empty: none */
-	long sitemap_urls;   /* addresses per sitemap file (web/feeds.c) */
+	char *metrics_allow;     /* who may read /metrics: addresses and networks (http/proxy.h) */
+	char *metrics_token;     /* or a request with this bearer token; empty: none */
+	long sitemap_urls;       /* addresses per sitemap file (web/feeds.c) */
+	bool staff_device_check; /* editors and admins confirm a new device by a mailed code */
 	/* demo only */
 	long port;
 	bool public_url_derived; /* public_url came from listen, not from the operator */
@@ -83,6 +84,9 @@ struct config {
 	/* set when --config names a file */
 	char *config_file;
 	unsigned long long given; /* bit i: config_keys[i] was set by the operator */
+	/* bit i: set by the command itself as its own default (masthead demo's
+	 * paper), which the newsroom's settings may override (web/settings.h) */
+	unsigned long long soft;
 };
 
 enum config_type { CONFIG_STR, CONFIG_LONG, CONFIG_BOOL };
@@ -111,9 +115,15 @@ mh_err config_load_file(struct config *c, const char *path, char *err, size_t er
 mh_err config_load_env(struct config *c, char *err, size_t errlen);
 /* True when name was set by a flag, a variable or a file, not by default. */
 bool config_given(const struct config *c, const char *name);
+/* Given by the operator, not as a command's own default (soft): the
+ * newsroom's settings cannot override it. */
+bool config_fixed(const struct config *c, const char *name);
 /* Fills in values derived from others: db from data, public_url from listen,
  * mail_from from site_name and public_url's host. Run it again after
  * changing one of those: what it derived it derives again. */
 void config_finish(struct config *c);
+/* A deep copy of from into to (to is overwritten, not released): every
+ * key's value, the given bits and what config_finish derived. */
+void config_copy(struct config *to, const struct config *from);
 
 #endif

@@ -51,6 +51,9 @@ struct mailer;
 mh_err mailer_start(struct store *s, const struct config *cfg, struct mailer **out);
 /* Safe from any thread; NULL is fine. */
 void mailer_wake(struct mailer *m);
+/* The settings its next pass sends with (kept alive by the caller until
+ * mailer_stop); safe from any thread; NULL m is fine. */
+void mailer_set_config(struct mailer *m, const struct config *cfg);
 /* Stops the thread (after the mail it is sending) and frees m; NULL is fine. */
 void mailer_stop(struct mailer *m);
 /* One pass over what is due now, in the calling thread. Send failures are

@@ -36,7 +36,7 @@
 
 struct mailer {
 	struct store *s;
-	const struct config *cfg;
+	const struct config *_Atomic cfg; /* mailer_set_config swaps it */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* signalled by mailer_wake and mailer_stop */
@@ -407,4 +407,14 @@ mailer_stop(struct mailer *mr)
 	pthread_cond_destroy(&mr->cond);
 	pthread_mutex_destroy(&mr->lock);
 	free(mr);
+}
+
+void
+mailer_set_config(struct mailer *m, const struct config *cfg)
+{
+	if (!m)
+		return;
+	if (cfg->smtp_url && cfg->smtp_url[0])
+		pthread_once(&curl_once, curl_start);
+	m->cfg = cfg;
 }

@@ -65,6 +65,8 @@ static const char *const tables[] = {
 	"newsroom_articles",
 	"newsroom_revisions",
 	"newsroom_previews",
+	"settings",
+	"device_codes",
 };
 #define NTABLES (sizeof tables / sizeof tables[0])
 
@@ -80,7 +82,7 @@ static const char *const own[] = {
 	"search_public",       "search_gated",          "search_pending",        "search_public_data",
 	"search_public_idx",   "search_public_content", "search_public_docsize", "search_public_config",
 	"search_gated_data",   "search_gated_idx",      "search_gated_content",  "search_gated_docsize",
-	"search_gated_config",
+	"search_gated_config", "settings_version",
 };
 
 static bool

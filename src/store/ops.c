@@ -849,3 +849,47 @@ store_invoices_failing(struct store *s, struct arena *a, size_t limit, struct fa
 {
 	return s->ops->invoices_failing(s, a, limit, out, n);
 }
+
+mh_err
+store_settings_get(struct store *s, struct arena *a, struct setting **out, size_t *n, int64_t *version)
+{
+	return s->ops->settings_get(s, a, out, n, version);
+}
+
+mh_err
+store_settings_version(struct store *s, int64_t *version)
+{
+	return s->ops->settings_version(s, version);
+}
+
+mh_err
+store_settings_save(struct store *s, const struct setting *put, size_t nput, const char *const *del, size_t ndel,
+                    const struct plan *plans, size_t nplans, int64_t now)
+{
+	return s->ops->settings_save(s, put, nput, del, ndel, plans, nplans, now);
+}
+
+mh_err
+store_device_code_add(struct store *s, int64_t member_id, const char *code_hash, int64_t now, int64_t expires_at,
+                      int64_t *id)
+{
+	return s->ops->device_code_add(s, member_id, code_hash, now, expires_at, id);
+}
+
+mh_err
+store_device_code_get(struct store *s, struct arena *a, int64_t id, struct device_code *out)
+{
+	return s->ops->device_code_get(s, a, id, out);
+}
+
+mh_err
+store_device_code_try(struct store *s, int64_t id, int max_attempts, int64_t now)
+{
+	return s->ops->device_code_try(s, id, max_attempts, now);
+}
+
+mh_err
+store_device_code_use(struct store *s, int64_t id)
+{
+	return s->ops->device_code_use(s, id);
+}

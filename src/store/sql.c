@@ -590,6 +590,21 @@ static const char *const stmt_sql[ST_COUNT] = {
 	        "i.created_at FROM invoices i JOIN subscriptions s ON s.id = i.subscription_id "
 	        "JOIN members m ON m.id = s.member_id WHERE i.status = 'open' AND EXISTS (SELECT 1 FROM charges c "
 	        "WHERE c.invoice_id = i.id AND c.status = 'failed') ORDER BY i.created_at, i.id LIMIT ?1",
+	[ST_SETTING_LIST] = "SELECT name, value, secret FROM settings ORDER BY name",
+	[ST_SETTING_PUT] = "INSERT INTO settings (name, value, secret, updated_at) VALUES (?1, ?2, ?3, ?4) "
+	                   "ON CONFLICT (name) DO UPDATE SET value = excluded.value, secret = excluded.secret, "
+	                   "updated_at = excluded.updated_at",
+	[ST_SETTING_DELETE] = "DELETE FROM settings WHERE name = ?1",
+	[ST_SETTINGS_BUMP] = "UPDATE settings_version SET version = version + 1 WHERE id = 1",
+	[ST_SETTINGS_VERSION] = "SELECT version FROM settings_version WHERE id = 1",
+	[ST_DEVICE_CODE_ADD] = "INSERT INTO device_codes (member_id, code_hash, created_at, expires_at) "
+	                       "VALUES (?1, ?2, ?3, ?4)",
+	[ST_DEVICE_CODE_GET] =
+	        "SELECT id, member_id, code_hash, expires_at, attempts, used FROM device_codes WHERE id = ?1",
+	[ST_DEVICE_CODE_TRY] = "UPDATE device_codes SET attempts = attempts + 1 "
+	                       "WHERE id = ?1 AND used = 0 AND attempts < ?2 AND expires_at > ?3",
+	[ST_DEVICE_CODE_USE] = "UPDATE device_codes SET used = 1 WHERE id = ?1 AND used = 0",
+	[ST_DEVICE_CODE_PRUNE] = "DELETE FROM device_codes WHERE expires_at < ?1",
 };
 
 /* Search on PostgreSQL (migrations/postgres/0009_search.sql): the same
@@ -660,9 +675,10 @@ static const char *const pg_sql[ST_COUNT] = {
 };
 
 static const bool returns_id[ST_COUNT] = {
-	[ST_ARTICLE_INSERT] = true, [ST_QUOTE_INSERT] = true,  [ST_MEMBER_INSERT] = true,  [ST_OUTBOX_INSERT] = true,
-	[ST_SUB_INSERT] = true,     [ST_PM_INSERT] = true,     [ST_GIFT_INSERT] = true,    [ST_INV_INSERT] = true,
-	[ST_CHG_INSERT] = true,     [ST_APIKEY_INSERT] = true, [ST_NL_SEND_INSERT] = true, [ST_NEWSROOM_INSERT] = true,
+	[ST_ARTICLE_INSERT] = true,  [ST_QUOTE_INSERT] = true,  [ST_MEMBER_INSERT] = true,  [ST_OUTBOX_INSERT] = true,
+	[ST_SUB_INSERT] = true,      [ST_PM_INSERT] = true,     [ST_GIFT_INSERT] = true,    [ST_INV_INSERT] = true,
+	[ST_CHG_INSERT] = true,      [ST_APIKEY_INSERT] = true, [ST_NL_SEND_INSERT] = true, [ST_NEWSROOM_INSERT] = true,
+	[ST_DEVICE_CODE_ADD] = true,
 };
 
 bool
@@ -686,6 +702,14 @@ static const bool moves_nothing[ST_COUNT] = {
 	[ST_NEWSROOM_REV_ADD] = true,
 	[ST_NEWSROOM_CLAIM] = true,
 	[ST_NEWSROOM_PREVIEW_ADD] = true,
+	/* Staff device codes, the audit log and read counts. */
+	[ST_DEVICE_CODE_ADD] = true,
+	[ST_DEVICE_CODE_TRY] = true,
+	[ST_DEVICE_CODE_USE] = true,
+	[ST_DEVICE_CODE_PRUNE] = true,
+	[ST_AUDIT_ADD] = true,
+	[ST_READS_ADD] = true,
+	[ST_READS_PRUNE] = true,
 };
 
 bool

@@ -3314,6 +3314,156 @@ op_invoices_failing(struct store *s, struct arena *a, size_t limit, struct faili
 	return collect_rows(s, a, st, sizeof **out, read_failing, (void **) out, n);
 }
 
+static mh_err
+op_settings_version(struct store *s, int64_t *version)
+{
+	struct db_stmt *st = stmt(s, ST_SETTINGS_VERSION);
+	if (!st)
+		return MH_ERR_DB;
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		*version = db_col_int64(st, 0);
+	db_reset(st);
+	return rc == DB_ROW ? MH_OK : db_fail(s, st, "read");
+}
+
+static void
+read_setting(struct arena *a, struct db_stmt *st, void *p)
+{
+	struct setting *e = p;
+	e->name = col_str(a, st, 0);
+	e->value = col_str(a, st, 1);
+	e->secret = db_col_int64(st, 2) != 0;
+}
+
+/* The version is read first: a save between the two reads makes the rows
+ * newer than the version, never older, so the next look reads them again. */
+static mh_err
+op_settings_get(struct store *s, struct arena *a, struct setting **out, size_t *n, int64_t *version)
+{
+	mh_err err = op_settings_version(s, version);
+	if (err)
+		return err;
+	struct db_stmt *st = stmt(s, ST_SETTING_LIST);
+	if (!st)
+		return MH_ERR_DB;
+	return collect_rows(s, a, st, sizeof **out, read_setting, (void **) out, n);
+}
+
+static mh_err
+op_settings_save(struct store *s, const struct setting *put, size_t nput, const char *const *del, size_t ndel,
+                 const struct plan *plans, size_t nplans, int64_t now)
+{
+	mh_err err = op_begin(s);
+	if (err)
+		return err;
+	for (size_t i = 0; !err && i < nput; i++) {
+		struct db_stmt *st = stmt(s, ST_SETTING_PUT);
+		if (!st) {
+			err = MH_ERR_DB;
+			break;
+		}
+		bind_text(st, 1, put[i].name);
+		bind_text(st, 2, put[i].value);
+		db_bind_int64(st, 3, put[i].secret ? 1 : 0);
+		db_bind_int64(st, 4, now);
+		err = exec_stmt(s, st);
+	}
+	for (size_t i = 0; !err && i < ndel; i++) {
+		struct db_stmt *st = stmt(s, ST_SETTING_DELETE);
+		if (!st) {
+			err = MH_ERR_DB;
+			break;
+		}
+		bind_text(st, 1, del[i]);
+		err = exec_stmt(s, st);
+	}
+	for (size_t i = 0; !err && i < nplans; i++)
+		err = op_plan_upsert(s, &plans[i], NULL);
+	if (!err) {
+		struct db_stmt *st = stmt(s, ST_SETTINGS_BUMP);
+		err = st ? exec_stmt(s, st) : MH_ERR_DB;
+	}
+	if (err) {
+		op_rollback(s);
+		return err;
+	}
+	return op_commit(s);
+}
+
+static mh_err
+op_device_code_add(struct store *s, int64_t member_id, const char *code_hash, int64_t now, int64_t expires_at,
+                   int64_t *id)
+{
+	struct db_stmt *st = stmt(s, ST_DEVICE_CODE_PRUNE);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, now);
+	mh_err err = exec_stmt(s, st);
+	if (err)
+		return err;
+	if (!(st = stmt(s, ST_DEVICE_CODE_ADD)))
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, member_id);
+	bind_text(st, 2, code_hash);
+	db_bind_int64(st, 3, now);
+	db_bind_int64(st, 4, expires_at);
+	err = exec_stmt(s, st);
+	if (!err && id)
+		*id = db_last_id(st);
+	return err;
+}
+
+static mh_err
+op_device_code_get(struct store *s, struct arena *a, int64_t id, struct device_code *out)
+{
+	struct db_stmt *st = stmt(s, ST_DEVICE_CODE_GET);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, id);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		out->id = db_col_int64(st, 0);
+		out->member_id = db_col_int64(st, 1);
+		out->code_hash = col_str(a, st, 2);
+		out->expires_at = db_col_int64(st, 3);
+		out->attempts = (int) db_col_int64(st, 4);
+		out->used = db_col_int64(st, 5) != 0;
+	}
+	db_reset(st);
+	if (rc == DB_ROW)
+		return MH_OK;
+	return rc == DB_DONE ? MH_ERR_NOTFOUND : db_fail(s, st, "read");
+}
+
+static mh_err
+op_device_code_try(struct store *s, int64_t id, int max_attempts, int64_t now)
+{
+	struct db_stmt *st = stmt(s, ST_DEVICE_CODE_TRY);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, max_attempts);
+	db_bind_int64(st, 3, now);
+	mh_err err = exec_stmt(s, st);
+	if (!err && db_changes(st) != 1)
+		err = MH_ERR_NOTFOUND;
+	return err;
+}
+
+static mh_err
+op_device_code_use(struct store *s, int64_t id)
+{
+	struct db_stmt *st = stmt(s, ST_DEVICE_CODE_USE);
+	if (!st)
+		return MH_ERR_DB;
+	db_bind_int64(st, 1, id);
+	mh_err err = exec_stmt(s, st);
+	if (!err && db_changes(st) != 1)
+		err = MH_ERR_NOTFOUND;
+	return err;
+}
+
 void
 sql_ops_fill(struct store_ops *o)
 {
@@ -3446,4 +3596,11 @@ sql_ops_fill(struct store_ops *o)
 	o->article_delete = op_article_delete;
 	o->newsroom_preview_add = op_newsroom_preview_add;
 	o->newsroom_preview_get = op_newsroom_preview_get;
+	o->settings_get = op_settings_get;
+	o->settings_version = op_settings_version;
+	o->settings_save = op_settings_save;
+	o->device_code_add = op_device_code_add;
+	o->device_code_get = op_device_code_get;
+	o->device_code_try = op_device_code_try;
+	o->device_code_use = op_device_code_use;
 }

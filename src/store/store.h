@@ -893,4 +893,43 @@ struct failing_invoice {
 /* [read] The oldest first, at most limit. */
 mh_err store_invoices_failing(struct store *s, struct arena *a, size_t limit, struct failing_invoice **out, size_t *n);
 
+/* ---- Settings the newsroom sets (docs/newsroom.md, "Settings") ------------------------------- */
+
+struct setting {
+	const char *name;  /* a config key (core/config.h) */
+	const char *value; /* a secret's value is sealed by the caller (web/settings.c) */
+	bool secret;
+};
+
+/* [read] Every setting, by name, and the settings' version as of the same read. */
+mh_err store_settings_get(struct store *s, struct arena *a, struct setting **out, size_t *n, int64_t *version);
+/* [read] The settings' version alone: it moves with every save. */
+mh_err store_settings_version(struct store *s, int64_t *version);
+/* [txn] One save, all or nothing: each of put written, each name in del
+ * removed, each of plans upserted (by code), and the version moved (which
+ * moves the content version too: the nodes reload). */
+mh_err store_settings_save(struct store *s, const struct setting *put, size_t nput, const char *const *del, size_t ndel,
+                           const struct plan *plans, size_t nplans, int64_t now);
+
+/* ---- New-device codes of staff sign-ins (web/admin_device.c) ---------------------------------- */
+
+struct device_code {
+	int64_t id, member_id;
+	const char *code_hash;
+	int64_t expires_at;
+	int attempts;
+	bool used;
+};
+
+/* [write] A new code for member_id; codes expired before now are removed. */
+mh_err store_device_code_add(struct store *s, int64_t member_id, const char *code_hash, int64_t now, int64_t expires_at,
+                             int64_t *id);
+/* [read] MH_ERR_NOTFOUND when there is no such code. */
+mh_err store_device_code_get(struct store *s, struct arena *a, int64_t id, struct device_code *out);
+/* [claim] Counts one attempt: MH_ERR_NOTFOUND when the code is used,
+ * expired at now, or has had max_attempts already (nothing counted then). */
+mh_err store_device_code_try(struct store *s, int64_t id, int max_attempts, int64_t now);
+/* [claim] Spends the code: MH_ERR_NOTFOUND when it was spent already. */
+mh_err store_device_code_use(struct store *s, int64_t id);
+
 #endif

@@ -240,6 +240,15 @@ struct store_ops {
 	mh_err (*dash_counts)(struct store *s, struct arena *a, int64_t from, int64_t to, struct dash_counts *out);
 	mh_err (*invoices_failing)(struct store *s, struct arena *a, size_t limit, struct failing_invoice **out,
 	                           size_t *n);
+	mh_err (*settings_get)(struct store *s, struct arena *a, struct setting **out, size_t *n, int64_t *version);
+	mh_err (*settings_version)(struct store *s, int64_t *version);
+	mh_err (*settings_save)(struct store *s, const struct setting *put, size_t nput, const char *const *del,
+	                        size_t ndel, const struct plan *plans, size_t nplans, int64_t now);
+	mh_err (*device_code_add)(struct store *s, int64_t member_id, const char *code_hash, int64_t now,
+	                          int64_t expires_at, int64_t *id);
+	mh_err (*device_code_get)(struct store *s, struct arena *a, int64_t id, struct device_code *out);
+	mh_err (*device_code_try)(struct store *s, int64_t id, int max_attempts, int64_t now);
+	mh_err (*device_code_use)(struct store *s, int64_t id);
 };
 
 struct db_driver;

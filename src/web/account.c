@@ -227,6 +227,8 @@ signin_done(struct http_req *r, void *arg)
 	}
 	if (si->rehashed)
 		store_member_set_password(app->store, si->m.email, si->new_hash);
+	if (web_device_gate(r, &si->m, si->next))
+		return;
 	if (web_sign_in(r, &si->m)) {
 		db_failed(r);
 		return;
@@ -378,6 +380,8 @@ h_link_page(struct http_req *r)
 static void
 finish_sign_in(struct http_req *r, struct member *m, const char *next)
 {
+	if (web_device_gate(r, m, next))
+		return;
 	if (web_sign_in(r, m)) {
 		db_failed(r);
 		return;

@@ -34,7 +34,11 @@ struct app_versions {
 };
 
 struct app {
-	const struct config *cfg;
+	/* The settings in force: the operator's (base) with the newsroom's over
+	 * them (web/settings.h). An immutable snapshot, swapped whole when the
+	 * settings change; a reader may hold the old one (retired snapshots
+	 * live until the server stops). */
+	const struct config *_Atomic cfg;
 	struct store *store;
 	struct theme theme;
 	struct mailer *mailer;           /* may be NULL: mail then waits in the outbox */
@@ -52,6 +56,10 @@ struct app {
 	/* Random text a page skeleton carries where a reader's own values go;
 	 * slot N is the mark followed by the digit N (see page.c). */
 	char slot_mark[24];
+	/* The operator's settings (flags, environment, file), which win over the
+	 * newsroom's; NULL: no settings from the store (app->cfg is all). */
+	const struct config *base;
+	struct app_settings *settings; /* web/settings.c */
 };
 
 /* The settings the account rules (auth/accounts.h) read. */

@@ -13,6 +13,7 @@
 #include "web/app.h"
 #include "web/page.h"
 #include "web/pagecache.h"
+#include "web/settings.h"
 #include "core/banned.h"
 
 void
@@ -104,6 +105,11 @@ web_before(struct http_req *r, const struct route *rt)
 	/* Most read: every article page served counts, from the cache too. */
 	if (rt->handler == h_article && r->method == HTTP_GET && r->params[0])
 		reads_count(app->reads, r->params[0]);
+	/* The settings follow the content version (web/settings.h); theme
+	 * files and the probes need none, and do not wait on the store. */
+	if (app->settings && strncmp(rt->pattern, "/static/", 8) && strcmp(rt->pattern, "/healthz") &&
+	    strcmp(rt->pattern, "/metrics") && web_request_versions(r))
+		settings_follow(app, c->versions.content);
 	if ((rt->flags & ROUTE_CACHEABLE) && app->pages && (c->cache_key = pagecache_key(r))) {
 		if (!web_request_versions(r))
 			c->cache_key = NULL;

@@ -108,6 +108,19 @@ void h_admin_member_delete(struct http_req *r);
 /* account.c: mails m a sign-in link, as /signin/link does (the newsroom's
  * "send a sign-in link"); failures are logged. */
 void web_mail_signin_link(struct http_req *r, const struct member *m);
+/* admin_settings.c */
+void h_admin_settings(struct http_req *r);
+void h_admin_settings_save(struct http_req *r);
+void h_admin_keys(struct http_req *r);
+void h_admin_key_add(struct http_req *r);
+void h_admin_key_revoke(struct http_req *r);
+/* admin_device.c: new-device codes of staff sign-ins */
+void h_device_form(struct http_req *r);
+void h_device_confirm(struct http_req *r);
+/* Before a sign-in of m completes: true when m is staff on a device they
+ * have not confirmed and the code's mail went out (the answer is sent:
+ * 303 to /signin/device); false to sign in as usual. */
+bool web_device_gate(struct http_req *r, const struct member *m, const char *next);
 
 /* api.c: the Content API */
 void h_api(struct http_req *r);

@@ -103,5 +103,12 @@ const struct route app_routes[] = {
 	{ HTTP_POST, "/admin/members/:id/link", h_admin_member_link, A | C },
 	{ HTTP_GET, "/admin/members/:id/delete", h_admin_member_delete_page, A },
 	{ HTTP_POST, "/admin/members/:id/delete", h_admin_member_delete, A | C },
+	{ HTTP_GET, "/admin/settings", h_admin_settings, A },
+	{ HTTP_POST, "/admin/settings", h_admin_settings_save, A | C },
+	{ HTTP_GET, "/admin/settings/keys", h_admin_keys, A },
+	{ HTTP_POST, "/admin/settings/keys", h_admin_key_add, A | C },
+	{ HTTP_POST, "/admin/settings/keys/revoke", h_admin_key_revoke, A | C },
+	{ HTTP_GET, "/signin/device", h_device_form, 0 },
+	{ HTTP_POST, "/signin/device", h_device_confirm, C },
 	{ 0, NULL, NULL, 0 },
 };

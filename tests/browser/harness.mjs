@@ -478,6 +478,41 @@ export async function createGiftLink(server, email = 'subscriber@demo.test', art
   }
 }
 
+// ---------------------------------------------------------------- newsroom
+
+/** Sets the staff's new-device check through the settings page, as the admin signed in to `admin`. */
+async function setDeviceCheck(admin, on) {
+  const page = await admin.newPage();
+  try {
+    await page.goto('/admin/settings');
+    await page.locator('#s-staff-device-check').setChecked(on);
+    await Promise.all([page.waitForNavigation(), page.locator('form.admin-settings button[type="submit"]').click()]);
+    if (!page.url().includes('notice=saved')) throw new Error(`settings not saved: ${page.url()}`);
+  } finally {
+    await page.close();
+  }
+}
+
+/**
+ * The new-device code page, for the viewer of `context`: an admin switches
+ * the check on, the editor signs in there (a code is mailed), and the admin
+ * switches it off again, as the demo has it, for the other entries.
+ */
+export async function startDeviceCheck(server, context) {
+  const admin = await contextFor(context.browser(), server, 'admin@demo.test');
+  try {
+    await setDeviceCheck(admin, true);
+    try {
+      return await postForRedirect(context.request, '/signin', '/signin',
+        { email: 'editor@demo.test', password: PASSWORD, next: '/admin' });
+    } finally {
+      await setDeviceCheck(admin, false);
+    }
+  } finally {
+    await admin.close();
+  }
+}
+
 // ---------------------------------------------------------------- pages
 
 /**
@@ -597,6 +632,18 @@ export const PAGES = [
       fill: { '#import-csv': 'email,name\nnot-an-address,Someone\nreader@demo.test,Riley\n' },
     },
     viewer: 'admin@demo.test', status: 422, shows: 'Rows to fix',
+  },
+  // The newsroom's settings (docs/newsroom.md).
+  { name: 'admin-settings', path: '/admin/settings', viewer: 'admin@demo.test', shows: 'Plans and prices' },
+  {
+    name: 'admin-settings-invalid',
+    submit: { from: '/admin/settings', form: 'form.admin-settings', fill: { '#s-grace-days': '999' } },
+    viewer: 'admin@demo.test', status: 422, shows: 'nothing was saved',
+  },
+  { name: 'admin-settings-keys', path: '/admin/settings/keys', viewer: 'admin@demo.test', shows: 'Make a key' },
+  {
+    name: 'signin-device', path: (server, context) => startDeviceCheck(server, context),
+    viewer: 'anonymous (new device)', shows: 'sent a code of 8 digits',
   },
 ];
 

@@ -1637,6 +1637,65 @@ test_api_keys_and_speakers(void **state)
  * unique per article and newsletter, a recipient is claimed once, a lease
  * has one holder and taking it from another orphans their claims, bounces
  * suppress an address. */
+/* Settings: a save is all or nothing and moves both versions; device codes
+ * count their attempts and are spent once. */
+static void
+test_settings_and_device_codes(void **state)
+{
+	struct store *s = *state;
+	struct arena *a = arena_new();
+	struct setting *rows;
+	size_t n;
+	int64_t v0, v1, v;
+	struct store_versions c0, c1;
+	assert_int_equal(store_settings_get(s, a, &rows, &n, &v0), MH_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_versions(s, &c0), MH_OK);
+	const struct setting put[] = { { "site-name", "The Paper", false }, { "smtp-url", "sealed", true } };
+	assert_int_equal(store_settings_save(s, put, 2, NULL, 0, NULL, 0, T0), MH_OK);
+	assert_int_equal(store_settings_get(s, a, &rows, &n, &v1), MH_OK);
+	assert_true(v1 > v0);
+	assert_int_equal(store_versions(s, &c1), MH_OK);
+	assert_true(c1.content > c0.content); /* the nodes' caches and settings follow it */
+	assert_int_equal(n, 2);
+	assert_string_equal(rows[0].name, "site-name");
+	assert_string_equal(rows[0].value, "The Paper");
+	assert_false(rows[0].secret);
+	assert_true(rows[1].secret);
+	/* A save that fails half way (a plan breaking a constraint) leaves nothing. */
+	const struct setting again = { "site-name", "Half", false };
+	const struct plan bad = { 0, "bad", "Negative", -1, "usd", 1, 0, false, "" }; /* CHECK (amount >= 0) */
+	assert_int_not_equal(store_settings_save(s, &again, 1, NULL, 0, &bad, 1, T0), MH_OK);
+	assert_int_equal(store_settings_get(s, a, &rows, &n, &v), MH_OK);
+	assert_int_equal(v, v1);
+	assert_string_equal(rows[0].value, "The Paper");
+	const char *del[] = { "smtp-url" };
+	assert_int_equal(store_settings_save(s, &again, 1, del, 1, NULL, 0, T0), MH_OK);
+	assert_int_equal(store_settings_version(s, &v), MH_OK);
+	assert_true(v > v1);
+	assert_int_equal(store_settings_get(s, a, &rows, &n, &v), MH_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0].value, "Half");
+
+	int64_t m = member(s, "staff@example.test"), id;
+	struct device_code dc;
+	assert_int_equal(store_device_code_add(s, m, "hash", T0, T0 + 600, &id), MH_OK);
+	assert_int_equal(store_device_code_get(s, a, id, &dc), MH_OK);
+	assert_int_equal(dc.member_id, m);
+	assert_string_equal(dc.code_hash, "hash");
+	assert_int_equal(store_device_code_try(s, id, 2, T0), MH_OK);
+	assert_int_equal(store_device_code_try(s, id, 2, T0), MH_OK);
+	assert_int_equal(store_device_code_try(s, id, 2, T0), MH_ERR_NOTFOUND);
+	assert_int_equal(store_device_code_get(s, a, id, &dc), MH_OK);
+	assert_int_equal(dc.attempts, 2);
+	assert_int_equal(store_device_code_use(s, id), MH_OK);
+	assert_int_equal(store_device_code_use(s, id), MH_ERR_NOTFOUND);
+	assert_int_equal(store_device_code_add(s, m, "h2", T0, T0 + 600, &id), MH_OK);
+	assert_int_equal(store_device_code_try(s, id, 5, T0 + 600), MH_ERR_NOTFOUND); /* expired */
+	assert_int_equal(store_device_code_get(s, a, 999999, &dc), MH_ERR_NOTFOUND);
+	arena_free(a);
+}
+
 static void
 test_newsletter_ops(void **state)
 {
@@ -1952,6 +2011,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_media_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newsroom_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newsroom_member_ops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_settings_and_device_codes, setup, teardown),
 	};
 	log_set_level(LOG_WARN);
 	const char *urls = getenv("MASTHEAD_STORE_URLS");
