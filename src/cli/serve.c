@@ -196,8 +196,8 @@ cli_serve(struct config *cfg, struct store *s, const char *banner)
 	int sig = 0;
 	/* SIGHUP: logrotate moved the access log; the writer opens it again. */
 	while (sigwait(&stop, &sig) == 0 && sig == SIGHUP) {
-		log_info("reopening the access log", "%s", "");
 		accesslog_reopen();
+		log_info("reopened the access log", "%s", "");
 	}
 	log_info("stopping", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	http_server_stop(srv, 10000);

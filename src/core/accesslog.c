@@ -45,11 +45,13 @@ static struct {
 	bool running, stopping;
 	unsigned gen; /* which start a thread's tbuf belongs to */
 	atomic_bool reopen;
+	pthread_cond_t reopened_cond; /* the writer reopened: accesslog_reopen() returns */
+	unsigned long reopened;       /* how many times it did, under lock */
 	pthread_t writer;
 	unsigned flush_ms;
 	char *path; /* NULL: standard error */
 	int fd;
-} L = { .lock = PTHREAD_MUTEX_INITIALIZER };
+} L = { .lock = PTHREAD_MUTEX_INITIALIZER, .reopened_cond = PTHREAD_COND_INITIALIZER };
 
 static _Thread_local struct tbuf *mine;
 static _Thread_local unsigned mine_gen;
@@ -230,6 +232,10 @@ writer_main(void *arg)
 			reopen_now();
 
 		pthread_mutex_lock(&L.lock);
+		if (reopen) {
+			L.reopened++;
+			pthread_cond_broadcast(&L.reopened_cond);
+		}
 		while (full) {
 			struct block *b = full;
 			full = b->next;
@@ -291,9 +297,14 @@ accesslog_reopen(void)
 {
 	if (!L.running)
 		return;
-	atomic_store(&L.reopen, true);
+	/* Waits for the writer: a line logged after this returns goes to the
+	 * new file (the writer sweeps every thread's buffer before it reopens). */
 	pthread_mutex_lock(&L.lock);
+	unsigned long want = L.reopened + 1;
+	atomic_store(&L.reopen, true);
 	pthread_cond_signal(&L.wake);
+	while (L.reopened < want && L.running && !L.stopping)
+		pthread_cond_wait(&L.reopened_cond, &L.lock);
 	pthread_mutex_unlock(&L.lock);
 }
 

@@ -25,7 +25,9 @@ mh_err accesslog_start(const char *path, unsigned flush_ms, char *err, size_t er
 /* Appends one line (len bytes ending in '\n') from the calling thread.
  * Before accesslog_start() or after accesslog_stop(), writes it at once. */
 void accesslog_add(const char *line, size_t len);
-/* The writer reopens the file before its next write (SIGHUP). */
+/* The writer writes what is buffered to the old file, then reopens it
+ * (SIGHUP); returns once it has, so what is logged afterwards goes to the
+ * new one. */
 void accesslog_reopen(void);
 /* Writes every buffered line, stops the writer and closes the file. Call
  * it once no thread appends any more. */

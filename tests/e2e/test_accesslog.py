@@ -93,7 +93,7 @@ def test_sighup_reopens_the_file_for_logrotate(tmp_path):
         eventually(lambda: read(log), lambda t: len(request_lines(t)) >= 5, within=20)
         os.rename(log, tmp_path / "access.log.1")
         srv.proc.send_signal(signal.SIGHUP)
-        eventually(srv.logs, lambda t: "reopening the access log" in t, within=20)
+        eventually(srv.logs, lambda t: "reopened the access log" in t, within=20)
         assert srv.proc.poll() is None  # SIGHUP does not stop the server
         for _ in range(3):
             assert srv.get("/robots.txt").status_code == 200
