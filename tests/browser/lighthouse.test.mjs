@@ -26,6 +26,11 @@ const PAGES = [
   // so SEO is recorded there, not asserted.
   { name: 'newsroom articles (editor)', path: '/admin/articles', viewer: 'editor@demo.test', seo: false },
   { name: 'newsroom editor (editor)', path: '/admin/articles/new', viewer: 'editor@demo.test', seo: false },
+  { name: 'newsroom images (editor)', path: '/admin/media', viewer: 'editor@demo.test', seo: false },
+  { name: 'newsroom dashboard (admin)', path: '/admin', viewer: 'admin@demo.test', seo: false },
+  { name: 'newsroom members (admin)', path: '/admin/members', viewer: 'admin@demo.test', seo: false },
+  { name: 'newsroom settings (admin)', path: '/admin/settings', viewer: 'admin@demo.test', seo: false },
+  { name: 'newsroom audit log (admin)', path: '/admin/audit', viewer: 'admin@demo.test', seo: false },
 ];
 
 /** The Cookie header of a session signed in as `email` (the password form, over HTTP). */
