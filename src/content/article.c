@@ -14,7 +14,7 @@
 #define DEK_MAX     600
 #define SUMMARY_MAX 200
 
-static const char *known_keys[] = {
+static const char *const known_keys[] = {
 	"title",
 	"slug",
 	"dek",
@@ -202,45 +202,59 @@ image_of(const struct frontmatter *fm, struct article_input *out, char *err, siz
 	return MH_OK;
 }
 
-mh_err
-article_parse(struct arena *a, const char *src, size_t len, const struct article_parse_opts *opts,
-              struct article_input *out, char *err, size_t errlen)
+/* Reads the front matter of src: valid UTF-8, every value free of control
+ * characters and NULs, every key one of keys (NULL-terminated); the message
+ * for an unknown one names it as a `label` `where`, and lists `known`. */
+static mh_err
+front_matter_read(struct arena *a, const char *src, size_t len, const char *const *keys, const char *label,
+                  const char *where, const char *known_list, struct frontmatter *fm, char *err, size_t errlen)
 {
-	memset(out, 0, sizeof *out);
 	int bad_line;
-	if (opts->max_bytes && len > opts->max_bytes) {
-		snprintf(err, errlen, "line 1: file is %zu bytes, over the limit of %zu", len, opts->max_bytes);
-		return MH_ERR_TOOBIG;
-	}
 	if (!utf8_valid(src, len, &bad_line)) {
 		snprintf(err, errlen, "line %d: invalid UTF-8", bad_line);
 		return MH_ERR_INVALID;
 	}
-	struct frontmatter fm;
-	mh_err rc = frontmatter_parse(a, src, len, &fm, err, errlen);
+	mh_err rc = frontmatter_parse(a, src, len, fm, err, errlen);
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < fm.n_values; i++) {
-		for (size_t k = 0; k < fm.values[i].n_items; k++) {
-			const char *why = bad_char(fm.values[i].items[k]);
-			if (why || strlen(fm.values[i].items[k]) != fm.values[i].item_len[k]) {
-				snprintf(err, errlen, "line %d: '%s' holds %s", fm.values[i].line, fm.values[i].key,
+	for (size_t i = 0; i < fm->n_values; i++) {
+		const struct fm_value *v = &fm->values[i];
+		for (size_t k = 0; k < v->n_items; k++) {
+			const char *why = bad_char(v->items[k]);
+			if (why || strlen(v->items[k]) != v->item_len[k]) {
+				snprintf(err, errlen, "line %d: '%s' holds %s", v->line, v->key,
 				         why ? why : "a NUL byte");
 				return MH_ERR_INVALID;
 			}
 		}
 		bool known = false;
-		for (const char **k = known_keys; *k && !known; k++)
-			known = strcmp(*k, fm.values[i].key) == 0;
+		for (const char *const *k = keys; *k && !known; k++)
+			known = strcmp(*k, v->key) == 0;
 		if (!known) {
-			snprintf(err, errlen,
-			         "line %d: unknown front matter key '%s' (known: title, slug, dek, "
-			         "access, authors, tags, published_at, updated_at, featured, feature_image, "
-			         "feature_image_alt, feature_image_caption, feature_image_credit)",
-			         fm.values[i].line, fm.values[i].key);
+			snprintf(err, errlen, "line %d: unknown %s '%s'%s (known: %s)", v->line, label, v->key, where,
+			         known_list);
 			return MH_ERR_INVALID;
 		}
 	}
+	return MH_OK;
+}
+
+mh_err
+article_parse(struct arena *a, const char *src, size_t len, const struct article_parse_opts *opts,
+              struct article_input *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	if (opts->max_bytes && len > opts->max_bytes) {
+		snprintf(err, errlen, "line 1: file is %zu bytes, over the limit of %zu", len, opts->max_bytes);
+		return MH_ERR_TOOBIG;
+	}
+	struct frontmatter fm;
+	mh_err rc = front_matter_read(a, src, len, known_keys, "front matter key", "",
+	                              "title, slug, dek, access, authors, tags, published_at, updated_at, featured, "
+	                              "feature_image, feature_image_alt, feature_image_caption, feature_image_credit",
+	                              &fm, err, errlen);
+	if (rc)
+		return rc;
 	const char *title, *slug, *dek, *access;
 	if ((rc = text_of(&fm, "title", &title, err, errlen)) || (rc = text_of(&fm, "slug", &slug, err, errlen)) ||
 	    (rc = text_of(&fm, "dek", &dek, err, errlen)) || (rc = text_of(&fm, "access", &access, err, errlen)))
@@ -349,35 +363,11 @@ author_parse(struct arena *a, const char *src, size_t len, struct author_profile
 {
 	static const char *const keys[] = { "kind", "name", "slug", "photo", "photo_alt", NULL };
 	memset(out, 0, sizeof *out);
-	int bad_line;
-	if (!utf8_valid(src, len, &bad_line)) {
-		snprintf(err, errlen, "line %d: invalid UTF-8", bad_line);
-		return MH_ERR_INVALID;
-	}
 	struct frontmatter fm;
-	mh_err rc = frontmatter_parse(a, src, len, &fm, err, errlen);
+	mh_err rc = front_matter_read(a, src, len, keys, "key", " in an author's profile",
+	                              "kind, name, slug, photo, photo_alt", &fm, err, errlen);
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < fm.n_values; i++) {
-		bool known = false;
-		for (const char *const *k = keys; *k && !known; k++)
-			known = strcmp(*k, fm.values[i].key) == 0;
-		if (!known) {
-			snprintf(err, errlen,
-			         "line %d: unknown key '%s' in an author's profile (known: kind, name, slug, photo, "
-			         "photo_alt)",
-			         fm.values[i].line, fm.values[i].key);
-			return MH_ERR_INVALID;
-		}
-		for (size_t k = 0; k < fm.values[i].n_items; k++) {
-			const char *why = bad_char(fm.values[i].items[k]);
-			if (why || strlen(fm.values[i].items[k]) != fm.values[i].item_len[k]) {
-				snprintf(err, errlen, "line %d: '%s' holds %s", fm.values[i].line, fm.values[i].key,
-				         why ? why : "a NUL byte");
-				return MH_ERR_INVALID;
-			}
-		}
-	}
 	const char *name, *slug, *photo, *alt;
 	if ((rc = text_of(&fm, "name", &name, err, errlen)) || (rc = text_of(&fm, "slug", &slug, err, errlen)) ||
 	    (rc = text_of(&fm, "photo", &photo, err, errlen)) || (rc = text_of(&fm, "photo_alt", &alt, err, errlen)))
