@@ -243,8 +243,30 @@ copy_table(struct store *from, struct store *to, const char *table, struct buf *
 	return err;
 }
 
+static mh_err copy_all(struct store *from, struct store *to, int64_t *rows);
+
 mh_err
 store_copy(struct store *from, struct store *to, int64_t *rows)
+{
+	/* The source is read as of one moment while its writers go on (a
+	 * backup of a live site): PostgreSQL's REPEATABLE READ snapshot, or
+	 * SQLite's deferred read transaction. Read table by table outside
+	 * one, rows written meanwhile could name rows the copy has passed
+	 * (a new member's newsletter subscription without the member). */
+	mh_err err = run_sql(from, from->db->dialect == SQL_POSTGRES ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+	                                                             : "BEGIN");
+	if (err)
+		return err;
+	err = copy_all(from, to, rows);
+	char msg[STORE_ERRMSG_MAX];
+	snprintf(msg, sizeof msg, "%s", store_errbuf());
+	run_sql(from, "ROLLBACK"); /* read only: nothing to keep */
+	snprintf(store_errbuf(), STORE_ERRMSG_MAX, "%s", msg);
+	return err;
+}
+
+static mh_err
+copy_all(struct store *from, struct store *to, int64_t *rows)
 {
 	*rows = 0;
 	mh_err err = known_tables(from);
