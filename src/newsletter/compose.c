@@ -354,6 +354,8 @@ nl_version_render(struct store *s, const struct config *cfg, const struct theme 
 	buf_release(&text);
 out:
 	arena_free(a);
+	if (rc)
+		nl_version_release(v); /* nothing of a version that failed is kept */
 	return rc;
 }
 
