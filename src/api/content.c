@@ -588,8 +588,15 @@ post_json(const struct api_site *site, struct arena *a, const struct article *li
 	if (q->plaintext)
 		json_object_set_new(o, "plaintext", json_string(text));
 	json_object_set_new(o, "comment_id", json_string(id));
-	json_object_set_new(o, "feature_image", json_null());
-	json_object_set_new(o, "featured", json_false());
+	/* The feature image as Ghost gives it: an absolute URL, with its alt text and caption. */
+	const char *img = art->image.src;
+	json_object_set_new(o, "feature_image",
+	                    !img || !img[0]  ? json_null()
+	                    : img[0] == '/' ? json_string(arena_printf(a, "%s%s", site->url, img))
+	                                    : json_string(img));
+	json_object_set_new(o, "feature_image_alt", img && img[0] ? str_or_null(art->image.alt) : json_null());
+	json_object_set_new(o, "feature_image_caption", img && img[0] ? str_or_null(art->image.caption) : json_null());
+	json_object_set_new(o, "featured", json_boolean(art->featured));
 	json_object_set_new(o, "visibility", json_string(access_level_name(art->access)));
 	json_object_set_new(o, "created_at", iso_time(art->published_at));
 	json_object_set_new(o, "updated_at", iso_time(art->updated_at));
@@ -729,7 +736,7 @@ keep_post(const struct article *art, const char *id, void *arg)
 		return true;
 	if (rt->by && !strcmp(rt->by, "slug") && strcmp(art->slug, rt->key))
 		return true;
-	struct nql_subject subj = { art, id, false };
+	struct nql_subject subj = { art, id, art->featured };
 	if (!rt->by && m->q->filter && !nql_match(m->q->filter, &subj))
 		return true;
 	if (m->n == m->cap) {

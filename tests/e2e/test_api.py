@@ -116,7 +116,10 @@ def test_browse_envelope(site):
         assert re.fullmatch(r"[0-9a-f]{24}", post["id"])
         assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", post["uuid"])
         assert post["visibility"] in ("public", "members", "paid")
-        assert post["featured"] is False and post["feature_image"] is None
+        # The demo's illustrations, as absolute URLs; one story is the editors' pick.
+        assert post["feature_image"] == f"{site.url}/static/demo/{post['slug']}.svg", post["feature_image"]
+        assert post["feature_image_alt"].startswith("An illustration")
+        assert post["featured"] is (post["slug"] == "depot-street-rail-underpass-deal")
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z", post["published_at"])
         assert post["url"] == site.url + "/articles/" + post["slug"]
         assert isinstance(post["reading_time"], int)
@@ -245,8 +248,8 @@ def test_filters(site):
     assert slugs(f"tag:-{tag}") == {p["slug"] for p in posts} - with_tag
     assert slugs(f"author:{author}") == by_author
     assert slugs(f"authors.slug:{author}") == by_author
-    assert slugs("featured:true") == set()
-    assert len(slugs("featured:false")) == len(posts)
+    assert slugs("featured:true") == {"depot-street-rail-underpass-deal"}
+    assert slugs("featured:false") == {p["slug"] for p in posts} - {"depot-street-rail-underpass-deal"}
     assert slugs("visibility:paid") == paid
     assert slugs(f"visibility:paid+tag:{tag}") == paid & with_tag
     assert slugs(f"visibility:paid,author:{author}") == paid | by_author
