@@ -591,7 +591,7 @@ post_json(const struct api_site *site, struct arena *a, const struct article *li
 	/* The feature image as Ghost gives it: an absolute URL, with its alt text and caption. */
 	const char *img = art->image.src;
 	json_object_set_new(o, "feature_image",
-	                    !img || !img[0]  ? json_null()
+	                    !img || !img[0] ? json_null()
 	                    : img[0] == '/' ? json_string(arena_printf(a, "%s%s", site->url, img))
 	                                    : json_string(img));
 	json_object_set_new(o, "feature_image_alt", img && img[0] ? str_or_null(art->image.alt) : json_null());

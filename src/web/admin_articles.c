@@ -963,6 +963,22 @@ rev_id(struct http_req *r, int64_t *rev)
 	return true;
 }
 
+/* The story and revision named by :id and :rev, or the answer already
+ * sent (404 for either unknown, 500 for the store) and false. */
+static bool
+load_revision(struct http_req *r, int64_t *id, int64_t *rev, struct newsroom_article *n, struct newsroom_revision *rv)
+{
+	struct app *app = r->app;
+	if (!story_id(r, id) || !rev_id(r, rev) || !load_story(r, *id, n))
+		return false;
+	mh_err err = store_newsroom_revision_get(app->store, r->arena, *id, *rev, rv);
+	if (err == MH_ERR_NOTFOUND)
+		app_not_found(r);
+	else if (err)
+		db_fail(r);
+	return err == MH_OK;
+}
+
 void
 h_admin_article_revisions(struct http_req *r)
 {
@@ -1002,21 +1018,11 @@ h_admin_article_revisions(struct http_req *r)
 void
 h_admin_article_revision(struct http_req *r)
 {
-	struct app *app = r->app;
 	int64_t id, rev;
 	struct newsroom_article n;
 	struct newsroom_revision rv;
-	if (!story_id(r, &id) || !rev_id(r, &rev) || !load_story(r, id, &n))
+	if (!load_revision(r, &id, &rev, &n, &rv))
 		return;
-	mh_err err = store_newsroom_revision_get(app->store, r->arena, id, rev, &rv);
-	if (err == MH_ERR_NOTFOUND) {
-		app_not_found(r);
-		return;
-	}
-	if (err) {
-		db_fail(r);
-		return;
-	}
 	struct linediff_line *lines;
 	size_t count;
 	linediff(r->arena, story_text(r, &rv.art), story_text(r, &n), DIFF_CELLS, &lines, &count);
@@ -1060,21 +1066,11 @@ h_admin_article_revision(struct http_req *r)
 void
 h_admin_article_revision_restore(struct http_req *r)
 {
-	struct app *app = r->app;
 	int64_t id, rev;
 	struct newsroom_article n;
 	struct newsroom_revision rv;
-	if (!story_id(r, &id) || !rev_id(r, &rev) || !load_story(r, id, &n))
+	if (!load_revision(r, &id, &rev, &n, &rv))
 		return;
-	mh_err err = store_newsroom_revision_get(app->store, r->arena, id, rev, &rv);
-	if (err == MH_ERR_NOTFOUND) {
-		app_not_found(r);
-		return;
-	}
-	if (err) {
-		db_fail(r);
-		return;
-	}
 	n.slug = rv.art.slug;
 	n.title = rv.art.title;
 	n.dek = rv.art.dek;
@@ -1087,7 +1083,7 @@ h_admin_article_revision_restore(struct http_req *r)
 	n.feature_image = rv.art.feature_image;
 	n.feature_image_alt = rv.art.feature_image_alt;
 	n.body = rv.art.body;
-	err = save_story(r, &n, arena_printf(r->arena, "restored revision %lld", (long long) rev));
+	mh_err err = save_story(r, &n, arena_printf(r->arena, "restored revision %lld", (long long) rev));
 	if (err == MH_ERR_CONFLICT) {
 		app_error(r, 409, "Another article now uses that revision's slug: change it there or here first.");
 		return;
