@@ -8,6 +8,11 @@
  * and back in through article_parse: the export must import again to the
  * same article. The teaser must never hold a paywall marker of its own.
  *
+ * The same input also goes to the author-profile parser (an import file
+ * with "kind: author"): on success its slug is slug_valid, its name trimmed
+ * and non-empty, its bio at most 600 bytes of valid UTF-8 with no line
+ * breaks, a photo always with its alt text.
+ *
  * tests/fuzz/regressions/article/ keeps the inputs that found bugs here. */
 #include <stdint.h>
 #include <stdio.h>
@@ -165,6 +170,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_article(&in);
 		check_teaser_has_no_marker(a, &in);
 		check_round_trip(a, &in);
+	} else {
+		CHECK(memchr(err, '\0', sizeof err) != NULL);
+		CHECK(strncmp(err, "line ", 5) == 0);
+	}
+	/* The import tells the two apart by this check; either parser must
+	 * take any input without harm. */
+	(void) article_source_is_author((const char *) data, size);
+	struct author_profile p;
+	memset(err, 'x', sizeof err);
+	if (author_parse(a, (const char *) data, size, &p, err, sizeof err) == MH_OK) {
+		CHECK(slug_valid(p.slug));
+		check_text(p.name);
+		CHECK(p.name[0] && !is_space(p.name[0]) && !is_space(p.name[strlen(p.name) - 1]));
+		check_text(p.bio);
+		CHECK(strlen(p.bio) <= 600 && !strpbrk(p.bio, "\r\n"));
+		CHECK(!p.photo[0] || p.photo_alt[0]);
 	} else {
 		CHECK(memchr(err, '\0', sizeof err) != NULL);
 		CHECK(strncmp(err, "line ", 5) == 0);
